@@ -1,0 +1,224 @@
+#include "app/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace insightstream::app {
+
+using core::Error;
+
+bool Config::Runs(std::string_view service) const {
+    if (command == "all") return service != "migrate";
+    return command == service;
+}
+
+std::string RedactUrl(const std::string& url) {
+    size_t scheme = url.find("://");
+    if (scheme == std::string::npos) return url;
+    size_t at = url.find('@', scheme + 3);
+    size_t colon = url.find(':', scheme + 3);
+    std::string out = url;
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+        out = url.substr(0, colon + 1) + "***" + url.substr(at);
+    }
+    // Query parameters such as ?password=... are redacted too.
+    size_t pw = out.find("password=");
+    if (pw != std::string::npos) {
+        size_t end = out.find('&', pw);
+        out = out.substr(0, pw + 9) + "***" + (end == std::string::npos ? "" : out.substr(end));
+    }
+    return out;
+}
+
+std::string Config::RedactedJson() const {
+    boost::json::object o{{"command", command},
+                          {"listen", listen},
+                          {"data_dir", data_dir},
+                          {"database", RedactUrl(database)},
+                          {"objects", RedactUrl(objects)},
+                          {"queue", RedactUrl(queue)},
+                          {"migrate", migrate},
+                          {"log_level", log_level},
+                          {"io_threads", io_threads},
+                          {"handler_threads", handler_threads},
+                          {"max_header_bytes", max_header_bytes},
+                          {"header_timeout_s", header_timeout_s},
+                          {"body_timeout_s", body_timeout_s},
+                          {"max_upload_bytes", max_upload_bytes},
+                          {"trust_forwarded_for", trust_forwarded_for},
+                          {"shutdown_grace_s", shutdown_grace_s},
+                          {"jwt_issuer", jwt_issuer},
+                          {"jwt_audience", jwt_audience},
+                          {"access_token_ttl_s", access_token_ttl_s},
+                          {"jwt_keys", jwt_private_key.empty() ? jwt_keys_dir : "(from environment, redacted)"},
+                          {"db_pool_size", db_pool_size},
+                          {"worker_concurrency", worker_concurrency},
+                          {"job_visibility_s", job_visibility_s},
+                          {"job_heartbeat_s", job_heartbeat_s},
+                          {"job_max_receives", job_max_receives},
+                          {"job_backoff_base_s", job_backoff_base_s}};
+    return boost::json::serialize(o);
+}
+
+namespace {
+
+// A secret from VAR or from the file named by VAR_FILE.
+core::Result<std::string> Secret(const char* var) {
+    if (const char* v = std::getenv(var); v && *v) return std::string(v);
+    std::string file_var = std::string(var) + "_FILE";
+    if (const char* f = std::getenv(file_var.c_str()); f && *f) {
+        std::ifstream in(f, std::ios::binary);
+        if (!in) return Error::InvalidArgument(file_var + ": cannot read " + f);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string s = ss.str();
+        while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+        return s;
+    }
+    return std::string();
+}
+
+bool UrlHasPassword(const std::string& url) { return RedactUrl(url) != url; }
+
+}  // namespace
+
+core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
+    *exit_code = -1;
+    Config c;
+    CLI::App app{"InsightStream: upload structured data, see what is in it.", "insightstream"};
+    app.fallthrough();
+    app.set_help_all_flag("--help-all", "Every option of every command");
+    app.add_option("--listen", c.listen, "Address to serve HTTP on (host:port)")
+        ->envname("INSIGHTSTREAM_LISTEN")->capture_default_str();
+    app.add_option("--data-dir", c.data_dir, "Directory for the embedded backends and generated keys")
+        ->envname("INSIGHTSTREAM_DATA_DIR")->capture_default_str();
+    app.add_option("--database", c.database, "sqlite:PATH or postgres://USER@HOST:PORT/DB (password from the environment)")
+        ->envname("INSIGHTSTREAM_DATABASE");
+    app.add_option("--objects", c.objects, "Object store: file:PATH")->envname("INSIGHTSTREAM_OBJECTS");
+    app.add_option("--queue", c.queue, "Job queue: db (a table in the database)")->envname("INSIGHTSTREAM_QUEUE")
+        ->capture_default_str();
+    app.add_option("--migrate", c.migrate, "Apply pending migrations at start (true/false)")
+        ->envname("INSIGHTSTREAM_MIGRATE")->capture_default_str();
+    app.add_option("--log-level", c.log_level, "debug, info, warn or error")->envname("INSIGHTSTREAM_LOG_LEVEL")
+        ->capture_default_str();
+    app.add_option("--io-threads", c.io_threads, "HTTP I/O threads (0: one per core)")
+        ->envname("INSIGHTSTREAM_IO_THREADS")->capture_default_str();
+    app.add_option("--handler-threads", c.handler_threads, "Threads for request handlers (blocking work)")
+        ->envname("INSIGHTSTREAM_HANDLER_THREADS")->capture_default_str();
+    app.add_option("--max-header-bytes", c.max_header_bytes, "Largest request head accepted")
+        ->envname("INSIGHTSTREAM_MAX_HEADER_BYTES")->capture_default_str();
+    app.add_option("--header-timeout", c.header_timeout_s, "Seconds a request head (or an idle connection) may take")
+        ->envname("INSIGHTSTREAM_HEADER_TIMEOUT")->capture_default_str();
+    app.add_option("--body-timeout", c.body_timeout_s, "Seconds a request body may stall")
+        ->envname("INSIGHTSTREAM_BODY_TIMEOUT")->capture_default_str();
+    app.add_option("--max-upload-bytes", c.max_upload_bytes, "Largest upload accepted (0: no limit)")
+        ->envname("INSIGHTSTREAM_MAX_UPLOAD_BYTES")->capture_default_str();
+    app.add_option("--trust-forwarded-for", c.trust_forwarded_for, "Take client addresses from X-Forwarded-For")
+        ->envname("INSIGHTSTREAM_TRUST_FORWARDED_FOR")->capture_default_str();
+    app.add_option("--shutdown-grace", c.shutdown_grace_s, "Seconds to finish in-flight work on SIGTERM")
+        ->envname("INSIGHTSTREAM_SHUTDOWN_GRACE")->capture_default_str();
+    app.add_option("--jwt-issuer", c.jwt_issuer, "iss of access tokens")->envname("INSIGHTSTREAM_JWT_ISSUER")
+        ->capture_default_str();
+    app.add_option("--jwt-audience", c.jwt_audience, "aud of access tokens")->envname("INSIGHTSTREAM_JWT_AUDIENCE")
+        ->capture_default_str();
+    app.add_option("--access-token-ttl", c.access_token_ttl_s, "Access token lifetime in seconds")
+        ->envname("INSIGHTSTREAM_ACCESS_TOKEN_TTL")->capture_default_str();
+    app.add_option("--jwt-keys-dir", c.jwt_keys_dir, "Directory of ES256 signing keys (default DATA_DIR/keys)")
+        ->envname("INSIGHTSTREAM_JWT_KEYS_DIR");
+    app.add_option("--db-pool-size", c.db_pool_size, "Database connections per process")
+        ->envname("INSIGHTSTREAM_DB_POOL_SIZE")->capture_default_str();
+    app.add_option("--worker-concurrency", c.worker_concurrency, "Jobs processed at once per worker process")
+        ->envname("INSIGHTSTREAM_WORKER_CONCURRENCY")->capture_default_str();
+    app.add_option("--job-visibility", c.job_visibility_s, "Seconds a received job stays hidden from other workers")
+        ->envname("INSIGHTSTREAM_JOB_VISIBILITY")->capture_default_str();
+    app.add_option("--job-heartbeat", c.job_heartbeat_s, "Seconds between lease extensions")
+        ->envname("INSIGHTSTREAM_JOB_HEARTBEAT")->capture_default_str();
+    app.add_option("--job-max-receives", c.job_max_receives, "Attempts before a job is dead-lettered")
+        ->envname("INSIGHTSTREAM_JOB_MAX_RECEIVES")->capture_default_str();
+    app.add_option("--job-backoff-base", c.job_backoff_base_s, "First retry delay in seconds (doubles each attempt)")
+        ->envname("INSIGHTSTREAM_JOB_BACKOFF_BASE")->capture_default_str();
+    app.add_option("--outbox-relay-interval-ms", c.outbox_relay_interval_ms, "How often unsent jobs are re-sent")
+        ->envname("INSIGHTSTREAM_OUTBOX_RELAY_INTERVAL_MS")->capture_default_str();
+
+    app.require_subcommand(0, 1);
+    for (const char* role : {"all", "gateway", "auth", "ingest", "worker", "analytics"}) {
+        app.add_subcommand(role, std::string("Run ") + (std::string(role) == "all" ? "every service in one process"
+                                                                                      : "the " + std::string(role) +
+                                                                                            " service"));
+    }
+    app.add_subcommand("migrate", "Apply pending database migrations and exit");
+    auto* keys = app.add_subcommand("keys", "Manage access-token signing keys");
+    keys->add_subcommand("rotate", "Add a new signing key; old keys keep verifying until their tokens expire");
+    keys->require_subcommand(1);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        *exit_code = app.exit(e);
+        return Error::InvalidArgument("bad command line");
+    }
+    for (auto* sub : app.get_subcommands()) {
+        c.command = sub->get_name();
+        if (c.command == "keys") c.command = "keys-rotate";
+    }
+
+    if (auto lvl = c.log_level; lvl != "debug" && lvl != "info" && lvl != "warn" && lvl != "error") {
+        return Error::InvalidArgument("--log-level / INSIGHTSTREAM_LOG_LEVEL must be debug, info, warn or error");
+    }
+    size_t colon = c.listen.rfind(':');
+    if (colon == std::string::npos) return Error::InvalidArgument("--listen / INSIGHTSTREAM_LISTEN must be host:port");
+    c.listen_host = c.listen.substr(0, colon);
+    if (c.listen_host == "localhost") c.listen_host = "127.0.0.1";
+    if (c.listen_host.size() > 2 && c.listen_host.front() == '[') c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+    char* end = nullptr;
+    long port = std::strtol(c.listen.c_str() + colon + 1, &end, 10);
+    if (*end != '\0' || port < 0 || port > 65535) return Error::InvalidArgument("--listen port must be 0..65535");
+    c.listen_port = static_cast<uint16_t>(port);
+
+    if (c.database.empty()) c.database = "sqlite:" + c.data_dir + "/insightstream.db";
+    if (c.objects.empty()) c.objects = "file:" + c.data_dir + "/objects";
+    if (c.jwt_keys_dir.empty()) c.jwt_keys_dir = c.data_dir + "/keys";
+    const char* db_env = std::getenv("INSIGHTSTREAM_DATABASE");
+    if (UrlHasPassword(c.database) && (!db_env || c.database != db_env)) {
+        return Error::InvalidArgument(
+            "--database must not contain a password (flags are visible to every user of the machine); put it in "
+            "INSIGHTSTREAM_DATABASE_PASSWORD, INSIGHTSTREAM_DATABASE_PASSWORD_FILE or PGPASSWORD");
+    }
+    auto db_password = Secret("INSIGHTSTREAM_DATABASE_PASSWORD");
+    if (!db_password) return std::move(db_password).error();
+    if (!db_password->empty()) setenv("PGPASSWORD", db_password->c_str(), 1);
+    auto key = Secret("INSIGHTSTREAM_JWT_PRIVATE_KEY");
+    if (!key) return std::move(key).error();
+    c.jwt_private_key = *key;
+
+    auto positive = [](int v) { return v > 0; };
+    std::vector<core::FieldError> bad;
+    if (!positive(c.handler_threads)) bad.push_back({"handler_threads", "must be > 0"});
+    if (c.io_threads < 0) bad.push_back({"io_threads", "must be >= 0"});
+    if (c.max_header_bytes < 1024) bad.push_back({"max_header_bytes", "must be >= 1024"});
+    if (!positive(c.header_timeout_s)) bad.push_back({"header_timeout", "must be > 0"});
+    if (!positive(c.body_timeout_s)) bad.push_back({"body_timeout", "must be > 0"});
+    if (c.shutdown_grace_s < 0) bad.push_back({"shutdown_grace", "must be >= 0"});
+    if (c.access_token_ttl_s < 30 || c.access_token_ttl_s > 24 * 3600) bad.push_back({"access_token_ttl", "must be 30..86400"});
+    if (!positive(c.db_pool_size)) bad.push_back({"db_pool_size", "must be > 0"});
+    if (!positive(c.worker_concurrency)) bad.push_back({"worker_concurrency", "must be > 0"});
+    if (!positive(c.job_visibility_s)) bad.push_back({"job_visibility", "must be > 0"});
+    if (!positive(c.job_heartbeat_s) || c.job_heartbeat_s >= c.job_visibility_s)
+        bad.push_back({"job_heartbeat", "must be > 0 and shorter than job_visibility"});
+    if (!positive(c.job_max_receives)) bad.push_back({"job_max_receives", "must be > 0"});
+    if (c.job_backoff_base_s < 0) bad.push_back({"job_backoff_base", "must be >= 0"});
+    if (!positive(c.outbox_relay_interval_ms)) bad.push_back({"outbox_relay_interval_ms", "must be > 0"});
+    if (!bad.empty()) {
+        std::string msg = "invalid configuration:";
+        for (const auto& b : bad) msg += " " + b.field + " " + b.message + ";";
+        return Error::InvalidArgument(msg);
+    }
+    return c;
+}
+
+}  // namespace insightstream::app

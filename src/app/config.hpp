@@ -1,0 +1,61 @@
+// The effective configuration: command-line flags and INSIGHTSTREAM_* environment variables,
+// validated at start-up (a bad value fails fast naming its key). Secrets are read only from the
+// environment or from files named there, and never printed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace insightstream::app {
+
+struct Config {
+    std::string command = "all";  // all|gateway|auth|ingest|worker|analytics|migrate|keys-rotate
+    std::string listen = "127.0.0.1:8080";
+    std::string listen_host;
+    uint16_t listen_port = 8080;
+    std::string data_dir = "data";
+    std::string database;  // sqlite:PATH | postgres://...
+    std::string objects;   // file:PATH
+    std::string queue = "db";
+    bool migrate = true;
+    std::string log_level = "info";
+
+    int io_threads = 0;
+    int handler_threads = 32;
+    uint32_t max_header_bytes = 16 * 1024;
+    int header_timeout_s = 30;
+    int body_timeout_s = 60;
+    uint64_t max_upload_bytes = 0;
+    bool trust_forwarded_for = false;
+    int shutdown_grace_s = 20;
+
+    std::string jwt_issuer = "insightstream";
+    std::string jwt_audience = "insightstream-api";
+    int access_token_ttl_s = 900;
+    std::string jwt_keys_dir;       // default <data_dir>/keys
+    std::string jwt_private_key;    // secret: INSIGHTSTREAM_JWT_PRIVATE_KEY or _FILE
+    int db_pool_size = 8;
+
+    int worker_concurrency = 1;
+    int job_visibility_s = 60;
+    int job_heartbeat_s = 20;
+    int job_max_receives = 5;
+    int job_backoff_base_s = 2;
+    int outbox_relay_interval_ms = 2000;
+
+    [[nodiscard]] bool Runs(std::string_view service) const;
+    /// The configuration as one JSON object, secrets redacted.
+    [[nodiscard]] std::string RedactedJson() const;
+};
+
+/// Parses flags and environment. Returns an exit code in `exit_code` when the process should
+/// stop right away (e.g. --help), with the text already printed.
+core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code);
+
+/// "postgres://user:secret@host/db" -> "postgres://user:***@host/db".
+std::string RedactUrl(const std::string& url);
+
+}  // namespace insightstream::app

@@ -1,0 +1,41 @@
+// Access tokens: compact JWS with ES256 (RFC 7515/7519), verified with OpenSSL directly. Only
+// ES256 is accepted (no "none", no HMAC: the algorithm-confusion attack on libjwt does not
+// apply), the kid must name a key of the ring, and exp/nbf/iss/aud are all checked.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "auth/token_keys.hpp"
+#include "core/clock.hpp"
+#include "core/principal.hpp"
+#include "core/result.hpp"
+
+namespace insightstream::auth {
+
+struct JwtSettings {
+    std::string issuer = "insightstream";
+    std::string audience = "insightstream-api";
+    int access_ttl_s = 15 * 60;
+    int leeway_s = 30;  // clock skew tolerated on exp and nbf
+};
+
+class JwtCodec {
+public:
+    JwtCodec(const KeyRing& keys, const core::Clock& clock, JwtSettings settings)
+        : keys_(keys), clock_(clock), settings_(std::move(settings)) {}
+
+    /// A signed access token for the user, valid for access_ttl_s.
+    core::Result<std::string> Issue(const core::TenantId& tenant, const core::UserId& user, core::Role role) const;
+    /// Verifies signature, algorithm, key id, time window, issuer and audience. Every failure is
+    /// the same 401 to the client; `internal` says which check failed, for the log.
+    core::Result<core::Principal> Verify(std::string_view token) const;
+    [[nodiscard]] const JwtSettings& settings() const { return settings_; }
+
+private:
+    const KeyRing& keys_;
+    const core::Clock& clock_;
+    JwtSettings settings_;
+};
+
+}  // namespace insightstream::auth

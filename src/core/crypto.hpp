@@ -1,0 +1,43 @@
+// Small, well-reviewed building blocks over OpenSSL: random bytes, SHA-256, HMAC, hex and
+// base64url, constant-time comparison. Nothing here invents cryptography.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace insightstream::core {
+
+void RandomBytes(void* out, size_t n);
+/// `n` random bytes as URL-safe base64 without padding (for secrets such as refresh tokens).
+std::string RandomToken(size_t n);
+
+std::string HexEncode(std::string_view bytes);
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+std::string Base64Encode(std::string_view bytes);
+
+/// Incremental SHA-256 (streaming uploads hash while they write).
+class Sha256 {
+public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void Update(const void* data, size_t n);
+    /// Raw 32-byte digest; the object is finished afterwards.
+    std::string Final();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+std::string Sha256Hex(std::string_view data);
+std::string HmacSha256(std::string_view key, std::string_view data);
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace insightstream::core

@@ -1,0 +1,62 @@
+// Routes: a method and a path pattern ("/api/v1/datasets/{id}") with the handler and its limits.
+// Each service registers its own routes; the router answers 404 for unknown paths and 405 (with
+// Allow) for known paths with a wrong method. The route table is also what the authorization
+// matrix test walks, so a new route cannot skip it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/principal.hpp"
+#include "core/result.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace insightstream::http {
+
+using Handler = std::function<core::Result<Response>(Request&)>;
+
+enum class Access {
+    kPublic,  // anyone
+    kUser,    // a verified access token or API key
+};
+
+struct RouteOptions {
+    Access access = Access::kUser;
+    core::Role min_role = core::Role::kViewer;
+    bool writes = false;                  // changes state: API keys need the "write" scope
+    bool streaming_body = false;          // the handler reads the body through Request::body_reader
+    uint64_t body_limit = 1024 * 1024;    // bytes; for streaming routes 0 means no limit
+};
+
+struct Route {
+    std::string method;
+    std::string pattern;
+    Handler handler;
+    RouteOptions options;
+    std::vector<std::string> segments;  // the pattern split on '/'
+};
+
+struct RouteMatch {
+    const Route* route = nullptr;
+    std::vector<std::pair<std::string, std::string>> params;
+};
+
+class Router {
+public:
+    void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+    /// The route for (method, path), or NotFound / MethodNotAllowed (detail lists the allowed methods).
+    [[nodiscard]] core::Result<RouteMatch> Match(std::string_view method, std::string_view path) const;
+    /// Methods registered for a path (for Allow and CORS pre-flight).
+    [[nodiscard]] std::vector<std::string> AllowedMethods(std::string_view path) const;
+    [[nodiscard]] const std::vector<Route>& routes() const { return routes_; }
+
+private:
+    std::vector<Route> routes_;
+};
+
+}  // namespace insightstream::http

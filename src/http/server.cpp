@@ -1,0 +1,610 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "http/problem.hpp"
+
+namespace insightstream::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using core::Error;
+using core::LogLevel;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+struct SessionState {
+    explicit SessionState(tcp::socket s) : stream(std::move(s)) {}
+    beast::tcp_stream stream;
+    bool busy = false;  // touched only on the session's strand
+};
+
+using Parser = bhttp::request_parser<bhttp::buffer_body>;
+
+std::string Lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+bool SaneRequestId(std::string_view s) {
+    if (s.empty() || s.size() > 128) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+}
+
+// W3C traceparent: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
+std::string TraceIdFrom(const std::string* traceparent) {
+    if (traceparent && traceparent->size() == 55 && (*traceparent)[2] == '-' && (*traceparent)[35] == '-') {
+        std::string id = traceparent->substr(3, 32);
+        if (std::all_of(id.begin(), id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }) &&
+            id != std::string(32, '0')) {
+            return Lower(id);
+        }
+    }
+    char raw[16];
+    core::RandomBytes(raw, sizeof raw);
+    return core::HexEncode(std::string_view(raw, sizeof raw));
+}
+
+// The streaming body of a request, read from the handler's pool thread. Each Read() posts one
+// read onto the connection's strand and waits for it; the session coroutine is suspended while
+// the handler runs, so there is never more than one operation on the socket.
+class StreamBodyReader final : public BodyReader {
+public:
+    StreamBodyReader(std::shared_ptr<SessionState> st, beast::flat_buffer& buffer, Parser& parser, int timeout_s,
+                     uint64_t limit)
+        : st_(std::move(st)), buffer_(buffer), parser_(parser), timeout_s_(timeout_s), limit_(limit) {}
+
+    core::Result<size_t> Read(char* buf, size_t n) override {
+        if (failed_) return Error::InvalidArgument("the request body was cut off").WithSlug("upload-interrupted");
+        for (;;) {
+            if (parser_.is_done()) return size_t{0};
+            auto promise = std::make_shared<std::promise<std::pair<beast::error_code, size_t>>>();
+            auto future = promise->get_future();
+            asio::post(st_->stream.get_executor(), [this, buf, n, promise] {
+                parser_.get().body().data = buf;
+                parser_.get().body().size = n;
+                st_->stream.expires_after(std::chrono::seconds(timeout_s_));
+                bhttp::async_read(st_->stream, buffer_, parser_, [this, n, promise](beast::error_code ec, size_t) {
+                    promise->set_value({ec, n - parser_.get().body().size});
+                });
+            });
+            auto [ec, got] = future.get();
+            if (ec == bhttp::error::need_buffer) ec = {};
+            if (ec) {
+                failed_ = true;
+                if (ec == bhttp::error::body_limit) return Error::PayloadTooLarge("the request body is too large");
+                return Error::InvalidArgument("the request body was cut off")
+                    .WithSlug("upload-interrupted")
+                    .WithInternal(ec.message());
+            }
+            total_ += got;
+            if (limit_ > 0 && total_ > limit_) {
+                failed_ = true;
+                return Error::PayloadTooLarge("the request body exceeds " + std::to_string(limit_) + " bytes");
+            }
+            if (got > 0) return got;
+        }
+    }
+
+    [[nodiscard]] std::optional<uint64_t> content_length() const override {
+        auto cl = parser_.content_length();
+        if (!cl) return std::nullopt;
+        return *cl;
+    }
+    [[nodiscard]] bool failed() const { return failed_; }
+
+private:
+    std::shared_ptr<SessionState> st_;
+    beast::flat_buffer& buffer_;
+    Parser& parser_;
+    int timeout_s_;
+    uint64_t limit_;
+    uint64_t total_ = 0;
+    bool failed_ = false;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+    Impl(ServerSettings s, const Router& r, core::Metrics& m, ServerHooks h)
+        : settings(std::move(s)),
+          router(r),
+          metrics(m),
+          hooks(std::move(h)),
+          acceptor(asio::make_strand(io)),
+          pool(static_cast<size_t>(std::max(2, settings.handler_threads))) {}
+
+    ServerSettings settings;
+    const Router& router;
+    core::Metrics& metrics;
+    ServerHooks hooks;
+    asio::io_context io;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    tcp::acceptor acceptor;
+    asio::thread_pool pool;
+    std::vector<std::thread> threads;
+    std::atomic<bool> stopping{false};
+    std::atomic<bool> stopped{false};
+    std::atomic<int64_t> in_flight{0};
+    std::mutex sessions_mutex;
+    std::map<SessionState*, std::weak_ptr<SessionState>> sessions;
+
+    template <class F>
+    asio::awaitable<std::invoke_result_t<F&>> OnPool(F f) {
+        using R = std::invoke_result_t<F&>;
+        // co_spawn needs a default-constructible result, which Result<T> is not.
+        auto out = co_await asio::co_spawn(
+            pool, [f = std::move(f)]() mutable -> asio::awaitable<std::optional<R>> { co_return std::optional<R>(f()); },
+            asio::use_awaitable);
+        co_return std::move(*out);
+    }
+
+    asio::awaitable<void> AcceptLoop();
+    asio::awaitable<void> Session(std::shared_ptr<SessionState> st);
+    asio::awaitable<bool> HandleOne(const std::shared_ptr<SessionState>& st, beast::flat_buffer& buffer,
+                                    Parser& parser, const std::string& peer);
+    asio::awaitable<core::Result<void>> ReadWholeBody(SessionState& st, beast::flat_buffer& buffer, Parser& parser,
+                                                      uint64_t limit, std::string& out);
+    asio::awaitable<bool> Write(SessionState& st, Response& resp, bool head, bool close, uint64_t* bytes_out);
+    asio::awaitable<void> WriteError(SessionState& st, const Error& e);
+    asio::awaitable<void> LingeringClose(SessionState& st, beast::flat_buffer& buffer);
+    void Finish(const Request& req, const Response& resp, int64_t start_ms, uint64_t bytes_out);
+    core::Result<core::Principal> Authorize(const Request& req, const Route& route);
+};
+
+HttpServer::HttpServer(ServerSettings settings, const Router& router, core::Metrics& metrics, ServerHooks hooks)
+    : impl_(std::make_unique<Impl>(std::move(settings), router, metrics, std::move(hooks))) {
+    metrics.Describe("insightstream_http_requests_total", "counter", "HTTP requests by route, method and status.");
+    metrics.Describe("insightstream_http_request_duration_seconds", "histogram", "HTTP request latency by route.");
+    metrics.Describe("insightstream_http_in_flight_requests", "gauge", "HTTP requests being handled now.");
+    metrics.Set("insightstream_http_in_flight_requests", {}, 0);
+}
+
+HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+int64_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
+
+core::Result<uint16_t> HttpServer::Start() {
+    auto& d = *impl_;
+    beast::error_code ec;
+    auto addr = asio::ip::make_address(d.settings.host, ec);
+    if (ec) return Error::InvalidArgument("listen address is not an IP address: " + d.settings.host);
+    tcp::endpoint ep(addr, d.settings.port);
+    d.acceptor.open(ep.protocol(), ec);
+    if (!ec) d.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) d.acceptor.bind(ep, ec);
+    if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        return Error::Unavailable("cannot listen on " + d.settings.host + ":" + std::to_string(d.settings.port) +
+                                  ": " + ec.message());
+    }
+    uint16_t port = d.acceptor.local_endpoint().port();
+    d.work.emplace(d.io.get_executor());
+    asio::co_spawn(d.acceptor.get_executor(), d.AcceptLoop(), asio::detached);
+    int n = d.settings.io_threads > 0 ? d.settings.io_threads
+                                      : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    for (int i = 0; i < n; ++i) d.threads.emplace_back([&d] { d.io.run(); });
+    return port;
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+    auto& d = *impl_;
+    if (d.stopped.exchange(true)) return;
+    d.stopping = true;
+    if (d.threads.empty()) {
+        d.pool.join();
+        return;
+    }
+    std::promise<void> closed;
+    asio::post(d.acceptor.get_executor(), [&] {
+        beast::error_code ec;
+        d.acceptor.close(ec);
+        closed.set_value();
+    });
+    closed.get_future().wait();
+
+    // Idle keep-alive connections close now; busy ones finish their request first.
+    auto close_sessions = [&](bool include_busy) {
+        std::scoped_lock lock(d.sessions_mutex);
+        for (auto& [_, weak] : d.sessions) {
+            if (auto st = weak.lock()) {
+                asio::post(st->stream.get_executor(), [st, include_busy] {
+                    if (include_busy || !st->busy) {
+                        beast::error_code ec;
+                        st->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+                        st->stream.socket().close(ec);
+                    }
+                });
+            }
+        }
+    };
+    auto session_count = [&] {
+        std::scoped_lock lock(d.sessions_mutex);
+        return d.sessions.size();
+    };
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    close_sessions(false);
+    while (session_count() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (d.in_flight == 0) close_sessions(false);
+    }
+    close_sessions(true);
+    auto hard = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (session_count() > 0 && std::chrono::steady_clock::now() < hard) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    d.work.reset();
+    d.io.stop();
+    for (auto& t : d.threads) t.join();
+    d.threads.clear();
+    d.pool.join();
+}
+
+asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), kTuple);
+        if (ec) {
+            if (stopping || ec == asio::error::operation_aborted) co_return;
+            // Out of file descriptors and the like: back off briefly instead of spinning.
+            core::Log(LogLevel::kWarn, "http.accept_failed", ec.message());
+            asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
+            co_await t.async_wait(kTuple);
+            continue;
+        }
+        beast::error_code opt_ec;
+        socket.set_option(tcp::no_delay(true), opt_ec);
+        auto st = std::make_shared<SessionState>(std::move(socket));
+        {
+            std::scoped_lock lock(sessions_mutex);
+            sessions.emplace(st.get(), st);
+        }
+        asio::co_spawn(st->stream.get_executor(), Session(st), asio::detached);
+    }
+}
+
+asio::awaitable<void> HttpServer::Impl::Session(std::shared_ptr<SessionState> st) {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    auto remote = st->stream.socket().remote_endpoint(ec);
+    std::string peer = ec ? std::string() : remote.address().to_string();
+    try {
+        for (;;) {
+            st->busy = false;
+            if (stopping) break;
+            Parser parser;
+            parser.header_limit(settings.max_header_bytes);
+            parser.body_limit(boost::none);  // enforced per route
+            st->stream.expires_after(std::chrono::seconds(settings.header_timeout_s));
+            auto [rec, n] = co_await bhttp::async_read_header(st->stream, buffer, parser, kTuple);
+            if (rec) {
+                if (rec == bhttp::error::header_limit) {
+                    co_await WriteError(*st, Error(core::ErrorCode::kHeadersTooLarge,
+                                                   "the request head exceeds " +
+                                                       std::to_string(settings.max_header_bytes) + " bytes"));
+                } else if (rec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                           rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message) {
+                    co_await WriteError(*st, Error::InvalidArgument("the request is not valid HTTP/1.1")
+                                                 .WithSlug("malformed-request")
+                                                 .WithInternal(rec.message()));
+                }
+                break;
+            }
+            st->busy = true;
+            ++in_flight;
+            metrics.Add("insightstream_http_in_flight_requests", {}, 1);
+            bool keep = false;
+            try {
+                keep = co_await HandleOne(st, buffer, parser, peer);
+            } catch (const std::exception& e) {
+                core::Log(LogLevel::kError, "http.session_failed", e.what());
+            }
+            --in_flight;
+            metrics.Add("insightstream_http_in_flight_requests", {}, -1);
+            if (!keep) {
+                co_await LingeringClose(*st, buffer);
+                break;
+            }
+        }
+    } catch (const std::exception& e) {
+        core::Log(LogLevel::kError, "http.session_failed", e.what());
+    }
+    st->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    st->stream.socket().close(ec);
+    std::scoped_lock lock(sessions_mutex);
+    sessions.erase(st.get());
+}
+
+asio::awaitable<void> HttpServer::Impl::LingeringClose(SessionState& st, beast::flat_buffer& buffer) {
+    // Half-close and drain what the client still sends (e.g. a body we refused), so the kernel
+    // does not reset the connection before the client has read our answer.
+    beast::error_code ec;
+    st.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    size_t drained = 0;
+    st.stream.expires_after(std::chrono::seconds(2));
+    while (drained < 8 * 1024 * 1024) {
+        buffer.clear();
+        auto [rec, n] = co_await st.stream.async_read_some(buffer.prepare(64 * 1024), kTuple);
+        if (rec || n == 0) break;
+        drained += n;
+    }
+}
+
+core::Result<core::Principal> HttpServer::Impl::Authorize(const Request& req, const Route& route) {
+    if (!hooks.authenticate) return Error::Unauthenticated("authentication is not configured");
+    IS_TRY(auto principal, hooks.authenticate(req));
+    if (!principal.AtLeast(route.options.min_role)) {
+        return Error::PermissionDenied(std::string("this action needs the role ") +
+                                       core::RoleName(route.options.min_role) + " or higher");
+    }
+    if (route.options.writes && principal.read_only) {
+        return Error::PermissionDenied("this API key has only the read scope").WithSlug("insufficient-scope");
+    }
+    return principal;
+}
+
+asio::awaitable<core::Result<void>> HttpServer::Impl::ReadWholeBody(SessionState& st, beast::flat_buffer& buffer,
+                                                                   Parser& parser, uint64_t limit, std::string& out) {
+    std::string chunk(64 * 1024, '\0');
+    while (!parser.is_done()) {
+        parser.get().body().data = chunk.data();
+        parser.get().body().size = chunk.size();
+        st.stream.expires_after(std::chrono::seconds(settings.body_timeout_s));
+        auto [ec, n] = co_await bhttp::async_read(st.stream, buffer, parser, kTuple);
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) {
+            co_return Error::InvalidArgument("the request body was cut off")
+                .WithSlug("upload-interrupted")
+                .WithInternal(ec.message());
+        }
+        out.append(chunk.data(), chunk.size() - parser.get().body().size);
+        if (limit > 0 && out.size() > limit) {
+            co_return Error::PayloadTooLarge("the request body exceeds " + std::to_string(limit) + " bytes");
+        }
+    }
+    co_return core::Result<void>{};
+}
+
+asio::awaitable<void> HttpServer::Impl::WriteError(SessionState& st, const Error& e) {
+    Request req;
+    Response resp = ToProblem(e, "", "");
+    if (hooks.decorate) hooks.decorate(req, resp);
+    uint64_t bytes = 0;
+    co_await Write(st, resp, false, true, &bytes);
+}
+
+asio::awaitable<bool> HttpServer::Impl::Write(SessionState& st, Response& resp, bool head, bool close,
+                                              uint64_t* bytes_out) {
+    auto status = static_cast<bhttp::status>(resp.status);
+    st.stream.expires_after(std::chrono::seconds(settings.write_timeout_s));
+    if (resp.stream && !head) {
+        bhttp::response<bhttp::empty_body> res{status, 11};
+        for (const auto& [k, v] : resp.headers) res.set(k, v);
+        res.chunked(true);
+        res.keep_alive(!close);
+        bhttp::response_serializer<bhttp::empty_body> sr{res};
+        auto [ec, n] = co_await bhttp::async_write_header(st.stream, sr, kTuple);
+        if (ec) co_return false;
+        *bytes_out += n;
+        for (;;) {
+            auto next = co_await OnPool([&resp]() -> core::Result<std::optional<std::string>> {
+                try {
+                    return resp.stream();
+                } catch (const std::exception& e) {
+                    return Error::Internal(e.what());
+                }
+            });
+            if (!next) {
+                core::Log(LogLevel::kWarn, "http.stream_failed", next.error().ToString());
+                co_return false;  // the client sees a truncated chunked body, never a fake end
+            }
+            st.stream.expires_after(std::chrono::seconds(settings.write_timeout_s));
+            if (!next->has_value()) {
+                auto [wec, wn] = co_await asio::async_write(st.stream, bhttp::make_chunk_last(), kTuple);
+                *bytes_out += wn;
+                co_return !wec;
+            }
+            if ((*next)->empty()) continue;
+            auto [wec, wn] = co_await asio::async_write(st.stream, bhttp::make_chunk(asio::buffer(**next)), kTuple);
+            if (wec) co_return false;
+            *bytes_out += wn;
+        }
+    }
+    if (head) {
+        bhttp::response<bhttp::empty_body> res{status, 11};
+        for (const auto& [k, v] : resp.headers) res.set(k, v);
+        if (!resp.stream) res.content_length(resp.body.size());
+        res.keep_alive(!close);
+        auto [ec, n] = co_await bhttp::async_write(st.stream, res, kTuple);
+        *bytes_out += n;
+        co_return !ec;
+    }
+    bhttp::response<bhttp::string_body> res{status, 11};
+    for (const auto& [k, v] : resp.headers) res.set(k, v);
+    res.body() = std::move(resp.body);
+    res.keep_alive(!close);
+    res.prepare_payload();
+    auto [ec, n] = co_await bhttp::async_write(st.stream, res, kTuple);
+    *bytes_out += n;
+    co_return !ec;
+}
+
+asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionState>& st, beast::flat_buffer& buffer,
+                                                  Parser& parser, const std::string& peer) {
+    int64_t start_ms = core::MonotonicMs();
+    auto& msg = parser.get();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& f : msg) req.headers.emplace_back(Lower(f.name_string()), std::string(f.value()));
+    const std::string* rid = req.Header("x-request-id");
+    req.request_id = rid && SaneRequestId(*rid) ? *rid : "req_" + core::RandomToken(12);
+    req.trace_id = TraceIdFrom(req.Header("traceparent"));
+    req.remote_ip = peer;
+    if (settings.trust_forwarded_for) {
+        if (const std::string* xff = req.Header("x-forwarded-for")) {
+            std::string first = xff->substr(0, xff->find(','));
+            first.erase(0, first.find_first_not_of(' '));
+            first.erase(first.find_last_not_of(' ') + 1);
+            if (!first.empty()) req.remote_ip = first;
+        }
+    }
+    // No LogScope here: a coroutine hops threads and interleaves with other sessions on the same
+    // thread, so thread-local log fields would leak between requests. Fields are passed explicitly.
+
+    bool close = !msg.keep_alive() || stopping;
+    const bool head = req.method == "HEAD";
+    std::optional<Error> err;
+    const Route* route = nullptr;
+    std::optional<Response> answer;
+
+    auto target = boost::urls::parse_origin_form(req.target);
+    if (!target) {
+        err = Error::InvalidArgument("the request target is not a valid path").WithSlug("malformed-request");
+    } else {
+        req.path = target->path();
+        for (auto p : target->params()) req.query.emplace_back(p.key, p.has_value ? p.value : std::string());
+    }
+    if (!err && hooks.intercept) answer = hooks.intercept(req);
+    if (!err && !answer) {
+        auto m = router.Match(req.method, req.path);
+        if (!m) {
+            err = m.error();
+        } else {
+            route = m->route;
+            req.path_params = std::move(m->params);
+            req.route = route->pattern;
+        }
+    }
+    auto content_length = parser.content_length();
+    bool has_body = content_length ? *content_length > 0 : msg.chunked();
+    uint64_t limit = route ? route->options.body_limit : 0;
+    if (!err && route && limit > 0 && content_length && *content_length > limit) {
+        err = Error::PayloadTooLarge("the request body exceeds " + std::to_string(limit) + " bytes");
+    }
+    if (!err && route && route->options.access == Access::kUser) {
+        auto p = co_await OnPool([&] { return Authorize(req, *route); });
+        if (!p) {
+            err = std::move(p).error();
+        } else {
+            req.principal = std::move(*p);
+        }
+    }
+    if (!err && route && has_body) {
+        const std::string* expect = req.Header("expect");
+        if (expect && Lower(*expect) == "100-continue") {
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            st->stream.expires_after(std::chrono::seconds(settings.write_timeout_s));
+            auto [ec, n] = co_await asio::async_write(st->stream, asio::buffer(kContinue), kTuple);
+            if (ec) co_return false;
+        }
+        if (!route->options.streaming_body) {
+            auto r = co_await ReadWholeBody(*st, buffer, parser, limit, req.body);
+            if (!r) {
+                if (r.error().code() != core::ErrorCode::kPayloadTooLarge) {
+                    core::Log(LogLevel::kInfo, "http.body_interrupted", r.error().internal(),
+                              {{"route", req.route}, {"method", req.method}, {"request_id", req.request_id}});
+                    co_return false;  // the client is gone: nobody to answer
+                }
+                err = std::move(r).error();
+            }
+        }
+    }
+
+    Response resp;
+    if (answer) {
+        resp = std::move(*answer);
+    } else if (!err) {
+        StreamBodyReader reader(st, buffer, parser, settings.body_timeout_s,
+                                route->options.streaming_body ? limit : 0);
+        if (route->options.streaming_body) req.body_reader = &reader;
+        auto result = co_await OnPool([&]() -> core::Result<Response> {
+            core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}});
+            if (req.principal) {
+                inner.Add({"tenant_id", req.principal->tenant.str()});
+                if (!req.principal->user.empty()) inner.Add({"user_id", req.principal->user.str()});
+            }
+            try {
+                return route->handler(req);
+            } catch (const std::exception& e) {
+                return Error::Internal(std::string("unhandled exception: ") + e.what());
+            }
+        });
+        if (reader.failed() && result && result->status < 400) {
+            result = Error::InvalidArgument("the request body was cut off").WithSlug("upload-interrupted");
+        }
+        if (!result) err = std::move(result).error();
+        else resp = std::move(*result);
+        if (reader.failed() && (!err || err->code() != core::ErrorCode::kPayloadTooLarge)) {
+            Finish(req, err ? ToProblem(*err, req.path, req.request_id) : resp, start_ms, 0);
+            co_return false;  // the body stream broke: the connection is unusable
+        }
+    }
+    if (err) {
+        if (err->code() == core::ErrorCode::kInternal) {
+            core::Log(LogLevel::kError, "http.internal_error", err->internal(),
+                      {{"route", req.route},
+                       {"method", req.method},
+                       {"request_id", req.request_id},
+                       {"error_type", err->slug()}});
+        }
+        resp = ToProblem(*err, req.path, req.request_id);
+        if (err->code() == core::ErrorCode::kMethodNotAllowed) resp.Header("Allow", err->internal());
+    }
+    // A body we did not read makes the connection unusable for another request.
+    if (has_body && !parser.is_done()) close = true;
+    resp.Header("X-Request-Id", req.request_id);
+    if (hooks.decorate) hooks.decorate(req, resp);
+    uint64_t bytes_out = 0;
+    bool ok = co_await Write(*st, resp, head, close, &bytes_out);
+    Finish(req, resp, start_ms, bytes_out);
+    co_return ok && !close;
+}
+
+void HttpServer::Impl::Finish(const Request& req, const Response& resp, int64_t start_ms, uint64_t bytes_out) {
+    int64_t ms = core::MonotonicMs() - start_ms;
+    std::string route = req.route.empty() ? "unmatched" : req.route;
+    std::string status = std::to_string(resp.status);
+    metrics.Add("insightstream_http_requests_total", {{"route", route}, {"method", req.method}, {"status", status}});
+    metrics.Observe("insightstream_http_request_duration_seconds", {{"route", route}, {"method", req.method}},
+                    static_cast<double>(ms) / 1000.0);
+    std::vector<core::LogField> fields{{"method", req.method},   {"route", route},
+                                       {"path", req.path},       {"status", resp.status},
+                                       {"duration_ms", ms},      {"bytes_out", bytes_out},
+                                       {"remote_ip", req.remote_ip}, {"request_id", req.request_id},
+                                       {"trace_id", req.trace_id}};
+    if (req.principal) {
+        fields.emplace_back("tenant_id", req.principal->tenant.str());
+        if (!req.principal->user.empty()) fields.emplace_back("user_id", req.principal->user.str());
+    }
+    core::Log(resp.status >= 500 ? LogLevel::kError : LogLevel::kInfo, "http.request", "", fields);
+}
+
+}  // namespace insightstream::http

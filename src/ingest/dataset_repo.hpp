@@ -1,0 +1,96 @@
+// Data access for datasets and their versions. Every function takes the caller's TenantId and
+// filters on it, on top of PostgreSQL's row-level security; another tenant's id finds nothing.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ids.hpp"
+#include "core/result.hpp"
+#include "store/db/database.hpp"
+
+namespace insightstream::ingest {
+
+using core::Result;
+
+enum class VersionStatus { kQueued, kProcessing, kReady, kFailed };
+const char* StatusName(VersionStatus s);
+
+struct VersionRecord {
+    core::DatasetId dataset;
+    int64_t version = 0;
+    std::string format;
+    std::string status;
+    std::string object_key;
+    int64_t size_bytes = 0;
+    std::string sha256;
+    std::string options = "{}";
+    int64_t bytes_done = 0;
+    int64_t rows_done = 0;
+    std::optional<int64_t> rows_total;
+    std::optional<int64_t> rows_rejected;
+    std::optional<std::string> error;
+    int64_t attempts = 0;
+    int64_t created_at = 0;
+    std::optional<int64_t> started_at;
+    std::optional<int64_t> progress_at;
+    std::optional<int64_t> ready_at;
+};
+
+struct DatasetRecord {
+    core::DatasetId id;
+    std::string name;
+    std::string format;
+    int64_t latest_version = 0;
+    std::optional<std::string> created_by;
+    int64_t created_at = 0;
+    int64_t updated_at = 0;
+    VersionRecord latest;
+};
+
+struct ListCursor {
+    int64_t created_at = 0;
+    std::string id;
+    [[nodiscard]] std::string Encode() const;
+    static std::optional<ListCursor> Decode(std::string_view text);
+};
+
+namespace datasets {
+
+Result<std::optional<DatasetRecord>> Find(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id);
+/// Newest first; `after` continues a previous page.
+Result<std::vector<DatasetRecord>> List(store::Tx& tx, const core::TenantId& tenant, int limit,
+                                        const std::optional<ListCursor>& after);
+Result<std::optional<VersionRecord>> FindVersion(store::Tx& tx, const core::TenantId& tenant,
+                                                 const core::DatasetId& id, int64_t version);
+Result<void> InsertDataset(store::Tx& tx, const core::TenantId& tenant, const DatasetRecord& d);
+Result<void> InsertVersion(store::Tx& tx, const core::TenantId& tenant, const VersionRecord& v);
+/// Hands out the next version number of an existing dataset; NotFound if it does not exist.
+Result<int64_t> ReserveVersion(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t now);
+/// Makes `version` the latest if it is newer than the current latest.
+Result<void> PromoteVersion(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                            int64_t now);
+/// Removes the dataset with its versions; false if there was none.
+Result<bool> Delete(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id);
+
+// Worker state transitions; each answers false when the version no longer exists (deleted).
+Result<bool> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                            int64_t now);
+Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                            int64_t bytes_done, int64_t rows_done, int64_t now);
+Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                       int64_t rows, int64_t rows_rejected, int64_t now);
+Result<bool> MarkFailed(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                        std::string_view error, int64_t now);
+
+}  // namespace datasets
+
+/// The API representation of a dataset (its latest version's state and progress).
+boost::json::object DatasetJson(const DatasetRecord& d, int64_t now_ms);
+boost::json::object VersionJson(const VersionRecord& v, int64_t now_ms);
+
+}  // namespace insightstream::ingest

@@ -1,0 +1,369 @@
+#include "ingest/ingest_service.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "http/json_body.hpp"
+#include "http/multipart.hpp"
+#include "ingest/dataset_repo.hpp"
+
+namespace insightstream::ingest {
+
+using core::Error;
+using core::Result;
+using http::Request;
+using http::Response;
+namespace json = boost::json;
+
+std::string JobMessage::ToJson() const {
+    return json::serialize(json::object{{"type", kProcessTopic},
+                                        {"tenant_id", tenant.str()},
+                                        {"dataset_id", dataset.str()},
+                                        {"version", version},
+                                        {"trace_id", trace_id},
+                                        {"request_id", request_id}});
+}
+
+Result<JobMessage> JobMessage::Parse(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) return Error::InvalidArgument("job message is not a JSON object");
+    const auto& o = v.as_object();
+    auto str = [&](std::string_view k) -> std::string {
+        auto it = o.find(k);
+        return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+    };
+    JobMessage m;
+    m.tenant = core::TenantId(str("tenant_id"));
+    m.dataset = core::DatasetId(str("dataset_id"));
+    m.trace_id = str("trace_id");
+    m.request_id = str("request_id");
+    auto it = o.find("version");
+    if (it != o.end() && it->value().is_int64()) m.version = it->value().as_int64();
+    if (!core::IsValidId(m.tenant.str()) || !core::IsValidId(m.dataset.str()) || m.version < 1) {
+        return Error::InvalidArgument("job message lacks tenant_id, dataset_id or version");
+    }
+    return m;
+}
+
+Result<core::DatasetId> DatasetIdParam(const Request& req) {
+    const std::string& id = req.PathParam("id");
+    if (!core::IsValidId(id)) return Error::NotFound("dataset not found");
+    return core::DatasetId(id);
+}
+
+IngestService::IngestService(store::Database& db, store::ObjectStore& objects, store::OutboxRelay& relay,
+                             const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics,
+                             IngestSettings settings)
+    : db_(db), objects_(objects), relay_(relay), clock_(clock), ids_(ids), metrics_(metrics), settings_(settings) {
+    metrics_.Describe("insightstream_uploads_total", "counter", "Accepted uploads.");
+    metrics_.Describe("insightstream_upload_bytes_total", "counter", "Bytes of accepted uploads.");
+}
+
+void IngestService::RegisterRoutes(http::Router& router) {
+    http::RouteOptions upload{.access = http::Access::kUser,
+                              .min_role = core::Role::kAnalyst,
+                              .writes = true,
+                              .streaming_body = true,
+                              .body_limit = settings_.max_upload_bytes};
+    router.Add("POST", "/api/v1/datasets", [this](Request& r) { return Upload(r, nullptr); }, upload);
+    router.Add(
+        "POST", "/api/v1/datasets/{id}/versions",
+        [this](Request& r) -> Result<Response> {
+            IS_TRY(auto id, DatasetIdParam(r));
+            return Upload(r, &id);
+        },
+        upload);
+    router.Add("GET", "/api/v1/datasets", [this](Request& r) { return List(r); });
+    router.Add("GET", "/api/v1/datasets/{id}", [this](Request& r) { return Get(r); });
+    router.Add("DELETE", "/api/v1/datasets/{id}", [this](Request& r) { return Delete(r); },
+               {.min_role = core::Role::kAnalyst, .writes = true});
+}
+
+namespace {
+
+std::optional<std::string> FormatFromMediaType(std::string_view ct) {
+    if (ct == "text/csv" || ct == "application/csv" || ct == "text/comma-separated-values") return "csv";
+    if (ct == "application/json") return "json";
+    if (ct == "application/x-ndjson" || ct == "application/ndjson" || ct == "application/jsonl" ||
+        ct == "application/x-jsonlines" || ct == "application/jsonlines")
+        return "ndjson";
+    return std::nullopt;
+}
+
+std::optional<std::string> FormatFromFilename(std::string_view name) {
+    size_t dot = name.rfind('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    std::string ext(name.substr(dot + 1));
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == "csv" || ext == "tsv" || ext == "txt") return "csv";
+    if (ext == "json") return "json";
+    if (ext == "ndjson" || ext == "jsonl") return "ndjson";
+    return std::nullopt;
+}
+
+bool RawUploadType(std::string_view ct) {
+    return ct.empty() || FormatFromMediaType(ct) || ct == "application/octet-stream" || ct == "text/plain" ||
+           ct == "text/tab-separated-values";
+}
+
+bool ValidFormat(std::string_view f) { return f == "csv" || f == "json" || f == "ndjson"; }
+
+// Writes the `file` field of a multipart body to the object store; keeps the small text fields.
+class UploadSink final : public http::MultipartSink {
+public:
+    explicit UploadSink(store::ObjectWriter& writer) : writer_(writer) {}
+    Result<void> OnPartBegin(const http::MultipartPart& part) override {
+        current_ = part.name;
+        if (part.name == "file") {
+            if (seen_file_) return Error::InvalidArgument("send exactly one `file` field").WithSlug("malformed-multipart");
+            seen_file_ = true;
+            filename_ = part.filename;
+            content_type_ = part.content_type;
+        } else {
+            fields_.emplace_back(part.name, std::string());
+        }
+        return {};
+    }
+    Result<void> OnPartData(std::string_view data) override {
+        if (current_ == "file") {
+            bytes_ += data.size();
+            return writer_.Write(data.data(), data.size());
+        }
+        if (fields_.back().second.size() + data.size() > 4096) {
+            return Error::InvalidArgument("form field `" + current_ + "` is longer than 4096 bytes");
+        }
+        fields_.back().second.append(data);
+        return {};
+    }
+    Result<void> OnPartEnd() override {
+        current_.clear();
+        return {};
+    }
+    [[nodiscard]] std::optional<std::string> Field(std::string_view name) const {
+        for (const auto& [k, v] : fields_) {
+            if (k == name) return v;
+        }
+        return std::nullopt;
+    }
+
+    bool seen_file_ = false;
+    std::string filename_;
+    std::string content_type_;
+    uint64_t bytes_ = 0;
+
+private:
+    store::ObjectWriter& writer_;
+    std::string current_;
+    std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+std::string Trimmed(std::string s) {
+    s.erase(0, s.find_first_not_of(" \t\r\n"));
+    s.erase(s.find_last_not_of(" \t\r\n") + 1);
+    return s;
+}
+
+}  // namespace
+
+Result<Response> IngestService::Upload(Request& req, const core::DatasetId* existing) {
+    const core::TenantId& tenant = req.Caller().tenant;
+    std::string ct = req.ContentType();
+    bool multipart = ct == "multipart/form-data";
+    if (!multipart && !RawUploadType(ct)) {
+        return Error::UnsupportedMediaType(
+            "send the file as the raw body (text/csv, application/json, application/x-ndjson or "
+            "application/octet-stream) or as multipart/form-data with a `file` field");
+    }
+    std::optional<std::string> name = req.Query("name");
+    std::optional<std::string> format = req.Query("format");
+    if (name) name = Trimmed(*name);
+    std::vector<core::FieldError> bad;
+    if (name && (name->empty() || name->size() > 200)) bad.push_back({"name", "must be 1 to 200 characters"});
+    if (format && !ValidFormat(*format)) bad.push_back({"format", "must be one of csv, json, ndjson"});
+    if (!existing && !multipart && !name) bad.push_back({"name", "is required"});
+    if (!bad.empty()) return Error::InvalidArgument(bad.size() == 1 ? bad[0].field + " " + bad[0].message
+                                                                    : "the query parameters are invalid",
+                                                    std::move(bad));
+    if (!format && !multipart) format = FormatFromMediaType(ct);
+
+    int64_t now = clock_.NowMs();
+    core::DatasetId id = existing ? *existing : core::DatasetId(ids_.NewId("ds_"));
+    int64_t version = 1;
+    std::optional<DatasetRecord> current;
+    if (existing) {
+        // The number is handed out before the bytes arrive so the object lands under its final
+        // key; an upload that then fails leaves a gap in the numbering, never a half version.
+        IS_TRY_VOID(db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+            IS_TRY(current, datasets::Find(tx, tenant, id));
+            if (!current) return Error::NotFound("dataset not found");
+            IS_TRY(version, datasets::ReserveVersion(tx, tenant, id, now));
+            return {};
+        }));
+        if (!format) format = current->format;
+    }
+
+    auto key = store::ObjectKey::ForDatasetVersion(tenant, id, version, "source");
+    IS_TRY(auto writer, objects_.BeginPut(key));
+    std::string buf(settings_.read_chunk_bytes, '\0');
+    std::optional<http::MultipartReader> mp;
+    std::optional<UploadSink> sink;
+    if (multipart) {
+        const std::string* ct_header = req.Header("content-type");
+        IS_TRY(auto boundary, http::MultipartReader::BoundaryFrom(ct_header ? *ct_header : ""));
+        mp.emplace(boundary);
+        sink.emplace(*writer);
+    }
+    uint64_t received = 0;
+    for (;;) {
+        IS_TRY(size_t n, req.body_reader->Read(buf.data(), buf.size()));
+        if (n == 0) break;
+        received += n;
+        if (mp) {
+            IS_TRY_VOID(mp->Feed(std::string_view(buf.data(), n), *sink));
+        } else {
+            IS_TRY_VOID(writer->Write(buf.data(), n));
+        }
+    }
+    if (mp) {
+        IS_TRY_VOID(mp->Finish());
+        if (!sink->seen_file_) {
+            return Error::InvalidArgument("the multipart body has no `file` field", {{"file", "is required"}});
+        }
+        if (!name) name = sink->Field("name");
+        if (!name && !sink->filename_.empty()) name = sink->filename_;
+        if (!format) format = sink->Field("format");
+        if (!format) format = FormatFromMediaType(sink->content_type_);
+        if (!format) format = FormatFromFilename(sink->filename_);
+        if (name) name = Trimmed(*name);
+        if (!existing && (!name || name->empty() || name->size() > 200)) {
+            return Error::InvalidArgument("name is required", {{"name", "is required (query, form field or filename)"}});
+        }
+        if (format && !ValidFormat(*format)) {
+            return Error::InvalidArgument("format must be one of csv, json, ndjson", {{"format", "must be csv, json or ndjson"}});
+        }
+    }
+    if (!format) {
+        return Error::InvalidArgument("the file format is unknown: pass ?format=csv|json|ndjson",
+                                      {{"format", "is required when the content type does not tell"}});
+    }
+    IS_TRY(auto put, writer->Commit());
+
+    JobMessage job{tenant, id, version, req.trace_id, req.request_id};
+    std::string outbox_id;
+    auto saved = db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+        if (!existing) {
+            DatasetRecord d;
+            d.id = id;
+            d.name = *name;
+            d.format = *format;
+            d.latest_version = version;
+            if (!req.Caller().user.empty()) d.created_by = req.Caller().user.str();
+            d.created_at = now;
+            d.updated_at = now;
+            IS_TRY_VOID(datasets::InsertDataset(tx, tenant, d));
+        } else {
+            IS_TRY(auto still, datasets::Find(tx, tenant, id));
+            if (!still) return Error::NotFound("dataset not found");
+            IS_TRY_VOID(datasets::PromoteVersion(tx, tenant, id, version, now));
+        }
+        VersionRecord v;
+        v.dataset = id;
+        v.version = version;
+        v.format = *format;
+        v.status = StatusName(VersionStatus::kQueued);
+        v.object_key = key.str();
+        v.size_bytes = put.size_bytes;
+        v.sha256 = put.sha256_hex;
+        v.created_at = now;
+        IS_TRY_VOID(datasets::InsertVersion(tx, tenant, v));
+        IS_TRY(outbox_id, store::OutboxAdd(tx, tenant, kProcessTopic, job.ToJson(), now));
+        return {};
+    });
+    if (!saved) {
+        (void)objects_.Delete(key);  // nothing refers to it
+        return std::move(saved).error();
+    }
+    // The job is durable in the outbox already; if the queue is down now, the relay sends it later.
+    if (auto sent = relay_.Publish(outbox_id); !sent) {
+        core::Log(core::LogLevel::kWarn, "upload.enqueue_deferred", sent.error().ToString(),
+                  {{"dataset_id", id.str()}, {"version", version}});
+    }
+    metrics_.Add("insightstream_uploads_total", {{"format", *format}});
+    metrics_.Add("insightstream_upload_bytes_total", {}, static_cast<double>(put.size_bytes));
+    core::Log(core::LogLevel::kInfo, "upload.accepted", "dataset version stored and queued",
+              {{"dataset_id", id.str()},
+               {"version", version},
+               {"bytes", put.size_bytes},
+               {"received_bytes", received}});
+
+    IS_TRY(auto record, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+               return datasets::Find(tx, tenant, id);
+           }));
+    if (!record) return Error::NotFound("dataset was deleted meanwhile");
+    json::object body = DatasetJson(*record, clock_.NowMs());
+    // The answer describes the version just uploaded even if a newer one was promoted meanwhile.
+    body["version"] = version;
+    auto resp = http::JsonResponse(202, body);
+    resp.Header("Location", "/api/v1/datasets/" + id.str());
+    return resp;
+}
+
+Result<Response> IngestService::List(Request& req) {
+    const core::TenantId& tenant = req.Caller().tenant;
+    int limit = 50;
+    std::vector<core::FieldError> bad;
+    if (auto l = req.Query("limit")) {
+        char* end = nullptr;
+        long v = std::strtol(l->c_str(), &end, 10);
+        if (l->empty() || *end != '\0' || v < 1 || v > 200) bad.push_back({"limit", "must be an integer from 1 to 200"});
+        else limit = static_cast<int>(v);
+    }
+    std::optional<ListCursor> cursor;
+    if (auto c = req.Query("cursor"); c && !c->empty()) {
+        cursor = ListCursor::Decode(*c);
+        if (!cursor) bad.push_back({"cursor", "is not a cursor this API handed out"});
+    }
+    if (!bad.empty()) return Error::InvalidArgument(bad[0].field + " " + bad[0].message, std::move(bad));
+    IS_TRY(auto rows, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+               return datasets::List(tx, tenant, limit + 1, cursor);
+           }));
+    json::array items;
+    int64_t now = clock_.NowMs();
+    for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(limit); ++i) items.push_back(DatasetJson(rows[i], now));
+    json::value next = nullptr;
+    if (rows.size() > static_cast<size_t>(limit)) {
+        const auto& last = rows[static_cast<size_t>(limit) - 1];
+        next = ListCursor{last.created_at, last.id.str()}.Encode();
+    }
+    return http::JsonResponse(200, json::object{{"items", std::move(items)}, {"next_cursor", next}});
+}
+
+Result<Response> IngestService::Get(Request& req) {
+    const core::TenantId& tenant = req.Caller().tenant;
+    IS_TRY(auto id, DatasetIdParam(req));
+    IS_TRY(auto record, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+               return datasets::Find(tx, tenant, id);
+           }));
+    if (!record) return Error::NotFound("dataset not found");
+    return http::JsonResponse(200, DatasetJson(*record, clock_.NowMs()));
+}
+
+Result<Response> IngestService::Delete(Request& req) {
+    const core::TenantId& tenant = req.Caller().tenant;
+    IS_TRY(auto id, DatasetIdParam(req));
+    IS_TRY(bool existed, store::TransactValue(db_, tenant, store::TxMode::kWrite, [&](store::Tx& tx) {
+               return datasets::Delete(tx, tenant, id);
+           }));
+    if (!existed) return Error::NotFound("dataset not found");
+    // The records are gone first, so nothing can reach the objects while they are removed.
+    if (auto gone = objects_.DeletePrefix(store::ObjectKey::DatasetPrefix(tenant, id).str() + "/"); !gone) {
+        core::Log(core::LogLevel::kWarn, "dataset.objects_orphaned", gone.error().ToString(), {{"dataset_id", id.str()}});
+    }
+    core::Log(core::LogLevel::kInfo, "dataset.deleted", "dataset removed", {{"dataset_id", id.str()}});
+    return Response::Empty(204);
+}
+
+}  // namespace insightstream::ingest

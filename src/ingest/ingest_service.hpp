@@ -1,0 +1,61 @@
+// The ingest service: upload endpoints (raw body or multipart, streamed to the object store while
+// hashing, never held in memory), dataset records and versions, listing, deletion, and the job
+// that announces each new version (through the outbox, in the same transaction).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/metrics.hpp"
+#include "http/router.hpp"
+#include "store/db/database.hpp"
+#include "store/objects/object_store.hpp"
+#include "store/outbox.hpp"
+
+namespace insightstream::ingest {
+
+struct IngestSettings {
+    uint64_t max_upload_bytes = 0;      // 0: no limit
+    size_t read_chunk_bytes = 1 << 20;  // bytes read from the socket per step
+};
+
+/// The job message a new version produces (JSON), read by the worker.
+struct JobMessage {
+    core::TenantId tenant;
+    core::DatasetId dataset;
+    int64_t version = 0;
+    std::string trace_id;
+    std::string request_id;
+    [[nodiscard]] std::string ToJson() const;
+    static core::Result<JobMessage> Parse(std::string_view json);
+};
+
+inline constexpr std::string_view kProcessTopic = "dataset.version.process";
+
+class IngestService {
+public:
+    IngestService(store::Database& db, store::ObjectStore& objects, store::OutboxRelay& relay,
+                  const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics, IngestSettings settings);
+    void RegisterRoutes(http::Router& router);
+
+private:
+    core::Result<http::Response> Upload(http::Request& req, const core::DatasetId* existing);
+    core::Result<http::Response> List(http::Request& req);
+    core::Result<http::Response> Get(http::Request& req);
+    core::Result<http::Response> Delete(http::Request& req);
+
+    store::Database& db_;
+    store::ObjectStore& objects_;
+    store::OutboxRelay& relay_;
+    const core::Clock& clock_;
+    core::IdSource& ids_;
+    core::Metrics& metrics_;
+    IngestSettings settings_;
+};
+
+/// The dataset id path parameter, validated (a malformed id is simply not found).
+core::Result<core::DatasetId> DatasetIdParam(const http::Request& req);
+
+}  // namespace insightstream::ingest

@@ -1,0 +1,325 @@
+#include "worker/worker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "core/log.hpp"
+#include "ingest/dataset_repo.hpp"
+
+namespace insightstream::worker {
+
+using core::Error;
+using core::LogLevel;
+using core::Result;
+
+namespace {
+
+class DbProgress final : public ProgressSink {
+public:
+    DbProgress(store::Database& db, const core::Clock& clock, const JobContext& job, int interval_ms,
+               const std::atomic<bool>& stopping, const std::atomic<bool>& lost)
+        : db_(db), clock_(clock), job_(job), interval_ms_(interval_ms), stopping_(stopping), lost_(lost) {}
+
+    void Report(int64_t bytes_done, int64_t rows_done) override {
+        int64_t now = core::MonotonicMs();
+        if (now - last_write_ms_ < interval_ms_) return;
+        last_write_ms_ = now;
+        const auto& m = job_.message;
+        auto r = db_.Transact(m.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+            IS_TRY_VOID(ingest::datasets::UpdateProgress(tx, m.tenant, m.dataset, m.version, bytes_done, rows_done,
+                                                         clock_.NowMs()));
+            return {};
+        });
+        // Progress is advisory: a failed write is logged and the job goes on.
+        if (!r) core::Log(LogLevel::kWarn, "job.progress_failed", r.error().ToString());
+    }
+    [[nodiscard]] bool StopRequested() const override { return stopping_.load() || lost_.load(); }
+
+private:
+    store::Database& db_;
+    const core::Clock& clock_;
+    const JobContext& job_;
+    int interval_ms_;
+    int64_t last_write_ms_ = 0;
+    const std::atomic<bool>& stopping_;
+    const std::atomic<bool>& lost_;
+};
+
+}  // namespace
+
+Worker::Worker(store::Database& db, store::ObjectStore& objects, store::JobQueue& queue, store::JobQueue* dead_letters,
+               JobProcessor& processor, core::Metrics& metrics, const core::Clock& clock, WorkerSettings settings)
+    : db_(db),
+      objects_(objects),
+      queue_(queue),
+      dead_letters_(dead_letters),
+      processor_(processor),
+      metrics_(metrics),
+      clock_(clock),
+      settings_(settings) {
+    metrics_.Describe("insightstream_jobs_total", "counter", "Jobs handled by outcome.");
+    metrics_.Describe("insightstream_job_duration_seconds", "histogram", "Time from receive to commit per job.");
+    metrics_.Describe("insightstream_rows_processed_total", "counter", "Rows read by the worker.");
+    metrics_.Describe("insightstream_bytes_processed_total", "counter", "Source bytes read by the worker.");
+    metrics_.Describe("insightstream_jobs_in_progress", "gauge", "Jobs being processed now.");
+    metrics_.Set("insightstream_jobs_in_progress", {}, 0);
+}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Start() {
+    for (int i = 0; i < std::max(1, settings_.concurrency); ++i) threads_.emplace_back([this] { Loop(); });
+    threads_.emplace_back([this] { HeartbeatLoop(); });
+    if (dead_letters_) threads_.emplace_back([this] { DeadLetterLoop(); });
+}
+
+void Worker::Stop() {
+    stopping_ = true;
+    cv_.notify_all();
+    for (auto& t : threads_) {
+        if (t.joinable()) t.join();
+    }
+    threads_.clear();
+}
+
+bool Worker::SleepUnlessStopped(int ms) {
+    std::unique_lock lock(mutex_);
+    return !cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping_.load(); });
+}
+
+int Worker::BackoffSeconds(int receive_count) const {
+    double base = settings_.backoff_base_s * std::pow(2.0, std::max(0, receive_count - 1));
+    base = std::min(base, static_cast<double>(settings_.backoff_max_s));
+    thread_local std::mt19937 rng{std::random_device{}()};
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    return std::max(1, static_cast<int>(std::lround(base * jitter(rng))));
+}
+
+void Worker::Loop() {
+    while (!stopping_) {
+        RunOnce(settings_.poll_wait_ms);
+    }
+}
+
+bool Worker::RunOnce(int wait_ms) {
+    auto got = queue_.Receive(1, settings_.visibility_s, wait_ms);
+    if (!got) {
+        core::Log(LogLevel::kWarn, "job.receive_failed", got.error().ToString());
+        SleepUnlessStopped(1000);
+        return false;
+    }
+    if (got->empty()) return false;
+    for (const auto& m : *got) Handle(m);
+    return true;
+}
+
+void Worker::HeartbeatLoop() {
+    int period_ms = std::max(200, settings_.heartbeat_s * 1000);
+    while (SleepUnlessStopped(period_ms)) {
+        std::vector<std::shared_ptr<Lease>> leases;
+        {
+            std::scoped_lock lock(mutex_);
+            for (auto& [_, l] : leases_) leases.push_back(l);
+        }
+        for (auto& l : leases) {
+            auto r = queue_.ChangeVisibility(l->receipt, settings_.visibility_s);
+            if (!r && r.error().code() == core::ErrorCode::kNotFound) {
+                // Someone else holds the job now (our lease expired): stop working on it.
+                l->lost = true;
+                core::Log(LogLevel::kWarn, "job.lease_lost", "the message was redelivered elsewhere");
+            } else if (!r) {
+                core::Log(LogLevel::kWarn, "job.heartbeat_failed", r.error().ToString());
+            }
+        }
+    }
+}
+
+void Worker::DeadLetterLoop() {
+    while (SleepUnlessStopped(settings_.dead_letter_poll_s * 1000)) {
+        // Messages stay in the dead-letter queue for operators; a long lease keeps this loop
+        // from seeing the same one again soon. Marking failed is idempotent.
+        auto got = dead_letters_->Receive(10, 12 * 3600, 0);
+        if (!got) continue;
+        for (const auto& m : *got) {
+            auto job = ingest::JobMessage::Parse(m.body);
+            if (!job) continue;
+            auto r = db_.Transact(job->tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+                IS_TRY(auto v, ingest::datasets::FindVersion(tx, job->tenant, job->dataset, job->version));
+                if (!v || v->status == "ready" || v->status == "failed") return {};
+                IS_TRY_VOID(ingest::datasets::MarkFailed(
+                    tx, job->tenant, job->dataset, job->version,
+                    "processing stopped unexpectedly on every attempt; the job was moved to the dead-letter queue",
+                    clock_.NowMs()));
+                return {};
+            });
+            core::Log(r ? LogLevel::kError : LogLevel::kWarn, "job.dead_lettered",
+                      r ? "a job exhausted its attempts" : r.error().ToString(),
+                      {{"tenant_id", job->tenant.str()}, {"dataset_id", job->dataset.str()}, {"version", job->version}});
+        }
+    }
+}
+
+void Worker::Handle(const store::QueueMessage& m) {
+    int64_t start_ms = core::MonotonicMs();
+    auto outcome = [&](const char* what) {
+        metrics_.Add("insightstream_jobs_total", {{"outcome", what}});
+        metrics_.Observe("insightstream_job_duration_seconds", {},
+                         static_cast<double>(core::MonotonicMs() - start_ms) / 1000.0);
+    };
+    auto parsed = ingest::JobMessage::Parse(m.body);
+    if (!parsed) {
+        // Nothing can ever process it: drop it instead of cycling it to the dead-letter queue.
+        core::Log(LogLevel::kError, "job.invalid_message", parsed.error().detail(), {{"job_id", m.id}});
+        (void)queue_.Delete(m.receipt);
+        outcome("invalid");
+        return;
+    }
+    JobContext job{*parsed, {}, m.receive_count};
+    const auto& msg = job.message;
+    core::LogScope scope({{"tenant_id", msg.tenant.str()},
+                          {"dataset_id", msg.dataset.str()},
+                          {"version", msg.version},
+                          {"job_id", m.id},
+                          {"attempt", m.receive_count},
+                          {"trace_id", msg.trace_id}});
+    auto ack = [&] {
+        if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
+    };
+
+    auto begin = store::TransactValue(db_, msg.tenant, store::TxMode::kWrite,
+                                      [&](store::Tx& tx) -> Result<std::optional<ingest::VersionRecord>> {
+                                          IS_TRY(auto v, ingest::datasets::FindVersion(tx, msg.tenant, msg.dataset,
+                                                                                       msg.version));
+                                          if (!v || v->status == "ready") return v;
+                                          IS_TRY_VOID(ingest::datasets::MarkProcessing(tx, msg.tenant, msg.dataset,
+                                                                                       msg.version, clock_.NowMs()));
+                                          return v;
+                                      });
+    if (!begin) {
+        core::Log(LogLevel::kWarn, "job.start_failed", begin.error().ToString());
+        (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
+        outcome("retried");
+        return;
+    }
+    if (!*begin) {
+        core::Log(LogLevel::kInfo, "job.skipped", "the dataset version no longer exists");
+        ack();
+        outcome("gone");
+        return;
+    }
+    if ((*begin)->status == "ready") {
+        core::Log(LogLevel::kInfo, "job.skipped", "the version is already ready (duplicate delivery)");
+        ack();
+        outcome("duplicate");
+        return;
+    }
+    job.version = **begin;
+    core::Log(LogLevel::kInfo, "job.started", "processing", {{"bytes", job.version.size_bytes}});
+
+    auto lease = std::make_shared<Lease>();
+    lease->receipt = m.receipt;
+    {
+        std::scoped_lock lock(mutex_);
+        leases_[m.id] = lease;
+    }
+    metrics_.Add("insightstream_jobs_in_progress", {}, 1);
+    Result<JobOutcome> result = Error::Internal("not run");
+    {
+        auto key = store::ObjectKey::Parse(job.version.object_key);
+        if (!key) {
+            result = Error::Internal("bad object key in DB: " + job.version.object_key);
+        } else if (auto source = objects_.Open(*key); !source) {
+            result = source.error().code() == core::ErrorCode::kNotFound
+                         ? Error::InvalidArgument("the uploaded file is missing from the object store")
+                         : std::move(source).error();
+        } else {
+            DbProgress progress(db_, clock_, job, settings_.progress_interval_ms, stopping_, lease->lost);
+            try {
+                result = processor_.Process(job, **source, progress);
+            } catch (const std::exception& e) {
+                result = Error::Internal(std::string("processor threw: ") + e.what());
+            }
+        }
+    }
+    {
+        std::scoped_lock lock(mutex_);
+        leases_.erase(m.id);
+    }
+    metrics_.Add("insightstream_jobs_in_progress", {}, -1);
+
+    if (result) {
+        auto committed = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+            if (result->write_results) IS_TRY_VOID(result->write_results(tx));
+            IS_TRY_VOID(ingest::datasets::MarkReady(tx, msg.tenant, msg.dataset, msg.version, result->rows,
+                                                    result->rows_rejected, clock_.NowMs()));
+            return {};
+        });
+        if (committed) {
+            ack();
+            metrics_.Add("insightstream_rows_processed_total", {}, static_cast<double>(result->rows));
+            metrics_.Add("insightstream_bytes_processed_total", {}, static_cast<double>(job.version.size_bytes));
+            core::Log(LogLevel::kInfo, "job.succeeded", "results committed",
+                      {{"rows", result->rows},
+                       {"rows_rejected", result->rows_rejected},
+                       {"duration_ms", core::MonotonicMs() - start_ms}});
+            outcome("succeeded");
+            return;
+        }
+        result = std::move(committed).error();
+    }
+
+    const Error& e = result.error();
+    if (e.slug() == "job-stopped") {
+        // Shutdown or a lost lease: hand the job back untouched so another worker takes it now.
+        if (!lease->lost) {
+            (void)db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+                IS_TRY_VOID(tx.Exec("UPDATE dataset_versions SET status = 'queued' WHERE tenant_id = $1 AND "
+                                    "dataset_id = $2 AND version = $3 AND status = 'processing'",
+                                    {msg.tenant, msg.dataset, msg.version}));
+                return {};
+            });
+            (void)queue_.ChangeVisibility(m.receipt, 0);
+        }
+        core::Log(LogLevel::kInfo, "job.released", "stopped at a chunk boundary");
+        outcome("released");
+        return;
+    }
+    bool final = !e.retriable() || m.receive_count >= settings_.max_receives;
+    if (final) {
+        std::string reason = e.code() == core::ErrorCode::kInternal
+                                 ? "processing failed because of an internal error; it has been logged"
+                                 : e.detail();
+        if (e.retriable()) {
+            reason = "processing failed " + std::to_string(m.receive_count) + " times: " + e.detail();
+        }
+        auto failed = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+            IS_TRY_VOID(ingest::datasets::MarkFailed(tx, msg.tenant, msg.dataset, msg.version, reason, clock_.NowMs()));
+            return {};
+        });
+        if (!failed) {
+            // Could not record the failure: let the message come back rather than lose it.
+            core::Log(LogLevel::kError, "job.fail_record_failed", failed.error().ToString());
+            (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
+            outcome("retried");
+            return;
+        }
+        ack();
+        core::Log(LogLevel::kWarn, "job.failed", e.ToString(), {{"error_type", e.slug()}});
+        outcome("failed");
+        return;
+    }
+    int delay = BackoffSeconds(m.receive_count);
+    (void)db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+        IS_TRY_VOID(tx.Exec("UPDATE dataset_versions SET status = 'queued', error = $4 WHERE tenant_id = $1 AND "
+                            "dataset_id = $2 AND version = $3 AND status = 'processing'",
+                            {msg.tenant, msg.dataset, msg.version,
+                             "attempt " + std::to_string(m.receive_count) + " failed, retrying: " + e.detail()}));
+        return {};
+    });
+    (void)queue_.ChangeVisibility(m.receipt, delay);
+    core::Log(LogLevel::kWarn, "job.retry", e.ToString(), {{"retry_in_s", delay}, {"error_type", e.slug()}});
+    outcome("retried");
+}
+
+}  // namespace insightstream::worker

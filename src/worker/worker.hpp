@@ -1,0 +1,83 @@
+// The queue consumer. For each job: receive → heartbeat (extend the lease while working) →
+// process (stream the object, report progress at least once a second) → commit results and
+// status in one transaction → delete the message. Transient failures retry with exponential
+// back-off and jitter; the last allowed attempt fails the version with a readable reason; a
+// dead-letter watcher fails versions whose jobs died without a word (e.g. the process crashed on
+// every attempt). A stop finishes the current chunk and hands the message back to the queue.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/metrics.hpp"
+#include "store/db/database.hpp"
+#include "store/objects/object_store.hpp"
+#include "store/queue/job_queue.hpp"
+#include "worker/job_processor.hpp"
+
+namespace insightstream::worker {
+
+struct WorkerSettings {
+    int concurrency = 1;            // jobs processed at once by this process
+    int visibility_s = 60;          // lease per delivery
+    int heartbeat_s = 20;           // lease extension period
+    int max_receives = 5;           // attempts before the job is given up (and dead-lettered)
+    int backoff_base_s = 2;
+    int backoff_max_s = 300;
+    int progress_interval_ms = 1000;
+    int poll_wait_ms = 1000;
+    int dead_letter_poll_s = 5;
+};
+
+class Worker {
+public:
+    /// `dead_letters` may be null (no watcher).
+    Worker(store::Database& db, store::ObjectStore& objects, store::JobQueue& queue, store::JobQueue* dead_letters,
+           JobProcessor& processor, core::Metrics& metrics, const core::Clock& clock, WorkerSettings settings);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    void Start();
+    /// Asks running jobs to stop at their next chunk and release their messages; joins.
+    void Stop();
+    /// Processes at most one message now (tests); returns whether one was handled.
+    bool RunOnce(int wait_ms);
+    /// Backoff before attempt `receive_count + 1`: base * 2^(n-1), capped, with ±20 % jitter.
+    [[nodiscard]] int BackoffSeconds(int receive_count) const;
+
+private:
+    struct Lease {
+        std::string receipt;
+        std::atomic<bool> lost{false};
+    };
+    void Loop();
+    void HeartbeatLoop();
+    void DeadLetterLoop();
+    void Handle(const store::QueueMessage& m);
+    bool SleepUnlessStopped(int ms);
+
+    store::Database& db_;
+    store::ObjectStore& objects_;
+    store::JobQueue& queue_;
+    store::JobQueue* dead_letters_;
+    JobProcessor& processor_;
+    core::Metrics& metrics_;
+    const core::Clock& clock_;
+    WorkerSettings settings_;
+
+    std::atomic<bool> stopping_{false};
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::map<std::string, std::shared_ptr<Lease>> leases_;  // by message id
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace insightstream::worker
