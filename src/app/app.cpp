@@ -157,10 +157,16 @@ int Main(int argc, char** argv) {
     std::optional<auth::JwtCodec> verifier;
     if (cfg.command != "migrate" && cfg.command != "worker") {
         auto ring = cfg.jwt_private_key.empty()
-                        ? auth::KeyRing::LoadDir(cfg.jwt_keys_dir, /*create_if_empty=*/cfg.database.starts_with("sqlite:"))
+                        ? auth::KeyRing::LoadDir(cfg.jwt_keys_dir, /*create_if_empty=*/true)
                         : auth::KeyRing::FromPem(cfg.jwt_private_key);
         if (!ring) return Fail(ring.error());
         keys = std::move(*ring);
+        if (cfg.jwt_private_key.empty() && !cfg.database.starts_with("sqlite:")) {
+            // Fine for one instance; several auth instances need one shared key set.
+            core::Log(LogLevel::kWarn, "keys.local", "signing keys come from a local directory",
+                      {{"dir", cfg.jwt_keys_dir},
+                       {"hint", "share keys across instances with INSIGHTSTREAM_JWT_PRIVATE_KEY(_FILE)"}});
+        }
         auth::JwtSettings jwt{cfg.jwt_issuer, cfg.jwt_audience, cfg.access_token_ttl_s, 30};
         verifier.emplace(*keys, clock, jwt);
         if (cfg.Runs("auth")) {
@@ -183,12 +189,13 @@ int Main(int argc, char** argv) {
     std::unique_ptr<worker::RowCountProcessor> processor;
     std::unique_ptr<worker::Worker> worker;
     if (cfg.Runs("worker")) {
-        processor = std::make_unique<worker::RowCountProcessor>();
+        processor = std::make_unique<worker::RowCountProcessor>(cfg.worker_chunk_bytes);
         worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
                                   .visibility_s = cfg.job_visibility_s,
                                   .heartbeat_s = cfg.job_heartbeat_s,
                                   .max_receives = cfg.job_max_receives,
-                                  .backoff_base_s = cfg.job_backoff_base_s};
+                                  .backoff_base_s = cfg.job_backoff_base_s,
+                                  .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms};
         worker = std::make_unique<worker::Worker>(*db, *objects, *queue, dead_letters.get(), *processor, metrics,
                                                   clock, ws);
     }

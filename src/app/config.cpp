@@ -61,7 +61,8 @@ std::string Config::RedactedJson() const {
                           {"job_visibility_s", job_visibility_s},
                           {"job_heartbeat_s", job_heartbeat_s},
                           {"job_max_receives", job_max_receives},
-                          {"job_backoff_base_s", job_backoff_base_s}};
+                          {"job_backoff_base_s", job_backoff_base_s},
+                          {"worker_chunk_bytes", worker_chunk_bytes}};
     return boost::json::serialize(o);
 }
 
@@ -145,6 +146,11 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     app.add_option("--outbox-relay-interval-ms", c.outbox_relay_interval_ms, "How often unsent jobs are re-sent")
         ->envname("INSIGHTSTREAM_OUTBOX_RELAY_INTERVAL_MS")->capture_default_str();
 
+    app.add_option("--worker-chunk-bytes", c.worker_chunk_bytes, "Bytes the worker reads from the object per step")
+        ->envname("INSIGHTSTREAM_WORKER_CHUNK_BYTES")->capture_default_str();
+    // Fault injection (tests, demos of live progress): not listed in --help.
+    app.add_option("--fault-chunk-pause-ms", c.fault_chunk_pause_ms)->group("");
+
     app.require_subcommand(0, 1);
     for (const char* role : {"all", "gateway", "auth", "ingest", "worker", "analytics"}) {
         app.add_subcommand(role, std::string("Run ") + (std::string(role) == "all" ? "every service in one process"
@@ -212,6 +218,8 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         bad.push_back({"job_heartbeat", "must be > 0 and shorter than job_visibility"});
     if (!positive(c.job_max_receives)) bad.push_back({"job_max_receives", "must be > 0"});
     if (c.job_backoff_base_s < 0) bad.push_back({"job_backoff_base", "must be >= 0"});
+    if (c.worker_chunk_bytes < 4096) bad.push_back({"worker_chunk_bytes", "must be >= 4096"});
+    if (c.fault_chunk_pause_ms < 0) bad.push_back({"fault_chunk_pause_ms", "must be >= 0"});
     if (!positive(c.outbox_relay_interval_ms)) bad.push_back({"outbox_relay_interval_ms", "must be > 0"});
     if (!bad.empty()) {
         std::string msg = "invalid configuration:";

@@ -45,6 +45,8 @@ struct Config {
     int job_max_receives = 5;
     int job_backoff_base_s = 2;
     int outbox_relay_interval_ms = 2000;
+    size_t worker_chunk_bytes = 4 << 20;
+    int fault_chunk_pause_ms = 0;
 
     [[nodiscard]] bool Runs(std::string_view service) const;
     /// The configuration as one JSON object, secrets redacted.

@@ -7,6 +7,12 @@ Error Error::InvalidArgument(std::string detail, std::vector<FieldError> fields)
     e.fields_ = std::move(fields);
     return e;
 }
+Error Error::InvalidFields(std::vector<FieldError> fields) {
+    std::string detail = fields.size() == 1 ? fields[0].field + " " + fields[0].message
+                                            : std::to_string(fields.size()) + " fields are invalid";
+    return InvalidArgument(std::move(detail), std::move(fields));
+}
+
 Error Error::Unauthenticated(std::string detail) { return {ErrorCode::kUnauthenticated, std::move(detail)}; }
 Error Error::PermissionDenied(std::string detail) { return {ErrorCode::kPermissionDenied, std::move(detail)}; }
 Error Error::NotFound(std::string detail) { return {ErrorCode::kNotFound, std::move(detail)}; }

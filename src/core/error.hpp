@@ -40,6 +40,8 @@ public:
     Error(ErrorCode code, std::string detail) : code_(code), detail_(std::move(detail)) {}
 
     static Error InvalidArgument(std::string detail, std::vector<FieldError> fields = {});
+    /// An invalid-request error whose detail is made from the field errors themselves.
+    static Error InvalidFields(std::vector<FieldError> fields);
     static Error Unauthenticated(std::string detail);
     static Error PermissionDenied(std::string detail);
     static Error NotFound(std::string detail);

@@ -103,9 +103,7 @@ void JsonFields::OnlyAllow(std::initializer_list<std::string_view> allowed) {
 
 core::Result<void> JsonFields::Finish() {
     if (errors_.empty()) return {};
-    std::string detail = errors_.size() == 1 ? "field " + errors_[0].field + " " + errors_[0].message
-                                             : std::to_string(errors_.size()) + " fields are invalid";
-    return Error::InvalidArgument(detail, std::move(errors_));
+    return Error::InvalidFields(std::move(errors_));
 }
 
 Response JsonResponse(int status, const boost::json::value& v) { return Response::Json(status, boost::json::serialize(v)); }

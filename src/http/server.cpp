@@ -175,7 +175,7 @@ struct HttpServer::Impl {
     asio::awaitable<bool> Write(SessionState& st, Response& resp, bool head, bool close, uint64_t* bytes_out);
     asio::awaitable<void> WriteError(SessionState& st, const Error& e);
     asio::awaitable<void> LingeringClose(SessionState& st, beast::flat_buffer& buffer);
-    void Finish(const Request& req, const Response& resp, int64_t start_ms, uint64_t bytes_out);
+    void Finish(const Request& req, const Response& resp, int64_t start_ms, uint64_t bytes_out, const Error* err);
     core::Result<core::Principal> Authorize(const Request& req, const Route& route);
 };
 
@@ -563,7 +563,8 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
         if (!result) err = std::move(result).error();
         else resp = std::move(*result);
         if (reader.failed() && (!err || err->code() != core::ErrorCode::kPayloadTooLarge)) {
-            Finish(req, err ? ToProblem(*err, req.path, req.request_id) : resp, start_ms, 0);
+            Error cut = err ? *err : Error::InvalidArgument("the request body was cut off").WithSlug("upload-interrupted");
+            Finish(req, ToProblem(cut, req.path, req.request_id), start_ms, 0, &cut);
             co_return false;  // the body stream broke: the connection is unusable
         }
     }
@@ -584,11 +585,12 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
     if (hooks.decorate) hooks.decorate(req, resp);
     uint64_t bytes_out = 0;
     bool ok = co_await Write(*st, resp, head, close, &bytes_out);
-    Finish(req, resp, start_ms, bytes_out);
+    Finish(req, resp, start_ms, bytes_out, err ? &*err : nullptr);
     co_return ok && !close;
 }
 
-void HttpServer::Impl::Finish(const Request& req, const Response& resp, int64_t start_ms, uint64_t bytes_out) {
+void HttpServer::Impl::Finish(const Request& req, const Response& resp, int64_t start_ms, uint64_t bytes_out,
+                              const Error* err) {
     int64_t ms = core::MonotonicMs() - start_ms;
     std::string route = req.route.empty() ? "unmatched" : req.route;
     std::string status = std::to_string(resp.status);
@@ -600,6 +602,7 @@ void HttpServer::Impl::Finish(const Request& req, const Response& resp, int64_t 
                                        {"duration_ms", ms},      {"bytes_out", bytes_out},
                                        {"remote_ip", req.remote_ip}, {"request_id", req.request_id},
                                        {"trace_id", req.trace_id}};
+    if (err) fields.emplace_back("error_type", err->slug());
     if (req.principal) {
         fields.emplace_back("tenant_id", req.principal->tenant.str());
         if (!req.principal->user.empty()) fields.emplace_back("user_id", req.principal->user.str());

@@ -184,9 +184,7 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
     if (name && (name->empty() || name->size() > 200)) bad.push_back({"name", "must be 1 to 200 characters"});
     if (format && !ValidFormat(*format)) bad.push_back({"format", "must be one of csv, json, ndjson"});
     if (!existing && !multipart && !name) bad.push_back({"name", "is required"});
-    if (!bad.empty()) return Error::InvalidArgument(bad.size() == 1 ? bad[0].field + " " + bad[0].message
-                                                                    : "the query parameters are invalid",
-                                                    std::move(bad));
+    if (!bad.empty()) return Error::InvalidFields(std::move(bad));
     if (!format && !multipart) format = FormatFromMediaType(ct);
 
     int64_t now = clock_.NowMs();
@@ -252,32 +250,35 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
     IS_TRY(auto put, writer->Commit());
 
     JobMessage job{tenant, id, version, req.trace_id, req.request_id};
+    DatasetRecord d = existing ? *current : DatasetRecord{};
+    if (!existing) {
+        d.id = id;
+        d.name = *name;
+        d.format = *format;
+        if (!req.Caller().user.empty()) d.created_by = req.Caller().user.str();
+        d.created_at = now;
+    }
+    d.latest_version = version;
+    d.updated_at = now;
+    VersionRecord& v = d.latest;
+    v = VersionRecord{};
+    v.dataset = id;
+    v.version = version;
+    v.format = *format;
+    v.status = StatusName(VersionStatus::kQueued);
+    v.object_key = key.str();
+    v.size_bytes = put.size_bytes;
+    v.sha256 = put.sha256_hex;
+    v.created_at = now;
     std::string outbox_id;
     auto saved = db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
         if (!existing) {
-            DatasetRecord d;
-            d.id = id;
-            d.name = *name;
-            d.format = *format;
-            d.latest_version = version;
-            if (!req.Caller().user.empty()) d.created_by = req.Caller().user.str();
-            d.created_at = now;
-            d.updated_at = now;
             IS_TRY_VOID(datasets::InsertDataset(tx, tenant, d));
         } else {
             IS_TRY(auto still, datasets::Find(tx, tenant, id));
             if (!still) return Error::NotFound("dataset not found");
             IS_TRY_VOID(datasets::PromoteVersion(tx, tenant, id, version, now));
         }
-        VersionRecord v;
-        v.dataset = id;
-        v.version = version;
-        v.format = *format;
-        v.status = StatusName(VersionStatus::kQueued);
-        v.object_key = key.str();
-        v.size_bytes = put.size_bytes;
-        v.sha256 = put.sha256_hex;
-        v.created_at = now;
         IS_TRY_VOID(datasets::InsertVersion(tx, tenant, v));
         IS_TRY(outbox_id, store::OutboxAdd(tx, tenant, kProcessTopic, job.ToJson(), now));
         return {};
@@ -299,14 +300,8 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
                {"bytes", put.size_bytes},
                {"received_bytes", received}});
 
-    IS_TRY(auto record, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
-               return datasets::Find(tx, tenant, id);
-           }));
-    if (!record) return Error::NotFound("dataset was deleted meanwhile");
-    json::object body = DatasetJson(*record, clock_.NowMs());
-    // The answer describes the version just uploaded even if a newer one was promoted meanwhile.
-    body["version"] = version;
-    auto resp = http::JsonResponse(202, body);
+    // The answer describes the version as accepted (a worker may already be on it).
+    auto resp = http::JsonResponse(202, DatasetJson(d, now));
     resp.Header("Location", "/api/v1/datasets/" + id.str());
     return resp;
 }
@@ -326,7 +321,7 @@ Result<Response> IngestService::List(Request& req) {
         cursor = ListCursor::Decode(*c);
         if (!cursor) bad.push_back({"cursor", "is not a cursor this API handed out"});
     }
-    if (!bad.empty()) return Error::InvalidArgument(bad[0].field + " " + bad[0].message, std::move(bad));
+    if (!bad.empty()) return Error::InvalidFields(std::move(bad));
     IS_TRY(auto rows, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
                return datasets::List(tx, tenant, limit + 1, cursor);
            }));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include "core/log.hpp"
 #include "ingest/dataset_repo.hpp"
@@ -18,10 +19,17 @@ namespace {
 class DbProgress final : public ProgressSink {
 public:
     DbProgress(store::Database& db, const core::Clock& clock, const JobContext& job, int interval_ms,
-               const std::atomic<bool>& stopping, const std::atomic<bool>& lost)
-        : db_(db), clock_(clock), job_(job), interval_ms_(interval_ms), stopping_(stopping), lost_(lost) {}
+               int pause_ms, const std::atomic<bool>& stopping, const std::atomic<bool>& lost)
+        : db_(db),
+          clock_(clock),
+          job_(job),
+          interval_ms_(interval_ms),
+          pause_ms_(pause_ms),
+          stopping_(stopping),
+          lost_(lost) {}
 
     void Report(int64_t bytes_done, int64_t rows_done) override {
+        if (pause_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms_));
         int64_t now = core::MonotonicMs();
         if (now - last_write_ms_ < interval_ms_) return;
         last_write_ms_ = now;
@@ -41,6 +49,7 @@ private:
     const core::Clock& clock_;
     const JobContext& job_;
     int interval_ms_;
+    int pause_ms_;
     int64_t last_write_ms_ = 0;
     const std::atomic<bool>& stopping_;
     const std::atomic<bool>& lost_;
@@ -234,7 +243,8 @@ void Worker::Handle(const store::QueueMessage& m) {
                          ? Error::InvalidArgument("the uploaded file is missing from the object store")
                          : std::move(source).error();
         } else {
-            DbProgress progress(db_, clock_, job, settings_.progress_interval_ms, stopping_, lease->lost);
+            DbProgress progress(db_, clock_, job, settings_.progress_interval_ms, settings_.fault_chunk_pause_ms,
+                                stopping_, lease->lost);
             try {
                 result = processor_.Process(job, **source, progress);
             } catch (const std::exception& e) {

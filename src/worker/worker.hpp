@@ -34,6 +34,9 @@ struct WorkerSettings {
     int progress_interval_ms = 1000;
     int poll_wait_ms = 1000;
     int dead_letter_poll_s = 5;
+    /// Fault injection for tests and demos: sleep this long after every chunk, so a job can be
+    /// caught mid-way (killed, stopped). 0 in production.
+    int fault_chunk_pause_ms = 0;
 };
 
 class Worker {

@@ -1,0 +1,161 @@
+// Crashes and shutdowns through the real binary: kill -9 during an upload and during processing,
+// SIGTERM with a request in flight. No accepted upload may be lost; no half-written object may
+// become visible.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "support/datasets.hpp"
+#include "support/server_process.hpp"
+#include "support/test_env.hpp"
+
+namespace insightstream::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Faults : public ::testing::TestWithParam<std::string> {
+protected:
+    ServerOptions Options(std::vector<std::string> args) {
+        ServerOptions opts{.data_dir = dir_.path(), .args = std::move(args)};
+        if (GetParam() == "postgres") {
+            if (db_url_.empty()) db_url_ = FreshPostgresSchema(*PostgresAdminUrl());
+            opts.args.insert(opts.args.end(), {"--database", db_url_});
+        }
+        return opts;
+    }
+    void SetUp() override {
+        if (GetParam() == "postgres" && !PostgresAdminUrl()) {
+            GTEST_SKIP() << "run through ctest for PostgreSQL";
+        }
+    }
+    size_t VisibleObjects() {
+        size_t n = 0;
+        fs::path root = dir_.path() / "objects";
+        for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+            if (it->path().filename() == ".tmp") {
+                it.disable_recursion_pending();
+                continue;
+            }
+            if (it->is_regular_file()) ++n;
+        }
+        return n;
+    }
+    TempDir dir_;
+    std::string db_url_;
+};
+
+TEST_P(Faults, KillDuringProcessingThenRestartCompletesTheJob) {
+    // Slow the worker down (64 KiB chunks, 150 ms each) so the kill lands mid-job.
+    ServerProcess server(Options({"--worker-chunk-bytes", "65536", "--fault-chunk-pause-ms", "150", "--job-visibility",
+                                  "3", "--job-heartbeat", "1"}));
+    server.Start();
+    std::string token = SignUp(server.client(), "crash@example.com");
+    std::string csv = SalesCsv(20000);  // ~1 MB: 16 chunks
+    auto up = UploadRaw(server.client(), token, csv);
+    ASSERT_EQ(up.status, 202) << up.body;
+    std::string id(up.Json().at("id").as_string());
+    auto processing = WaitForStatus(server.client(), token, id, "processing");
+    // Wait for the first progress write, then crash.
+    for (int i = 0; i < 200; ++i) {
+        auto d = server.client().Get("/api/v1/datasets/" + id, Bearer(token)).Json();
+        if (d.at("progress").at("bytes_done").as_int64() > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    server.Kill9();
+
+    ServerProcess again(Options({"--job-visibility", "3", "--job-heartbeat", "1"}));
+    again.Start();
+    auto ready = WaitForStatus(again.client(), token, id, "ready", 60);
+    EXPECT_EQ(ready.at("rows"), 20000);
+    EXPECT_EQ(ready.at("attempts"), 2) << "the job was received again after the crash";
+    EXPECT_EQ(again.Stop(), 0);
+}
+
+TEST_P(Faults, KillDuringUploadLeavesNoDatasetAndNoVisibleObject) {
+    ServerProcess server(Options({}));
+    server.Start();
+    std::string token = SignUp(server.client(), "cut@example.com");
+    // Half a body, then the server dies while it waits for the rest.
+    {
+        std::string head = "POST /api/v1/datasets?name=half&format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                           token + "\r\nContent-Type: text/csv\r\nContent-Length: 5000000\r\n\r\n";
+        auto sender = std::async(std::launch::async, [&] {
+            try {
+                server.client().RawBytes(head + SalesCsv(5000));
+            } catch (const std::exception&) {
+            }
+        });
+        // The temp file exists once the server has started writing.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (fs::is_empty(dir_.path() / "objects" / ".tmp") && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_FALSE(fs::is_empty(dir_.path() / "objects" / ".tmp"));
+        server.Kill9();
+        sender.wait();
+    }
+    EXPECT_EQ(VisibleObjects(), 0U);
+    ServerProcess again(Options({}));
+    again.Start();
+    EXPECT_TRUE(fs::is_empty(dir_.path() / "objects" / ".tmp")) << "leftover temp files are swept at start";
+    EXPECT_TRUE(again.client().Get("/api/v1/datasets", Bearer(token)).Json().at("items").as_array().empty());
+    EXPECT_EQ(again.Stop(), 0);
+}
+
+TEST_P(Faults, AcceptedUploadSurvivesAKillBeforeProcessing) {
+    // The worker is slowed to a crawl so the job is certainly not done when the process dies.
+    ServerProcess server(Options({"--worker-chunk-bytes", "4096", "--fault-chunk-pause-ms", "1000"}));
+    server.Start();
+    std::string token = SignUp(server.client(), "early@example.com");
+    auto up = UploadRaw(server.client(), token, SalesCsv(2000));
+    ASSERT_EQ(up.status, 202);
+    std::string id(up.Json().at("id").as_string());
+    server.Kill9();
+    ServerProcess again(Options({"--job-visibility", "2", "--job-heartbeat", "1"}));
+    again.Start();
+    auto ready = WaitForStatus(again.client(), token, id, "ready", 60);
+    EXPECT_EQ(ready.at("rows"), 2000);
+    EXPECT_EQ(again.Stop(), 0);
+}
+
+TEST_P(Faults, SigtermFinishesTheInFlightUploadAndExitsZero) {
+    ServerProcess server(Options({"--fault-chunk-pause-ms", "0"}));
+    server.Start();
+    std::string token = SignUp(server.client(), "graceful@example.com");
+    uint16_t port = server.port();
+    std::string csv = SalesCsv(3000);
+    // The body goes out in two halves with a pause between; SIGTERM lands in the pause.
+    auto result = std::async(std::launch::async, [&] {
+        HttpClient c(port);
+        std::string head = "POST /api/v1/datasets?name=slow&format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                           token + "\r\nContent-Type: text/csv\r\nContent-Length: " + std::to_string(csv.size()) +
+                           "\r\nConnection: close\r\n\r\n";
+        return c.RawBytes(head + csv.substr(0, csv.size() / 2), csv.substr(csv.size() / 2), 700);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(server.Stop(SIGTERM, 30), 0);
+    std::string answer = result.get();
+    ASSERT_EQ(answer.rfind("HTTP/1.1 202", 0), 0U) << answer;
+    EXPECT_NE(server.Log().find("server.stopped"), std::string::npos);
+    // The accepted upload is still there after a restart, and gets processed.
+    ServerProcess again(Options({}));
+    again.Start();
+    auto items = again.client().Get("/api/v1/datasets", Bearer(token)).Json().at("items").as_array();
+    ASSERT_EQ(items.size(), 1U);
+    auto ready = WaitForStatus(again.client(), token, std::string(items[0].at("id").as_string()), "ready");
+    EXPECT_EQ(ready.at("rows"), 3000);
+    EXPECT_EQ(again.Stop(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Faults, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace insightstream::testing

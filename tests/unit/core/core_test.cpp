@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include "core/crypto.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "core/json_text.hpp"
+#include "core/metrics.hpp"
+#include "core/result.hpp"
+
+namespace insightstream::core {
+namespace {
+
+Result<int> Half(int v) {
+    if (v % 2 != 0) return Error::InvalidArgument("odd");
+    return v / 2;
+}
+
+Result<int> Quarter(int v) {
+    IS_TRY(int h, Half(v));
+    IS_TRY(int q, Half(h));
+    return q;
+}
+
+TEST(Result, TryReturnsTheFirstError) {
+    EXPECT_EQ(*Quarter(8), 2);
+    auto r = Quarter(6);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.error().detail(), "odd");
+}
+
+TEST(Error, SlugDefaultsToTheCodeAndCanBeOverridden) {
+    EXPECT_EQ(Error::NotFound("x").slug(), "not-found");
+    EXPECT_EQ(Error::Conflict("x").WithSlug("email-taken").slug(), "email-taken");
+    EXPECT_EQ(HttpStatus(ErrorCode::kRateLimited), 429);
+    EXPECT_TRUE(Error::Unavailable("db down").retriable());
+    EXPECT_FALSE(Error::InvalidArgument("bad").retriable());
+    // Internal errors never show their cause to a client.
+    auto e = Error::Internal("segfault in libfoo at 0xdead");
+    EXPECT_EQ(e.detail().find("libfoo"), std::string::npos);
+    EXPECT_NE(e.internal().find("libfoo"), std::string::npos);
+}
+
+TEST(Base64Url, RoundTripsEveryLength) {
+    std::string bytes;
+    for (int n = 0; n < 70; ++n) {
+        auto enc = Base64UrlEncode(bytes);
+        EXPECT_EQ(enc.find('='), std::string::npos);
+        auto dec = Base64UrlDecode(enc);
+        ASSERT_TRUE(dec) << n;
+        EXPECT_EQ(*dec, bytes);
+        bytes += static_cast<char>(n * 37);
+    }
+}
+
+TEST(Base64Url, RejectsNonCanonicalAndForeignCharacters) {
+    EXPECT_FALSE(Base64UrlDecode("ab+c"));
+    EXPECT_FALSE(Base64UrlDecode("abc="));
+    EXPECT_FALSE(Base64UrlDecode("a"));
+    EXPECT_TRUE(Base64UrlDecode("QQ"));   // "A"
+    EXPECT_FALSE(Base64UrlDecode("QR"));  // same bytes, non-zero padding bits
+}
+
+TEST(Sha256, MatchesTheKnownVector) {
+    EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    Sha256 h;
+    h.Update("a", 1);
+    h.Update("bc", 2);
+    EXPECT_EQ(HexEncode(h.Final()), Sha256Hex("abc"));
+}
+
+TEST(Ids, AreRandomValidAndPrefixed) {
+    RandomIdSource ids;
+    auto a = ids.NewId("ds_");
+    auto b = ids.NewId("ds_");
+    EXPECT_NE(a, b);
+    EXPECT_EQ(a.rfind("ds_", 0), 0U);
+    EXPECT_EQ(a.size(), 3U + 26U);
+    EXPECT_TRUE(IsValidId(a));
+    EXPECT_FALSE(IsValidId("../etc"));
+    EXPECT_FALSE(IsValidId(""));
+    EXPECT_FALSE(IsValidId(std::string(65, 'a')));
+    EXPECT_FALSE(IsValidId("a/b"));
+}
+
+TEST(JsonText, EscapesControlsAndReplacesInvalidUtf8) {
+    std::string out;
+    AppendJsonString(out, std::string("a\"b\\\n\x01\xff\xc3\xa9", 9));
+    EXPECT_EQ(out, "\"a\\\"b\\\\\\n\\u0001\xEF\xBF\xBD\xC3\xA9\"");
+    out.clear();
+    AppendJsonDouble(out, 0.1);
+    EXPECT_EQ(out, "0.1");
+    out.clear();
+    AppendJsonDouble(out, 1.0 / 0.0);
+    EXPECT_EQ(out, "null");
+}
+
+TEST(Metrics, RendersCountersAndCumulativeHistograms) {
+    Metrics m;
+    m.Describe("x_total", "counter", "Things.");
+    m.Add("x_total", {{"route", "/a"}});
+    m.Add("x_total", {{"route", "/a"}}, 2);
+    m.Observe("lat_seconds", {{"route", "/a"}}, 0.003);
+    m.Observe("lat_seconds", {{"route", "/a"}}, 2);
+    std::string text = m.Render();
+    EXPECT_NE(text.find("# TYPE x_total counter"), std::string::npos);
+    EXPECT_NE(text.find("x_total{route=\"/a\"} 3"), std::string::npos);
+    EXPECT_NE(text.find("lat_seconds_bucket{route=\"/a\",le=\"0.005\"} 1"), std::string::npos);
+    EXPECT_NE(text.find("lat_seconds_bucket{route=\"/a\",le=\"+Inf\"} 2"), std::string::npos);
+    EXPECT_NE(text.find("lat_seconds_count{route=\"/a\"} 2"), std::string::npos);
+    EXPECT_EQ(m.Value("x_total", {{"route", "/a"}}), 3);
+}
+
+}  // namespace
+}  // namespace insightstream::core

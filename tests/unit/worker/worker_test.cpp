@@ -1,0 +1,181 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "ingest/dataset_repo.hpp"
+#include "ingest/ingest_service.hpp"
+#include "store/objects/dir/dir_object_store.hpp"
+#include "store/queue/db/db_job_queue.hpp"
+#include "support/db_fixture.hpp"
+#include "worker/worker.hpp"
+
+namespace insightstream::worker {
+namespace {
+
+using core::Error;
+using core::Result;
+using store::Tx;
+using store::TxMode;
+
+// A processor double that fails a given number of times, then counts rows like the real one.
+class ScriptedProcessor final : public JobProcessor {
+public:
+    Result<JobOutcome> Process(const JobContext& job, store::ObjectReader& source, ProgressSink& progress) override {
+        ++calls;
+        if (wait_for_stop) {
+            started = true;
+            while (!progress.StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            return StoppedError();
+        }
+        if (calls <= transient_failures) return Error::Unavailable("object store hiccup");
+        if (permanent_failure) return Error::InvalidArgument("the file is not valid CSV: line 3 is binary");
+        return RowCountProcessor().Process(job, source, progress);
+    }
+    std::atomic<int> calls{0};
+    int transient_failures = 0;
+    bool permanent_failure = false;
+    bool wait_for_stop = false;
+    std::atomic<bool> started{false};
+};
+
+class WorkerTest : public testing::BackendTest {
+protected:
+    void SetUp() override {
+        BackendTest::SetUp();
+        if (!db_) return;
+        objects_ = store::DirObjectStore::Create(dir_.path() / "objects").value();
+        queue_ = std::make_unique<store::DbJobQueue>(*db_, clock_, store::DbQueueSettings{.max_receives = 3});
+        ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+            IS_TRY_VOID(tx.Exec("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'Acme', 1)", {tenant_}));
+            ingest::DatasetRecord d{dataset_, "sales", "csv", 1, std::nullopt, 1, 1, {}};
+            IS_TRY_VOID(ingest::datasets::InsertDataset(tx, tenant_, d));
+            ingest::VersionRecord v;
+            v.dataset = dataset_;
+            v.version = 1;
+            v.format = "csv";
+            v.status = "queued";
+            v.object_key = store::ObjectKey::ForDatasetVersion(tenant_, dataset_, 1, "source").str();
+            v.size_bytes = 16;
+            return ingest::datasets::InsertVersion(tx, tenant_, v);
+        }));
+        ASSERT_TRUE(objects_->PutBytes(store::ObjectKey::ForDatasetVersion(tenant_, dataset_, 1, "source"),
+                                       "a,b\n1,2\n3,4\n5,6\n"));
+        ASSERT_TRUE(queue_->Send(ingest::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
+        worker_ = std::make_unique<Worker>(*db_, *objects_, *queue_, nullptr, processor_, metrics_, clock_,
+                                           WorkerSettings{.max_receives = 3, .backoff_base_s = 2});
+    }
+    ingest::VersionRecord Version() {
+        auto v = store::TransactValue(*db_, tenant_, TxMode::kRead, [&](Tx& tx) {
+            return ingest::datasets::FindVersion(tx, tenant_, dataset_, 1);
+        });
+        EXPECT_TRUE(v && v->has_value());
+        return v && v->has_value() ? **v : ingest::VersionRecord{};
+    }
+
+    testing::FakeClock clock_;
+    core::Metrics metrics_;
+    core::TenantId tenant_{"org_w"};
+    core::DatasetId dataset_{"ds_w"};
+    std::unique_ptr<store::DirObjectStore> objects_;
+    std::unique_ptr<store::DbJobQueue> queue_;
+    ScriptedProcessor processor_;
+    std::unique_ptr<Worker> worker_;
+};
+
+TEST_P(WorkerTest, ProcessesAJobToReadyAndAcknowledgesIt) {
+    ASSERT_TRUE(worker_->RunOnce(0));
+    auto v = Version();
+    EXPECT_EQ(v.status, "ready");
+    EXPECT_EQ(v.rows_total, 3);
+    EXPECT_EQ(v.attempts, 1);
+    EXPECT_EQ(*queue_->Depth(), 0);
+    EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "succeeded"}}), 1);
+}
+
+TEST_P(WorkerTest, RetriesTransientFailuresAfterABackoff) {
+    processor_.transient_failures = 1;
+    ASSERT_TRUE(worker_->RunOnce(0));
+    auto v = Version();
+    EXPECT_EQ(v.status, "queued");
+    ASSERT_TRUE(v.error);
+    EXPECT_NE(v.error->find("retrying"), std::string::npos);
+    EXPECT_FALSE(worker_->RunOnce(0));  // hidden during the back-off
+    clock_.Advance(3'000);              // 2 s base + 20 % jitter at most
+    ASSERT_TRUE(worker_->RunOnce(0));
+    EXPECT_EQ(Version().status, "ready");
+    EXPECT_EQ(processor_.calls, 2);
+    EXPECT_EQ(*queue_->Depth(), 0);
+}
+
+TEST_P(WorkerTest, BadInputFailsAtOnceWithTheReason) {
+    processor_.permanent_failure = true;
+    ASSERT_TRUE(worker_->RunOnce(0));
+    auto v = Version();
+    EXPECT_EQ(v.status, "failed");
+    EXPECT_EQ(v.error, "the file is not valid CSV: line 3 is binary");
+    EXPECT_EQ(processor_.calls, 1);
+    EXPECT_EQ(*queue_->Depth(), 0);
+}
+
+TEST_P(WorkerTest, GivesUpAfterMaxReceivesWithAReadableReason) {
+    processor_.transient_failures = 100;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(worker_->RunOnce(0)) << i;
+        clock_.Advance(600'000);
+    }
+    auto v = Version();
+    EXPECT_EQ(v.status, "failed");
+    EXPECT_EQ(v.error, "processing failed 3 times: a backend service is unavailable; retry later");
+    EXPECT_EQ(*queue_->Depth(), 0);
+}
+
+TEST_P(WorkerTest, SkipsAVersionThatWasDeleted) {
+    ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+        IS_TRY_VOID(ingest::datasets::Delete(tx, tenant_, dataset_));
+        return {};
+    }));
+    ASSERT_TRUE(worker_->RunOnce(0));
+    EXPECT_EQ(processor_.calls, 0);
+    EXPECT_EQ(*queue_->Depth(), 0);
+}
+
+TEST_P(WorkerTest, ADuplicateDeliveryOfAReadyVersionIsNotReprocessed) {
+    ASSERT_TRUE(worker_->RunOnce(0));
+    ASSERT_TRUE(queue_->Send(ingest::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
+    ASSERT_TRUE(worker_->RunOnce(0));
+    EXPECT_EQ(processor_.calls, 1);
+    EXPECT_EQ(Version().attempts, 1);
+}
+
+TEST_P(WorkerTest, StopReleasesTheMessageAtAChunkBoundary) {
+    processor_.wait_for_stop = true;
+    worker_->Start();
+    while (!processor_.started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    worker_->Stop();
+    EXPECT_EQ(Version().status, "queued");
+    auto again = queue_->Receive(1, 30, 0);  // visible at once, no waiting for the lease
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->size(), 1U);
+}
+
+TEST(WorkerBackoff, GrowsExponentiallyWithJitterAndACap) {
+    testing::FakeClock clock;
+    core::Metrics metrics;
+    RowCountProcessor p;
+    testing::TempDir d;
+    auto db = testing::OpenTestDatabase("sqlite", d);
+    auto objects = store::DirObjectStore::Create(d.path() / "o");
+    store::DbJobQueue q(*db, clock, {});
+    Worker w(*db, **objects, q, nullptr, p, metrics, clock, WorkerSettings{.backoff_base_s = 2, .backoff_max_s = 60});
+    for (int n = 1; n <= 10; ++n) {
+        double expected = std::min(2.0 * (1 << (n - 1)), 60.0);
+        int b = w.BackoffSeconds(n);
+        EXPECT_GE(b, static_cast<int>(expected * 0.8) - 1) << n;
+        EXPECT_LE(b, static_cast<int>(expected * 1.2) + 1) << n;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WorkerTest, ::testing::Values("sqlite", "postgres"), testing::BackendName);
+
+}  // namespace
+}  // namespace insightstream::worker
