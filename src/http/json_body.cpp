@@ -25,7 +25,11 @@ core::Result<boost::json::object> ParseJsonObject(const Request& req) {
 }
 
 namespace {
-std::string Pointer(std::string_view name) { return "/" + std::string(name); }
+std::string Pointer(std::string_view name) {
+    std::string p(1, '/');
+    p.append(name);
+    return p;
+}
 
 std::string Trim(std::string_view s) {
     size_t b = s.find_first_not_of(" \t\r\n");
