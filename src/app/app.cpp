@@ -5,11 +5,10 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
-#include "app/config.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/password.hpp"
 #include "auth/token_keys.hpp"
@@ -17,6 +16,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "gateway/edge_policy.hpp"
 #include "gateway/ops_routes.hpp"
 #include "http/server.hpp"
 #include "ingest/ingest_service.hpp"
@@ -62,6 +62,185 @@ Result<std::unique_ptr<store::ObjectStore>> OpenObjects(const Config& c) {
     return Error::InvalidArgument("--objects must start with file:");
 }
 
+std::vector<std::string> SplitList(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+}  // namespace
+
+struct Application::Parts {
+    Config cfg;
+    core::SystemClock clock;
+    core::RandomIdSource ids;
+    core::Metrics metrics;
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::ObjectStore> objects;
+    std::unique_ptr<store::DbJobQueue> queue;
+    std::unique_ptr<store::DbJobQueue> dead_letters;
+    http::Router router;
+    std::unique_ptr<auth::KeyRing> keys;
+    std::optional<auth::PasswordHasher> hasher;
+    std::optional<auth::JwtCodec> verifier;
+    std::unique_ptr<auth::AuthService> auth;
+    std::unique_ptr<auth::MembersService> members;
+    std::unique_ptr<auth::ApiKeysService> api_keys;
+    std::unique_ptr<store::OutboxRelay> relay;
+    std::unique_ptr<ingest::IngestService> ingest;
+    std::unique_ptr<worker::RowCountProcessor> processor;
+    std::unique_ptr<worker::Worker> worker;
+    std::unique_ptr<gateway::EdgePolicy> edge;
+    std::unique_ptr<http::HttpServer> server;
+    bool stopped = false;
+};
+
+Application::Application(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Application::~Application() { Stop(); }
+const http::Router& Application::router() const { return parts_->router; }
+store::Database* Application::database() const { return parts_->db.get(); }
+
+Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
+    auto p = std::make_unique<Parts>();
+    p->cfg = config;
+    const Config& cfg = p->cfg;
+
+    if (cfg.command != "gateway") {
+        IS_TRY(p->db, OpenDatabase(cfg));
+        if (cfg.command == "migrate" || cfg.migrate) {
+            IS_TRY(int applied, p->db->Migrate());
+            auto version = p->db->SchemaVersion();
+            core::Log(LogLevel::kInfo, "db.migrated", "schema up to date",
+                      {{"applied", applied}, {"schema_version", version ? *version : -1}});
+        }
+    }
+    if (cfg.command == "migrate") return std::unique_ptr<Application>(new Application(std::move(p)));
+
+    if (cfg.Runs("ingest") || cfg.Runs("worker")) {
+        IS_TRY(p->objects, OpenObjects(cfg));
+        if (cfg.queue != "db") return Error::InvalidArgument("--queue must be db");
+        p->queue = std::make_unique<store::DbJobQueue>(
+            *p->db, p->clock,
+            store::DbQueueSettings{.name = "jobs", .dead_letter_name = "jobs-dlq", .max_receives = cfg.job_max_receives});
+        p->dead_letters = std::make_unique<store::DbJobQueue>(*p->db, p->clock,
+                                                              store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
+        p->metrics.Describe("insightstream_queue_depth", "gauge", "Jobs waiting or in flight, by queue.");
+        p->metrics.AddCollector([q = p->queue.get(), d = p->dead_letters.get()](core::Metrics& m) {
+            if (auto n = q->Depth()) m.Set("insightstream_queue_depth", {{"queue", "jobs"}}, static_cast<double>(*n));
+            if (auto n = d->Depth()) m.Set("insightstream_queue_depth", {{"queue", "jobs-dlq"}}, static_cast<double>(*n));
+        });
+    }
+
+    std::vector<gateway::ReadinessCheck> checks;
+    if (p->db) checks.push_back({"database", [db = p->db.get()] { return db->Ping(); }});
+    if (p->objects) checks.push_back({"objects", [o = p->objects.get()] { return o->Ping(); }});
+    gateway::RegisterOpsRoutes(p->router, p->metrics, checks);
+
+    if (cfg.command != "worker") {
+        IS_TRY(p->keys, cfg.jwt_private_key.empty() ? auth::KeyRing::LoadDir(cfg.jwt_keys_dir, /*create_if_empty=*/true)
+                                                    : auth::KeyRing::FromPem(cfg.jwt_private_key));
+        if (cfg.jwt_private_key.empty() && !cfg.database.starts_with("sqlite:")) {
+            // Fine for one instance; several auth instances need one shared key set.
+            core::Log(LogLevel::kWarn, "keys.local", "signing keys come from a local directory",
+                      {{"dir", cfg.jwt_keys_dir},
+                       {"hint", "share keys across instances with INSIGHTSTREAM_JWT_PRIVATE_KEY(_FILE)"}});
+        }
+        auth::JwtSettings jwt{cfg.jwt_issuer, cfg.jwt_audience, cfg.access_token_ttl_s, 30};
+        p->verifier.emplace(*p->keys, p->clock, jwt);
+        if (cfg.Runs("auth")) {
+            p->hasher.emplace();
+            auth::AuthSettings as{.jwt = jwt,
+                                  .login_per_ip_per_minute = cfg.login_rate_limit,
+                                  .signup_per_ip_per_hour = cfg.signup_rate_limit};
+            p->auth = std::make_unique<auth::AuthService>(*p->db, *p->keys, p->clock, p->ids, *p->hasher, as);
+            p->auth->RegisterRoutes(p->router);
+            p->members = std::make_unique<auth::MembersService>(*p->db, p->clock, p->ids, *p->hasher,
+                                                                as.min_password_chars);
+            p->members->RegisterRoutes(p->router);
+            p->api_keys = std::make_unique<auth::ApiKeysService>(*p->db, p->clock, p->ids);
+            p->api_keys->RegisterRoutes(p->router);
+        }
+    }
+
+    if (cfg.Runs("ingest")) {
+        p->relay = std::make_unique<store::OutboxRelay>(*p->db, *p->queue, p->clock);
+        p->ingest = std::make_unique<ingest::IngestService>(
+            *p->db, *p->objects, *p->relay, p->clock, p->ids, p->metrics,
+            ingest::IngestSettings{.max_upload_bytes = cfg.max_upload_bytes,
+                                   .quota_storage_bytes = cfg.quota_storage_bytes,
+                                   .quota_datasets = cfg.quota_datasets,
+                                   .quota_uploads_per_minute = cfg.quota_uploads_per_minute});
+        p->ingest->RegisterRoutes(p->router);
+    }
+
+    if (cfg.Runs("worker")) {
+        p->processor = std::make_unique<worker::RowCountProcessor>(cfg.worker_chunk_bytes);
+        worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
+                                  .visibility_s = cfg.job_visibility_s,
+                                  .heartbeat_s = cfg.job_heartbeat_s,
+                                  .max_receives = cfg.job_max_receives,
+                                  .backoff_base_s = cfg.job_backoff_base_s,
+                                  .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms};
+        p->worker = std::make_unique<worker::Worker>(*p->db, *p->objects, *p->queue, p->dead_letters.get(),
+                                                     *p->processor, p->metrics, p->clock, ws);
+    }
+
+    p->edge = std::make_unique<gateway::EdgePolicy>(gateway::EdgeSettings{.cors_origins = SplitList(cfg.cors_origins)},
+                                                    p->router);
+    http::ServerHooks hooks;
+    Parts* raw = p.get();
+    if (p->auth) {
+        hooks.authenticate = [raw](const http::Request& req) { return raw->auth->Authenticate(req); };
+    } else if (p->verifier) {
+        // A role without the auth service verifies access tokens locally against the shared keys.
+        hooks.authenticate = [raw](const http::Request& req) -> Result<core::Principal> {
+            const std::string* h = req.Header("authorization");
+            if (!h || h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) {
+                return Error::Unauthenticated("send an access token as Authorization: Bearer <token>");
+            }
+            return raw->verifier->Verify(std::string_view(*h).substr(7));
+        };
+    }
+    hooks.intercept = [raw](const http::Request& req) { return raw->edge->Intercept(req); };
+    hooks.decorate = [raw](const http::Request& req, http::Response& resp) { raw->edge->Decorate(req, resp); };
+    http::ServerSettings ss{.host = cfg.listen_host,
+                            .port = cfg.listen_port,
+                            .io_threads = cfg.io_threads,
+                            .handler_threads = cfg.handler_threads,
+                            .max_header_bytes = cfg.max_header_bytes,
+                            .header_timeout_s = cfg.header_timeout_s,
+                            .body_timeout_s = cfg.body_timeout_s,
+                            .trust_forwarded_for = cfg.trust_forwarded_for};
+    p->server = std::make_unique<http::HttpServer>(ss, p->router, p->metrics, std::move(hooks));
+    return std::unique_ptr<Application>(new Application(std::move(p)));
+}
+
+Result<uint16_t> Application::Start() {
+    auto& p = *parts_;
+    IS_TRY(uint16_t port, p.server->Start());
+    if (p.relay) p.relay->Start(p.cfg.outbox_relay_interval_ms, 5000);
+    if (p.worker) p.worker->Start();
+    return port;
+}
+
+void Application::Stop() {
+    auto& p = *parts_;
+    if (p.stopped) return;
+    p.stopped = true;
+    // Stop taking work first (the queue, then HTTP), letting what is running finish.
+    if (p.worker) p.worker->Stop();
+    if (p.server) p.server->Shutdown(std::chrono::seconds(p.cfg.shutdown_grace_s));
+    if (p.relay) p.relay->Stop();
+}
+
+namespace {
+
 sigset_t BlockStopSignals() {
     sigset_t set;
     sigemptyset(&set);
@@ -97,141 +276,19 @@ int Main(int argc, char** argv) {
     core::SetLogService(cfg.command);
     core::Log(LogLevel::kInfo, "config.effective", cfg.RedactedJson());
 
-    core::SystemClock clock;
-    core::RandomIdSource ids;
-    core::Metrics metrics;
-
     if (cfg.command == "keys-rotate") {
-        auto kid = auth::KeyRing::Rotate(cfg.jwt_keys_dir, clock.NowMs(), int64_t{cfg.access_token_ttl_s} * 2000);
+        auto kid = auth::KeyRing::Rotate(cfg.jwt_keys_dir, core::SystemClock().NowMs(),
+                                         int64_t{cfg.access_token_ttl_s} * 2000);
         if (!kid) return Fail(kid.error());
         core::Log(LogLevel::kInfo, "keys.rotated", "new signing key written; restart the auth service to sign with it",
                   {{"kid", *kid}});
         return 0;
     }
-
-    const bool needs_db = cfg.command != "gateway";
-    std::unique_ptr<store::Database> db;
-    if (needs_db) {
-        auto opened = OpenDatabase(cfg);
-        if (!opened) return Fail(opened.error());
-        db = std::move(*opened);
-        if (cfg.command == "migrate" || cfg.migrate) {
-            auto applied = db->Migrate();
-            if (!applied) return Fail(applied.error());
-            auto version = db->SchemaVersion();
-            core::Log(LogLevel::kInfo, "db.migrated", "schema up to date",
-                      {{"applied", *applied}, {"schema_version", version ? *version : -1}});
-        }
-        if (cfg.command == "migrate") return 0;
-    }
-
-    std::unique_ptr<store::ObjectStore> objects;
-    std::unique_ptr<store::DbJobQueue> queue;
-    std::unique_ptr<store::DbJobQueue> dead_letters;
-    if (cfg.Runs("ingest") || cfg.Runs("worker")) {
-        auto o = OpenObjects(cfg);
-        if (!o) return Fail(o.error());
-        objects = std::move(*o);
-        if (cfg.queue != "db") return Fail(Error::InvalidArgument("--queue must be db"));
-        queue = std::make_unique<store::DbJobQueue>(
-            *db, clock, store::DbQueueSettings{.name = "jobs", .dead_letter_name = "jobs-dlq",
-                                               .max_receives = cfg.job_max_receives});
-        dead_letters = std::make_unique<store::DbJobQueue>(
-            *db, clock, store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
-        metrics.Describe("insightstream_queue_depth", "gauge", "Jobs waiting or in flight, by queue.");
-        metrics.AddCollector([q = queue.get(), d = dead_letters.get()](core::Metrics& m) {
-            if (auto n = q->Depth()) m.Set("insightstream_queue_depth", {{"queue", "jobs"}}, static_cast<double>(*n));
-            if (auto n = d->Depth()) m.Set("insightstream_queue_depth", {{"queue", "jobs-dlq"}}, static_cast<double>(*n));
-        });
-    }
-
-    http::Router router;
-    std::vector<gateway::ReadinessCheck> checks;
-    if (db) checks.push_back({"database", [&db] { return db->Ping(); }});
-    if (objects) checks.push_back({"objects", [&objects] { return objects->Ping(); }});
-    gateway::RegisterOpsRoutes(router, metrics, checks);
-
-    std::unique_ptr<auth::KeyRing> keys;
-    std::optional<auth::PasswordHasher> hasher;
-    std::unique_ptr<auth::AuthService> auth_service;
-    std::optional<auth::JwtCodec> verifier;
-    if (cfg.command != "migrate" && cfg.command != "worker") {
-        auto ring = cfg.jwt_private_key.empty()
-                        ? auth::KeyRing::LoadDir(cfg.jwt_keys_dir, /*create_if_empty=*/true)
-                        : auth::KeyRing::FromPem(cfg.jwt_private_key);
-        if (!ring) return Fail(ring.error());
-        keys = std::move(*ring);
-        if (cfg.jwt_private_key.empty() && !cfg.database.starts_with("sqlite:")) {
-            // Fine for one instance; several auth instances need one shared key set.
-            core::Log(LogLevel::kWarn, "keys.local", "signing keys come from a local directory",
-                      {{"dir", cfg.jwt_keys_dir},
-                       {"hint", "share keys across instances with INSIGHTSTREAM_JWT_PRIVATE_KEY(_FILE)"}});
-        }
-        auth::JwtSettings jwt{cfg.jwt_issuer, cfg.jwt_audience, cfg.access_token_ttl_s, 30};
-        verifier.emplace(*keys, clock, jwt);
-        if (cfg.Runs("auth")) {
-            hasher.emplace();
-            auth_service = std::make_unique<auth::AuthService>(*db, *keys, clock, ids, *hasher,
-                                                               auth::AuthSettings{.jwt = jwt});
-            auth_service->RegisterRoutes(router);
-        }
-    }
-
-    std::unique_ptr<store::OutboxRelay> relay;
-    std::unique_ptr<ingest::IngestService> ingest_service;
-    if (cfg.Runs("ingest")) {
-        relay = std::make_unique<store::OutboxRelay>(*db, *queue, clock);
-        ingest_service = std::make_unique<ingest::IngestService>(
-            *db, *objects, *relay, clock, ids, metrics, ingest::IngestSettings{.max_upload_bytes = cfg.max_upload_bytes});
-        ingest_service->RegisterRoutes(router);
-    }
-
-    std::unique_ptr<worker::RowCountProcessor> processor;
-    std::unique_ptr<worker::Worker> worker;
-    if (cfg.Runs("worker")) {
-        processor = std::make_unique<worker::RowCountProcessor>(cfg.worker_chunk_bytes);
-        worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
-                                  .visibility_s = cfg.job_visibility_s,
-                                  .heartbeat_s = cfg.job_heartbeat_s,
-                                  .max_receives = cfg.job_max_receives,
-                                  .backoff_base_s = cfg.job_backoff_base_s,
-                                  .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms};
-        worker = std::make_unique<worker::Worker>(*db, *objects, *queue, dead_letters.get(), *processor, metrics,
-                                                  clock, ws);
-    }
-
-    http::ServerHooks hooks;
-    if (verifier) {
-        hooks.authenticate = [&verifier](const http::Request& req) -> Result<core::Principal> {
-            const std::string* h = req.Header("authorization");
-            if (!h || h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) {
-                return Error::Unauthenticated("send an access token as Authorization: Bearer <token>");
-            }
-            return verifier->Verify(std::string_view(*h).substr(7));
-        };
-    }
-    if (auth_service) {
-        hooks.authenticate = [&auth_service](const http::Request& req) { return auth_service->Authenticate(req); };
-    }
-    hooks.decorate = [](const http::Request&, http::Response& resp) {
-        resp.Header("X-Content-Type-Options", "nosniff");
-        resp.Header("Referrer-Policy", "no-referrer");
-        if (!resp.FindHeader("Cache-Control")) resp.Header("Cache-Control", "no-store");
-    };
-
-    http::ServerSettings ss{.host = cfg.listen_host,
-                            .port = cfg.listen_port,
-                            .io_threads = cfg.io_threads,
-                            .handler_threads = cfg.handler_threads,
-                            .max_header_bytes = cfg.max_header_bytes,
-                            .header_timeout_s = cfg.header_timeout_s,
-                            .body_timeout_s = cfg.body_timeout_s,
-                            .trust_forwarded_for = cfg.trust_forwarded_for};
-    http::HttpServer server(ss, router, metrics, std::move(hooks));
-    auto port = server.Start();
+    auto app = Application::Create(cfg);
+    if (!app) return Fail(app.error());
+    if (cfg.command == "migrate") return 0;
+    auto port = (*app)->Start();
     if (!port) return Fail(port.error());
-    if (relay) relay->Start(cfg.outbox_relay_interval_ms, 5000);
-    if (worker) worker->Start();
     // The ready line: tests and scripts read the bound port from it.
     core::Log(LogLevel::kInfo, "server.listening", "serving", {{"host", cfg.listen_host}, {"port", int{*port}}});
 
@@ -239,10 +296,7 @@ int Main(int argc, char** argv) {
     sigwait(&stop_signals, &sig);
     core::Log(LogLevel::kInfo, "server.stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT",
               {{"grace_s", cfg.shutdown_grace_s}});
-    // Stop taking work first (HTTP and the queue), then let what is running finish.
-    if (worker) worker->Stop();
-    server.Shutdown(std::chrono::seconds(cfg.shutdown_grace_s));
-    if (relay) relay->Stop();
+    (*app)->Stop();
     core::Log(LogLevel::kInfo, "server.stopped", "bye");
     return 0;
 }

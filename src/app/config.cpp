@@ -62,7 +62,13 @@ std::string Config::RedactedJson() const {
                           {"job_heartbeat_s", job_heartbeat_s},
                           {"job_max_receives", job_max_receives},
                           {"job_backoff_base_s", job_backoff_base_s},
-                          {"worker_chunk_bytes", worker_chunk_bytes}};
+                          {"worker_chunk_bytes", worker_chunk_bytes},
+                          {"cors_origins", cors_origins},
+                          {"login_rate_limit", login_rate_limit},
+                          {"signup_rate_limit", signup_rate_limit},
+                          {"quota_storage_bytes", quota_storage_bytes},
+                          {"quota_datasets", quota_datasets},
+                          {"quota_uploads_per_minute", quota_uploads_per_minute}};
     return boost::json::serialize(o);
 }
 
@@ -148,6 +154,18 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
 
     app.add_option("--worker-chunk-bytes", c.worker_chunk_bytes, "Bytes the worker reads from the object per step")
         ->envname("INSIGHTSTREAM_WORKER_CHUNK_BYTES")->capture_default_str();
+    app.add_option("--cors-origins", c.cors_origins, "Origins allowed to call the API from a browser (comma list)")
+        ->envname("INSIGHTSTREAM_CORS_ORIGINS");
+    app.add_option("--login-rate-limit", c.login_rate_limit, "Login attempts per minute per client address")
+        ->envname("INSIGHTSTREAM_LOGIN_RATE_LIMIT")->capture_default_str();
+    app.add_option("--signup-rate-limit", c.signup_rate_limit, "Sign-ups per hour per client address")
+        ->envname("INSIGHTSTREAM_SIGNUP_RATE_LIMIT")->capture_default_str();
+    app.add_option("--quota-storage-bytes", c.quota_storage_bytes, "Stored upload bytes per organization (0: none)")
+        ->envname("INSIGHTSTREAM_QUOTA_STORAGE_BYTES")->capture_default_str();
+    app.add_option("--quota-datasets", c.quota_datasets, "Datasets per organization (0: no limit)")
+        ->envname("INSIGHTSTREAM_QUOTA_DATASETS")->capture_default_str();
+    app.add_option("--quota-uploads-per-minute", c.quota_uploads_per_minute, "Uploads per minute per organization")
+        ->envname("INSIGHTSTREAM_QUOTA_UPLOADS_PER_MINUTE")->capture_default_str();
     // Fault injection (tests, demos of live progress): not listed in --help.
     app.add_option("--fault-chunk-pause-ms", c.fault_chunk_pause_ms)->group("");
 
@@ -220,6 +238,8 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (c.job_backoff_base_s < 0) bad.push_back({"job_backoff_base", "must be >= 0"});
     if (c.worker_chunk_bytes < 4096) bad.push_back({"worker_chunk_bytes", "must be >= 4096"});
     if (c.fault_chunk_pause_ms < 0) bad.push_back({"fault_chunk_pause_ms", "must be >= 0"});
+    if (c.login_rate_limit < 0 || c.signup_rate_limit < 0 || c.quota_uploads_per_minute < 0 || c.quota_datasets < 0)
+        bad.push_back({"rate limits and quotas", "must be >= 0"});
     if (!positive(c.outbox_relay_interval_ms)) bad.push_back({"outbox_relay_interval_ms", "must be > 0"});
     if (!bad.empty()) {
         std::string msg = "invalid configuration:";

@@ -46,6 +46,12 @@ struct Config {
     int job_backoff_base_s = 2;
     int outbox_relay_interval_ms = 2000;
     size_t worker_chunk_bytes = 4 << 20;
+    std::string cors_origins;  // comma-separated
+    double login_rate_limit = 30;    // per minute per IP
+    double signup_rate_limit = 20;   // per hour per IP
+    uint64_t quota_storage_bytes = 100ULL << 30;
+    int64_t quota_datasets = 10'000;
+    double quota_uploads_per_minute = 60;
     int fault_chunk_pause_ms = 0;
 
     [[nodiscard]] bool Runs(std::string_view service) const;

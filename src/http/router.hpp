@@ -27,7 +27,7 @@ enum class Access {
 
 struct RouteOptions {
     Access access = Access::kUser;
-    core::Role min_role = core::Role::kViewer;
+    core::Permission permission = core::Permission::kReadData;  // checked for Access::kUser routes
     bool writes = false;                  // changes state: API keys need the "write" scope
     bool streaming_body = false;          // the handler reads the body through Request::body_reader
     uint64_t body_limit = 1024 * 1024;    // bytes; for streaming routes 0 means no limit

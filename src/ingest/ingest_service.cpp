@@ -8,6 +8,7 @@
 #include "http/json_body.hpp"
 #include "http/multipart.hpp"
 #include "ingest/dataset_repo.hpp"
+#include "store/audit_log.hpp"
 
 namespace insightstream::ingest {
 
@@ -57,14 +58,21 @@ Result<core::DatasetId> DatasetIdParam(const Request& req) {
 IngestService::IngestService(store::Database& db, store::ObjectStore& objects, store::OutboxRelay& relay,
                              const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics,
                              IngestSettings settings)
-    : db_(db), objects_(objects), relay_(relay), clock_(clock), ids_(ids), metrics_(metrics), settings_(settings) {
+    : db_(db),
+      objects_(objects),
+      relay_(relay),
+      clock_(clock),
+      ids_(ids),
+      metrics_(metrics),
+      settings_(settings),
+      uploads_(settings.quota_uploads_per_minute, settings.quota_uploads_per_minute) {
     metrics_.Describe("insightstream_uploads_total", "counter", "Accepted uploads.");
     metrics_.Describe("insightstream_upload_bytes_total", "counter", "Bytes of accepted uploads.");
 }
 
 void IngestService::RegisterRoutes(http::Router& router) {
     http::RouteOptions upload{.access = http::Access::kUser,
-                              .min_role = core::Role::kAnalyst,
+                              .permission = core::Permission::kWriteData,
                               .writes = true,
                               .streaming_body = true,
                               .body_limit = settings_.max_upload_bytes};
@@ -79,7 +87,7 @@ void IngestService::RegisterRoutes(http::Router& router) {
     router.Add("GET", "/api/v1/datasets", [this](Request& r) { return List(r); });
     router.Add("GET", "/api/v1/datasets/{id}", [this](Request& r) { return Get(r); });
     router.Add("DELETE", "/api/v1/datasets/{id}", [this](Request& r) { return Delete(r); },
-               {.min_role = core::Role::kAnalyst, .writes = true});
+               {.permission = core::Permission::kWriteData, .writes = true});
 }
 
 namespace {
@@ -168,6 +176,31 @@ std::string Trimmed(std::string s) {
 
 }  // namespace
 
+Result<void> IngestService::CheckQuota(const core::TenantId& tenant, uint64_t incoming, bool new_dataset) {
+    if (settings_.quota_storage_bytes == 0 && (settings_.quota_datasets == 0 || !new_dataset)) return {};
+    IS_TRY(auto usage, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+               return tx.Exec("SELECT (SELECT COALESCE(SUM(size_bytes), 0) FROM dataset_versions WHERE tenant_id = $1), "
+                              "(SELECT COUNT(*) FROM datasets WHERE tenant_id = $1)",
+                              {tenant});
+           }));
+    auto used = static_cast<uint64_t>(usage.rows.at(0).Int(0));
+    int64_t datasets = usage.rows.at(0).Int(1);
+    if (settings_.quota_storage_bytes > 0 && used + incoming > settings_.quota_storage_bytes) {
+        return Error::PayloadTooLarge("this upload would exceed your organization's storage quota of " +
+                                      std::to_string(settings_.quota_storage_bytes) + " bytes (" +
+                                      std::to_string(used) + " used); delete datasets or versions to make room")
+            .WithSlug("storage-quota-exceeded");
+    }
+    if (new_dataset && settings_.quota_datasets > 0 && datasets >= settings_.quota_datasets) {
+        return Error::RateLimited("your organization has reached its quota of " +
+                                      std::to_string(settings_.quota_datasets) +
+                                      " datasets; delete one or upload a new version of an existing one",
+                                  3600)
+            .WithSlug("dataset-quota-exceeded");
+    }
+    return {};
+}
+
 Result<Response> IngestService::Upload(Request& req, const core::DatasetId* existing) {
     const core::TenantId& tenant = req.Caller().tenant;
     std::string ct = req.ContentType();
@@ -186,6 +219,13 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
     if (!existing && !multipart && !name) bad.push_back({"name", "is required"});
     if (!bad.empty()) return Error::InvalidFields(std::move(bad));
     if (!format && !multipart) format = FormatFromMediaType(ct);
+    if (auto allowed = uploads_.Take(tenant.str(), clock_.NowMs(), "uploads for your organization"); !allowed) {
+        return std::move(allowed).error().WithSlug("upload-rate-limited");
+    }
+    {
+        const auto* reader = req.body_reader;
+        IS_TRY_VOID(CheckQuota(tenant, reader && reader->content_length() ? *reader->content_length() : 0, !existing));
+    }
 
     int64_t now = clock_.NowMs();
     core::DatasetId id = existing ? *existing : core::DatasetId(ids_.NewId("ds_"));
@@ -247,6 +287,8 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
         return Error::InvalidArgument("the file format is unknown: pass ?format=csv|json|ndjson",
                                       {{"format", "is required when the content type does not tell"}});
     }
+    // A chunked body has no length up front: check the quota again now that the size is known.
+    IS_TRY_VOID(CheckQuota(tenant, received, false));
     IS_TRY(auto put, writer->Commit());
 
     JobMessage job{tenant, id, version, req.trace_id, req.request_id};
@@ -280,6 +322,9 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
             IS_TRY_VOID(datasets::PromoteVersion(tx, tenant, id, version, now));
         }
         IS_TRY_VOID(datasets::InsertVersion(tx, tenant, v));
+        auto audit = store::AuditFrom(req, "dataset.uploaded", "dataset", id.str());
+        audit.details = {{"version", version}, {"name", d.name}, {"format", *format}, {"size_bytes", put.size_bytes}};
+        IS_TRY_VOID(store::AppendAudit(tx, tenant, audit, now));
         IS_TRY(outbox_id, store::OutboxAdd(tx, tenant, kProcessTopic, job.ToJson(), now));
         return {};
     });
@@ -349,8 +394,13 @@ Result<Response> IngestService::Get(Request& req) {
 Result<Response> IngestService::Delete(Request& req) {
     const core::TenantId& tenant = req.Caller().tenant;
     IS_TRY(auto id, DatasetIdParam(req));
-    IS_TRY(bool existed, store::TransactValue(db_, tenant, store::TxMode::kWrite, [&](store::Tx& tx) {
-               return datasets::Delete(tx, tenant, id);
+    IS_TRY(bool existed, store::TransactValue(db_, tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<bool> {
+               IS_TRY(bool gone, datasets::Delete(tx, tenant, id));
+               if (gone) {
+                   IS_TRY_VOID(store::AppendAudit(tx, tenant, store::AuditFrom(req, "dataset.deleted", "dataset", id.str()),
+                                                  clock_.NowMs()));
+               }
+               return gone;
            }));
     if (!existed) return Error::NotFound("dataset not found");
     // The records are gone first, so nothing can reach the objects while they are removed.

@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/metrics.hpp"
+#include "core/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "store/db/database.hpp"
 #include "store/objects/object_store.hpp"
@@ -19,6 +20,10 @@ namespace insightstream::ingest {
 struct IngestSettings {
     uint64_t max_upload_bytes = 0;      // 0: no limit
     size_t read_chunk_bytes = 1 << 20;  // bytes read from the socket per step
+    // Per-tenant quotas; 0 disables each.
+    uint64_t quota_storage_bytes = 100ULL << 30;
+    int64_t quota_datasets = 10'000;
+    double quota_uploads_per_minute = 60;
 };
 
 /// The job message a new version produces (JSON), read by the worker.
@@ -45,6 +50,8 @@ private:
     core::Result<http::Response> List(http::Request& req);
     core::Result<http::Response> Get(http::Request& req);
     core::Result<http::Response> Delete(http::Request& req);
+    /// Checks the tenant's quotas before `incoming` more bytes (and maybe a new dataset) are stored.
+    core::Result<void> CheckQuota(const core::TenantId& tenant, uint64_t incoming, bool new_dataset);
 
     store::Database& db_;
     store::ObjectStore& objects_;
@@ -53,6 +60,7 @@ private:
     core::IdSource& ids_;
     core::Metrics& metrics_;
     IngestSettings settings_;
+    core::RateLimiter uploads_;
 };
 
 /// The dataset id path parameter, validated (a malformed id is simply not found).

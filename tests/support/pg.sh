@@ -18,7 +18,8 @@ start)
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null
   as_pg psql -v ON_ERROR_STOP=1 -q -h 127.0.0.1 -p "$port" -U postgres -d postgres <<SQL
-CREATE ROLE insightstream_app LOGIN;
+CREATE ROLE insightstream_service NOLOGIN;
+CREATE ROLE insightstream_app LOGIN IN ROLE insightstream_service;
 CREATE DATABASE insightstream_test;
 SQL
   echo "postgres://postgres@127.0.0.1:$port/insightstream_test" > "$dir/admin_url"
