@@ -363,13 +363,13 @@ asio::awaitable<void> HttpServer::Impl::LingeringClose(SessionState& st, beast::
 core::Result<core::Principal> HttpServer::Impl::Authorize(const Request& req, const Route& route) {
     if (!hooks.authenticate) return Error::Unauthenticated("authentication is not configured");
     IS_TRY(auto principal, hooks.authenticate(req));
+    if (route.options.writes && principal.read_only) {
+        return Error::PermissionDenied("this API key has only the read scope").WithSlug("insufficient-scope");
+    }
     if (!principal.Can(route.options.permission)) {
         return Error::PermissionDenied(std::string("to ") + core::PermissionName(route.options.permission) +
                                        " you need the role " + core::RoleName(core::MinRole(route.options.permission)) +
                                        " or higher; yours is " + core::RoleName(principal.role));
-    }
-    if (route.options.writes && principal.read_only) {
-        return Error::PermissionDenied("this API key has only the read scope").WithSlug("insufficient-scope");
     }
     return principal;
 }

@@ -3,7 +3,11 @@
 // become visible.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 
@@ -25,8 +29,8 @@ protected:
     ServerOptions Options(std::vector<std::string> args) {
         ServerOptions opts{.data_dir = dir_.path(), .args = std::move(args)};
         if (GetParam() == "postgres") {
-            if (db_url_.empty()) db_url_ = FreshPostgresSchema(*PostgresAdminUrl());
-            opts.args.insert(opts.args.end(), {"--database", db_url_});
+            if (db_args_.empty()) db_args_ = PostgresServiceArgs();
+            opts.args.insert(opts.args.end(), db_args_.begin(), db_args_.end());
         }
         return opts;
     }
@@ -48,7 +52,7 @@ protected:
         return n;
     }
     TempDir dir_;
-    std::string db_url_;
+    std::vector<std::string> db_args_;
 };
 
 TEST_P(Faults, KillDuringProcessingThenRestartCompletesTheJob) {
@@ -86,12 +90,15 @@ TEST_P(Faults, KillDuringUploadLeavesNoDatasetAndNoVisibleObject) {
     {
         std::string head = "POST /api/v1/datasets?name=half&format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                            token + "\r\nContent-Type: text/csv\r\nContent-Length: 5000000\r\n\r\n";
-        auto sender = std::async(std::launch::async, [&] {
-            try {
-                server.client().RawBytes(head + SalesCsv(5000));
-            } catch (const std::exception&) {
-            }
-        });
+        // The connection stays open (no half-close): the server waits for the rest of the body.
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(server.port());
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        std::string bytes = head + SalesCsv(5000);
+        ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
         // The temp file exists once the server has started writing.
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
         while (fs::is_empty(dir_.path() / "objects" / ".tmp") && std::chrono::steady_clock::now() < deadline) {
@@ -99,7 +106,7 @@ TEST_P(Faults, KillDuringUploadLeavesNoDatasetAndNoVisibleObject) {
         }
         ASSERT_FALSE(fs::is_empty(dir_.path() / "objects" / ".tmp"));
         server.Kill9();
-        sender.wait();
+        ::close(fd);
     }
     EXPECT_EQ(VisibleObjects(), 0U);
     ServerProcess again(Options({}));

@@ -25,7 +25,7 @@ protected:
             if (!admin) {
                 GTEST_SKIP() << "INSIGHTSTREAM_TEST_PG_DIR is not set: run through ctest";
             }
-            opts.args = {"--database", FreshPostgresSchema(*admin)};
+            opts.args = PostgresServiceArgs();
         }
         server_ = std::make_unique<ServerProcess>(opts);
         server_->Start();

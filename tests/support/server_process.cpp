@@ -1,5 +1,7 @@
 #include "support/server_process.hpp"
 
+#include "support/test_env.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -109,6 +111,33 @@ int ServerProcess::Stop(int sig, int timeout_s) {
 }
 
 void ServerProcess::Kill9() { Stop(SIGKILL, 10); }
+
+void MigrateWithBinary(const std::string& database_url) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        int fd = ::open("/dev/null", O_WRONLY);
+        dup2(fd, STDERR_FILENO);
+        execl(INSIGHTSTREAM_BINARY, INSIGHTSTREAM_BINARY, "migrate", "--database", database_url.c_str(),
+              static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "insightstream migrate failed";
+}
+
+std::vector<std::string> PostgresServiceArgs() {
+    auto admin = PostgresAdminUrl();
+    auto app = PostgresAppUrl();
+    if (!admin || !app) {
+        ADD_FAILURE() << "PostgreSQL is not configured";
+        return {};
+    }
+    std::string schema;
+    MigrateWithBinary(FreshPostgresSchema(*admin, &schema));
+    return {"--database", WithSearchPath(*app, schema), "--migrate", "false"};
+}
 
 std::string SignUp(const HttpClient& client, const std::string& email, const std::string& org) {
     boost::json::object body{{"organization", org}, {"email", email}, {"password", "correct horse battery"}};

@@ -48,6 +48,12 @@ private:
     std::filesystem::path log_path_;
 };
 
+/// Runs `insightstream migrate --database url` and fails the test unless it exits 0.
+void MigrateWithBinary(const std::string& database_url);
+/// Flags that run the service on a fresh schema of the test PostgreSQL the way production does:
+/// migrated by the owner, served by the non-owner application role (so row-level security applies).
+std::vector<std::string> PostgresServiceArgs();
+
 /// Signs up a fresh organization and returns its owner's access token.
 std::string SignUp(const HttpClient& client, const std::string& email, const std::string& org = "Acme");
 
