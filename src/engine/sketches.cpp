@@ -1,0 +1,164 @@
+#include "engine/sketches.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace insightstream::engine {
+
+void DistinctCounter::Add(uint64_t hash) {
+    if (registers_.empty()) {
+        AddToSet(hash);
+        if (set_count_ > kExactLimit) ToHll();
+    } else {
+        AddToHll(hash);
+    }
+}
+
+void DistinctCounter::AddToSet(uint64_t hash) {
+    if (hash == 0) {
+        if (!has_zero_) {
+            has_zero_ = true;
+            ++set_count_;
+        }
+        return;
+    }
+    if (set_.empty()) set_.assign(64, 0);
+    if ((set_count_ + 1) * 2 > set_.size()) {
+        std::vector<uint64_t> old;
+        old.swap(set_);
+        set_.assign(old.size() * 2, 0);
+        size_t count = set_count_;
+        set_count_ = has_zero_ ? 1 : 0;
+        for (uint64_t h : old) {
+            if (h != 0) AddToSet(h);
+        }
+        (void)count;
+    }
+    size_t mask = set_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        if (set_[i] == hash) return;
+        if (set_[i] == 0) {
+            set_[i] = hash;
+            ++set_count_;
+            return;
+        }
+    }
+}
+
+void DistinctCounter::AddToHll(uint64_t hash) {
+    size_t idx = hash >> (64 - kPrecision);
+    uint64_t rest = (hash << kPrecision) | (uint64_t{1} << (kPrecision - 1));
+    auto rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
+    if (rank > registers_[idx]) registers_[idx] = rank;
+}
+
+void DistinctCounter::ToHll() {
+    registers_.assign(size_t{1} << kPrecision, 0);
+    for (uint64_t h : set_) {
+        if (h != 0) AddToHll(h);
+    }
+    if (has_zero_) AddToHll(0);
+    set_.clear();
+    set_.shrink_to_fit();
+    set_count_ = 0;
+    has_zero_ = false;
+}
+
+void DistinctCounter::Merge(const DistinctCounter& other) {
+    if (other.registers_.empty()) {
+        for (uint64_t h : other.set_) {
+            if (h != 0) Add(h);
+        }
+        if (other.has_zero_) Add(0);
+        return;
+    }
+    if (registers_.empty()) ToHll();
+    for (size_t i = 0; i < registers_.size(); ++i) {
+        if (other.registers_[i] > registers_[i]) registers_[i] = other.registers_[i];
+    }
+}
+
+uint64_t DistinctCounter::Estimate() const {
+    if (registers_.empty()) return set_count_;
+    const double m = static_cast<double>(registers_.size());
+    double sum = 0;
+    int zeros = 0;
+    for (uint8_t r : registers_) {
+        sum += std::ldexp(1.0, -static_cast<int>(r));
+        if (r == 0) ++zeros;
+    }
+    double alpha = 0.7213 / (1 + 1.079 / m);
+    double e = alpha * m * m / sum;
+    if (e <= 2.5 * m && zeros > 0) e = m * std::log(m / zeros);  // linear counting for small ranges
+    return static_cast<uint64_t>(std::llround(e));
+}
+
+void QuantileSketch::Add(double v) {
+    ++count_;
+    if (v == 0 || !std::isfinite(v)) {
+        ++zeros_;
+        return;
+    }
+    uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    int sign = static_cast<int>(bits >> 63);
+    auto exp = static_cast<size_t>((bits >> 52) & 0x7FF);
+    auto sub = static_cast<size_t>((bits >> (52 - kSubBits)) & ((1 << kSubBits) - 1));
+    auto& blocks = blocks_[sign];
+    if (blocks.empty()) blocks.resize(kExponents);
+    if (!blocks[exp]) blocks[exp] = std::make_unique<Block>(Block{});
+    ++(*blocks[exp])[sub];
+}
+
+void QuantileSketch::Merge(const QuantileSketch& other) {
+    count_ += other.count_;
+    zeros_ += other.zeros_;
+    for (int s = 0; s < 2; ++s) {
+        if (other.blocks_[s].empty()) continue;
+        if (blocks_[s].empty()) blocks_[s].resize(kExponents);
+        for (size_t e = 0; e < kExponents; ++e) {
+            if (!other.blocks_[s][e]) continue;
+            if (!blocks_[s][e]) blocks_[s][e] = std::make_unique<Block>(Block{});
+            for (size_t i = 0; i < (1 << kSubBits); ++i) (*blocks_[s][e])[i] += (*other.blocks_[s][e])[i];
+        }
+    }
+}
+
+double QuantileSketch::Quantile(double q) const {
+    if (count_ == 0) return std::numeric_limits<double>::quiet_NaN();
+    auto rank = static_cast<uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
+    uint64_t seen = 0;
+    auto midpoint = [](int sign, size_t exp, size_t sub) {
+        uint64_t lo = (static_cast<uint64_t>(sign) << 63) | (uint64_t{exp} << 52) | (uint64_t{sub} << (52 - kSubBits));
+        uint64_t mid = lo | (uint64_t{1} << (51 - kSubBits));
+        double v;
+        std::memcpy(&v, &mid, 8);
+        return v;
+    };
+    // Negative values from the most negative up, then zeros, then positives.
+    if (!blocks_[1].empty()) {
+        for (size_t e = kExponents; e-- > 0;) {
+            if (!blocks_[1][e]) continue;
+            for (size_t i = (1 << kSubBits); i-- > 0;) {
+                seen += (*blocks_[1][e])[i];
+                if (seen > rank) return midpoint(1, e, i);
+            }
+        }
+    }
+    seen += zeros_;
+    if (seen > rank) return 0.0;
+    if (!blocks_[0].empty()) {
+        for (size_t e = 0; e < kExponents; ++e) {
+            if (!blocks_[0][e]) continue;
+            for (size_t i = 0; i < (1 << kSubBits); ++i) {
+                seen += (*blocks_[0][e])[i];
+                if (seen > rank) return midpoint(0, e, i);
+            }
+        }
+    }
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace insightstream::engine

@@ -1,0 +1,515 @@
+#include "engine/values.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace insightstream::engine {
+
+namespace {
+
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (Lower(a[i]) != Lower(b[i])) return false;
+    }
+    return true;
+}
+
+// Reads 1..max_digits digits at s[*i]; false if none.
+bool ReadNumber(std::string_view s, size_t* i, int max_digits, int32_t* out) {
+    int32_t v = 0;
+    int n = 0;
+    while (*i < s.size() && IsDigit(s[*i]) && n < max_digits) {
+        v = v * 10 + (s[*i] - '0');
+        ++*i;
+        ++n;
+    }
+    if (n == 0 || (*i < s.size() && IsDigit(s[*i]))) return false;
+    *out = v;
+    return true;
+}
+
+bool ReadFixedDigits(std::string_view s, size_t i, int n, int32_t* out) {
+    if (i + static_cast<size_t>(n) > s.size()) return false;
+    int32_t v = 0;
+    for (int k = 0; k < n; ++k) {
+        char c = s[i + static_cast<size_t>(k)];
+        if (!IsDigit(c)) return false;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return true;
+}
+
+constexpr const char* kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+constexpr const char* kMonthsLong[] = {"january", "february", "march",     "april",   "may",      "june",
+                                       "july",    "august",   "september", "october", "november", "december"};
+
+// Reads a month name (three letters or full, any case; "Sept" too) at s[*i].
+bool ReadMonthName(std::string_view s, size_t* i, int32_t* month) {
+    size_t start = *i;
+    while (*i < s.size() && std::isalpha(static_cast<unsigned char>(s[*i]))) ++*i;
+    std::string_view word = s.substr(start, *i - start);
+    if (word.size() < 3) return false;
+    for (int m = 0; m < 12; ++m) {
+        if (EqualsNoCase(word, kMonths[m]) || EqualsNoCase(word, kMonthsLong[m]) ||
+            (m == 8 && EqualsNoCase(word, "sept"))) {
+            *month = m + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+// Optional time after a date: [T or space]HH:MM[:SS[.fff]][ ][Z|+HH:MM|+HHMM|-..|UTC]
+bool ReadTime(std::string_view s, size_t i, DateParse* d) {
+    if (i == s.size()) return true;
+    if (s[i] != 'T' && s[i] != ' ') return false;
+    ++i;
+    while (i < s.size() && s[i] == ' ') ++i;
+    int32_t hh, mm, ss = 0;
+    if (!ReadFixedDigits(s, i, 2, &hh)) {
+        if (!ReadFixedDigits(s, i, 1, &hh)) return false;
+        i += 1;
+    } else {
+        i += 2;
+    }
+    if (i >= s.size() || s[i] != ':') return false;
+    if (!ReadFixedDigits(s, i + 1, 2, &mm)) return false;
+    i += 3;
+    if (i < s.size() && s[i] == ':') {
+        if (!ReadFixedDigits(s, i + 1, 2, &ss)) return false;
+        i += 3;
+        if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+            ++i;
+            int digits = 0;
+            int32_t ms = 0;
+            while (i < s.size() && IsDigit(s[i])) {
+                if (digits < 3) ms = ms * 10 + (s[i] - '0');
+                ++digits;
+                ++i;
+            }
+            if (digits == 0) return false;
+            while (digits < 3) {
+                ms *= 10;
+                ++digits;
+            }
+            d->millis = ms;
+        }
+    }
+    if (hh > 23 || mm > 59 || ss > 60) return false;
+    // 12-hour clock with AM/PM.
+    size_t j = i;
+    while (j < s.size() && s[j] == ' ') ++j;
+    if (j + 2 <= s.size() && (EqualsNoCase(s.substr(j, 2), "am") || EqualsNoCase(s.substr(j, 2), "pm")) &&
+        (j + 2 == s.size() || s[j + 2] == ' ')) {
+        if (hh < 1 || hh > 12) return false;
+        bool pm = Lower(s[j]) == 'p';
+        hh = hh % 12 + (pm ? 12 : 0);
+        i = j + 2;
+    }
+    d->has_time = true;
+    d->seconds_of_day = hh * 3600 + mm * 60 + std::min(ss, 59);
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (i == s.size()) return true;
+    if (s[i] == 'Z' && i + 1 == s.size()) {
+        d->has_offset = true;
+        return true;
+    }
+    if (EqualsNoCase(s.substr(i), "utc") || EqualsNoCase(s.substr(i), "gmt")) {
+        d->has_offset = true;
+        return true;
+    }
+    if (s[i] == '+' || s[i] == '-') {
+        int sign = s[i] == '-' ? -1 : 1;
+        int32_t oh, om = 0;
+        if (!ReadFixedDigits(s, i + 1, 2, &oh)) return false;
+        size_t k = i + 3;
+        if (k < s.size() && s[k] == ':') ++k;
+        if (k < s.size()) {
+            if (!ReadFixedDigits(s, k, 2, &om)) return false;
+            k += 2;
+        }
+        if (k != s.size() || oh > 14 || om > 59) return false;
+        d->has_offset = true;
+        d->offset_minutes = sign * (oh * 60 + om);
+        return true;
+    }
+    return false;
+}
+
+bool ValidMonthDay(int32_t m, int32_t d) { return m >= 1 && m <= 12 && d >= 1 && d <= 31; }
+
+}  // namespace
+
+std::string_view TrimSpaces(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+bool IsNullToken(std::string_view s) {
+    s = TrimSpaces(s);
+    switch (s.size()) {
+        case 0: return true;
+        case 1: return s[0] == '-';
+        case 2: return EqualsNoCase(s, "na");
+        case 3: return EqualsNoCase(s, "n/a") || EqualsNoCase(s, "nan");
+        case 4: return EqualsNoCase(s, "null") || EqualsNoCase(s, "none") || EqualsNoCase(s, "#n/a");
+        default: return false;
+    }
+}
+
+bool HasLeadingZero(std::string_view s) {
+    if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+    return s.size() > 1 && s[0] == '0' && IsDigit(s[1]);
+}
+
+bool ParseInteger(std::string_view s, int64_t* out) {
+    if (s.empty()) return false;
+    size_t i = 0;
+    bool neg = false;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == s.size() || s.size() - i > 19) return false;
+    if (s[i] == '0' && s.size() - i > 1) return false;  // leading zero: an identifier
+    uint64_t v = 0;
+    for (; i < s.size(); ++i) {
+        char c = s[i];
+        if (!IsDigit(c)) return false;
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (v > static_cast<uint64_t>(INT64_MAX) + (neg ? 1 : 0)) return false;
+    *out = neg ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+    return true;
+}
+
+bool ParseDecimal(std::string_view s, DecimalParse* out) {
+    if (s.empty()) return false;
+    size_t i = 0;
+    bool neg = false;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    int128 ip = 0;
+    int int_digits = 0;
+    int group_len = -1;  // digits since the last ',' (-1: no separator seen)
+    bool grouped = false;
+    for (; i < s.size(); ++i) {
+        char c = s[i];
+        if (IsDigit(c)) {
+            if (int_digits >= 27) return false;
+            ip = ip * 10 + (c - '0');
+            ++int_digits;
+            if (group_len >= 0) ++group_len;
+        } else if (c == ',') {
+            // Thousands separators: the first group 1-3 digits, every later group exactly 3.
+            if (int_digits == 0 || (group_len >= 0 && group_len != 3) || (group_len < 0 && int_digits > 3)) return false;
+            group_len = 0;
+            grouped = true;
+        } else {
+            break;
+        }
+    }
+    if (grouped && group_len != 3) return false;
+    int frac = 0;
+    int128 fp = 0;
+    if (i < s.size()) {
+        if (s[i] != '.') return false;
+        ++i;
+        for (; i < s.size(); ++i) {
+            char c = s[i];
+            if (!IsDigit(c) || frac >= kDecimalScale) return false;
+            fp = fp * 10 + (c - '0');
+            ++frac;
+        }
+        if (frac == 0 && int_digits == 0) return false;
+    }
+    if (int_digits == 0 && frac == 0) return false;
+    static constexpr int64_t kPow10[] = {1,      10,      100,      1000,      10000,
+                                         100000, 1000000, 10000000, 100000000, 1000000000};
+    int128 v = ip * kDecimalUnit + fp * kPow10[kDecimalScale - frac];
+    out->value = neg ? -v : v;
+    out->frac_digits = frac;
+    out->grouped = grouped;
+    return true;
+}
+
+bool ParseFloat(std::string_view s, double* out) {
+    if (s.empty() || s.size() > 64) return false;
+    // Only plain decimal or exponent notation: digits, one point, e/E with optional sign.
+    bool digit = false;
+    for (char c : s) {
+        if (IsDigit(c)) digit = true;
+        else if (c != '.' && c != '-' && c != '+' && c != 'e' && c != 'E') return false;
+    }
+    if (!digit) return false;
+    char buf[72];
+    std::memcpy(buf, s.data(), s.size());
+    buf[s.size()] = '\0';
+    char* end = nullptr;
+    double v = std::strtod(buf, &end);
+    if (end != buf + s.size() || !std::isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+bool ParseBool(std::string_view s, bool* out, BoolStyle* style) {
+    switch (s.size()) {
+        case 1:
+            switch (Lower(s[0])) {
+                case 't': *out = true; *style = BoolStyle::kTF; return true;
+                case 'f': *out = false; *style = BoolStyle::kTF; return true;
+                case 'y': *out = true; *style = BoolStyle::kYN; return true;
+                case 'n': *out = false; *style = BoolStyle::kYN; return true;
+                case '1': *out = true; *style = BoolStyle::kOneZero; return true;
+                case '0': *out = false; *style = BoolStyle::kOneZero; return true;
+                default: return false;
+            }
+        case 2:
+            if (EqualsNoCase(s, "no")) {
+                *out = false;
+                *style = BoolStyle::kYesNo;
+                return true;
+            }
+            return false;
+        case 3:
+            if (EqualsNoCase(s, "yes")) {
+                *out = true;
+                *style = BoolStyle::kYesNo;
+                return true;
+            }
+            return false;
+        case 4:
+            if (EqualsNoCase(s, "true")) {
+                *out = true;
+                *style = BoolStyle::kTrueFalse;
+                return true;
+            }
+            return false;
+        case 5:
+            if (EqualsNoCase(s, "false")) {
+                *out = false;
+                *style = BoolStyle::kTrueFalse;
+                return true;
+            }
+            return false;
+        default: return false;
+    }
+}
+
+bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol) {
+    s = TrimSpaces(s);
+    bool paren = false;
+    if (s.size() >= 2 && s.front() == '(' && s.back() == ')') {
+        paren = true;
+        s = TrimSpaces(s.substr(1, s.size() - 2));
+    }
+    bool neg = false;
+    if (!s.empty() && s[0] == '-') {
+        neg = true;
+        s = s.substr(1);
+    }
+    static constexpr std::string_view kSymbols[] = {"$", "\xE2\x82\xAC" /* € */, "\xC2\xA3" /* £ */,
+                                                    "\xC2\xA5" /* ¥ */, "USD", "EUR", "GBP", "JPY"};
+    std::string_view found;
+    for (auto sym : kSymbols) {
+        if (s.starts_with(sym)) {
+            found = sym;
+            s = TrimSpaces(s.substr(sym.size()));
+            break;
+        }
+        if (s.ends_with(sym)) {
+            found = sym;
+            s = TrimSpaces(s.substr(0, s.size() - sym.size()));
+            break;
+        }
+    }
+    if (found.empty()) return false;
+    if (!s.empty() && s[0] == '-') {
+        if (neg) return false;
+        neg = true;
+        s = s.substr(1);
+    }
+    if (s.empty() || s[0] == '+' || s[0] == '-') return false;
+    if (neg && paren) return false;
+    if (!ParseDecimal(s, out)) return false;
+    if (neg || paren) out->value = -out->value;
+    *symbol = std::string(found);
+    return true;
+}
+
+bool ParsePercent(std::string_view s, DecimalParse* out) {
+    s = TrimSpaces(s);
+    if (s.size() < 2 || s.back() != '%') return false;
+    return ParseDecimal(TrimSpaces(s.substr(0, s.size() - 1)), out);
+}
+
+bool ParseDate(std::string_view s, DateParse* out) {
+    s = TrimSpaces(s);
+    if (s.size() < 6 || s.size() > 40) return false;
+    DateParse d;
+    size_t i = 0;
+    if (IsDigit(s[0])) {
+        int32_t a;
+        if (!ReadNumber(s, &i, 4, &a) || i >= s.size()) return false;
+        char sep = s[i];
+        size_t digits_a = i;
+        if (digits_a == 4 && (sep == '-' || sep == '/')) {
+            // YYYY-MM-DD or YYYY/MM/DD
+            int32_t m, day;
+            ++i;
+            if (!ReadNumber(s, &i, 2, &m) || i >= s.size() || s[i] != sep) return false;
+            ++i;
+            if (!ReadNumber(s, &i, 2, &day)) return false;
+            d.year = a;
+            d.p1 = m;
+            d.p2 = day;
+            d.style = sep == '-' ? DateStyle::kIso : DateStyle::kYmdSlash;
+        } else if (digits_a <= 2 && (sep == '/' || sep == '-' || sep == '.' || sep == ' ')) {
+            ++i;
+            if (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) {
+                // 12-Jun-1998, 12 June 1998
+                int32_t m, y;
+                if (!ReadMonthName(s, &i, &m) || i >= s.size() || (s[i] != sep && s[i] != ' ')) return false;
+                ++i;
+                if (!ReadNumber(s, &i, 4, &y) || y < 1000) return false;
+                d.year = y;
+                d.p1 = m;
+                d.p2 = a;
+                d.style = DateStyle::kMonthName;
+            } else {
+                if (sep == ' ') return false;
+                int32_t b, y;
+                if (!ReadNumber(s, &i, 2, &b) || i >= s.size() || s[i] != sep) return false;
+                ++i;
+                if (!ReadNumber(s, &i, 4, &y) || y < 1000) return false;
+                d.year = y;
+                d.p1 = a;
+                d.p2 = b;
+                d.ordered = false;
+                d.style = DateStyle::kNumeric;
+            }
+        } else {
+            return false;
+        }
+    } else {
+        // Jan 31 2000, January 31, 2000, Jan 31st, 2000
+        int32_t m, day, y;
+        if (!ReadMonthName(s, &i, &m)) return false;
+        if (i < s.size() && s[i] == '.') ++i;
+        if (i >= s.size() || (s[i] != ' ' && s[i] != '-')) return false;
+        ++i;
+        if (!ReadNumber(s, &i, 2, &day)) return false;
+        if (i + 1 < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) i += 2;  // st, nd, rd, th
+        if (i < s.size() && s[i] == ',') ++i;
+        if (i >= s.size() || (s[i] != ' ' && s[i] != '-')) return false;
+        ++i;
+        if (!ReadNumber(s, &i, 4, &y) || y < 1000) return false;
+        d.year = y;
+        d.p1 = m;
+        d.p2 = day;
+        d.style = DateStyle::kMonthName;
+    }
+    if (d.ordered) {
+        if (!ValidMonthDay(d.p1, d.p2)) return false;
+    } else if (!(d.p1 >= 1 && d.p2 >= 1 && d.p1 <= 31 && d.p2 <= 31 && (d.p1 <= 12 || d.p2 <= 12))) {
+        return false;
+    }
+    if (!ReadTime(s, i, &d)) return false;
+    *out = d;
+    return true;
+}
+
+// Howard Hinnant's civil-from-days algorithms (public domain).
+bool DaysFromCivil(int32_t y, int32_t m, int32_t d, int32_t* days) {
+    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1) return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > kDays[m - 1] + (m == 2 && leap ? 1 : 0)) return false;
+    y -= m <= 2;
+    const int32_t era = (y >= 0 ? y : y - 399) / 400;
+    const uint32_t yoe = static_cast<uint32_t>(y - era * 400);
+    const uint32_t doy = (153 * static_cast<uint32_t>(m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<uint32_t>(d) - 1;
+    const uint32_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = era * 146097 + static_cast<int32_t>(doe) - 719468;
+    return true;
+}
+
+void CivilFromDays(int32_t z, int32_t* y, int32_t* m, int32_t* d) {
+    z += 719468;
+    const int32_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const uint32_t doe = static_cast<uint32_t>(z - era * 146097);
+    const uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int32_t yy = static_cast<int32_t>(yoe) + era * 400;
+    const uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const uint32_t mp = (5 * doy + 2) / 153;
+    *d = static_cast<int32_t>(doy - (153 * mp + 2) / 5 + 1);
+    *m = static_cast<int32_t>(mp < 10 ? mp + 3 : mp - 9);
+    *y = yy + (*m <= 2);
+}
+
+std::string FormatDate(int32_t days) {
+    int32_t y, m, d;
+    CivilFromDays(days, &y, &m, &d);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+    return buf;
+}
+
+std::string FormatTimestamp(int64_t epoch_seconds) {
+    int64_t days = epoch_seconds / 86400;
+    int64_t rem = epoch_seconds % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        --days;
+    }
+    int32_t y, m, d;
+    CivilFromDays(static_cast<int32_t>(days), &y, &m, &d);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, static_cast<int>(rem / 3600),
+                  static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60));
+    return buf;
+}
+
+std::string FormatDecimal(int128 scaled, int frac_digits) {
+    bool neg = scaled < 0;
+    unsigned __int128 v = neg ? static_cast<unsigned __int128>(-(scaled + 1)) + 1 : static_cast<unsigned __int128>(scaled);
+    unsigned __int128 ip = v / kDecimalUnit;
+    auto fp = static_cast<uint64_t>(v % kDecimalUnit);
+    char digits[48];
+    int n = 0;
+    do {
+        digits[n++] = static_cast<char>('0' + static_cast<int>(ip % 10));
+        ip /= 10;
+    } while (ip > 0);
+    std::string out;
+    if (neg) out += '-';
+    while (n > 0) out += digits[--n];
+    if (frac_digits > 0) {
+        char frac[16];
+        std::snprintf(frac, sizeof frac, "%09llu", static_cast<unsigned long long>(fp));
+        out += '.';
+        out.append(frac, static_cast<size_t>(std::min(frac_digits, kDecimalScale)));
+    }
+    return out;
+}
+
+double DecimalToDouble(int128 scaled) {
+    // Integer and fractional parts separately, so values within 2^53 units convert exactly.
+    auto ip = static_cast<double>(scaled / kDecimalUnit);
+    auto fp = static_cast<double>(static_cast<int64_t>(scaled % kDecimalUnit));
+    return ip + fp / static_cast<double>(kDecimalUnit);
+}
+
+}  // namespace insightstream::engine

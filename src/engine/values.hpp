@@ -1,0 +1,86 @@
+// Parsing of single field values: null tokens, integers, exact decimals, floats, booleans,
+// currency, percentages, dates and timestamps. Pure functions over byte spans; no allocation.
+// These are the product's type rules: ZIP codes and ids with leading zeros are not numbers,
+// money keeps every cent, and day/month order is decided later from the whole column.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace insightstream::engine {
+
+using int128 = __int128;
+
+/// Decimal values are integers scaled by 10^kDecimalScale: exact for up to 9 fractional digits.
+inline constexpr int kDecimalScale = 9;
+inline constexpr int64_t kDecimalUnit = 1'000'000'000;
+
+/// Empty, NA, N/A, n/a, null, NULL, Null, None, -, NaN, nan, #N/A (after trimming spaces).
+bool IsNullToken(std::string_view s);
+std::string_view TrimSpaces(std::string_view s);
+
+/// "[+-]digits" without leading zeros ("0" itself is fine) and within int64.
+bool ParseInteger(std::string_view s, int64_t* out);
+/// True for digit strings with a leading zero ("007", "02134"): identifiers, not numbers.
+bool HasLeadingZero(std::string_view s);
+
+struct DecimalParse {
+    int128 value = 0;   // scaled by 10^9
+    int frac_digits = 0;  // fractional digits written (for display)
+    bool grouped = false;  // used thousands separators
+};
+/// "[+-]digits[.digits]" or ".5", with optional "," thousands separators in groups of three;
+/// at most 9 fractional digits, at most 27 integer digits.
+bool ParseDecimal(std::string_view s, DecimalParse* out);
+
+/// Any number strtod accepts in plain or exponent notation (no hex, no inf/nan).
+bool ParseFloat(std::string_view s, double* out);
+
+enum class BoolStyle : uint8_t { kNone = 0, kTrueFalse, kYesNo, kTF, kYN, kOneZero };
+/// true/false, yes/no, t/f, y/n (any case) and 1/0; reports the style of the token.
+bool ParseBool(std::string_view s, bool* out, BoolStyle* style);
+
+/// "$1,234.50", "-$5", "($1,234.50)", "1.234,50 €"-style is not supported; symbol before or
+/// after: $ € £ ¥ and the codes USD EUR GBP JPY. Parentheses mean negative.
+bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol);
+/// "12.5%" → 12.5 (the number as written, marked as a percentage).
+bool ParsePercent(std::string_view s, DecimalParse* out);
+
+/// How a date was written. Numeric dates like 06/12/1998 are ambiguous until the whole column
+/// decides the order, so the parse keeps the two leading components as written (p1, p2).
+enum class DateStyle : uint8_t {
+    kNone = 0,
+    kIso,         // 2015-01-31, with optional time: ordered Y-M-D
+    kYmdSlash,    // 2015/01/31 [time]
+    kNumeric,     // 06/12/1998, 06-12-1998, 06.12.1998 [time]: order to be decided
+    kMonthName,   // Jan 31 2000, January 31, 2000, 31 Jan 2000, 12-Jun-1998: unambiguous
+};
+
+struct DateParse {
+    int32_t year = 0;
+    int32_t p1 = 0;  // month for ordered styles; first number for kNumeric
+    int32_t p2 = 0;  // day for ordered styles; second number for kNumeric
+    bool ordered = true;  // false for kNumeric
+    bool has_time = false;
+    int32_t seconds_of_day = 0;
+    int32_t millis = 0;
+    bool has_offset = false;
+    int32_t offset_minutes = 0;  // east of UTC
+    DateStyle style = DateStyle::kNone;
+};
+bool ParseDate(std::string_view s, DateParse* out);
+
+/// Days since 1970-01-01 of a valid civil date; false if the date does not exist (e.g. Feb 30).
+bool DaysFromCivil(int32_t y, int32_t m, int32_t d, int32_t* days);
+void CivilFromDays(int32_t days, int32_t* y, int32_t* m, int32_t* d);
+/// "2024-02-29" for a day number.
+std::string FormatDate(int32_t days);
+/// "2024-02-29T13:05:00Z" for seconds since the epoch.
+std::string FormatTimestamp(int64_t epoch_seconds);
+
+/// Exact text of a scaled decimal with `frac_digits` digits after the point (0..9).
+std::string FormatDecimal(int128 scaled, int frac_digits);
+double DecimalToDouble(int128 scaled);
+
+}  // namespace insightstream::engine
