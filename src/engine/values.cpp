@@ -201,6 +201,7 @@ bool ParseDecimal(std::string_view s, DecimalParse* out) {
         neg = s[0] == '-';
         i = 1;
     }
+    uint64_t ip_fast = 0;
     int128 ip = 0;
     int int_digits = 0;
     int group_len = -1;  // digits since the last ',' (-1: no separator seen)
@@ -209,7 +210,12 @@ bool ParseDecimal(std::string_view s, DecimalParse* out) {
         char c = s[i];
         if (IsDigit(c)) {
             if (int_digits >= 27) return false;
-            ip = ip * 10 + (c - '0');
+            if (int_digits < 18) {
+                ip_fast = ip_fast * 10 + static_cast<uint64_t>(c - '0');
+            } else {
+                if (int_digits == 18) ip = ip_fast;
+                ip = ip * 10 + (c - '0');
+            }
             ++int_digits;
             if (group_len >= 0) ++group_len;
         } else if (c == ',') {
@@ -222,8 +228,9 @@ bool ParseDecimal(std::string_view s, DecimalParse* out) {
         }
     }
     if (grouped && group_len != 3) return false;
+    if (int_digits <= 18) ip = ip_fast;
     int frac = 0;
-    int128 fp = 0;
+    int64_t fp = 0;
     if (i < s.size()) {
         if (s[i] != '.') return false;
         ++i;
@@ -238,7 +245,7 @@ bool ParseDecimal(std::string_view s, DecimalParse* out) {
     if (int_digits == 0 && frac == 0) return false;
     static constexpr int64_t kPow10[] = {1,      10,      100,      1000,      10000,
                                          100000, 1000000, 10000000, 100000000, 1000000000};
-    int128 v = ip * kDecimalUnit + fp * kPow10[kDecimalScale - frac];
+    int128 v = ip * kDecimalUnit + static_cast<int128>(fp * kPow10[kDecimalScale - frac]);
     out->value = neg ? -v : v;
     out->frac_digits = frac;
     out->grouped = grouped;

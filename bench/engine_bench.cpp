@@ -1,0 +1,233 @@
+// Engine benchmark: the engine alone on a file (read with plain read(2), as the worker streams
+// the object store), the whole insight set computed. Prints wall time, MB/s, rows/s and peak
+// RSS, and with --json the insight payloads, for comparison with ../shared/bench peers.
+//
+//   engine_bench FILE [--format csv|json|ndjson] [--threads N] [--json] [--runs N]
+//   engine_bench FILE --peer [--brief]   the peers' output format, for compare_outputs.py
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "core/json_text.hpp"
+#include "engine/engine.hpp"
+
+using namespace insightstream::engine;
+using insightstream::core::AppendJsonDouble;
+using insightstream::core::AppendJsonString;
+
+namespace {
+
+// The insight set in the shape of ../shared/bench/duckdb_insights.mjs, for compare_outputs.py.
+double Money(int128 units) { return std::round(DecimalToDouble(units) * 100.0) / 100.0; }
+
+void Num(std::string& out, double v) {
+    if (std::floor(v) == v && std::fabs(v) < 9e15) out += std::to_string(static_cast<long long>(v));
+    else AppendJsonDouble(out, v);
+}
+
+int ColumnIndex(const InsightSet& s, const std::string& name) {
+    for (size_t c = 0; c < s.schema.columns.size(); ++c) {
+        if (s.schema.columns[c].name == name) return static_cast<int>(c);
+    }
+    return -1;
+}
+
+size_t MeasureIndex(const InsightSet& s, int column) {
+    return static_cast<size_t>(std::find(s.measures.begin(), s.measures.end(), column) - s.measures.begin());
+}
+
+std::string PeerJson(const InsightSet& s, const std::string& file, bool brief) {
+    std::string out = "{\"engine\":\"insightstream\",\"file\":";
+    AppendJsonString(out, file);
+    out += ",\"rows\":" + std::to_string(s.rows) + ",\"columns\":[";
+    for (size_t c = 0; c < s.columns.size(); ++c) {
+        const auto& col = s.columns[c];
+        const auto& spec = s.schema.columns[c];
+        if (c) out += ',';
+        out += "{\"name\":";
+        AppendJsonString(out, spec.name);
+        out += ",\"nulls\":" + std::to_string(col.nulls) + ",\"min\":";
+        std::string mn = col.min.value_or(""), mx = col.max.value_or("");
+        if (spec.type == ColumnType::kBoolean) {
+            mn = col.falses > 0 ? "false" : "true";
+            mx = col.trues > 0 ? "true" : "false";
+        }
+        AppendJsonString(out, mn);
+        out += ",\"max\":";
+        AppendJsonString(out, mx);
+        if (spec.numeric() && col.sum) {
+            out += ",\"sum\":";
+            Num(out, std::round(std::stod(*col.sum) * 100) / 100);
+            out += ",\"mean\":";
+            Num(out, std::round(*col.mean * 100) / 100);
+        }
+        out += '}';
+    }
+    out += ']';
+    int date = ColumnIndex(s, "order_date");
+    int revenue = ColumnIndex(s, "revenue");
+    size_t rm = MeasureIndex(s, revenue);
+    size_t nm = s.measures.size();
+    // By month from the day series.
+    std::map<int, std::pair<int128, int64_t>> months;
+    for (const auto& t : s.time_series) {
+        if (t.time_column != date) continue;
+        for (size_t i = 0; i < t.days.size(); ++i) {
+            int32_t y, m, d;
+            CivilFromDays(t.days[i], &y, &m, &d);
+            auto& e = months[y * 12 + m - 1];
+            e.first += t.accs[i * nm + rm].sum;
+            e.second += t.rows[i];
+        }
+    }
+    out += ",\"revenue_by_month\":";
+    if (brief) {
+        out += "{\"groups\":" + std::to_string(months.size()) + "}";
+    } else {
+        out += '[';
+        bool first = true;
+        for (const auto& [mo, e] : months) {
+            if (!first) out += ',';
+            first = false;
+            out += "{\"month\":\"" + MonthLabel(mo) + "\",\"revenue\":";
+            Num(out, Money(e.first));
+            out += ",\"orders\":" + std::to_string(e.second) + ",\"avg_revenue\":";
+            Num(out, std::round(DecimalToDouble(e.first) / static_cast<double>(e.second) * 100) / 100);
+            out += '}';
+        }
+        out += ']';
+    }
+    auto groups = [&](const char* dim, const char* label, size_t limit) {
+        int d = ColumnIndex(s, dim);
+        out += std::string(",\"") + label + "\":[";
+        for (const auto& g : s.groups) {
+            if (g.dimension != d) continue;
+            std::vector<std::pair<std::string, int128>> rows;
+            for (const auto& one : g.groups) rows.emplace_back(one.key.value_or(""), one.accs[rm].sum);
+            std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+                return a.second != b.second ? a.second > b.second : a.first < b.first;
+            });
+            for (size_t i = 0; i < rows.size() && i < limit; ++i) {
+                if (i) out += ',';
+                out += "{\"";
+                out += dim;
+                out += "\":";
+                AppendJsonString(out, rows[i].first);
+                out += ",\"revenue\":";
+                Num(out, Money(rows[i].second));
+                out += '}';
+            }
+        }
+        out += ']';
+    };
+    groups("region", "revenue_by_region", 1000);
+    groups("category", "revenue_by_category", 1000);
+    groups("product", "top20_products", 20);
+    int cat = ColumnIndex(s, "category");
+    out += ",\"revenue_by_category_month\":";
+    size_t cells = 0;
+    std::string list = "[";
+    for (const auto& b : s.breakdowns) {
+        if (b.dimension != cat) continue;
+        std::vector<const BreakdownData::Series*> series;
+        for (const auto& se : b.series) series.push_back(&se);
+        std::sort(series.begin(), series.end(), [](auto* a, auto* b2) { return a->key < b2->key; });
+        for (const auto* se : series) {
+            for (size_t mo = 0; mo < b.months.size(); ++mo) {
+                if (se->rows[mo] == 0) continue;
+                if (cells++) list += ',';
+                list += "{\"category\":";
+                AppendJsonString(list, se->key.value_or(""));
+                list += ",\"month\":\"" + MonthLabel(b.months[mo]) + "\",\"revenue\":";
+                Num(list, Money(se->accs[mo * nm + rm].sum));
+                list += '}';
+            }
+        }
+    }
+    out += brief ? "{\"groups\":" + std::to_string(cells) + "}" : list + "]";
+    out += '}';
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: engine_bench FILE [--format csv|json|ndjson] [--threads N] [--json] [--runs N]\n");
+        return 2;
+    }
+    std::string path = argv[1];
+    std::string format = "csv";
+    int threads = 0;
+    int runs = 1;
+    bool print_json = false;
+    bool peer = false;
+    bool brief = false;
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--format" && i + 1 < argc) format = argv[++i];
+        else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+        else if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
+        else if (a == "--json") print_json = true;
+        else if (a == "--peer") peer = true;
+        else if (a == "--brief") brief = true;
+    }
+    std::vector<char> buf(4 << 20);
+    for (int run = 0; run < runs; ++run) {
+        int fd = ::open(path.c_str(), O_RDONLY);
+        if (fd < 0) {
+            std::perror(path.c_str());
+            return 1;
+        }
+        auto t0 = std::chrono::steady_clock::now();
+        EngineOptions options;
+        options.format = format;
+        options.threads = threads;
+        Engine engine(options);
+        int64_t bytes = 0;
+        for (;;) {
+            ssize_t n = ::read(fd, buf.data(), buf.size());
+            if (n <= 0) break;
+            bytes += n;
+            auto fed = engine.Feed(std::string_view(buf.data(), static_cast<size_t>(n)));
+            if (!fed) {
+                std::fprintf(stderr, "error: %s\n", fed.error().detail().c_str());
+                return 1;
+            }
+        }
+        ::close(fd);
+        auto result = engine.Finish();
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (!result) {
+            std::fprintf(stderr, "error: %s\n", result.error().detail().c_str());
+            return 1;
+        }
+        struct rusage ru {};
+        getrusage(RUSAGE_SELF, &ru);
+        if (peer) {
+            std::printf("%s\n", PeerJson(*result, path, brief).c_str());
+            continue;
+        }
+        std::printf("engine %-30s %8.3f s %8.1f MB/s %10.0f rows/s  rows %lld rejected %lld  peak %.1f MiB\n",
+                    path.substr(path.rfind('/') + 1).c_str(), secs, static_cast<double>(bytes) / 1e6 / secs,
+                    static_cast<double>(result->rows) / secs, static_cast<long long>(result->rows),
+                    static_cast<long long>(result->rejected), static_cast<double>(ru.ru_maxrss) / 1024.0);
+        if (print_json && run == runs - 1) {
+            std::printf("%s\n%s\n", SchemaJson(*result).c_str(), SummaryJson(*result).c_str());
+            for (const auto& g : result->groups) std::printf("%s\n", GroupsJson(*result, g).substr(0, 600).c_str());
+            for (const auto& t : result->time_series) std::printf("%s\n", TimeSeriesJson(*result, t).substr(0, 400).c_str());
+            std::printf("%s", IssuesNdjson(*result).substr(0, 2000).c_str());
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,347 @@
+#include "engine/engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/scan.hpp"
+
+namespace insightstream::engine {
+
+using core::Error;
+using core::Result;
+
+namespace {
+Error Unreadable(std::string detail) { return Error::InvalidArgument(std::move(detail)).WithSlug("unreadable-file"); }
+}  // namespace
+
+Engine::Engine(EngineOptions options) : options_(std::move(options)) {
+    json_array_ = options_.format == "json";
+    int threads = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    options_.threads = threads;
+    max_queue_ = static_cast<size_t>(threads) * 2;
+}
+
+Engine::~Engine() {
+    Cancel();
+    {
+        std::scoped_lock lock(mutex_);
+        closed_ = true;
+    }
+    queue_cv_.notify_all();
+    for (auto& t : workers_) {
+        if (t.joinable()) t.join();
+    }
+}
+
+void Engine::Cancel() {
+    cancelled_ = true;
+    queue_cv_.notify_all();
+    space_cv_.notify_all();
+}
+
+EngineProgress Engine::Progress() const { return {bytes_in_.load(), bytes_done_.load(), rows_done_.load()}; }
+
+Result<void> Engine::Feed(std::string_view data) {
+    if (failure_) return *failure_;
+    if (cancelled_) return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
+    bytes_in_ += static_cast<int64_t>(data.size());
+    if (!started_) {
+        raw_sample_.append(data);
+        if (raw_sample_.size() < options_.sample_bytes) return {};
+        return Start();
+    }
+    if (json_array_) {
+        std::string error;
+        if (!array_splitter_.Feed(data, &pending_, &error)) {
+            failure_ = Unreadable(error);
+            return *failure_;
+        }
+    } else {
+        pending_.append(data);
+    }
+    CutBlocks(false);
+    return {};
+}
+
+Result<void> Engine::Start() {
+    started_ = true;
+    std::string_view head(raw_sample_);
+    if (head.substr(0, 64 * 1024).find('\0') != std::string_view::npos) {
+        failure_ = Unreadable("the file is not text (it contains binary data)");
+        return *failure_;
+    }
+    if (head.starts_with("\xEF\xBB\xBF")) raw_sample_.erase(0, 3);
+    Result<void> inferred;
+    if (options_.format == "csv") {
+        inferred = InferCsv(raw_sample_);
+    } else {
+        if (json_array_) {
+            std::string error;
+            std::string converted;
+            if (!array_splitter_.Feed(raw_sample_, &converted, &error)) {
+                failure_ = Unreadable(error);
+                return *failure_;
+            }
+            pending_ = std::move(converted);
+        } else {
+            pending_ = std::move(raw_sample_);
+        }
+        inferred = InferJson(pending_);
+    }
+    raw_sample_.clear();
+    raw_sample_.shrink_to_fit();
+    if (!inferred) {
+        failure_ = inferred.error();
+        return inferred;
+    }
+    for (int i = 0; i < options_.threads; ++i) {
+        partials_.push_back(std::make_unique<Partial>(schema_, options_.partial));
+    }
+    for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(static_cast<size_t>(i)); });
+    CutBlocks(false);
+    return {};
+}
+
+Result<void> Engine::InferCsv(std::string_view sample) {
+    dialect_ = SniffCsv(sample);
+    // Only whole records of the sample count (unless the sample is the whole file).
+    CsvReader reader(dialect_, sample, 1);
+    CsvRecord rec;
+    if (!reader.Next(&rec)) return Unreadable("the file has no header line");
+    std::vector<std::string> header(rec.fields.begin(), rec.fields.end());
+    size_t header_end = reader.offset();
+    auto names = UniqueColumnNames(header);
+    std::vector<std::vector<std::string>> rows;
+    while (rows.size() < options_.sample_rows && reader.Next(&rec)) {
+        if (reader.offset() >= sample.size() && sample.size() >= options_.sample_bytes) break;  // maybe cut off
+        rows.emplace_back(rec.fields.begin(), rec.fields.end());
+    }
+    schema_ = InferSchema(names, rows, options_.hints);
+    int64_t header_lines = std::count(sample.begin(), sample.begin() + static_cast<ptrdiff_t>(header_end), dialect_.newline);
+    pending_ = std::string(sample.substr(header_end));
+    pending_first_line_ = 1 + header_lines;
+    return {};
+}
+
+Result<void> Engine::InferJson(std::string_view sample) {
+    std::string padded(sample);
+    padded.append(JsonPadding(), ' ');
+    JsonFlattener flattener;
+    std::vector<std::string> names;
+    std::vector<std::vector<std::string>> rows;
+    size_t pos = 0;
+    std::string error;
+    while (pos < sample.size() && rows.size() < options_.sample_rows) {
+        size_t end = sample.find('\n', pos);
+        if (end == std::string_view::npos) end = sample.size();
+        std::string_view line = sample.substr(pos, end - pos);
+        size_t capacity = padded.size() - pos;
+        pos = end + 1;
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        std::vector<std::string> row(names.size());
+        bool ok = flattener.Parse(
+            line, capacity,
+            [&](std::string_view path, std::string_view value, JsonFlattener::Kind) {
+                auto [it, fresh] = json_columns_.try_emplace(std::string(path), names.size());
+                if (fresh) {
+                    names.emplace_back(path);
+                    row.emplace_back();
+                }
+                row[it->second] = std::string(value);
+            },
+            &error);
+        if (ok) rows.push_back(std::move(row));
+    }
+    if (names.empty() && !rows.empty()) return Unreadable("the JSON records have no fields");
+    schema_ = InferSchema(names, rows, options_.hints);
+    pending_first_line_ = 1;
+    return {};
+}
+
+void Engine::CutBlocks(bool final) {
+    const bool csv = options_.format == "csv";
+    const char nl = csv ? dialect_.newline : '\n';
+    const char quote = csv ? dialect_.quote : '\0';
+    for (;;) {
+        // Scan what is new for record ends outside quotes.
+        const char* p = pending_.data();
+        size_t n = pending_.size();
+        size_t i = scanned_;
+        while (i < n) {
+            if (in_quotes_) {
+                const void* q = std::memchr(p + i, quote, n - i);
+                size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
+                lines_scanned_ += std::count(p + i, p + end, nl);
+                if (!q) {
+                    i = n;
+                    break;
+                }
+                in_quotes_ = false;
+                i = end + 1;
+                continue;
+            }
+            size_t j = i;
+            if (csv) {
+                j = FindAny2(p, i, n, quote, nl);
+            } else {
+                const void* q = std::memchr(p + i, nl, n - i);
+                j = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
+            }
+            if (j == n) {
+                i = n;
+                break;
+            }
+            if (csv && p[j] == quote) {
+                in_quotes_ = true;
+            } else {
+                ++lines_scanned_;
+                last_boundary_ = static_cast<int64_t>(j) + 1;
+                lines_to_boundary_ = lines_scanned_;
+            }
+            i = j + 1;
+        }
+        scanned_ = n;
+        if (final) {
+            if (!pending_.empty()) Dispatch(std::move(pending_), pending_first_line_);
+            pending_.clear();
+            scanned_ = 0;
+            return;
+        }
+        if (pending_.size() < options_.block_bytes || last_boundary_ <= 0) return;
+        auto cut = static_cast<size_t>(last_boundary_);
+        // The block keeps the buffer; only the short tail after the boundary is copied.
+        std::string block = std::move(pending_);
+        pending_.assign(block, cut, std::string::npos);
+        pending_.reserve(options_.block_bytes + (1 << 20));
+        block.resize(cut);
+        Dispatch(std::move(block), pending_first_line_);
+        pending_first_line_ += lines_to_boundary_;
+        lines_scanned_ -= lines_to_boundary_;
+        scanned_ -= cut;
+        last_boundary_ = -1;
+        lines_to_boundary_ = 0;
+        if (pending_.size() < options_.block_bytes) return;
+    }
+}
+
+void Engine::Dispatch(std::string data, int64_t first_line) {
+    Block b;
+    b.size = data.size();
+    b.first_line = first_line;
+    b.data = std::move(data);
+    if (options_.format != "csv") b.data.append(JsonPadding(), ' ');
+    std::unique_lock lock(mutex_);
+    space_cv_.wait(lock, [&] { return queue_.size() < max_queue_ || cancelled_; });
+    if (cancelled_) return;
+    queue_.push_back(std::move(b));
+    queue_cv_.notify_one();
+}
+
+void Engine::WorkerLoop(size_t index) {
+    Partial& p = *partials_[index];
+    JsonFlattener flattener;
+    for (;;) {
+        Block b;
+        {
+            std::unique_lock lock(mutex_);
+            queue_cv_.wait(lock, [&] { return !queue_.empty() || closed_ || cancelled_; });
+            if (cancelled_) return;
+            if (queue_.empty()) return;  // closed and drained
+            b = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        space_cv_.notify_one();
+        int64_t before = p.rows + p.rejected;
+        if (options_.format == "csv") ProcessCsv(p, b);
+        else ProcessJson(p, b, flattener);
+        rows_done_ += p.rows + p.rejected - before;
+        bytes_done_ += static_cast<int64_t>(b.size);
+    }
+}
+
+void Engine::ProcessCsv(Partial& p, const Block& b) {
+    CsvReader reader(dialect_, std::string_view(b.data.data(), b.size), b.first_line);
+    CsvRecord rec;
+    const size_t ncols = schema_.columns.size();
+    while (reader.Next(&rec)) {
+        if (rec.unterminated_quote) {
+            p.Reject(rec.line, "unterminated quoted field: the file ends inside quotes", rec.raw);
+        } else if (rec.fields.size() != ncols) {
+            p.Reject(rec.line,
+                     "expected " + std::to_string(ncols) + " fields, found " + std::to_string(rec.fields.size()),
+                     rec.raw);
+        } else {
+            p.AddRow(rec.fields, rec.line);
+        }
+        if (cancelled_) return;
+    }
+}
+
+void Engine::ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener) {
+    const size_t ncols = schema_.columns.size();
+    std::vector<std::string_view> fields(ncols);
+    std::vector<uint8_t> set(ncols);
+    std::string error;
+    size_t pos = 0;
+    int64_t line = b.first_line;
+    for (; pos < b.size; ++line) {
+        size_t end = b.data.find('\n', pos);
+        if (end == std::string::npos || end > b.size) end = b.size;
+        std::string_view text(b.data.data() + pos, end - pos);
+        size_t capacity = b.data.size() - pos;
+        pos = end + 1;
+        if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        std::fill(fields.begin(), fields.end(), std::string_view());
+        std::fill(set.begin(), set.end(), 0);
+        int64_t this_line = line;
+        bool ok = flattener.Parse(
+            text, capacity,
+            [&](std::string_view path, std::string_view value, JsonFlattener::Kind) {
+                auto it = json_columns_.find(std::string(path));
+                if (it == json_columns_.end()) return;  // first seen after the sample: not analysed
+                if (set[it->second]) {
+                    p.Issue(this_line, path, "duplicate key; the first value is used", value);
+                    return;
+                }
+                set[it->second] = 1;
+                fields[it->second] = value;
+            },
+            &error);
+        if (!ok) {
+            p.Reject(line, error, text);
+        } else {
+            p.AddRow(fields, line);
+        }
+        if (cancelled_) return;
+    }
+}
+
+Result<InsightSet> Engine::Finish() {
+    if (finished_) return Error::Internal("Finish called twice");
+    finished_ = true;
+    if (failure_) return *failure_;
+    if (!started_) {
+        if (raw_sample_.empty()) return Unreadable("the file is empty");
+        IS_TRY_VOID(Start());
+    }
+    if (json_array_) {
+        std::string error;
+        if (!array_splitter_.Finish(&pending_, &error)) return Unreadable(error);
+    }
+    CutBlocks(true);
+    {
+        std::scoped_lock lock(mutex_);
+        closed_ = true;
+    }
+    queue_cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+    if (cancelled_) return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
+    if (schema_.columns.empty()) return Unreadable("the file has no columns");
+    for (size_t i = 1; i < partials_.size(); ++i) partials_[0]->Merge(*partials_[i]);
+    InsightSet s = Finalize(*partials_[0], options_.top_values);
+    partials_.clear();
+    return s;
+}
+
+}  // namespace insightstream::engine

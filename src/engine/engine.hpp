@@ -1,0 +1,109 @@
+// The engine: bytes in, insight set out. Feed() the file in pieces of any size as they arrive
+// from the object store; the engine samples the start to sniff the format and infer the schema,
+// then cuts the stream into blocks at record boundaries (quote-aware) and aggregates them on all
+// cores. Memory stays bounded: a few blocks in flight plus the aggregation state. The result
+// does not depend on the number of threads.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.hpp"
+#include "engine/csv.hpp"
+#include "engine/insights.hpp"
+#include "engine/json_records.hpp"
+#include "engine/partial.hpp"
+#include "engine/schema.hpp"
+
+namespace insightstream::engine {
+
+struct EngineOptions {
+    std::string format = "csv";  // csv | json | ndjson
+    int threads = 0;             // 0: one per core
+    size_t block_bytes = 4 << 20;
+    size_t sample_bytes = 1 << 20;
+    size_t sample_rows = 10'000;
+    size_t top_values = 10;
+    PartialOptions partial;
+    std::map<std::string, TypeHint> hints;
+};
+
+struct EngineProgress {
+    int64_t bytes_in = 0;    // fed so far
+    int64_t bytes_done = 0;  // parsed and aggregated
+    int64_t rows = 0;
+};
+
+class Engine {
+public:
+    explicit Engine(EngineOptions options);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    /// Takes the next piece of the file. May wait while the workers catch up.
+    core::Result<void> Feed(std::string_view data);
+    /// Ends the input and returns the insight set. Errors: an empty or binary file, a JSON file
+    /// that is not an array of objects, a header with no columns.
+    core::Result<InsightSet> Finish();
+    [[nodiscard]] EngineProgress Progress() const;
+    /// Makes Feed and Finish fail soon; safe from another thread.
+    void Cancel();
+
+private:
+    struct Block {
+        std::string data;  // followed by JSON padding
+        size_t size = 0;
+        int64_t first_line = 1;
+    };
+    core::Result<void> Start();
+    core::Result<void> InferCsv(std::string_view sample);
+    core::Result<void> InferJson(std::string_view sample);
+    void CutBlocks(bool final);
+    void Dispatch(std::string data, int64_t first_line);
+    void WorkerLoop(size_t index);
+    void ProcessCsv(Partial& p, const Block& b);
+    void ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener);
+
+    EngineOptions options_;
+    bool started_ = false;
+    bool finished_ = false;
+    std::optional<core::Error> failure_;
+    std::string raw_sample_;      // bytes before the schema is known
+    std::string pending_;         // bytes after the schema is known, not yet dispatched
+    int64_t pending_first_line_ = 1;
+    size_t scanned_ = 0;          // bytes of pending_ already scanned for boundaries
+    int64_t last_boundary_ = -1;  // offset in pending_ just past the last record end found
+    int64_t lines_to_boundary_ = 0;
+    int64_t lines_scanned_ = 0;
+    bool in_quotes_ = false;
+    JsonArraySplitter array_splitter_;
+    bool json_array_ = false;
+
+    CsvDialect dialect_;
+    Schema schema_;
+    std::unordered_map<std::string, size_t> json_columns_;
+
+    std::vector<std::unique_ptr<Partial>> partials_;
+    std::vector<std::thread> workers_;
+    mutable std::mutex mutex_;
+    std::condition_variable queue_cv_;
+    std::condition_variable space_cv_;
+    std::deque<Block> queue_;
+    bool closed_ = false;
+    std::atomic<bool> cancelled_{false};
+    std::atomic<int64_t> bytes_in_{0};
+    std::atomic<int64_t> bytes_done_{0};
+    std::atomic<int64_t> rows_done_{0};
+    size_t max_queue_ = 4;
+};
+
+}  // namespace insightstream::engine

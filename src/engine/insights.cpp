@@ -1,0 +1,573 @@
+#include "engine/insights.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "core/json_text.hpp"
+
+namespace insightstream::engine {
+
+using core::AppendJsonDouble;
+using core::AppendJsonString;
+
+std::string UnitsText(int128 v) {
+    if (v == 0) return "0";
+    bool neg = v < 0;
+    unsigned __int128 u = neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
+    char buf[48];
+    int n = 0;
+    while (u > 0) {
+        buf[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
+        u /= 10;
+    }
+    std::string out = neg ? "-" : "";
+    while (n > 0) out += buf[--n];
+    return out;
+}
+
+std::string MonthLabel(int32_t month) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02d", month / 12, month % 12 + 1);
+    return buf;
+}
+
+namespace {
+
+// Decimal text with trailing zeros beyond `min_frac` removed ("12.50" stays with min_frac 2).
+std::string NumberText(int128 units, int min_frac) {
+    std::string s = FormatDecimal(units, kDecimalScale);
+    size_t dot = s.find('.');
+    size_t keep = dot + 1 + static_cast<size_t>(min_frac);
+    while (s.size() > keep && s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s;
+}
+
+std::string TimeText(uint64_t key, bool timestamp) {
+    auto y = static_cast<int32_t>(key >> 40);
+    auto a = static_cast<int32_t>((key >> 35) & 31);
+    auto b = static_cast<int32_t>((key >> 30) & 31);
+    auto sod = static_cast<int32_t>(key & ((1U << 17) - 1));
+    char buf[48];
+    if (timestamp) {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, a, b, sod / 3600, sod / 60 % 60, sod % 60);
+    } else {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, a, b);
+    }
+    return buf;
+}
+
+std::optional<std::string> GroupKey(std::string_view k) {
+    if (k == kNullKey) return std::nullopt;
+    return std::string(k);
+}
+
+bool KeyLess(const std::optional<std::string>& a, const std::optional<std::string>& b) {
+    if (!a || !b) return static_cast<bool>(a) && !b;  // the null group sorts last among equals
+    return *a < *b;
+}
+
+void AppendAcc(std::string& out, const Acc& a) {
+    out += '[';
+    out += std::to_string(a.count);
+    if (a.count > 0) {
+        out += ",\"" + UnitsText(a.sum) + "\",\"" + UnitsText(a.min) + "\",\"" + UnitsText(a.max) + "\"";
+    }
+    out += ']';
+}
+
+void AppendSum(std::string& out, const SumAcc& a) {
+    out += '[';
+    out += std::to_string(a.count);
+    if (a.count > 0) out += ",\"" + UnitsText(a.sum) + "\"";
+    out += ']';
+}
+
+void AppendKey(std::string& out, const std::optional<std::string>& key) {
+    if (key) AppendJsonString(out, *key);
+    else out += "null";
+}
+
+void AppendOptString(std::string& out, const std::optional<std::string>& v) {
+    if (v) AppendJsonString(out, *v);
+    else out += "null";
+}
+
+void AppendOptDouble(std::string& out, const std::optional<double>& v) {
+    if (v && std::isfinite(*v)) AppendJsonDouble(out, *v);
+    else out += "null";
+}
+
+void AppendMeasureNames(std::string& out, const InsightSet& s) {
+    out += "\"measures\":[";
+    for (size_t m = 0; m < s.measures.size(); ++m) {
+        if (m) out += ',';
+        AppendJsonString(out, s.schema.columns[static_cast<size_t>(s.measures[m])].name);
+    }
+    out += "]";
+}
+
+std::optional<double> Growth(std::optional<int128> cur, std::optional<int128> prev) {
+    if (!cur || !prev || *prev == 0) return std::nullopt;
+    return (DecimalToDouble(*cur) - DecimalToDouble(*prev)) / std::fabs(DecimalToDouble(*prev));
+}
+
+}  // namespace
+
+InsightSet Finalize(Partial& p, size_t top_values) {
+    InsightSet s;
+    s.schema = p.schema;
+    s.rows = p.rows;
+    s.rejected = p.rejected;
+    s.invalid_values = p.invalid_values;
+    s.measures = p.measures;
+    s.issues = std::move(p.issues);
+    s.issue_count = p.issue_count;
+    const size_t nm = p.measures.size();
+    s.columns.resize(p.columns.size());
+
+    // Dates: the whole column decides day/month order.
+    std::vector<bool> dmy(p.columns.size(), false);
+    for (size_t c = 0; c < p.columns.size(); ++c) {
+        const auto& st = p.columns[c];
+        const auto& spec = s.schema.columns[c];
+        if (!spec.temporal()) continue;
+        if (st.first_gt12 > 0 || st.second_gt12 > 0) dmy[c] = st.first_gt12 > st.second_gt12;
+        else dmy[c] = spec.numeric_dates_dmy;
+    }
+
+    // Time series, with codes resolved to days.
+    for (size_t t = 0; t < p.times.size(); ++t) {
+        auto col = static_cast<size_t>(p.times[t]);
+        TimeTable& tt = p.time_tables[t];
+        std::map<int32_t, size_t> by_day;
+        TimeSeriesData ts;
+        ts.time_column = static_cast<int>(col);
+        int64_t dropped = 0;
+        for (size_t slot = 0; slot < tt.codes.size(); ++slot) {
+            uint32_t code = tt.codes[slot];
+            bool amb = (code & kAmbiguousBit) != 0;
+            uint32_t v = code & ~kAmbiguousBit;
+            auto y = static_cast<int32_t>(v / 10000);
+            auto a = static_cast<int32_t>(v / 100 % 100);
+            auto b = static_cast<int32_t>(v % 100);
+            int32_t month = amb && dmy[col] ? b : a;
+            int32_t day_of_month = amb && dmy[col] ? a : b;
+            int32_t day;
+            if (!DaysFromCivil(y, month, day_of_month, &day)) {
+                dropped += tt.rows[slot];
+                continue;
+            }
+            auto [it, fresh] = by_day.try_emplace(day, ts.days.size());
+            if (fresh) {
+                ts.days.push_back(day);
+                ts.rows.push_back(0);
+                ts.accs.resize(ts.accs.size() + nm);
+            }
+            ts.rows[it->second] += tt.rows[slot];
+            for (size_t m = 0; m < nm; ++m) ts.accs[it->second * nm + m].Merge(tt.accs[slot * nm + m]);
+        }
+        // Values that are not dates under the column's order (e.g. 31/02, or 13/05 month-first).
+        p.columns[col].values -= dropped;
+        p.columns[col].invalid += dropped;
+        s.invalid_values += dropped;
+        // Sort by day.
+        std::vector<size_t> order(ts.days.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return ts.days[x] < ts.days[y]; });
+        TimeSeriesData sorted;
+        sorted.time_column = ts.time_column;
+        for (size_t i : order) {
+            sorted.days.push_back(ts.days[i]);
+            sorted.rows.push_back(ts.rows[i]);
+            for (size_t m = 0; m < nm; ++m) sorted.accs.push_back(ts.accs[i * nm + m]);
+        }
+        s.time_series.push_back(std::move(sorted));
+    }
+
+    // Groups and breakdowns.
+    for (size_t d = 0; d < p.dimensions.size(); ++d) {
+        GroupTable& g = p.group_tables[d];
+        GroupsData gd;
+        gd.dimension = p.dimensions[d];
+        gd.capped = g.capped;
+        gd.other_rows = g.other_rows;
+        gd.other_accs = g.other_accs;
+        for (size_t slot = 0; slot < g.rows.size(); ++slot) {
+            GroupData one;
+            one.key = GroupKey(g.keys.Key(static_cast<uint32_t>(slot)));
+            one.rows = g.rows[slot];
+            one.accs.assign(g.accs.begin() + static_cast<ptrdiff_t>(slot * nm),
+                            g.accs.begin() + static_cast<ptrdiff_t>((slot + 1) * nm));
+            gd.groups.push_back(std::move(one));
+        }
+        std::vector<size_t> order(gd.groups.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            if (gd.groups[a].rows != gd.groups[b].rows) return gd.groups[a].rows > gd.groups[b].rows;
+            return KeyLess(gd.groups[a].key, gd.groups[b].key);
+        });
+        // Breakdown: the biggest groups' monthly series.
+        if (s.schema.primary_time >= 0 && !g.cell_keys.empty()) {
+            constexpr size_t kStoredSeries = 100;
+            BreakdownData bd;
+            bd.dimension = gd.dimension;
+            bd.time_column = s.schema.primary_time;
+            std::map<int32_t, size_t> month_index;
+            for (uint64_t k : g.cell_keys) month_index.emplace(static_cast<int32_t>(k & 0xFFFFFFFFULL), 0);
+            for (auto& [month, idx] : month_index) {
+                idx = bd.months.size();
+                bd.months.push_back(month);
+            }
+            std::vector<int> series_of_slot(g.rows.size(), -1);
+            for (size_t i = 0; i < order.size() && bd.series.size() < kStoredSeries; ++i) {
+                size_t slot = order[i];
+                if (slot >= p.options.breakdown_groups) {
+                    bd.partial = true;
+                    continue;
+                }
+                series_of_slot[slot] = static_cast<int>(bd.series.size());
+                BreakdownData::Series series;
+                series.key = gd.groups[slot].key;
+                series.rows.assign(bd.months.size(), 0);
+                series.accs.assign(bd.months.size() * nm, SumAcc{});
+                bd.series.push_back(std::move(series));
+            }
+            if (order.size() > kStoredSeries || g.capped) bd.partial = true;
+            for (size_t c = 0; c < g.cell_keys.size(); ++c) {
+                uint64_t k = g.cell_keys[c];
+                int si = series_of_slot[static_cast<size_t>(k >> 32)];
+                if (si < 0) continue;
+                size_t mi = month_index[static_cast<int32_t>(k & 0xFFFFFFFFULL)];
+                auto& series = bd.series[static_cast<size_t>(si)];
+                series.rows[mi] += g.cell_rows[c];
+                for (size_t m = 0; m < nm; ++m) series.accs[mi * nm + m].Merge(g.cell_accs[c * nm + m]);
+            }
+            s.breakdowns.push_back(std::move(bd));
+        }
+        std::vector<GroupData> sorted;
+        sorted.reserve(order.size());
+        for (size_t i : order) sorted.push_back(std::move(gd.groups[i]));
+        gd.groups = std::move(sorted);
+        s.groups.push_back(std::move(gd));
+    }
+
+    // Column summaries.
+    for (size_t c = 0; c < p.columns.size(); ++c) {
+        const auto& st = p.columns[c];
+        const auto& spec = s.schema.columns[c];
+        ColumnSummary& out = s.columns[c];
+        out.values = st.values;
+        out.nulls = st.nulls;
+        out.invalid = st.invalid;
+        out.distinct = st.distinct.Estimate();
+        out.distinct_exact = st.distinct.exact();
+        if (spec.numeric() && st.acc.count > 0) {
+            int scale = spec.type == ColumnType::kInteger ? 0 : std::min(st.max_frac, kDecimalScale);
+            out.display_scale = scale;
+            out.min = NumberText(st.acc.min, scale);
+            out.max = NumberText(st.acc.max, scale);
+            out.sum = NumberText(st.acc.sum, scale);
+            out.mean = DecimalToDouble(st.acc.sum) / static_cast<double>(st.acc.count);
+            out.p50 = st.quantiles.Quantile(0.5);
+            out.p95 = st.quantiles.Quantile(0.95);
+            // The sketch's bucket midpoint never lies outside the observed range.
+            double lo = DecimalToDouble(st.acc.min), hi = DecimalToDouble(st.acc.max);
+            out.p50 = std::clamp(*out.p50, lo, hi);
+            out.p95 = std::clamp(*out.p95, lo, hi);
+        } else if (spec.type == ColumnType::kString && st.has_text) {
+            out.min = st.min_text;
+            out.max = st.max_text;
+        } else if (spec.type == ColumnType::kBoolean) {
+            out.trues = st.trues;
+            out.falses = st.falses;
+        } else if (spec.temporal() && st.values > 0) {
+            bool ts = spec.type == ColumnType::kTimestamp;
+            out.min = TimeText(dmy[c] ? st.min_dmy : st.min_mdy, ts);
+            out.max = TimeText(dmy[c] ? st.max_dmy : st.max_mdy, ts);
+            if (st.first_gt12 > 0 || st.second_gt12 > 0 || spec.format.starts_with("MM/") ||
+                spec.format.starts_with("DD/")) {
+                out.date_order = dmy[c] ? "DMY" : "MDY";
+            }
+        }
+    }
+    for (const auto& gd : s.groups) {
+        ColumnSummary& out = s.columns[static_cast<size_t>(gd.dimension)];
+        const auto& spec = s.schema.columns[static_cast<size_t>(gd.dimension)];
+        if (spec.type == ColumnType::kString) {
+            // Dimensions are counted exactly in their group table (unless it reached its cap).
+            out.distinct = 0;
+            for (const auto& g : gd.groups) {
+                if (!g.key) continue;
+                ++out.distinct;
+                if (!out.min || *g.key < *out.min) out.min = *g.key;
+                if (!out.max || *g.key > *out.max) out.max = *g.key;
+            }
+            out.distinct_exact = !gd.capped;
+        }
+        for (size_t i = 0; i < gd.groups.size() && i < top_values; ++i) out.top.emplace_back(gd.groups[i].key, gd.groups[i].rows);
+    }
+
+    // KPIs: the row count, and for the headline measure its total, latest month, growth, YoY, CAGR.
+    s.kpis.push_back(Kpi{"rows", "", std::to_string(s.rows), {}, {}, {}, {}, {}});
+    auto mi_it = std::find(s.measures.begin(), s.measures.end(), s.schema.main_measure);
+    if (mi_it != s.measures.end()) {
+        auto mi = static_cast<size_t>(mi_it - s.measures.begin());
+        const auto& col = s.columns[static_cast<size_t>(s.schema.main_measure)];
+        Kpi k;
+        k.name = "total";
+        k.measure = s.schema.columns[static_cast<size_t>(s.schema.main_measure)].name;
+        k.value = NumberText(p.columns[static_cast<size_t>(s.schema.main_measure)].acc.sum, col.display_scale);
+        const TimeSeriesData* ts = nullptr;
+        for (const auto& t : s.time_series) {
+            if (t.time_column == s.schema.primary_time) ts = &t;
+        }
+        if (ts && !ts->days.empty()) {
+            std::map<int32_t, int128> by_month, by_year;
+            std::map<int32_t, std::pair<int32_t, int32_t>> year_span;  // first and last day seen per year
+            for (size_t i = 0; i < ts->days.size(); ++i) {
+                const Acc& a = ts->accs[i * nm + mi];
+                int32_t y, m, d;
+                CivilFromDays(ts->days[i], &y, &m, &d);
+                if (a.count > 0) {
+                    by_month[y * 12 + m - 1] += a.sum;
+                    by_year[y] += a.sum;
+                }
+            }
+            if (!by_month.empty()) {
+                int32_t last = by_month.rbegin()->first;
+                k.period = MonthLabel(last);
+                k.period_value = NumberText(by_month[last], col.display_scale);
+                auto get = [&](int32_t month) -> std::optional<int128> {
+                    auto it = by_month.find(month);
+                    if (it == by_month.end()) return std::nullopt;
+                    return it->second;
+                };
+                k.growth = Growth(by_month[last], get(last - 1));
+                k.yoy = Growth(by_month[last], get(last - 12));
+            }
+            // CAGR over complete calendar years with data (the first and last year may be partial).
+            int32_t first_day = ts->days.front(), last_day = ts->days.back();
+            int32_t fy, fm, fd, ly, lm, ld;
+            CivilFromDays(first_day, &fy, &fm, &fd);
+            CivilFromDays(last_day, &ly, &lm, &ld);
+            int32_t y0 = (fm == 1 && fd == 1) ? fy : fy + 1;
+            int32_t y1 = (lm == 12 && ld == 31) ? ly : ly - 1;
+            if (y1 > y0 && by_year.count(y0) && by_year.count(y1)) {
+                double a = DecimalToDouble(by_year[y0]), b = DecimalToDouble(by_year[y1]);
+                if (a > 0 && b > 0) k.cagr = std::pow(b / a, 1.0 / (y1 - y0)) - 1.0;
+            }
+        }
+        s.kpis.push_back(std::move(k));
+    }
+    return s;
+}
+
+std::string SchemaJson(const InsightSet& s) {
+    std::string out = "{\"columns\":[";
+    for (size_t c = 0; c < s.schema.columns.size(); ++c) {
+        const auto& col = s.schema.columns[c];
+        const auto& sum = s.columns[c];
+        if (c) out += ',';
+        out += "{\"name\":";
+        AppendJsonString(out, col.name);
+        out += ",\"type\":\"";
+        out += TypeName(col.type);
+        out += "\",\"role\":\"";
+        out += RoleName(col.role);
+        out += "\",\"nullable\":";
+        out += sum.nulls > 0 ? "true" : "false";
+        out += ",\"format\":";
+        AppendJsonString(out, col.format);
+        if (col.currency) {
+            out += ",\"currency\":";
+            AppendJsonString(out, col.currency_symbol);
+        }
+        if (col.percent) out += ",\"percent\":true";
+        if (!sum.date_order.empty()) out += ",\"date_order\":\"" + sum.date_order + "\"";
+        out += ",\"scale\":" + std::to_string(sum.display_scale);
+        out += ",\"hinted\":";
+        out += col.hinted ? "true" : "false";
+        out += '}';
+    }
+    out += "],\"primary_time\":";
+    if (s.schema.primary_time >= 0) AppendJsonString(out, s.schema.columns[static_cast<size_t>(s.schema.primary_time)].name);
+    else out += "null";
+    out += ",\"main_measure\":";
+    if (s.schema.main_measure >= 0) AppendJsonString(out, s.schema.columns[static_cast<size_t>(s.schema.main_measure)].name);
+    else out += "null";
+    out += '}';
+    return out;
+}
+
+std::string SummaryJson(const InsightSet& s) {
+    std::string out = "{\"rows\":" + std::to_string(s.rows) + ",\"rows_rejected\":" + std::to_string(s.rejected) +
+                      ",\"invalid_values\":" + std::to_string(s.invalid_values) +
+                      ",\"issues\":" + std::to_string(s.issue_count) + ",\"columns\":[";
+    for (size_t c = 0; c < s.columns.size(); ++c) {
+        const auto& col = s.schema.columns[c];
+        const auto& v = s.columns[c];
+        if (c) out += ',';
+        out += "{\"name\":";
+        AppendJsonString(out, col.name);
+        out += ",\"type\":\"";
+        out += TypeName(col.type);
+        out += "\",\"role\":\"";
+        out += RoleName(col.role);
+        out += "\",\"values\":" + std::to_string(v.values) + ",\"nulls\":" + std::to_string(v.nulls) +
+               ",\"invalid\":" + std::to_string(v.invalid) + ",\"distinct\":" + std::to_string(v.distinct) +
+               ",\"distinct_exact\":" + (v.distinct_exact ? "true" : "false") + ",\"min\":";
+        AppendOptString(out, v.min);
+        out += ",\"max\":";
+        AppendOptString(out, v.max);
+        out += ",\"sum\":";
+        AppendOptString(out, v.sum);
+        out += ",\"mean\":";
+        AppendOptDouble(out, v.mean);
+        out += ",\"p50\":";
+        AppendOptDouble(out, v.p50);
+        out += ",\"p95\":";
+        AppendOptDouble(out, v.p95);
+        if (col.type == ColumnType::kBoolean) {
+            out += ",\"true\":" + std::to_string(v.trues) + ",\"false\":" + std::to_string(v.falses);
+        }
+        out += ",\"top\":[";
+        for (size_t i = 0; i < v.top.size(); ++i) {
+            if (i) out += ',';
+            out += "{\"value\":";
+            AppendKey(out, v.top[i].first);
+            out += ",\"count\":" + std::to_string(v.top[i].second) + "}";
+        }
+        out += "]}";
+    }
+    out += "],\"kpis\":[";
+    for (size_t i = 0; i < s.kpis.size(); ++i) {
+        const Kpi& k = s.kpis[i];
+        if (i) out += ',';
+        out += "{\"name\":";
+        AppendJsonString(out, k.name);
+        out += ",\"measure\":";
+        if (k.measure.empty()) out += "null";
+        else AppendJsonString(out, k.measure);
+        out += ",\"value\":";
+        AppendJsonString(out, k.value);
+        out += ",\"period\":";
+        AppendOptString(out, k.period);
+        out += ",\"period_value\":";
+        AppendOptString(out, k.period_value);
+        out += ",\"growth\":";
+        AppendOptDouble(out, k.growth);
+        out += ",\"yoy\":";
+        AppendOptDouble(out, k.yoy);
+        out += ",\"cagr\":";
+        AppendOptDouble(out, k.cagr);
+        out += '}';
+    }
+    out += "]}";
+    return out;
+}
+
+std::string TimeSeriesJson(const InsightSet& s, const TimeSeriesData& t) {
+    const size_t nm = s.measures.size();
+    std::string out = "{\"time\":";
+    AppendJsonString(out, s.schema.columns[static_cast<size_t>(t.time_column)].name);
+    out += ',';
+    AppendMeasureNames(out, s);
+    out += ",\"days\":[";
+    for (size_t i = 0; i < t.days.size(); ++i) {
+        if (i) out += ',';
+        out += "[\"" + FormatDate(t.days[i]) + "\"," + std::to_string(t.rows[i]);
+        for (size_t m = 0; m < nm; ++m) {
+            out += ',';
+            AppendAcc(out, t.accs[i * nm + m]);
+        }
+        out += ']';
+    }
+    out += "]}";
+    return out;
+}
+
+std::string GroupsJson(const InsightSet& s, const GroupsData& g) {
+    const size_t nm = s.measures.size();
+    std::string out = "{\"dimension\":";
+    AppendJsonString(out, s.schema.columns[static_cast<size_t>(g.dimension)].name);
+    out += ',';
+    AppendMeasureNames(out, s);
+    out += ",\"capped\":";
+    out += g.capped ? "true" : "false";
+    out += ",\"groups\":[";
+    for (size_t i = 0; i < g.groups.size(); ++i) {
+        if (i) out += ',';
+        out += '[';
+        AppendKey(out, g.groups[i].key);
+        out += ',' + std::to_string(g.groups[i].rows);
+        for (size_t m = 0; m < nm; ++m) {
+            out += ',';
+            AppendAcc(out, g.groups[i].accs[m]);
+        }
+        out += ']';
+    }
+    out += "],\"other\":[" + std::to_string(g.other_rows);
+    for (size_t m = 0; m < nm; ++m) {
+        out += ',';
+        AppendAcc(out, g.other_accs[m]);
+    }
+    out += "]}";
+    return out;
+}
+
+std::string BreakdownJson(const InsightSet& s, const BreakdownData& b) {
+    const size_t nm = s.measures.size();
+    std::string out = "{\"dimension\":";
+    AppendJsonString(out, s.schema.columns[static_cast<size_t>(b.dimension)].name);
+    out += ",\"time\":";
+    AppendJsonString(out, s.schema.columns[static_cast<size_t>(b.time_column)].name);
+    out += ',';
+    AppendMeasureNames(out, s);
+    out += ",\"partial\":";
+    out += b.partial ? "true" : "false";
+    out += ",\"months\":[";
+    for (size_t i = 0; i < b.months.size(); ++i) {
+        if (i) out += ',';
+        out += '"' + MonthLabel(b.months[i]) + '"';
+    }
+    out += "],\"series\":[";
+    for (size_t i = 0; i < b.series.size(); ++i) {
+        const auto& se = b.series[i];
+        if (i) out += ',';
+        out += "{\"key\":";
+        AppendKey(out, se.key);
+        out += ",\"cells\":[";
+        for (size_t mo = 0; mo < b.months.size(); ++mo) {
+            if (mo) out += ',';
+            out += '[' + std::to_string(se.rows[mo]);
+            for (size_t m = 0; m < nm; ++m) {
+                out += ',';
+                AppendSum(out, se.accs[mo * nm + m]);
+            }
+            out += ']';
+        }
+        out += "]}";
+    }
+    out += "]}";
+    return out;
+}
+
+std::string IssuesNdjson(const InsightSet& s) {
+    std::string out;
+    for (const auto& i : s.issues) {
+        out += "{\"line\":" + std::to_string(i.line) + ",\"column\":";
+        if (i.column.empty()) out += "null";
+        else AppendJsonString(out, i.column);
+        out += ",\"reason\":";
+        AppendJsonString(out, i.reason);
+        out += ",\"raw\":";
+        AppendJsonString(out, i.raw);
+        out += "}\n";
+    }
+    return out;
+}
+
+}  // namespace insightstream::engine

@@ -1,0 +1,104 @@
+// The insight set of one dataset version, finalized from the merged partial: per-column
+// summaries, day-level time series per time column (every measure), groups per dimension,
+// monthly breakdowns of each dimension's groups, KPIs, and the row issues. Serialized to compact
+// JSON payloads that the analytics API rolls up (day → week/month/quarter/year) when asked.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/partial.hpp"
+#include "engine/schema.hpp"
+
+namespace insightstream::engine {
+
+struct ColumnSummary {
+    int64_t values = 0, nulls = 0, invalid = 0;
+    uint64_t distinct = 0;
+    bool distinct_exact = true;
+    std::optional<std::string> min, max, sum;  // exact text (numbers, dates, text)
+    std::optional<double> mean, p50, p95;
+    std::vector<std::pair<std::optional<std::string>, int64_t>> top;  // dimensions: most frequent values
+    int64_t trues = 0, falses = 0;
+    std::string date_order;  // "MDY" / "DMY" for numeric dates
+    int display_scale = 0;   // fractional digits to show for numbers
+};
+
+struct TimeSeriesData {
+    int time_column = -1;
+    std::vector<int32_t> days;    // sorted, days since epoch
+    std::vector<int64_t> rows;    // per day
+    std::vector<Acc> accs;        // day * measures + m
+};
+
+struct GroupData {
+    std::optional<std::string> key;  // nullopt: the null group
+    int64_t rows = 0;
+    std::vector<Acc> accs;  // per measure
+};
+
+struct GroupsData {
+    int dimension = -1;
+    std::vector<GroupData> groups;  // by rows descending, then key
+    int64_t other_rows = 0;          // rows beyond the group cap
+    std::vector<Acc> other_accs;
+    bool capped = false;
+};
+
+struct BreakdownData {
+    int dimension = -1;
+    int time_column = -1;
+    std::vector<int32_t> months;  // sorted month numbers: year * 12 + month - 1
+    struct Series {
+        std::optional<std::string> key;
+        std::vector<int64_t> rows;  // per month
+        std::vector<SumAcc> accs;   // month * measures + m
+    };
+    std::vector<Series> series;  // the groups, by rows descending (at most the breakdown cap)
+    bool partial = false;        // the dimension had more groups than the breakdown tracks
+};
+
+struct Kpi {
+    std::string name;           // "rows", "total_<measure>", ...
+    std::string measure;        // column, empty for rows
+    std::string value;          // exact text
+    std::optional<std::string> period;     // latest month "2024-12"
+    std::optional<std::string> period_value;
+    std::optional<double> growth;  // vs the previous month; null when it is missing or zero
+    std::optional<double> yoy;     // vs the same month a year earlier
+    std::optional<double> cagr;    // over complete years
+};
+
+struct InsightSet {
+    Schema schema;
+    int64_t rows = 0;
+    int64_t rejected = 0;
+    int64_t invalid_values = 0;
+    std::vector<ColumnSummary> columns;
+    std::vector<int> measures;  // column indexes, the order of every `accs` vector
+    std::vector<TimeSeriesData> time_series;
+    std::vector<GroupsData> groups;
+    std::vector<BreakdownData> breakdowns;
+    std::vector<Kpi> kpis;
+    std::vector<RowIssue> issues;
+    int64_t issue_count = 0;
+};
+
+/// Resolves date orders, drops dates invalid under them, sorts everything. Consumes `p`.
+InsightSet Finalize(Partial& p, size_t top_values);
+
+// Payloads (compact JSON). Sums, minima and maxima are integers in 10^-9 units, as text: exact.
+std::string SchemaJson(const InsightSet& s);
+std::string SummaryJson(const InsightSet& s);
+std::string TimeSeriesJson(const InsightSet& s, const TimeSeriesData& t);
+std::string GroupsJson(const InsightSet& s, const GroupsData& g);
+std::string BreakdownJson(const InsightSet& s, const BreakdownData& b);
+/// One JSON object per line: {"line","column","reason","raw"}.
+std::string IssuesNdjson(const InsightSet& s);
+
+std::string UnitsText(int128 v);
+std::string MonthLabel(int32_t month);  // "2024-03"
+
+}  // namespace insightstream::engine

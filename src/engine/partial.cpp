@@ -1,0 +1,399 @@
+#include "engine/partial.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/hash.hpp"
+
+namespace insightstream::engine {
+
+namespace {
+
+constexpr double kUnitsPerValue = 1e9;
+constexpr double kMaxFloatUnits = 1e38;
+
+std::string Truncate(std::string_view s, size_t max) {
+    if (s.size() <= max) return std::string(s);
+    return std::string(s.substr(0, max)) + "…";
+}
+
+uint64_t TimeKey(int32_t y, int32_t a, int32_t b, int32_t sod) {
+    return (static_cast<uint64_t>(y) << 40) | (static_cast<uint64_t>(a) << 35) | (static_cast<uint64_t>(b) << 30) |
+           static_cast<uint64_t>(sod);
+}
+
+uint64_t HashUnits(int128 v) {
+    auto lo = static_cast<uint64_t>(v);
+    auto hi = static_cast<uint64_t>(static_cast<unsigned __int128>(v) >> 64);
+    return HashInt(lo ^ (hi * 0x9E3779B97F4A7C15ULL));
+}
+
+// Approximate value for the quantile sketch (its buckets are 1.6 % wide anyway).
+inline double UnitsToDouble(int128 v) {
+    if (v >= INT64_MIN && v <= INT64_MAX) return static_cast<double>(static_cast<int64_t>(v)) * 1e-9;
+    return static_cast<double>(v) * 1e-9;
+}
+
+}  // namespace
+
+void ColumnState::Merge(const ColumnState& o) {
+    values += o.values;
+    nulls += o.nulls;
+    invalid += o.invalid;
+    distinct.Merge(o.distinct);
+    acc.Merge(o.acc);
+    quantiles.Merge(o.quantiles);
+    max_frac = std::max(max_frac, o.max_frac);
+    if (o.has_text) {
+        if (!has_text || o.min_text < min_text) min_text = o.min_text;
+        if (!has_text || o.max_text > max_text) max_text = o.max_text;
+        has_text = true;
+    }
+    trues += o.trues;
+    falses += o.falses;
+    min_mdy = std::min(min_mdy, o.min_mdy);
+    max_mdy = std::max(max_mdy, o.max_mdy);
+    min_dmy = std::min(min_dmy, o.min_dmy);
+    max_dmy = std::max(max_dmy, o.max_dmy);
+    first_gt12 += o.first_gt12;
+    second_gt12 += o.second_gt12;
+}
+
+Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts) {
+    columns.resize(schema.columns.size());
+    role_index_.assign(schema.columns.size(), -1);
+    for (size_t c = 0; c < schema.columns.size(); ++c) {
+        switch (schema.columns[c].role) {
+            case ColumnRole::kMeasure:
+                role_index_[c] = static_cast<int>(measures.size());
+                measures.push_back(static_cast<int>(c));
+                break;
+            case ColumnRole::kTime:
+                role_index_[c] = static_cast<int>(times.size());
+                times.push_back(static_cast<int>(c));
+                break;
+            case ColumnRole::kDimension:
+                role_index_[c] = static_cast<int>(dimensions.size());
+                dimensions.push_back(static_cast<int>(c));
+                break;
+            case ColumnRole::kIdentifier: break;
+        }
+    }
+    time_tables.resize(times.size());
+    group_tables.resize(dimensions.size());
+    for (auto& g : group_tables) g.other_accs.resize(measures.size());
+    mval_.resize(measures.size());
+    mok_.resize(measures.size());
+    tcode_.resize(times.size());
+    tok_.resize(times.size());
+    dim_keys_.resize(dimensions.size());
+    dim_ok_.resize(dimensions.size());
+}
+
+void Partial::Issue(int64_t line, std::string_view column, std::string reason, std::string_view raw) {
+    ++issue_count;
+    if (issues.size() >= options.max_issues) return;
+    issues.push_back(RowIssue{line, std::string(column), std::move(reason), Truncate(raw, options.max_raw_bytes)});
+}
+
+void Partial::Reject(int64_t line, std::string reason, std::string_view raw) {
+    ++rejected;
+    Issue(line, "", std::move(reason), raw);
+}
+
+void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) {
+    ++rows;
+    const size_t ncols = schema.columns.size();
+    const size_t nm = measures.size();
+    std::fill(mok_.begin(), mok_.end(), 0);
+    std::fill(tok_.begin(), tok_.end(), 0);
+    int primary_month = -1;
+    // Group keys per dimension for this row (views into the fields or static strings).
+    auto& dim_keys = dim_keys_;
+    auto& dim_ok = dim_ok_;
+    std::fill(dim_ok.begin(), dim_ok.end(), 0);
+
+    for (size_t c = 0; c < ncols; ++c) {
+        const ColumnSpec& spec = schema.columns[c];
+        ColumnState& st = columns[c];
+        std::string_view v = c < fields.size() ? TrimSpaces(fields[c]) : std::string_view();
+        int ri = role_index_[c];
+        if (IsNullToken(v)) {
+            ++st.nulls;
+            if (spec.role == ColumnRole::kDimension) {
+                dim_keys[static_cast<size_t>(ri)] = kNullKey;
+                dim_ok[static_cast<size_t>(ri)] = 1;
+            }
+            continue;
+        }
+        bool ok = true;
+        switch (spec.type) {
+            case ColumnType::kString: {
+                ++st.values;
+                if (spec.role == ColumnRole::kDimension) {
+                    // Distinct values, minimum and maximum come from the group table at the end.
+                    dim_keys[static_cast<size_t>(ri)] = v;
+                    dim_ok[static_cast<size_t>(ri)] = 1;
+                    break;
+                }
+                st.distinct.Add(HashBytes(v));
+                if (!st.has_text) {
+                    st.min_text.assign(v);
+                    st.max_text.assign(v);
+                    st.has_text = true;
+                } else if (v < st.min_text) {
+                    st.min_text.assign(v);
+                } else if (v > st.max_text) {
+                    st.max_text.assign(v);
+                }
+                break;
+            }
+            case ColumnType::kBoolean: {
+                bool b;
+                BoolStyle style;
+                if (!ParseBool(v, &b, &style)) {
+                    ok = false;
+                    break;
+                }
+                ++st.values;
+                (b ? st.trues : st.falses)++;
+                st.distinct.Add(b ? 1 : 2);
+                if (spec.role == ColumnRole::kDimension) {
+                    dim_keys[static_cast<size_t>(ri)] = b ? "true" : "false";
+                    dim_ok[static_cast<size_t>(ri)] = 1;
+                }
+                break;
+            }
+            case ColumnType::kInteger:
+            case ColumnType::kDecimal:
+            case ColumnType::kFloat: {
+                int128 units;
+                int frac = 0;
+                if (spec.type == ColumnType::kInteger) {
+                    int64_t i;
+                    if (!ParseInteger(v, &i)) {
+                        ok = false;
+                        break;
+                    }
+                    units = static_cast<int128>(i) * kDecimalUnit;
+                } else if (spec.type == ColumnType::kDecimal) {
+                    DecimalParse d;
+                    std::string symbol;
+                    bool parsed = ParseDecimal(v, &d) || (spec.currency && ParseCurrency(v, &d, &symbol)) ||
+                                  (spec.percent && ParsePercent(v, &d));
+                    if (!parsed) {
+                        ok = false;
+                        break;
+                    }
+                    units = d.value;
+                    frac = d.frac_digits;
+                } else {
+                    double f;
+                    if (!ParseFloat(v, &f) || std::fabs(f * kUnitsPerValue) > kMaxFloatUnits) {
+                        ok = false;
+                        break;
+                    }
+                    // Rounded to 10^-9 units so sums are exact integers: the same for any thread count.
+                    units = std::fabs(f) < 9e9 ? static_cast<int128>(std::llround(f * kUnitsPerValue))
+                                               : static_cast<int128>(f) * kDecimalUnit;
+                    frac = 9;
+                }
+                ++st.values;
+                st.acc.Add(units);
+                st.quantiles.Add(UnitsToDouble(units));
+                st.distinct.Add(HashUnits(units));
+                if (frac > st.max_frac) st.max_frac = frac;
+                if (spec.role == ColumnRole::kMeasure) {
+                    mval_[static_cast<size_t>(ri)] = units;
+                    mok_[static_cast<size_t>(ri)] = 1;
+                } else if (spec.role == ColumnRole::kDimension) {
+                    dim_keys[static_cast<size_t>(ri)] = v;
+                    dim_ok[static_cast<size_t>(ri)] = 1;
+                }
+                break;
+            }
+            case ColumnType::kDate:
+            case ColumnType::kTimestamp: {
+                DateParse d;
+                if (!ParseDate(v, &d)) {
+                    ok = false;
+                    break;
+                }
+                int32_t y = d.year, p1 = d.p1, p2 = d.p2, sod = d.seconds_of_day;
+                if (d.has_offset && d.ordered && d.offset_minutes != 0) {
+                    int32_t days;
+                    if (DaysFromCivil(y, p1, p2, &days)) {
+                        int64_t secs = int64_t{days} * 86400 + sod - int64_t{d.offset_minutes} * 60;
+                        int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+                        sod = static_cast<int32_t>(secs - day * 86400);
+                        CivilFromDays(static_cast<int32_t>(day), &y, &p1, &p2);
+                    }
+                }
+                bool amb = !d.ordered;
+                if (amb) {
+                    if (p1 > 12) ++st.first_gt12;
+                    if (p2 > 12) ++st.second_gt12;
+                }
+                ++st.values;
+                uint64_t k1 = TimeKey(y, p1, p2, sod);
+                uint64_t k2 = amb ? TimeKey(y, p2, p1, sod) : k1;
+                st.min_mdy = std::min(st.min_mdy, k1);
+                st.max_mdy = std::max(st.max_mdy, k1);
+                st.min_dmy = std::min(st.min_dmy, k2);
+                st.max_dmy = std::max(st.max_dmy, k2);
+                st.distinct.Add(HashInt(k1));
+                if (spec.role == ColumnRole::kTime) {
+                    tcode_[static_cast<size_t>(ri)] = DateCode(y, p1, p2, amb);
+                    tok_[static_cast<size_t>(ri)] = 1;
+                    if (static_cast<int>(c) == schema.primary_time) {
+                        int32_t month = amb ? (spec.numeric_dates_dmy ? p2 : p1) : p1;
+                        if (month >= 1 && month <= 12) primary_month = y * 12 + month - 1;
+                    }
+                } else if (spec.role == ColumnRole::kDimension) {
+                    dim_keys[static_cast<size_t>(ri)] = v;
+                    dim_ok[static_cast<size_t>(ri)] = 1;
+                }
+                break;
+            }
+        }
+        if (!ok) {
+            ++st.invalid;
+            ++invalid_values;
+            Issue(line, spec.name, std::string("not a valid ") + TypeName(spec.type) + " value", v);
+        }
+    }
+
+    for (size_t t = 0; t < times.size(); ++t) {
+        if (!tok_[t]) continue;
+        TimeTable& tt = time_tables[t];
+        uint32_t code = tcode_[t];
+        uint32_t slot;
+        if (code == tt.last_code && tt.last_slot != UINT32_MAX) {
+            slot = tt.last_slot;
+        } else {
+            bool inserted;
+            slot = tt.slots.FindOrInsert(code, &inserted);
+            if (inserted) {
+                tt.codes.push_back(code);
+                tt.rows.push_back(0);
+                tt.accs.resize(tt.accs.size() + nm);
+            }
+            tt.last_code = code;
+            tt.last_slot = slot;
+        }
+        ++tt.rows[slot];
+        Acc* a = &tt.accs[size_t{slot} * nm];
+        for (size_t m = 0; m < nm; ++m) {
+            if (mok_[m]) a[m].Add(mval_[m]);
+        }
+    }
+
+    for (size_t d = 0; d < dimensions.size(); ++d) {
+        if (!dim_ok[d]) continue;
+        GroupTable& g = group_tables[d];
+        uint32_t slot = g.keys.FindOrInsert(dim_keys[d], options.max_groups);
+        if (slot == StringSlotMap::kMissing) {
+            g.capped = true;
+            ++g.other_rows;
+            for (size_t m = 0; m < nm; ++m) {
+                if (mok_[m]) g.other_accs[m].Add(mval_[m]);
+            }
+            continue;
+        }
+        if (slot >= g.rows.size()) {
+            g.rows.push_back(0);
+            g.accs.resize(g.accs.size() + nm);
+        }
+        ++g.rows[slot];
+        Acc* a = &g.accs[size_t{slot} * nm];
+        for (size_t m = 0; m < nm; ++m) {
+            if (mok_[m]) a[m].Add(mval_[m]);
+        }
+        if (primary_month >= 0 && slot < options.breakdown_groups) {
+            uint64_t key = (uint64_t{slot} << 32) | static_cast<uint32_t>(primary_month);
+            bool inserted;
+            uint32_t cell = g.cells.FindOrInsert(key, &inserted);
+            if (inserted) {
+                g.cell_keys.push_back(key);
+                g.cell_rows.push_back(0);
+                g.cell_accs.resize(g.cell_accs.size() + nm);
+            }
+            ++g.cell_rows[cell];
+            SumAcc* ca = &g.cell_accs[size_t{cell} * nm];
+            for (size_t m = 0; m < nm; ++m) {
+                if (mok_[m]) ca[m].Add(mval_[m]);
+            }
+        }
+    }
+}
+
+void Partial::Merge(Partial& o) {
+    const size_t nm = measures.size();
+    rows += o.rows;
+    rejected += o.rejected;
+    invalid_values += o.invalid_values;
+    for (size_t c = 0; c < columns.size(); ++c) columns[c].Merge(o.columns[c]);
+    for (size_t t = 0; t < time_tables.size(); ++t) {
+        TimeTable& mine = time_tables[t];
+        TimeTable& theirs = o.time_tables[t];
+        for (size_t s = 0; s < theirs.codes.size(); ++s) {
+            bool inserted;
+            uint32_t slot = mine.slots.FindOrInsert(theirs.codes[s], &inserted);
+            if (inserted) {
+                mine.codes.push_back(theirs.codes[s]);
+                mine.rows.push_back(0);
+                mine.accs.resize(mine.accs.size() + nm);
+            }
+            mine.rows[slot] += theirs.rows[s];
+            for (size_t m = 0; m < nm; ++m) mine.accs[slot * nm + m].Merge(theirs.accs[s * nm + m]);
+        }
+        mine.last_slot = UINT32_MAX;
+    }
+    for (size_t d = 0; d < group_tables.size(); ++d) {
+        GroupTable& mine = group_tables[d];
+        GroupTable& theirs = o.group_tables[d];
+        std::vector<uint32_t> remap(theirs.rows.size(), StringSlotMap::kMissing);
+        for (size_t s = 0; s < theirs.rows.size(); ++s) {
+            uint32_t slot = mine.keys.FindOrInsert(theirs.keys.Key(static_cast<uint32_t>(s)), options.max_groups);
+            remap[s] = slot;
+            if (slot == StringSlotMap::kMissing) {
+                mine.capped = true;
+                mine.other_rows += theirs.rows[s];
+                for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.accs[s * nm + m]);
+                continue;
+            }
+            if (slot >= mine.rows.size()) {
+                mine.rows.push_back(0);
+                mine.accs.resize(mine.accs.size() + nm);
+            }
+            mine.rows[slot] += theirs.rows[s];
+            for (size_t m = 0; m < nm; ++m) mine.accs[slot * nm + m].Merge(theirs.accs[s * nm + m]);
+        }
+        mine.capped = mine.capped || theirs.capped;
+        mine.other_rows += theirs.other_rows;
+        for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.other_accs[m]);
+        for (size_t c = 0; c < theirs.cell_keys.size(); ++c) {
+            uint64_t k = theirs.cell_keys[c];
+            uint32_t slot = remap[static_cast<size_t>(k >> 32)];
+            if (slot == StringSlotMap::kMissing || slot >= options.breakdown_groups) continue;
+            uint64_t key = (uint64_t{slot} << 32) | (k & 0xFFFFFFFFULL);
+            bool inserted;
+            uint32_t cell = mine.cells.FindOrInsert(key, &inserted);
+            if (inserted) {
+                mine.cell_keys.push_back(key);
+                mine.cell_rows.push_back(0);
+                mine.cell_accs.resize(mine.cell_accs.size() + nm);
+            }
+            mine.cell_rows[cell] += theirs.cell_rows[c];
+            for (size_t m = 0; m < nm; ++m) mine.cell_accs[cell * nm + m].Merge(theirs.cell_accs[c * nm + m]);
+        }
+    }
+    issue_count += o.issue_count;
+    issues.insert(issues.end(), std::make_move_iterator(o.issues.begin()), std::make_move_iterator(o.issues.end()));
+    std::stable_sort(issues.begin(), issues.end(), [](const RowIssue& a, const RowIssue& b) {
+        return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+    if (issues.size() > options.max_issues) issues.resize(options.max_issues);
+}
+
+}  // namespace insightstream::engine
