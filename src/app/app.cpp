@@ -25,6 +25,7 @@
 #include "store/objects/dir/dir_object_store.hpp"
 #include "store/outbox.hpp"
 #include "store/queue/db/db_job_queue.hpp"
+#include "worker/engine_processor.hpp"
 #include "worker/worker.hpp"
 
 namespace insightstream::app {
@@ -94,7 +95,7 @@ struct Application::Parts {
     std::unique_ptr<auth::ApiKeysService> api_keys;
     std::unique_ptr<store::OutboxRelay> relay;
     std::unique_ptr<ingest::IngestService> ingest;
-    std::unique_ptr<worker::RowCountProcessor> processor;
+    std::unique_ptr<worker::JobProcessor> processor;
     std::unique_ptr<worker::Worker> worker;
     std::unique_ptr<gateway::EdgePolicy> edge;
     std::unique_ptr<http::HttpServer> server;
@@ -175,12 +176,17 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
             ingest::IngestSettings{.max_upload_bytes = cfg.max_upload_bytes,
                                    .quota_storage_bytes = cfg.quota_storage_bytes,
                                    .quota_datasets = cfg.quota_datasets,
-                                   .quota_uploads_per_minute = cfg.quota_uploads_per_minute});
+                                   .quota_uploads_per_minute = cfg.quota_uploads_per_minute},
+            worker::ParseVersionOptions);
         p->ingest->RegisterRoutes(p->router);
     }
 
     if (cfg.Runs("worker")) {
-        p->processor = std::make_unique<worker::RowCountProcessor>(cfg.worker_chunk_bytes);
+        p->processor = std::make_unique<worker::EngineProcessor>(
+            *p->objects, worker::EngineProcessorSettings{.chunk_bytes = cfg.worker_chunk_bytes,
+                                                         .threads = cfg.engine_threads,
+                                                         .max_rejected_share = cfg.max_rejected_share,
+                                                         .max_groups = static_cast<size_t>(cfg.max_groups)});
         worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
                                   .visibility_s = cfg.job_visibility_s,
                                   .heartbeat_s = cfg.job_heartbeat_s,

@@ -68,7 +68,10 @@ std::string Config::RedactedJson() const {
                           {"signup_rate_limit", signup_rate_limit},
                           {"quota_storage_bytes", quota_storage_bytes},
                           {"quota_datasets", quota_datasets},
-                          {"quota_uploads_per_minute", quota_uploads_per_minute}};
+                          {"quota_uploads_per_minute", quota_uploads_per_minute},
+                          {"engine_threads", engine_threads},
+                          {"max_rejected_share", max_rejected_share},
+                          {"max_groups", max_groups}};
     return boost::json::serialize(o);
 }
 
@@ -166,6 +169,13 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         ->envname("INSIGHTSTREAM_QUOTA_DATASETS")->capture_default_str();
     app.add_option("--quota-uploads-per-minute", c.quota_uploads_per_minute, "Uploads per minute per organization")
         ->envname("INSIGHTSTREAM_QUOTA_UPLOADS_PER_MINUTE")->capture_default_str();
+    app.add_option("--engine-threads", c.engine_threads, "Threads the engine parses with per job (0: one per core)")
+        ->envname("INSIGHTSTREAM_ENGINE_THREADS")->capture_default_str();
+    app.add_option("--max-rejected-share", c.max_rejected_share,
+                   "Share of unreadable rows (0..1) above which a version fails instead of being quarantined")
+        ->envname("INSIGHTSTREAM_MAX_REJECTED_SHARE")->capture_default_str();
+    app.add_option("--max-groups", c.max_groups, "Groups kept per dimension; the rest are counted as other")
+        ->envname("INSIGHTSTREAM_MAX_GROUPS")->capture_default_str();
     // Fault injection (tests, demos of live progress): not listed in --help.
     app.add_option("--fault-chunk-pause-ms", c.fault_chunk_pause_ms)->group("");
 
@@ -237,6 +247,9 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (!positive(c.job_max_receives)) bad.push_back({"job_max_receives", "must be > 0"});
     if (c.job_backoff_base_s < 0) bad.push_back({"job_backoff_base", "must be >= 0"});
     if (c.worker_chunk_bytes < 4096) bad.push_back({"worker_chunk_bytes", "must be >= 4096"});
+    if (c.engine_threads < 0) bad.push_back({"engine_threads", "must be >= 0"});
+    if (c.max_rejected_share < 0 || c.max_rejected_share > 1) bad.push_back({"max_rejected_share", "must be 0..1"});
+    if (c.max_groups < 10) bad.push_back({"max_groups", "must be >= 10"});
     if (c.fault_chunk_pause_ms < 0) bad.push_back({"fault_chunk_pause_ms", "must be >= 0"});
     if (c.login_rate_limit < 0 || c.signup_rate_limit < 0 || c.quota_uploads_per_minute < 0 || c.quota_datasets < 0)
         bad.push_back({"rate limits and quotas", "must be >= 0"});

@@ -53,6 +53,9 @@ struct Config {
     int64_t quota_datasets = 10'000;
     double quota_uploads_per_minute = 60;
     int fault_chunk_pause_ms = 0;
+    int engine_threads = 0;
+    double max_rejected_share = 0.2;
+    int64_t max_groups = 10'000;
 
     [[nodiscard]] bool Runs(std::string_view service) const;
     /// The configuration as one JSON object, secrets redacted.

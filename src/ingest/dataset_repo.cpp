@@ -45,8 +45,7 @@ namespace {
 constexpr const char* kVersionColumns =
     "v.dataset_id, v.version, v.format, v.status, v.object_key, v.size_bytes, v.sha256, v.options, v.bytes_done, "
     "v.rows_done, v.rows_total, v.rows_rejected, v.error, v.attempts, v.created_at, v.started_at, v.progress_at, "
-    "v.ready_at";
-constexpr size_t kVersionColumnCount = 18;
+    "v.ready_at, v.invalid_values, v.issues";
 
 VersionRecord ReadVersion(const store::Row& r, size_t o) {
     VersionRecord v;
@@ -68,6 +67,8 @@ VersionRecord ReadVersion(const store::Row& r, size_t o) {
     v.started_at = r.OptInt(o + 15);
     v.progress_at = r.OptInt(o + 16);
     v.ready_at = r.OptInt(o + 17);
+    v.invalid_values = r.OptInt(o + 18);
+    v.issues = r.OptInt(o + 19);
     return v;
 }
 
@@ -162,6 +163,7 @@ Result<void> PromoteVersion(store::Tx& tx, const core::TenantId& tenant, const c
 }
 
 Result<bool> Delete(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id) {
+    IS_TRY_VOID(tx.Exec("DELETE FROM dataset_results WHERE tenant_id = $1 AND dataset_id = $2", {tenant, id}));
     IS_TRY_VOID(tx.Exec("DELETE FROM dataset_versions WHERE tenant_id = $1 AND dataset_id = $2", {tenant, id}));
     IS_TRY(auto r, tx.Exec("DELETE FROM datasets WHERE tenant_id = $1 AND id = $2", {tenant, id}));
     return r.affected > 0;
@@ -185,11 +187,12 @@ Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const c
 }
 
 Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
-                       int64_t rows, int64_t rows_rejected, int64_t now) {
+                       int64_t rows, int64_t rows_rejected, int64_t now, int64_t invalid_values, int64_t issues) {
     IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET status = 'ready', rows_total = $4, rows_rejected = $5, "
-                           "rows_done = $4, bytes_done = size_bytes, ready_at = $6, progress_at = $6, error = NULL "
+                           "rows_done = $4, bytes_done = size_bytes, ready_at = $6, progress_at = $6, error = NULL, "
+                           "invalid_values = $7, issues = $8 "
                            "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3",
-                           {tenant, id, version, rows, rows_rejected, now}));
+                           {tenant, id, version, rows, rows_rejected, now, invalid_values, issues}));
     return r.affected > 0;
 }
 
@@ -240,6 +243,13 @@ json::object VersionJson(const VersionRecord& v, int64_t now_ms) {
                         {"sha256", v.sha256},
                         {"rows", OptInt(v.rows_total)},
                         {"rows_rejected", OptInt(v.rows_rejected)},
+                        {"invalid_values", OptInt(v.invalid_values)},
+                        {"issues", OptInt(v.issues)},
+                        {"options", [&]() -> json::value {
+                             boost::system::error_code ec;
+                             auto o = json::parse(v.options, ec);
+                             return ec ? json::value(json::object()) : o;
+                         }()},
                         {"error", v.error ? json::value(*v.error) : json::value(nullptr)},
                         {"attempts", v.attempts},
                         {"created_at", core::FormatRfc3339(v.created_at)},

@@ -39,6 +39,8 @@ struct VersionRecord {
     std::optional<int64_t> started_at;
     std::optional<int64_t> progress_at;
     std::optional<int64_t> ready_at;
+    std::optional<int64_t> invalid_values;
+    std::optional<int64_t> issues;
 };
 
 struct DatasetRecord {
@@ -83,7 +85,8 @@ Result<bool> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, const c
 Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                             int64_t bytes_done, int64_t rows_done, int64_t now);
 Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
-                       int64_t rows, int64_t rows_rejected, int64_t now);
+                       int64_t rows, int64_t rows_rejected, int64_t now, int64_t invalid_values = 0,
+                       int64_t issues = 0);
 Result<bool> MarkFailed(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                         std::string_view error, int64_t now);
 

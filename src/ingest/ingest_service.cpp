@@ -57,7 +57,7 @@ Result<core::DatasetId> DatasetIdParam(const Request& req) {
 
 IngestService::IngestService(store::Database& db, store::ObjectStore& objects, store::OutboxRelay& relay,
                              const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics,
-                             IngestSettings settings)
+                             IngestSettings settings, OptionsParser options_parser)
     : db_(db),
       objects_(objects),
       relay_(relay),
@@ -65,7 +65,8 @@ IngestService::IngestService(store::Database& db, store::ObjectStore& objects, s
       ids_(ids),
       metrics_(metrics),
       settings_(settings),
-      uploads_(settings.quota_uploads_per_minute, settings.quota_uploads_per_minute) {
+      uploads_(settings.quota_uploads_per_minute, settings.quota_uploads_per_minute),
+      worker_options_(std::move(options_parser)) {
     metrics_.Describe("insightstream_uploads_total", "counter", "Accepted uploads.");
     metrics_.Describe("insightstream_upload_bytes_total", "counter", "Bytes of accepted uploads.");
 }
@@ -88,6 +89,7 @@ void IngestService::RegisterRoutes(http::Router& router) {
     router.Add("GET", "/api/v1/datasets/{id}", [this](Request& r) { return Get(r); });
     router.Add("DELETE", "/api/v1/datasets/{id}", [this](Request& r) { return Delete(r); },
                {.permission = core::Permission::kWriteData, .writes = true});
+    router.Add("GET", "/api/v1/datasets/{id}/errors", [this](Request& r) { return Errors(r); });
 }
 
 namespace {
@@ -219,6 +221,8 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
     if (!existing && !multipart && !name) bad.push_back({"name", "is required"});
     if (!bad.empty()) return Error::InvalidFields(std::move(bad));
     if (!format && !multipart) format = FormatFromMediaType(ct);
+    // Per-column type and role hints: ?types={"zip":"string"}&roles={"year":"dimension"}.
+    IS_TRY(std::string options, worker_options_(req.Query("types").value_or(""), req.Query("roles").value_or("")));
     if (auto allowed = uploads_.Take(tenant.str(), clock_.NowMs(), "uploads for your organization"); !allowed) {
         return std::move(allowed).error().WithSlug("upload-rate-limited");
     }
@@ -312,6 +316,7 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
     v.size_bytes = put.size_bytes;
     v.sha256 = put.sha256_hex;
     v.created_at = now;
+    v.options = options;
     std::string outbox_id;
     auto saved = db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
         if (!existing) {
@@ -389,6 +394,96 @@ Result<Response> IngestService::Get(Request& req) {
            }));
     if (!record) return Error::NotFound("dataset not found");
     return http::JsonResponse(200, DatasetJson(*record, clock_.NowMs()));
+}
+
+namespace {
+// A spreadsheet opening the CSV must not run it: cells starting with = + - @ tab or CR are
+// prefixed with a quote (OWASP CSV injection).
+std::string CsvCell(std::string_view v) {
+    std::string s(v);
+    if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r')) {
+        s.insert(s.begin(), '\'');
+    }
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+}  // namespace
+
+Result<Response> IngestService::Errors(Request& req) {
+    const core::TenantId& tenant = req.Caller().tenant;
+    IS_TRY(auto id, DatasetIdParam(req));
+    std::vector<core::FieldError> bad;
+    size_t limit = 1000, offset = 0;
+    if (auto l = req.Query("limit")) {
+        char* end = nullptr;
+        long v = std::strtol(l->c_str(), &end, 10);
+        if (l->empty() || *end != '\0' || v < 1 || v > 10000) bad.push_back({"limit", "must be an integer from 1 to 10000"});
+        else limit = static_cast<size_t>(v);
+    }
+    if (auto c = req.Query("cursor"); c && !c->empty()) {
+        char* end = nullptr;
+        long v = std::strtol(c->c_str(), &end, 10);
+        if (*end != '\0' || v < 0) bad.push_back({"cursor", "is not a cursor this API handed out"});
+        else offset = static_cast<size_t>(v);
+    }
+    if (!bad.empty()) return Error::InvalidFields(std::move(bad));
+    IS_TRY(auto record, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+               return datasets::Find(tx, tenant, id);
+           }));
+    if (!record) return Error::NotFound("dataset not found");
+    const VersionRecord& v = record->latest;
+    std::string text;
+    auto key = store::ObjectKey::ForDatasetVersion(tenant, id, v.version, "errors.ndjson");
+    if (auto got = objects_.GetBytes(key); got) {
+        text = std::move(*got);
+    } else if (got.error().code() != core::ErrorCode::kNotFound) {
+        return std::move(got).error();
+    }
+    json::array items;
+    size_t index = 0, pos = 0, total_lines = 0;
+    while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos) end = text.size();
+        std::string_view line(text.data() + pos, end - pos);
+        pos = end + 1;
+        if (line.empty()) continue;
+        ++total_lines;
+        if (index++ < offset || items.size() >= limit) continue;
+        boost::system::error_code ec;
+        auto item = json::parse(line, ec);
+        if (!ec) items.push_back(std::move(item));
+    }
+    bool csv = req.Accepts("text/csv");
+    if (csv) {
+        std::string out = "line,column,reason,raw\r\n";
+        for (const auto& it : items) {
+            const auto& o = it.as_object();
+            out += std::to_string(o.at("line").as_int64()) + ",";
+            out += o.at("column").is_null() ? "" : CsvCell(o.at("column").as_string());
+            out += "," + CsvCell(o.at("reason").as_string()) + "," + CsvCell(o.at("raw").as_string()) + "\r\n";
+        }
+        auto resp = Response::Text(200, std::move(out), "text/csv; charset=utf-8");
+        resp.Header("Content-Disposition", "attachment; filename=\"" + id.str() + "-v" + std::to_string(v.version) +
+                                               "-errors.csv\"");
+        return resp;
+    }
+    json::value next = nullptr;
+    if (offset + items.size() < total_lines) next = std::to_string(offset + items.size());
+    return http::JsonResponse(
+        200, json::object{{"dataset_id", id.str()},
+                          {"version", v.version},
+                          {"status", v.status},
+                          {"rows_rejected", v.rows_rejected ? json::value(*v.rows_rejected) : json::value(nullptr)},
+                          {"invalid_values", v.invalid_values ? json::value(*v.invalid_values) : json::value(nullptr)},
+                          {"issues", v.issues ? json::value(*v.issues) : json::value(nullptr)},
+                          {"stored", total_lines},
+                          {"items", std::move(items)},
+                          {"next_cursor", next}});
 }
 
 Result<Response> IngestService::Delete(Request& req) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/clock.hpp"
@@ -41,8 +42,11 @@ inline constexpr std::string_view kProcessTopic = "dataset.version.process";
 
 class IngestService {
 public:
+    /// Validates per-column hints (?types=, ?roles=) into the version's stored options.
+    using OptionsParser = std::function<core::Result<std::string>(std::string_view types, std::string_view roles)>;
     IngestService(store::Database& db, store::ObjectStore& objects, store::OutboxRelay& relay,
-                  const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics, IngestSettings settings);
+                  const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics, IngestSettings settings,
+                  OptionsParser options_parser);
     void RegisterRoutes(http::Router& router);
 
 private:
@@ -50,6 +54,7 @@ private:
     core::Result<http::Response> List(http::Request& req);
     core::Result<http::Response> Get(http::Request& req);
     core::Result<http::Response> Delete(http::Request& req);
+    core::Result<http::Response> Errors(http::Request& req);
     /// Checks the tenant's quotas before `incoming` more bytes (and maybe a new dataset) are stored.
     core::Result<void> CheckQuota(const core::TenantId& tenant, uint64_t incoming, bool new_dataset);
 
@@ -61,6 +66,7 @@ private:
     core::Metrics& metrics_;
     IngestSettings settings_;
     core::RateLimiter uploads_;
+    OptionsParser worker_options_;
 };
 
 /// The dataset id path parameter, validated (a malformed id is simply not found).

@@ -32,6 +32,8 @@ public:
 struct JobOutcome {
     int64_t rows = 0;
     int64_t rows_rejected = 0;
+    int64_t invalid_values = 0;
+    int64_t issues = 0;
     /// Writes the version's results; runs inside the transaction that marks it ready, so results
     /// and status commit together (re-processing replaces, never duplicates).
     std::function<core::Result<void>(store::Tx&)> write_results;

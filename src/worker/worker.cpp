@@ -262,7 +262,8 @@ void Worker::Handle(const store::QueueMessage& m) {
         auto committed = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
             if (result->write_results) IS_TRY_VOID(result->write_results(tx));
             IS_TRY_VOID(ingest::datasets::MarkReady(tx, msg.tenant, msg.dataset, msg.version, result->rows,
-                                                    result->rows_rejected, clock_.NowMs()));
+                                                    result->rows_rejected, clock_.NowMs(), result->invalid_values,
+                                                    result->issues));
             return {};
         });
         if (committed) {

@@ -113,6 +113,9 @@ std::map<std::pair<std::string, std::string>, Spec> Specs() {
         return Req{"/api/v1/datasets/" + (other ? w.dataset_b : w.NewDataset(w.owner_a)) + "/versions", "a\n2\n",
                    "text/csv"};
     }};
+    s[{"GET", "/api/v1/datasets/{id}/errors"}] = {Role::kViewer, false, 200, [](World& w, bool other) {
+        return Req{"/api/v1/datasets/" + (other ? w.dataset_b : w.NewDataset(w.owner_a)) + "/errors"};
+    }};
     s[{"GET", "/api/v1/users"}] = {Role::kAdmin, false, 200, [](World&, bool) { return Req{"/api/v1/users"}; }};
     s[{"POST", "/api/v1/users"}] = {Role::kAdmin, true, 201, [](World& w, bool) {
         return Req{"/api/v1/users", json::serialize(json::object{{"email", w.Unique("new") + "@example.com"},
