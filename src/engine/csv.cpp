@@ -24,16 +24,25 @@ CsvDialect SniffCsv(std::string_view sample) {
         bool in_q = false;
         bool ends_with_delim = true;
         char prev = 0;
+        size_t line_len = 0;
         for (size_t i = 0; i < sample.size() && counts.size() < 50; ++i) {
             char c = sample[i];
             if (c == '"') in_q = !in_q;
             else if (!in_q && c == delim) ++fields;
             else if (!in_q && c == d.newline) {
-                if (!(prev == delim || (prev == '\r' && i >= 2 && sample[i - 2] == delim))) ends_with_delim = false;
-                counts.push_back(fields);
+                if (line_len > 0) {  // blank lines say nothing
+                    if (prev != delim) ends_with_delim = false;
+                    counts.push_back(fields);
+                }
                 fields = 1;
+                line_len = 0;
+                prev = 0;
+                continue;
             }
-            if (c != '\r' || d.newline == '\r') prev = c;
+            if (c != '\r' || d.newline == '\r') {
+                prev = c;
+                ++line_len;
+            }
         }
         if (counts.empty()) counts.push_back(fields);
         int mode = 0;

@@ -48,6 +48,15 @@ Result<void> Engine::Feed(std::string_view data) {
     if (!started_) {
         raw_sample_.append(data);
         if (raw_sample_.size() < options_.sample_bytes) return {};
+        // Huge records (a 10 MB field) can leave a sample with hardly a whole record in it: keep
+        // sampling until it holds some, within a bound.
+        constexpr size_t kMinSampleLines = 50;
+        constexpr size_t kMaxSampleBytes = 64 << 20;
+        if (raw_sample_.size() < kMaxSampleBytes &&
+            static_cast<size_t>(std::count(raw_sample_.begin(), raw_sample_.end(), '\n')) < kMinSampleLines &&
+            static_cast<size_t>(std::count(raw_sample_.begin(), raw_sample_.end(), '\r')) < kMinSampleLines) {
+            return {};
+        }
         return Start();
     }
     if (json_array_) {

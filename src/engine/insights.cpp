@@ -348,13 +348,14 @@ InsightSet Finalize(Partial& p, size_t top_values) {
                 k.growth = Growth(by_month[last], get(last - 1));
                 k.yoy = Growth(by_month[last], get(last - 12));
             }
-            // CAGR over complete calendar years with data (the first and last year may be partial).
-            int32_t first_day = ts->days.front(), last_day = ts->days.back();
-            int32_t fy, fm, fd, ly, lm, ld;
-            CivilFromDays(first_day, &fy, &fm, &fd);
-            CivilFromDays(last_day, &ly, &lm, &ld);
-            int32_t y0 = (fm == 1 && fd == 1) ? fy : fy + 1;
-            int32_t y1 = (lm == 12 && ld == 31) ? ly : ly - 1;
+            // CAGR over complete calendar years: the first year counts if its data starts in
+            // January, the last if it reaches December.
+            int32_t y0 = 0, y1 = 0;
+            if (!by_month.empty()) {
+                int32_t first = by_month.begin()->first, last = by_month.rbegin()->first;
+                y0 = first % 12 == 0 ? first / 12 : first / 12 + 1;
+                y1 = last % 12 == 11 ? last / 12 : last / 12 - 1;
+            }
             if (y1 > y0 && by_year.count(y0) && by_year.count(y1)) {
                 double a = DecimalToDouble(by_year[y0]), b = DecimalToDouble(by_year[y1]);
                 if (a > 0 && b > 0) k.cagr = std::pow(b / a, 1.0 / (y1 - y0)) - 1.0;
