@@ -225,6 +225,77 @@ TEST_P(Upload, ListPagesWithACursor) {
     EXPECT_EQ(seen, ids);
 }
 
+TEST_P(Upload, BadRowsAreQuarantinedWithLineNumbersAndTheRestIsProcessed) {
+    std::string csv = SalesCsv(200);
+    csv += "9999,2024-13-45,North,\"Widget\",1\n";  // line 202: five fields of six
+    csv += "10000,not a date,North,\"Widget, 1\",2,3.50\n";  // line 203: a bad date value, kept
+    auto r = UploadRaw(client(), token_, csv);
+    ASSERT_EQ(r.status, 202);
+    std::string id(r.Json().at("id").as_string());
+    auto ready = WaitForStatus(client(), token_, id, "ready");
+    EXPECT_EQ(ready.at("rows"), 201);
+    EXPECT_EQ(ready.at("rows_rejected"), 1);
+    EXPECT_EQ(ready.at("invalid_values"), 1);
+    auto errors = client().Get("/api/v1/datasets/" + id + "/errors", Bearer(token_));
+    ASSERT_EQ(errors.status, 200) << errors.body;
+    auto items = errors.Json().at("items").as_array();
+    ASSERT_EQ(items.size(), 2U);
+    EXPECT_EQ(items[0].at("line"), 202);
+    EXPECT_EQ(items[0].at("reason"), "expected 6 fields, found 5");
+    EXPECT_EQ(items[0].at("raw"), "9999,2024-13-45,North,\"Widget\",1");
+    EXPECT_EQ(items[1].at("line"), 203);
+    EXPECT_EQ(items[1].at("column"), "order_date");
+    auto csv_errors = client().Get("/api/v1/datasets/" + id + "/errors", {{"Authorization", "Bearer " + token_},
+                                                                          {"Accept", "text/csv"}});
+    EXPECT_EQ(csv_errors.Header("content-type"), "text/csv; charset=utf-8");
+    EXPECT_EQ(csv_errors.body.rfind("line,column,reason,raw\r\n202,,expected 6 fields, found 5", 0), std::string::npos)
+        << "fields with commas are quoted";
+    EXPECT_NE(csv_errors.body.find("202,,\"expected 6 fields, found 5\""), std::string::npos) << csv_errors.body;
+}
+
+TEST_P(Upload, SpreadsheetFormulasInTheErrorsCsvAreDefused) {
+    std::string csv = "a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n=HYPERLINK(\"http://evil\"),3,4\n";
+    auto r = UploadRaw(client(), token_, csv);
+    std::string id(r.Json().at("id").as_string());
+    WaitForStatus(client(), token_, id, "ready");
+    auto e = client().Get("/api/v1/datasets/" + id + "/errors", {{"Authorization", "Bearer " + token_},
+                                                                 {"Accept", "text/csv"}});
+    EXPECT_NE(e.body.find("\"'=HYPERLINK"), std::string::npos) << e.body;
+}
+
+TEST_P(Upload, TooManyBadRowsFailTheVersionWithTheReason) {
+    std::string csv = "a,b\n1,2\n3\n4\n5\n";
+    auto r = UploadRaw(client(), token_, csv);
+    std::string id(r.Json().at("id").as_string());
+    auto failed = WaitForStatus(client(), token_, id, "failed");
+    std::string error(failed.at("error").as_string());
+    EXPECT_NE(error.find("3 of 4 rows"), std::string::npos) << error;
+    EXPECT_NE(error.find("line 3: expected 2 fields, found 1"), std::string::npos) << error;
+}
+
+TEST_P(Upload, AnUnreadableFileFailsWithAReadableReason) {
+    auto empty = UploadRaw(client(), token_, "");
+    ASSERT_EQ(empty.status, 202);
+    auto f1 = WaitForStatus(client(), token_, std::string(empty.Json().at("id").as_string()), "failed");
+    EXPECT_EQ(f1.at("error"), "the file is empty");
+    auto bin = UploadRaw(client(), token_, std::string("\x89PNG\0\0\0", 7), "?name=img&format=csv");
+    auto f2 = WaitForStatus(client(), token_, std::string(bin.Json().at("id").as_string()), "failed");
+    EXPECT_EQ(f2.at("error"), "the file is not text (it contains binary data)");
+    auto json = UploadRaw(client(), token_, "{\"a\":1}", "?name=j&format=json", "application/json");
+    auto f3 = WaitForStatus(client(), token_, std::string(json.Json().at("id").as_string()), "failed");
+    EXPECT_NE(std::string(f3.at("error").as_string()).find("array of objects"), std::string::npos);
+}
+
+TEST_P(Upload, TypeHintsAreValidatedAndApplied) {
+    auto bad = UploadRaw(client(), token_, "zip,n\n12345,1\n", "?name=h&format=csv&types=%7B%22zip%22%3A%22money%22%7D");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_EQ(bad.Json().at("errors").at(0).at("field"), "types");
+    auto ok = UploadRaw(client(), token_, "zip,n\n12345,1\n", "?name=h&format=csv&types=%7B%22zip%22%3A%22string%22%7D");
+    ASSERT_EQ(ok.status, 202) << ok.body;
+    auto ready = WaitForStatus(client(), token_, std::string(ok.Json().at("id").as_string()), "ready");
+    EXPECT_EQ(ready.at("options").at("types").at("zip"), "string");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Upload, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
