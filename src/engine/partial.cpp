@@ -282,7 +282,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
             tt.last_slot = slot;
         }
         ++tt.rows[slot];
-        Acc* a = &tt.accs[size_t{slot} * nm];
+        Acc* a = tt.accs.data() + size_t{slot} * nm;
         for (size_t m = 0; m < nm; ++m) {
             if (mok_[m]) a[m].Add(mval_[m]);
         }
@@ -305,7 +305,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
             g.accs.resize(g.accs.size() + nm);
         }
         ++g.rows[slot];
-        Acc* a = &g.accs[size_t{slot} * nm];
+        Acc* a = g.accs.data() + size_t{slot} * nm;
         for (size_t m = 0; m < nm; ++m) {
             if (mok_[m]) a[m].Add(mval_[m]);
         }
@@ -319,7 +319,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                 g.cell_accs.resize(g.cell_accs.size() + nm);
             }
             ++g.cell_rows[cell];
-            SumAcc* ca = &g.cell_accs[size_t{cell} * nm];
+            SumAcc* ca = g.cell_accs.data() + size_t{cell} * nm;
             for (size_t m = 0; m < nm; ++m) {
                 if (mok_[m]) ca[m].Add(mval_[m]);
             }

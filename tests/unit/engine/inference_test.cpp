@@ -103,3 +103,17 @@ TEST(Inference, ZeroOneIsBooleanOnlyWithAFlagName) {
 
 }  // namespace
 }  // namespace insightstream::engine
+
+namespace insightstream::engine {
+namespace {
+
+// Found by csv_fuzzer: a file without measure columns indexed an empty accumulator array.
+TEST(EngineRegression, AFileWithoutMeasures) {
+    auto s = testing::RunEngine("date;amount\r\n01/02/2024;$1(5.00)\r\n");
+    ASSERT_TRUE(s) << s.error().ToString();
+    EXPECT_EQ(s->rows, 1);
+    EXPECT_TRUE(s->measures.empty());
+}
+
+}  // namespace
+}  // namespace insightstream::engine
