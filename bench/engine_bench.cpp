@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
         if (print_json && run == runs - 1) {
             std::printf("%s\n%s\n", SchemaJson(*result).c_str(), SummaryJson(*result).c_str());
             for (const auto& g : result->groups) std::printf("%s\n", GroupsJson(*result, g).substr(0, 600).c_str());
-            for (const auto& t : result->time_series) std::printf("%s\n", TimeSeriesJson(*result, t).substr(0, 400).c_str());
+            for (const auto& t : result->time_series) std::printf("%s\n", TimeSeriesJson(*result, t).c_str());
             std::printf("%s", IssuesNdjson(*result).substr(0, 2000).c_str());
         }
     }

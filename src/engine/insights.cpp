@@ -146,19 +146,12 @@ InsightSet Finalize(Partial& p, size_t top_values) {
         TimeSeriesData ts;
         ts.time_column = static_cast<int>(col);
         int64_t dropped = 0;
-        for (size_t slot = 0; slot < tt.codes.size(); ++slot) {
-            uint32_t code = tt.codes[slot];
-            bool amb = (code & kAmbiguousBit) != 0;
-            uint32_t v = code & ~kAmbiguousBit;
-            auto y = static_cast<int32_t>(v / 10000);
-            auto a = static_cast<int32_t>(v / 100 % 100);
-            auto b = static_cast<int32_t>(v % 100);
-            int32_t month = amb && dmy[col] ? b : a;
-            int32_t day_of_month = amb && dmy[col] ? a : b;
+        // Adds one date's rows and accumulators (`accs` holds one per measure) to its day.
+        auto add = [&](int32_t y, int32_t month, int32_t day_of_month, int64_t rows, const Acc* accs) {
             int32_t day;
             if (!DaysFromCivil(y, month, day_of_month, &day)) {
-                dropped += tt.rows[slot];
-                continue;
+                dropped += rows;
+                return;
             }
             auto [it, fresh] = by_day.try_emplace(day, ts.days.size());
             if (fresh) {
@@ -166,8 +159,22 @@ InsightSet Finalize(Partial& p, size_t top_values) {
                 ts.rows.push_back(0);
                 ts.accs.resize(ts.accs.size() + nm);
             }
-            ts.rows[it->second] += tt.rows[slot];
-            for (size_t m = 0; m < nm; ++m) ts.accs[it->second * nm + m].Merge(tt.accs[slot * nm + m]);
+            ts.rows[it->second] += rows;
+            for (size_t m = 0; m < nm; ++m) ts.accs[it->second * nm + m].Merge(accs[m]);
+        };
+        tt.dense.ForEach([&](int64_t key, Acc* block) {
+            if (block[0].count == 0) return;
+            add(static_cast<int32_t>(key / 384), static_cast<int32_t>(key % 384 / 32 + 1), static_cast<int32_t>(key % 32 + 1),
+                block[0].count, block + 1);
+        });
+        for (size_t slot = 0; slot < tt.codes.size(); ++slot) {
+            uint32_t code = tt.codes[slot];
+            bool amb = (code & kAmbiguousBit) != 0;
+            uint32_t v = code & ~kAmbiguousBit;
+            auto y = static_cast<int32_t>(v / 10000);
+            auto a = static_cast<int32_t>(v / 100 % 100);
+            auto b = static_cast<int32_t>(v % 100);
+            add(y, amb && dmy[col] ? b : a, amb && dmy[col] ? a : b, tt.rows[slot], tt.accs.data() + slot * nm);
         }
         // Values that are not dates under the column's order (e.g. 31/02, or 13/05 month-first).
         p.columns[col].values -= dropped;
@@ -210,13 +217,17 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             return KeyLess(gd.groups[a].key, gd.groups[b].key);
         });
         // Breakdown: the biggest groups' monthly series.
-        if (s.schema.primary_time >= 0 && !g.cell_keys.empty()) {
+        if (s.schema.primary_time >= 0 && !g.months.empty()) {
             constexpr size_t kStoredSeries = 100;
             BreakdownData bd;
             bd.dimension = gd.dimension;
             bd.time_column = s.schema.primary_time;
             std::map<int32_t, size_t> month_index;
-            for (uint64_t k : g.cell_keys) month_index.emplace(static_cast<int32_t>(k & 0xFFFFFFFFULL), 0);
+            for (auto& months : g.months) {
+                months.ForEach([&](int64_t month, SumAcc* cell) {
+                    if (cell[0].count > 0) month_index.emplace(static_cast<int32_t>(month), 0);
+                });
+            }
             for (auto& [month, idx] : month_index) {
                 idx = bd.months.size();
                 bd.months.push_back(month);
@@ -236,14 +247,16 @@ InsightSet Finalize(Partial& p, size_t top_values) {
                 bd.series.push_back(std::move(series));
             }
             if (order.size() > kStoredSeries || g.capped) bd.partial = true;
-            for (size_t c = 0; c < g.cell_keys.size(); ++c) {
-                uint64_t k = g.cell_keys[c];
-                int si = series_of_slot[static_cast<size_t>(k >> 32)];
+            for (size_t slot = 0; slot < g.months.size(); ++slot) {
+                int si = series_of_slot[slot];
                 if (si < 0) continue;
-                size_t mi = month_index[static_cast<int32_t>(k & 0xFFFFFFFFULL)];
                 auto& series = bd.series[static_cast<size_t>(si)];
-                series.rows[mi] += g.cell_rows[c];
-                for (size_t m = 0; m < nm; ++m) series.accs[mi * nm + m].Merge(g.cell_accs[c * nm + m]);
+                g.months[slot].ForEach([&](int64_t month, SumAcc* cell) {
+                    if (cell[0].count == 0) return;
+                    size_t mi = month_index[static_cast<int32_t>(month)];
+                    series.rows[mi] += cell[0].count;
+                    for (size_t m = 0; m < nm; ++m) series.accs[mi * nm + m].Merge(cell[1 + m]);
+                });
             }
             s.breakdowns.push_back(std::move(bd));
         }

@@ -17,6 +17,10 @@ std::string Truncate(std::string_view s, size_t max) {
     return std::string(s.substr(0, max)) + "…";
 }
 
+// Beyond these spans (about 400 years) the dense arrays stop growing.
+constexpr int64_t kMaxDenseDays = 400 * 384;
+constexpr int64_t kMaxDenseMonths = 400 * 12;
+
 uint64_t TimeKey(int32_t y, int32_t a, int32_t b, int32_t sod) {
     return (static_cast<uint64_t>(y) << 40) | (static_cast<uint64_t>(a) << 35) | (static_cast<uint64_t>(b) << 30) |
            static_cast<uint64_t>(sod);
@@ -80,6 +84,7 @@ Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts
         }
     }
     time_tables.resize(times.size());
+    for (auto& t : time_tables) t.dense = DenseBlocks<Acc>(measures.size() + 1);
     group_tables.resize(dimensions.size());
     for (auto& g : group_tables) g.other_accs.resize(measures.size());
     mval_.resize(measures.size());
@@ -267,19 +272,26 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         if (!tok_[t]) continue;
         TimeTable& tt = time_tables[t];
         uint32_t code = tcode_[t];
-        uint32_t slot;
-        if (code == tt.last_code && tt.last_slot != UINT32_MAX) {
-            slot = tt.last_slot;
-        } else {
-            bool inserted;
-            slot = tt.slots.FindOrInsert(code, &inserted);
-            if (inserted) {
-                tt.codes.push_back(code);
-                tt.rows.push_back(0);
-                tt.accs.resize(tt.accs.size() + nm);
+        Acc* block = nullptr;
+        if ((code & kAmbiguousBit) == 0) {
+            uint32_t v = code;
+            block = tt.dense.At(DenseDateKey(static_cast<int32_t>(v / 10000), static_cast<int32_t>(v / 100 % 100),
+                                             static_cast<int32_t>(v % 100)),
+                                kMaxDenseDays);
+        }
+        if (block != nullptr) {
+            ++block[0].count;
+            for (size_t m = 0; m < nm; ++m) {
+                if (mok_[m]) block[1 + m].Add(mval_[m]);
             }
-            tt.last_code = code;
-            tt.last_slot = slot;
+            continue;
+        }
+        bool inserted;
+        uint32_t slot = tt.slots.FindOrInsert(code, &inserted);
+        if (inserted) {
+            tt.codes.push_back(code);
+            tt.rows.push_back(0);
+            tt.accs.resize(tt.accs.size() + nm);
         }
         ++tt.rows[slot];
         Acc* a = tt.accs.data() + size_t{slot} * nm;
@@ -310,18 +322,13 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
             if (mok_[m]) a[m].Add(mval_[m]);
         }
         if (primary_month >= 0 && slot < options.breakdown_groups) {
-            uint64_t key = (uint64_t{slot} << 32) | static_cast<uint32_t>(primary_month);
-            bool inserted;
-            uint32_t cell = g.cells.FindOrInsert(key, &inserted);
-            if (inserted) {
-                g.cell_keys.push_back(key);
-                g.cell_rows.push_back(0);
-                g.cell_accs.resize(g.cell_accs.size() + nm);
-            }
-            ++g.cell_rows[cell];
-            SumAcc* ca = g.cell_accs.data() + size_t{cell} * nm;
-            for (size_t m = 0; m < nm; ++m) {
-                if (mok_[m]) ca[m].Add(mval_[m]);
+            while (g.months.size() <= slot) g.months.emplace_back(nm + 1);
+            SumAcc* cell = g.months[slot].At(primary_month, kMaxDenseMonths);
+            if (cell != nullptr) {
+                ++cell[0].count;
+                for (size_t m = 0; m < nm; ++m) {
+                    if (mok_[m]) cell[1 + m].Add(mval_[m]);
+                }
             }
         }
     }
@@ -336,6 +343,28 @@ void Partial::Merge(Partial& o) {
     for (size_t t = 0; t < time_tables.size(); ++t) {
         TimeTable& mine = time_tables[t];
         TimeTable& theirs = o.time_tables[t];
+        // Their dense days into my table: dense where it fits, else as sparse codes.
+        theirs.dense.ForEach([&](int64_t key, Acc* block) {
+            if (block[0].count == 0) return;
+            Acc* dst = mine.dense.At(key, kMaxDenseDays);
+            if (dst != nullptr) {
+                for (size_t m = 0; m <= nm; ++m) dst[m].Merge(block[m]);
+                return;
+            }
+            auto y = static_cast<int32_t>(key / 384);
+            auto p1 = static_cast<int32_t>(key % 384 / 32 + 1);
+            auto p2 = static_cast<int32_t>(key % 32 + 1);
+            uint32_t code = DateCode(y, p1, p2, false);
+            bool inserted;
+            uint32_t slot = mine.slots.FindOrInsert(code, &inserted);
+            if (inserted) {
+                mine.codes.push_back(code);
+                mine.rows.push_back(0);
+                mine.accs.resize(mine.accs.size() + nm);
+            }
+            mine.rows[slot] += block[0].count;
+            for (size_t m = 0; m < nm; ++m) mine.accs[slot * nm + m].Merge(block[1 + m]);
+        });
         for (size_t s = 0; s < theirs.codes.size(); ++s) {
             bool inserted;
             uint32_t slot = mine.slots.FindOrInsert(theirs.codes[s], &inserted);
@@ -347,7 +376,6 @@ void Partial::Merge(Partial& o) {
             mine.rows[slot] += theirs.rows[s];
             for (size_t m = 0; m < nm; ++m) mine.accs[slot * nm + m].Merge(theirs.accs[s * nm + m]);
         }
-        mine.last_slot = UINT32_MAX;
     }
     for (size_t d = 0; d < group_tables.size(); ++d) {
         GroupTable& mine = group_tables[d];
@@ -372,20 +400,16 @@ void Partial::Merge(Partial& o) {
         mine.capped = mine.capped || theirs.capped;
         mine.other_rows += theirs.other_rows;
         for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.other_accs[m]);
-        for (size_t c = 0; c < theirs.cell_keys.size(); ++c) {
-            uint64_t k = theirs.cell_keys[c];
-            uint32_t slot = remap[static_cast<size_t>(k >> 32)];
+        for (size_t s = 0; s < theirs.months.size(); ++s) {
+            uint32_t slot = remap[s];
             if (slot == StringSlotMap::kMissing || slot >= options.breakdown_groups) continue;
-            uint64_t key = (uint64_t{slot} << 32) | (k & 0xFFFFFFFFULL);
-            bool inserted;
-            uint32_t cell = mine.cells.FindOrInsert(key, &inserted);
-            if (inserted) {
-                mine.cell_keys.push_back(key);
-                mine.cell_rows.push_back(0);
-                mine.cell_accs.resize(mine.cell_accs.size() + nm);
-            }
-            mine.cell_rows[cell] += theirs.cell_rows[c];
-            for (size_t m = 0; m < nm; ++m) mine.cell_accs[cell * nm + m].Merge(theirs.cell_accs[c * nm + m]);
+            while (mine.months.size() <= slot) mine.months.emplace_back(nm + 1);
+            theirs.months[s].ForEach([&](int64_t month, SumAcc* cell) {
+                if (cell[0].count == 0) return;
+                SumAcc* dst = mine.months[slot].At(month, kMaxDenseMonths);
+                if (dst == nullptr) return;
+                for (size_t m = 0; m <= nm; ++m) dst[m].Merge(cell[m]);
+            });
         }
     }
     issue_count += o.issue_count;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/dense_blocks.hpp"
 #include "engine/flat_map.hpp"
 #include "engine/schema.hpp"
 #include "engine/sketches.hpp"
@@ -88,13 +89,18 @@ struct ColumnState {
     void Merge(const ColumnState& o);
 };
 
+/// Dense key of a date as written: 384 slots per year, 32 per month (a few unused), so the
+/// day arrays can be indexed without a hash.
+inline int64_t DenseDateKey(int32_t y, int32_t p1, int32_t p2) { return int64_t{y} * 384 + (p1 - 1) * 32 + (p2 - 1); }
+
 struct TimeTable {
+    // Ordered dates: dense blocks of (1 + measures) accumulators; block[0].count is the row count.
+    DenseBlocks<Acc> dense;
+    // Numeric dates of undecided order, and dates too far out for the dense range.
     U64SlotMap slots;                 // date code → slot
     std::vector<uint32_t> codes;
     std::vector<int64_t> rows;
     std::vector<Acc> accs;            // slot * measures + m
-    uint32_t last_code = 0;
-    uint32_t last_slot = UINT32_MAX;
 };
 
 struct GroupTable {
@@ -104,11 +110,9 @@ struct GroupTable {
     int64_t other_rows = 0;           // rows of keys beyond the cap
     std::vector<Acc> other_accs;
     bool capped = false;
-    // Breakdown over the primary time column by month: (slot, month code) → bslot.
-    U64SlotMap cells;
-    std::vector<uint64_t> cell_keys;
-    std::vector<int64_t> cell_rows;
-    std::vector<SumAcc> cell_accs;    // bslot * measures + m
+    // Breakdown over the primary time column: per group slot, blocks of (1 + measures) sums by
+    // month number; block[0].count is the row count.
+    std::vector<DenseBlocks<SumAcc>> months;
 };
 
 /// The literal key that stands for "no value" in group tables.
