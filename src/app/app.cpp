@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "analytics/analytics_service.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/password.hpp"
 #include "auth/token_keys.hpp"
@@ -18,6 +19,7 @@
 #include "core/metrics.hpp"
 #include "gateway/edge_policy.hpp"
 #include "gateway/ops_routes.hpp"
+#include "gateway/static_files.hpp"
 #include "http/server.hpp"
 #include "ingest/ingest_service.hpp"
 #include "store/db/postgres/postgres_database.hpp"
@@ -95,9 +97,11 @@ struct Application::Parts {
     std::unique_ptr<auth::ApiKeysService> api_keys;
     std::unique_ptr<store::OutboxRelay> relay;
     std::unique_ptr<ingest::IngestService> ingest;
+    std::unique_ptr<analytics::AnalyticsService> analytics;
     std::unique_ptr<worker::JobProcessor> processor;
     std::unique_ptr<worker::Worker> worker;
     std::unique_ptr<gateway::EdgePolicy> edge;
+    std::unique_ptr<gateway::StaticFiles> static_files;
     std::unique_ptr<http::HttpServer> server;
     bool stopped = false;
 };
@@ -181,6 +185,12 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
         p->ingest->RegisterRoutes(p->router);
     }
 
+    if (cfg.Runs("analytics")) {
+        p->analytics = std::make_unique<analytics::AnalyticsService>(
+            *p->db, p->clock, p->metrics, analytics::AnalyticsSettings{.cache_bytes = cfg.analytics_cache_bytes});
+        p->analytics->RegisterRoutes(p->router);
+    }
+
     if (cfg.Runs("worker")) {
         p->processor = std::make_unique<worker::EngineProcessor>(
             *p->objects, worker::EngineProcessorSettings{.chunk_bytes = cfg.worker_chunk_bytes,
@@ -213,7 +223,17 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
             return raw->verifier->Verify(std::string_view(*h).substr(7));
         };
     }
-    hooks.intercept = [raw](const http::Request& req) { return raw->edge->Intercept(req); };
+    if (cfg.Runs("gateway")) {
+        IS_TRY(auto files, gateway::StaticFiles::Load(cfg.web_dir));
+        p->static_files = std::make_unique<gateway::StaticFiles>(std::move(files));
+        core::Log(LogLevel::kInfo, "web.loaded", "dashboard files", {{"dir", cfg.web_dir},
+                                                                   {"files", static_cast<int64_t>(p->static_files->size())}});
+    }
+    hooks.intercept = [raw](const http::Request& req) -> std::optional<http::Response> {
+        if (auto r = raw->edge->Intercept(req)) return r;
+        if (raw->static_files) return raw->static_files->Serve(req);
+        return std::nullopt;
+    };
     hooks.decorate = [raw](const http::Request& req, http::Response& resp) { raw->edge->Decorate(req, resp); };
     http::ServerSettings ss{.host = cfg.listen_host,
                             .port = cfg.listen_port,

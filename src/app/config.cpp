@@ -169,6 +169,10 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         ->envname("INSIGHTSTREAM_QUOTA_DATASETS")->capture_default_str();
     app.add_option("--quota-uploads-per-minute", c.quota_uploads_per_minute, "Uploads per minute per organization")
         ->envname("INSIGHTSTREAM_QUOTA_UPLOADS_PER_MINUTE")->capture_default_str();
+    app.add_option("--web-dir", c.web_dir, "The built dashboard the gateway serves")
+        ->envname("INSIGHTSTREAM_WEB_DIR")->capture_default_str();
+    app.add_option("--analytics-cache-bytes", c.analytics_cache_bytes, "Bytes of answers the analytics cache keeps")
+        ->envname("INSIGHTSTREAM_ANALYTICS_CACHE_BYTES")->capture_default_str();
     app.add_option("--engine-threads", c.engine_threads, "Threads the engine parses with per job (0: one per core)")
         ->envname("INSIGHTSTREAM_ENGINE_THREADS")->capture_default_str();
     app.add_option("--max-rejected-share", c.max_rejected_share,

@@ -54,6 +54,8 @@ struct Config {
     double quota_uploads_per_minute = 60;
     int fault_chunk_pause_ms = 0;
     int engine_threads = 0;
+    size_t analytics_cache_bytes = 64 << 20;
+    std::string web_dir = "web/dist";
     double max_rejected_share = 0.2;
     int64_t max_groups = 10'000;
 

@@ -38,6 +38,14 @@ void RegisterOpsRoutes(http::Router& router, core::Metrics& metrics, std::vector
         },
         pub);
     router.Add(
+        "GET", "/api/v1/openapi.json",
+        [](http::Request&) -> core::Result<http::Response> {
+            auto resp = http::Response::Json(200, std::string(OpenApiText()));
+            resp.Header("Cache-Control", "public, max-age=300");
+            return resp;
+        },
+        pub);
+    router.Add(
         "GET", "/metrics",
         [&metrics](http::Request&) -> core::Result<http::Response> {
             return http::Response::Text(200, metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");

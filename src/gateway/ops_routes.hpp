@@ -19,4 +19,7 @@ struct ReadinessCheck {
 
 void RegisterOpsRoutes(http::Router& router, core::Metrics& metrics, std::vector<ReadinessCheck> checks);
 
+/// The OpenAPI 3.1 document of the whole API (docs/api/openapi.json, embedded at build time).
+std::string_view OpenApiText();
+
 }  // namespace insightstream::gateway

@@ -22,6 +22,9 @@ struct Response {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     ChunkSource stream;  // when set, `body` is ignored
+    /// For streams that poll (Server-Sent Events): after a source call that produced "", the
+    /// server waits this long on its own timer, holding no handler thread, before asking again.
+    int stream_poll_ms = 0;
 
     Response& Header(std::string name, std::string value) {
         headers.emplace_back(std::move(name), std::move(value));

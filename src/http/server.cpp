@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -435,7 +436,17 @@ asio::awaitable<bool> HttpServer::Impl::Write(SessionState& st, Response& resp, 
                 *bytes_out += wn;
                 co_return !wec;
             }
-            if ((*next)->empty()) continue;
+            if ((*next)->empty()) {
+                if (resp.stream_poll_ms > 0) {
+                    asio::steady_timer timer(st.stream.get_executor(), std::chrono::milliseconds(resp.stream_poll_ms));
+                    co_await timer.async_wait(kTuple);
+                    if (stopping) {
+                        co_await asio::async_write(st.stream, bhttp::make_chunk_last(), kTuple);
+                        co_return false;
+                    }
+                }
+                continue;
+            }
             auto [wec, wn] = co_await asio::async_write(st.stream, bhttp::make_chunk(asio::buffer(**next)), kTuple);
             if (wec) co_return false;
             *bytes_out += wn;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/csv_cell.hpp"
 #include "core/log.hpp"
 #include "http/json_body.hpp"
 #include "http/multipart.hpp"
@@ -396,25 +397,8 @@ Result<Response> IngestService::Get(Request& req) {
     return http::JsonResponse(200, DatasetJson(*record, clock_.NowMs()));
 }
 
-namespace {
-// A spreadsheet opening the CSV must not run it: cells starting with = + - @ tab or CR are
-// prefixed with a quote (OWASP CSV injection).
-std::string CsvCell(std::string_view v) {
-    std::string s(v);
-    if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r')) {
-        s.insert(s.begin(), '\'');
-    }
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-}  // namespace
-
 Result<Response> IngestService::Errors(Request& req) {
+    using core::CsvCell;
     const core::TenantId& tenant = req.Caller().tenant;
     IS_TRY(auto id, DatasetIdParam(req));
     std::vector<core::FieldError> bad;

@@ -1,0 +1,450 @@
+#include "analytics/analytics_service.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "analytics/queries.hpp"
+#include "core/crypto.hpp"
+#include "core/csv_cell.hpp"
+#include "core/json_writer.hpp"
+#include "engine/values.hpp"
+#include "ingest/dataset_repo.hpp"
+#include "ingest/ingest_service.hpp"
+
+namespace insightstream::analytics {
+
+using core::Error;
+using core::Result;
+using http::Request;
+using http::Response;
+namespace json = boost::json;
+
+struct AnalyticsService::Context {
+    core::TenantId tenant;
+    core::DatasetId dataset;
+    int64_t version = 0;
+    int64_t rows = 0;
+    store::Database* db = nullptr;
+    json::object schema;       // the stored schema payload
+    std::string provenance;    // JSON object text
+    std::string computed_at;
+
+    Result<std::string> Payload(std::string_view kind, std::string_view name) const {
+        IS_TRY(auto r, store::TransactValue(*db, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+                   return tx.Exec("SELECT payload FROM dataset_results WHERE tenant_id = $1 AND dataset_id = $2 AND "
+                                  "version = $3 AND kind = $4 AND name = $5",
+                                  {tenant, dataset, version, kind, name});
+               }));
+        if (r.rows.empty()) return Error::NotFound("no " + std::string(kind) + " result for " + std::string(name));
+        return r.rows[0].Text(0);
+    }
+    [[nodiscard]] const json::object* Column(std::string_view name) const {
+        for (const auto& c : schema.at("columns").as_array()) {
+            if (c.as_object().at("name").as_string() == name) return &c.as_object();
+        }
+        return nullptr;
+    }
+    [[nodiscard]] std::vector<std::string> Names(std::string_view role) const {
+        std::vector<std::string> out;
+        for (const auto& c : schema.at("columns").as_array()) {
+            if (c.as_object().at("role").as_string() == role) out.emplace_back(c.as_object().at("name").as_string());
+        }
+        return out;
+    }
+    [[nodiscard]] std::string Primary(std::string_view key) const {
+        const auto& v = schema.at(key);
+        return v.is_string() ? std::string(v.as_string()) : std::string();
+    }
+    [[nodiscard]] int Scale(const std::string& column) const {
+        const auto* c = Column(column);
+        return c && c->contains("scale") ? static_cast<int>(c->at("scale").to_number<int64_t>()) : 2;
+    }
+};
+
+namespace {
+
+std::string Join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out.empty() ? "(none)" : out;
+}
+
+Error BadParam(std::string field, std::string message) {
+    std::string detail = field + ": " + message;
+    return Error::InvalidArgument(detail, {{std::move(field), std::move(message)}});
+}
+
+// A column of the given role, named by `param` (or the default when absent).
+Result<std::string> ColumnParam(const Request& req, const AnalyticsService::Context& ctx, const std::string& param,
+                                std::string_view role, const std::string& fallback, bool required) {
+    auto v = req.Query(param);
+    std::string name = v ? *v : fallback;
+    auto valid = ctx.Names(role);
+    if (name.empty()) {
+        if (!required) return std::string();
+        return BadParam(param, std::string("is required; ") + std::string(role) + " columns are: " + Join(valid));
+    }
+    const auto* col = ctx.Column(name);
+    if (!col) return BadParam(param, "unknown column '" + name + "'; " + std::string(role) + " columns are: " + Join(valid));
+    if (col->at("role").as_string() != role) {
+        return BadParam(param, "'" + name + "' is a " + std::string(col->at("role").as_string()) + ", not a " +
+                                   std::string(role) + "; " + std::string(role) + " columns are: " + Join(valid));
+    }
+    return name;
+}
+
+Result<Agg> AggParam(const Request& req, std::initializer_list<Agg> allowed) {
+    Agg agg = Agg::kSum;
+    auto v = req.Query("agg");
+    std::string names;
+    for (Agg a : allowed) names += (names.empty() ? "" : ", ") + std::string(AggName(a));
+    if (v && (!ParseAgg(*v, &agg) || std::find(allowed.begin(), allowed.end(), agg) == allowed.end())) {
+        return BadParam("agg", "must be one of: " + names);
+    }
+    return agg;
+}
+
+Result<Interval> IntervalParam(const Request& req, std::initializer_list<Interval> allowed) {
+    Interval i = Interval::kMonth;
+    auto v = req.Query("interval");
+    std::string names;
+    for (Interval a : allowed) names += (names.empty() ? "" : ", ") + std::string(IntervalName(a));
+    if (v && (!ParseInterval(*v, &i) || std::find(allowed.begin(), allowed.end(), i) == allowed.end())) {
+        return BadParam("interval", "must be one of: " + names);
+    }
+    return i;
+}
+
+Result<size_t> LimitParam(const Request& req, size_t fallback, size_t max) {
+    auto v = req.Query("limit");
+    if (!v) return fallback;
+    char* end = nullptr;
+    long n = std::strtol(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || n < 1 || static_cast<size_t>(n) > max) {
+        return BadParam("limit", "must be an integer from 1 to " + std::to_string(max));
+    }
+    return static_cast<size_t>(n);
+}
+
+Result<std::optional<int32_t>> DayParam(const Request& req, const std::string& name) {
+    auto v = req.Query(name);
+    if (!v || v->empty()) return std::optional<int32_t>();
+    engine::DateParse d;
+    int32_t day;
+    if (!engine::ParseDate(*v, &d) || !d.ordered || d.has_time || !engine::DaysFromCivil(d.year, d.p1, d.p2, &day)) {
+        return BadParam(name, "must be a date like 2024-01-31");
+    }
+    return std::optional<int32_t>(day);
+}
+
+// The measure of a query: required for every agg but count (which counts rows without one).
+Result<std::string> MeasureParam(const Request& req, const AnalyticsService::Context& ctx, Agg agg) {
+    return ColumnParam(req, ctx, "measure", "measure", agg == Agg::kCount ? std::string() : ctx.Primary("main_measure"),
+                       agg != Agg::kCount);
+}
+
+// Inserts fields before the closing brace of a stored JSON object.
+std::string WithFields(const std::string& stored, const std::string& fields) {
+    std::string out = stored;
+    out.pop_back();
+    out += ',' + fields + '}';
+    return out;
+}
+
+bool EtagMatches(const std::string* header, const std::string& etag) {
+    if (!header) return false;
+    std::string_view h(*header);
+    if (h.find('*') != std::string_view::npos) return true;
+    std::string_view bare = std::string_view(etag);
+    size_t pos = 0;
+    while (pos < h.size()) {
+        size_t end = h.find(',', pos);
+        if (end == std::string_view::npos) end = h.size();
+        std::string_view tag = h.substr(pos, end - pos);
+        while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+        while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+        if (tag.starts_with("W/")) tag.remove_prefix(2);  // If-None-Match compares weakly (RFC 9110 §13.1.2)
+        if (tag == bare) return true;
+        pos = end + 1;
+    }
+    return false;
+}
+
+std::string SummaryCsv(const json::object& summary) {
+    std::string out = "name,type,role,values,nulls,invalid,distinct,min,max,sum,mean,p50,p95\r\n";
+    auto cell = [](const json::value& v) -> std::string {
+        if (v.is_null()) return "";
+        if (v.is_string()) return core::CsvCell(v.as_string());
+        return json::serialize(v);
+    };
+    for (const auto& c : summary.at("columns").as_array()) {
+        const auto& o = c.as_object();
+        out += cell(o.at("name")) + "," + cell(o.at("type")) + "," + cell(o.at("role")) + "," + cell(o.at("values")) +
+               "," + cell(o.at("nulls")) + "," + cell(o.at("invalid")) + "," + cell(o.at("distinct")) + "," +
+               cell(o.at("min")) + "," + cell(o.at("max")) + "," + cell(o.at("sum")) + "," + cell(o.at("mean")) + "," +
+               cell(o.at("p50")) + "," + cell(o.at("p95")) + "\r\n";
+    }
+    return out;
+}
+
+std::string SchemaCsv(const json::object& schema) {
+    std::string out = "name,type,role,nullable,format\r\n";
+    for (const auto& c : schema.at("columns").as_array()) {
+        const auto& o = c.as_object();
+        out += core::CsvCell(o.at("name").as_string()) + "," + std::string(o.at("type").as_string()) + "," +
+               std::string(o.at("role").as_string()) + "," + (o.at("nullable").as_bool() ? "true" : "false") + "," +
+               core::CsvCell(o.at("format").as_string()) + "\r\n";
+    }
+    return out;
+}
+
+}  // namespace
+
+AnalyticsService::AnalyticsService(store::Database& db, const core::Clock& clock, core::Metrics& metrics,
+                                   AnalyticsSettings settings)
+    : db_(db), clock_(clock), settings_(settings), cache_(settings.cache_bytes, metrics) {}
+
+Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, const Compute& compute) {
+    const core::TenantId& tenant = req.Caller().tenant;
+    IS_TRY(auto dataset, ingest::DatasetIdParam(req));
+    std::optional<int64_t> wanted;
+    if (auto v = req.Query("version")) {
+        char* end = nullptr;
+        long n = std::strtol(v->c_str(), &end, 10);
+        if (v->empty() || *end != '\0' || n < 1) return BadParam("version", "must be a positive integer");
+        wanted = n;
+    }
+    // The version: the one asked for, or the newest ready one. Always read, so a deleted dataset
+    // is never answered from the cache.
+    IS_TRY(auto found, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) -> Result<store::QueryResult> {
+               IS_TRY(auto exists, tx.Exec("SELECT 1 FROM datasets WHERE tenant_id = $1 AND id = $2", {tenant, dataset}));
+               if (exists.rows.empty()) return Error::NotFound("dataset not found");
+               std::string sql =
+                   "SELECT version, status, rows_total, ready_at FROM dataset_versions WHERE tenant_id = $1 AND "
+                   "dataset_id = $2";
+               if (wanted) return tx.Exec(sql + " AND version = $3", {tenant, dataset, *wanted});
+               return tx.Exec(sql + " AND status = 'ready' ORDER BY version DESC LIMIT 1", {tenant, dataset});
+           }));
+    if (found.rows.empty()) {
+        if (wanted) return Error::NotFound("this dataset has no version " + std::to_string(*wanted));
+        return Error::Conflict("the dataset has no processed version yet; follow GET .../events or poll its status")
+            .WithSlug("not-ready");
+    }
+    const auto& row = found.rows[0];
+    if (row.Text(1) != "ready") {
+        return Error::Conflict("version " + row.Text(0) + " is " + row.Text(1) + ", not ready").WithSlug("not-ready");
+    }
+    int64_t version = row.Int(0);
+    bool csv = req.Accepts("text/csv");
+    // The cache key: tenant first, then the dataset version, the kind, the query and the format.
+    std::vector<std::pair<std::string, std::string>> query = req.query;
+    std::sort(query.begin(), query.end());
+    std::string key = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|" + std::string(kind) + "|";
+    for (const auto& [k, v] : query) key += k + "=" + v + "&";
+    key += csv ? "|csv" : "|json";
+    auto cached = cache_.Get(key);
+    if (!cached) {
+        Context ctx;
+        ctx.tenant = tenant;
+        ctx.dataset = dataset;
+        ctx.version = version;
+        ctx.rows = row.Int(2);
+        ctx.db = &db_;
+        ctx.computed_at = core::FormatRfc3339(row.Int(3));
+        IS_TRY(auto schema_text, ctx.Payload("schema", ""));
+        ctx.schema = json::parse(schema_text).as_object();
+        core::JsonWriter p;
+        p.BeginObject()
+            .Key("dataset_id").String(dataset.str())
+            .Key("version").Int(version)
+            .Key("rows").Int(ctx.rows)
+            .Key("computed_at").String(ctx.computed_at)
+            .EndObject();
+        ctx.provenance = p.Take();
+        IS_TRY(auto answer, compute(ctx));
+        CachedAnswer a;
+        a.body = std::move(answer.first);
+        a.content_type = std::move(answer.second);
+        a.etag = "\"" + core::Sha256Hex(a.body).substr(0, 32) + "\"";
+        cache_.Put(key, a);
+        cached = std::move(a);
+    }
+    Response resp;
+    if (EtagMatches(req.Header("if-none-match"), cached->etag)) {
+        resp.status = 304;
+    } else {
+        resp.status = 200;
+        resp.body = cached->body;
+        resp.Header("Content-Type", cached->content_type);
+    }
+    resp.Header("ETag", cached->etag);
+    // Revalidate every time (a new version may become the default), but privately: never in a shared cache.
+    resp.Header("Cache-Control", "private, no-cache");
+    resp.Header("Vary", "Accept, Authorization");
+    resp.Header("X-Dataset-Version", std::to_string(version));
+    if (csv && resp.status == 200) {
+        resp.Header("Content-Disposition", "attachment; filename=\"" + dataset.str() + "-v" + std::to_string(version) + "-" +
+                                               std::string(kind) + ".csv\"");
+    }
+    return resp;
+}
+
+void AnalyticsService::RegisterRoutes(http::Router& router) {
+    auto csv_or_json = [](bool csv, std::string json_text, std::string csv_text) -> std::pair<std::string, std::string> {
+        if (csv) return {std::move(csv_text), "text/csv; charset=utf-8"};
+        return {std::move(json_text), "application/json"};
+    };
+    router.Add("GET", "/api/v1/datasets/{id}/schema", [this, csv_or_json](Request& req) {
+        bool csv = req.Accepts("text/csv");
+        return Serve(req, "schema", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
+            IS_TRY(auto text, ctx.Payload("schema", ""));
+            std::string fields = "\"version\":" + std::to_string(ctx.version) + ",\"computed_at\":\"" + ctx.computed_at +
+                                 "\",\"provenance\":" + ctx.provenance;
+            return csv_or_json(csv, WithFields(text, fields), SchemaCsv(ctx.schema));
+        });
+    });
+    router.Add("GET", "/api/v1/datasets/{id}/summary", [this, csv_or_json](Request& req) {
+        bool csv = req.Accepts("text/csv");
+        return Serve(req, "summary", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
+            IS_TRY(auto text, ctx.Payload("summary", ""));
+            std::string fields = "\"version\":" + std::to_string(ctx.version) + ",\"computed_at\":\"" + ctx.computed_at +
+                                 "\",\"provenance\":" + ctx.provenance;
+            std::string csv_text = csv ? SummaryCsv(json::parse(text).as_object()) : std::string();
+            return csv_or_json(csv, WithFields(text, fields), std::move(csv_text));
+        });
+    });
+    router.Add("GET", "/api/v1/datasets/{id}/timeseries", [this, csv_or_json](Request& req) {
+        bool csv = req.Accepts("text/csv");
+        return Serve(req, "timeseries", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
+            IS_TRY(Agg agg, AggParam(req, {Agg::kSum, Agg::kCount, Agg::kAvg, Agg::kMin, Agg::kMax}));
+            SeriesQuery q;
+            q.agg = agg;
+            IS_TRY(std::string time, ColumnParam(req, ctx, "time", "time", ctx.Primary("primary_time"), true));
+            IS_TRY(q.measure, MeasureParam(req, ctx, agg));
+            IS_TRY(q.interval, IntervalParam(req, {Interval::kDay, Interval::kWeek, Interval::kMonth, Interval::kQuarter,
+                                                   Interval::kYear}));
+            IS_TRY(q.from_day, DayParam(req, "from"));
+            IS_TRY(q.to_day, DayParam(req, "to"));
+            if (q.from_day && q.to_day && *q.from_day > *q.to_day) return BadParam("from", "must not be after to");
+            if (auto c = req.Query("compare")) {
+                if (*c != "yoy") return BadParam("compare", "must be yoy");
+                q.compare_yoy = true;
+            }
+            q.scale = q.measure.empty() ? 0 : ctx.Scale(q.measure);
+            IS_TRY(auto payload, ctx.Payload("timeseries", time));
+            IS_TRY(auto r, TimeSeries(json::parse(payload).as_object(), q));
+            r.time = time;
+            return csv_or_json(csv, SeriesJson(r, ctx.provenance), SeriesCsv(r, q.compare_yoy));
+        });
+    });
+    router.Add("GET", "/api/v1/datasets/{id}/groups", [this, csv_or_json](Request& req) {
+        bool csv = req.Accepts("text/csv");
+        return Serve(req, "groups", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
+            IS_TRY(Agg agg, AggParam(req, {Agg::kSum, Agg::kCount, Agg::kAvg, Agg::kMin, Agg::kMax}));
+            GroupsQuery q;
+            q.agg = agg;
+            IS_TRY(std::string dimension, ColumnParam(req, ctx, "dimension", "dimension", "", true));
+            IS_TRY(q.measure, MeasureParam(req, ctx, agg));
+            IS_TRY(q.limit, LimitParam(req, 10, 100));
+            q.scale = q.measure.empty() ? 0 : ctx.Scale(q.measure);
+            IS_TRY(auto payload, ctx.Payload("groups", dimension));
+            IS_TRY(auto r, Groups(json::parse(payload).as_object(), q));
+            r.dimension = dimension;
+            return csv_or_json(csv, GroupsJson(r, ctx.provenance), GroupsCsv(r));
+        });
+    });
+    router.Add("GET", "/api/v1/datasets/{id}/breakdown", [this, csv_or_json](Request& req) {
+        bool csv = req.Accepts("text/csv");
+        return Serve(req, "breakdown", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
+            IS_TRY(Agg agg, AggParam(req, {Agg::kSum, Agg::kCount, Agg::kAvg}));
+            BreakdownQuery q;
+            q.agg = agg;
+            IS_TRY(std::string dimension, ColumnParam(req, ctx, "dimension", "dimension", "", true));
+            std::string primary = ctx.Primary("primary_time");
+            IS_TRY(std::string time, ColumnParam(req, ctx, "time", "time", primary, true));
+            if (time != primary) {
+                return BadParam("time", "breakdowns are computed over the primary time column '" + primary + "'");
+            }
+            IS_TRY(q.measure, MeasureParam(req, ctx, agg));
+            IS_TRY(q.interval, IntervalParam(req, {Interval::kMonth, Interval::kQuarter, Interval::kYear}));
+            IS_TRY(q.limit, LimitParam(req, 5, 20));
+            q.scale = q.measure.empty() ? 0 : ctx.Scale(q.measure);
+            IS_TRY(auto payload, ctx.Payload("breakdown", dimension));
+            IS_TRY(auto r, Breakdown(json::parse(payload).as_object(), q));
+            r.dimension = dimension;
+            r.time = time;
+            return csv_or_json(csv, BreakdownJson(r, ctx.provenance), BreakdownCsv(r));
+        });
+    });
+    router.Add("GET", "/api/v1/datasets/{id}/events", [this](Request& req) { return Events(req); });
+}
+
+Result<Response> AnalyticsService::Events(Request& req) {
+    core::TenantId tenant = req.Caller().tenant;
+    IS_TRY(auto dataset, ingest::DatasetIdParam(req));
+    IS_TRY(auto first, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+               return ingest::datasets::Find(tx, tenant, dataset);
+           }));
+    if (!first) return Error::NotFound("dataset not found");
+    struct State {
+        std::string last;
+        bool done = false;
+        bool started = false;
+        int64_t started_ms = 0;
+        int64_t heartbeat_ms = 0;
+    };
+    auto state = std::make_shared<State>();
+    state->started_ms = core::MonotonicMs();
+    state->heartbeat_ms = state->started_ms;
+    Response resp;
+    resp.status = 200;
+    resp.Header("Content-Type", "text/event-stream");
+    resp.Header("Cache-Control", "no-cache");
+    resp.Header("X-Accel-Buffering", "no");
+    resp.stream_poll_ms = settings_.events_poll_ms;
+    store::Database* db = &db_;
+    const core::Clock* clock = &clock_;
+    int max_ms = settings_.events_max_seconds * 1000;
+    resp.stream = [state, db, clock, tenant, dataset, max_ms]() -> Result<std::optional<std::string>> {
+        if (state->done) return std::optional<std::string>();
+        std::string out;
+        if (!state->started) {
+            state->started = true;
+            out += "retry: 2000\n\n";
+        }
+        IS_TRY(auto record, store::TransactValue(*db, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+                   return ingest::datasets::Find(tx, tenant, dataset);
+               }));
+        int64_t now = core::MonotonicMs();
+        if (!record) {
+            state->done = true;
+            return std::optional<std::string>(out + "event: failed\ndata: {\"error\":\"the dataset was deleted\"}\n\n");
+        }
+        std::string data = json::serialize(ingest::DatasetJson(*record, clock->NowMs()));
+        const std::string& status = record->latest.status;
+        if (status == "ready" || status == "failed") {
+            state->done = true;
+            return std::optional<std::string>(out + "event: " + status + "\ndata: " + data + "\n\n");
+        }
+        if (data != state->last) {
+            state->last = data;
+            state->heartbeat_ms = now;
+            return std::optional<std::string>(out + "event: progress\ndata: " + data + "\n\n");
+        }
+        if (now - state->started_ms > max_ms) {
+            state->done = true;
+            return std::optional<std::string>(out);
+        }
+        if (now - state->heartbeat_ms > 15'000) {
+            state->heartbeat_ms = now;
+            return std::optional<std::string>(out + ": keep-alive\n\n");
+        }
+        return std::optional<std::string>(out);  // "" until something changes: polled again later
+    };
+    return resp;
+}
+
+}  // namespace insightstream::analytics

@@ -1,0 +1,564 @@
+#include "analytics/queries.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "core/csv_cell.hpp"
+#include "core/json_writer.hpp"
+#include "engine/values.hpp"
+
+namespace insightstream::analytics {
+
+using core::CsvCell;
+using core::Error;
+using core::Result;
+using engine::int128;
+namespace json = boost::json;
+
+bool ParseInterval(std::string_view s, Interval* out) {
+    if (s == "day") *out = Interval::kDay;
+    else if (s == "week") *out = Interval::kWeek;
+    else if (s == "month") *out = Interval::kMonth;
+    else if (s == "quarter") *out = Interval::kQuarter;
+    else if (s == "year") *out = Interval::kYear;
+    else return false;
+    return true;
+}
+
+bool ParseAgg(std::string_view s, Agg* out) {
+    if (s == "sum") *out = Agg::kSum;
+    else if (s == "count") *out = Agg::kCount;
+    else if (s == "avg") *out = Agg::kAvg;
+    else if (s == "min") *out = Agg::kMin;
+    else if (s == "max") *out = Agg::kMax;
+    else return false;
+    return true;
+}
+
+const char* IntervalName(Interval i) {
+    switch (i) {
+        case Interval::kDay: return "day";
+        case Interval::kWeek: return "week";
+        case Interval::kMonth: return "month";
+        case Interval::kQuarter: return "quarter";
+        case Interval::kYear: return "year";
+    }
+    return "month";
+}
+
+const char* AggName(Agg a) {
+    switch (a) {
+        case Agg::kSum: return "sum";
+        case Agg::kCount: return "count";
+        case Agg::kAvg: return "avg";
+        case Agg::kMin: return "min";
+        case Agg::kMax: return "max";
+    }
+    return "sum";
+}
+
+namespace {
+
+int32_t FloorDiv(int32_t a, int32_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// Monday of the ISO week of `day` (1970-01-01 was a Thursday).
+int32_t MondayOf(int32_t day) { return day - ((day % 7 + 7 + 3) % 7); }
+
+}  // namespace
+
+int64_t PeriodOf(int32_t day, Interval i) {
+    int32_t y, m, d;
+    switch (i) {
+        case Interval::kDay: return day;
+        case Interval::kWeek: return MondayOf(day);
+        case Interval::kMonth: engine::CivilFromDays(day, &y, &m, &d); return int64_t{y} * 12 + m - 1;
+        case Interval::kQuarter: engine::CivilFromDays(day, &y, &m, &d); return int64_t{y} * 4 + (m - 1) / 3;
+        case Interval::kYear: engine::CivilFromDays(day, &y, &m, &d); return y;
+    }
+    return day;
+}
+
+int32_t PeriodStart(int64_t p, Interval i) {
+    int32_t day = 0;
+    switch (i) {
+        case Interval::kDay:
+        case Interval::kWeek: return static_cast<int32_t>(p);
+        case Interval::kMonth: engine::DaysFromCivil(static_cast<int32_t>(p / 12), static_cast<int32_t>(p % 12) + 1, 1, &day); break;
+        case Interval::kQuarter:
+            engine::DaysFromCivil(static_cast<int32_t>(p / 4), static_cast<int32_t>(p % 4) * 3 + 1, 1, &day);
+            break;
+        case Interval::kYear: engine::DaysFromCivil(static_cast<int32_t>(p), 1, 1, &day); break;
+    }
+    return day;
+}
+
+std::string PeriodLabel(int64_t p, Interval i) {
+    char buf[32];
+    switch (i) {
+        case Interval::kDay: return engine::FormatDate(static_cast<int32_t>(p));
+        case Interval::kWeek: {
+            // ISO 8601: the week belongs to the year of its Thursday.
+            int32_t thursday = static_cast<int32_t>(p) + 3, y, m, d, jan1;
+            engine::CivilFromDays(thursday, &y, &m, &d);
+            engine::DaysFromCivil(y, 1, 1, &jan1);
+            std::snprintf(buf, sizeof buf, "%04d-W%02d", y, FloorDiv(thursday - jan1, 7) + 1);
+            return buf;
+        }
+        case Interval::kMonth: std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(p / 12), static_cast<long long>(p % 12 + 1)); return buf;
+        case Interval::kQuarter: std::snprintf(buf, sizeof buf, "%04lld-Q%lld", static_cast<long long>(p / 4), static_cast<long long>(p % 4 + 1)); return buf;
+        case Interval::kYear: return std::to_string(p);
+    }
+    return {};
+}
+
+std::optional<int64_t> YearEarlier(int64_t p, Interval i) {
+    switch (i) {
+        case Interval::kDay: {
+            int32_t y, m, d, day;
+            engine::CivilFromDays(static_cast<int32_t>(p), &y, &m, &d);
+            if (!engine::DaysFromCivil(y - 1, m, d, &day)) return std::nullopt;
+            return day;
+        }
+        case Interval::kWeek: return p - 7 * 52;
+        case Interval::kMonth: return p - 12;
+        case Interval::kQuarter: return p - 4;
+        case Interval::kYear: return p - 1;
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+int64_t NextPeriod(int64_t p, Interval i) { return p + (i == Interval::kWeek ? 7 : 1); }
+
+int128 ParseUnits(std::string_view s) {
+    int128 v = 0;
+    bool neg = !s.empty() && s[0] == '-';
+    for (size_t k = neg ? 1 : 0; k < s.size(); ++k) v = v * 10 + (s[k] - '0');
+    return neg ? -v : v;
+}
+
+std::string UnitsText(int128 v) {
+    if (v == 0) return "0";
+    bool neg = v < 0;
+    unsigned __int128 u = neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
+    std::string digits;
+    while (u > 0) {
+        digits += static_cast<char>('0' + static_cast<int>(u % 10));
+        u /= 10;
+    }
+    if (neg) digits += '-';
+    return {digits.rbegin(), digits.rend()};
+}
+
+// Accumulated values of one measure (or rows, for count without a measure).
+struct Accum {
+    int64_t rows = 0;
+    int64_t count = 0;
+    int128 sum = 0;
+    int128 min = 0, max = 0;
+    void AddAcc(const json::value& acc) {
+        const auto& a = acc.as_array();
+        int64_t c = a.at(0).to_number<int64_t>();
+        if (c == 0) return;
+        int128 s = ParseUnits(a.at(1).as_string());
+        if (a.size() >= 4) {
+            int128 mn = ParseUnits(a.at(2).as_string());
+            int128 mx = ParseUnits(a.at(3).as_string());
+            if (count == 0 || mn < min) min = mn;
+            if (count == 0 || mx > max) max = mx;
+        }
+        count += c;
+        sum += s;
+    }
+    void Merge(const Accum& o) {
+        rows += o.rows;
+        if (o.count > 0) {
+            if (count == 0 || o.min < min) min = o.min;
+            if (count == 0 || o.max > max) max = o.max;
+        }
+        count += o.count;
+        sum += o.sum;
+    }
+};
+
+Number Exact(int128 units, int scale) {
+    std::string text = UnitsToText(UnitsText(units), scale);
+    return Number{text, std::strtod(text.c_str(), nullptr)};
+}
+
+Number Approx(double v) {
+    std::string text;
+    core::AppendJsonDouble(text, v);
+    return Number{text, v};
+}
+
+// The value of `agg` over an accumulation; nullopt where it is undefined (avg/min/max of nothing).
+std::optional<Number> Value(const Accum& a, Agg agg, bool rows_only, int scale) {
+    switch (agg) {
+        case Agg::kCount: return Approx(static_cast<double>(rows_only ? a.rows : a.count));
+        case Agg::kSum: return Exact(a.sum, scale);
+        case Agg::kAvg:
+            if (a.count == 0) return std::nullopt;
+            return Approx(engine::DecimalToDouble(a.sum) / static_cast<double>(a.count));
+        case Agg::kMin:
+            if (a.count == 0) return std::nullopt;
+            return Exact(a.min, scale);
+        case Agg::kMax:
+            if (a.count == 0) return std::nullopt;
+            return Exact(a.max, scale);
+    }
+    return std::nullopt;
+}
+
+std::optional<double> Change(const std::optional<Number>& now, const std::optional<Number>& before) {
+    if (!now || !before || before->approx == 0) return std::nullopt;
+    return (now->approx - before->approx) / std::fabs(before->approx);
+}
+
+Result<size_t> MeasureIndex(const json::object& payload, const std::string& measure) {
+    const auto& names = payload.at("measures").as_array();
+    for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i].as_string() == measure) return i;
+    }
+    return Error::InvalidArgument("measure " + measure + " is not in this result");
+}
+
+bool ParseDay(std::string_view s, int32_t* day) {
+    engine::DateParse d;
+    return engine::ParseDate(s, &d) && d.ordered && engine::DaysFromCivil(d.year, d.p1, d.p2, day);
+}
+
+}  // namespace
+
+std::string UnitsToText(std::string_view units, int scale) {
+    std::string s = engine::FormatDecimal(ParseUnits(units), engine::kDecimalScale);
+    size_t keep = s.find('.') + 1 + static_cast<size_t>(std::clamp(scale, 0, engine::kDecimalScale));
+    while (s.size() > keep && s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s;
+}
+
+Result<SeriesResult> TimeSeries(const json::object& payload, const SeriesQuery& q) {
+    bool rows_only = q.measure.empty();
+    size_t mi = 0;
+    if (!rows_only) {
+        IS_TRY(mi, MeasureIndex(payload, q.measure));
+    }
+    std::map<int64_t, Accum> by_period;
+    Accum total;
+    for (const auto& e : payload.at("days").as_array()) {
+        const auto& row = e.as_array();
+        int32_t day;
+        if (!ParseDay(row.at(0).as_string(), &day)) continue;
+        if ((q.from_day && day < *q.from_day) || (q.to_day && day > *q.to_day)) continue;
+        Accum a;
+        a.rows = row.at(1).to_number<int64_t>();
+        if (!rows_only) a.AddAcc(row.at(2 + mi));
+        by_period[PeriodOf(day, q.interval)].Merge(a);
+        total.Merge(a);
+    }
+    SeriesResult r;
+    r.measure = q.measure;
+    r.agg = q.agg;
+    r.interval = q.interval;
+    if (by_period.empty() && !q.from_day) return r;
+    int64_t first = q.from_day ? PeriodOf(*q.from_day, q.interval) : by_period.begin()->first;
+    int64_t last = q.to_day ? PeriodOf(*q.to_day, q.interval) : by_period.rbegin()->first;
+    if (!by_period.empty() && !q.from_day) first = std::min(first, by_period.begin()->first);
+    constexpr size_t kMaxPoints = 20'000;
+    size_t n = 0;
+    for (int64_t p = first; p <= last; p = NextPeriod(p, q.interval)) {
+        if (++n > kMaxPoints) {
+            return Error::InvalidArgument("more than 20000 points: choose a coarser interval or narrow from/to",
+                                          {{"interval", "too fine for this range"}});
+        }
+        SeriesPoint pt;
+        pt.period = p;
+        auto it = by_period.find(p);
+        Accum a = it == by_period.end() ? Accum{} : it->second;
+        pt.value = Value(a, q.agg, rows_only, q.scale);
+        pt.count = rows_only ? a.rows : a.count;
+        if (!r.points.empty()) pt.growth = Change(pt.value, r.points.back().value);
+        if (q.compare_yoy) {
+            if (auto before = YearEarlier(p, q.interval)) {
+                auto b = by_period.find(*before);
+                // A period before the data is unknown, not zero.
+                if (b != by_period.end()) pt.previous = Value(b->second, q.agg, rows_only, q.scale);
+                else if (*before >= first) pt.previous = Value(Accum{}, q.agg, rows_only, q.scale);
+                pt.yoy = Change(pt.value, pt.previous);
+            }
+        }
+        r.points.push_back(std::move(pt));
+    }
+    r.total = Value(total, q.agg, rows_only, q.scale);
+    // CAGR between the first and last periods with a positive value.
+    const SeriesPoint* a = nullptr;
+    const SeriesPoint* b = nullptr;
+    for (const auto& pt : r.points) {
+        if (pt.value && pt.value->approx > 0) {
+            if (!a) a = &pt;
+            b = &pt;
+        }
+    }
+    if (a && b && b->period != a->period) {
+        double years = (PeriodStart(b->period, q.interval) - PeriodStart(a->period, q.interval)) / 365.2425;
+        if (years > 0) r.cagr = std::pow(b->value->approx / a->value->approx, 1.0 / years) - 1.0;
+    }
+    return r;
+}
+
+Result<GroupsResult> Groups(const json::object& payload, const GroupsQuery& q) {
+    bool rows_only = q.measure.empty();
+    size_t mi = 0;
+    if (!rows_only) {
+        IS_TRY(mi, MeasureIndex(payload, q.measure));
+    }
+    struct G {
+        std::optional<std::string> key;
+        Accum acc;
+        std::optional<Number> value;
+    };
+    std::vector<G> groups;
+    Accum total;
+    for (const auto& e : payload.at("groups").as_array()) {
+        const auto& row = e.as_array();
+        G g;
+        if (!row.at(0).is_null()) g.key = std::string(row.at(0).as_string());
+        g.acc.rows = row.at(1).to_number<int64_t>();
+        if (!rows_only) g.acc.AddAcc(row.at(2 + mi));
+        g.value = Value(g.acc, q.agg, rows_only, q.scale);
+        total.Merge(g.acc);
+        groups.push_back(std::move(g));
+    }
+    Accum other;
+    const auto& o = payload.at("other").as_array();
+    other.rows = o.at(0).to_number<int64_t>();
+    if (!rows_only) other.AddAcc(o.at(1 + mi));
+    total.Merge(other);
+    std::stable_sort(groups.begin(), groups.end(), [](const G& a, const G& b) {
+        if (a.value.has_value() != b.value.has_value()) return a.value.has_value();
+        if (a.value && a.value->approx != b.value->approx) return a.value->approx > b.value->approx;
+        if (a.acc.rows != b.acc.rows) return a.acc.rows > b.acc.rows;
+        return a.key < b.key;
+    });
+    GroupsResult r;
+    r.measure = q.measure;
+    r.agg = q.agg;
+    r.capped = payload.at("capped").as_bool();
+    r.group_count = groups.size();
+    r.total = Value(total, q.agg, rows_only, q.scale);
+    bool shares = q.agg == Agg::kSum || q.agg == Agg::kCount;
+    auto share = [&](const std::optional<Number>& v) -> std::optional<double> {
+        if (!shares || !v || !r.total || r.total->approx == 0) return std::nullopt;
+        return v->approx / r.total->approx;
+    };
+    for (size_t i = 0; i < groups.size(); ++i) {
+        if (i < q.limit) {
+            GroupRow row{groups[i].key, groups[i].value, rows_only ? groups[i].acc.rows : groups[i].acc.count, {}};
+            row.share = share(row.value);
+            r.groups.push_back(std::move(row));
+        } else {
+            other.Merge(groups[i].acc);
+        }
+    }
+    r.other.value = Value(other, q.agg, rows_only, q.scale);
+    r.other.count = rows_only ? other.rows : other.count;
+    r.other.share = share(r.other.value);
+    return r;
+}
+
+Result<BreakdownResult> Breakdown(const json::object& payload, const BreakdownQuery& q) {
+    bool rows_only = q.measure.empty();
+    size_t mi = 0;
+    if (!rows_only) {
+        IS_TRY(mi, MeasureIndex(payload, q.measure));
+    }
+    std::vector<int64_t> month_period;
+    for (const auto& m : payload.at("months").as_array()) {
+        int32_t day;
+        std::string first_day = std::string(m.as_string()) + "-01";
+        month_period.push_back(ParseDay(first_day, &day) ? PeriodOf(day, q.interval) : 0);
+    }
+    BreakdownResult r;
+    r.measure = q.measure;
+    r.agg = q.agg;
+    r.interval = q.interval;
+    r.partial = payload.at("partial").as_bool();
+    if (month_period.empty()) return r;
+    int64_t first = *std::min_element(month_period.begin(), month_period.end());
+    int64_t last = *std::max_element(month_period.begin(), month_period.end());
+    for (int64_t p = first; p <= last; p = NextPeriod(p, q.interval)) r.periods.push_back(p);
+    struct S {
+        std::optional<std::string> key;
+        std::vector<Accum> cells;
+        Accum total;
+        std::optional<Number> rank;
+    };
+    std::vector<S> all;
+    for (const auto& se : payload.at("series").as_array()) {
+        const auto& o = se.as_object();
+        S s;
+        if (!o.at("key").is_null()) s.key = std::string(o.at("key").as_string());
+        s.cells.assign(r.periods.size(), Accum{});
+        const auto& cells = o.at("cells").as_array();
+        for (size_t m = 0; m < cells.size() && m < month_period.size(); ++m) {
+            const auto& c = cells[m].as_array();
+            Accum a;
+            a.rows = c.at(0).to_number<int64_t>();
+            if (!rows_only) a.AddAcc(c.at(1 + mi));
+            s.cells[static_cast<size_t>(month_period[m] - first)].Merge(a);
+            s.total.Merge(a);
+        }
+        s.rank = Value(s.total, q.agg, rows_only, q.scale);
+        all.push_back(std::move(s));
+    }
+    std::stable_sort(all.begin(), all.end(), [](const S& a, const S& b) {
+        if (a.rank.has_value() != b.rank.has_value()) return a.rank.has_value();
+        return a.rank && a.rank->approx > b.rank->approx;
+    });
+    for (size_t i = 0; i < all.size() && i < q.limit; ++i) {
+        BreakdownResult::Series out;
+        out.key = all[i].key;
+        for (const auto& c : all[i].cells) out.values.push_back(Value(c, q.agg, rows_only, q.scale));
+        r.series.push_back(std::move(out));
+    }
+    if (all.size() > q.limit) r.partial = true;
+    return r;
+}
+
+namespace {
+void WriteNumber(core::JsonWriter& w, const std::optional<Number>& n) {
+    if (n) w.NumberText(n->text);
+    else w.Null();
+}
+std::string CsvNumber(const std::optional<Number>& n) { return n ? n->text : ""; }
+std::string CsvDouble(const std::optional<double>& d) {
+    if (!d) return "";
+    std::string s;
+    core::AppendJsonDouble(s, *d);
+    return s;
+}
+}  // namespace
+
+std::string SeriesJson(const SeriesResult& r, std::string_view provenance) {
+    core::JsonWriter w;
+    w.BeginObject();
+    w.Key("time").String(r.time);
+    w.Key("measure");
+    if (r.measure.empty()) w.Null();
+    else w.String(r.measure);
+    w.Key("agg").String(AggName(r.agg)).Key("interval").String(IntervalName(r.interval));
+    w.Key("points").BeginArray();
+    for (const auto& p : r.points) {
+        w.BeginObject();
+        w.Key("period").String(PeriodLabel(p.period, r.interval));
+        w.Key("start").String(engine::FormatDate(PeriodStart(p.period, r.interval)));
+        w.Key("value");
+        WriteNumber(w, p.value);
+        w.Key("count").Int(p.count);
+        w.Key("growth").OptDouble(p.growth);
+        if (p.previous || p.yoy) {
+            w.Key("previous");
+            WriteNumber(w, p.previous);
+            w.Key("yoy").OptDouble(p.yoy);
+        }
+        w.EndObject();
+    }
+    w.EndArray();
+    w.Key("total");
+    WriteNumber(w, r.total);
+    w.Key("cagr").OptDouble(r.cagr);
+    w.Key("provenance").Raw(provenance);
+    w.EndObject();
+    return w.Take();
+}
+
+std::string SeriesCsv(const SeriesResult& r, bool with_yoy) {
+    std::string out = with_yoy ? "period,start,value,count,growth,previous,yoy\r\n" : "period,start,value,count,growth\r\n";
+    for (const auto& p : r.points) {
+        out += PeriodLabel(p.period, r.interval) + "," + engine::FormatDate(PeriodStart(p.period, r.interval)) + "," +
+               CsvNumber(p.value) + "," + std::to_string(p.count) + "," + CsvDouble(p.growth);
+        if (with_yoy) out += "," + CsvNumber(p.previous) + "," + CsvDouble(p.yoy);
+        out += "\r\n";
+    }
+    return out;
+}
+
+std::string GroupsJson(const GroupsResult& r, std::string_view provenance) {
+    core::JsonWriter w;
+    w.BeginObject();
+    w.Key("dimension").String(r.dimension);
+    w.Key("measure");
+    if (r.measure.empty()) w.Null();
+    else w.String(r.measure);
+    w.Key("agg").String(AggName(r.agg));
+    w.Key("groups").BeginArray();
+    for (const auto& g : r.groups) {
+        w.BeginObject().Key("key").OptString(g.key).Key("value");
+        WriteNumber(w, g.value);
+        w.Key("count").Int(g.count).Key("share").OptDouble(g.share).EndObject();
+    }
+    w.EndArray();
+    w.Key("other").BeginObject().Key("value");
+    WriteNumber(w, r.other.value);
+    w.Key("count").Int(r.other.count).Key("share").OptDouble(r.other.share).EndObject();
+    w.Key("total");
+    WriteNumber(w, r.total);
+    w.Key("group_count").Int(static_cast<int64_t>(r.group_count));
+    w.Key("capped").Bool(r.capped);
+    w.Key("provenance").Raw(provenance);
+    w.EndObject();
+    return w.Take();
+}
+
+std::string GroupsCsv(const GroupsResult& r) {
+    std::string out = "key,value,count,share\r\n";
+    for (const auto& g : r.groups) {
+        out += CsvCell(g.key.value_or("")) + "," + CsvNumber(g.value) + "," + std::to_string(g.count) + "," +
+               CsvDouble(g.share) + "\r\n";
+    }
+    out += "(other)," + CsvNumber(r.other.value) + "," + std::to_string(r.other.count) + "," + CsvDouble(r.other.share) +
+           "\r\n";
+    return out;
+}
+
+std::string BreakdownJson(const BreakdownResult& r, std::string_view provenance) {
+    core::JsonWriter w;
+    w.BeginObject();
+    w.Key("dimension").String(r.dimension).Key("time").String(r.time);
+    w.Key("measure");
+    if (r.measure.empty()) w.Null();
+    else w.String(r.measure);
+    w.Key("agg").String(AggName(r.agg)).Key("interval").String(IntervalName(r.interval));
+    w.Key("periods").BeginArray();
+    for (int64_t p : r.periods) w.String(PeriodLabel(p, r.interval));
+    w.EndArray();
+    w.Key("series").BeginArray();
+    for (const auto& s : r.series) {
+        w.BeginObject().Key("key").OptString(s.key).Key("values").BeginArray();
+        for (const auto& v : s.values) WriteNumber(w, v);
+        w.EndArray().EndObject();
+    }
+    w.EndArray();
+    w.Key("partial").Bool(r.partial);
+    w.Key("provenance").Raw(provenance);
+    w.EndObject();
+    return w.Take();
+}
+
+std::string BreakdownCsv(const BreakdownResult& r) {
+    std::string out = "key,period,value\r\n";
+    for (const auto& s : r.series) {
+        for (size_t i = 0; i < r.periods.size(); ++i) {
+            out += CsvCell(s.key.value_or("")) + "," + PeriodLabel(r.periods[i], r.interval) + "," + CsvNumber(s.values[i]) +
+                   "\r\n";
+        }
+    }
+    return out;
+}
+
+}  // namespace insightstream::analytics

@@ -1,0 +1,129 @@
+// The analytics queries over stored insight payloads: time series rolled up from days to any
+// interval (gaps filled, growth, year-over-year, CAGR), top groups with "other" and shares, and
+// group breakdowns over time. Pure functions from payload JSON to results, rendered as JSON
+// (exact decimal text for sums, minima and maxima) or as CSV.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace insightstream::analytics {
+
+enum class Interval { kDay, kWeek, kMonth, kQuarter, kYear };
+enum class Agg { kSum, kCount, kAvg, kMin, kMax };
+
+bool ParseInterval(std::string_view s, Interval* out);
+bool ParseAgg(std::string_view s, Agg* out);
+const char* IntervalName(Interval i);
+const char* AggName(Agg a);
+
+/// The period (an ordinal) a day falls into, its first day, and its label ("2024-03",
+/// "2024-Q1", "2024-W09", "2024-03-05", "2024").
+int64_t PeriodOf(int32_t day, Interval i);
+int32_t PeriodStart(int64_t period, Interval i);
+std::string PeriodLabel(int64_t period, Interval i);
+/// The same period one year earlier (nullopt for 29 February).
+std::optional<int64_t> YearEarlier(int64_t period, Interval i);
+
+/// A value: exact text when it is a sum, minimum or maximum of exact numbers; else a double.
+struct Number {
+    std::string text;
+    double approx = 0;
+};
+
+struct SeriesQuery {
+    std::string measure;  // empty with agg=count: rows
+    Agg agg = Agg::kSum;
+    Interval interval = Interval::kMonth;
+    std::optional<int32_t> from_day, to_day;  // inclusive
+    bool compare_yoy = false;
+    int scale = 2;  // fractional digits of the measure
+};
+
+struct SeriesPoint {
+    int64_t period = 0;
+    std::optional<Number> value;  // null for avg/min/max of an empty period
+    int64_t count = 0;            // rows (or measure values) in the period
+    std::optional<double> growth;
+    std::optional<Number> previous;
+    std::optional<double> yoy;
+};
+
+struct SeriesResult {
+    std::string time, measure;
+    Agg agg = Agg::kSum;
+    Interval interval = Interval::kMonth;
+    std::vector<SeriesPoint> points;
+    std::optional<Number> total;
+    std::optional<double> cagr;
+};
+
+/// A time series payload ({"measures":[...],"days":[[date,rows,[count,sum,min,max],...],...]}).
+core::Result<SeriesResult> TimeSeries(const boost::json::object& payload, const SeriesQuery& q);
+
+struct GroupsQuery {
+    std::string measure;
+    Agg agg = Agg::kSum;
+    size_t limit = 10;
+    int scale = 2;
+};
+
+struct GroupRow {
+    std::optional<std::string> key;
+    std::optional<Number> value;
+    int64_t count = 0;
+    std::optional<double> share;
+};
+
+struct GroupsResult {
+    std::string dimension, measure;
+    Agg agg = Agg::kSum;
+    std::vector<GroupRow> groups;
+    GroupRow other;  // everything below the top N (and beyond the engine's group cap)
+    std::optional<Number> total;
+    bool capped = false;
+    size_t group_count = 0;
+};
+
+core::Result<GroupsResult> Groups(const boost::json::object& payload, const GroupsQuery& q);
+
+struct BreakdownQuery {
+    std::string measure;
+    Agg agg = Agg::kSum;                   // sum, count or avg
+    Interval interval = Interval::kMonth;  // month, quarter or year
+    size_t limit = 5;
+    int scale = 2;
+};
+
+struct BreakdownResult {
+    std::string dimension, time, measure;
+    Agg agg = Agg::kSum;
+    Interval interval = Interval::kMonth;
+    std::vector<int64_t> periods;
+    struct Series {
+        std::optional<std::string> key;
+        std::vector<std::optional<Number>> values;
+    };
+    std::vector<Series> series;
+    bool partial = false;
+};
+
+core::Result<BreakdownResult> Breakdown(const boost::json::object& payload, const BreakdownQuery& q);
+
+// Renderers. JSON answers carry `provenance`, a JSON object written by the caller.
+std::string SeriesJson(const SeriesResult& r, std::string_view provenance);
+std::string SeriesCsv(const SeriesResult& r, bool with_yoy);
+std::string GroupsJson(const GroupsResult& r, std::string_view provenance);
+std::string GroupsCsv(const GroupsResult& r);
+std::string BreakdownJson(const BreakdownResult& r, std::string_view provenance);
+std::string BreakdownCsv(const BreakdownResult& r);
+
+/// Exact decimal text of a stored 10^-9 units value, keeping `scale` fractional digits.
+std::string UnitsToText(std::string_view units, int scale);
+
+}  // namespace insightstream::analytics

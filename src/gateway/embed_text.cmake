@@ -1,0 +1,12 @@
+# Writes OUT: a C++ function NAME() returning the text of IN (used for the OpenAPI document).
+file(READ "${IN}" text)
+set(body "// Generated from ${IN} by embed_text.cmake. Do not edit.\n#include <string_view>\n\n")
+string(APPEND body "namespace insightstream::gateway {\n\nstd::string_view ${NAME}() {\n    static constexpr char kText[] = R\"is_embed(${text})is_embed\";\n    return {kText, sizeof kText - 1};\n}\n\n}  // namespace insightstream::gateway\n")
+if(EXISTS "${OUT}")
+  file(READ "${OUT}" old)
+else()
+  set(old "")
+endif()
+if(NOT old STREQUAL body)
+  file(WRITE "${OUT}" "${body}")
+endif()
