@@ -1,0 +1,68 @@
+import { useState, type SubmitEvent } from 'react';
+import { ApiError, toApiError } from '../../api/errors';
+import type { LoginInput } from '../../api/types';
+import { TextField } from '../../components/Field';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { compact, validateEmail, type FieldErrors } from './validation';
+
+type LoginFormProps = {
+  onSubmit: (input: LoginInput) => Promise<void>;
+};
+
+export function LoginForm({ onSubmit }: LoginFormProps) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const local = compact({
+      email: validateEmail(email),
+      password: password === '' ? 'Enter your password' : undefined,
+    });
+    setFieldErrors(local);
+    setError(null);
+    if (Object.keys(local).length > 0) return;
+    setBusy(true);
+    try {
+      await onSubmit({ email: email.trim(), password });
+    } catch (caught) {
+      const problem = toApiError(caught);
+      setError(problem);
+      setFieldErrors(Object.fromEntries(problem.fieldErrors.map((e) => [e.field, e.message])));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="form" onSubmit={submit} noValidate aria-label="Log in">
+      {error ? <ProblemAlert error={error} /> : null}
+      <TextField
+        label="E-mail"
+        type="email"
+        name="email"
+        autoComplete="username"
+        value={email}
+        onChange={(e) => setEmail(e.target.value)}
+        error={fieldErrors.email}
+        required
+      />
+      <TextField
+        label="Password"
+        type="password"
+        name="password"
+        autoComplete="current-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        error={fieldErrors.password}
+        required
+      />
+      <button type="submit" className="button button--block" disabled={busy}>
+        {busy ? 'Logging in…' : 'Log in'}
+      </button>
+    </form>
+  );
+}

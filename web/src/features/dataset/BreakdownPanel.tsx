@@ -1,0 +1,193 @@
+import { useId, useMemo, useState } from 'react';
+import { downloadInsightCsv } from '../../api/insights';
+import {
+  BREAKDOWN_AGGREGATIONS,
+  BREAKDOWN_INTERVALS,
+  type BreakdownAggregation,
+  type BreakdownInterval,
+  type Schema,
+} from '../../api/types';
+import { DownloadButton } from '../../components/DownloadButton';
+import { EChart } from '../../components/EChart';
+import { EmptyState } from '../../components/EmptyState';
+import { Skeleton } from '../../components/Loading';
+import { Panel, TableView } from '../../components/Panel';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { formatNumber } from '../../lib/format';
+import { breakdownOption } from './chartOptions';
+import { aggregationLabel, intervalLabel, measureLabel } from './labels';
+import { useBreakdown } from './useInsights';
+
+type BreakdownPanelProps = { datasetId: string; version: number; schema: Schema };
+
+/** The top groups of a dimension over time, stacked. */
+export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelProps) {
+  const dimensions = schema.columns.filter((c) => c.role === 'dimension');
+  const measures = schema.columns.filter((c) => c.role === 'measure');
+  const hasTime = schema.columns.some((c) => c.role === 'time');
+  const [dimension, setDimension] = useState(dimensions[1]?.name ?? dimensions[0]?.name ?? '');
+  const [measure, setMeasure] = useState(schema.main_measure ?? measures[0]?.name ?? '');
+  const [agg, setAgg] = useState<BreakdownAggregation>(measures.length > 0 ? 'sum' : 'count');
+  const [interval, changeInterval] = useState<BreakdownInterval>('quarter');
+  const [style, setStyle] = useState<'bar' | 'area'>('bar');
+  const ids = { dimension: useId(), measure: useId(), agg: useId(), interval: useId(), style: useId() };
+
+  const params = useMemo(
+    () =>
+      dimension && hasTime
+        ? {
+            dimension,
+            time: schema.primary_time ?? undefined,
+            measure: agg === 'count' ? undefined : measure || undefined,
+            agg,
+            interval,
+            limit: 6,
+          }
+        : null,
+    [dimension, hasTime, schema.primary_time, measure, agg, interval],
+  );
+  const query = useBreakdown(datasetId, version, params);
+  const data = query.data;
+  const label = measureLabel(agg, params?.measure);
+  const option = useMemo(() => (data ? breakdownOption(data, style) : null), [data, style]);
+
+  if (dimensions.length === 0 || !hasTime) {
+    return (
+      <Panel id="breakdown" title="Breakdown over time" testId="breakdown-panel">
+        <EmptyState title={hasTime ? 'No dimension columns' : 'No date column'}>
+          <p>The breakdown needs both a date column and a dimension column.</p>
+        </EmptyState>
+      </Panel>
+    );
+  }
+
+  return (
+    <Panel
+      id="breakdown"
+      title="Breakdown over time"
+      description={
+        <>
+          {label} by <code>{dimension}</code>, {intervalLabel(interval).toLowerCase()}
+          {data?.partial ? ' (top groups only)' : ''}
+        </>
+      }
+      testId="breakdown-panel"
+    >
+      <div className="controls" role="group" aria-label="Breakdown options">
+        <div className="control">
+          <label htmlFor={ids.dimension}>Split by</label>
+          <select id={ids.dimension} className="select select--small" value={dimension} onChange={(e) => setDimension(e.target.value)}>
+            {dimensions.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="control">
+          <label htmlFor={ids.measure}>Measure</label>
+          <select
+            id={ids.measure}
+            className="select select--small"
+            value={agg === 'count' ? '' : measure}
+            disabled={agg === 'count' || measures.length === 0}
+            onChange={(e) => setMeasure(e.target.value)}
+          >
+            {agg === 'count' || measures.length === 0 ? <option value="">rows</option> : null}
+            {measures.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="control">
+          <label htmlFor={ids.agg}>Aggregation</label>
+          <select
+            id={ids.agg}
+            className="select select--small"
+            value={agg}
+            onChange={(e) => setAgg(e.target.value as BreakdownAggregation)}
+          >
+            {BREAKDOWN_AGGREGATIONS.filter((a) => a === 'count' || measures.length > 0).map((a) => (
+              <option key={a} value={a}>
+                {aggregationLabel(a)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="control">
+          <label htmlFor={ids.interval}>Interval</label>
+          <select
+            id={ids.interval}
+            className="select select--small"
+            value={interval}
+            onChange={(e) => changeInterval(e.target.value as BreakdownInterval)}
+          >
+            {BREAKDOWN_INTERVALS.map((i) => (
+              <option key={i} value={i}>
+                {intervalLabel(i)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="control">
+          <label htmlFor={ids.style}>Chart</label>
+          <select id={ids.style} className="select select--small" value={style} onChange={(e) => setStyle(e.target.value as 'bar' | 'area')}>
+            <option value="bar">Stacked bars</option>
+            <option value="area">Stacked area</option>
+          </select>
+        </div>
+      </div>
+      {query.isPending ? <Skeleton label="Loading the breakdown…" /> : null}
+      {query.isError ? (
+        <ProblemAlert error={query.error} context="Could not load the breakdown" onRetry={() => void query.refetch()} />
+      ) : null}
+      {data?.periods.length === 0 ? <EmptyState title="No data to break down" /> : null}
+      {data && option && data.periods.length > 0 ? (
+        <div className={query.isPlaceholderData ? 'is-stale' : undefined} aria-busy={query.isFetching}>
+          <EChart
+            option={option}
+            height={320}
+            label={`${label} by ${dimension} over time`}
+            testId="breakdown-chart"
+            data={{ series: data.series.length, periods: data.periods.length }}
+          />
+          <div className="panel__footer">
+            <TableView caption={`${label} by ${dimension} and period`} testId="breakdown-table">
+              <thead>
+                <tr>
+                  <th scope="col">Period</th>
+                  {data.series.map((s) => (
+                    <th scope="col" className="num" key={s.key ?? '\u0000null'}>
+                      {s.key ?? '(empty)'}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {data.periods.map((period, i) => (
+                  <tr key={period}>
+                    <th scope="row">{period}</th>
+                    {data.series.map((s) => (
+                      <td className="num" key={s.key ?? '\u0000null'}>
+                        {formatNumber(s.values[i] ?? null)}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </TableView>
+            {params ? (
+              <DownloadButton
+                label="CSV"
+                fallbackName={`${datasetId}-breakdown-${dimension}.csv`}
+                fetchFile={() => downloadInsightCsv(datasetId, 'breakdown', { ...params, version })}
+              />
+            ) : null}
+          </div>
+        </div>
+      ) : null}
+    </Panel>
+  );
+}

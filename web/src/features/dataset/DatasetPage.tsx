@@ -1,0 +1,175 @@
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import type { Dataset, Schema } from '../../api/types';
+import { EmptyState } from '../../components/EmptyState';
+import { Loading, Skeleton } from '../../components/Loading';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { StatusBadge } from '../../components/StatusBadge';
+import { formatBytes, formatDateTime, formatInteger } from '../../lib/format';
+import { canChangeData } from '../auth/roles';
+import { useSession } from '../auth/useAuth';
+import { DatasetProgress } from '../datasets/DatasetProgress';
+import { DeleteDatasetDialog } from '../datasets/DeleteDatasetDialog';
+import { useDataset } from '../datasets/useDatasets';
+import { isFinal } from '../datasets/useDatasetEvents';
+import { BreakdownPanel } from './BreakdownPanel';
+import { GroupsPanel } from './GroupsPanel';
+import { KpiCards } from './KpiCards';
+import { NewVersionDialog } from './NewVersionDialog';
+import { QualityPanel } from './QualityPanel';
+import { SchemaPanel } from './SchemaPanel';
+import { TrendPanel } from './TrendPanel';
+import { useLatestSchema, useSummary } from './useInsights';
+
+type InsightsProps = {
+  dataset: Dataset;
+  schema: Schema;
+  editor: boolean;
+  onChangeTypes: () => void;
+};
+
+function Insights({ dataset, schema, editor, onChangeTypes }: InsightsProps) {
+  const version = schema.version;
+  const summary = useSummary(dataset.id, version);
+  return (
+    // Keyed by version: controls start from the new schema's defaults when a version lands.
+    <div className="insights" key={`${dataset.id}:${version}`} data-version={version}>
+      <nav className="section-nav" aria-label="Sections">
+        <a href="#overview">Overview</a>
+        <a href="#trend">Trend</a>
+        <a href="#groups">Groups</a>
+        <a href="#breakdown">Breakdown</a>
+        <a href="#columns">Columns</a>
+        <a href="#quality">Data quality</a>
+      </nav>
+      <section id="overview" aria-label="Key figures">
+        {summary.isPending ? <Skeleton height={112} label="Loading key figures…" /> : null}
+        {summary.isError ? (
+          <ProblemAlert error={summary.error} context="Could not load the key figures" onRetry={() => void summary.refetch()} />
+        ) : null}
+        {summary.data ? <KpiCards summary={summary.data} /> : null}
+      </section>
+      <TrendPanel datasetId={dataset.id} version={version} schema={schema} />
+      <div className="grid-2">
+        <GroupsPanel datasetId={dataset.id} version={version} schema={schema} />
+        <BreakdownPanel datasetId={dataset.id} version={version} schema={schema} />
+      </div>
+      <SchemaPanel
+        datasetId={dataset.id}
+        version={version}
+        schema={schema}
+        summary={summary.data}
+        onChangeTypes={editor ? onChangeTypes : undefined}
+      />
+      {summary.data ? <QualityPanel datasetId={dataset.id} version={version} summary={summary.data} /> : null}
+    </div>
+  );
+}
+
+export default function DatasetPage() {
+  const { id = '' } = useParams();
+  const { user } = useSession();
+  const editor = canChangeData(user.role);
+  const navigate = useNavigate();
+  const datasetQuery = useDataset(id);
+  const dataset = datasetQuery.data;
+  const schemaQuery = useLatestSchema(dataset);
+  const [dialog, setDialog] = useState<'version' | 'types' | null>(null);
+  const [deleting, setDeleting] = useState(false);
+
+  if (datasetQuery.isPending) return <Loading label="Loading the dataset…" page />;
+  if (datasetQuery.isError || !dataset) {
+    return (
+      <div className="page">
+        <p className="breadcrumb">
+          <Link to="/datasets">← Datasets</Link>
+        </p>
+        <ProblemAlert error={datasetQuery.error} context="Could not load this dataset" onRetry={() => void datasetQuery.refetch()} />
+      </div>
+    );
+  }
+
+  const schema = schemaQuery.data;
+  const schemaError = schemaQuery.isError ? schemaQuery.error : null;
+  const notReady = schemaError !== null && 'status' in schemaError && schemaError.status === 409;
+  const showingOlder = schema !== undefined && schema.version !== dataset.version;
+
+  return (
+    <div className="page page--wide">
+      <p className="breadcrumb">
+        <Link to="/datasets">← Datasets</Link>
+      </p>
+      <header className="page__header">
+        <div className="page__heading">
+          <h1 className="page__title" data-testid="dataset-name">
+            {dataset.name}
+          </h1>
+          <p className="page__subtitle dataset-facts">
+            <StatusBadge status={dataset.status} />
+            <span>Version {schema?.version ?? dataset.version}</span>
+            {dataset.rows !== null ? <span>{formatInteger(dataset.rows)} rows</span> : null}
+            <span>
+              {dataset.format.toUpperCase()} · {formatBytes(dataset.size_bytes)}
+            </span>
+            {dataset.ready_at ? <span>processed {formatDateTime(dataset.ready_at)}</span> : null}
+          </p>
+        </div>
+        {editor ? (
+          <div className="page__actions">
+            <button type="button" className="button button--secondary" onClick={() => setDialog('version')}>
+              Upload new version
+            </button>
+            <button type="button" className="button button--danger-outline" onClick={() => setDeleting(true)}>
+              Delete
+            </button>
+          </div>
+        ) : null}
+      </header>
+
+      {!isFinal(dataset) || dataset.status === 'failed' ? (
+        <div className={`banner${dataset.status === 'failed' ? ' banner--error' : ''}`} data-testid="version-banner">
+          <p className="banner__title">
+            {dataset.status === 'failed'
+              ? `Version ${dataset.version} could not be processed`
+              : `Processing version ${dataset.version}…`}
+            {showingOlder ? ` Showing version ${schema.version} meanwhile.` : ''}
+          </p>
+          <DatasetProgress dataset={dataset} />
+        </div>
+      ) : null}
+
+      {schemaQuery.isPending ? <Skeleton height={320} label="Loading the insights…" /> : null}
+      {schemaError && !notReady ? (
+        <ProblemAlert error={schemaError} context="Could not load the insights" onRetry={() => void schemaQuery.refetch()} />
+      ) : null}
+      {notReady && dataset.status !== 'failed' ? (
+        <EmptyState title="The insights appear here once processing is done">
+          <p>This page updates by itself.</p>
+        </EmptyState>
+      ) : null}
+      {notReady && dataset.status === 'failed' && editor ? (
+        <EmptyState title="No version of this dataset could be processed">
+          <p>Fix the file and upload it again as a new version.</p>
+        </EmptyState>
+      ) : null}
+      {schema ? <Insights dataset={dataset} schema={schema} editor={editor} onChangeTypes={() => setDialog('types')} /> : null}
+
+      {editor ? (
+        <>
+          <NewVersionDialog
+            dataset={dataset}
+            schema={schema}
+            open={dialog !== null}
+            editTypes={dialog === 'types'}
+            onClose={() => setDialog(null)}
+          />
+          <DeleteDatasetDialog
+            dataset={deleting ? dataset : null}
+            onClose={() => setDeleting(false)}
+            onDeleted={() => void navigate('/datasets', { replace: true })}
+          />
+        </>
+      ) : null}
+    </div>
+  );
+}

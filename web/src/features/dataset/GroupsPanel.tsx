@@ -1,0 +1,180 @@
+import { useId, useMemo, useState } from 'react';
+import { downloadInsightCsv } from '../../api/insights';
+import { AGGREGATIONS, type Aggregation, type Schema } from '../../api/types';
+import { DownloadButton } from '../../components/DownloadButton';
+import { EChart } from '../../components/EChart';
+import { EmptyState } from '../../components/EmptyState';
+import { Skeleton } from '../../components/Loading';
+import { Panel, TableView } from '../../components/Panel';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
+import { groupsOption } from './chartOptions';
+import { aggregationLabel, measureLabel } from './labels';
+import { useGroups } from './useInsights';
+
+type GroupsPanelProps = { datasetId: string; version: number; schema: Schema };
+
+const LIMITS = [5, 10, 20] as const;
+
+/** Top N groups of a dimension (and the rest as "Other"), as horizontal bars. */
+export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
+  const dimensions = schema.columns.filter((c) => c.role === 'dimension');
+  const measures = schema.columns.filter((c) => c.role === 'measure');
+  const [dimension, setDimension] = useState(dimensions[0]?.name ?? '');
+  const [measure, setMeasure] = useState(schema.main_measure ?? measures[0]?.name ?? '');
+  const [agg, setAgg] = useState<Aggregation>(measures.length > 0 ? 'sum' : 'count');
+  const [limit, setLimit] = useState<number>(10);
+  const ids = { dimension: useId(), measure: useId(), agg: useId(), limit: useId() };
+
+  const params = useMemo(
+    () => (dimension ? { dimension, measure: agg === 'count' ? undefined : measure || undefined, agg, limit } : null),
+    [dimension, measure, agg, limit],
+  );
+  const query = useGroups(datasetId, version, params);
+  const label = measureLabel(agg, params?.measure);
+  const data = query.data;
+  // Shares and "Other" only add up for sums and counts.
+  const additive = agg === 'sum' || agg === 'count';
+  const option = useMemo(() => (data ? groupsOption(data, label, additive) : null), [data, label, additive]);
+  const bars = data ? data.groups.length + (additive && data.other.count > 0 ? 1 : 0) : 0;
+
+  if (dimensions.length === 0) {
+    return (
+      <Panel id="groups" title="Groups" testId="groups-panel">
+        <EmptyState title="No dimension columns">
+          <p>Grouping needs a text column with repeated values, such as a region or a category.</p>
+        </EmptyState>
+      </Panel>
+    );
+  }
+
+  return (
+    <Panel
+      id="groups"
+      title="Groups"
+      description={
+        <>
+          {label} by <code>{dimension}</code>
+          {data?.group_count !== undefined ? ` · ${formatInteger(data.group_count)} groups` : ''}
+          {data?.capped ? ' (capped)' : ''}
+        </>
+      }
+      testId="groups-panel"
+    >
+      <div className="controls" role="group" aria-label="Group options">
+        <div className="control">
+          <label htmlFor={ids.dimension}>Group by</label>
+          <select
+            id={ids.dimension}
+            className="select select--small"
+            value={dimension}
+            onChange={(e) => setDimension(e.target.value)}
+            data-testid="groups-dimension"
+          >
+            {dimensions.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="control">
+          <label htmlFor={ids.measure}>Measure</label>
+          <select
+            id={ids.measure}
+            className="select select--small"
+            value={agg === 'count' ? '' : measure}
+            disabled={agg === 'count' || measures.length === 0}
+            onChange={(e) => setMeasure(e.target.value)}
+          >
+            {agg === 'count' || measures.length === 0 ? <option value="">rows</option> : null}
+            {measures.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="control">
+          <label htmlFor={ids.agg}>Aggregation</label>
+          <select id={ids.agg} className="select select--small" value={agg} onChange={(e) => setAgg(e.target.value as Aggregation)}>
+            {AGGREGATIONS.filter((a) => a === 'count' || measures.length > 0).map((a) => (
+              <option key={a} value={a}>
+                {aggregationLabel(a)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="control">
+          <label htmlFor={ids.limit}>Show</label>
+          <select id={ids.limit} className="select select--small" value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
+            {LIMITS.map((n) => (
+              <option key={n} value={n}>
+                Top {n}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      {query.isPending ? <Skeleton label="Loading the groups…" /> : null}
+      {query.isError ? <ProblemAlert error={query.error} context="Could not load the groups" onRetry={() => void query.refetch()} /> : null}
+      {data?.groups.length === 0 ? <EmptyState title="No groups" /> : null}
+      {data && option && data.groups.length > 0 ? (
+        <div className={query.isPlaceholderData ? 'is-stale' : undefined} aria-busy={query.isFetching}>
+          <EChart
+            option={option}
+            height={Math.max(160, bars * 32 + 24)}
+            label={`${label} by ${dimension}, top ${data.groups.length}`}
+            testId="groups-chart"
+            data={{ bars, dimension }}
+          />
+          <div className="panel__footer">
+            <TableView caption={`${label} by ${dimension}`} testId="groups-table">
+              <thead>
+                <tr>
+                  <th scope="col">{dimension}</th>
+                  <th scope="col" className="num">
+                    Value
+                  </th>
+                  {additive ? (
+                    <th scope="col" className="num">
+                      Share
+                    </th>
+                  ) : null}
+                  <th scope="col" className="num">
+                    Rows
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.groups.map((g) => (
+                  <tr key={g.key ?? '\u0000null'}>
+                    <th scope="row">{g.key ?? <em>(empty)</em>}</th>
+                    <td className="num">{formatNumber(g.value)}</td>
+                    {additive ? <td className="num">{formatPercent(g.share, { signed: false })}</td> : null}
+                    <td className="num">{formatInteger(g.count)}</td>
+                  </tr>
+                ))}
+                {additive && data.other.count > 0 ? (
+                  <tr className="row--other">
+                    <th scope="row">Other</th>
+                    <td className="num">{formatNumber(data.other.value)}</td>
+                    <td className="num">{formatPercent(data.other.share, { signed: false })}</td>
+                    <td className="num">{formatInteger(data.other.count)}</td>
+                  </tr>
+                ) : null}
+              </tbody>
+            </TableView>
+            {params ? (
+              <DownloadButton
+                label="CSV"
+                fallbackName={`${datasetId}-groups-${dimension}.csv`}
+                fetchFile={() => downloadInsightCsv(datasetId, 'groups', { ...params, version })}
+              />
+            ) : null}
+          </div>
+        </div>
+      ) : null}
+    </Panel>
+  );
+}

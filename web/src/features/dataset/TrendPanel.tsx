@@ -1,0 +1,221 @@
+import { useId, useMemo, useState } from 'react';
+import { downloadInsightCsv } from '../../api/insights';
+import { AGGREGATIONS, INTERVALS, type Aggregation, type Interval, type Schema } from '../../api/types';
+import { DownloadButton } from '../../components/DownloadButton';
+import { EChart } from '../../components/EChart';
+import { EmptyState } from '../../components/EmptyState';
+import { Skeleton } from '../../components/Loading';
+import { Panel, TableView } from '../../components/Panel';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
+import { growthOption, trendOption } from './chartOptions';
+import { aggregationLabel, intervalLabel, measureLabel } from './labels';
+import { useTimeSeries } from './useInsights';
+
+type TrendPanelProps = { datasetId: string; version: number; schema: Schema };
+
+export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
+  const timeColumns = schema.columns.filter((c) => c.role === 'time');
+  const measures = schema.columns.filter((c) => c.role === 'measure');
+  const [time, setTime] = useState(schema.primary_time ?? timeColumns[0]?.name ?? '');
+  const [measure, setMeasure] = useState(schema.main_measure ?? measures[0]?.name ?? '');
+  const [agg, setAgg] = useState<Aggregation>(measures.length > 0 ? 'sum' : 'count');
+  const [interval, changeInterval] = useState<Interval>('month');
+  const [compare, setCompare] = useState(false);
+  const ids = { time: useId(), measure: useId(), agg: useId(), interval: useId(), compare: useId() };
+
+  const params = useMemo(
+    () => ({
+      time: time || undefined,
+      measure: agg === 'count' ? undefined : measure || undefined,
+      agg,
+      interval,
+      compare: compare ? ('yoy' as const) : undefined,
+    }),
+    [time, measure, agg, interval, compare],
+  );
+  const hasTime = timeColumns.length > 0;
+  const query = useTimeSeries(datasetId, version, params, hasTime);
+  const label = measureLabel(agg, params.measure);
+  const data = query.data;
+  const trend = useMemo(() => (data ? trendOption(data, label, compare) : null), [data, label, compare]);
+  const growth = useMemo(() => (data ? growthOption(data) : null), [data]);
+  const points = data?.points ?? [];
+
+  const controls = hasTime ? (
+    <div className="controls" role="group" aria-label="Trend options">
+      {timeColumns.length > 1 ? (
+        <div className="control">
+          <label htmlFor={ids.time}>Date</label>
+          <select id={ids.time} className="select select--small" value={time} onChange={(e) => setTime(e.target.value)}>
+            {timeColumns.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      <div className="control">
+        <label htmlFor={ids.measure}>Measure</label>
+        <select
+          id={ids.measure}
+          className="select select--small"
+          value={agg === 'count' ? '' : measure}
+          disabled={agg === 'count' || measures.length === 0}
+          onChange={(e) => setMeasure(e.target.value)}
+          data-testid="trend-measure"
+        >
+          {agg === 'count' || measures.length === 0 ? <option value="">rows</option> : null}
+          {measures.map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="control">
+        <label htmlFor={ids.agg}>Aggregation</label>
+        <select
+          id={ids.agg}
+          className="select select--small"
+          value={agg}
+          onChange={(e) => setAgg(e.target.value as Aggregation)}
+          data-testid="trend-agg"
+        >
+          {AGGREGATIONS.filter((a) => a === 'count' || measures.length > 0).map((a) => (
+            <option key={a} value={a}>
+              {aggregationLabel(a)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="control">
+        <label htmlFor={ids.interval}>Interval</label>
+        <select
+          id={ids.interval}
+          className="select select--small"
+          value={interval}
+          onChange={(e) => changeInterval(e.target.value as Interval)}
+          data-testid="trend-interval"
+        >
+          {INTERVALS.map((i) => (
+            <option key={i} value={i}>
+              {intervalLabel(i)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="control control--check">
+        <input id={ids.compare} type="checkbox" checked={compare} onChange={(e) => setCompare(e.target.checked)} />
+        <label htmlFor={ids.compare}>Compare with previous year</label>
+      </div>
+    </div>
+  ) : null;
+
+  return (
+    <Panel
+      id="trend"
+      title="Trend"
+      description={
+        hasTime ? (
+          <>
+            {label} by {interval} of <code>{time}</code>
+            {data ? (
+              <>
+                {' · '}total <strong>{formatNumber(data.total)}</strong>
+                {data.cagr !== null ? (
+                  <>
+                    {' · '}CAGR <strong>{formatPercent(data.cagr)}</strong>
+                  </>
+                ) : null}
+              </>
+            ) : null}
+          </>
+        ) : undefined
+      }
+      testId="trend-panel"
+    >
+      {controls}
+      {!hasTime ? (
+        <EmptyState title="No date column">
+          <p>The trend needs a date or timestamp column. If one was read as text, change its type in Columns below.</p>
+        </EmptyState>
+      ) : null}
+      {hasTime && query.isPending ? <Skeleton label="Loading the trend…" /> : null}
+      {query.isError ? <ProblemAlert error={query.error} context="Could not load the trend" onRetry={() => void query.refetch()} /> : null}
+      {data && points.length === 0 ? (
+        <EmptyState title="No data in this range">
+          <p>Every value of this column is empty.</p>
+        </EmptyState>
+      ) : null}
+      {data && trend && growth && points.length > 0 ? (
+        <div className={query.isPlaceholderData ? 'is-stale' : undefined} aria-busy={query.isFetching}>
+          <EChart
+            option={trend}
+            label={`${label} by ${interval}, ${points.length} periods`}
+            testId="trend-chart"
+            data={{ points: points.length, interval: data.interval ?? interval }}
+          />
+          <h3 className="subheading">Growth rate vs the previous period</h3>
+          <EChart
+            option={growth}
+            height={180}
+            label={`Growth rate by ${interval}`}
+            testId="growth-chart"
+            data={{ points: points.length }}
+          />
+          <div className="panel__footer">
+            <TableView caption={`${label} by ${interval}`} testId="trend-table">
+              <thead>
+                <tr>
+                  <th scope="col">Period</th>
+                  <th scope="col" className="num">
+                    Value
+                  </th>
+                  <th scope="col" className="num">
+                    Rows
+                  </th>
+                  <th scope="col" className="num">
+                    Growth
+                  </th>
+                  {compare ? (
+                    <>
+                      <th scope="col" className="num">
+                        Previous year
+                      </th>
+                      <th scope="col" className="num">
+                        YoY
+                      </th>
+                    </>
+                  ) : null}
+                </tr>
+              </thead>
+              <tbody>
+                {points.map((p) => (
+                  <tr key={p.period}>
+                    <th scope="row">{p.period}</th>
+                    <td className="num">{formatNumber(p.value)}</td>
+                    <td className="num">{formatInteger(p.count)}</td>
+                    <td className="num">{formatPercent(p.growth)}</td>
+                    {compare ? (
+                      <>
+                        <td className="num">{formatNumber(p.previous)}</td>
+                        <td className="num">{formatPercent(p.yoy)}</td>
+                      </>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </TableView>
+            <DownloadButton
+              label="CSV"
+              fallbackName={`${datasetId}-timeseries.csv`}
+              fetchFile={() => downloadInsightCsv(datasetId, 'timeseries', { ...params, version })}
+            />
+          </div>
+        </div>
+      ) : null}
+    </Panel>
+  );
+}

@@ -1,0 +1,155 @@
+import type { Breakdown, Groups, TimeSeries } from '../../api/types';
+import { CHART_COLORS, CHART_GRID, CHART_TEXT, NEGATIVE, POSITIVE } from '../../components/chartTheme';
+import type { ChartOption } from '../../components/EChart';
+import { formatCompact, formatNumber, formatPercent } from '../../lib/format';
+
+const OTHER_COLOR = '#94a3b8';
+
+const axisLabel = { color: CHART_TEXT, fontSize: 11 };
+const splitLine = { lineStyle: { color: CHART_GRID } };
+
+function baseGrid(compact: boolean) {
+  return { left: 8, right: 16, top: compact ? 16 : 28, bottom: 8, containLabel: true };
+}
+
+type TooltipParam = { marker?: string; seriesName?: string; name?: string; value?: unknown; axisValueLabel?: string };
+
+function asParams(params: unknown): TooltipParam[] {
+  return (Array.isArray(params) ? params : [params]) as TooltipParam[];
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function valueTooltip(format: (value: number | null) => string) {
+  return (params: unknown): string => {
+    const list = asParams(params);
+    const head = list[0]?.axisValueLabel ?? list[0]?.name ?? '';
+    const rows = list.map((p) => {
+      const value = typeof p.value === 'number' ? p.value : null;
+      return `${p.marker ?? ''}${escapeHtml(p.seriesName ?? '')}: <b>${escapeHtml(format(value))}</b>`;
+    });
+    return [`<b>${escapeHtml(head)}</b>`, ...rows].join('<br/>');
+  };
+}
+
+export function trendOption(series: TimeSeries, label: string, compareYoy: boolean): ChartOption {
+  const periods = series.points.map((p) => p.period);
+  const many = periods.length > 40;
+  const chartSeries: NonNullable<ChartOption['series']> = [
+    {
+      name: label,
+      type: 'line',
+      data: series.points.map((p) => p.value),
+      showSymbol: !many,
+      symbolSize: 6,
+      smooth: false,
+      lineStyle: { width: 2.5, color: CHART_COLORS[0] },
+      itemStyle: { color: CHART_COLORS[0] },
+      areaStyle: { color: 'rgba(79, 70, 229, 0.10)' },
+    },
+  ];
+  if (compareYoy) {
+    chartSeries.push({
+      name: 'Previous year',
+      type: 'line',
+      data: series.points.map((p) => p.previous ?? null),
+      showSymbol: false,
+      lineStyle: { width: 1.5, type: 'dashed', color: '#94a3b8' },
+      itemStyle: { color: '#94a3b8' },
+    });
+  }
+  return {
+    animationDuration: 300,
+    grid: baseGrid(!compareYoy),
+    legend: compareYoy ? { top: 0, right: 0, textStyle: { color: CHART_TEXT } } : undefined,
+    tooltip: { trigger: 'axis', formatter: valueTooltip((v) => formatNumber(v)) },
+    xAxis: { type: 'category', data: periods, axisLabel, axisLine: { lineStyle: { color: CHART_GRID } }, axisTick: { show: false } },
+    yAxis: { type: 'value', axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) }, splitLine },
+    series: chartSeries,
+  };
+}
+
+export function growthOption(series: TimeSeries): ChartOption {
+  const periods = series.points.map((p) => p.period);
+  return {
+    animationDuration: 300,
+    grid: baseGrid(true),
+    tooltip: { trigger: 'axis', formatter: valueTooltip((v) => formatPercent(v)) },
+    xAxis: { type: 'category', data: periods, axisLabel, axisLine: { lineStyle: { color: CHART_GRID } }, axisTick: { show: false } },
+    yAxis: {
+      type: 'value',
+      axisLabel: { ...axisLabel, formatter: (v: number) => formatPercent(v, { digits: 0 }) },
+      splitLine,
+    },
+    series: [
+      {
+        name: 'Growth',
+        type: 'bar',
+        data: series.points.map((p) => ({
+          value: p.growth,
+          itemStyle: { color: (p.growth ?? 0) >= 0 ? POSITIVE : NEGATIVE, borderRadius: 2 },
+        })),
+        barMaxWidth: 28,
+      },
+    ],
+  };
+}
+
+export function groupsOption(groups: Groups, label: string, showOther: boolean): ChartOption {
+  const rows: { key: string; value: number | null; other: boolean }[] = groups.groups.map((g) => ({
+    key: g.key ?? '(empty)',
+    value: g.value,
+    other: false,
+  }));
+  if (showOther && groups.other.count > 0) rows.push({ key: 'Other', value: groups.other.value, other: true });
+  // Horizontal bars read top-down: the biggest first.
+  const ordered = [...rows].reverse();
+  return {
+    animationDuration: 300,
+    grid: { left: 8, right: 56, top: 8, bottom: 8, containLabel: true },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: valueTooltip((v) => formatNumber(v)) },
+    xAxis: { type: 'value', axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) }, splitLine },
+    yAxis: {
+      type: 'category',
+      data: ordered.map((r) => r.key),
+      axisLabel: { ...axisLabel, width: 120, overflow: 'truncate' },
+      axisTick: { show: false },
+      axisLine: { lineStyle: { color: CHART_GRID } },
+    },
+    series: [
+      {
+        name: label,
+        type: 'bar',
+        data: ordered.map((r) => ({ value: r.value, itemStyle: { color: r.other ? OTHER_COLOR : CHART_COLORS[0], borderRadius: [0, 3, 3, 0] } })),
+        barMaxWidth: 26,
+        label: { show: true, position: 'right', color: CHART_TEXT, fontSize: 11, formatter: (p: { value?: unknown }) => formatCompact(typeof p.value === 'number' ? p.value : null) },
+      },
+    ],
+  };
+}
+
+export function breakdownOption(breakdown: Breakdown, stacked: 'bar' | 'area'): ChartOption {
+  return {
+    animationDuration: 300,
+    color: CHART_COLORS,
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+    legend: { type: 'scroll', top: 0, left: 0, right: 0, textStyle: { color: CHART_TEXT } },
+    tooltip: { trigger: 'axis', formatter: valueTooltip((v) => formatNumber(v)) },
+    xAxis: {
+      type: 'category',
+      data: breakdown.periods,
+      axisLabel,
+      boundaryGap: stacked === 'bar',
+      axisLine: { lineStyle: { color: CHART_GRID } },
+      axisTick: { show: false },
+    },
+    yAxis: { type: 'value', axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) }, splitLine },
+    series: breakdown.series.map((s) =>
+      stacked === 'bar'
+        ? { name: s.key ?? '(empty)', type: 'bar' as const, stack: 'total', data: s.values, barMaxWidth: 40 }
+        : { name: s.key ?? '(empty)', type: 'line' as const, stack: 'total', data: s.values, areaStyle: {}, showSymbol: false },
+    ),
+  };
+}

@@ -1,0 +1,80 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { getDatasetErrors } from '../../api/datasets';
+import {
+  getBreakdown,
+  getGroups,
+  getSchema,
+  getSummary,
+  getTimeSeries,
+  type BreakdownParams,
+  type GroupsParams,
+  type TimeSeriesParams,
+} from '../../api/insights';
+import type { Dataset } from '../../api/types';
+import { queryKeys } from '../../lib/queryKeys';
+import { useSession } from '../auth/useAuth';
+
+/**
+ * The schema of the newest ready version. Its `version` pins every other insight query, so
+ * a page never mixes numbers of two versions; it is refetched when the latest version changes.
+ */
+export function useLatestSchema(dataset: Dataset | undefined) {
+  const { orgId } = useSession();
+  return useQuery({
+    queryKey: queryKeys.latestSchema(orgId, dataset?.id ?? '', dataset?.version ?? 0, dataset?.status ?? ''),
+    queryFn: ({ signal }) => getSchema(dataset?.id ?? '', {}, signal),
+    enabled: dataset !== undefined,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useSummary(datasetId: string, version: number) {
+  const { orgId } = useSession();
+  return useQuery({
+    queryKey: queryKeys.insight(orgId, datasetId, version, 'summary'),
+    queryFn: ({ signal }) => getSummary(datasetId, { version }, signal),
+    staleTime: Infinity,
+  });
+}
+
+export function useTimeSeries(datasetId: string, version: number, params: Omit<TimeSeriesParams, 'version'>, enabled = true) {
+  const { orgId } = useSession();
+  return useQuery({
+    queryKey: queryKeys.insight(orgId, datasetId, version, 'timeseries', params),
+    queryFn: ({ signal }) => getTimeSeries(datasetId, { ...params, version }, signal),
+    staleTime: Infinity,
+    enabled,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useGroups(datasetId: string, version: number, params: Omit<GroupsParams, 'version'> | null) {
+  const { orgId } = useSession();
+  return useQuery({
+    queryKey: queryKeys.insight(orgId, datasetId, version, 'groups', params ?? {}),
+    queryFn: ({ signal }) => getGroups(datasetId, { ...(params ?? { dimension: '' }), version }, signal),
+    staleTime: Infinity,
+    enabled: params !== null,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useBreakdown(datasetId: string, version: number, params: Omit<BreakdownParams, 'version'> | null) {
+  const { orgId } = useSession();
+  return useQuery({
+    queryKey: queryKeys.insight(orgId, datasetId, version, 'breakdown', params ?? {}),
+    queryFn: ({ signal }) => getBreakdown(datasetId, { ...(params ?? { dimension: '' }), version }, signal),
+    staleTime: Infinity,
+    enabled: params !== null,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useDataErrors(datasetId: string, version: number) {
+  const { orgId } = useSession();
+  return useQuery({
+    queryKey: queryKeys.errors(orgId, datasetId, version),
+    queryFn: ({ signal }) => getDatasetErrors(datasetId, { limit: 100 }, signal),
+    staleTime: Infinity,
+  });
+}

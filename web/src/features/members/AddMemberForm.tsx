@@ -1,0 +1,84 @@
+import { useState, type SubmitEvent } from 'react';
+import { toApiError, type ApiError } from '../../api/errors';
+import type { Role } from '../../api/types';
+import { SelectField, TextField } from '../../components/Field';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { ROLE_DESCRIPTIONS } from '../auth/roles';
+import { compact, validateEmail, validateNewPassword, type FieldErrors } from '../auth/validation';
+import { useAddMember } from './useMembers';
+
+type AddMemberFormProps = { roles: Role[] };
+
+/** Add a member with a first password they change later (the API has no invitations). */
+export function AddMemberForm({ roles }: AddMemberFormProps) {
+  const add = useAddMember();
+  const [email, setEmail] = useState('');
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<Role>(roles.includes('viewer') ? 'viewer' : (roles[0] ?? 'viewer'));
+  const [password, setPassword] = useState('');
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [error, setError] = useState<ApiError | null>(null);
+  const [added, setAdded] = useState<string | null>(null);
+
+  const submit = async (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const local = compact({ email: validateEmail(email), password: validateNewPassword(password) });
+    setFieldErrors(local);
+    setError(null);
+    setAdded(null);
+    if (Object.keys(local).length > 0) return;
+    try {
+      const member = await add.mutateAsync({
+        email: email.trim(),
+        role,
+        password,
+        ...(name.trim() ? { name: name.trim() } : {}),
+      });
+      setAdded(member.email);
+      setEmail('');
+      setName('');
+      setPassword('');
+    } catch (caught) {
+      const problem = toApiError(caught);
+      setError(problem);
+      setFieldErrors(Object.fromEntries(problem.fieldErrors.map((e) => [e.field, e.message])));
+    }
+  };
+
+  return (
+    <form className="form form--inline" onSubmit={submit} noValidate aria-label="Add a member">
+      {error ? <ProblemAlert error={error} /> : null}
+      {added ? (
+        <div className="alert alert--success" role="status">
+          <p className="alert__title">{added} was added</p>
+          <p className="alert__detail">Share the first password with them privately.</p>
+        </div>
+      ) : null}
+      <div className="form__grid">
+        <TextField label="E-mail" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={fieldErrors.email} autoComplete="off" />
+        <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={fieldErrors.name} hint="Optional" autoComplete="off" />
+        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} error={fieldErrors.role} hint={ROLE_DESCRIPTIONS[role]}>
+          {roles.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </SelectField>
+        <TextField
+          label="First password"
+          type="password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={fieldErrors.password}
+          hint="At least 10 characters"
+          autoComplete="new-password"
+        />
+      </div>
+      <div className="button-row">
+        <button type="submit" className="button" disabled={add.isPending}>
+          {add.isPending ? 'Adding…' : 'Add member'}
+        </button>
+      </div>
+    </form>
+  );
+}
