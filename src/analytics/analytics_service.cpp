@@ -238,13 +238,13 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
         return Error::Conflict("version " + row.Text(0) + " is " + row.Text(1) + ", not ready").WithSlug("not-ready");
     }
     int64_t version = row.Int(0);
-    bool csv = req.Accepts("text/csv");
-    // The cache key: tenant first, then the dataset version, the kind, the query and the format.
-    std::vector<std::pair<std::string, std::string>> query = req.query;
-    std::sort(query.begin(), query.end());
-    std::string key = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|" + std::string(kind) + "|";
-    for (const auto& [k, v] : query) key += k + "=" + v + "&";
-    key += csv ? "|csv" : "|json";
+    if (!wanted) {
+        std::scoped_lock lock(versions_mutex_);
+        if (versions_.size() > 100'000) versions_.clear();
+        versions_[tenant.str() + "|" + dataset.str()] =
+            VersionInfo{version, row.Int(2), row.Int(3), core::MonotonicMs() + kVersionTtlMs};
+    }
+    std::string key = AnswerKey(tenant, dataset, version, kind, req);
     auto cached = cache_.Get(key);
     if (!cached) {
         Context ctx;
@@ -272,6 +272,63 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
         cache_.Put(key, a);
         cached = std::move(a);
     }
+    return AnswerResponse(req, *cached, dataset, version, kind);
+}
+
+std::optional<Response> AnalyticsService::FastServe(Request& req, std::string_view kind) {
+    const std::string& id = req.PathParam("id");
+    if (!core::IsValidId(id) || req.Query("version")) return std::nullopt;
+    const core::TenantId& tenant = req.Caller().tenant;
+    auto v = CachedVersion(tenant.str() + "|" + id);
+    if (!v) return std::nullopt;
+    core::DatasetId dataset(id);
+    auto cached = cache_.Get(AnswerKey(tenant, dataset, v->version, kind, req));
+    if (!cached) return std::nullopt;
+    return AnswerResponse(req, *cached, dataset, v->version, kind);
+}
+
+std::optional<AnalyticsService::VersionInfo> AnalyticsService::CachedVersion(const std::string& key) {
+    std::scoped_lock lock(versions_mutex_);
+    auto it = versions_.find(key);
+    if (it == versions_.end() || it->second.expires_ms < core::MonotonicMs()) return std::nullopt;
+    return it->second;
+}
+
+void AnalyticsService::Invalidate(const core::TenantId& tenant, const core::DatasetId& dataset) {
+    std::string prefix = tenant.str() + "|" + dataset.str() + "|";
+    {
+        std::scoped_lock lock(versions_mutex_);
+        versions_.erase(tenant.str() + "|" + dataset.str());
+    }
+    cache_.Invalidate(prefix);
+}
+
+namespace {
+Response AnswerResponseImpl(const Request& req, const CachedAnswer& cached, const core::DatasetId& dataset, int64_t version,
+                            std::string_view kind);
+}  // namespace
+
+Response AnalyticsService::AnswerResponse(const Request& req, const CachedAnswer& cached, const core::DatasetId& dataset,
+                                          int64_t version, std::string_view kind) {
+    return AnswerResponseImpl(req, cached, dataset, version, kind);
+}
+
+std::string AnalyticsService::AnswerKey(const core::TenantId& tenant, const core::DatasetId& dataset, int64_t version,
+                                        std::string_view kind, const Request& req) {
+    // Tenant first, then the dataset version, the kind, the query and the format.
+    std::vector<std::pair<std::string, std::string>> query = req.query;
+    std::sort(query.begin(), query.end());
+    std::string key = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|" + std::string(kind) + "|";
+    for (const auto& [k, v] : query) key += k + "=" + v + "&";
+    key += req.Accepts("text/csv") ? "|csv" : "|json";
+    return key;
+}
+
+namespace {
+Response AnswerResponseImpl(const Request& req, const CachedAnswer& cached_answer, const core::DatasetId& dataset,
+                            int64_t version, std::string_view kind) {
+    const CachedAnswer* cached = &cached_answer;
+    bool csv = req.Accepts("text/csv");
     Response resp;
     if (EtagMatches(req.Header("if-none-match"), cached->etag)) {
         resp.status = 304;
@@ -291,8 +348,12 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
     }
     return resp;
 }
+}  // namespace
 
 void AnalyticsService::RegisterRoutes(http::Router& router) {
+    auto fast = [this](const char* kind) {
+        return [this, kind](Request& req) { return FastServe(req, kind); };
+    };
     auto csv_or_json = [](bool csv, std::string json_text, std::string csv_text) -> std::pair<std::string, std::string> {
         if (csv) return {std::move(csv_text), "text/csv; charset=utf-8"};
         return {std::move(json_text), "application/json"};
@@ -305,7 +366,7 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
                                  "\",\"provenance\":" + ctx.provenance;
             return csv_or_json(csv, WithFields(text, fields), SchemaCsv(ctx.schema));
         });
-    });
+    }, {.fast = fast("schema")});
     router.Add("GET", "/api/v1/datasets/{id}/summary", [this, csv_or_json](Request& req) {
         bool csv = req.Accepts("text/csv");
         return Serve(req, "summary", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
@@ -315,7 +376,7 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
             std::string csv_text = csv ? SummaryCsv(json::parse(text).as_object()) : std::string();
             return csv_or_json(csv, WithFields(text, fields), std::move(csv_text));
         });
-    });
+    }, {.fast = fast("summary")});
     router.Add("GET", "/api/v1/datasets/{id}/timeseries", [this, csv_or_json](Request& req) {
         bool csv = req.Accepts("text/csv");
         return Serve(req, "timeseries", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
@@ -339,7 +400,7 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
             r.time = time;
             return csv_or_json(csv, SeriesJson(r, ctx.provenance), SeriesCsv(r, q.compare_yoy));
         });
-    });
+    }, {.fast = fast("timeseries")});
     router.Add("GET", "/api/v1/datasets/{id}/groups", [this, csv_or_json](Request& req) {
         bool csv = req.Accepts("text/csv");
         return Serve(req, "groups", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
@@ -355,7 +416,7 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
             r.dimension = dimension;
             return csv_or_json(csv, GroupsJson(r, ctx.provenance), GroupsCsv(r));
         });
-    });
+    }, {.fast = fast("groups")});
     router.Add("GET", "/api/v1/datasets/{id}/breakdown", [this, csv_or_json](Request& req) {
         bool csv = req.Accepts("text/csv");
         return Serve(req, "breakdown", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {
@@ -378,7 +439,7 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
             r.time = time;
             return csv_or_json(csv, BreakdownJson(r, ctx.provenance), BreakdownCsv(r));
         });
-    });
+    }, {.fast = fast("breakdown")});
     router.Add("GET", "/api/v1/datasets/{id}/events", [this](Request& req) { return Events(req); });
 }
 

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <memory>
 #include <string>
 
@@ -26,6 +29,8 @@ class AnalyticsService {
 public:
     AnalyticsService(store::Database& db, const core::Clock& clock, core::Metrics& metrics, AnalyticsSettings settings);
     void RegisterRoutes(http::Router& router);
+    /// Forgets everything about a dataset (it was deleted, or has a new version).
+    void Invalidate(const core::TenantId& tenant, const core::DatasetId& dataset);
 
     struct Context;  // the resolved dataset version of a request
 
@@ -33,6 +38,26 @@ private:
     using Compute = std::function<core::Result<std::pair<std::string, std::string>>(const Context&)>;
     core::Result<http::Response> Serve(http::Request& req, std::string_view kind, const Compute& compute);
     core::Result<http::Response> Events(http::Request& req);
+    /// The cached answer of a request, without touching the DB; nullopt when not cached.
+    std::optional<http::Response> FastServe(http::Request& req, std::string_view kind);
+
+    // Which version a request without ?version= gets: remembered for a short time, so cached
+    // answers need no DB read; a new version shows up at most kVersionTtlMs later (at once in
+    // this process, which invalidates on its own changes).
+    struct VersionInfo {
+        int64_t version = 0;
+        int64_t rows = 0;
+        int64_t ready_at = 0;
+        int64_t expires_ms = 0;
+    };
+    static constexpr int64_t kVersionTtlMs = 2000;
+    std::optional<VersionInfo> CachedVersion(const std::string& key);
+    static std::string AnswerKey(const core::TenantId& tenant, const core::DatasetId& dataset, int64_t version,
+                                 std::string_view kind, const http::Request& req);
+    static http::Response AnswerResponse(const http::Request& req, const CachedAnswer& cached,
+                                         const core::DatasetId& dataset, int64_t version, std::string_view kind);
+    std::mutex versions_mutex_;
+    std::unordered_map<std::string, VersionInfo> versions_;
 
     store::Database& db_;
     const core::Clock& clock_;

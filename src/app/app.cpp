@@ -189,6 +189,13 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
         p->analytics = std::make_unique<analytics::AnalyticsService>(
             *p->db, p->clock, p->metrics, analytics::AnalyticsSettings{.cache_bytes = cfg.analytics_cache_bytes});
         p->analytics->RegisterRoutes(p->router);
+        if (p->ingest) {
+            // In one process a deleted dataset or a new version is forgotten at once; across
+            // processes the version memo expires within two seconds.
+            p->ingest->OnChange([a = p->analytics.get()](const core::TenantId& t, const core::DatasetId& d) {
+                a->Invalidate(t, d);
+            });
+        }
     }
 
     if (cfg.Runs("worker")) {
@@ -213,6 +220,11 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     Parts* raw = p.get();
     if (p->auth) {
         hooks.authenticate = [raw](const http::Request& req) { return raw->auth->Authenticate(req); };
+        hooks.authenticate_fast = [raw](const http::Request& req) -> std::optional<Result<core::Principal>> {
+            auto p = raw->auth->AuthenticateCached(req);
+            if (!p) return std::nullopt;
+            return Result<core::Principal>(std::move(*p));
+        };
     } else if (p->verifier) {
         // A role without the auth service verifies access tokens locally against the shared keys.
         hooks.authenticate = [raw](const http::Request& req) -> Result<core::Principal> {

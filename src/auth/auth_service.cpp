@@ -91,6 +91,15 @@ Result<core::Principal> AuthService::Authenticate(const Request& req) const {
     return p;
 }
 
+std::optional<core::Principal> AuthService::AuthenticateCached(const Request& req) const {
+    const std::string* h = req.Header("authorization");
+    if (!h || h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) return std::nullopt;
+    std::string_view v = std::string_view(*h).substr(7);
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    if (v.starts_with("isk.")) return std::nullopt;
+    return codec_.VerifyCached(v);
+}
+
 Result<core::Principal> AuthService::AuthenticateApiKey(std::string_view key) const {
     auto invalid = [](std::string why) {
         return Error::Unauthenticated("the API key is invalid or revoked").WithSlug("invalid-token").WithInternal(why);

@@ -40,6 +40,8 @@ public:
     void RegisterRoutes(http::Router& router);
     /// Verifies the bearer credentials of a request: an access token or an API key.
     core::Result<core::Principal> Authenticate(const http::Request& req) const;
+    /// An access token verified before, without blocking; nullopt otherwise (API keys included).
+    [[nodiscard]] std::optional<core::Principal> AuthenticateCached(const http::Request& req) const;
     [[nodiscard]] const JwtCodec& codec() const { return codec_; }
 
 private:

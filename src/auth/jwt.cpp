@@ -62,6 +62,36 @@ core::Result<std::string> JwtCodec::Issue(const core::TenantId& tenant, const co
 }
 
 core::Result<core::Principal> JwtCodec::Verify(std::string_view token) const {
+    int64_t now = clock_.NowMs() / 1000;
+    std::string key(token);
+    {
+        std::scoped_lock lock(verified_mutex_);
+        auto it = verified_.find(key);
+        if (it != verified_.end()) {
+            if (now <= it->second.exp + settings_.leeway_s) return it->second.principal;
+            verified_.erase(it);
+            return Invalid("expired");
+        }
+    }
+    int64_t exp = 0;
+    auto p = VerifyUncached(token, &exp);
+    if (p) {
+        std::scoped_lock lock(verified_mutex_);
+        if (verified_.size() >= kMaxVerified) verified_.clear();
+        verified_.emplace(std::move(key), Verified{*p, exp});
+    }
+    return p;
+}
+
+std::optional<core::Principal> JwtCodec::VerifyCached(std::string_view token) const {
+    int64_t now = clock_.NowMs() / 1000;
+    std::scoped_lock lock(verified_mutex_);
+    auto it = verified_.find(std::string(token));
+    if (it == verified_.end() || now > it->second.exp + settings_.leeway_s) return std::nullopt;
+    return it->second.principal;
+}
+
+core::Result<core::Principal> JwtCodec::VerifyUncached(std::string_view token, int64_t* exp_out) const {
     if (token.size() > 4096) return Invalid("token too long");
     size_t d1 = token.find('.');
     size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
@@ -107,6 +137,7 @@ core::Result<core::Principal> JwtCodec::Verify(std::string_view token) const {
     }
     p.tenant = core::TenantId(std::string(*tid));
     p.user = core::UserId(std::string(*sub));
+    *exp_out = *exp;
     return p;
 }
 

@@ -31,6 +31,9 @@ struct RouteOptions {
     bool writes = false;                  // changes state: API keys need the "write" scope
     bool streaming_body = false;          // the handler reads the body through Request::body_reader
     uint64_t body_limit = 1024 * 1024;    // bytes; for streaming routes 0 means no limit
+    /// Optional answer from memory, tried on the I/O thread before the blocking pool for requests
+    /// without a body: it must not block and returns nullopt to let `handler` do the work.
+    std::function<std::optional<Response>(Request&)> fast;
 };
 
 struct Route {

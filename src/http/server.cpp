@@ -178,6 +178,7 @@ struct HttpServer::Impl {
     asio::awaitable<void> LingeringClose(SessionState& st, beast::flat_buffer& buffer);
     void Finish(const Request& req, const Response& resp, int64_t start_ms, uint64_t bytes_out, const Error* err);
     core::Result<core::Principal> Authorize(const Request& req, const Route& route);
+    core::Result<core::Principal> CheckPermission(core::Principal principal, const Route& route);
 };
 
 HttpServer::HttpServer(ServerSettings settings, const Router& router, core::Metrics& metrics, ServerHooks hooks)
@@ -364,6 +365,10 @@ asio::awaitable<void> HttpServer::Impl::LingeringClose(SessionState& st, beast::
 core::Result<core::Principal> HttpServer::Impl::Authorize(const Request& req, const Route& route) {
     if (!hooks.authenticate) return Error::Unauthenticated("authentication is not configured");
     IS_TRY(auto principal, hooks.authenticate(req));
+    return CheckPermission(std::move(principal), route);
+}
+
+core::Result<core::Principal> HttpServer::Impl::CheckPermission(core::Principal principal, const Route& route) {
     if (route.options.writes && principal.read_only) {
         return Error::PermissionDenied("this API key has only the read scope").WithSlug("insufficient-scope");
     }
@@ -524,7 +529,10 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
     if (!err && route && limit > 0 && content_length && *content_length > limit) {
         err = Error::PayloadTooLarge("the request body exceeds " + std::to_string(limit) + " bytes");
     }
-    if (!err && route && route->options.access == Access::kUser) {
+    // Without a body there is nothing to refuse early: authorization runs in the handler's own
+    // pool hop. With one, it runs first, so an unauthorized upload is refused before it is read.
+    const bool authorize_first = route && route->options.access == Access::kUser && has_body;
+    if (!err && authorize_first) {
         auto p = co_await OnPool([&] { return Authorize(req, *route); });
         if (!p) {
             err = std::move(p).error();
@@ -553,6 +561,17 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
         }
     }
 
+    // Answers from memory (cached analytics) skip the hop to the blocking pool entirely.
+    if (!err && !answer && route && route->options.fast && !has_body && hooks.authenticate_fast) {
+        if (auto who = hooks.authenticate_fast(req)) {
+            auto p = who->has_value() ? CheckPermission(std::move(who->value()), *route) : std::move(*who);
+            if (p) {
+                req.principal = std::move(*p);
+                answer = route->options.fast(req);
+                if (!answer) req.principal.reset();
+            }
+        }
+    }
     Response resp;
     if (answer) {
         resp = std::move(*answer);
@@ -567,6 +586,13 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
                 if (!req.principal->user.empty()) inner.Add({"user_id", req.principal->user.str()});
             }
             try {
+                if (route->options.access == Access::kUser && !req.principal) {
+                    auto p = Authorize(req, *route);
+                    if (!p) return std::move(p).error();
+                    req.principal = std::move(*p);
+                    inner.Add({"tenant_id", req.principal->tenant.str()});
+                    if (!req.principal->user.empty()) inner.Add({"user_id", req.principal->user.str()});
+                }
                 return route->handler(req);
             } catch (const std::exception& e) {
                 return Error::Internal(std::string("unhandled exception: ") + e.what());

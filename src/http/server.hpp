@@ -35,6 +35,8 @@ struct ServerSettings {
 struct ServerHooks {
     /// Verifies the credentials of a request to an Access::kUser route.
     std::function<core::Result<core::Principal>(const Request&)> authenticate;
+    /// The same without blocking (e.g. a token verified before); nullopt when it cannot tell.
+    std::function<std::optional<core::Result<core::Principal>>(const Request&)> authenticate_fast;
     /// Adds headers to every response (security headers, CORS).
     std::function<void(const Request&, Response&)> decorate;
     /// Answers requests before routing (CORS pre-flight, the dashboard's static files); nullopt

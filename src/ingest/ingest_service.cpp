@@ -482,6 +482,7 @@ Result<Response> IngestService::Delete(Request& req) {
                return gone;
            }));
     if (!existed) return Error::NotFound("dataset not found");
+    if (on_change_) on_change_(tenant, id);
     // The records are gone first, so nothing can reach the objects while they are removed.
     if (auto gone = objects_.DeletePrefix(store::ObjectKey::DatasetPrefix(tenant, id).str() + "/"); !gone) {
         core::Log(core::LogLevel::kWarn, "dataset.objects_orphaned", gone.error().ToString(), {{"dataset_id", id.str()}});

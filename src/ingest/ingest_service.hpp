@@ -48,6 +48,10 @@ public:
                   const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics, IngestSettings settings,
                   OptionsParser options_parser);
     void RegisterRoutes(http::Router& router);
+    /// Called after a dataset was deleted or got a new version.
+    void OnChange(std::function<void(const core::TenantId&, const core::DatasetId&)> listener) {
+        on_change_ = std::move(listener);
+    }
 
 private:
     core::Result<http::Response> Upload(http::Request& req, const core::DatasetId* existing);
@@ -67,6 +71,7 @@ private:
     IngestSettings settings_;
     core::RateLimiter uploads_;
     OptionsParser worker_options_;
+    std::function<void(const core::TenantId&, const core::DatasetId&)> on_change_;
 };
 
 /// The dataset id path parameter, validated (a malformed id is simply not found).

@@ -4,6 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -222,11 +225,22 @@ TEST_F(Api, KeepAliveServesSeveralRequestsOnOneConnection) {
 TEST_F(Api, AccessLogHasOneJsonLinePerRequestWithoutSecrets) {
     std::string token = SignUp(client(), UniqueEmail());
     client().Get("/api/v1/me", {{"Authorization", "Bearer " + token}, {"X-Request-Id", "log-check-1"}});
-    std::string log = server_->Log();
-    size_t at = log.find("\"request_id\":\"log-check-1\"");
-    ASSERT_NE(at, std::string::npos);
-    size_t start = log.rfind('\n', at) + 1;
-    std::string line = log.substr(start, log.find('\n', at) - start);
+    // The access line is written right after the answer: wait for it.
+    std::string line, log;
+    for (int i = 0; i < 500 && line.empty(); ++i) {
+        log = server_->Log();
+        for (size_t pos = 0, next; pos < log.size(); pos = next + 1) {
+            next = log.find('\n', pos);
+            if (next == std::string::npos) next = log.size();
+            std::string_view l(log.data() + pos, next - pos);
+            if (l.find("\"event\":\"http.request\"") != std::string_view::npos &&
+                l.find("\"request_id\":\"log-check-1\"") != std::string_view::npos) {
+                line = std::string(l);
+            }
+        }
+        if (line.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_FALSE(line.empty()) << "no access line for the request";
     auto v = json::parse(line);
     EXPECT_EQ(v.at("event"), "http.request");
     EXPECT_EQ(v.at("route"), "/api/v1/me");

@@ -1,10 +1,10 @@
 import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrowserRouter } from 'react-router';
 import { App } from './App';
 import { AuthProvider } from './features/auth/AuthProvider';
 import { createQueryClient } from './lib/queryClient';
+import { AppRouter } from './components/AppRouter';
 import './styles.css';
 
 const root = document.getElementById('root');
@@ -15,11 +15,11 @@ const queryClient = createQueryClient();
 createRoot(root).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <BrowserRouter>
+      <AppRouter>
         <AuthProvider>
           <App />
         </AuthProvider>
-      </BrowserRouter>
+      </AppRouter>
     </QueryClientProvider>
   </StrictMode>,
 );

@@ -3,6 +3,7 @@ import { NavLink, Outlet, useNavigate } from 'react-router';
 import { canAdminister } from '../features/auth/roles';
 import { useSession, useAuth } from '../features/auth/useAuth';
 import { Logo } from './Logo';
+import { SectionLink } from './SectionLink';
 import { RoleBadge } from './StatusBadge';
 
 export function AppShell() {
@@ -20,9 +21,9 @@ export function AppShell() {
 
   return (
     <div className="shell">
-      <a className="skip-link" href="#main">
+      <SectionLink className="skip-link" to="main">
         Skip to content
-      </a>
+      </SectionLink>
       <header className="topbar">
         <div className="topbar__inner">
           <NavLink to="/datasets" className="topbar__brand" aria-label="InsightStream — datasets">

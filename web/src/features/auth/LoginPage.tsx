@@ -26,8 +26,10 @@ export function LoginPage() {
     >
       {locationState?.expired ? (
         <div className="alert alert--info" role="status">
-          <p className="alert__title">Your session has ended</p>
-          <p className="alert__detail">Log in again to continue.</p>
+          <div className="alert__body">
+            <p className="alert__title">Your session has ended</p>
+            <p className="alert__detail">Log in again to continue.</p>
+          </div>
         </div>
       ) : null}
       {state.status === 'anonymous' && state.error ? (

@@ -4,6 +4,7 @@ import type { Dataset, Schema } from '../../api/types';
 import { EmptyState } from '../../components/EmptyState';
 import { Loading, Skeleton } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { SectionLink } from '../../components/SectionLink';
 import { StatusBadge } from '../../components/StatusBadge';
 import { formatBytes, formatDateTime, formatInteger } from '../../lib/format';
 import { canChangeData } from '../auth/roles';
@@ -35,12 +36,12 @@ function Insights({ dataset, schema, editor, onChangeTypes }: InsightsProps) {
     // Keyed by version: controls start from the new schema's defaults when a version lands.
     <div className="insights" key={`${dataset.id}:${version}`} data-version={version}>
       <nav className="section-nav" aria-label="Sections">
-        <a href="#overview">Overview</a>
-        <a href="#trend">Trend</a>
-        <a href="#groups">Groups</a>
-        <a href="#breakdown">Breakdown</a>
-        <a href="#columns">Columns</a>
-        <a href="#quality">Data quality</a>
+        <SectionLink to="overview">Overview</SectionLink>
+        <SectionLink to="trend">Trend</SectionLink>
+        <SectionLink to="groups">Groups</SectionLink>
+        <SectionLink to="breakdown">Breakdown</SectionLink>
+        <SectionLink to="columns">Columns</SectionLink>
+        <SectionLink to="quality">Data quality</SectionLink>
       </nav>
       <section id="overview" aria-label="Key figures">
         {summary.isPending ? <Skeleton height={112} label="Loading key figures…" /> : null}

@@ -1,4 +1,5 @@
 import type { Summary } from '../../api/types';
+import { SectionLink } from '../../components/SectionLink';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
 
 type KpiCardsProps = { summary: Summary };
@@ -27,9 +28,9 @@ export function KpiCards({ summary }: KpiCardsProps) {
         <p className="kpi__value">{formatInteger(rows?.value ?? summary.rows)}</p>
         <p className="kpi__sub small muted">
           {rejected > 0 ? (
-            <a href="#quality" className="text-warning">
+            <SectionLink to="quality" className="text-warning">
               {formatInteger(rejected)} rejected
-            </a>
+            </SectionLink>
           ) : (
             'none rejected'
           )}

@@ -113,7 +113,7 @@ export function QualityPanel({ datasetId, version, summary }: QualityPanelProps)
             <tbody>
               {errors.data.items.map((item, index) => (
                 <tr key={`${item.line}:${item.column ?? ''}:${index}`}>
-                  <td className="num">{formatInteger(item.line)}</td>
+                  <td className="num">{item.line}</td>
                   <td>{item.column ? <code>{item.column}</code> : '—'}</td>
                   <td>{item.reason}</td>
                   <td>

@@ -89,7 +89,7 @@ export function SchemaPanel({ datasetId, version, schema, summary, onChangeTypes
                     {column.hinted ? <span className="muted small"> (set)</span> : null}
                     {column.currency ? <span className="muted small"> {column.currency}</span> : null}
                   </td>
-                  <td>
+                  <td className="nowrap">
                     <span className={`role role--${column.role}`} title={ROLE_HINTS[column.role]}>
                       {column.role}
                     </span>

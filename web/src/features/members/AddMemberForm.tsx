@@ -50,8 +50,10 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
       {error ? <ProblemAlert error={error} /> : null}
       {added ? (
         <div className="alert alert--success" role="status">
-          <p className="alert__title">{added} was added</p>
-          <p className="alert__detail">Share the first password with them privately.</p>
+          <div className="alert__body">
+            <p className="alert__title">{added} was added</p>
+            <p className="alert__detail">Share the first password with them privately; they can log in now.</p>
+          </div>
         </div>
       ) : null}
       <div className="form__grid">

@@ -1,0 +1,468 @@
+// End-to-end test of the dashboard against the real InsightStream binary, in headless Chromium.
+//
+//   npm run build && npm run e2e
+//
+// Starts `insightstream all` on a free port with a fresh data directory and the built dashboard
+// (web/dist), then drives the UI as a person would: sign up, upload a sales CSV, watch it
+// process, read the charts and KPIs (checked against the API), download the rejected rows, add a
+// viewer and check what the viewer may see and do. Screenshots go to build/e2e/.
+// Exit code 0 only when every check passed.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const webDir = path.resolve(here, '..');
+const repoDir = path.resolve(webDir, '..');
+const distDir = path.join(webDir, 'dist');
+const binary = process.env.INSIGHTSTREAM_BINARY ?? path.join(repoDir, 'build/release/src/insightstream');
+const shotsDir = process.env.E2E_SCREENSHOTS ?? path.join(repoDir, 'build/e2e');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const LOCALE = 'en-US';
+
+const OWNER = { organization: 'Acme Analytics', name: 'Olivia Owner', email: 'olivia@acme.test', password: 'correct-horse-battery' };
+const VIEWER = { name: 'Victor Viewer', email: 'victor@acme.test', password: 'viewer-password-1' };
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function ok(name) {
+  passed++;
+  console.log(`  ok  ${name}`);
+}
+
+function fail(name, reason) {
+  failed++;
+  failures.push(`${name}: ${reason}`);
+  console.log(`  FAIL ${name}: ${reason}`);
+}
+
+function check(name, condition, reason) {
+  if (condition) ok(name);
+  else fail(name, reason);
+  return condition;
+}
+
+/** Run one step; an exception fails it (and the run goes on where it can). */
+async function step(name, fn) {
+  console.log(`- ${name}`);
+  try {
+    await fn();
+    return true;
+  } catch (error) {
+    fail(name, error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 4).join(' | ') : String(error));
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test data: ~2000 sales rows over 2023-01-01..2024-12-31, plus 3 rows with too few fields.
+
+function salesCsv() {
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const pick = (list) => list[Math.floor(random() * list.length)];
+  const regions = ['North', 'South', 'East', 'West', 'Central'];
+  const catalog = {
+    Electronics: ['Laptop', 'Phone', 'Tablet', 'Monitor'],
+    Furniture: ['Desk', 'Chair', 'Shelf'],
+    Office: ['Paper', 'Pens', 'Stapler', 'Binder'],
+  };
+  const start = Date.UTC(2023, 0, 1);
+  const end = Date.UTC(2024, 11, 31);
+  const dayMs = 86_400_000;
+  const days = Math.round((end - start) / dayMs); // 730
+  const rows = 2000;
+  const broken = new Set([150, 999, 1700]); // after these data rows
+  const lines = ['order_date,region,category,product,quantity,revenue'];
+  const brokenLines = [];
+  for (let i = 0; i < rows; i++) {
+    const day = Math.round((i * days) / (rows - 1));
+    const date = new Date(start + day * dayMs).toISOString().slice(0, 10);
+    const category = pick(Object.keys(catalog));
+    const product = pick(catalog[category]);
+    const quantity = 1 + Math.floor(random() * 9);
+    const revenue = (quantity * (5 + random() * 495)).toFixed(2);
+    lines.push(`${date},${pick(regions)},${category},${product},${quantity},${revenue}`);
+    if (broken.has(i)) {
+      lines.push(`${date},${pick(regions)},broken`);
+      brokenLines.push(lines.length); // 1-based line number in the file
+    }
+  }
+  return { text: `${lines.join('\n')}\n`, rows, brokenLines };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+async function startServer(dataDir) {
+  if (!existsSync(binary)) throw new Error(`no binary at ${binary} (set INSIGHTSTREAM_BINARY)`);
+  if (!existsSync(path.join(distDir, 'index.html'))) throw new Error(`no ${distDir}/index.html: run \`npm run build\` first`);
+  const child = spawn(
+    binary,
+    ['all', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--web-dir', distDir, '--log-level', 'info'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log = [];
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not report server.listening in 30 s:\n${log.join('\n')}`)), 30_000);
+    const onData = (chunk) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        log.push(line);
+        if (log.length > 200) log.shift();
+        try {
+          const entry = JSON.parse(line);
+          if (entry.event === 'server.listening' && Number.isInteger(entry.port)) {
+            clearTimeout(timer);
+            resolve(entry.port);
+          }
+        } catch {
+          // not JSON
+        }
+      }
+    };
+    child.stderr.on('data', onData);
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}) before listening:\n${log.join('\n')}`));
+    });
+  });
+  return { child, port, log };
+}
+
+async function stopServer(child) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await once(child, 'exit').catch(() => undefined);
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// API helpers (Node side), to compare what the page shows with what the API answers.
+
+function api(base) {
+  const call = async (method, url, { token, json, body, headers = {} } = {}) => {
+    const h = { Accept: 'application/json', ...headers };
+    if (token) h.Authorization = `Bearer ${token}`;
+    let payload = body;
+    if (json !== undefined) {
+      h['Content-Type'] = 'application/json';
+      payload = JSON.stringify(json);
+    }
+    const response = await fetch(`${base}/api/v1${url}`, { method, headers: h, body: payload });
+    const text = await response.text();
+    let data = text;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // text
+    }
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '', data };
+  };
+  return {
+    call,
+    async login(email, password) {
+      const r = await call('POST', '/auth/login', { json: { email, password } });
+      if (r.status !== 200) throw new Error(`login ${email}: ${r.status} ${JSON.stringify(r.data)}`);
+      return r.data.access_token;
+    },
+  };
+}
+
+/** A client route; hash URLs load from "/" in both router modes (see src/lib/routing.ts). */
+const route = (base, path) => `${base}/#${path}`;
+
+const fmt = (value, max = 2) => new Intl.NumberFormat(LOCALE, { maximumFractionDigits: max }).format(value);
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  await mkdir(shotsDir, { recursive: true });
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'insightstream-e2e-'));
+  const downloadsDir = await mkdtemp(path.join(tmpdir(), 'insightstream-e2e-downloads-'));
+  let server;
+  let browser;
+  try {
+    server = await startServer(dataDir);
+    const base = `http://127.0.0.1:${server.port}`;
+    console.log(`server on ${base}, data in ${dataDir}`);
+    const client = api(base);
+    const csv = salesCsv();
+
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+
+    const consoleErrors = [];
+    const watch = (page, who) => {
+      page.on('pageerror', (error) => consoleErrors.push(`${who}: uncaught ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() !== 'error') return;
+        const text = message.text();
+        // Chromium logs every non-2xx answer; the only expected one is the anonymous session
+        // restore (POST /auth/refresh → 401) on the first visit.
+        if (/Failed to load resource: the server responded with a status of 401/.test(text)) return;
+        consoleErrors.push(`${who}: ${text}`);
+      });
+    };
+
+    const ownerContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: LOCALE, acceptDownloads: true });
+    // Record every progress value the page shows, however briefly (processing can take ms).
+    await ownerContext.addInitScript(() => {
+      const seen = { upload: [], processing: [], statuses: [] };
+      window.__e2eProgress = seen;
+      const record = () => {
+        for (const el of document.querySelectorAll('[data-testid="upload-progress"]')) {
+          const v = Number(el.getAttribute('data-value'));
+          if (seen.upload[seen.upload.length - 1] !== v) seen.upload.push(v);
+        }
+        for (const el of document.querySelectorAll('[data-testid="processing-progress"]')) {
+          const v = el.getAttribute('data-value');
+          if (v !== null && seen.processing[seen.processing.length - 1] !== Number(v)) seen.processing.push(Number(v));
+        }
+        for (const el of document.querySelectorAll('[data-testid="dataset-row"]')) {
+          const s = el.getAttribute('data-status');
+          if (seen.statuses[seen.statuses.length - 1] !== s) seen.statuses.push(s);
+        }
+      };
+      new MutationObserver(record).observe(document, { subtree: true, childList: true, attributes: true });
+    });
+    const page = await ownerContext.newPage();
+    watch(page, 'owner');
+
+    let datasetId = '';
+    let ownerToken = '';
+
+    // 1. Sign up ------------------------------------------------------------------------------
+    await step('sign up through the form', async () => {
+      await page.goto(`${base}/`);
+      await page.waitForURL(/\/login$/, { timeout: 15_000 });
+      ok('an anonymous visit lands on the login page');
+      await page.getByRole('link', { name: 'Create an account' }).click();
+      await page.getByLabel('Organization').fill(OWNER.organization);
+      await page.getByLabel('Your name').fill(OWNER.name);
+      await page.getByLabel('E-mail').fill(OWNER.email);
+      // A short password shows a field error next to the field, before any request.
+      await page.getByLabel('Password').fill('short');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByText('Use at least 10 characters').waitFor({ timeout: 5_000 });
+      ok('a short password is refused next to its field');
+      await page.getByLabel('Password').fill(OWNER.password);
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.waitForURL(/\/datasets$/, { timeout: 15_000 });
+      await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
+      check('signed up and on the datasets page', (await page.getByTestId('org-name').textContent()) === OWNER.organization, 'the organization name is not shown');
+      await page.getByText('No datasets yet — drop a CSV here').waitFor({ timeout: 5_000 });
+      ok('the empty state invites an upload');
+      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+      check('no token in localStorage or sessionStorage', !/eyJ|rt\./.test(stored), `found ${stored.slice(0, 120)}`);
+      ownerToken = await client.login(OWNER.email, OWNER.password);
+    });
+
+    // 2. Upload -------------------------------------------------------------------------------
+    await step('upload a CSV and watch it process', async () => {
+      await page.getByTestId('upload-input').setInputFiles({ name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text) });
+      const row = page.getByTestId('dataset-row').filter({ hasText: 'sales' }).first();
+      await row.waitFor({ timeout: 15_000 });
+      await page.locator('[data-testid="dataset-row"][data-status="ready"]').first().waitFor({ timeout: 60_000 });
+      datasetId = (await row.getAttribute('data-dataset-id')) ?? '';
+      const seen = await page.evaluate(() => window.__e2eProgress);
+      console.log(`    upload progress seen: ${JSON.stringify(seen.upload)}; processing: ${JSON.stringify(seen.processing)}; statuses: ${JSON.stringify(seen.statuses)}`);
+      check('the upload progress bar reached 100 %', seen.upload.includes(100), `upload values ${JSON.stringify(seen.upload)}`);
+      const badge = await row.getByTestId('status-badge').textContent();
+      check('the row shows the Ready badge', badge?.trim() === 'Ready', `badge says ${badge}`);
+      const ds = await client.call('GET', `/datasets/${datasetId}`, { token: ownerToken });
+      check('the API says ready at 100 %', ds.data.status === 'ready' && ds.data.progress.percent === 100, JSON.stringify(ds.data.progress));
+      check('the processing bar, when shown, ended at 100 % (or went straight to ready)',
+        seen.processing.length === 0 || seen.processing[seen.processing.length - 1] === 100 || seen.statuses.at(-1) === 'ready',
+        JSON.stringify(seen));
+      check('2000 rows kept, 3 rejected', ds.data.rows === csv.rows && ds.data.rows_rejected === 3, `rows ${ds.data.rows}, rejected ${ds.data.rows_rejected}`);
+      const rowText = await row.textContent();
+      check('the row shows the row count', rowText?.includes(fmt(csv.rows, 0)) ?? false, `row text: ${rowText}`);
+      await page.screenshot({ path: path.join(shotsDir, 'datasets.png'), fullPage: true });
+    });
+
+    // 3. The dataset page -----------------------------------------------------------------------
+    await step('the dataset page: trend, KPIs, groups', async () => {
+      await page.getByRole('link', { name: 'sales' }).first().click();
+      await page.waitForURL(new RegExp(`/datasets/${datasetId}$`));
+      const trend = page.getByTestId('trend-chart');
+      await trend.waitFor({ timeout: 20_000 });
+
+      const monthly = await client.call('GET', `/datasets/${datasetId}/timeseries?interval=month`, { token: ownerToken });
+      check('the API has 24 monthly points', monthly.data.points.length === 24, `API: ${monthly.data.points.length}`);
+      await page.locator('[data-testid="trend-chart"][data-points="24"]').waitFor({ timeout: 10_000 });
+      check('the trend chart draws 24 monthly points', (await trend.getAttribute('data-points')) === String(monthly.data.points.length), `chart: ${await trend.getAttribute('data-points')}`);
+      const drawn = await trend.locator('svg path').count();
+      check('the trend chart is drawn (SVG paths)', drawn > 0, 'no SVG paths in the chart');
+      // The table view carries the same numbers.
+      await page.getByTestId('trend-table').locator('summary').click();
+      const tableRows = page.getByTestId('trend-table').locator('tbody tr');
+      check('the trend table has 24 rows', (await tableRows.count()) === 24, `table rows: ${await tableRows.count()}`);
+      const firstValue = (await tableRows.first().locator('td').first().textContent())?.trim();
+      check('the first table value equals the API (formatted)', firstValue === fmt(monthly.data.points[0].value), `page ${firstValue} vs API ${fmt(monthly.data.points[0].value)}`);
+      await page.getByTestId('trend-table').locator('summary').click();
+      const growth = page.getByTestId('growth-chart');
+      check('the growth chart is drawn beneath with 24 points', (await growth.getAttribute('data-points')) === '24', `growth: ${await growth.getAttribute('data-points')}`);
+
+      // KPIs against /summary.
+      const summary = await client.call('GET', `/datasets/${datasetId}/summary`, { token: ownerToken });
+      const total = summary.data.kpis.find((k) => k.name === 'total');
+      const shownTotal = (await page.getByTestId('kpi-total-value').textContent())?.trim();
+      check('the total KPI equals the API (formatted)', shownTotal === fmt(total.value), `page ${shownTotal} vs API ${fmt(total.value)} (${total.value})`);
+      check('the total KPI carries the exact API value', (await page.getByTestId('kpi-total').getAttribute('data-value')) === total.value, 'data-value differs');
+      const shownRows = (await page.getByTestId('kpi-rows').locator('.kpi__value').textContent())?.trim();
+      check('the rows KPI equals the API', shownRows === fmt(summary.data.rows, 0), `page ${shownRows} vs ${summary.data.rows}`);
+      const growthText = (await page.getByTestId('kpi-growth').textContent())?.trim() ?? '';
+      const expectedGrowth = total.growth === null ? '—' : new Intl.NumberFormat(LOCALE, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1, signDisplay: 'exceptZero' }).format(total.growth);
+      check('the latest period growth equals the API', growthText.includes(expectedGrowth), `page "${growthText}" vs ${expectedGrowth}`);
+
+      // Quarterly.
+      await page.getByTestId('trend-interval').selectOption('quarter');
+      await page.locator('[data-testid="trend-chart"][data-points="8"]').waitFor({ timeout: 10_000 });
+      const quarterly = await client.call('GET', `/datasets/${datasetId}/timeseries?interval=quarter`, { token: ownerToken });
+      check('the quarterly chart draws 8 points, as the API', quarterly.data.points.length === 8 && (await trend.getAttribute('data-points')) === '8', `API ${quarterly.data.points.length}, chart ${await trend.getAttribute('data-points')}`);
+      await page.getByTestId('trend-panel').screenshot({ path: path.join(shotsDir, 'quarterly-chart.png') });
+
+      // Groups by region.
+      await page.getByTestId('groups-dimension').selectOption('region');
+      const groupsChart = page.locator('[data-testid="groups-chart"][data-dimension="region"]');
+      await groupsChart.waitFor({ timeout: 10_000 });
+      const groups = await client.call('GET', `/datasets/${datasetId}/groups?dimension=region&limit=10`, { token: ownerToken });
+      const expectedBars = groups.data.groups.length + (groups.data.other.count > 0 ? 1 : 0);
+      check('the region chart has one bar per region', (await groupsChart.getAttribute('data-bars')) === String(expectedBars), `chart ${await groupsChart.getAttribute('data-bars')} vs ${expectedBars}`);
+      await page.getByTestId('groups-table').locator('summary').click();
+      const firstGroup = (await page.getByTestId('groups-table').locator('tbody tr').first().locator('th').textContent())?.trim();
+      check('the biggest region is the API\'s first group', firstGroup === groups.data.groups[0].key, `page ${firstGroup} vs ${groups.data.groups[0].key}`);
+      const breakdown = page.getByTestId('breakdown-chart');
+      await breakdown.waitFor({ timeout: 10_000 });
+      check('the breakdown chart has series', Number(await breakdown.getAttribute('data-series')) > 0, 'no series');
+      const schemaRows = await page.getByTestId('schema-table').locator('tbody tr').count();
+      check('the schema lists 6 columns', schemaRows === 6, `schema rows: ${schemaRows}`);
+    });
+
+    await step('download the rejected rows as CSV', async () => {
+      await page.getByTestId('errors-table').waitFor({ timeout: 10_000 });
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.getByTestId('download-errors').click()]);
+      const file = path.join(downloadsDir, download.suggestedFilename() || 'errors.csv');
+      await download.saveAs(file);
+      const text = await readFile(file, 'utf8');
+      const lines = text.trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
+      check('the errors CSV has the 3 broken lines', csv.brokenLines.every((n) => lines.includes(n)), `expected ${csv.brokenLines}, CSV lines ${lines}`);
+      check('the download is named .csv', download.suggestedFilename().endsWith('.csv'), download.suggestedFilename());
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: path.join(shotsDir, 'dataset.png'), fullPage: true });
+    });
+
+    await step('the session survives a reload (refresh cookie)', async () => {
+      await page.reload();
+      await page.getByTestId('trend-chart').waitFor({ timeout: 20_000 });
+      ok('reloaded without logging in again');
+    });
+
+    await step('phone width (390 px)', async () => {
+      const phone = await ownerContext.newPage();
+      watch(phone, 'owner-phone');
+      await phone.setViewportSize({ width: 390, height: 844 });
+      await phone.goto(route(base, `/datasets/${datasetId}`));
+      await phone.getByTestId('trend-chart').waitFor({ timeout: 20_000 });
+      await phone.waitForTimeout(400);
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check('no horizontal scrolling at 390 px', overflow <= 0, `the page is ${overflow}px wider than the screen`);
+      await phone.screenshot({ path: path.join(shotsDir, 'phone-dataset.png'), fullPage: true });
+      await phone.goto(route(base, '/datasets'));
+      await phone.getByTestId('dataset-row').first().waitFor();
+      await phone.screenshot({ path: path.join(shotsDir, 'phone-datasets.png'), fullPage: true });
+      await phone.close();
+    });
+
+    // 4. A viewer -------------------------------------------------------------------------------
+    await step('the owner adds a viewer through the members page', async () => {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' }).click();
+      await page.waitForURL(/\/members$/);
+      const form = page.getByRole('form', { name: 'Add a member' });
+      await form.getByLabel('E-mail').fill(VIEWER.email);
+      await form.getByLabel('Name').fill(VIEWER.name);
+      await form.getByLabel('Role').selectOption('viewer');
+      await form.getByLabel('First password').fill(VIEWER.password);
+      await form.getByRole('button', { name: 'Add member' }).click();
+      await page.locator(`[data-testid="member-row"][data-email="${VIEWER.email}"]`).waitFor({ timeout: 10_000 });
+      ok('the viewer is listed');
+      await page.screenshot({ path: path.join(shotsDir, 'members.png'), fullPage: true });
+    });
+
+    await step('the viewer sees no upload or delete controls', async () => {
+      const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: LOCALE });
+      const viewer = await viewerContext.newPage();
+      watch(viewer, 'viewer');
+      await viewer.goto(route(base, '/login'));
+      await viewer.getByLabel('E-mail').fill(VIEWER.email);
+      await viewer.getByLabel('Password').fill(VIEWER.password);
+      await viewer.getByRole('button', { name: 'Log in' }).click();
+      await viewer.waitForURL(/\/datasets$/, { timeout: 15_000 });
+      await viewer.getByTestId('dataset-row').first().waitFor({ timeout: 10_000 });
+      check('no upload zone', (await viewer.getByTestId('upload-zone').count()) === 0, 'the upload zone is shown');
+      check('no file input', (await viewer.locator('input[type="file"]').count()) === 0, 'a file input is present');
+      check('no Delete button', (await viewer.getByRole('button', { name: /delete/i }).count()) === 0, 'a delete button is shown');
+      check('no admin navigation', (await viewer.getByRole('link', { name: 'Members' }).count()) === 0, 'Members link shown to a viewer');
+      await viewer.screenshot({ path: path.join(shotsDir, 'viewer-datasets.png'), fullPage: true });
+      await viewer.getByRole('link', { name: 'sales' }).first().click();
+      await viewer.getByTestId('trend-chart').waitFor({ timeout: 20_000 });
+      check('no upload/delete/change-types controls on the dataset page',
+        (await viewer.getByRole('button', { name: /upload|delete|change column types/i }).count()) === 0 &&
+          (await viewer.locator('input[type="file"]').count()) === 0,
+        'a change control is visible');
+      await viewer.screenshot({ path: path.join(shotsDir, 'viewer-dataset.png') });
+      await viewerContext.close();
+
+      const viewerToken = await client.login(VIEWER.email, VIEWER.password);
+      const refused = await client.call('POST', '/datasets?name=sneaky&format=csv', { token: viewerToken, body: csv.text, headers: { 'Content-Type': 'text/csv' } });
+      check('the API refuses an upload by the viewer (403 problem)', refused.status === 403 && refused.contentType.includes('application/problem+json'), `${refused.status} ${refused.contentType}`);
+      const deleteRefused = await client.call('DELETE', `/datasets/${datasetId}`, { token: viewerToken });
+      check('the API refuses a delete by the viewer (403)', deleteRefused.status === 403, `${deleteRefused.status}`);
+    });
+
+    await step('log out', async () => {
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.waitForURL(/\/login$/, { timeout: 10_000 });
+      await page.goto(route(base, '/datasets'));
+      await page.waitForURL(/\/login$/, { timeout: 10_000 });
+      ok('after logging out the session is gone (reload lands on login)');
+    });
+
+    check('no console errors', consoleErrors.length === 0, consoleErrors.join(' || '));
+    await ownerContext.close();
+  } catch (error) {
+    fail('setup', error instanceof Error ? error.message : String(error));
+  } finally {
+    if (browser) await browser.close().catch(() => undefined);
+    if (server) await stopServer(server.child);
+    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+    await rm(downloadsDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  console.log(`\nscreenshots in ${shotsDir}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  if (failed > 0) {
+    console.log('\nFailed:');
+    for (const f of failures) console.log(`  - ${f}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

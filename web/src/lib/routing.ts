@@ -1,0 +1,23 @@
+/**
+ * History URLs (/datasets/ds_1) need the server to answer index.html for every client route.
+ * The gateway's fallback currently 404s paths without a dot, so the default is hash URLs
+ * (/#/datasets/ds_1), which always load from "/". Build with VITE_ROUTER=browser for history URLs.
+ */
+export const ROUTER_MODE: 'hash' | 'browser' = import.meta.env.VITE_ROUTER === 'browser' ? 'browser' : 'hash';
+
+/** In browser mode, accept hash links too (/#/datasets/ds_1 → /datasets/ds_1). */
+export function adoptHashPath(): void {
+  const { hash } = window.location;
+  if (hash.startsWith('#/')) window.history.replaceState(null, '', hash.slice(1));
+}
+
+/** Scroll to a section of the page and move focus there, without touching the URL. */
+export function scrollToSection(id: string): void {
+  const target = document.getElementById(id);
+  if (!target) return;
+  const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  target.scrollIntoView({ behavior: reduce ? 'auto' : 'smooth', block: 'start' });
+  const focusable = target.hasAttribute('tabindex') ? target : (target.querySelector<HTMLElement>('h2, h3') ?? target);
+  if (!focusable.hasAttribute('tabindex')) focusable.setAttribute('tabindex', '-1');
+  focusable.focus({ preventScroll: true });
+}
