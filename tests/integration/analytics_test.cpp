@@ -128,6 +128,24 @@ TEST_F(Analytics, ADatasetNotProcessedYetIs409) {
     EXPECT_EQ(slow.Stop(), 0);
 }
 
+TEST_F(Analytics, ADeletedDatasetIsNeverAnsweredFromTheCache) {
+    ASSERT_EQ(Get("/summary").status, 200);
+    ASSERT_EQ(Get("/summary").status, 200);  // now cached, answered from memory
+    ASSERT_EQ(client().Delete("/api/v1/datasets/" + id_, Bearer(token_)).status, 204);
+    EXPECT_EQ(Get("/summary").status, 404);
+    // Another tenant never gets the cached answer either, even with the right id.
+    std::string other = SignUp(client(), "other@example.org", "Other");
+    EXPECT_EQ(client().Get("/api/v1/datasets/" + id_ + "/summary", Bearer(other)).status, 404);
+}
+
+TEST_F(Analytics, CachedAnswersAreTenantScoped) {
+    ASSERT_EQ(Get("/summary").status, 200);
+    ASSERT_EQ(Get("/summary").status, 200);
+    std::string other = SignUp(client(), "other@example.org", "Other");
+    auto r = client().Get("/api/v1/datasets/" + id_ + "/summary", Bearer(other));
+    EXPECT_EQ(r.status, 404) << r.body;
+}
+
 TEST_F(Analytics, OpenApiDocumentIsServed) {
     auto r = client().Get("/api/v1/openapi.json");
     ASSERT_EQ(r.status, 200);
