@@ -162,20 +162,30 @@ Response AuthService::SessionResponse(int status, const Session& s) const {
     return resp;
 }
 
-std::optional<std::string> AuthService::PresentedRefreshToken(const Request& req, const std::string* body_token) const {
-    if (body_token && !body_token->empty()) return *body_token;
+Result<std::optional<std::string>> AuthService::PresentedRefreshToken(const Request& req) const {
+    // The body ({"refresh_token": ...}, optional) wins over the dashboard's cookie.
+    if (!req.body.empty()) {
+        IS_TRY(auto body, http::ParseJsonObject(req));
+        http::JsonFields f(body);
+        f.OnlyAllow({"refresh_token"});
+        auto from_body = f.OptionalString("refresh_token", 512);
+        IS_TRY_VOID(f.Finish());
+        if (from_body && !from_body->empty()) return from_body;
+    }
     const std::string* cookie = req.Header("cookie");
-    if (!cookie) return std::nullopt;
+    if (!cookie) return std::optional<std::string>();
     std::string key = settings_.cookie_name + "=";
     size_t pos = 0;
     while (pos < cookie->size()) {
         while (pos < cookie->size() && (*cookie)[pos] == ' ') ++pos;
         size_t end = cookie->find(';', pos);
         if (end == std::string::npos) end = cookie->size();
-        if (cookie->compare(pos, key.size(), key) == 0) return cookie->substr(pos + key.size(), end - pos - key.size());
+        if (cookie->compare(pos, key.size(), key) == 0) {
+            return std::optional<std::string>(cookie->substr(pos + key.size(), end - pos - key.size()));
+        }
         pos = end + 1;
     }
-    return std::nullopt;
+    return std::optional<std::string>();
 }
 
 namespace {
@@ -321,15 +331,7 @@ Result<Response> AuthService::Login(Request& req) {
 }
 
 Result<Response> AuthService::Refresh(Request& req) {
-    std::optional<std::string> body_token;
-    if (!req.body.empty()) {
-        IS_TRY(auto body, http::ParseJsonObject(req));
-        http::JsonFields f(body);
-        f.OnlyAllow({"refresh_token"});
-        body_token = f.OptionalString("refresh_token", 512);
-        IS_TRY_VOID(f.Finish());
-    }
-    auto token = PresentedRefreshToken(req, body_token ? &*body_token : nullptr);
+    IS_TRY(auto token, PresentedRefreshToken(req));
     auto invalid = Error::Unauthenticated("the refresh token is invalid, expired or revoked; log in again")
                        .WithSlug("invalid-refresh-token");
     if (!token) return invalid;
@@ -384,15 +386,7 @@ Result<Response> AuthService::Refresh(Request& req) {
 }
 
 Result<Response> AuthService::Logout(Request& req) {
-    std::optional<std::string> body_token;
-    if (!req.body.empty()) {
-        IS_TRY(auto body, http::ParseJsonObject(req));
-        http::JsonFields f(body);
-        f.OnlyAllow({"refresh_token"});
-        body_token = f.OptionalString("refresh_token", 512);
-        IS_TRY_VOID(f.Finish());
-    }
-    auto token = PresentedRefreshToken(req, body_token ? &*body_token : nullptr);
+    IS_TRY(auto token, PresentedRefreshToken(req));
     std::optional<core::TenantId> tenant = token ? TenantOfToken(*token, "rt") : std::nullopt;
     std::optional<core::Principal> caller;
     if (!tenant) {

@@ -57,7 +57,8 @@ private:
     core::Result<std::string> IssueRefresh(store::Tx& tx, const core::TenantId& tenant, const core::UserId& user,
                                            std::string family);
     http::Response SessionResponse(int status, const Session& s) const;
-    std::optional<std::string> PresentedRefreshToken(const http::Request& req, const std::string* body_token) const;
+    /// The refresh token from the JSON body or, failing that, the dashboard's cookie.
+    core::Result<std::optional<std::string>> PresentedRefreshToken(const http::Request& req) const;
 
     store::Database& db_;
     const KeyRing& keys_;

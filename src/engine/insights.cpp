@@ -78,6 +78,18 @@ void AppendAcc(std::string& out, const Acc& a) {
     out += ']';
 }
 
+void AppendSum(std::string& out, const SumAcc& a);
+
+// ",[acc],[acc],..." for one accumulator per measure.
+template <class A>
+void AppendEach(std::string& out, const A* accs, size_t n) {
+    for (size_t m = 0; m < n; ++m) {
+        out += ',';
+        if constexpr (std::is_same_v<A, Acc>) AppendAcc(out, accs[m]);
+        else AppendSum(out, accs[m]);
+    }
+}
+
 void AppendSum(std::string& out, const SumAcc& a) {
     out += '[';
     out += std::to_string(a.count);
@@ -493,10 +505,7 @@ std::string TimeSeriesJson(const InsightSet& s, const TimeSeriesData& t) {
     for (size_t i = 0; i < t.days.size(); ++i) {
         if (i) out += ',';
         out += "[\"" + FormatDate(t.days[i]) + "\"," + std::to_string(t.rows[i]);
-        for (size_t m = 0; m < nm; ++m) {
-            out += ',';
-            AppendAcc(out, t.accs[i * nm + m]);
-        }
+        AppendEach(out, t.accs.data() + i * nm, nm);
         out += ']';
     }
     out += "]}";
@@ -517,17 +526,11 @@ std::string GroupsJson(const InsightSet& s, const GroupsData& g) {
         out += '[';
         AppendKey(out, g.groups[i].key);
         out += ',' + std::to_string(g.groups[i].rows);
-        for (size_t m = 0; m < nm; ++m) {
-            out += ',';
-            AppendAcc(out, g.groups[i].accs[m]);
-        }
+        AppendEach(out, g.groups[i].accs.data(), nm);
         out += ']';
     }
     out += "],\"other\":[" + std::to_string(g.other_rows);
-    for (size_t m = 0; m < nm; ++m) {
-        out += ',';
-        AppendAcc(out, g.other_accs[m]);
-    }
+    AppendEach(out, g.other_accs.data(), nm);
     out += "]}";
     return out;
 }
@@ -557,10 +560,7 @@ std::string BreakdownJson(const InsightSet& s, const BreakdownData& b) {
         for (size_t mo = 0; mo < b.months.size(); ++mo) {
             if (mo) out += ',';
             out += '[' + std::to_string(se.rows[mo]);
-            for (size_t m = 0; m < nm; ++m) {
-                out += ',';
-                AppendSum(out, se.accs[mo * nm + m]);
-            }
+            AppendEach(out, se.accs.data() + mo * nm, nm);
             out += ']';
         }
         out += "]}";
