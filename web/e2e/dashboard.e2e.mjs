@@ -21,12 +21,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const webDir = path.resolve(here, '..');
 const repoDir = path.resolve(webDir, '..');
 const distDir = path.join(webDir, 'dist');
-const binary = process.env.INSIGHTSTREAM_BINARY ?? path.join(repoDir, 'build/release/src/insightstream');
+const binary =
+  process.env.INSIGHTSTREAM_BINARY ?? path.join(repoDir, 'build/release/src/insightstream');
 const shotsDir = process.env.E2E_SCREENSHOTS ?? path.join(repoDir, 'build/e2e');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LOCALE = 'en-US';
 
-const OWNER = { organization: 'Acme Analytics', name: 'Olivia Owner', email: 'olivia@acme.test', password: 'correct-horse-battery' };
+const OWNER = {
+  organization: 'Acme Analytics',
+  name: 'Olivia Owner',
+  email: 'olivia@acme.test',
+  password: 'correct-horse-battery',
+};
 const VIEWER = { name: 'Victor Viewer', email: 'victor@acme.test', password: 'viewer-password-1' };
 
 let passed = 0;
@@ -57,7 +63,12 @@ async function step(name, fn) {
     await fn();
     return true;
   } catch (error) {
-    fail(name, error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 4).join(' | ') : String(error));
+    fail(
+      name,
+      error instanceof Error
+        ? (error.stack ?? error.message).split('\n').slice(0, 4).join(' | ')
+        : String(error),
+    );
     return false;
   }
 }
@@ -107,15 +118,30 @@ function salesCsv() {
 
 async function startServer(dataDir) {
   if (!existsSync(binary)) throw new Error(`no binary at ${binary} (set INSIGHTSTREAM_BINARY)`);
-  if (!existsSync(path.join(distDir, 'index.html'))) throw new Error(`no ${distDir}/index.html: run \`npm run build\` first`);
+  if (!existsSync(path.join(distDir, 'index.html')))
+    throw new Error(`no ${distDir}/index.html: run \`npm run build\` first`);
   const child = spawn(
     binary,
-    ['all', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--web-dir', distDir, '--log-level', 'info'],
+    [
+      'all',
+      '--listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      dataDir,
+      '--web-dir',
+      distDir,
+      '--log-level',
+      'info',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const log = [];
   const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not report server.listening in 30 s:\n${log.join('\n')}`)), 30_000);
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`the server did not report server.listening in 30 s:\n${log.join('\n')}`)),
+      30_000,
+    );
     const onData = (chunk) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line.trim()) continue;
@@ -170,13 +196,18 @@ function api(base) {
     } catch {
       // text
     }
-    return { status: response.status, contentType: response.headers.get('content-type') ?? '', data };
+    return {
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      data,
+    };
   };
   return {
     call,
     async login(email, password) {
       const r = await call('POST', '/auth/login', { json: { email, password } });
-      if (r.status !== 200) throw new Error(`login ${email}: ${r.status} ${JSON.stringify(r.data)}`);
+      if (r.status !== 200)
+        throw new Error(`login ${email}: ${r.status} ${JSON.stringify(r.data)}`);
       return r.data.access_token;
     },
   };
@@ -185,7 +216,8 @@ function api(base) {
 /** A client route; hash URLs load from "/" in both router modes (see src/lib/routing.ts). */
 const route = (base, path) => `${base}/#${path}`;
 
-const fmt = (value, max = 2) => new Intl.NumberFormat(LOCALE, { maximumFractionDigits: max }).format(value);
+const fmt = (value, max = 2) =>
+  new Intl.NumberFormat(LOCALE, { maximumFractionDigits: max }).format(value);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -205,7 +237,15 @@ async function main() {
     browser = await chromium.launch({
       executablePath: chromiumPath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
 
     const consoleErrors = [];
@@ -221,7 +261,11 @@ async function main() {
       });
     };
 
-    const ownerContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: LOCALE, acceptDownloads: true });
+    const ownerContext = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      locale: LOCALE,
+      acceptDownloads: true,
+    });
     // Record every progress value the page shows, however briefly (processing can take ms).
     await ownerContext.addInitScript(() => {
       const seen = { upload: [], processing: [], statuses: [] };
@@ -233,14 +277,19 @@ async function main() {
         }
         for (const el of document.querySelectorAll('[data-testid="processing-progress"]')) {
           const v = el.getAttribute('data-value');
-          if (v !== null && seen.processing[seen.processing.length - 1] !== Number(v)) seen.processing.push(Number(v));
+          if (v !== null && seen.processing[seen.processing.length - 1] !== Number(v))
+            seen.processing.push(Number(v));
         }
         for (const el of document.querySelectorAll('[data-testid="dataset-row"]')) {
           const s = el.getAttribute('data-status');
           if (seen.statuses[seen.statuses.length - 1] !== s) seen.statuses.push(s);
         }
       };
-      new MutationObserver(record).observe(document, { subtree: true, childList: true, attributes: true });
+      new MutationObserver(record).observe(document, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+      });
     });
     const page = await ownerContext.newPage();
     watch(page, 'owner');
@@ -266,34 +315,71 @@ async function main() {
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.waitForURL(/\/datasets$/, { timeout: 15_000 });
       await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
-      check('signed up and on the datasets page', (await page.getByTestId('org-name').textContent()) === OWNER.organization, 'the organization name is not shown');
+      check(
+        'signed up and on the datasets page',
+        (await page.getByTestId('org-name').textContent()) === OWNER.organization,
+        'the organization name is not shown',
+      );
       await page.getByText('No datasets yet — drop a CSV here').waitFor({ timeout: 5_000 });
       ok('the empty state invites an upload');
-      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
-      check('no token in localStorage or sessionStorage', !/eyJ|rt\./.test(stored), `found ${stored.slice(0, 120)}`);
+      const stored = await page.evaluate(
+        () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+      );
+      check(
+        'no token in localStorage or sessionStorage',
+        !/eyJ|rt\./.test(stored),
+        `found ${stored.slice(0, 120)}`,
+      );
       ownerToken = await client.login(OWNER.email, OWNER.password);
     });
 
     // 2. Upload -------------------------------------------------------------------------------
     await step('upload a CSV and watch it process', async () => {
-      await page.getByTestId('upload-input').setInputFiles({ name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text) });
+      await page
+        .getByTestId('upload-input')
+        .setInputFiles({ name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text) });
       const row = page.getByTestId('dataset-row').filter({ hasText: 'sales' }).first();
       await row.waitFor({ timeout: 15_000 });
-      await page.locator('[data-testid="dataset-row"][data-status="ready"]').first().waitFor({ timeout: 60_000 });
+      await page
+        .locator('[data-testid="dataset-row"][data-status="ready"]')
+        .first()
+        .waitFor({ timeout: 60_000 });
       datasetId = (await row.getAttribute('data-dataset-id')) ?? '';
       const seen = await page.evaluate(() => window.__e2eProgress);
-      console.log(`    upload progress seen: ${JSON.stringify(seen.upload)}; processing: ${JSON.stringify(seen.processing)}; statuses: ${JSON.stringify(seen.statuses)}`);
-      check('the upload progress bar reached 100 %', seen.upload.includes(100), `upload values ${JSON.stringify(seen.upload)}`);
+      console.log(
+        `    upload progress seen: ${JSON.stringify(seen.upload)}; processing: ${JSON.stringify(seen.processing)}; statuses: ${JSON.stringify(seen.statuses)}`,
+      );
+      check(
+        'the upload progress bar reached 100 %',
+        seen.upload.includes(100),
+        `upload values ${JSON.stringify(seen.upload)}`,
+      );
       const badge = await row.getByTestId('status-badge').textContent();
       check('the row shows the Ready badge', badge?.trim() === 'Ready', `badge says ${badge}`);
       const ds = await client.call('GET', `/datasets/${datasetId}`, { token: ownerToken });
-      check('the API says ready at 100 %', ds.data.status === 'ready' && ds.data.progress.percent === 100, JSON.stringify(ds.data.progress));
-      check('the processing bar, when shown, ended at 100 % (or went straight to ready)',
-        seen.processing.length === 0 || seen.processing[seen.processing.length - 1] === 100 || seen.statuses.at(-1) === 'ready',
-        JSON.stringify(seen));
-      check('2000 rows kept, 3 rejected', ds.data.rows === csv.rows && ds.data.rows_rejected === 3, `rows ${ds.data.rows}, rejected ${ds.data.rows_rejected}`);
+      check(
+        'the API says ready at 100 %',
+        ds.data.status === 'ready' && ds.data.progress.percent === 100,
+        JSON.stringify(ds.data.progress),
+      );
+      check(
+        'the processing bar, when shown, ended at 100 % (or went straight to ready)',
+        seen.processing.length === 0 ||
+          seen.processing[seen.processing.length - 1] === 100 ||
+          seen.statuses.at(-1) === 'ready',
+        JSON.stringify(seen),
+      );
+      check(
+        '2000 rows kept, 3 rejected',
+        ds.data.rows === csv.rows && ds.data.rows_rejected === 3,
+        `rows ${ds.data.rows}, rejected ${ds.data.rows_rejected}`,
+      );
       const rowText = await row.textContent();
-      check('the row shows the row count', rowText?.includes(fmt(csv.rows, 0)) ?? false, `row text: ${rowText}`);
+      check(
+        'the row shows the row count',
+        rowText?.includes(fmt(csv.rows, 0)) ?? false,
+        `row text: ${rowText}`,
+      );
       await page.screenshot({ path: path.join(shotsDir, 'datasets.png'), fullPage: true });
     });
 
@@ -304,67 +390,169 @@ async function main() {
       const trend = page.getByTestId('trend-chart');
       await trend.waitFor({ timeout: 20_000 });
 
-      const monthly = await client.call('GET', `/datasets/${datasetId}/timeseries?interval=month`, { token: ownerToken });
-      check('the API has 24 monthly points', monthly.data.points.length === 24, `API: ${monthly.data.points.length}`);
-      await page.locator('[data-testid="trend-chart"][data-points="24"]').waitFor({ timeout: 10_000 });
-      check('the trend chart draws 24 monthly points', (await trend.getAttribute('data-points')) === String(monthly.data.points.length), `chart: ${await trend.getAttribute('data-points')}`);
+      const monthly = await client.call('GET', `/datasets/${datasetId}/timeseries?interval=month`, {
+        token: ownerToken,
+      });
+      check(
+        'the API has 24 monthly points',
+        monthly.data.points.length === 24,
+        `API: ${monthly.data.points.length}`,
+      );
+      await page
+        .locator('[data-testid="trend-chart"][data-points="24"]')
+        .waitFor({ timeout: 10_000 });
+      check(
+        'the trend chart draws 24 monthly points',
+        (await trend.getAttribute('data-points')) === String(monthly.data.points.length),
+        `chart: ${await trend.getAttribute('data-points')}`,
+      );
       const drawn = await trend.locator('svg path').count();
       check('the trend chart is drawn (SVG paths)', drawn > 0, 'no SVG paths in the chart');
       // The table view carries the same numbers.
       await page.getByTestId('trend-table').locator('summary').click();
       const tableRows = page.getByTestId('trend-table').locator('tbody tr');
-      check('the trend table has 24 rows', (await tableRows.count()) === 24, `table rows: ${await tableRows.count()}`);
+      check(
+        'the trend table has 24 rows',
+        (await tableRows.count()) === 24,
+        `table rows: ${await tableRows.count()}`,
+      );
       const firstValue = (await tableRows.first().locator('td').first().textContent())?.trim();
-      check('the first table value equals the API (formatted)', firstValue === fmt(monthly.data.points[0].value), `page ${firstValue} vs API ${fmt(monthly.data.points[0].value)}`);
+      check(
+        'the first table value equals the API (formatted)',
+        firstValue === fmt(monthly.data.points[0].value),
+        `page ${firstValue} vs API ${fmt(monthly.data.points[0].value)}`,
+      );
       await page.getByTestId('trend-table').locator('summary').click();
       const growth = page.getByTestId('growth-chart');
-      check('the growth chart is drawn beneath with 24 points', (await growth.getAttribute('data-points')) === '24', `growth: ${await growth.getAttribute('data-points')}`);
+      check(
+        'the growth chart is drawn beneath with 24 points',
+        (await growth.getAttribute('data-points')) === '24',
+        `growth: ${await growth.getAttribute('data-points')}`,
+      );
 
       // KPIs against /summary.
-      const summary = await client.call('GET', `/datasets/${datasetId}/summary`, { token: ownerToken });
+      const summary = await client.call('GET', `/datasets/${datasetId}/summary`, {
+        token: ownerToken,
+      });
       const total = summary.data.kpis.find((k) => k.name === 'total');
       const shownTotal = (await page.getByTestId('kpi-total-value').textContent())?.trim();
-      check('the total KPI equals the API (formatted)', shownTotal === fmt(total.value), `page ${shownTotal} vs API ${fmt(total.value)} (${total.value})`);
-      check('the total KPI carries the exact API value', (await page.getByTestId('kpi-total').getAttribute('data-value')) === total.value, 'data-value differs');
-      const shownRows = (await page.getByTestId('kpi-rows').locator('.kpi__value').textContent())?.trim();
-      check('the rows KPI equals the API', shownRows === fmt(summary.data.rows, 0), `page ${shownRows} vs ${summary.data.rows}`);
+      check(
+        'the total KPI equals the API (formatted)',
+        shownTotal === fmt(total.value),
+        `page ${shownTotal} vs API ${fmt(total.value)} (${total.value})`,
+      );
+      check(
+        'the total KPI carries the exact API value',
+        (await page.getByTestId('kpi-total').getAttribute('data-value')) === total.value,
+        'data-value differs',
+      );
+      const shownRows = (
+        await page.getByTestId('kpi-rows').locator('.kpi__value').textContent()
+      )?.trim();
+      check(
+        'the rows KPI equals the API',
+        shownRows === fmt(summary.data.rows, 0),
+        `page ${shownRows} vs ${summary.data.rows}`,
+      );
       const growthText = (await page.getByTestId('kpi-growth').textContent())?.trim() ?? '';
-      const expectedGrowth = total.growth === null ? '—' : new Intl.NumberFormat(LOCALE, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1, signDisplay: 'exceptZero' }).format(total.growth);
-      check('the latest period growth equals the API', growthText.includes(expectedGrowth), `page "${growthText}" vs ${expectedGrowth}`);
+      const expectedGrowth =
+        total.growth === null
+          ? '—'
+          : new Intl.NumberFormat(LOCALE, {
+              style: 'percent',
+              minimumFractionDigits: 1,
+              maximumFractionDigits: 1,
+              signDisplay: 'exceptZero',
+            }).format(total.growth);
+      check(
+        'the latest period growth equals the API',
+        growthText.includes(expectedGrowth),
+        `page "${growthText}" vs ${expectedGrowth}`,
+      );
 
       // Quarterly.
       await page.getByTestId('trend-interval').selectOption('quarter');
-      await page.locator('[data-testid="trend-chart"][data-points="8"]').waitFor({ timeout: 10_000 });
-      const quarterly = await client.call('GET', `/datasets/${datasetId}/timeseries?interval=quarter`, { token: ownerToken });
-      check('the quarterly chart draws 8 points, as the API', quarterly.data.points.length === 8 && (await trend.getAttribute('data-points')) === '8', `API ${quarterly.data.points.length}, chart ${await trend.getAttribute('data-points')}`);
-      await page.getByTestId('trend-panel').screenshot({ path: path.join(shotsDir, 'quarterly-chart.png') });
+      await page
+        .locator('[data-testid="trend-chart"][data-points="8"]')
+        .waitFor({ timeout: 10_000 });
+      const quarterly = await client.call(
+        'GET',
+        `/datasets/${datasetId}/timeseries?interval=quarter`,
+        { token: ownerToken },
+      );
+      check(
+        'the quarterly chart draws 8 points, as the API',
+        quarterly.data.points.length === 8 && (await trend.getAttribute('data-points')) === '8',
+        `API ${quarterly.data.points.length}, chart ${await trend.getAttribute('data-points')}`,
+      );
+      await page
+        .getByTestId('trend-panel')
+        .screenshot({ path: path.join(shotsDir, 'quarterly-chart.png') });
 
       // Groups by region.
       await page.getByTestId('groups-dimension').selectOption('region');
       const groupsChart = page.locator('[data-testid="groups-chart"][data-dimension="region"]');
       await groupsChart.waitFor({ timeout: 10_000 });
-      const groups = await client.call('GET', `/datasets/${datasetId}/groups?dimension=region&limit=10`, { token: ownerToken });
+      const groups = await client.call(
+        'GET',
+        `/datasets/${datasetId}/groups?dimension=region&limit=10`,
+        { token: ownerToken },
+      );
       const expectedBars = groups.data.groups.length + (groups.data.other.count > 0 ? 1 : 0);
-      check('the region chart has one bar per region', (await groupsChart.getAttribute('data-bars')) === String(expectedBars), `chart ${await groupsChart.getAttribute('data-bars')} vs ${expectedBars}`);
+      check(
+        'the region chart has one bar per region',
+        (await groupsChart.getAttribute('data-bars')) === String(expectedBars),
+        `chart ${await groupsChart.getAttribute('data-bars')} vs ${expectedBars}`,
+      );
       await page.getByTestId('groups-table').locator('summary').click();
-      const firstGroup = (await page.getByTestId('groups-table').locator('tbody tr').first().locator('th').textContent())?.trim();
-      check('the biggest region is the API\'s first group', firstGroup === groups.data.groups[0].key, `page ${firstGroup} vs ${groups.data.groups[0].key}`);
+      const firstGroup = (
+        await page
+          .getByTestId('groups-table')
+          .locator('tbody tr')
+          .first()
+          .locator('th')
+          .textContent()
+      )?.trim();
+      check(
+        "the biggest region is the API's first group",
+        firstGroup === groups.data.groups[0].key,
+        `page ${firstGroup} vs ${groups.data.groups[0].key}`,
+      );
       const breakdown = page.getByTestId('breakdown-chart');
       await breakdown.waitFor({ timeout: 10_000 });
-      check('the breakdown chart has series', Number(await breakdown.getAttribute('data-series')) > 0, 'no series');
+      check(
+        'the breakdown chart has series',
+        Number(await breakdown.getAttribute('data-series')) > 0,
+        'no series',
+      );
       const schemaRows = await page.getByTestId('schema-table').locator('tbody tr').count();
       check('the schema lists 6 columns', schemaRows === 6, `schema rows: ${schemaRows}`);
     });
 
     await step('download the rejected rows as CSV', async () => {
       await page.getByTestId('errors-table').waitFor({ timeout: 10_000 });
-      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.getByTestId('download-errors').click()]);
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 15_000 }),
+        page.getByTestId('download-errors').click(),
+      ]);
       const file = path.join(downloadsDir, download.suggestedFilename() || 'errors.csv');
       await download.saveAs(file);
       const text = await readFile(file, 'utf8');
-      const lines = text.trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
-      check('the errors CSV has the 3 broken lines', csv.brokenLines.every((n) => lines.includes(n)), `expected ${csv.brokenLines}, CSV lines ${lines}`);
-      check('the download is named .csv', download.suggestedFilename().endsWith('.csv'), download.suggestedFilename());
+      const lines = text
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => Number(l.split(',')[0]));
+      check(
+        'the errors CSV has the 3 broken lines',
+        csv.brokenLines.every((n) => lines.includes(n)),
+        `expected ${csv.brokenLines}, CSV lines ${lines}`,
+      );
+      check(
+        'the download is named .csv',
+        download.suggestedFilename().endsWith('.csv'),
+        download.suggestedFilename(),
+      );
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: path.join(shotsDir, 'dataset.png'), fullPage: true });
     });
@@ -382,8 +570,14 @@ async function main() {
       await phone.goto(route(base, `/datasets/${datasetId}`));
       await phone.getByTestId('trend-chart').waitFor({ timeout: 20_000 });
       await phone.waitForTimeout(400);
-      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      check('no horizontal scrolling at 390 px', overflow <= 0, `the page is ${overflow}px wider than the screen`);
+      const overflow = await phone.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      check(
+        'no horizontal scrolling at 390 px',
+        overflow <= 0,
+        `the page is ${overflow}px wider than the screen`,
+      );
       await phone.screenshot({ path: path.join(shotsDir, 'phone-dataset.png'), fullPage: true });
       await phone.goto(route(base, '/datasets'));
       await phone.getByTestId('dataset-row').first().waitFor();
@@ -393,7 +587,10 @@ async function main() {
 
     // 4. A viewer -------------------------------------------------------------------------------
     await step('the owner adds a viewer through the members page', async () => {
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' }).click();
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Members' })
+        .click();
       await page.waitForURL(/\/members$/);
       const form = page.getByRole('form', { name: 'Add a member' });
       await form.getByLabel('E-mail').fill(VIEWER.email);
@@ -401,13 +598,18 @@ async function main() {
       await form.getByLabel('Role').selectOption('viewer');
       await form.getByLabel('First password').fill(VIEWER.password);
       await form.getByRole('button', { name: 'Add member' }).click();
-      await page.locator(`[data-testid="member-row"][data-email="${VIEWER.email}"]`).waitFor({ timeout: 10_000 });
+      await page
+        .locator(`[data-testid="member-row"][data-email="${VIEWER.email}"]`)
+        .waitFor({ timeout: 10_000 });
       ok('the viewer is listed');
       await page.screenshot({ path: path.join(shotsDir, 'members.png'), fullPage: true });
     });
 
     await step('the viewer sees no upload or delete controls', async () => {
-      const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: LOCALE });
+      const viewerContext = await browser.newContext({
+        viewport: { width: 1280, height: 900 },
+        locale: LOCALE,
+      });
       const viewer = await viewerContext.newPage();
       watch(viewer, 'viewer');
       await viewer.goto(route(base, '/login'));
@@ -416,25 +618,58 @@ async function main() {
       await viewer.getByRole('button', { name: 'Log in' }).click();
       await viewer.waitForURL(/\/datasets$/, { timeout: 15_000 });
       await viewer.getByTestId('dataset-row').first().waitFor({ timeout: 10_000 });
-      check('no upload zone', (await viewer.getByTestId('upload-zone').count()) === 0, 'the upload zone is shown');
-      check('no file input', (await viewer.locator('input[type="file"]').count()) === 0, 'a file input is present');
-      check('no Delete button', (await viewer.getByRole('button', { name: /delete/i }).count()) === 0, 'a delete button is shown');
-      check('no admin navigation', (await viewer.getByRole('link', { name: 'Members' }).count()) === 0, 'Members link shown to a viewer');
+      check(
+        'no upload zone',
+        (await viewer.getByTestId('upload-zone').count()) === 0,
+        'the upload zone is shown',
+      );
+      check(
+        'no file input',
+        (await viewer.locator('input[type="file"]').count()) === 0,
+        'a file input is present',
+      );
+      check(
+        'no Delete button',
+        (await viewer.getByRole('button', { name: /delete/i }).count()) === 0,
+        'a delete button is shown',
+      );
+      check(
+        'no admin navigation',
+        (await viewer.getByRole('link', { name: 'Members' }).count()) === 0,
+        'Members link shown to a viewer',
+      );
       await viewer.screenshot({ path: path.join(shotsDir, 'viewer-datasets.png'), fullPage: true });
       await viewer.getByRole('link', { name: 'sales' }).first().click();
       await viewer.getByTestId('trend-chart').waitFor({ timeout: 20_000 });
-      check('no upload/delete/change-types controls on the dataset page',
-        (await viewer.getByRole('button', { name: /upload|delete|change column types/i }).count()) === 0 &&
-          (await viewer.locator('input[type="file"]').count()) === 0,
-        'a change control is visible');
+      check(
+        'no upload/delete/change-types controls on the dataset page',
+        (await viewer
+          .getByRole('button', { name: /upload|delete|change column types/i })
+          .count()) === 0 && (await viewer.locator('input[type="file"]').count()) === 0,
+        'a change control is visible',
+      );
       await viewer.screenshot({ path: path.join(shotsDir, 'viewer-dataset.png') });
       await viewerContext.close();
 
       const viewerToken = await client.login(VIEWER.email, VIEWER.password);
-      const refused = await client.call('POST', '/datasets?name=sneaky&format=csv', { token: viewerToken, body: csv.text, headers: { 'Content-Type': 'text/csv' } });
-      check('the API refuses an upload by the viewer (403 problem)', refused.status === 403 && refused.contentType.includes('application/problem+json'), `${refused.status} ${refused.contentType}`);
-      const deleteRefused = await client.call('DELETE', `/datasets/${datasetId}`, { token: viewerToken });
-      check('the API refuses a delete by the viewer (403)', deleteRefused.status === 403, `${deleteRefused.status}`);
+      const refused = await client.call('POST', '/datasets?name=sneaky&format=csv', {
+        token: viewerToken,
+        body: csv.text,
+        headers: { 'Content-Type': 'text/csv' },
+      });
+      check(
+        'the API refuses an upload by the viewer (403 problem)',
+        refused.status === 403 && refused.contentType.includes('application/problem+json'),
+        `${refused.status} ${refused.contentType}`,
+      );
+      const deleteRefused = await client.call('DELETE', `/datasets/${datasetId}`, {
+        token: viewerToken,
+      });
+      check(
+        'the API refuses a delete by the viewer (403)',
+        deleteRefused.status === 403,
+        `${deleteRefused.status}`,
+      );
     });
 
     await step('log out', async () => {

@@ -33,4 +33,3 @@ export async function logout(): Promise<void> {
 export function getMe(signal?: AbortSignal): Promise<Me> {
   return requestJson<Me>('/me', { signal });
 }
-

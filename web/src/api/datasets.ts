@@ -1,5 +1,14 @@
 import { ApiError, networkError, problemToError } from './errors';
-import { API_BASE, apiFetch, buildUrl, getAccessToken, refreshSession, requestBlob, requestJson, requestVoid } from './http';
+import {
+  API_BASE,
+  apiFetch,
+  buildUrl,
+  getAccessToken,
+  refreshSession,
+  requestBlob,
+  requestJson,
+  requestVoid,
+} from './http';
 import { readEventStream } from './sse';
 import type { ColumnType, Dataset, DatasetFormat, ErrorsPage, Page } from './types';
 
@@ -23,12 +32,20 @@ export function getDatasetErrors(
   params: { limit?: number; cursor?: string; version?: number } = {},
   signal?: AbortSignal,
 ): Promise<ErrorsPage> {
-  return requestJson<ErrorsPage>(`/datasets/${encodeURIComponent(id)}/errors`, { query: params, signal });
+  return requestJson<ErrorsPage>(`/datasets/${encodeURIComponent(id)}/errors`, {
+    query: params,
+    signal,
+  });
 }
 
 /** The rejected rows as CSV (Accept: text/csv). */
-export function downloadDatasetErrorsCsv(id: string): Promise<{ blob: Blob; filename: string | null }> {
-  return requestBlob(`/datasets/${encodeURIComponent(id)}/errors`, { accept: 'text/csv', query: { limit: 10000 } });
+export function downloadDatasetErrorsCsv(
+  id: string,
+): Promise<{ blob: Blob; filename: string | null }> {
+  return requestBlob(`/datasets/${encodeURIComponent(id)}/errors`, {
+    accept: 'text/csv',
+    query: { limit: 10000 },
+  });
 }
 
 export type UploadProgress = { loaded: number; total: number };
@@ -47,19 +64,27 @@ export type UploadInput = {
 export function guessFormat(file: File): DatasetFormat | undefined {
   const name = file.name.toLowerCase();
   if (name.endsWith('.csv') || file.type === 'text/csv') return 'csv';
-  if (name.endsWith('.ndjson') || name.endsWith('.jsonl') || file.type === 'application/x-ndjson') return 'ndjson';
+  if (name.endsWith('.ndjson') || name.endsWith('.jsonl') || file.type === 'application/x-ndjson')
+    return 'ndjson';
   if (name.endsWith('.json') || file.type === 'application/json') return 'json';
   return undefined;
 }
 
-function xhrUpload(url: string, input: UploadInput, token: string | null): Promise<{ status: number; body: unknown; requestId: string | null }> {
+function xhrUpload(
+  url: string,
+  input: UploadInput,
+  token: string | null,
+): Promise<{ status: number; body: unknown; requestId: string | null }> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     xhr.setRequestHeader('Accept', 'application/json');
     if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
     xhr.upload.onprogress = (event) => {
-      input.onProgress?.({ loaded: event.loaded, total: event.lengthComputable ? event.total : input.file.size });
+      input.onProgress?.({
+        loaded: event.loaded,
+        total: event.lengthComputable ? event.total : input.file.size,
+      });
     };
     xhr.onload = () => {
       let body: unknown = xhr.responseText;
@@ -81,9 +106,13 @@ function xhrUpload(url: string, input: UploadInput, token: string | null): Promi
         reject(new DOMException('The upload was cancelled', 'AbortError'));
         return;
       }
-      input.signal.addEventListener('abort', () => {
-        xhr.abort();
-      }, { once: true });
+      input.signal.addEventListener(
+        'abort',
+        () => {
+          xhr.abort();
+        },
+        { once: true },
+      );
     }
     const form = new FormData();
     form.append('file', input.file, input.file.name);
@@ -95,7 +124,8 @@ async function upload(path: string, input: UploadInput): Promise<Dataset> {
   const url = buildUrl(path, {
     name: input.name,
     format: input.format ?? guessFormat(input.file),
-    types: input.types && Object.keys(input.types).length > 0 ? JSON.stringify(input.types) : undefined,
+    types:
+      input.types && Object.keys(input.types).length > 0 ? JSON.stringify(input.types) : undefined,
   });
   let result = await xhrUpload(url, input, await getAccessToken());
   if (result.status === 401) {
@@ -134,7 +164,11 @@ export async function streamDatasetEvents(
     signal,
   });
   if (!response.body) {
-    throw new ApiError({ status: response.status, title: 'No event stream', detail: 'the answer has no body' });
+    throw new ApiError({
+      status: response.status,
+      title: 'No event stream',
+      detail: 'the answer has no body',
+    });
   }
   return readEventStream(
     response.body,

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, fieldName, parseProblem, problemToError, toApiError } from './errors';
 
-function problemResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+function problemResponse(
+  body: unknown,
+  status: number,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { 'Content-Type': 'application/problem+json', ...headers },
@@ -61,9 +65,13 @@ describe('parseProblem', () => {
 
   it('takes the request id from the header when the body has none', async () => {
     const error = await parseProblem(
-      problemResponse({ type: 'about:blank', title: 'Not found', status: 404, detail: 'dataset not found' }, 404, {
-        'X-Request-Id': 'req_header',
-      }),
+      problemResponse(
+        { type: 'about:blank', title: 'Not found', status: 404, detail: 'dataset not found' },
+        404,
+        {
+          'X-Request-Id': 'req_header',
+        },
+      ),
     );
     expect(error.requestId).toBe('req_header');
     expect(error.fieldErrors).toEqual([]);
@@ -71,7 +79,10 @@ describe('parseProblem', () => {
 
   it('turns a non-JSON error (a proxy page) into a readable error', async () => {
     const error = await parseProblem(
-      new Response('<html>Bad gateway</html>', { status: 502, headers: { 'Content-Type': 'text/html' } }),
+      new Response('<html>Bad gateway</html>', {
+        status: 502,
+        headers: { 'Content-Type': 'text/html' },
+      }),
     );
     expect(error.status).toBe(502);
     expect(error.title).toBe('The server is unavailable');
@@ -86,7 +97,14 @@ describe('parseProblem', () => {
   });
 
   it('ignores malformed errors entries', () => {
-    const error = problemToError({ title: 'x', status: 400, errors: [null, 3, { field: '/a' }, { field: '/b', message: 'bad' }] }, 400);
+    const error = problemToError(
+      {
+        title: 'x',
+        status: 400,
+        errors: [null, 3, { field: '/a' }, { field: '/b', message: 'bad' }],
+      },
+      400,
+    );
     expect(error.fieldErrors).toEqual([{ field: 'b', message: 'bad' }]);
   });
 });

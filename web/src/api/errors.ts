@@ -94,7 +94,11 @@ const STATUS_TITLES: Record<number, string> = {
 };
 
 /** Build an ApiError from a parsed problem body (or anything else the server sent). */
-export function problemToError(body: unknown, status: number, requestIdHeader?: string | null): ApiError {
+export function problemToError(
+  body: unknown,
+  status: number,
+  requestIdHeader?: string | null,
+): ApiError {
   const fallbackTitle = STATUS_TITLES[status] ?? `HTTP ${status}`;
   if (!isRecord(body)) {
     return new ApiError({

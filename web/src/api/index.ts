@@ -1,7 +1,13 @@
 // The one typed client of the InsightStream API: a function per endpoint.
 export * from './types';
 export * from './errors';
-export { getAccessToken, hasAccessToken, onSessionChange, refreshSession, setSession } from './http';
+export {
+  getAccessToken,
+  hasAccessToken,
+  onSessionChange,
+  refreshSession,
+  setSession,
+} from './http';
 export * from './auth';
 export * from './datasets';
 export * from './insights';

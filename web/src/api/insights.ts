@@ -15,11 +15,19 @@ const base = (id: string) => `/datasets/${encodeURIComponent(id)}`;
 
 export type VersionParam = { version?: number };
 
-export function getSchema(id: string, params: VersionParam = {}, signal?: AbortSignal): Promise<Schema> {
+export function getSchema(
+  id: string,
+  params: VersionParam = {},
+  signal?: AbortSignal,
+): Promise<Schema> {
   return requestJson<Schema>(`${base(id)}/schema`, { query: params, signal });
 }
 
-export function getSummary(id: string, params: VersionParam = {}, signal?: AbortSignal): Promise<Summary> {
+export function getSummary(
+  id: string,
+  params: VersionParam = {},
+  signal?: AbortSignal,
+): Promise<Summary> {
   return requestJson<Summary>(`${base(id)}/summary`, { query: params, signal });
 }
 
@@ -33,7 +41,11 @@ export type TimeSeriesParams = VersionParam & {
   to?: string;
 };
 
-export function getTimeSeries(id: string, params: TimeSeriesParams, signal?: AbortSignal): Promise<TimeSeries> {
+export function getTimeSeries(
+  id: string,
+  params: TimeSeriesParams,
+  signal?: AbortSignal,
+): Promise<TimeSeries> {
   return requestJson<TimeSeries>(`${base(id)}/timeseries`, { query: params, signal });
 }
 
@@ -57,7 +69,11 @@ export type BreakdownParams = VersionParam & {
   limit?: number;
 };
 
-export function getBreakdown(id: string, params: BreakdownParams, signal?: AbortSignal): Promise<Breakdown> {
+export function getBreakdown(
+  id: string,
+  params: BreakdownParams,
+  signal?: AbortSignal,
+): Promise<Breakdown> {
   return requestJson<Breakdown>(`${base(id)}/breakdown`, { query: params, signal });
 }
 

@@ -4,7 +4,9 @@ import { readEventStream, SseParser, type SseEvent } from './sse';
 describe('SseParser', () => {
   it('parses named events with JSON data', () => {
     const parser = new SseParser();
-    const events = parser.feed('retry: 2000\n\nevent: progress\ndata: {"percent":50}\n\nevent: ready\ndata: {"percent":100}\n\n');
+    const events = parser.feed(
+      'retry: 2000\n\nevent: progress\ndata: {"percent":50}\n\nevent: ready\ndata: {"percent":100}\n\n',
+    );
     expect(events).toEqual([
       { event: 'progress', data: '{"percent":50}', id: undefined },
       { event: 'ready', data: '{"percent":100}', id: undefined },
@@ -24,7 +26,11 @@ describe('SseParser', () => {
 
   it('handles CRLF and CR line endings, also split between chunks', () => {
     const parser = new SseParser();
-    const events = [...parser.feed('event: a\r\ndata: 1\r'), ...parser.feed('\n\r\n'), ...parser.feed('data: 2\r\r')];
+    const events = [
+      ...parser.feed('event: a\r\ndata: 1\r'),
+      ...parser.feed('\n\r\n'),
+      ...parser.feed('data: 2\r\r'),
+    ];
     expect(events).toEqual([
       { event: 'a', data: '1', id: undefined },
       { event: 'message', data: '2', id: undefined },
@@ -33,7 +39,9 @@ describe('SseParser', () => {
 
   it('joins multi-line data, skips comments and keeps the last id', () => {
     const parser = new SseParser();
-    const events = parser.feed(': keep-alive\nid: 7\ndata: line one\ndata:line two\nunknown: x\n\n');
+    const events = parser.feed(
+      ': keep-alive\nid: 7\ndata: line one\ndata:line two\nunknown: x\n\n',
+    );
     expect(events).toEqual([{ event: 'message', data: 'line one\nline two', id: '7' }]);
   });
 

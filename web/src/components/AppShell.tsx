@@ -56,7 +56,12 @@ export function AppShell() {
                 {user.name || user.email} <RoleBadge role={user.role} />
               </span>
             </div>
-            <button type="button" className="button button--ghost button--small" onClick={onLogout} disabled={leaving}>
+            <button
+              type="button"
+              className="button button--ghost button--small"
+              onClick={onLogout}
+              disabled={leaving}
+            >
               Log out
             </button>
           </div>

@@ -40,11 +40,19 @@ export function ColumnTypesEditor({ columns, value, onChange, caption }: ColumnT
                     value={selected}
                     onChange={(event) => {
                       const type = event.target.value as ColumnType | '';
-                      const rest = Object.fromEntries(Object.entries(value).filter(([name]) => name !== column.name));
-                      onChange(type === '' || type === column.current ? rest : { ...rest, [column.name]: type });
+                      const rest = Object.fromEntries(
+                        Object.entries(value).filter(([name]) => name !== column.name),
+                      );
+                      onChange(
+                        type === '' || type === column.current
+                          ? rest
+                          : { ...rest, [column.name]: type },
+                      );
                     }}
                   >
-                    <option value="">{column.current ? `${column.current} (detected)` : 'Detect automatically'}</option>
+                    <option value="">
+                      {column.current ? `${column.current} (detected)` : 'Detect automatically'}
+                    </option>
                     {COLUMN_TYPES.filter((t) => t !== column.current).map((type) => (
                       <option key={type} value={type}>
                         {type}

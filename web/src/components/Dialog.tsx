@@ -22,7 +22,8 @@ export function Dialog({ open, title, onClose, children, footer, testId }: Dialo
     const dialog = ref.current;
     if (!dialog) return;
     if (open && !dialog.open) {
-      const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      const previous =
+        document.activeElement instanceof HTMLElement ? document.activeElement : null;
       if (typeof dialog.showModal === 'function') dialog.showModal();
       else dialog.setAttribute('open', '');
       const first = dialog.querySelector<HTMLElement>(
@@ -101,7 +102,12 @@ export function ConfirmDialog({
       testId="confirm-dialog"
       footer={
         <>
-          <button type="button" className="button button--secondary" onClick={onCancel} data-autofocus>
+          <button
+            type="button"
+            className="button button--secondary"
+            onClick={onCancel}
+            data-autofocus
+          >
             Cancel
           </button>
           <button

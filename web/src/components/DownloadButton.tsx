@@ -12,7 +12,13 @@ type DownloadButtonProps = {
 };
 
 /** Fetch a file through the API client (with the bearer token) and save it via a Blob. */
-export function DownloadButton({ label, fallbackName, fetchFile, testId, className }: DownloadButtonProps) {
+export function DownloadButton({
+  label,
+  fallbackName,
+  fetchFile,
+  testId,
+  className,
+}: DownloadButtonProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const run = async () => {
@@ -37,7 +43,14 @@ export function DownloadButton({ label, fallbackName, fetchFile, testId, classNa
         data-testid={testId}
       >
         <svg viewBox="0 0 20 20" width="14" height="14" aria-hidden="true" focusable="false">
-          <path d="M10 3v10m0 0l-4-4m4 4l4-4M4 16h12" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+          <path
+            d="M10 3v10m0 0l-4-4m4 4l4-4M4 16h12"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="1.8"
+            strokeLinecap="round"
+            strokeLinejoin="round"
+          />
         </svg>
         {busy ? 'Downloading…' : label}
       </button>

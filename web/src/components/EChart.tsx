@@ -15,7 +15,16 @@ import * as echarts from 'echarts/core';
 import { SVGRenderer } from 'echarts/renderers';
 import { useEffect, useRef } from 'react';
 
-echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, LegendComponent, MarkLineComponent, AriaComponent, SVGRenderer]);
+echarts.use([
+  BarChart,
+  LineChart,
+  GridComponent,
+  TooltipComponent,
+  LegendComponent,
+  MarkLineComponent,
+  AriaComponent,
+  SVGRenderer,
+]);
 
 export type ChartOption = echarts.ComposeOption<
   | BarSeriesOption
@@ -47,9 +56,12 @@ export function EChart({ option, label, height = 300, testId, data }: EChartProp
     if (!element) return undefined;
     const instance = echarts.init(element, undefined, { renderer: 'svg' });
     chart.current = instance;
-    const observer = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(() => {
-      instance.resize();
-    });
+    const observer =
+      typeof ResizeObserver === 'undefined'
+        ? null
+        : new ResizeObserver(() => {
+            instance.resize();
+          });
     observer?.observe(element);
     return () => {
       observer?.disconnect();

@@ -39,7 +39,13 @@ type TableViewProps = {
 };
 
 /** The numbers behind a chart, as a real table in a disclosure. */
-export function TableView({ label = 'Show as table', caption, children, testId, defaultOpen = false }: TableViewProps) {
+export function TableView({
+  label = 'Show as table',
+  caption,
+  children,
+  testId,
+  defaultOpen = false,
+}: TableViewProps) {
   return (
     <details className="table-view" data-testid={testId} open={defaultOpen || undefined}>
       <summary>{label}</summary>

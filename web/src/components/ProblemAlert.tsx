@@ -12,7 +12,13 @@ type ProblemAlertProps = {
 };
 
 /** An API error for people: the problem's title and detail, and its request id for support. */
-export function ProblemAlert({ error, context, onRetry, children, showFieldErrors = false }: ProblemAlertProps) {
+export function ProblemAlert({
+  error,
+  context,
+  onRetry,
+  children,
+  showFieldErrors = false,
+}: ProblemAlertProps) {
   const problem = toApiError(error);
   return (
     <div className="alert alert--error" role="alert" data-testid="problem">

@@ -19,7 +19,10 @@ export function ProgressBar({ value, label, testId, tone = 'accent' }: ProgressB
       data-testid={testId}
       data-value={clamped === undefined ? undefined : Math.round(clamped)}
     >
-      <div className="progress__bar" style={{ width: clamped === undefined ? undefined : `${clamped}%` }} />
+      <div
+        className="progress__bar"
+        style={{ width: clamped === undefined ? undefined : `${clamped}%` }}
+      />
     </div>
   );
 }

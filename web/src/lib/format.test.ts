@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCompact, formatDuration, formatInteger, formatNumber, formatPercent } from './format';
+import {
+  formatBytes,
+  formatCompact,
+  formatDuration,
+  formatInteger,
+  formatNumber,
+  formatPercent,
+} from './format';
 
 describe('formatNumber', () => {
   it('groups digits for the locale', () => {
@@ -10,7 +17,9 @@ describe('formatNumber', () => {
 
   it('formats exact decimal strings without float rounding', () => {
     expect(formatNumber('2689943.97', { locale: 'en-US' })).toBe('2,689,943.97');
-    expect(formatNumber('12345678901234567.89', { locale: 'en-US' })).toBe('12,345,678,901,234,567.89');
+    expect(formatNumber('12345678901234567.89', { locale: 'en-US' })).toBe(
+      '12,345,678,901,234,567.89',
+    );
     expect(formatNumber('-0.5', { locale: 'en-US' })).toBe('-0.5');
   });
 
@@ -49,7 +58,7 @@ describe('formatCompact, formatBytes, formatDuration', () => {
   });
 
   it('formats sizes', () => {
-    expect(formatBytes(512, 'en-US')).toBe('512 byte');
+    expect(formatBytes(512, 'en-US')).toBe('512 B');
     expect(formatBytes(84503, 'en-US')).toBe('82.5 kB');
     expect(formatBytes(5 * 1024 * 1024, 'en-US')).toBe('5 MB');
   });

@@ -6,7 +6,10 @@ type Numeric = number | string | null | undefined;
 
 const cache = new Map<string, Intl.NumberFormat>();
 
-function numberFormat(locale: string | undefined, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+function numberFormat(
+  locale: string | undefined,
+  options: Intl.NumberFormatOptions,
+): Intl.NumberFormat {
   const key = `${locale ?? ''}|${JSON.stringify(options)}`;
   let format = cache.get(key);
   if (!format) {
@@ -83,17 +86,19 @@ export function formatBytes(bytes: number | null | undefined, locale?: string): 
     value /= 1024;
     unit++;
   }
+  if (unit === 0) return `${numberFormat(locale, { maximumFractionDigits: 0 }).format(value)} B`;
   return numberFormat(locale, {
     style: 'unit',
     unit: units[unit] ?? 'byte',
     unitDisplay: 'short',
-    maximumFractionDigits: unit === 0 ? 0 : 1,
+    maximumFractionDigits: 1,
   }).format(value);
 }
 
 /** Seconds left: 75 → "1 min 15 s"; null → "—". */
 export function formatDuration(seconds: number | null | undefined, locale?: string): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return EM_DASH;
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0)
+    return EM_DASH;
   const s = Math.round(seconds);
   const unit = (value: number, name: 'second' | 'minute' | 'hour') =>
     numberFormat(locale, { style: 'unit', unit: name, unitDisplay: 'narrow' }).format(value);
@@ -105,7 +110,9 @@ export function formatDuration(seconds: number | null | undefined, locale?: stri
   }
   const hours = Math.floor(minutes / 60);
   const restMinutes = minutes % 60;
-  return restMinutes ? `${unit(hours, 'hour')} ${unit(restMinutes, 'minute')}` : unit(hours, 'hour');
+  return restMinutes
+    ? `${unit(hours, 'hour')} ${unit(restMinutes, 'minute')}`
+    : unit(hours, 'hour');
 }
 
 const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();

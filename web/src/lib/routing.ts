@@ -3,7 +3,8 @@
  * The gateway's fallback currently 404s paths without a dot, so the default is hash URLs
  * (/#/datasets/ds_1), which always load from "/". Build with VITE_ROUTER=browser for history URLs.
  */
-export const ROUTER_MODE: 'hash' | 'browser' = import.meta.env.VITE_ROUTER === 'browser' ? 'browser' : 'hash';
+export const ROUTER_MODE: 'hash' | 'browser' =
+  import.meta.env.VITE_ROUTER === 'browser' ? 'browser' : 'hash';
 
 /** In browser mode, accept hash links too (/#/datasets/ds_1 → /datasets/ds_1). */
 export function adoptHashPath(): void {
@@ -17,7 +18,9 @@ export function scrollToSection(id: string): void {
   if (!target) return;
   const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   target.scrollIntoView({ behavior: reduce ? 'auto' : 'smooth', block: 'start' });
-  const focusable = target.hasAttribute('tabindex') ? target : (target.querySelector<HTMLElement>('h2, h3') ?? target);
+  const focusable = target.hasAttribute('tabindex')
+    ? target
+    : (target.querySelector<HTMLElement>('h2, h3') ?? target);
   if (!focusable.hasAttribute('tabindex')) focusable.setAttribute('tabindex', '-1');
   focusable.focus({ preventScroll: true });
 }

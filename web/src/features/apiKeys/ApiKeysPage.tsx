@@ -44,7 +44,13 @@ function SecretDialog({ apiKey, onClose }: SecretDialogProps) {
         {apiKey?.name}
       </label>
       <div className="secret">
-        <input id={secretId} className="input input--mono" readOnly value={apiKey?.key ?? ''} onFocus={(e) => e.target.select()} />
+        <input
+          id={secretId}
+          className="input input--mono"
+          readOnly
+          value={apiKey?.key ?? ''}
+          onFocus={(e) => e.target.select()}
+        />
         <button type="button" className="button button--secondary" onClick={() => void copy()}>
           {copied ? 'Copied' : 'Copy'}
         </button>
@@ -95,20 +101,37 @@ export default function ApiKeysPage() {
       <header className="page__header">
         <div>
           <h1 className="page__title">API keys</h1>
-          <p className="page__subtitle">Keys let scripts and other services read (or upload) data without a person's password.</p>
+          <p className="page__subtitle">
+            Keys let scripts and other services read (or upload) data without a person's password.
+          </p>
         </div>
       </header>
 
       <Panel title="Create a key">
-        <form className="form form--inline" onSubmit={submit} noValidate aria-label="Create an API key">
+        <form
+          className="form form--inline"
+          onSubmit={submit}
+          noValidate
+          aria-label="Create an API key"
+        >
           {error ? <ProblemAlert error={error} /> : null}
           <div className="form__grid">
-            <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={nameError} placeholder="e.g. nightly export" />
+            <TextField
+              label="Name"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              error={nameError}
+              placeholder="e.g. nightly export"
+            />
             <SelectField
               label="Access"
               value={access}
               onChange={(e) => setAccess(e.target.value as 'read' | 'write')}
-              hint={access === 'write' ? 'Acts as an analyst: may upload and delete datasets' : 'Acts as a viewer: read only'}
+              hint={
+                access === 'write'
+                  ? 'Acts as an analyst: may upload and delete datasets'
+                  : 'Acts as a viewer: read only'
+              }
             >
               <option value="read">Read</option>
               <option value="write">Read and write</option>
@@ -124,7 +147,13 @@ export default function ApiKeysPage() {
 
       <Panel title="Keys">
         {keys.isPending ? <Loading label="Loading keys…" /> : null}
-        {keys.isError ? <ProblemAlert error={keys.error} context="Could not load the keys" onRetry={() => void keys.refetch()} /> : null}
+        {keys.isError ? (
+          <ProblemAlert
+            error={keys.error}
+            context="Could not load the keys"
+            onRetry={() => void keys.refetch()}
+          />
+        ) : null}
         {keys.data?.items.length === 0 ? (
           <EmptyState title="No API keys yet">
             <p>Create one above for a script or an integration.</p>
@@ -155,10 +184,14 @@ export default function ApiKeysPage() {
                     </td>
                     <td>{key.scopes.includes('write') ? 'Read and write' : 'Read'}</td>
                     <td className="small muted">{formatDateTime(key.created_at)}</td>
-                    <td className="small muted">{key.last_used_at ? formatDateTime(key.last_used_at) : 'Never'}</td>
+                    <td className="small muted">
+                      {key.last_used_at ? formatDateTime(key.last_used_at) : 'Never'}
+                    </td>
                     <td className="actions">
                       {key.revoked_at ? (
-                        <span className="small muted">Revoked {formatDateTime(key.revoked_at)}</span>
+                        <span className="small muted">
+                          Revoked {formatDateTime(key.revoked_at)}
+                        </span>
                       ) : (
                         <button
                           type="button"

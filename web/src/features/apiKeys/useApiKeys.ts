@@ -6,7 +6,10 @@ import { useSession } from '../auth/useAuth';
 
 export function useApiKeys() {
   const { orgId } = useSession();
-  return useQuery({ queryKey: queryKeys.apiKeys(orgId), queryFn: ({ signal }) => listApiKeys(signal) });
+  return useQuery({
+    queryKey: queryKeys.apiKeys(orgId),
+    queryFn: ({ signal }) => listApiKeys(signal),
+  });
 }
 
 export function useCreateApiKey() {

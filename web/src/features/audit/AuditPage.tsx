@@ -29,13 +29,23 @@ export default function AuditPage() {
       <header className="page__header">
         <div>
           <h1 className="page__title">Activity</h1>
-          <p className="page__subtitle">Sign-ins, member and key changes, uploads and deletions, newest first.</p>
+          <p className="page__subtitle">
+            Sign-ins, member and key changes, uploads and deletions, newest first.
+          </p>
         </div>
       </header>
       <Panel title="Audit log">
         {audit.isPending ? <Loading label="Loading activity…" /> : null}
-        {audit.isError ? <ProblemAlert error={audit.error} context="Could not load the activity" onRetry={() => void audit.refetch()} /> : null}
-        {audit.isSuccess && items.length === 0 ? <EmptyState title="Nothing has happened yet" /> : null}
+        {audit.isError ? (
+          <ProblemAlert
+            error={audit.error}
+            context="Could not load the activity"
+            onRetry={() => void audit.refetch()}
+          />
+        ) : null}
+        {audit.isSuccess && items.length === 0 ? (
+          <EmptyState title="Nothing has happened yet" />
+        ) : null}
         {items.length > 0 ? (
           <div className="table-scroll">
             <table className="table table--compact">
@@ -69,7 +79,12 @@ export default function AuditPage() {
         ) : null}
         {audit.hasNextPage ? (
           <div className="center">
-            <button type="button" className="button button--secondary" onClick={() => void audit.fetchNextPage()} disabled={audit.isFetchingNextPage}>
+            <button
+              type="button"
+              className="button button--secondary"
+              onClick={() => void audit.fetchNextPage()}
+              disabled={audit.isFetchingNextPage}
+            >
               {audit.isFetchingNextPage ? 'Loading…' : 'Show older'}
             </button>
           </div>

@@ -1,7 +1,12 @@
 import type { ReactNode } from 'react';
 import { Logo } from '../../components/Logo';
 
-type AuthLayoutProps = { title: string; subtitle?: ReactNode; children: ReactNode; footer?: ReactNode };
+type AuthLayoutProps = {
+  title: string;
+  subtitle?: ReactNode;
+  children: ReactNode;
+  footer?: ReactNode;
+};
 
 export function AuthLayout({ title, subtitle, children, footer }: AuthLayoutProps) {
   return (

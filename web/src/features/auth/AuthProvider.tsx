@@ -32,10 +32,15 @@ export function AuthProvider({ children }: AuthProviderProps) {
   useEffect(() => {
     const unsubscribe = onSessionChange((session: Session | null) => {
       if (session) {
-        if (orgId.current !== null && orgId.current !== session.organization.id) queryClient.clear();
+        if (orgId.current !== null && orgId.current !== session.organization.id)
+          queryClient.clear();
         orgId.current = session.organization.id;
         leaving.current = false;
-        setState({ status: 'authenticated', user: session.user, organization: session.organization });
+        setState({
+          status: 'authenticated',
+          user: session.user,
+          organization: session.organization,
+        });
       } else {
         const expired = !leaving.current && orgId.current !== null;
         setState({ status: 'anonymous', expired });

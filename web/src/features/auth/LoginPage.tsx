@@ -10,7 +10,8 @@ export function LoginPage() {
   const { state, login } = useAuth();
   const location = useLocation();
   const locationState = location.state as LocationState;
-  const target = locationState?.from && locationState.from !== '/login' ? locationState.from : '/datasets';
+  const target =
+    locationState?.from && locationState.from !== '/login' ? locationState.from : '/datasets';
 
   if (state.status === 'authenticated') return <Navigate to={target} replace />;
 

@@ -36,7 +36,8 @@ export function RequireRole({ minimum, children }: RequireRoleProps) {
       <div className="page">
         <EmptyState title="You don't have access to this page">
           <p>
-            It needs the {minimum} role; you are {state.user.role === 'admin' || state.user.role === 'analyst' ? 'an' : 'a'}{' '}
+            It needs the {minimum} role; you are{' '}
+            {state.user.role === 'admin' || state.user.role === 'analyst' ? 'an' : 'a'}{' '}
             {state.user.role}. Ask an administrator of your organization.
           </p>
         </EmptyState>

@@ -30,7 +30,11 @@ export function SignupForm({ onSubmit }: SignupFormProps) {
     if (Object.keys(local).length > 0) return;
     setBusy(true);
     try {
-      const input: SignupInput = { organization: organization.trim(), email: email.trim(), password };
+      const input: SignupInput = {
+        organization: organization.trim(),
+        email: email.trim(),
+        password,
+      };
       if (name.trim() !== '') input.name = name.trim();
       await onSubmit(input);
     } catch (caught) {

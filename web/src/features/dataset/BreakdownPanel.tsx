@@ -30,7 +30,13 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
   const [agg, setAgg] = useState<BreakdownAggregation>(measures.length > 0 ? 'sum' : 'count');
   const [interval, changeInterval] = useState<BreakdownInterval>('quarter');
   const [style, setStyle] = useState<'bar' | 'area'>('bar');
-  const ids = { dimension: useId(), measure: useId(), agg: useId(), interval: useId(), style: useId() };
+  const ids = {
+    dimension: useId(),
+    measure: useId(),
+    agg: useId(),
+    interval: useId(),
+    style: useId(),
+  };
 
   const params = useMemo(
     () =>
@@ -76,7 +82,12 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
       <div className="controls" role="group" aria-label="Breakdown options">
         <div className="control">
           <label htmlFor={ids.dimension}>Split by</label>
-          <select id={ids.dimension} className="select select--small" value={dimension} onChange={(e) => setDimension(e.target.value)}>
+          <select
+            id={ids.dimension}
+            className="select select--small"
+            value={dimension}
+            onChange={(e) => setDimension(e.target.value)}
+          >
             {dimensions.map((c) => (
               <option key={c.name} value={c.name}>
                 {c.name}
@@ -133,7 +144,12 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
         </div>
         <div className="control">
           <label htmlFor={ids.style}>Chart</label>
-          <select id={ids.style} className="select select--small" value={style} onChange={(e) => setStyle(e.target.value as 'bar' | 'area')}>
+          <select
+            id={ids.style}
+            className="select select--small"
+            value={style}
+            onChange={(e) => setStyle(e.target.value as 'bar' | 'area')}
+          >
             <option value="bar">Stacked bars</option>
             <option value="area">Stacked area</option>
           </select>
@@ -141,11 +157,18 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
       </div>
       {query.isPending ? <Skeleton label="Loading the breakdown…" /> : null}
       {query.isError ? (
-        <ProblemAlert error={query.error} context="Could not load the breakdown" onRetry={() => void query.refetch()} />
+        <ProblemAlert
+          error={query.error}
+          context="Could not load the breakdown"
+          onRetry={() => void query.refetch()}
+        />
       ) : null}
       {data?.periods.length === 0 ? <EmptyState title="No data to break down" /> : null}
       {data && option && data.periods.length > 0 ? (
-        <div className={query.isPlaceholderData ? 'is-stale' : undefined} aria-busy={query.isFetching}>
+        <div
+          className={query.isPlaceholderData ? 'is-stale' : undefined}
+          aria-busy={query.isFetching}
+        >
           <EChart
             option={option}
             height={320}

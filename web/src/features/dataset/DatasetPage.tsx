@@ -46,7 +46,11 @@ function Insights({ dataset, schema, editor, onChangeTypes }: InsightsProps) {
       <section id="overview" aria-label="Key figures">
         {summary.isPending ? <Skeleton height={112} label="Loading key figures…" /> : null}
         {summary.isError ? (
-          <ProblemAlert error={summary.error} context="Could not load the key figures" onRetry={() => void summary.refetch()} />
+          <ProblemAlert
+            error={summary.error}
+            context="Could not load the key figures"
+            onRetry={() => void summary.refetch()}
+          />
         ) : null}
         {summary.data ? <KpiCards summary={summary.data} /> : null}
       </section>
@@ -62,7 +66,9 @@ function Insights({ dataset, schema, editor, onChangeTypes }: InsightsProps) {
         summary={summary.data}
         onChangeTypes={editor ? onChangeTypes : undefined}
       />
-      {summary.data ? <QualityPanel datasetId={dataset.id} version={version} summary={summary.data} /> : null}
+      {summary.data ? (
+        <QualityPanel datasetId={dataset.id} version={version} summary={summary.data} />
+      ) : null}
     </div>
   );
 }
@@ -85,7 +91,11 @@ export default function DatasetPage() {
         <p className="breadcrumb">
           <Link to="/datasets">← Datasets</Link>
         </p>
-        <ProblemAlert error={datasetQuery.error} context="Could not load this dataset" onRetry={() => void datasetQuery.refetch()} />
+        <ProblemAlert
+          error={datasetQuery.error}
+          context="Could not load this dataset"
+          onRetry={() => void datasetQuery.refetch()}
+        />
       </div>
     );
   }
@@ -117,10 +127,18 @@ export default function DatasetPage() {
         </div>
         {editor ? (
           <div className="page__actions">
-            <button type="button" className="button button--secondary" onClick={() => setDialog('version')}>
+            <button
+              type="button"
+              className="button button--secondary"
+              onClick={() => setDialog('version')}
+            >
               Upload new version
             </button>
-            <button type="button" className="button button--danger-outline" onClick={() => setDeleting(true)}>
+            <button
+              type="button"
+              className="button button--danger-outline"
+              onClick={() => setDeleting(true)}
+            >
               Delete
             </button>
           </div>
@@ -128,7 +146,10 @@ export default function DatasetPage() {
       </header>
 
       {!isFinal(dataset) || dataset.status === 'failed' ? (
-        <div className={`banner${dataset.status === 'failed' ? ' banner--error' : ''}`} data-testid="version-banner">
+        <div
+          className={`banner${dataset.status === 'failed' ? ' banner--error' : ''}`}
+          data-testid="version-banner"
+        >
           <p className="banner__title">
             {dataset.status === 'failed'
               ? `Version ${dataset.version} could not be processed`
@@ -141,7 +162,11 @@ export default function DatasetPage() {
 
       {schemaQuery.isPending ? <Skeleton height={320} label="Loading the insights…" /> : null}
       {schemaError && !notReady ? (
-        <ProblemAlert error={schemaError} context="Could not load the insights" onRetry={() => void schemaQuery.refetch()} />
+        <ProblemAlert
+          error={schemaError}
+          context="Could not load the insights"
+          onRetry={() => void schemaQuery.refetch()}
+        />
       ) : null}
       {notReady && dataset.status !== 'failed' ? (
         <EmptyState title="The insights appear here once processing is done">
@@ -153,7 +178,14 @@ export default function DatasetPage() {
           <p>Fix the file and upload it again as a new version.</p>
         </EmptyState>
       ) : null}
-      {schema ? <Insights dataset={dataset} schema={schema} editor={editor} onChangeTypes={() => setDialog('types')} /> : null}
+      {schema ? (
+        <Insights
+          dataset={dataset}
+          schema={schema}
+          editor={editor}
+          onChangeTypes={() => setDialog('types')}
+        />
+      ) : null}
 
       {editor ? (
         <>

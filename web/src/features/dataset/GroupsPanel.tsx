@@ -27,7 +27,10 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
   const ids = { dimension: useId(), measure: useId(), agg: useId(), limit: useId() };
 
   const params = useMemo(
-    () => (dimension ? { dimension, measure: agg === 'count' ? undefined : measure || undefined, agg, limit } : null),
+    () =>
+      dimension
+        ? { dimension, measure: agg === 'count' ? undefined : measure || undefined, agg, limit }
+        : null,
     [dimension, measure, agg, limit],
   );
   const query = useGroups(datasetId, version, params);
@@ -35,7 +38,10 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
   const data = query.data;
   // Shares and "Other" only add up for sums and counts.
   const additive = agg === 'sum' || agg === 'count';
-  const option = useMemo(() => (data ? groupsOption(data, label, additive) : null), [data, label, additive]);
+  const option = useMemo(
+    () => (data ? groupsOption(data, label, additive) : null),
+    [data, label, additive],
+  );
   const bars = data ? data.groups.length + (additive && data.other.count > 0 ? 1 : 0) : 0;
 
   if (dimensions.length === 0) {
@@ -97,7 +103,12 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
         </div>
         <div className="control">
           <label htmlFor={ids.agg}>Aggregation</label>
-          <select id={ids.agg} className="select select--small" value={agg} onChange={(e) => setAgg(e.target.value as Aggregation)}>
+          <select
+            id={ids.agg}
+            className="select select--small"
+            value={agg}
+            onChange={(e) => setAgg(e.target.value as Aggregation)}
+          >
             {AGGREGATIONS.filter((a) => a === 'count' || measures.length > 0).map((a) => (
               <option key={a} value={a}>
                 {aggregationLabel(a)}
@@ -107,7 +118,12 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
         </div>
         <div className="control">
           <label htmlFor={ids.limit}>Show</label>
-          <select id={ids.limit} className="select select--small" value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
+          <select
+            id={ids.limit}
+            className="select select--small"
+            value={limit}
+            onChange={(e) => setLimit(Number(e.target.value))}
+          >
             {LIMITS.map((n) => (
               <option key={n} value={n}>
                 Top {n}
@@ -117,10 +133,19 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
         </div>
       </div>
       {query.isPending ? <Skeleton label="Loading the groups…" /> : null}
-      {query.isError ? <ProblemAlert error={query.error} context="Could not load the groups" onRetry={() => void query.refetch()} /> : null}
+      {query.isError ? (
+        <ProblemAlert
+          error={query.error}
+          context="Could not load the groups"
+          onRetry={() => void query.refetch()}
+        />
+      ) : null}
       {data?.groups.length === 0 ? <EmptyState title="No groups" /> : null}
       {data && option && data.groups.length > 0 ? (
-        <div className={query.isPlaceholderData ? 'is-stale' : undefined} aria-busy={query.isFetching}>
+        <div
+          className={query.isPlaceholderData ? 'is-stale' : undefined}
+          aria-busy={query.isFetching}
+        >
           <EChart
             option={option}
             height={Math.max(160, bars * 32 + 24)}
@@ -151,7 +176,9 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
                   <tr key={g.key ?? '\u0000null'}>
                     <th scope="row">{g.key ?? <em>(empty)</em>}</th>
                     <td className="num">{formatNumber(g.value)}</td>
-                    {additive ? <td className="num">{formatPercent(g.share, { signed: false })}</td> : null}
+                    {additive ? (
+                      <td className="num">{formatPercent(g.share, { signed: false })}</td>
+                    ) : null}
                     <td className="num">{formatInteger(g.count)}</td>
                   </tr>
                 ))}

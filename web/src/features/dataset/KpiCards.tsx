@@ -7,7 +7,14 @@ type KpiCardsProps = { summary: Summary };
 type TrendProps = { value: number | null | undefined; label: string; testId: string };
 
 function Trend({ value, label, testId }: TrendProps) {
-  const tone = value === null || value === undefined ? 'neutral' : value > 0 ? 'up' : value < 0 ? 'down' : 'neutral';
+  const tone =
+    value === null || value === undefined
+      ? 'neutral'
+      : value > 0
+        ? 'up'
+        : value < 0
+          ? 'down'
+          : 'neutral';
   return (
     <span className={`trend trend--${tone}`} data-testid={testId}>
       <span aria-hidden="true">{tone === 'up' ? '▲ ' : tone === 'down' ? '▼ ' : ''}</span>
@@ -23,7 +30,11 @@ export function KpiCards({ summary }: KpiCardsProps) {
   const rejected = summary.rows_rejected ?? 0;
   return (
     <div className="kpis" data-testid="kpis">
-      <article className="kpi" data-testid="kpi-rows" data-value={rows?.value ?? String(summary.rows)}>
+      <article
+        className="kpi"
+        data-testid="kpi-rows"
+        data-value={rows?.value ?? String(summary.rows)}
+      >
         <h3 className="kpi__label">Rows</h3>
         <p className="kpi__value">{formatInteger(rows?.value ?? summary.rows)}</p>
         <p className="kpi__sub small muted">
@@ -42,7 +53,9 @@ export function KpiCards({ summary }: KpiCardsProps) {
           {total ? formatNumber(total.value) : '—'}
         </p>
         <p className="kpi__sub small muted">
-          {total?.cagr !== undefined && total.cagr !== null ? `CAGR ${formatPercent(total.cagr)}` : 'all periods'}
+          {total?.cagr !== undefined && total.cagr !== null
+            ? `CAGR ${formatPercent(total.cagr)}`
+            : 'all periods'}
         </p>
       </article>
       <article className="kpi" data-testid="kpi-latest" data-value={total?.period_value ?? ''}>
@@ -55,7 +68,9 @@ export function KpiCards({ summary }: KpiCardsProps) {
       <article className="kpi" data-testid="kpi-yoy" data-value={total?.yoy ?? ''}>
         <h3 className="kpi__label">Year over year</h3>
         <p className="kpi__value">{formatPercent(total?.yoy)}</p>
-        <p className="kpi__sub small muted">{total?.period ? `${total.period} vs a year before` : 'needs a date column'}</p>
+        <p className="kpi__sub small muted">
+          {total?.period ? `${total.period} vs a year before` : 'needs a date column'}
+        </p>
       </article>
     </div>
   );

@@ -22,7 +22,13 @@ type NewVersionDialogProps = {
  * Upload a new version of a dataset, optionally with column type overrides (?types=). The
  * server keeps no copy to reprocess from, so the file is picked again here.
  */
-export function NewVersionDialog({ dataset, schema, open, onClose, editTypes = false }: NewVersionDialogProps) {
+export function NewVersionDialog({
+  dataset,
+  schema,
+  open,
+  onClose,
+  editTypes = false,
+}: NewVersionDialogProps) {
   const uploads = useUploads();
   const [file, setFile] = useState<File | null>(null);
   const [types, setTypes] = useState<Partial<Record<string, ColumnType>>>({});
@@ -55,14 +61,24 @@ export function NewVersionDialog({ dataset, schema, open, onClose, editTypes = f
           <button type="button" className="button button--secondary" onClick={close}>
             Cancel
           </button>
-          <button type="button" className="button" onClick={() => void submit()} disabled={!file || busy}>
-            {busy ? 'Uploading…' : Object.keys(hints).length > 0 ? 'Upload with these types' : 'Upload new version'}
+          <button
+            type="button"
+            className="button"
+            onClick={() => void submit()}
+            disabled={!file || busy}
+          >
+            {busy
+              ? 'Uploading…'
+              : Object.keys(hints).length > 0
+                ? 'Upload with these types'
+                : 'Upload new version'}
           </button>
         </>
       }
     >
       <p className="muted small">
-        Version {dataset.version + 1} of <strong>{dataset.name}</strong> replaces the insights once it is processed.
+        Version {dataset.version + 1} of <strong>{dataset.name}</strong> replaces the insights once
+        it is processed.
         {editTypes ? ' Pick the same file again; it is processed with the types you choose.' : ''}
       </p>
       <div className="field">
@@ -81,7 +97,10 @@ export function NewVersionDialog({ dataset, schema, open, onClose, editTypes = f
       </div>
       {schema ? (
         <details className="disclosure" open={editTypes || undefined}>
-          <summary>Column types {Object.keys(hints).length > 0 ? `(${Object.keys(hints).length} changed)` : ''}</summary>
+          <summary>
+            Column types{' '}
+            {Object.keys(hints).length > 0 ? `(${Object.keys(hints).length} changed)` : ''}
+          </summary>
           <ColumnTypesEditor
             caption="Column types of the new version"
             columns={schema.columns.map((c) => ({ name: c.name, current: c.type }))}
@@ -91,7 +110,10 @@ export function NewVersionDialog({ dataset, schema, open, onClose, editTypes = f
         </details>
       ) : null}
       {current?.state === 'uploading' ? (
-        <ProgressBar value={current.total ? (current.loaded / current.total) * 100 : 0} label="Upload progress" />
+        <ProgressBar
+          value={current.total ? (current.loaded / current.total) * 100 : 0}
+          label="Upload progress"
+        />
       ) : null}
       {current?.state === 'error' ? <ProblemAlert error={current.error} showFieldErrors /> : null}
     </Dialog>

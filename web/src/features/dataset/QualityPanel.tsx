@@ -24,13 +24,20 @@ export function QualityPanel({ datasetId, version, summary }: QualityPanelProps)
           <span className="stat__label">rows kept</span>
         </div>
         <div className="stat" data-testid="rows-rejected" data-value={rejected}>
-          <span className={`stat__value${rejected > 0 ? ' text-warning' : ''}`}>{formatInteger(rejected)}</span>
+          <span className={`stat__value${rejected > 0 ? ' text-warning' : ''}`}>
+            {formatInteger(rejected)}
+          </span>
           <span className="stat__label">
-            rows rejected{total > 0 && rejected > 0 ? ` (${formatPercent(rejected / total, { signed: false, digits: 2 })})` : ''}
+            rows rejected
+            {total > 0 && rejected > 0
+              ? ` (${formatPercent(rejected / total, { signed: false, digits: 2 })})`
+              : ''}
           </span>
         </div>
         <div className="stat">
-          <span className={`stat__value${invalid > 0 ? ' text-warning' : ''}`}>{formatInteger(invalid)}</span>
+          <span className={`stat__value${invalid > 0 ? ' text-warning' : ''}`}>
+            {formatInteger(invalid)}
+          </span>
           <span className="stat__label">invalid values (kept as empty)</span>
         </div>
       </div>
@@ -65,7 +72,10 @@ export function QualityPanel({ datasetId, version, summary }: QualityPanelProps)
                   <td className="num">{formatInteger(c.invalid ?? 0)}</td>
                   <td className="bar-cell">
                     <span className="meter" aria-hidden="true">
-                      <span className="meter__fill" style={{ width: `${Math.min(share * 100, 100)}%` }} />
+                      <span
+                        className="meter__fill"
+                        style={{ width: `${Math.min(share * 100, 100)}%` }}
+                      />
                     </span>
                     <span className="small">{formatPercent(share, { signed: false })}</span>
                   </td>
@@ -89,7 +99,11 @@ export function QualityPanel({ datasetId, version, summary }: QualityPanelProps)
       </div>
       {errors.isPending ? <Loading label="Loading rejected rows…" /> : null}
       {errors.isError ? (
-        <ProblemAlert error={errors.error} context="Could not load the rejected rows" onRetry={() => void errors.refetch()} />
+        <ProblemAlert
+          error={errors.error}
+          context="Could not load the rejected rows"
+          onRetry={() => void errors.refetch()}
+        />
       ) : null}
       {errors.data?.items.length === 0 ? (
         <EmptyState title="Every row was read cleanly">
@@ -124,7 +138,9 @@ export function QualityPanel({ datasetId, version, summary }: QualityPanelProps)
             </tbody>
           </table>
           {errors.data.next_cursor ? (
-            <p className="small muted">Showing the first {errors.data.items.length}; download the CSV for all of them.</p>
+            <p className="small muted">
+              Showing the first {errors.data.items.length}; download the CSV for all of them.
+            </p>
           ) : null}
         </div>
       ) : null}

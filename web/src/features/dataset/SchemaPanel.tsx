@@ -27,7 +27,13 @@ function numericStat(value: string | number | null, type: string): string {
 }
 
 /** The columns with their types, roles and statistics. */
-export function SchemaPanel({ datasetId, version, schema, summary, onChangeTypes }: SchemaPanelProps) {
+export function SchemaPanel({
+  datasetId,
+  version,
+  schema,
+  summary,
+  onChangeTypes,
+}: SchemaPanelProps) {
   const stats = new Map(summary?.columns.map((c) => [c.name, c]) ?? []);
   return (
     <Panel
@@ -38,7 +44,11 @@ export function SchemaPanel({ datasetId, version, schema, summary, onChangeTypes
       actions={
         <>
           {onChangeTypes ? (
-            <button type="button" className="button button--secondary button--small" onClick={onChangeTypes}>
+            <button
+              type="button"
+              className="button button--secondary button--small"
+              onClick={onChangeTypes}
+            >
               Change column types…
             </button>
           ) : null}
@@ -87,7 +97,9 @@ export function SchemaPanel({ datasetId, version, schema, summary, onChangeTypes
                   <td>
                     <span className={`type type--${column.type}`}>{column.type}</span>
                     {column.hinted ? <span className="muted small"> (set)</span> : null}
-                    {column.currency ? <span className="muted small"> {column.currency}</span> : null}
+                    {column.currency ? (
+                      <span className="muted small"> {column.currency}</span>
+                    ) : null}
                   </td>
                   <td className="nowrap">
                     <span className={`role role--${column.role}`} title={ROLE_HINTS[column.role]}>
@@ -101,7 +113,9 @@ export function SchemaPanel({ datasetId, version, schema, summary, onChangeTypes
                   <td className="num">{s ? formatInteger(s.nulls) : '—'}</td>
                   <td className="num">{s ? numericStat(s.min, column.type) : '—'}</td>
                   <td className="num">{s ? numericStat(s.max, column.type) : '—'}</td>
-                  <td className="num">{s?.mean !== undefined && s.mean !== null ? formatNumber(s.mean) : '—'}</td>
+                  <td className="num">
+                    {s?.mean !== undefined && s.mean !== null ? formatNumber(s.mean) : '—'}
+                  </td>
                   <td className="top-values">
                     {s && s.top.length > 0
                       ? s.top

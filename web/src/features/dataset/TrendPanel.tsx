@@ -1,6 +1,12 @@
 import { useId, useMemo, useState } from 'react';
 import { downloadInsightCsv } from '../../api/insights';
-import { AGGREGATIONS, INTERVALS, type Aggregation, type Interval, type Schema } from '../../api/types';
+import {
+  AGGREGATIONS,
+  INTERVALS,
+  type Aggregation,
+  type Interval,
+  type Schema,
+} from '../../api/types';
 import { DownloadButton } from '../../components/DownloadButton';
 import { EChart } from '../../components/EChart';
 import { EmptyState } from '../../components/EmptyState';
@@ -22,7 +28,13 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
   const [agg, setAgg] = useState<Aggregation>(measures.length > 0 ? 'sum' : 'count');
   const [interval, changeInterval] = useState<Interval>('month');
   const [compare, setCompare] = useState(false);
-  const ids = { time: useId(), measure: useId(), agg: useId(), interval: useId(), compare: useId() };
+  const ids = {
+    time: useId(),
+    measure: useId(),
+    agg: useId(),
+    interval: useId(),
+    compare: useId(),
+  };
 
   const params = useMemo(
     () => ({
@@ -38,7 +50,10 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
   const query = useTimeSeries(datasetId, version, params, hasTime);
   const label = measureLabel(agg, params.measure);
   const data = query.data;
-  const trend = useMemo(() => (data ? trendOption(data, label, compare) : null), [data, label, compare]);
+  const trend = useMemo(
+    () => (data ? trendOption(data, label, compare) : null),
+    [data, label, compare],
+  );
   const growth = useMemo(() => (data ? growthOption(data) : null), [data]);
   const points = data?.points ?? [];
 
@@ -47,7 +62,12 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
       {timeColumns.length > 1 ? (
         <div className="control">
           <label htmlFor={ids.time}>Date</label>
-          <select id={ids.time} className="select select--small" value={time} onChange={(e) => setTime(e.target.value)}>
+          <select
+            id={ids.time}
+            className="select select--small"
+            value={time}
+            onChange={(e) => setTime(e.target.value)}
+          >
             {timeColumns.map((c) => (
               <option key={c.name} value={c.name}>
                 {c.name}
@@ -107,7 +127,12 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
         </select>
       </div>
       <div className="control control--check">
-        <input id={ids.compare} type="checkbox" checked={compare} onChange={(e) => setCompare(e.target.checked)} />
+        <input
+          id={ids.compare}
+          type="checkbox"
+          checked={compare}
+          onChange={(e) => setCompare(e.target.checked)}
+        />
         <label htmlFor={ids.compare}>Compare with previous year</label>
       </div>
     </div>
@@ -139,18 +164,30 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
       {controls}
       {!hasTime ? (
         <EmptyState title="No date column">
-          <p>The trend needs a date or timestamp column. If one was read as text, change its type in Columns below.</p>
+          <p>
+            The trend needs a date or timestamp column. If one was read as text, change its type in
+            Columns below.
+          </p>
         </EmptyState>
       ) : null}
       {hasTime && query.isPending ? <Skeleton label="Loading the trend…" /> : null}
-      {query.isError ? <ProblemAlert error={query.error} context="Could not load the trend" onRetry={() => void query.refetch()} /> : null}
+      {query.isError ? (
+        <ProblemAlert
+          error={query.error}
+          context="Could not load the trend"
+          onRetry={() => void query.refetch()}
+        />
+      ) : null}
       {data && points.length === 0 ? (
         <EmptyState title="No data in this range">
           <p>Every value of this column is empty.</p>
         </EmptyState>
       ) : null}
       {data && trend && growth && points.length > 0 ? (
-        <div className={query.isPlaceholderData ? 'is-stale' : undefined} aria-busy={query.isFetching}>
+        <div
+          className={query.isPlaceholderData ? 'is-stale' : undefined}
+          aria-busy={query.isFetching}
+        >
           <EChart
             option={trend}
             label={`${label} by ${interval}, ${points.length} periods`}

@@ -1,5 +1,11 @@
 import type { Breakdown, Groups, TimeSeries } from '../../api/types';
-import { CHART_COLORS, CHART_GRID, CHART_TEXT, NEGATIVE, POSITIVE } from '../../components/chartTheme';
+import {
+  CHART_COLORS,
+  CHART_GRID,
+  CHART_TEXT,
+  NEGATIVE,
+  POSITIVE,
+} from '../../components/chartTheme';
 import type { ChartOption } from '../../components/EChart';
 import { formatCompact, formatNumber, formatPercent } from '../../lib/format';
 
@@ -12,7 +18,13 @@ function baseGrid(compact: boolean) {
   return { left: 8, right: 16, top: compact ? 16 : 28, bottom: 8, containLabel: true };
 }
 
-type TooltipParam = { marker?: string; seriesName?: string; name?: string; value?: unknown; axisValueLabel?: string };
+type TooltipParam = {
+  marker?: string;
+  seriesName?: string;
+  name?: string;
+  value?: unknown;
+  axisValueLabel?: string;
+};
 
 function asParams(params: unknown): TooltipParam[] {
   return (Array.isArray(params) ? params : [params]) as TooltipParam[];
@@ -65,8 +77,18 @@ export function trendOption(series: TimeSeries, label: string, compareYoy: boole
     grid: baseGrid(!compareYoy),
     legend: compareYoy ? { top: 0, right: 0, textStyle: { color: CHART_TEXT } } : undefined,
     tooltip: { trigger: 'axis', formatter: valueTooltip((v) => formatNumber(v)) },
-    xAxis: { type: 'category', data: periods, axisLabel, axisLine: { lineStyle: { color: CHART_GRID } }, axisTick: { show: false } },
-    yAxis: { type: 'value', axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) }, splitLine },
+    xAxis: {
+      type: 'category',
+      data: periods,
+      axisLabel,
+      axisLine: { lineStyle: { color: CHART_GRID } },
+      axisTick: { show: false },
+    },
+    yAxis: {
+      type: 'value',
+      axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) },
+      splitLine,
+    },
     series: chartSeries,
   };
 }
@@ -77,7 +99,13 @@ export function growthOption(series: TimeSeries): ChartOption {
     animationDuration: 300,
     grid: baseGrid(true),
     tooltip: { trigger: 'axis', formatter: valueTooltip((v) => formatPercent(v)) },
-    xAxis: { type: 'category', data: periods, axisLabel, axisLine: { lineStyle: { color: CHART_GRID } }, axisTick: { show: false } },
+    xAxis: {
+      type: 'category',
+      data: periods,
+      axisLabel,
+      axisLine: { lineStyle: { color: CHART_GRID } },
+      axisTick: { show: false },
+    },
     yAxis: {
       type: 'value',
       axisLabel: { ...axisLabel, formatter: (v: number) => formatPercent(v, { digits: 0 }) },
@@ -103,14 +131,23 @@ export function groupsOption(groups: Groups, label: string, showOther: boolean):
     value: g.value,
     other: false,
   }));
-  if (showOther && groups.other.count > 0) rows.push({ key: 'Other', value: groups.other.value, other: true });
+  if (showOther && groups.other.count > 0)
+    rows.push({ key: 'Other', value: groups.other.value, other: true });
   // Horizontal bars read top-down: the biggest first.
   const ordered = [...rows].reverse();
   return {
     animationDuration: 300,
     grid: { left: 8, right: 56, top: 8, bottom: 8, containLabel: true },
-    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: valueTooltip((v) => formatNumber(v)) },
-    xAxis: { type: 'value', axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) }, splitLine },
+    tooltip: {
+      trigger: 'axis',
+      axisPointer: { type: 'shadow' },
+      formatter: valueTooltip((v) => formatNumber(v)),
+    },
+    xAxis: {
+      type: 'value',
+      axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) },
+      splitLine,
+    },
     yAxis: {
       type: 'category',
       data: ordered.map((r) => r.key),
@@ -122,9 +159,19 @@ export function groupsOption(groups: Groups, label: string, showOther: boolean):
       {
         name: label,
         type: 'bar',
-        data: ordered.map((r) => ({ value: r.value, itemStyle: { color: r.other ? OTHER_COLOR : CHART_COLORS[0], borderRadius: [0, 3, 3, 0] } })),
+        data: ordered.map((r) => ({
+          value: r.value,
+          itemStyle: { color: r.other ? OTHER_COLOR : CHART_COLORS[0], borderRadius: [0, 3, 3, 0] },
+        })),
         barMaxWidth: 26,
-        label: { show: true, position: 'right', color: CHART_TEXT, fontSize: 11, formatter: (p: { value?: unknown }) => formatCompact(typeof p.value === 'number' ? p.value : null) },
+        label: {
+          show: true,
+          position: 'right',
+          color: CHART_TEXT,
+          fontSize: 11,
+          formatter: (p: { value?: unknown }) =>
+            formatCompact(typeof p.value === 'number' ? p.value : null),
+        },
       },
     ],
   };
@@ -145,11 +192,28 @@ export function breakdownOption(breakdown: Breakdown, stacked: 'bar' | 'area'): 
       axisLine: { lineStyle: { color: CHART_GRID } },
       axisTick: { show: false },
     },
-    yAxis: { type: 'value', axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) }, splitLine },
+    yAxis: {
+      type: 'value',
+      axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) },
+      splitLine,
+    },
     series: breakdown.series.map((s) =>
       stacked === 'bar'
-        ? { name: s.key ?? '(empty)', type: 'bar' as const, stack: 'total', data: s.values, barMaxWidth: 40 }
-        : { name: s.key ?? '(empty)', type: 'line' as const, stack: 'total', data: s.values, areaStyle: {}, showSymbol: false },
+        ? {
+            name: s.key ?? '(empty)',
+            type: 'bar' as const,
+            stack: 'total',
+            data: s.values,
+            barMaxWidth: 40,
+          }
+        : {
+            name: s.key ?? '(empty)',
+            type: 'line' as const,
+            stack: 'total',
+            data: s.values,
+            areaStyle: {},
+            showSymbol: false,
+          },
     ),
   };
 }

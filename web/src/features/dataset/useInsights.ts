@@ -21,7 +21,12 @@ import { useSession } from '../auth/useAuth';
 export function useLatestSchema(dataset: Dataset | undefined) {
   const { orgId } = useSession();
   return useQuery({
-    queryKey: queryKeys.latestSchema(orgId, dataset?.id ?? '', dataset?.version ?? 0, dataset?.status ?? ''),
+    queryKey: queryKeys.latestSchema(
+      orgId,
+      dataset?.id ?? '',
+      dataset?.version ?? 0,
+      dataset?.status ?? '',
+    ),
     queryFn: ({ signal }) => getSchema(dataset?.id ?? '', {}, signal),
     enabled: dataset !== undefined,
     placeholderData: keepPreviousData,
@@ -37,7 +42,12 @@ export function useSummary(datasetId: string, version: number) {
   });
 }
 
-export function useTimeSeries(datasetId: string, version: number, params: Omit<TimeSeriesParams, 'version'>, enabled = true) {
+export function useTimeSeries(
+  datasetId: string,
+  version: number,
+  params: Omit<TimeSeriesParams, 'version'>,
+  enabled = true,
+) {
   const { orgId } = useSession();
   return useQuery({
     queryKey: queryKeys.insight(orgId, datasetId, version, 'timeseries', params),
@@ -48,22 +58,32 @@ export function useTimeSeries(datasetId: string, version: number, params: Omit<T
   });
 }
 
-export function useGroups(datasetId: string, version: number, params: Omit<GroupsParams, 'version'> | null) {
+export function useGroups(
+  datasetId: string,
+  version: number,
+  params: Omit<GroupsParams, 'version'> | null,
+) {
   const { orgId } = useSession();
   return useQuery({
     queryKey: queryKeys.insight(orgId, datasetId, version, 'groups', params ?? {}),
-    queryFn: ({ signal }) => getGroups(datasetId, { ...(params ?? { dimension: '' }), version }, signal),
+    queryFn: ({ signal }) =>
+      getGroups(datasetId, { ...(params ?? { dimension: '' }), version }, signal),
     staleTime: Infinity,
     enabled: params !== null,
     placeholderData: keepPreviousData,
   });
 }
 
-export function useBreakdown(datasetId: string, version: number, params: Omit<BreakdownParams, 'version'> | null) {
+export function useBreakdown(
+  datasetId: string,
+  version: number,
+  params: Omit<BreakdownParams, 'version'> | null,
+) {
   const { orgId } = useSession();
   return useQuery({
     queryKey: queryKeys.insight(orgId, datasetId, version, 'breakdown', params ?? {}),
-    queryFn: ({ signal }) => getBreakdown(datasetId, { ...(params ?? { dimension: '' }), version }, signal),
+    queryFn: ({ signal }) =>
+      getBreakdown(datasetId, { ...(params ?? { dimension: '' }), version }, signal),
     staleTime: Infinity,
     enabled: params !== null,
     placeholderData: keepPreviousData,

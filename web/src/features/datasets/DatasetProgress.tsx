@@ -30,10 +30,14 @@ export function DatasetProgress({ dataset }: DatasetProgressProps) {
           'Waiting for a worker…'
         ) : (
           <>
-            <span data-testid="processing-percent">{formatNumber(progress.percent, { maxFractionDigits: 0 })}%</span>
+            <span data-testid="processing-percent">
+              {formatNumber(progress.percent, { maxFractionDigits: 0 })}%
+            </span>
             {' · '}
             {formatInteger(progress.rows)} rows
-            {progress.eta_seconds !== null ? ` · about ${formatDuration(progress.eta_seconds)} left` : ''}
+            {progress.eta_seconds !== null
+              ? ` · about ${formatDuration(progress.eta_seconds)} left`
+              : ''}
           </>
         )}
         {live.error ? ' · reconnecting…' : ''}

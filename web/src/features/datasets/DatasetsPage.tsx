@@ -23,7 +23,12 @@ type DatasetRowProps = {
 
 function DatasetRow({ dataset, canDelete, onDelete }: DatasetRowProps) {
   return (
-    <li className="dataset-row" data-testid="dataset-row" data-dataset-id={dataset.id} data-status={dataset.status}>
+    <li
+      className="dataset-row"
+      data-testid="dataset-row"
+      data-dataset-id={dataset.id}
+      data-status={dataset.status}
+    >
       <div className="dataset-row__main">
         <Link to={`/datasets/${dataset.id}`} className="dataset-row__name">
           {dataset.name}
@@ -44,7 +49,10 @@ function DatasetRow({ dataset, canDelete, onDelete }: DatasetRowProps) {
           <span className="small">
             <strong>{formatInteger(dataset.rows)}</strong> rows
             {dataset.rows_rejected ? (
-              <span className="text-warning"> · {formatInteger(dataset.rows_rejected)} rejected</span>
+              <span className="text-warning">
+                {' '}
+                · {formatInteger(dataset.rows_rejected)} rejected
+              </span>
             ) : null}
           </span>
         ) : null}
@@ -101,7 +109,11 @@ export function DatasetsPage() {
         </h2>
         {datasets.isPending ? <Loading label="Loading datasets…" /> : null}
         {datasets.isError ? (
-          <ProblemAlert error={datasets.error} context="Could not load the datasets" onRetry={() => void datasets.refetch()} />
+          <ProblemAlert
+            error={datasets.error}
+            context="Could not load the datasets"
+            onRetry={() => void datasets.refetch()}
+          />
         ) : null}
         {empty && !editor ? (
           <EmptyState title="No datasets yet">
@@ -111,7 +123,12 @@ export function DatasetsPage() {
         {items.length > 0 ? (
           <ul className="dataset-list" data-testid="dataset-list">
             {items.map((dataset) => (
-              <DatasetRow key={dataset.id} dataset={dataset} canDelete={editor} onDelete={setToDelete} />
+              <DatasetRow
+                key={dataset.id}
+                dataset={dataset}
+                canDelete={editor}
+                onDelete={setToDelete}
+              />
             ))}
           </ul>
         ) : null}

@@ -34,8 +34,8 @@ export function DeleteDatasetDialog({ dataset, onClose, onDeleted }: DeleteDatas
       error={remove.error ? <ProblemAlert error={remove.error} /> : null}
     >
       <p>
-        <strong>{dataset?.name}</strong>, all its versions and every insight computed from it will be deleted. This
-        cannot be undone.
+        <strong>{dataset?.name}</strong>, all its versions and every insight computed from it will
+        be deleted. This cannot be undone.
       </p>
     </ConfirmDialog>
   );

@@ -28,17 +28,28 @@ export function UploadList({ items, onCancel, onDismiss }: UploadListProps) {
                 {item.state === 'error' ? 'Upload failed' : null}
               </span>
               {item.state === 'uploading' ? (
-                <button type="button" className="button button--ghost button--small" onClick={() => onCancel(item.key)}>
+                <button
+                  type="button"
+                  className="button button--ghost button--small"
+                  onClick={() => onCancel(item.key)}
+                >
                   Cancel
                 </button>
               ) : null}
               {item.state === 'accepted' && item.dataset ? (
-                <Link className="button button--ghost button--small" to={`/datasets/${item.dataset.id}`}>
+                <Link
+                  className="button button--ghost button--small"
+                  to={`/datasets/${item.dataset.id}`}
+                >
                   Open
                 </Link>
               ) : null}
               {item.state === 'error' ? (
-                <button type="button" className="button button--ghost button--small" onClick={() => onDismiss(item.key)}>
+                <button
+                  type="button"
+                  className="button button--ghost button--small"
+                  onClick={() => onDismiss(item.key)}
+                >
                   Dismiss
                 </button>
               ) : null}

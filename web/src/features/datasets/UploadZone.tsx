@@ -6,7 +6,8 @@ import { TextField } from '../../components/Field';
 import { formatBytes } from '../../lib/format';
 import { readCsvHeader } from './csvHeader';
 
-export const ACCEPTED_FILES = '.csv,.json,.ndjson,.jsonl,text/csv,application/json,application/x-ndjson';
+export const ACCEPTED_FILES =
+  '.csv,.json,.ndjson,.jsonl,text/csv,application/json,application/x-ndjson';
 
 export type UploadRequest = { file: File; name?: string; types?: Record<string, ColumnType> };
 
@@ -16,7 +17,12 @@ type UploadZoneProps = {
   empty?: boolean;
 };
 
-type Staged = { file: File; name: string; columns: string[]; types: Partial<Record<string, ColumnType>> };
+type Staged = {
+  file: File;
+  name: string;
+  columns: string[];
+  types: Partial<Record<string, ColumnType>>;
+};
 
 function baseName(fileName: string): string {
   return fileName.replace(/\.(csv|json|ndjson|jsonl)$/i, '');
@@ -34,7 +40,8 @@ export function UploadZone({ onUpload, empty = false }: UploadZoneProps) {
     if (files.length === 0) return;
     const first = files[0];
     if (review && first) {
-      const columns = /\.csv$/i.test(first.name) || first.type === 'text/csv' ? await readCsvHeader(first) : [];
+      const columns =
+        /\.csv$/i.test(first.name) || first.type === 'text/csv' ? await readCsvHeader(first) : [];
       setStaged({ file: first, name: baseName(first.name), columns, types: {} });
       return;
     }
@@ -54,18 +61,28 @@ export function UploadZone({ onUpload, empty = false }: UploadZoneProps) {
         aria-label="Review the upload"
         onSubmit={(event) => {
           event.preventDefault();
-          onUpload({ file: staged.file, name: staged.name.trim() || baseName(staged.file.name), types: typeHints(staged.types) });
+          onUpload({
+            file: staged.file,
+            name: staged.name.trim() || baseName(staged.file.name),
+            types: typeHints(staged.types),
+          });
           setStaged(null);
         }}
       >
         <p className="staged__file">
           <strong>{staged.file.name}</strong> · {formatBytes(staged.file.size)}
         </p>
-        <TextField label="Dataset name" value={staged.name} onChange={(e) => setStaged({ ...staged, name: e.target.value })} />
+        <TextField
+          label="Dataset name"
+          value={staged.name}
+          onChange={(e) => setStaged({ ...staged, name: e.target.value })}
+        />
         {staged.columns.length > 0 ? (
           <fieldset className="fieldset">
             <legend>Column types</legend>
-            <p className="muted small">Types are detected automatically; override any that come out wrong.</p>
+            <p className="muted small">
+              Types are detected automatically; override any that come out wrong.
+            </p>
             <ColumnTypesEditor
               caption="Column types for the upload"
               columns={staged.columns.map((name) => ({ name }))}
@@ -78,7 +95,11 @@ export function UploadZone({ onUpload, empty = false }: UploadZoneProps) {
           <button type="submit" className="button">
             Upload
           </button>
-          <button type="button" className="button button--secondary" onClick={() => setStaged(null)}>
+          <button
+            type="button"
+            className="button button--secondary"
+            onClick={() => setStaged(null)}
+          >
             Cancel
           </button>
         </div>
@@ -104,13 +125,26 @@ export function UploadZone({ onUpload, empty = false }: UploadZoneProps) {
       onDrop={onDrop}
     >
       <svg className="dropzone__icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-        <path d="M12 16V4m0 0l-4 4m4-4l4 4M4 16v2a2 2 0 002 2h12a2 2 0 002-2v-2" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+        <path
+          d="M12 16V4m0 0l-4 4m4-4l4 4M4 16v2a2 2 0 002 2h12a2 2 0 002-2v-2"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="1.8"
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        />
       </svg>
-      <p className="dropzone__title">{empty ? 'No datasets yet — drop a CSV here' : 'Drop a CSV, JSON or NDJSON file here'}</p>
+      <p className="dropzone__title">
+        {empty ? 'No datasets yet — drop a CSV here' : 'Drop a CSV, JSON or NDJSON file here'}
+      </p>
       <p className="dropzone__hint">
         {empty ? 'CSV, JSON and NDJSON files work. ' : ''}
         or{' '}
-        <button type="button" className="button button--small" onClick={() => input.current?.click()}>
+        <button
+          type="button"
+          className="button button--small"
+          onClick={() => input.current?.click()}
+        >
           Choose a file
         </button>
       </p>
@@ -130,7 +164,12 @@ export function UploadZone({ onUpload, empty = false }: UploadZoneProps) {
         }}
       />
       <div className="checkbox dropzone__review">
-        <input id={reviewId} type="checkbox" checked={review} onChange={(e) => setReview(e.target.checked)} />
+        <input
+          id={reviewId}
+          type="checkbox"
+          checked={review}
+          onChange={(e) => setReview(e.target.checked)}
+        />
         <label htmlFor={reviewId}>Review the name and column types before uploading</label>
       </div>
     </div>

@@ -1,4 +1,11 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
+import {
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type InfiniteData,
+  type QueryClient,
+} from '@tanstack/react-query';
 import { deleteDataset, getDataset, listDatasets } from '../../api/datasets';
 import type { Dataset, Page } from '../../api/types';
 import { queryKeys } from '../../lib/queryKeys';
@@ -10,7 +17,8 @@ export function useDatasets() {
   const { orgId } = useSession();
   return useInfiniteQuery({
     queryKey: queryKeys.datasets(orgId),
-    queryFn: ({ pageParam, signal }) => listDatasets({ limit: PAGE_SIZE, cursor: pageParam }, signal),
+    queryFn: ({ pageParam, signal }) =>
+      listDatasets({ limit: PAGE_SIZE, cursor: pageParam }, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
@@ -49,7 +57,12 @@ export function useDeleteDataset() {
     mutationFn: (id: string) => deleteDataset(id),
     onSuccess: (_data, id) => {
       queryClient.setQueryData<DatasetPages>(queryKeys.datasets(orgId), (data) =>
-        data ? { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.filter((d) => d.id !== id) })) } : data,
+        data
+          ? {
+              ...data,
+              pages: data.pages.map((p) => ({ ...p, items: p.items.filter((d) => d.id !== id) })),
+            }
+          : data,
       );
       queryClient.removeQueries({ queryKey: queryKeys.dataset(orgId, id) });
       void queryClient.invalidateQueries({ queryKey: queryKeys.datasets(orgId) });

@@ -35,7 +35,9 @@ export function useUploads(onAccepted?: (dataset: Dataset) => void) {
   const controllers = useRef(new Map<string, AbortController>());
 
   const update = useCallback((key: string, change: Partial<UploadItem>) => {
-    setItems((current) => current.map((item) => (item.key === key ? { ...item, ...change } : item)));
+    setItems((current) =>
+      current.map((item) => (item.key === key ? { ...item, ...change } : item)),
+    );
   }, []);
 
   const start = useCallback(

@@ -14,7 +14,9 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
   const add = useAddMember();
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
-  const [role, setRole] = useState<Role>(roles.includes('viewer') ? 'viewer' : (roles[0] ?? 'viewer'));
+  const [role, setRole] = useState<Role>(
+    roles.includes('viewer') ? 'viewer' : (roles[0] ?? 'viewer'),
+  );
   const [password, setPassword] = useState('');
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const [error, setError] = useState<ApiError | null>(null);
@@ -52,14 +54,36 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
         <div className="alert alert--success" role="status">
           <div className="alert__body">
             <p className="alert__title">{added} was added</p>
-            <p className="alert__detail">Share the first password with them privately; they can log in now.</p>
+            <p className="alert__detail">
+              Share the first password with them privately; they can log in now.
+            </p>
           </div>
         </div>
       ) : null}
       <div className="form__grid">
-        <TextField label="E-mail" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={fieldErrors.email} autoComplete="off" />
-        <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={fieldErrors.name} hint="Optional" autoComplete="off" />
-        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} error={fieldErrors.role} hint={ROLE_DESCRIPTIONS[role]}>
+        <TextField
+          label="E-mail"
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={fieldErrors.email}
+          autoComplete="off"
+        />
+        <TextField
+          label="Name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={fieldErrors.name}
+          hint="Optional"
+          autoComplete="off"
+        />
+        <SelectField
+          label="Role"
+          value={role}
+          onChange={(e) => setRole(e.target.value as Role)}
+          error={fieldErrors.role}
+          hint={ROLE_DESCRIPTIONS[role]}
+        >
           {roles.map((r) => (
             <option key={r} value={r}>
               {r}

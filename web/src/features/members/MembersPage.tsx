@@ -36,8 +36,16 @@ export default function MembersPage() {
 
       <Panel title="Members" testId="members-panel">
         {members.isPending ? <Loading label="Loading members…" /> : null}
-        {members.isError ? <ProblemAlert error={members.error} context="Could not load the members" onRetry={() => void members.refetch()} /> : null}
-        {changeRole.error ? <ProblemAlert error={changeRole.error} context="The role was not changed" /> : null}
+        {members.isError ? (
+          <ProblemAlert
+            error={members.error}
+            context="Could not load the members"
+            onRetry={() => void members.refetch()}
+          />
+        ) : null}
+        {changeRole.error ? (
+          <ProblemAlert error={changeRole.error} context="The role was not changed" />
+        ) : null}
         {members.data?.items.length === 0 ? <EmptyState title="No members yet" /> : null}
         {members.data && members.data.items.length > 0 ? (
           <div className="table-scroll">
@@ -70,7 +78,9 @@ export default function MembersPage() {
                           aria-label={`Role of ${member.email}`}
                           value={member.role}
                           disabled={changeRole.isPending}
-                          onChange={(e) => changeRole.mutate({ id: member.id, role: e.target.value as Role })}
+                          onChange={(e) =>
+                            changeRole.mutate({ id: member.id, role: e.target.value as Role })
+                          }
                         >
                           {roles.map((r) => (
                             <option key={r} value={r}>
@@ -118,7 +128,8 @@ export default function MembersPage() {
         error={remove.error ? <ProblemAlert error={remove.error} /> : null}
       >
         <p>
-          <strong>{toRemove?.email}</strong> loses access at once: their sessions end and they cannot log in again.
+          <strong>{toRemove?.email}</strong> loses access at once: their sessions end and they
+          cannot log in again.
         </p>
       </ConfirmDialog>
     </div>

@@ -6,7 +6,10 @@ import { useSession } from '../auth/useAuth';
 
 export function useMembers() {
   const { orgId } = useSession();
-  return useQuery({ queryKey: queryKeys.members(orgId), queryFn: ({ signal }) => listMembers(signal) });
+  return useQuery({
+    queryKey: queryKeys.members(orgId),
+    queryFn: ({ signal }) => listMembers(signal),
+  });
 }
 
 function useInvalidateMembers() {
