@@ -6,7 +6,7 @@ IS_BUILD_PACKAGES=(
   libpq-dev libsqlite3-dev libssl-dev libsodium-dev libsimdjson-dev libcurl4-openssl-dev libzstd-dev
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-IS_TEST_PACKAGES=(postgresql postgresql-client clang libclang-rt-14-dev sqlite3 curl)
+IS_TEST_PACKAGES=(postgresql postgresql-client clang libclang-rt-14-dev sqlite3 curl chromium)
 
 is_install_packages() {
   local missing=()
