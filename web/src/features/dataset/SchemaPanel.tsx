@@ -94,7 +94,7 @@ export function SchemaPanel({
                   <th scope="row">
                     <code>{column.name}</code>
                   </th>
-                  <td>
+                  <td className="nowrap">
                     <span className={`type type--${column.type}`}>{column.type}</span>
                     {column.hinted ? <span className="muted small"> (set)</span> : null}
                     {column.currency ? (

@@ -15,19 +15,18 @@ import { queryKeys } from '../../lib/queryKeys';
 import { useSession } from '../auth/useAuth';
 
 /**
- * The schema of the newest ready version. Its `version` pins every other insight query, so
- * a page never mixes numbers of two versions; it is refetched when the latest version changes.
+ * The schema of the version the page shows. Its `version` pins every other insight query, so a
+ * page never mixes numbers of two versions. When the latest version is ready it is asked for by
+ * number (the unversioned form can still answer the previous version for a moment after "ready");
+ * while a new version is queued, processing or failed, the unversioned form gives the newest
+ * ready one (or 409 not-ready when there is none).
  */
 export function useLatestSchema(dataset: Dataset | undefined) {
   const { orgId } = useSession();
+  const pinned = dataset?.status === 'ready' ? dataset.version : undefined;
   return useQuery({
-    queryKey: queryKeys.latestSchema(
-      orgId,
-      dataset?.id ?? '',
-      dataset?.version ?? 0,
-      dataset?.status ?? '',
-    ),
-    queryFn: ({ signal }) => getSchema(dataset?.id ?? '', {}, signal),
+    queryKey: queryKeys.latestSchema(orgId, dataset?.id ?? '', dataset?.version ?? 0, dataset?.status ?? ''),
+    queryFn: ({ signal }) => getSchema(dataset?.id ?? '', { version: pinned }, signal),
     enabled: dataset !== undefined,
     placeholderData: keepPreviousData,
   });
