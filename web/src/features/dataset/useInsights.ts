@@ -25,7 +25,12 @@ export function useLatestSchema(dataset: Dataset | undefined) {
   const { orgId } = useSession();
   const pinned = dataset?.status === 'ready' ? dataset.version : undefined;
   return useQuery({
-    queryKey: queryKeys.latestSchema(orgId, dataset?.id ?? '', dataset?.version ?? 0, dataset?.status ?? ''),
+    queryKey: queryKeys.latestSchema(
+      orgId,
+      dataset?.id ?? '',
+      dataset?.version ?? 0,
+      dataset?.status ?? '',
+    ),
     queryFn: ({ signal }) => getSchema(dataset?.id ?? '', { version: pinned }, signal),
     enabled: dataset !== undefined,
     placeholderData: keepPreviousData,
