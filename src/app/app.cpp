@@ -212,6 +212,11 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                   .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms};
         p->worker = std::make_unique<worker::Worker>(*p->db, *p->objects, *p->queue, p->dead_letters.get(),
                                                      *p->processor, p->metrics, p->clock, ws);
+        if (p->analytics) {
+            p->worker->OnReady([a = p->analytics.get()](const core::TenantId& t, const core::DatasetId& d) {
+                a->Invalidate(t, d);
+            });
+        }
     }
 
     p->edge = std::make_unique<gateway::EdgePolicy>(gateway::EdgeSettings{.cors_origins = SplitList(cfg.cors_origins)},

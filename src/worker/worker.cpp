@@ -268,6 +268,7 @@ void Worker::Handle(const store::QueueMessage& m) {
         });
         if (committed) {
             ack();
+            if (on_ready_) on_ready_(msg.tenant, msg.dataset);
             metrics_.Add("insightstream_rows_processed_total", {}, static_cast<double>(result->rows));
             metrics_.Add("insightstream_bytes_processed_total", {}, static_cast<double>(job.version.size_bytes));
             core::Log(LogLevel::kInfo, "job.succeeded", "results committed",

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -51,6 +52,10 @@ public:
     void Start();
     /// Asks running jobs to stop at their next chunk and release their messages; joins.
     void Stop();
+    /// Called after a version was committed ready (caches of its dataset can be dropped).
+    void OnReady(std::function<void(const core::TenantId&, const core::DatasetId&)> listener) {
+        on_ready_ = std::move(listener);
+    }
     /// Processes at most one message now (tests); returns whether one was handled.
     bool RunOnce(int wait_ms);
     /// Backoff before attempt `receive_count + 1`: base * 2^(n-1), capped, with ±20 % jitter.
@@ -81,6 +86,7 @@ private:
     std::condition_variable cv_;
     std::map<std::string, std::shared_ptr<Lease>> leases_;  // by message id
     std::vector<std::thread> threads_;
+    std::function<void(const core::TenantId&, const core::DatasetId&)> on_ready_;
 };
 
 }  // namespace insightstream::worker
