@@ -334,6 +334,53 @@ async function main() {
     });
 
     // 2. Upload -------------------------------------------------------------------------------
+    await step('the upload control works from the keyboard', async () => {
+      const choose = page.getByRole('button', { name: 'Choose a file' });
+      await page.locator('body').click({ position: { x: 5, y: 300 } });
+      for (
+        let i = 0;
+        i < 25 && !(await choose.evaluate((el) => el === document.activeElement));
+        i++
+      ) {
+        await page.keyboard.press('Tab');
+      }
+      check(
+        '"Choose a file" is reachable with Tab',
+        await choose.evaluate((el) => el === document.activeElement),
+        'not reached',
+      );
+      const focusVisible = await choose.evaluate(
+        (el) => el.matches(':focus-visible') && getComputedStyle(el).boxShadow !== 'none',
+      );
+      // Enter must reach the (visually hidden) file input; the picker itself is not opened here.
+      await page.evaluate(() => {
+        window.__e2eFileInputClicks = 0;
+        document.addEventListener(
+          'click',
+          (event) => {
+            if (event.target instanceof HTMLInputElement && event.target.type === 'file') {
+              window.__e2eFileInputClicks++;
+              event.preventDefault();
+            }
+          },
+          true,
+        );
+      });
+      await page.keyboard.press('Enter');
+      const clicks = await page.evaluate(() => window.__e2eFileInputClicks);
+      check(
+        'Enter on "Choose a file" opens the file picker',
+        clicks === 1,
+        `file input clicks: ${clicks}`,
+      );
+      check('the focused button shows a focus ring', focusVisible, 'no visible focus style');
+      check(
+        'the tab title names the page',
+        (await page.title()) === 'Datasets · InsightStream',
+        `title: ${await page.title()}`,
+      );
+    });
+
     await step('upload a CSV and watch it process', async () => {
       await page
         .getByTestId('upload-input')
@@ -485,9 +532,22 @@ async function main() {
         quarterly.data.points.length === 8 && (await trend.getAttribute('data-points')) === '8',
         `API ${quarterly.data.points.length}, chart ${await trend.getAttribute('data-points')}`,
       );
-      await page
-        .getByTestId('trend-panel')
-        .screenshot({ path: path.join(shotsDir, 'quarterly-chart.png') });
+      // Below the sticky section bar, after the chart's transition has settled.
+      await page.evaluate(() => {
+        const panel = document.querySelector('[data-testid="trend-panel"]');
+        if (panel) window.scrollTo(0, panel.getBoundingClientRect().top + window.scrollY - 130);
+      });
+      await page.waitForTimeout(800);
+      const box = await page.getByTestId('trend-panel').boundingBox();
+      await page.screenshot({
+        path: path.join(shotsDir, 'quarterly-chart.png'),
+        clip: {
+          x: 0,
+          y: Math.max(box.y - 16, 0),
+          width: 1280,
+          height: Math.min(box.height + 32, 900),
+        },
+      });
 
       // Groups by region.
       await page.getByTestId('groups-dimension').selectOption('region');
@@ -578,6 +638,7 @@ async function main() {
         overflow <= 0,
         `the page is ${overflow}px wider than the screen`,
       );
+      await phone.screenshot({ path: path.join(shotsDir, 'phone-dataset-top.png') });
       await phone.screenshot({ path: path.join(shotsDir, 'phone-dataset.png'), fullPage: true });
       await phone.goto(route(base, '/datasets'));
       await phone.getByTestId('dataset-row').first().waitFor();

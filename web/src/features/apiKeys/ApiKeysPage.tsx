@@ -1,3 +1,4 @@
+import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useId, useState, type SubmitEvent } from 'react';
 import { toApiError, type ApiError } from '../../api/errors';
 import type { ApiKey, ApiKeyScope } from '../../api/types';
@@ -63,6 +64,7 @@ function SecretDialog({ apiKey, onClose }: SecretDialogProps) {
 }
 
 export default function ApiKeysPage() {
+  useDocumentTitle('API keys');
   const keys = useApiKeys();
   const create = useCreateApiKey();
   const revoke = useRevokeApiKey();

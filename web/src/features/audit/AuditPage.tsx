@@ -1,3 +1,4 @@
+import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { listAudit } from '../../api/audit';
 import { EmptyState } from '../../components/EmptyState';
@@ -16,6 +17,7 @@ function describe(details: Record<string, unknown> | undefined): string {
 }
 
 export default function AuditPage() {
+  useDocumentTitle('Activity');
   const { orgId } = useSession();
   const audit = useInfiniteQuery({
     queryKey: queryKeys.audit(orgId, ''),

@@ -1,3 +1,4 @@
+import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { Link, Navigate, useLocation } from 'react-router';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { AuthLayout } from './AuthLayout';
@@ -7,6 +8,7 @@ import { useAuth } from './useAuth';
 type LocationState = { from?: string; expired?: boolean } | null;
 
 export function LoginPage() {
+  useDocumentTitle('Log in');
   const { state, login } = useAuth();
   const location = useLocation();
   const locationState = location.state as LocationState;

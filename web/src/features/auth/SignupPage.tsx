@@ -1,9 +1,11 @@
+import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { Link, Navigate } from 'react-router';
 import { AuthLayout } from './AuthLayout';
 import { SignupForm } from './SignupForm';
 import { useAuth } from './useAuth';
 
 export function SignupPage() {
+  useDocumentTitle('Sign up');
   const { state, signup } = useAuth();
   if (state.status === 'authenticated') return <Navigate to="/datasets" replace />;
   return (

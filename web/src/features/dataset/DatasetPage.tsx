@@ -1,3 +1,4 @@
+import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import type { Dataset, Schema } from '../../api/types';
@@ -79,6 +80,7 @@ export default function DatasetPage() {
   const editor = canChangeData(user.role);
   const navigate = useNavigate();
   const datasetQuery = useDataset(id);
+  useDocumentTitle(datasetQuery.data?.name ?? 'Dataset');
   const dataset = datasetQuery.data;
   const schemaQuery = useLatestSchema(dataset);
   const [dialog, setDialog] = useState<'version' | 'types' | null>(null);

@@ -1,3 +1,4 @@
+import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import type { Dataset } from '../../api/types';
@@ -74,6 +75,7 @@ function DatasetRow({ dataset, canDelete, onDelete }: DatasetRowProps) {
 }
 
 export function DatasetsPage() {
+  useDocumentTitle('Datasets');
   const { user } = useSession();
   const editor = canChangeData(user.role);
   const datasets = useDatasets();

@@ -1,3 +1,4 @@
+import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useState } from 'react';
 import type { Member, Role } from '../../api/types';
 import { ConfirmDialog } from '../../components/Dialog';
@@ -13,6 +14,7 @@ import { AddMemberForm } from './AddMemberForm';
 import { useChangeRole, useMembers, useRemoveMember } from './useMembers';
 
 export default function MembersPage() {
+  useDocumentTitle('Members');
   const { user } = useSession();
   const members = useMembers();
   const changeRole = useChangeRole();
