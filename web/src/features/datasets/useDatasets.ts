@@ -21,6 +21,8 @@ export function useDatasets() {
       listDatasets({ limit: PAGE_SIZE, cursor: pageParam }, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    // Others in the organization upload too.
+    refetchOnWindowFocus: true,
   });
 }
 
