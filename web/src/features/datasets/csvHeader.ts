@@ -1,5 +1,6 @@
 /** The column names of a CSV file's first line (RFC 4180 quoting), read from its first 64 KiB. */
-export function parseCsvHeader(text: string): string[] {
+export function parseCsvHeader(input: string): string[] {
+  const text = input.replace(/^\uFEFF/, '');
   const columns: string[] = [];
   let field = '';
   let quoted = false;
@@ -27,8 +28,6 @@ export function parseCsvHeader(text: string): string[] {
     } else field += ch;
   }
   columns.push(field.trim());
-  const first = columns[0];
-  if (first !== undefined) columns[0] = first.replace(/^\uFEFF/, '');
   return columns.filter((c) => c !== '');
 }
 
