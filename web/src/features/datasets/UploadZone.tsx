@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useId, useRef, useState, type DragEvent } from 'react';
 import type { ColumnType } from '../../api/types';
 import { ColumnTypesEditor } from '../../components/ColumnTypesEditor';
 import { typeHints } from '../../components/columnTypes';
@@ -35,6 +35,13 @@ export function UploadZone({ onUpload, empty = false }: UploadZoneProps) {
   const [review, setReview] = useState(false);
   const [staged, setStaged] = useState<Staged | null>(null);
   const reviewId = useId();
+  const stagedForm = useRef<HTMLFormElement>(null);
+  const stagedFile = staged?.file;
+
+  // Move focus into the review form when it appears.
+  useEffect(() => {
+    if (stagedFile) stagedForm.current?.querySelector<HTMLInputElement>('input')?.focus();
+  }, [stagedFile]);
 
   const accept = async (files: File[]) => {
     if (files.length === 0) return;
@@ -57,6 +64,7 @@ export function UploadZone({ onUpload, empty = false }: UploadZoneProps) {
   if (staged) {
     return (
       <form
+        ref={stagedForm}
         className="staged"
         aria-label="Review the upload"
         onSubmit={(event) => {
