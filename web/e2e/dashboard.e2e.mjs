@@ -23,7 +23,10 @@ const repoDir = path.resolve(webDir, '..');
 const distDir = path.join(webDir, 'dist');
 const binary =
   process.env.INSIGHTSTREAM_BINARY ?? path.join(repoDir, 'build/release/src/insightstream');
-const shotsDir = process.env.E2E_SCREENSHOTS ?? path.join(repoDir, 'build/e2e');
+const shotsDir =
+  process.env.INSIGHTSTREAM_E2E_OUT ??
+  process.env.E2E_SCREENSHOTS ??
+  path.join(repoDir, 'build/e2e');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LOCALE = 'en-US';
 
