@@ -59,7 +59,8 @@ std::optional<http::Response> StaticFiles::Serve(const http::Request& req) const
     bool asset = path.starts_with("/assets/");
     if (it == files_.end()) {
         // Client-side routes (/datasets/ds_1) get the app; a missing asset is a real 404.
-        if (asset || path.rfind('.') > path.rfind('/')) return std::nullopt;
+        size_t dot = path.rfind('.');
+        if (asset || (dot != std::string::npos && dot > path.rfind('/'))) return std::nullopt;
         it = files_.find("/index.html");
         if (it == files_.end()) return std::nullopt;
     }

@@ -1,7 +1,8 @@
 /**
- * History URLs (/datasets/ds_1) need the server to answer index.html for every client route.
- * The gateway's fallback currently 404s paths without a dot, so the default is hash URLs
- * (/#/datasets/ds_1), which always load from "/". Build with VITE_ROUTER=browser for history URLs.
+ * Hash URLs (/#/datasets/ds_1) by default: they always load from "/" and are what the e2e run
+ * covers. The gateway also answers index.html for client routes, so VITE_ROUTER=browser builds
+ * history URLs (/datasets/ds_1); in that mode the e2e run still fails to see an upload turn
+ * ready on the list page, so it stays opt-in until that is understood.
  */
 export const ROUTER_MODE: 'hash' | 'browser' =
   import.meta.env.VITE_ROUTER === 'browser' ? 'browser' : 'hash';
