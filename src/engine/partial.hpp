@@ -158,6 +158,8 @@ private:
     std::vector<int> role_index_;  // column → index in measures/times/dimensions, or -1
     std::vector<std::string_view> dim_keys_;
     std::vector<uint8_t> dim_ok_;
+    std::vector<Acc*> dim_acc_;        // this row's group accumulators and breakdown cells
+    std::vector<SumAcc*> dim_cell_;
 };
 
 }  // namespace insightstream::engine
