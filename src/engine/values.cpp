@@ -149,14 +149,7 @@ bool ValidMonthDay(int32_t m, int32_t d) { return m >= 1 && m <= 12 && d >= 1 &&
 
 }  // namespace
 
-std::string_view TrimSpaces(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
-bool IsNullToken(std::string_view s) {
-    s = TrimSpaces(s);
+bool IsShortNullToken(std::string_view s) {
     switch (s.size()) {
         case 0: return true;
         case 1: return s[0] == '-';

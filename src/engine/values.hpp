@@ -16,9 +16,19 @@ using int128 = __int128;
 inline constexpr int kDecimalScale = 9;
 inline constexpr int64_t kDecimalUnit = 1'000'000'000;
 
-/// Empty, NA, N/A, n/a, null, NULL, Null, None, -, NaN, nan, #N/A (after trimming spaces).
-bool IsNullToken(std::string_view s);
-std::string_view TrimSpaces(std::string_view s);
+/// Spaces and tabs around a value (and a stray CR at its end) are not part of it.
+inline std::string_view TrimSpaces(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+/// A trimmed value of at most four characters that is a null token.
+bool IsShortNullToken(std::string_view trimmed);
+/// Empty, NA, N/A, null, NULL, None, -, NaN, #N/A (any case, spaces around ignored).
+inline bool IsNullToken(std::string_view s) {
+    s = TrimSpaces(s);
+    return s.size() <= 4 && IsShortNullToken(s);
+}
 
 /// "[+-]digits" without leading zeros ("0" itself is fine) and within int64.
 bool ParseInteger(std::string_view s, int64_t* out);

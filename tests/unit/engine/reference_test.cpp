@@ -185,6 +185,55 @@ TEST(EngineReference, EveryAggregateMatchesForAnyThreadCountAndBlockSize) {
     }
 }
 
+TEST(EngineReference, BreakdownSumsBeyondInt64StayExact) {
+    // The breakdown cells keep int64 sums of 10^-9 units and spill what does not fit: 6e9 × 3
+    // in one cell overflows int64 (1.8e19 units), 1.2e10 alone does not fit, negatives too. The
+    // totals must still be exact, whichever thread saw which row.
+    std::string csv = "date,region,amount,qty\n";
+    int128 north = 0, south = 0;
+    int64_t north_rows = 0, north_amounts = 0;
+    for (int i = 0; i < 400; ++i) {
+        bool n = i % 2 == 0;
+        std::string amount = i % 7 == 0 ? "" : (i % 5 == 0 ? "-12000000000.25" : "6000000000.5");
+        csv += "2024-03-" + std::to_string(10 + i % 9) + "," + (n ? "North" : "South") + "," + amount + ",1\n";
+        int128 units = amount.empty() ? 0 : (amount[0] == '-' ? -(int128{12000000000} * 1000000000 + 250000000) : int128{6000000000500000000LL});
+        if (n) {
+            north += units;
+            ++north_rows;
+            if (!amount.empty()) ++north_amounts;
+        } else {
+            south += units;
+        }
+    }
+    for (auto [threads, block] : {std::pair{1, size_t{4} << 20}, {2, size_t{2048}}, {3, size_t{4096}}}) {
+        SCOPED_TRACE("threads " + std::to_string(threads));
+        auto s = RunEngine(csv, {.threads = threads, .block_bytes = block, .sample_bytes = 2048});
+        ASSERT_TRUE(s) << s.error().ToString();
+        const BreakdownData* bd = nullptr;
+        for (const auto& b : s->breakdowns) {
+            if (b.dimension == Col(*s, "region")) bd = &b;
+        }
+        ASSERT_NE(bd, nullptr);
+        ASSERT_EQ(bd->months.size(), 1U);
+        size_t am = 0;
+        for (size_t m = 0; m < s->measures.size(); ++m) {
+            if (s->measures[m] == Col(*s, "amount")) am = m;
+        }
+        const size_t nm = s->measures.size();
+        ASSERT_EQ(bd->series.size(), 2U);
+        for (const auto& se : bd->series) {
+            bool n = se.key == "North";
+            EXPECT_TRUE(se.accs[am].sum == (n ? north : south)) << UnitsText(se.accs[am].sum);
+            EXPECT_EQ(se.rows[0], 200);
+            if (n) {
+                EXPECT_EQ(se.rows[0], north_rows);
+                EXPECT_EQ(se.accs[am].count, north_amounts) << "nulls are not counted";
+            }
+            EXPECT_EQ(se.accs[nm > 1 ? (am == 0 ? 1 : 0) : 0].count, 200);
+        }
+    }
+}
+
 TEST(EngineReference, ASingleRow) {
     Reference ref;
     std::string csv = Generate(1, 3, &ref);
