@@ -259,13 +259,26 @@ void Worker::Handle(const store::QueueMessage& m) {
     metrics_.Add("insightstream_jobs_in_progress", {}, -1);
 
     if (result) {
+        bool gone = false;
         auto committed = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+            // Deleted while it was being processed: nothing to write the results to.
+            IS_TRY(auto still, ingest::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version));
+            if (!still) {
+                gone = true;
+                return {};
+            }
             if (result->write_results) IS_TRY_VOID(result->write_results(tx));
             IS_TRY_VOID(ingest::datasets::MarkReady(tx, msg.tenant, msg.dataset, msg.version, result->rows,
                                                     result->rows_rejected, clock_.NowMs(), result->invalid_values,
                                                     result->issues));
             return {};
         });
+        if (committed && gone) {
+            core::Log(LogLevel::kInfo, "job.skipped", "the dataset version was deleted while it was processed");
+            ack();
+            outcome("gone");
+            return;
+        }
         if (committed) {
             ack();
             if (on_ready_) on_ready_(msg.tenant, msg.dataset);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <thread>
 
 #include "ingest/dataset_repo.hpp"
@@ -27,6 +28,7 @@ public:
             while (!progress.StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
             return StoppedError();
         }
+        if (during) during();
         if (calls <= transient_failures) return Error::Unavailable("object store hiccup");
         if (permanent_failure) return Error::InvalidArgument("the file is not valid CSV: line 3 is binary");
         return RowCountProcessor().Process(job, source, progress);
@@ -36,6 +38,7 @@ public:
     bool permanent_failure = false;
     bool wait_for_stop = false;
     std::atomic<bool> started{false};
+    std::function<void()> during;
 };
 
 class WorkerTest : public testing::BackendTest {
@@ -137,6 +140,21 @@ TEST_P(WorkerTest, SkipsAVersionThatWasDeleted) {
     ASSERT_TRUE(worker_->RunOnce(0));
     EXPECT_EQ(processor_.calls, 0);
     EXPECT_EQ(*queue_->Depth(), 0);
+}
+
+TEST_P(WorkerTest, AVersionDeletedWhileProcessedIsDroppedNotFailed) {
+    processor_.during = [&] {
+        ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+            IS_TRY_VOID(ingest::datasets::Delete(tx, tenant_, dataset_));
+            return {};
+        }));
+    };
+    ASSERT_TRUE(worker_->RunOnce(0));
+    EXPECT_EQ(processor_.calls, 1);
+    EXPECT_EQ(*queue_->Depth(), 0);
+    EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "gone"}}), 1);
+    EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "succeeded"}}), 0);
+    EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "failed"}}), 0);
 }
 
 TEST_P(WorkerTest, ADuplicateDeliveryOfAReadyVersionIsNotReprocessed) {
