@@ -4,7 +4,9 @@
 #include <array>
 #include <cstring>
 
-#include "engine/scan.hpp"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace insightstream::engine {
 
@@ -67,8 +69,49 @@ CsvDialect SniffCsv(std::string_view sample) {
 }
 
 CsvReader::CsvReader(const CsvDialect& dialect, std::string_view data, int64_t first_line)
-    : d_(dialect), data_(data), line_(first_line) {
-    spans_.reserve(64);
+    : d_(dialect), data_(data), line_(first_line) {}
+
+uint64_t CsvReader::StopMask(size_t base) const {
+    // Bit k set: data_[base + k] is the delimiter or the line end. Bits beyond the data are 0.
+    const char* p = data_.data() + base;
+    const size_t left = data_.size() - base;
+#if defined(__SSE2__)
+    if (left >= 64) {
+        const __m128i vd = _mm_set1_epi8(d_.delimiter);
+        const __m128i vn = _mm_set1_epi8(d_.newline);
+        uint64_t m = 0;
+        for (int k = 0; k < 4; ++k) {
+            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+            auto bits = static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn))));
+            m |= uint64_t{bits} << (16 * k);
+        }
+        return m;
+    }
+#endif
+    uint64_t m = 0;
+    for (size_t k = 0; k < std::min<size_t>(left, 64); ++k) {
+        if (p[k] == d_.delimiter || p[k] == d_.newline) m |= uint64_t{1} << k;
+    }
+    return m;
+}
+
+size_t CsvReader::NextStop(size_t from) {
+    const size_t n = data_.size();
+    if (from >= n) return n;
+    size_t base = from & ~size_t{63};
+    if (base != chunk_) {
+        chunk_ = base;
+        chunk_bits_ = StopMask(base);
+    }
+    uint64_t b = chunk_bits_ & (~uint64_t{0} << (from - base));
+    while (b == 0) {
+        base += 64;
+        if (base >= n) return n;
+        chunk_ = base;
+        chunk_bits_ = StopMask(base);
+        b = chunk_bits_;
+    }
+    return base + static_cast<size_t>(__builtin_ctzll(b));
 }
 
 bool CsvReader::Next(CsvRecord* rec) {
@@ -77,11 +120,13 @@ bool CsvReader::Next(CsvRecord* rec) {
     const char nl = d_.newline;
     const char* p = data_.data();
     const size_t n = data_.size();
+    auto& fields = rec->fields;
     for (;;) {
         if (pos_ >= n) return false;
         size_t start = pos_;
         int64_t start_line = line_;
-        spans_.clear();
+        fields.clear();
+        escaped_.clear();
         bool unterminated = false;
         size_t i = pos_;
         bool ended = false;
@@ -96,7 +141,8 @@ bool CsvReader::Next(CsvRecord* rec) {
                     if (q == nullptr) {
                         // Unterminated: the rest of the data is this field.
                         line_ += std::count(p + j, p + n, nl);
-                        spans_.push_back({i + 1, n, escaped});
+                        if (escaped) escaped_.push_back(fields.size());
+                        fields.emplace_back(p + i + 1, n - i - 1);
                         i = n;
                         unterminated = true;
                         ended = true;
@@ -110,29 +156,29 @@ bool CsvReader::Next(CsvRecord* rec) {
                         continue;
                     }
                     // Text after the closing quote up to the delimiter is kept (lenient), e.g. "a"b.
-                    size_t k = qpos + 1;
-                    while (k < n && p[k] != delim && p[k] != nl) ++k;
+                    size_t k = NextStop(qpos + 1);
                     if (k > qpos + 1 && !(k == qpos + 2 && p[qpos + 1] == '\r')) {
-                        spans_.push_back({fb, k, false});
+                        fields.emplace_back(p + fb, k - fb);
                     } else {
-                        spans_.push_back({i + 1, qpos, escaped});
+                        if (escaped) escaped_.push_back(fields.size());
+                        fields.emplace_back(p + i + 1, qpos - i - 1);
                     }
                     i = k;
                     break;
                 }
                 if (ended) break;
             } else {
-                i = FindAny2(p, i, n, delim, nl);
+                i = NextStop(i);
                 size_t fe = i;
                 if (fe > fb && p[fe - 1] == '\r' && nl == '\n' && (fe == n || p[fe] == nl)) --fe;  // CRLF
-                spans_.push_back({fb, fe, false});
+                fields.emplace_back(p + fb, fe - fb);
             }
             if (i >= n) {
                 ended = true;
             } else if (p[i] == delim) {
                 ++i;
                 if (i >= n) {
-                    spans_.push_back({i, i, false});
+                    fields.emplace_back(p + i, 0);
                     ended = true;
                 }
             } else {  // newline
@@ -143,33 +189,33 @@ bool CsvReader::Next(CsvRecord* rec) {
         }
         pos_ = i;
         // Blank line: one empty unquoted field.
-        if (spans_.size() == 1 && spans_[0].begin == spans_[0].end && !unterminated && p[start] != quote) continue;
-        if (d_.trailing_delimiter && spans_.size() > 1 && spans_.back().begin == spans_.back().end) spans_.pop_back();
+        if (fields.size() == 1 && fields[0].empty() && !unterminated && p[start] != quote) continue;
+        if (d_.trailing_delimiter && fields.size() > 1 && fields.back().empty()) fields.pop_back();
         size_t raw_end = pos_;
         while (raw_end > start && (p[raw_end - 1] == '\n' || p[raw_end - 1] == '\r')) --raw_end;
         rec->raw = data_.substr(start, raw_end - start);
         rec->line = start_line;
         rec->unterminated_quote = unterminated;
-        rec->fields.clear();
-        size_t need = 0;
-        for (const auto& s : spans_) {
-            if (s.escaped) need += s.end - s.begin;
-        }
-        if (scratch_.capacity() < need) scratch_.reserve(need * 2);
-        scratch_.clear();
-        for (const auto& s : spans_) {
-            if (!s.escaped) {
-                rec->fields.emplace_back(p + s.begin, s.end - s.begin);
-                continue;
-            }
-            size_t at = scratch_.size();
-            for (size_t k = s.begin; k < s.end; ++k) {
-                scratch_ += p[k];
-                if (p[k] == quote && k + 1 < s.end && p[k + 1] == quote) ++k;
-            }
-            rec->fields.emplace_back(scratch_.data() + at, scratch_.size() - at);
-        }
+        if (!escaped_.empty()) Unescape(fields);
         return true;
+    }
+}
+
+void CsvReader::Unescape(std::vector<std::string_view>& fields) {
+    // Fields with "" get a copy with single quotes; space is reserved first so views stay valid.
+    const char quote = d_.quote;
+    size_t need = 0;
+    for (size_t f : escaped_) need += fields[f].size();
+    if (scratch_.capacity() < need) scratch_.reserve(need * 2);
+    scratch_.clear();
+    for (size_t f : escaped_) {
+        std::string_view s = fields[f];
+        size_t at = scratch_.size();
+        for (size_t k = 0; k < s.size(); ++k) {
+            scratch_ += s[k];
+            if (s[k] == quote && k + 1 < s.size() && s[k + 1] == quote) ++k;
+        }
+        fields[f] = std::string_view(scratch_.data() + at, scratch_.size() - at);
     }
 }
 

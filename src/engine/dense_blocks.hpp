@@ -17,11 +17,33 @@ public:
     explicit DenseBlocks(size_t block_len = 1) : len_(block_len) {}
 
     Block* At(int64_t key, int64_t max_span) {
+        if (key >= base_ && key < base_ + count_) [[likely]] {
+            return &data_[static_cast<size_t>(key - base_) * len_];
+        }
+        return Grow(key, max_span);
+    }
+
+    /// The block of `key`, or nullptr if it lies outside the range.
+    [[nodiscard]] const Block* Find(int64_t key) const {
+        if (data_.empty() || key < base_ || key >= base_ + count_) return nullptr;
+        return &data_[static_cast<size_t>(key - base_) * len_];
+    }
+
+    /// Calls f(key, block) for every key in the range, in key order.
+    template <class F>
+    void ForEach(F&& f) {
+        for (int64_t i = 0; i < count_; ++i) f(base_ + i, &data_[static_cast<size_t>(i) * len_]);
+    }
+    [[nodiscard]] size_t block_len() const { return len_; }
+
+private:
+    // Makes room for `key` (nullptr if that would span more than max_span keys).
+    [[gnu::noinline]] Block* Grow(int64_t key, int64_t max_span) {
         if (data_.empty()) {
             base_ = key - kSlack;
             count_ = 2 * kSlack + 1;
             data_.assign(static_cast<size_t>(count_) * len_, Block{});
-        } else if (key < base_ || key >= base_ + count_) {
+        } else {
             // Grows towards the key by at least half the current span, so a range that keeps
             // extending (dates in order) is copied a logarithmic number of times.
             int64_t step = std::max<int64_t>(kSlack, count_ / 2);
@@ -41,20 +63,6 @@ public:
         return &data_[static_cast<size_t>(key - base_) * len_];
     }
 
-    /// The block of `key`, or nullptr if it lies outside the range.
-    [[nodiscard]] const Block* Find(int64_t key) const {
-        if (data_.empty() || key < base_ || key >= base_ + count_) return nullptr;
-        return &data_[static_cast<size_t>(key - base_) * len_];
-    }
-
-    /// Calls f(key, block) for every key in the range, in key order.
-    template <class F>
-    void ForEach(F&& f) {
-        for (int64_t i = 0; i < count_; ++i) f(base_ + i, &data_[static_cast<size_t>(i) * len_]);
-    }
-    [[nodiscard]] size_t block_len() const { return len_; }
-
-private:
     // Room left on either side of the first key: small, as the group × month tables are many.
     static constexpr int64_t kSlack = 4;
     size_t len_;

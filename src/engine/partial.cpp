@@ -89,6 +89,7 @@ Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts
     for (auto& g : group_tables) g.other_accs.resize(measures.size());
     mval_.resize(measures.size());
     mok_.resize(measures.size());
+    mval64_.resize(measures.size());
     tcode_.resize(times.size());
     tok_.resize(times.size());
     dim_keys_.resize(dimensions.size());
@@ -112,24 +113,29 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
     ++rows;
     const size_t ncols = schema.columns.size();
     const size_t nm = measures.size();
-    std::fill(mok_.begin(), mok_.end(), 0);
-    std::fill(tok_.begin(), tok_.end(), 0);
+    // mok_, tok_ and dim_ok_ hold the number of the row that last set them: no clearing per row.
     int primary_month = -1;
     // Group keys per dimension for this row (views into the fields or static strings).
     auto& dim_keys = dim_keys_;
     auto& dim_ok = dim_ok_;
-    std::fill(dim_ok.begin(), dim_ok.end(), 0);
 
+    // Local copies of what the loop reads: stores through the accumulators could alias the
+    // vectors' own pointers and sizes, which the compiler would otherwise reload every column.
+    const ColumnSpec* const specs = schema.columns.data();
+    ColumnState* const states = columns.data();
+    const int* const roles = role_index_.data();
+    const std::string_view* const in = fields.data();
+    const size_t nfields = fields.size();
     for (size_t c = 0; c < ncols; ++c) {
-        const ColumnSpec& spec = schema.columns[c];
-        ColumnState& st = columns[c];
-        std::string_view v = c < fields.size() ? TrimSpaces(fields[c]) : std::string_view();
-        int ri = role_index_[c];
-        if (IsNullToken(v)) {
+        const ColumnSpec& spec = specs[c];
+        ColumnState& st = states[c];
+        std::string_view v = c < nfields ? TrimSpaces(in[c]) : std::string_view();
+        int ri = roles[c];
+        if (v.size() <= 4 && IsShortNullToken(v)) {
             ++st.nulls;
             if (spec.role == ColumnRole::kDimension) {
                 dim_keys[static_cast<size_t>(ri)] = kNullKey;
-                dim_ok[static_cast<size_t>(ri)] = 1;
+                dim_ok[static_cast<size_t>(ri)] = rows;
             }
             continue;
         }
@@ -140,7 +146,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                 if (spec.role == ColumnRole::kDimension) {
                     // Distinct values, minimum and maximum come from the group table at the end.
                     dim_keys[static_cast<size_t>(ri)] = v;
-                    dim_ok[static_cast<size_t>(ri)] = 1;
+                    dim_ok[static_cast<size_t>(ri)] = rows;
                     break;
                 }
                 st.distinct.Add(HashBytes(v));
@@ -167,7 +173,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                 st.distinct.Add(b ? 1 : 2);
                 if (spec.role == ColumnRole::kDimension) {
                     dim_keys[static_cast<size_t>(ri)] = b ? "true" : "false";
-                    dim_ok[static_cast<size_t>(ri)] = 1;
+                    dim_ok[static_cast<size_t>(ri)] = rows;
                 }
                 break;
             }
@@ -212,10 +218,10 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                 if (frac > st.max_frac) st.max_frac = frac;
                 if (spec.role == ColumnRole::kMeasure) {
                     mval_[static_cast<size_t>(ri)] = units;
-                    mok_[static_cast<size_t>(ri)] = 1;
+                    mok_[static_cast<size_t>(ri)] = rows;
                 } else if (spec.role == ColumnRole::kDimension) {
                     dim_keys[static_cast<size_t>(ri)] = v;
-                    dim_ok[static_cast<size_t>(ri)] = 1;
+                    dim_ok[static_cast<size_t>(ri)] = rows;
                 }
                 break;
             }
@@ -251,14 +257,14 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                 st.distinct.Add(HashInt(k1));
                 if (spec.role == ColumnRole::kTime) {
                     tcode_[static_cast<size_t>(ri)] = DateCode(y, p1, p2, amb);
-                    tok_[static_cast<size_t>(ri)] = 1;
+                    tok_[static_cast<size_t>(ri)] = rows;
                     if (static_cast<int>(c) == schema.primary_time) {
                         int32_t month = amb ? (spec.numeric_dates_dmy ? p2 : p1) : p1;
                         if (month >= 1 && month <= 12) primary_month = y * 12 + month - 1;
                     }
                 } else if (spec.role == ColumnRole::kDimension) {
                     dim_keys[static_cast<size_t>(ri)] = v;
-                    dim_ok[static_cast<size_t>(ri)] = 1;
+                    dim_ok[static_cast<size_t>(ri)] = rows;
                 }
                 break;
             }
@@ -270,8 +276,32 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         }
     }
 
-    for (size_t t = 0; t < times.size(); ++t) {
-        if (!tok_[t]) continue;
+    // This row's measure values, and whether all are present (the common case, taken without a
+    // test per measure below).
+    const int128* const mv = mval_.data();
+    const int64_t* const mok = mok_.data();
+    bool all_measures = true;
+    bool all_int64 = true;  // every value fits the breakdown cells' int64 sums
+    int64_t* const v64 = mval64_.data();
+    for (size_t m = 0; m < nm; ++m) {
+        all_measures = all_measures && mok[m] == rows;
+        bool fits = mv[m] >= INT64_MIN && mv[m] <= INT64_MAX;
+        all_int64 = all_int64 && fits;
+        v64[m] = fits ? static_cast<int64_t>(mv[m]) : 0;
+    }
+    auto add_measures = [&](Acc* a) {
+        if (all_measures) {
+            for (size_t m = 0; m < nm; ++m) a[m].Add(mv[m]);
+        } else {
+            for (size_t m = 0; m < nm; ++m) {
+                if (mok[m] == rows) a[m].Add(mv[m]);
+            }
+        }
+    };
+
+    const size_t ntimes = times.size();
+    for (size_t t = 0; t < ntimes; ++t) {
+        if (tok_[t] != rows) continue;
         TimeTable& tt = time_tables[t];
         uint32_t code = tcode_[t];
         Acc* block = nullptr;
@@ -283,9 +313,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         }
         if (block != nullptr) {
             ++block[0].count;
-            for (size_t m = 0; m < nm; ++m) {
-                if (mok_[m]) block[1 + m].Add(mval_[m]);
-            }
+            add_measures(block + 1);
             continue;
         }
         bool inserted;
@@ -298,25 +326,26 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         ++tt.rows[slot];
         Acc* a = tt.accs.data() + size_t{slot} * nm;
         for (size_t m = 0; m < nm; ++m) {
-            if (mok_[m]) a[m].Add(mval_[m]);
+            if (mok_[m] == rows) a[m].Add(mval_[m]);
         }
     }
 
     // Groups in two passes: find every dimension's slot and cell first, prefetching them, then
     // update. The group × month cells are the largest tables (hundreds of groups × months) and
     // mostly outside the core's cache; overlapping their loads took a third off the run.
-    for (size_t d = 0; d < dimensions.size(); ++d) {
-        dim_slot_[d] = StringSlotMap::kMissing;
-        dim_cell_[d] = nullptr;
-        if (!dim_ok[d]) continue;
+    const size_t ndims = dimensions.size();
+    uint32_t* const dslot = dim_slot_.data();
+    int64_t** const dcell = dim_cell_.data();
+    for (size_t d = 0; d < ndims; ++d) {
+        dslot[d] = StringSlotMap::kMissing;
+        dcell[d] = nullptr;
+        if (dim_ok[d] != rows) continue;
         GroupTable& g = group_tables[d];
         uint32_t slot = g.keys.FindOrInsert(dim_keys[d], options.max_groups);
         if (slot == StringSlotMap::kMissing) {
             g.capped = true;
             ++g.other_rows;
-            for (size_t m = 0; m < nm; ++m) {
-                if (mok_[m]) g.other_accs[m].Add(mval_[m]);
-            }
+            add_measures(g.other_accs.data());
             continue;
         }
         if (slot >= g.rows.size()) {
@@ -325,30 +354,38 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         }
         ++g.rows[slot];
         __builtin_prefetch(g.accs.data() + size_t{slot} * nm, 1);
-        dim_slot_[d] = slot;
+        dslot[d] = slot;
         if (primary_month >= 0 && slot < options.breakdown_groups) {
             while (g.months.size() <= slot) g.months.emplace_back(nm + 1);
             int64_t* cell = g.months[slot].At(primary_month, kMaxDenseMonths);
             if (cell != nullptr) {
-                for (size_t i = 0; i <= nm; i += 8) __builtin_prefetch(cell + i, 1);
+                __builtin_prefetch(cell, 1);
                 __builtin_prefetch(cell + nm, 1);
             }
-            dim_cell_[d] = cell;
+            dcell[d] = cell;
         }
     }
-    for (size_t d = 0; d < dimensions.size(); ++d) {
-        uint32_t slot = dim_slot_[d];
+    for (size_t d = 0; d < ndims; ++d) {
+        uint32_t slot = dslot[d];
         if (slot == StringSlotMap::kMissing) continue;
         GroupTable& g = group_tables[d];
-        Acc* a = g.accs.data() + size_t{slot} * nm;
-        for (size_t m = 0; m < nm; ++m) {
-            if (mok_[m]) a[m].Add(mval_[m]);
-        }
-        int64_t* cell = dim_cell_[d];
+        add_measures(g.accs.data() + size_t{slot} * nm);
+        int64_t* cell = dcell[d];
         if (cell == nullptr) continue;
         ++cell[0];
+        if (all_measures && all_int64) {
+            for (size_t m = 0; m < nm; ++m) {
+                int64_t r;
+                if (__builtin_add_overflow(cell[1 + m], v64[m], &r)) {
+                    g.spill[{slot, primary_month, static_cast<uint32_t>(m)}] += mv[m];
+                } else {
+                    cell[1 + m] = r;
+                }
+            }
+            continue;
+        }
         for (size_t m = 0; m < nm; ++m) {
-            if (mok_[m]) g.AddToCell(cell, slot, primary_month, m, mval_[m]);
+            if (mok[m] == rows) g.AddToCell(cell, slot, primary_month, m, mv[m]);
             else g.AddNull(slot, primary_month, m, 1, nm, kMaxDenseMonths);
         }
     }

@@ -201,12 +201,13 @@ public:
 
 private:
     std::vector<int128> mval_;
-    std::vector<uint8_t> mok_;
+    std::vector<int64_t> mval64_;  // the same values as int64 where they fit
+    std::vector<int64_t> mok_;     // = rows when this row's measure value is valid
     std::vector<uint32_t> tcode_;
-    std::vector<uint8_t> tok_;
+    std::vector<int64_t> tok_;
     std::vector<int> role_index_;  // column → index in measures/times/dimensions, or -1
     std::vector<std::string_view> dim_keys_;
-    std::vector<uint8_t> dim_ok_;
+    std::vector<int64_t> dim_ok_;
     std::vector<uint32_t> dim_slot_;   // this row's group slot per dimension (or kMissing)
     std::vector<int64_t*> dim_cell_;   // and its breakdown cell
 };

@@ -1,4 +1,4 @@
-// Byte scanning for the CSV hot paths: the first of two or three characters, 16 bytes at a time
+// Byte scanning for the CSV hot paths: the first of two characters, 16 bytes at a time
 // with SSE2 (part of every x86-64), scalar elsewhere.
 #pragma once
 
@@ -24,26 +24,6 @@ inline size_t FindAny2(const char* p, size_t from, size_t n, char a, char b) {
 #endif
     for (; i < n; ++i) {
         if (p[i] == a || p[i] == b) return i;
-    }
-    return n;
-}
-
-/// Index of the first byte in p[from, n) equal to a, b or c, or n.
-inline size_t FindAny3(const char* p, size_t from, size_t n, char a, char b, char c) {
-    size_t i = from;
-#if defined(__SSE2__)
-    const __m128i va = _mm_set1_epi8(a);
-    const __m128i vb = _mm_set1_epi8(b);
-    const __m128i vc = _mm_set1_epi8(c);
-    for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)), _mm_cmpeq_epi8(x, vc));
-        int mask = _mm_movemask_epi8(m);
-        if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    }
-#endif
-    for (; i < n; ++i) {
-        if (p[i] == a || p[i] == b || p[i] == c) return i;
     }
     return n;
 }

@@ -7,15 +7,6 @@
 
 namespace insightstream::engine {
 
-void DistinctCounter::Add(uint64_t hash) {
-    if (registers_.empty()) {
-        AddToSet(hash);
-        if (set_count_ > kExactLimit) ToHll();
-    } else {
-        AddToHll(hash);
-    }
-}
-
 void DistinctCounter::AddToSet(uint64_t hash) {
     if (hash == 0) {
         if (!has_zero_) {
@@ -45,13 +36,6 @@ void DistinctCounter::AddToSet(uint64_t hash) {
             return;
         }
     }
-}
-
-void DistinctCounter::AddToHll(uint64_t hash) {
-    size_t idx = hash >> (64 - kPrecision);
-    uint64_t rest = (hash << kPrecision) | (uint64_t{1} << (kPrecision - 1));
-    auto rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
-    if (rank > registers_[idx]) registers_[idx] = rank;
 }
 
 void DistinctCounter::ToHll() {
@@ -95,21 +79,10 @@ uint64_t DistinctCounter::Estimate() const {
     return static_cast<uint64_t>(std::llround(e));
 }
 
-void QuantileSketch::Add(double v) {
-    ++count_;
-    if (v == 0 || !std::isfinite(v)) {
-        ++zeros_;
-        return;
-    }
-    uint64_t bits;
-    std::memcpy(&bits, &v, 8);
-    int sign = static_cast<int>(bits >> 63);
-    auto exp = static_cast<size_t>((bits >> 52) & 0x7FF);
-    auto sub = static_cast<size_t>((bits >> (52 - kSubBits)) & ((1 << kSubBits) - 1));
+void QuantileSketch::Allocate(size_t sign, size_t exp) {
     auto& blocks = blocks_[sign];
     if (blocks.empty()) blocks.resize(kExponents);
     if (!blocks[exp]) blocks[exp] = std::make_unique<Block>(Block{});
-    ++(*blocks[exp])[sub];
 }
 
 void QuantileSketch::Merge(const QuantileSketch& other) {

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <array>
+#include <bit>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -17,7 +19,14 @@ public:
     static constexpr size_t kExactLimit = 4096;
     static constexpr int kPrecision = 14;
 
-    void Add(uint64_t hash);
+    void Add(uint64_t hash) {
+        if (!registers_.empty()) [[likely]] {
+            AddToHll(hash);
+            return;
+        }
+        AddToSet(hash);
+        if (set_count_ > kExactLimit) ToHll();
+    }
     void Merge(const DistinctCounter& other);
     [[nodiscard]] uint64_t Estimate() const;
     [[nodiscard]] bool exact() const { return registers_.empty(); }
@@ -25,7 +34,12 @@ public:
 private:
     void ToHll();
     void AddToSet(uint64_t hash);
-    void AddToHll(uint64_t hash);
+    void AddToHll(uint64_t hash) {
+        size_t idx = hash >> (64 - kPrecision);
+        uint64_t rest = (hash << kPrecision) | (uint64_t{1} << (kPrecision - 1));
+        auto rank = static_cast<uint8_t>(std::countl_zero(rest) + 1);
+        if (rank > registers_[idx]) registers_[idx] = rank;
+    }
     std::vector<uint64_t> set_;      // open addressing; 0 marks an empty slot
     size_t set_count_ = 0;
     bool has_zero_ = false;          // the hash 0 itself
@@ -34,7 +48,21 @@ private:
 
 class QuantileSketch {
 public:
-    void Add(double v);
+    void Add(double v) {
+        ++count_;
+        uint64_t bits;
+        std::memcpy(&bits, &v, 8);
+        const auto exp = static_cast<size_t>((bits >> 52) & 0x7FF);
+        if (v == 0 || exp == 0x7FF) {  // zero, or not finite
+            ++zeros_;
+            return;
+        }
+        const auto sign = static_cast<size_t>(bits >> 63);
+        const auto sub = static_cast<size_t>((bits >> (52 - kSubBits)) & ((1 << kSubBits) - 1));
+        auto& blocks = blocks_[sign];
+        if (blocks.empty() || !blocks[exp]) [[unlikely]] Allocate(sign, exp);
+        ++(*blocks[exp])[sub];
+    }
     void Merge(const QuantileSketch& other);
     /// The value at quantile q in [0, 1] (bucket midpoint); NaN when empty.
     [[nodiscard]] double Quantile(double q) const;
@@ -44,6 +72,7 @@ private:
     static constexpr int kSubBits = 6;
     static constexpr int kExponents = 2048;
     using Block = std::array<uint64_t, 1 << kSubBits>;
+    void Allocate(size_t sign, size_t exp);
     // [sign][exponent] → counts per mantissa slice, allocated on first use.
     std::vector<std::unique_ptr<Block>> blocks_[2];
     uint64_t zeros_ = 0;

@@ -186,8 +186,42 @@ bool ParseInteger(std::string_view s, int64_t* out) {
     return true;
 }
 
+namespace {
+constexpr int64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+
+// The plain form, [-+]digits[.digits] with at most 18 integer and 9 fraction digits and at
+// least one digit before the point: most values in a file. Anything else (thousands
+// separators, ".5", "5.", longer numbers) is left to the general parser, which gives the same
+// answer for the plain form.
+bool ParsePlainDecimal(std::string_view s, DecimalParse* out) {
+    const size_t n = s.size();
+    size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    const size_t int_start = i;
+    uint64_t ip = 0;
+    while (i < n && IsDigit(s[i])) ip = ip * 10 + static_cast<uint64_t>(s[i++] - '0');
+    const size_t int_digits = i - int_start;
+    if (int_digits == 0 || int_digits > 18) return false;
+    int64_t fp = 0;
+    int frac = 0;
+    if (i < n) {
+        if (s[i] != '.' || n - i - 1 == 0 || n - i - 1 > static_cast<size_t>(kDecimalScale)) return false;
+        for (++i; i < n; ++i) {
+            if (!IsDigit(s[i])) return false;
+            fp = fp * 10 + (s[i] - '0');
+            ++frac;
+        }
+    }
+    int128 v = static_cast<int128>(ip) * kDecimalUnit + fp * kPow10[kDecimalScale - frac];
+    out->value = s[0] == '-' ? -v : v;
+    out->frac_digits = frac;
+    out->grouped = false;
+    return true;
+}
+}  // namespace
+
 bool ParseDecimal(std::string_view s, DecimalParse* out) {
     if (s.empty()) return false;
+    if (ParsePlainDecimal(s, out)) return true;
     size_t i = 0;
     bool neg = false;
     if (s[0] == '-' || s[0] == '+') {
@@ -236,8 +270,6 @@ bool ParseDecimal(std::string_view s, DecimalParse* out) {
         if (frac == 0 && int_digits == 0) return false;
     }
     if (int_digits == 0 && frac == 0) return false;
-    static constexpr int64_t kPow10[] = {1,      10,      100,      1000,      10000,
-                                         100000, 1000000, 10000000, 100000000, 1000000000};
     int128 v = ip * kDecimalUnit + static_cast<int128>(fp * kPow10[kDecimalScale - frac]);
     out->value = neg ? -v : v;
     out->frac_digits = frac;
@@ -277,34 +309,27 @@ bool ParseBool(std::string_view s, bool* out, BoolStyle* style) {
                 default: return false;
             }
         case 2:
-            if (EqualsNoCase(s, "no")) {
-                *out = false;
-                *style = BoolStyle::kYesNo;
-                return true;
-            }
-            return false;
         case 3:
-            if (EqualsNoCase(s, "yes")) {
-                *out = true;
-                *style = BoolStyle::kYesNo;
-                return true;
-            }
-            return false;
         case 4:
-            if (EqualsNoCase(s, "true")) {
-                *out = true;
-                *style = BoolStyle::kTrueFalse;
-                return true;
-            }
+        case 5: {
+            // One word per length: no, yes, true, false.
+            struct Word {
+                std::string_view text;
+                bool value;
+                BoolStyle style;
+            };
+            static constexpr Word kWords[] = {{"no", false, BoolStyle::kYesNo},
+                                              {"yes", true, BoolStyle::kYesNo},
+                                              {"true", true, BoolStyle::kTrueFalse},
+                                              {"false", false, BoolStyle::kTrueFalse}};
+            const Word& w = kWords[s.size() - 2];
+            if (!EqualsNoCase(s, w.text)) return false;
+            *out = w.value;
+            *style = w.style;
+            return true;
+        }
+        default:
             return false;
-        case 5:
-            if (EqualsNoCase(s, "false")) {
-                *out = false;
-                *style = BoolStyle::kTrueFalse;
-                return true;
-            }
-            return false;
-        default: return false;
     }
 }
 

@@ -18,6 +18,8 @@ inline constexpr int64_t kDecimalUnit = 1'000'000'000;
 
 /// Spaces and tabs around a value (and a stray CR at its end) are not part of it.
 inline std::string_view TrimSpaces(std::string_view s) {
+    // Most values start and end with a visible character: two compares.
+    if (!s.empty() && static_cast<unsigned char>(s.front()) > ' ' && static_cast<unsigned char>(s.back()) > ' ') return s;
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
     return s;

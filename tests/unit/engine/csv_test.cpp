@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "engine/csv.hpp"
 #include "engine/schema.hpp"
+#include "unit/engine/csv_reference.hpp"
 
 namespace insightstream::engine {
 namespace {
@@ -17,6 +20,46 @@ std::vector<std::vector<std::string>> ReadAll(std::string_view data, const CsvDi
         if (unterminated && rec.unterminated_quote) *unterminated = true;
     }
     return out;
+}
+
+TEST(CsvReader, AgreesWithTheByteByByteReferenceOnRandomInput) {
+    // Short alphabets make every structure frequent: quotes at and after field starts, "",
+    // CR, LF, CRLF, blank lines, delimiters at the end, unterminated quotes; lengths around the
+    // 64-byte chunks the fast reader scans.
+    std::mt19937 rng(20261125);
+    const std::string alphabets[] = {"a,\"\n", "ab,;\"\r\n ", "x\t\"\n\r", "a|b\"\"\n,"};
+    size_t records = 0;
+    for (int round = 0; round < 4000; ++round) {
+        const std::string& alpha = alphabets[round % 4];
+        CsvDialect d;
+        d.delimiter = round % 4 == 2 ? '\t' : round % 4 == 3 ? '|' : ',';
+        d.newline = round % 7 == 3 ? '\r' : '\n';
+        d.trailing_delimiter = round % 5 == 1;
+        std::string data;
+        size_t len = rng() % (round % 10 == 0 ? 400 : 140);
+        for (size_t k = 0; k < len; ++k) data += alpha[rng() % alpha.size()];
+        auto expected = testing::ReferenceCsv(d, data, 7);
+        CsvReader r(d, data, 7);
+        CsvRecord rec;
+        std::vector<testing::ReferenceRecord> got;
+        while (r.Next(&rec)) {
+            testing::ReferenceRecord g;
+            g.fields.assign(rec.fields.begin(), rec.fields.end());
+            g.line = rec.line;
+            g.raw = std::string(rec.raw);
+            g.unterminated = rec.unterminated_quote;
+            got.push_back(std::move(g));
+        }
+        ASSERT_EQ(got.size(), expected.size()) << "input: " << ::testing::PrintToString(data);
+        for (size_t k = 0; k < got.size(); ++k) {
+            ASSERT_EQ(got[k].fields, expected[k].fields) << "record " << k << " of " << ::testing::PrintToString(data);
+            ASSERT_EQ(got[k].line, expected[k].line) << "record " << k << " of " << ::testing::PrintToString(data);
+            ASSERT_EQ(got[k].raw, expected[k].raw);
+            ASSERT_EQ(got[k].unterminated, expected[k].unterminated);
+        }
+        records += got.size();
+    }
+    EXPECT_GT(records, 20'000U) << "the inputs must hold many records";
 }
 
 TEST(CsvReader, QuotedFieldsKeepDelimitersQuotesAndNewlines) {
