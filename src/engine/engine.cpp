@@ -47,14 +47,17 @@ Result<void> Engine::Feed(std::string_view data) {
     bytes_in_ += static_cast<int64_t>(data.size());
     if (!started_) {
         raw_sample_.append(data);
-        // Line ends counted as the sample grows (not over the whole sample per piece).
-        sample_lf_ += static_cast<size_t>(std::count(data.begin(), data.end(), '\n'));
-        sample_cr_ += static_cast<size_t>(std::count(data.begin(), data.end(), '\r'));
         if (raw_sample_.size() < options_.sample_bytes) return {};
         // Huge records (a 10 MB field) can leave a sample with hardly a whole record in it: keep
-        // sampling until it holds some, within a bound.
+        // sampling until it holds some, within a bound. Line ends are counted once each, as the
+        // sample grows, and only until there are enough.
         constexpr size_t kMinSampleLines = 50;
         constexpr size_t kMaxSampleBytes = 64 << 20;
+        for (; sample_counted_ < raw_sample_.size(); ++sample_counted_) {
+            if (sample_lf_ >= kMinSampleLines || sample_cr_ >= kMinSampleLines) break;
+            sample_lf_ += raw_sample_[sample_counted_] == '\n';
+            sample_cr_ += raw_sample_[sample_counted_] == '\r';
+        }
         if (raw_sample_.size() < kMaxSampleBytes && sample_lf_ < kMinSampleLines && sample_cr_ < kMinSampleLines) {
             return {};
         }

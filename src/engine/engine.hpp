@@ -78,7 +78,7 @@ private:
     bool finished_ = false;
     std::optional<core::Error> failure_;
     std::string raw_sample_;      // bytes before the schema is known
-    size_t sample_lf_ = 0, sample_cr_ = 0;  // line ends in raw_sample_
+    size_t sample_lf_ = 0, sample_cr_ = 0, sample_counted_ = 0;  // line ends in raw_sample_[0, counted)
     std::string pending_;         // bytes after the schema is known, not yet dispatched
     int64_t pending_first_line_ = 1;
     size_t scanned_ = 0;          // bytes of pending_ already scanned for boundaries

@@ -62,8 +62,11 @@ private:
 /// Equality of two byte strings of the same length n, without a call for the short keys
 /// grouping sees most (names, codes): overlapping 8- or 4-byte loads.
 inline bool SameBytes(const char* a, const char* b, size_t n) {
+    if (n > 16) {
+        if (n > 32) return std::memcmp(a, b, n) == 0;
+        return SameBytes(a, b, 16) && SameBytes(a + n - 16, b + n - 16, 16);
+    }
     if (n >= 8) {
-        if (n > 16) return std::memcmp(a, b, n) == 0;
         uint64_t x0, y0, x1, y1;
         std::memcpy(&x0, a, 8);
         std::memcpy(&y0, b, 8);

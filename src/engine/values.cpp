@@ -297,6 +297,11 @@ bool ParseFloat(std::string_view s, double* out) {
 }
 
 bool ParseBool(std::string_view s, bool* out, BoolStyle* style) {
+    if (s == "true" || s == "false") {  // as most files write them
+        *out = s.size() == 4;
+        *style = BoolStyle::kTrueFalse;
+        return true;
+    }
     switch (s.size()) {
         case 1:
             switch (Lower(s[0])) {
@@ -384,6 +389,21 @@ bool ParseDate(std::string_view s, DateParse* out) {
     s = TrimSpaces(s);
     if (s.size() < 6 || s.size() > 40) return false;
     DateParse d;
+    // The most common form, YYYY-MM-DD alone, without the general reader.
+    if (s.size() == 10 && s[4] == '-' && s[7] == '-') {
+        auto digit = [&](size_t k) { return static_cast<int32_t>(s[k] - '0'); };
+        bool digits = true;
+        for (size_t k : {0, 1, 2, 3, 5, 6, 8, 9}) digits = digits && IsDigit(s[k]);
+        if (digits) {
+            d.year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+            d.p1 = digit(5) * 10 + digit(6);
+            d.p2 = digit(8) * 10 + digit(9);
+            d.style = DateStyle::kIso;
+            if (!ValidMonthDay(d.p1, d.p2)) return false;
+            *out = d;
+            return true;
+        }
+    }
     size_t i = 0;
     if (IsDigit(s[0])) {
         int32_t a;
