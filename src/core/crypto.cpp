@@ -5,6 +5,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 namespace insightstream::core {
@@ -13,6 +15,40 @@ void RandomBytes(void* out, size_t n) {
     if (RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(n)) != 1) {
         // Without randomness no id or secret is safe; this is not recoverable.
         throw std::runtime_error("RAND_bytes failed");
+    }
+}
+
+namespace {
+struct Xoshiro256 {
+    uint64_t s[4];
+    Xoshiro256() {
+        RandomBytes(s, sizeof s);
+        if ((s[0] | s[1] | s[2] | s[3]) == 0) s[0] = 1;
+    }
+    static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    uint64_t Next() {
+        const uint64_t result = Rotl(s[1] * 5, 7) * 9;
+        const uint64_t t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = Rotl(s[3], 45);
+        return result;
+    }
+};
+}  // namespace
+
+void FastIdBytes(void* out, size_t n) {
+    thread_local Xoshiro256 rng;
+    auto* p = static_cast<unsigned char*>(out);
+    while (n > 0) {
+        uint64_t r = rng.Next();
+        size_t k = n < 8 ? n : 8;
+        std::memcpy(p, &r, k);
+        p += k;
+        n -= k;
     }
 }
 

@@ -12,6 +12,11 @@
 namespace insightstream::core {
 
 void RandomBytes(void* out, size_t n);
+/// Random bytes for identifiers that are unique but not secret (request and trace ids): a
+/// per-thread xoshiro256** generator seeded from RandomBytes, so the hot request path makes no
+/// call into the OpenSSL generator (which checks the process id with a syscall each time).
+/// Never for tokens, keys or anything an attacker must not guess.
+void FastIdBytes(void* out, size_t n);
 /// `n` random bytes as URL-safe base64 without padding (for secrets such as refresh tokens).
 std::string RandomToken(size_t n);
 

@@ -59,6 +59,12 @@ bool SaneRequestId(std::string_view s) {
     });
 }
 
+std::string NewRequestId() {
+    char raw[12];
+    core::FastIdBytes(raw, sizeof raw);
+    return "req_" + core::Base64UrlEncode(std::string_view(raw, sizeof raw));
+}
+
 // W3C traceparent: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
 std::string TraceIdFrom(const std::string* traceparent) {
     if (traceparent && traceparent->size() == 55 && (*traceparent)[2] == '-' && (*traceparent)[35] == '-') {
@@ -69,7 +75,7 @@ std::string TraceIdFrom(const std::string* traceparent) {
         }
     }
     char raw[16];
-    core::RandomBytes(raw, sizeof raw);
+    core::FastIdBytes(raw, sizeof raw);
     return core::HexEncode(std::string_view(raw, sizeof raw));
 }
 
@@ -485,7 +491,7 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
     req.target = std::string(msg.target());
     for (const auto& f : msg) req.headers.emplace_back(Lower(f.name_string()), std::string(f.value()));
     const std::string* rid = req.Header("x-request-id");
-    req.request_id = rid && SaneRequestId(*rid) ? *rid : "req_" + core::RandomToken(12);
+    req.request_id = rid && SaneRequestId(*rid) ? *rid : NewRequestId();
     req.trace_id = TraceIdFrom(req.Header("traceparent"));
     req.remote_ip = peer;
     if (settings.trust_forwarded_for) {
