@@ -59,29 +59,25 @@ private:
     size_t size_ = 0;
 };
 
+/// Equality of a[0, n) and b[0, n) for sizeof(Word) <= n <= 2 * sizeof(Word): the first and
+/// the last Word of each, overlapping.
+template <class Word>
+inline bool SameEnds(const char* a, const char* b, size_t n) {
+    Word x0, y0, x1, y1;
+    std::memcpy(&x0, a, sizeof(Word));
+    std::memcpy(&y0, b, sizeof(Word));
+    std::memcpy(&x1, a + n - sizeof(Word), sizeof(Word));
+    std::memcpy(&y1, b + n - sizeof(Word), sizeof(Word));
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
 /// Equality of two byte strings of the same length n, without a call for the short keys
-/// grouping sees most (names, codes): overlapping 8- or 4-byte loads.
+/// grouping sees most (names, codes).
 inline bool SameBytes(const char* a, const char* b, size_t n) {
-    if (n > 16) {
-        if (n > 32) return std::memcmp(a, b, n) == 0;
-        return SameBytes(a, b, 16) && SameBytes(a + n - 16, b + n - 16, 16);
-    }
-    if (n >= 8) {
-        uint64_t x0, y0, x1, y1;
-        std::memcpy(&x0, a, 8);
-        std::memcpy(&y0, b, 8);
-        std::memcpy(&x1, a + n - 8, 8);
-        std::memcpy(&y1, b + n - 8, 8);
-        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
-    if (n >= 4) {
-        uint32_t x0, y0, x1, y1;
-        std::memcpy(&x0, a, 4);
-        std::memcpy(&y0, b, 4);
-        std::memcpy(&x1, a + n - 4, 4);
-        std::memcpy(&y1, b + n - 4, 4);
-        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
+    if (n > 32) return std::memcmp(a, b, n) == 0;
+    if (n > 16) return SameEnds<uint64_t>(a, b, 16) && SameEnds<uint64_t>(a + n - 16, b + n - 16, 16);
+    if (n >= 8) return SameEnds<uint64_t>(a, b, n);
+    if (n >= 4) return SameEnds<uint32_t>(a, b, n);
     for (size_t i = 0; i < n; ++i) {
         if (a[i] != b[i]) return false;
     }
