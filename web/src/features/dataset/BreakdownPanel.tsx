@@ -1,4 +1,4 @@
-import { useId, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { downloadInsightCsv } from '../../api/insights';
 import {
   BREAKDOWN_AGGREGATIONS,
@@ -15,7 +15,14 @@ import { Panel, TableView } from '../../components/Panel';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatNumber } from '../../lib/format';
 import { breakdownOption } from './chartOptions';
-import { aggregationLabel, intervalLabel, measureLabel } from './labels';
+import {
+  AggregationSelect,
+  ColumnSelect,
+  ControlSelect,
+  IntervalSelect,
+  MeasureSelect,
+} from './controls';
+import { intervalLabel, measureLabel } from './labels';
 import { useBreakdown } from './useInsights';
 
 type BreakdownPanelProps = { datasetId: string; version: number; schema: Schema };
@@ -30,13 +37,6 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
   const [agg, setAgg] = useState<BreakdownAggregation>(measures.length > 0 ? 'sum' : 'count');
   const [interval, changeInterval] = useState<BreakdownInterval>('quarter');
   const [style, setStyle] = useState<'bar' | 'area'>('bar');
-  const ids = {
-    dimension: useId(),
-    measure: useId(),
-    agg: useId(),
-    interval: useId(),
-    style: useId(),
-  };
 
   const params = useMemo(
     () =>
@@ -80,80 +80,28 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
       testId="breakdown-panel"
     >
       <div className="controls" role="group" aria-label="Breakdown options">
-        <div className="control">
-          <label htmlFor={ids.dimension}>Split by</label>
-          <select
-            id={ids.dimension}
-            className="select select--small"
-            value={dimension}
-            onChange={(e) => setDimension(e.target.value)}
-          >
-            {dimensions.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor={ids.measure}>Measure</label>
-          <select
-            id={ids.measure}
-            className="select select--small"
-            value={agg === 'count' ? '' : measure}
-            disabled={agg === 'count' || measures.length === 0}
-            onChange={(e) => setMeasure(e.target.value)}
-          >
-            {agg === 'count' || measures.length === 0 ? <option value="">rows</option> : null}
-            {measures.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor={ids.agg}>Aggregation</label>
-          <select
-            id={ids.agg}
-            className="select select--small"
-            value={agg}
-            onChange={(e) => setAgg(e.target.value as BreakdownAggregation)}
-          >
-            {BREAKDOWN_AGGREGATIONS.filter((a) => a === 'count' || measures.length > 0).map((a) => (
-              <option key={a} value={a}>
-                {aggregationLabel(a)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor={ids.interval}>Interval</label>
-          <select
-            id={ids.interval}
-            className="select select--small"
-            value={interval}
-            onChange={(e) => changeInterval(e.target.value as BreakdownInterval)}
-          >
-            {BREAKDOWN_INTERVALS.map((i) => (
-              <option key={i} value={i}>
-                {intervalLabel(i)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor={ids.style}>Chart</label>
-          <select
-            id={ids.style}
-            className="select select--small"
-            value={style}
-            onChange={(e) => setStyle(e.target.value as 'bar' | 'area')}
-          >
-            <option value="bar">Stacked bars</option>
-            <option value="area">Stacked area</option>
-          </select>
-        </div>
+        <ColumnSelect
+          label="Split by"
+          columns={dimensions}
+          value={dimension}
+          onChange={setDimension}
+        />
+        <MeasureSelect measures={measures} measure={measure} agg={agg} onChange={setMeasure} />
+        <AggregationSelect
+          options={BREAKDOWN_AGGREGATIONS}
+          hasMeasures={measures.length > 0}
+          value={agg}
+          onChange={setAgg}
+        />
+        <IntervalSelect options={BREAKDOWN_INTERVALS} value={interval} onChange={changeInterval} />
+        <ControlSelect
+          label="Chart"
+          value={style}
+          onChange={(e) => setStyle(e.target.value as 'bar' | 'area')}
+        >
+          <option value="bar">Stacked bars</option>
+          <option value="area">Stacked area</option>
+        </ControlSelect>
       </div>
       {query.isPending ? <Skeleton label="Loading the breakdown…" /> : null}
       {query.isError ? (

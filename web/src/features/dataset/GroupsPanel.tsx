@@ -1,4 +1,4 @@
-import { useId, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { downloadInsightCsv } from '../../api/insights';
 import { AGGREGATIONS, type Aggregation, type Schema } from '../../api/types';
 import { DownloadButton } from '../../components/DownloadButton';
@@ -9,7 +9,8 @@ import { Panel, TableView } from '../../components/Panel';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
 import { groupsOption } from './chartOptions';
-import { aggregationLabel, measureLabel } from './labels';
+import { AggregationSelect, ColumnSelect, ControlSelect, MeasureSelect } from './controls';
+import { measureLabel } from './labels';
 import { useGroups } from './useInsights';
 
 type GroupsPanelProps = { datasetId: string; version: number; schema: Schema };
@@ -24,7 +25,6 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
   const [measure, setMeasure] = useState(schema.main_measure ?? measures[0]?.name ?? '');
   const [agg, setAgg] = useState<Aggregation>(measures.length > 0 ? 'sum' : 'count');
   const [limit, setLimit] = useState<number>(10);
-  const ids = { dimension: useId(), measure: useId(), agg: useId(), limit: useId() };
 
   const params = useMemo(
     () =>
@@ -68,69 +68,31 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
       testId="groups-panel"
     >
       <div className="controls" role="group" aria-label="Group options">
-        <div className="control">
-          <label htmlFor={ids.dimension}>Group by</label>
-          <select
-            id={ids.dimension}
-            className="select select--small"
-            value={dimension}
-            onChange={(e) => setDimension(e.target.value)}
-            data-testid="groups-dimension"
-          >
-            {dimensions.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor={ids.measure}>Measure</label>
-          <select
-            id={ids.measure}
-            className="select select--small"
-            value={agg === 'count' ? '' : measure}
-            disabled={agg === 'count' || measures.length === 0}
-            onChange={(e) => setMeasure(e.target.value)}
-          >
-            {agg === 'count' || measures.length === 0 ? <option value="">rows</option> : null}
-            {measures.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor={ids.agg}>Aggregation</label>
-          <select
-            id={ids.agg}
-            className="select select--small"
-            value={agg}
-            onChange={(e) => setAgg(e.target.value as Aggregation)}
-          >
-            {AGGREGATIONS.filter((a) => a === 'count' || measures.length > 0).map((a) => (
-              <option key={a} value={a}>
-                {aggregationLabel(a)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="control">
-          <label htmlFor={ids.limit}>Show</label>
-          <select
-            id={ids.limit}
-            className="select select--small"
-            value={limit}
-            onChange={(e) => setLimit(Number(e.target.value))}
-          >
-            {LIMITS.map((n) => (
-              <option key={n} value={n}>
-                Top {n}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ColumnSelect
+          label="Group by"
+          columns={dimensions}
+          value={dimension}
+          onChange={setDimension}
+          testId="groups-dimension"
+        />
+        <MeasureSelect measures={measures} measure={measure} agg={agg} onChange={setMeasure} />
+        <AggregationSelect
+          options={AGGREGATIONS}
+          hasMeasures={measures.length > 0}
+          value={agg}
+          onChange={setAgg}
+        />
+        <ControlSelect
+          label="Show"
+          value={limit}
+          onChange={(e) => setLimit(Number(e.target.value))}
+        >
+          {LIMITS.map((n) => (
+            <option key={n} value={n}>
+              Top {n}
+            </option>
+          ))}
+        </ControlSelect>
       </div>
       {query.isPending ? <Skeleton label="Loading the groups…" /> : null}
       {query.isError ? (

@@ -15,7 +15,8 @@ import { Panel, TableView } from '../../components/Panel';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
 import { growthOption, trendOption } from './chartOptions';
-import { aggregationLabel, intervalLabel, measureLabel } from './labels';
+import { AggregationSelect, ColumnSelect, IntervalSelect, MeasureSelect } from './controls';
+import { measureLabel } from './labels';
 import { useTimeSeries } from './useInsights';
 
 type TrendPanelProps = { datasetId: string; version: number; schema: Schema };
@@ -28,13 +29,7 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
   const [agg, setAgg] = useState<Aggregation>(measures.length > 0 ? 'sum' : 'count');
   const [interval, changeInterval] = useState<Interval>('month');
   const [compare, setCompare] = useState(false);
-  const ids = {
-    time: useId(),
-    measure: useId(),
-    agg: useId(),
-    interval: useId(),
-    compare: useId(),
-  };
+  const compareId = useId();
 
   const params = useMemo(
     () => ({
@@ -60,80 +55,36 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
   const controls = hasTime ? (
     <div className="controls" role="group" aria-label="Trend options">
       {timeColumns.length > 1 ? (
-        <div className="control">
-          <label htmlFor={ids.time}>Date</label>
-          <select
-            id={ids.time}
-            className="select select--small"
-            value={time}
-            onChange={(e) => setTime(e.target.value)}
-          >
-            {timeColumns.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ColumnSelect label="Date" columns={timeColumns} value={time} onChange={setTime} />
       ) : null}
-      <div className="control">
-        <label htmlFor={ids.measure}>Measure</label>
-        <select
-          id={ids.measure}
-          className="select select--small"
-          value={agg === 'count' ? '' : measure}
-          disabled={agg === 'count' || measures.length === 0}
-          onChange={(e) => setMeasure(e.target.value)}
-          data-testid="trend-measure"
-        >
-          {agg === 'count' || measures.length === 0 ? <option value="">rows</option> : null}
-          {measures.map((c) => (
-            <option key={c.name} value={c.name}>
-              {c.name}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="control">
-        <label htmlFor={ids.agg}>Aggregation</label>
-        <select
-          id={ids.agg}
-          className="select select--small"
-          value={agg}
-          onChange={(e) => setAgg(e.target.value as Aggregation)}
-          data-testid="trend-agg"
-        >
-          {AGGREGATIONS.filter((a) => a === 'count' || measures.length > 0).map((a) => (
-            <option key={a} value={a}>
-              {aggregationLabel(a)}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="control">
-        <label htmlFor={ids.interval}>Interval</label>
-        <select
-          id={ids.interval}
-          className="select select--small"
-          value={interval}
-          onChange={(e) => changeInterval(e.target.value as Interval)}
-          data-testid="trend-interval"
-        >
-          {INTERVALS.map((i) => (
-            <option key={i} value={i}>
-              {intervalLabel(i)}
-            </option>
-          ))}
-        </select>
-      </div>
+      <MeasureSelect
+        measures={measures}
+        measure={measure}
+        agg={agg}
+        onChange={setMeasure}
+        testId="trend-measure"
+      />
+      <AggregationSelect
+        options={AGGREGATIONS}
+        hasMeasures={measures.length > 0}
+        value={agg}
+        onChange={setAgg}
+        testId="trend-agg"
+      />
+      <IntervalSelect
+        options={INTERVALS}
+        value={interval}
+        onChange={changeInterval}
+        testId="trend-interval"
+      />
       <div className="control control--check">
         <input
-          id={ids.compare}
+          id={compareId}
           type="checkbox"
           checked={compare}
           onChange={(e) => setCompare(e.target.checked)}
         />
-        <label htmlFor={ids.compare}>Compare with previous year</label>
+        <label htmlFor={compareId}>Compare with previous year</label>
       </div>
     </div>
   ) : null;
