@@ -1,9 +1,9 @@
 import { useState, type SubmitEvent } from 'react';
-import { ApiError, toApiError } from '../../api/errors';
 import type { LoginInput } from '../../api/types';
 import { TextField } from '../../components/Field';
 import { ProblemAlert } from '../../components/ProblemAlert';
-import { compact, validateEmail, type FieldErrors } from './validation';
+import { useFormSubmission } from '../../lib/useFormSubmission';
+import { compact, validateEmail } from './validation';
 
 type LoginFormProps = {
   onSubmit: (input: LoginInput) => Promise<void>;
@@ -12,9 +12,7 @@ type LoginFormProps = {
 export function LoginForm({ onSubmit }: LoginFormProps) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { fieldErrors, error, busy, run } = useFormSubmission();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -22,19 +20,7 @@ export function LoginForm({ onSubmit }: LoginFormProps) {
       email: validateEmail(email),
       password: password === '' ? 'Enter your password' : undefined,
     });
-    setFieldErrors(local);
-    setError(null);
-    if (Object.keys(local).length > 0) return;
-    setBusy(true);
-    try {
-      await onSubmit({ email: email.trim(), password });
-    } catch (caught) {
-      const problem = toApiError(caught);
-      setError(problem);
-      setFieldErrors(Object.fromEntries(problem.fieldErrors.map((e) => [e.field, e.message])));
-    } finally {
-      setBusy(false);
-    }
+    await run(local, () => onSubmit({ email: email.trim(), password }));
   };
 
   return (

@@ -1,9 +1,9 @@
 import { useState, type SubmitEvent } from 'react';
-import { ApiError, toApiError } from '../../api/errors';
 import type { SignupInput } from '../../api/types';
 import { TextField } from '../../components/Field';
 import { ProblemAlert } from '../../components/ProblemAlert';
-import { compact, validateEmail, validateNewPassword, type FieldErrors } from './validation';
+import { useFormSubmission } from '../../lib/useFormSubmission';
+import { compact, validateEmail, validateNewPassword } from './validation';
 
 type SignupFormProps = {
   onSubmit: (input: SignupInput) => Promise<void>;
@@ -14,9 +14,7 @@ export function SignupForm({ onSubmit }: SignupFormProps) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { fieldErrors, error, busy, run } = useFormSubmission();
 
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -25,25 +23,9 @@ export function SignupForm({ onSubmit }: SignupFormProps) {
       email: validateEmail(email),
       password: validateNewPassword(password),
     });
-    setFieldErrors(local);
-    setError(null);
-    if (Object.keys(local).length > 0) return;
-    setBusy(true);
-    try {
-      const input: SignupInput = {
-        organization: organization.trim(),
-        email: email.trim(),
-        password,
-      };
-      if (name.trim() !== '') input.name = name.trim();
-      await onSubmit(input);
-    } catch (caught) {
-      const problem = toApiError(caught);
-      setError(problem);
-      setFieldErrors(Object.fromEntries(problem.fieldErrors.map((e) => [e.field, e.message])));
-    } finally {
-      setBusy(false);
-    }
+    const input: SignupInput = { organization: organization.trim(), email: email.trim(), password };
+    if (name.trim() !== '') input.name = name.trim();
+    await run(local, () => onSubmit(input));
   };
 
   return (

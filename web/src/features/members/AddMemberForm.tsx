@@ -1,10 +1,10 @@
 import { useState, type SubmitEvent } from 'react';
-import { toApiError, type ApiError } from '../../api/errors';
 import type { Role } from '../../api/types';
 import { SelectField, TextField } from '../../components/Field';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { ROLE_DESCRIPTIONS } from '../auth/roles';
-import { compact, validateEmail, validateNewPassword, type FieldErrors } from '../auth/validation';
+import { useFormSubmission } from '../../lib/useFormSubmission';
+import { compact, validateEmail, validateNewPassword } from '../auth/validation';
 import { useAddMember } from './useMembers';
 
 type AddMemberFormProps = { roles: Role[] };
@@ -18,18 +18,14 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
     roles.includes('viewer') ? 'viewer' : (roles[0] ?? 'viewer'),
   );
   const [password, setPassword] = useState('');
-  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<ApiError | null>(null);
+  const { fieldErrors, error, busy, run } = useFormSubmission();
   const [added, setAdded] = useState<string | null>(null);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
     const local = compact({ email: validateEmail(email), password: validateNewPassword(password) });
-    setFieldErrors(local);
-    setError(null);
     setAdded(null);
-    if (Object.keys(local).length > 0) return;
-    try {
+    await run(local, async () => {
       const member = await add.mutateAsync({
         email: email.trim(),
         role,
@@ -40,11 +36,7 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
       setEmail('');
       setName('');
       setPassword('');
-    } catch (caught) {
-      const problem = toApiError(caught);
-      setError(problem);
-      setFieldErrors(Object.fromEntries(problem.fieldErrors.map((e) => [e.field, e.message])));
-    }
+    });
   };
 
   return (
@@ -101,8 +93,8 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
         />
       </div>
       <div className="button-row">
-        <button type="submit" className="button" disabled={add.isPending}>
-          {add.isPending ? 'Adding…' : 'Add member'}
+        <button type="submit" className="button" disabled={busy}>
+          {busy ? 'Adding…' : 'Add member'}
         </button>
       </div>
     </form>
