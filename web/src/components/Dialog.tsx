@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { ProblemAlert } from './ProblemAlert';
 
 type DialogProps = {
   open: boolean;
@@ -124,5 +125,63 @@ export function ConfirmDialog({
       {children}
       {error}
     </Dialog>
+  );
+}
+
+/** What ConfirmMutationDialog needs of a TanStack mutation keyed by an id. */
+type IdMutation = {
+  isPending: boolean;
+  error: unknown;
+  reset: () => void;
+  mutate: (id: string, options: { onSuccess: () => void }) => void;
+};
+
+type ConfirmMutationDialogProps<T extends { id: string }> = {
+  /** The item to act on; the dialog is open while there is one. */
+  target: T | null;
+  mutation: IdMutation;
+  title: string;
+  confirmLabel: string;
+  children: ReactNode;
+  onClose: () => void;
+  onDone?: (() => void) | undefined;
+};
+
+/**
+ * Confirms a destructive action on one item (delete a dataset, remove a member, revoke a key):
+ * runs the mutation with its id, closes on success, and shows the problem otherwise.
+ */
+export function ConfirmMutationDialog<T extends { id: string }>({
+  target,
+  mutation,
+  title,
+  confirmLabel,
+  children,
+  onClose,
+  onDone,
+}: ConfirmMutationDialogProps<T>) {
+  return (
+    <ConfirmDialog
+      open={target !== null}
+      title={title}
+      confirmLabel={confirmLabel}
+      busy={mutation.isPending}
+      onCancel={() => {
+        mutation.reset();
+        onClose();
+      }}
+      onConfirm={() => {
+        if (!target) return;
+        mutation.mutate(target.id, {
+          onSuccess: () => {
+            onClose();
+            onDone?.();
+          },
+        });
+      }}
+      error={mutation.error ? <ProblemAlert error={mutation.error} /> : null}
+    >
+      {children}
+    </ConfirmDialog>
   );
 }

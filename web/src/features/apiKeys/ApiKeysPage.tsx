@@ -2,7 +2,7 @@ import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useId, useState, type SubmitEvent } from 'react';
 import { toApiError, type ApiError } from '../../api/errors';
 import type { ApiKey, ApiKeyScope } from '../../api/types';
-import { ConfirmDialog, Dialog } from '../../components/Dialog';
+import { ConfirmMutationDialog, Dialog } from '../../components/Dialog';
 import { SelectField, TextField } from '../../components/Field';
 import { EmptyState } from '../../components/EmptyState';
 import { Loading } from '../../components/Loading';
@@ -214,24 +214,17 @@ export default function ApiKeysPage() {
       </Panel>
 
       <SecretDialog apiKey={secret} onClose={() => setSecret(null)} />
-      <ConfirmDialog
-        open={toRevoke !== null}
+      <ConfirmMutationDialog
+        target={toRevoke}
+        mutation={revoke}
         title="Revoke this key?"
         confirmLabel="Revoke key"
-        busy={revoke.isPending}
-        onCancel={() => {
-          revoke.reset();
-          setToRevoke(null);
-        }}
-        onConfirm={() => {
-          if (toRevoke) revoke.mutate(toRevoke.id, { onSuccess: () => setToRevoke(null) });
-        }}
-        error={revoke.error ? <ProblemAlert error={revoke.error} /> : null}
+        onClose={() => setToRevoke(null)}
       >
         <p>
           Anything using <strong>{toRevoke?.name}</strong> stops working at once.
         </p>
-      </ConfirmDialog>
+      </ConfirmMutationDialog>
     </div>
   );
 }

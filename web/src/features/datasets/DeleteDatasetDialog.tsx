@@ -1,6 +1,5 @@
 import type { Dataset } from '../../api/types';
-import { ConfirmDialog } from '../../components/Dialog';
-import { ProblemAlert } from '../../components/ProblemAlert';
+import { ConfirmMutationDialog } from '../../components/Dialog';
 import { useDeleteDataset } from './useDatasets';
 
 type DeleteDatasetDialogProps = {
@@ -11,32 +10,19 @@ type DeleteDatasetDialogProps = {
 
 export function DeleteDatasetDialog({ dataset, onClose, onDeleted }: DeleteDatasetDialogProps) {
   const remove = useDeleteDataset();
-  const close = () => {
-    remove.reset();
-    onClose();
-  };
   return (
-    <ConfirmDialog
-      open={dataset !== null}
+    <ConfirmMutationDialog
+      target={dataset}
+      mutation={remove}
       title="Delete this dataset?"
       confirmLabel="Delete dataset"
-      busy={remove.isPending}
-      onCancel={close}
-      onConfirm={() => {
-        if (!dataset) return;
-        remove.mutate(dataset.id, {
-          onSuccess: () => {
-            onClose();
-            onDeleted?.();
-          },
-        });
-      }}
-      error={remove.error ? <ProblemAlert error={remove.error} /> : null}
+      onClose={onClose}
+      onDone={onDeleted}
     >
       <p>
         <strong>{dataset?.name}</strong>, all its versions and every insight computed from it will
         be deleted. This cannot be undone.
       </p>
-    </ConfirmDialog>
+    </ConfirmMutationDialog>
   );
 }

@@ -1,7 +1,7 @@
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useState } from 'react';
 import type { Member, Role } from '../../api/types';
-import { ConfirmDialog } from '../../components/Dialog';
+import { ConfirmMutationDialog } from '../../components/Dialog';
 import { EmptyState } from '../../components/EmptyState';
 import { Loading } from '../../components/Loading';
 import { Panel } from '../../components/Panel';
@@ -115,25 +115,18 @@ export default function MembersPage() {
         ) : null}
       </Panel>
 
-      <ConfirmDialog
-        open={toRemove !== null}
+      <ConfirmMutationDialog
+        target={toRemove}
+        mutation={remove}
         title="Remove this member?"
         confirmLabel="Remove member"
-        busy={remove.isPending}
-        onCancel={() => {
-          remove.reset();
-          setToRemove(null);
-        }}
-        onConfirm={() => {
-          if (toRemove) remove.mutate(toRemove.id, { onSuccess: () => setToRemove(null) });
-        }}
-        error={remove.error ? <ProblemAlert error={remove.error} /> : null}
+        onClose={() => setToRemove(null)}
       >
         <p>
           <strong>{toRemove?.email}</strong> loses access at once: their sessions end and they
           cannot log in again.
         </p>
-      </ConfirmDialog>
+      </ConfirmMutationDialog>
     </div>
   );
 }
