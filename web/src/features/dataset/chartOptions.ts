@@ -14,6 +14,17 @@ const OTHER_COLOR = '#94a3b8';
 const axisLabel = { color: CHART_TEXT, fontSize: 11 };
 const splitLine = { lineStyle: { color: CHART_GRID } };
 
+/** The category axis of periods under the trend, growth and breakdown charts. */
+function periodAxis(periods: string[]) {
+  return {
+    type: 'category' as const,
+    data: periods,
+    axisLabel,
+    axisLine: { lineStyle: { color: CHART_GRID } },
+    axisTick: { show: false },
+  };
+}
+
 function baseGrid(compact: boolean) {
   return { left: 8, right: 16, top: compact ? 16 : 28, bottom: 8, containLabel: true };
 }
@@ -77,13 +88,7 @@ export function trendOption(series: TimeSeries, label: string, compareYoy: boole
     grid: baseGrid(!compareYoy),
     legend: compareYoy ? { top: 0, right: 0, textStyle: { color: CHART_TEXT } } : undefined,
     tooltip: { trigger: 'axis', formatter: valueTooltip((v) => formatNumber(v)) },
-    xAxis: {
-      type: 'category',
-      data: periods,
-      axisLabel,
-      axisLine: { lineStyle: { color: CHART_GRID } },
-      axisTick: { show: false },
-    },
+    xAxis: periodAxis(periods),
     yAxis: {
       type: 'value',
       axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) },
@@ -99,13 +104,7 @@ export function growthOption(series: TimeSeries): ChartOption {
     animationDuration: 300,
     grid: baseGrid(true),
     tooltip: { trigger: 'axis', formatter: valueTooltip((v) => formatPercent(v)) },
-    xAxis: {
-      type: 'category',
-      data: periods,
-      axisLabel,
-      axisLine: { lineStyle: { color: CHART_GRID } },
-      axisTick: { show: false },
-    },
+    xAxis: periodAxis(periods),
     yAxis: {
       type: 'value',
       axisLabel: { ...axisLabel, formatter: (v: number) => formatPercent(v, { digits: 0 }) },
@@ -184,14 +183,7 @@ export function breakdownOption(breakdown: Breakdown, stacked: 'bar' | 'area'): 
     grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
     legend: { type: 'scroll', top: 0, left: 0, right: 0, textStyle: { color: CHART_TEXT } },
     tooltip: { trigger: 'axis', formatter: valueTooltip((v) => formatNumber(v)) },
-    xAxis: {
-      type: 'category',
-      data: breakdown.periods,
-      axisLabel,
-      boundaryGap: stacked === 'bar',
-      axisLine: { lineStyle: { color: CHART_GRID } },
-      axisTick: { show: false },
-    },
+    xAxis: { ...periodAxis(breakdown.periods), boundaryGap: stacked === 'bar' },
     yAxis: {
       type: 'value',
       axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) },
