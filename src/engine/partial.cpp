@@ -374,14 +374,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         if (cell == nullptr) continue;
         ++cell[0];
         if (all_measures && all_int64) {
-            for (size_t m = 0; m < nm; ++m) {
-                int64_t r;
-                if (__builtin_add_overflow(cell[1 + m], v64[m], &r)) {
-                    g.spill[{slot, primary_month, static_cast<uint32_t>(m)}] += mv[m];
-                } else {
-                    cell[1 + m] = r;
-                }
-            }
+            for (size_t m = 0; m < nm; ++m) g.AddInt64ToCell(cell, slot, primary_month, m, v64[m]);
             continue;
         }
         for (size_t m = 0; m < nm; ++m) {

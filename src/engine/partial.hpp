@@ -54,15 +54,6 @@ struct SumAcc {
     }
 };
 
-/// Adds v to an int64 sum in 10^-9 units if it fits; false (sum unchanged) if it does not.
-inline bool TryAddInt64(int64_t& sum, int128 v) {
-    if (v < INT64_MIN || v > INT64_MAX) return false;
-    int64_t r;  // the builtin stores the wrapped result even on overflow
-    if (__builtin_add_overflow(sum, static_cast<int64_t>(v), &r)) return false;
-    sum = r;
-    return true;
-}
-
 /// A row that could not be used, or a value that broke its column's type.
 struct RowIssue {
     int64_t line = 0;
@@ -142,9 +133,20 @@ struct GroupTable {
     };
     std::unordered_map<CellKey, int128, CellKeyHash> spill;
 
-    /// Adds a breakdown cell's measure value (never loses it: see spill).
+    /// Adds a value that fits int64 to a breakdown cell's sum, or to the spill if the sum
+    /// would overflow.
+    void AddInt64ToCell(int64_t* cell, uint32_t slot, int32_t month, size_t m, int64_t v) {
+        int64_t r;  // the builtin stores the wrapped result even on overflow
+        if (__builtin_add_overflow(cell[1 + m], v, &r)) {
+            spill[{slot, month, static_cast<uint32_t>(m)}] += v;
+        } else {
+            cell[1 + m] = r;
+        }
+    }
+    /// Adds any value to a breakdown cell (never loses it: see spill).
     void AddToCell(int64_t* cell, uint32_t slot, int32_t month, size_t m, int128 v) {
-        if (!TryAddInt64(cell[1 + m], v)) spill[{slot, month, static_cast<uint32_t>(m)}] += v;
+        if (v >= INT64_MIN && v <= INT64_MAX) AddInt64ToCell(cell, slot, month, m, static_cast<int64_t>(v));
+        else spill[{slot, month, static_cast<uint32_t>(m)}] += v;
     }
     void AddNull(uint32_t slot, int32_t month, size_t m, int64_t n, size_t measures, int64_t max_span) {
         while (month_nulls.size() <= slot) month_nulls.emplace_back(measures);
