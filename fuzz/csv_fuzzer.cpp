@@ -11,9 +11,10 @@ namespace {
 
 void CheckReaderAgainstReference(std::string_view input) {
     using namespace insightstream::engine;
-    for (bool trailing : {false, true}) {
+    for (int variant = 0; variant < 4; ++variant) {
         CsvDialect d = SniffCsv(input);
-        d.trailing_delimiter = trailing;
+        d.trailing_delimiter = (variant & 1) != 0;
+        d.multiline_quotes = (variant & 2) == 0;
         auto expected = testing::ReferenceCsv(d, input, 1);
         CsvReader reader(d, input, 1);
         CsvRecord rec;
@@ -22,7 +23,7 @@ void CheckReaderAgainstReference(std::string_view input) {
             if (k >= expected.size()) std::abort();
             const auto& e = expected[k++];
             if (rec.fields.size() != e.fields.size() || rec.line != e.line || rec.raw != e.raw ||
-                rec.unterminated_quote != e.unterminated) {
+                rec.unterminated_quote != e.unterminated || rec.loose_quote != e.loose || rec.lines != e.lines) {
                 std::abort();
             }
             for (size_t f = 0; f < e.fields.size(); ++f) {

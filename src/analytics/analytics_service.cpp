@@ -140,10 +140,21 @@ Result<std::optional<int32_t>> DayParam(const Request& req, const std::string& n
     return std::optional<int32_t>(day);
 }
 
-// The measure of a query: required for every agg but count (which counts rows without one).
+// The measure of a query: required for every agg but count (which counts rows without one). A
+// measure that mixes currencies is never summed, averaged or compared: only counted.
 Result<std::string> MeasureParam(const Request& req, const AnalyticsService::Context& ctx, Agg agg) {
-    return ColumnParam(req, ctx, "measure", "measure", agg == Agg::kCount ? std::string() : ctx.Primary("main_measure"),
-                       agg != Agg::kCount);
+    IS_TRY(std::string measure, ColumnParam(req, ctx, "measure", "measure",
+                                            agg == Agg::kCount ? std::string() : ctx.Primary("main_measure"),
+                                            agg != Agg::kCount));
+    if (const auto* col = measure.empty() ? nullptr : ctx.Column(measure); col && agg != Agg::kCount) {
+        if (const auto* why = col->if_contains("sum_withheld"); why && why->is_string() && why->as_string() == "mixed currencies") {
+            std::string detail = "'" + measure +
+                                 "' holds amounts in more than one currency, which are never added or compared; "
+                                 "GET .../summary shows its total per currency, or use agg=count";
+            return Error::InvalidArgument(detail, {{"measure", detail}}).WithSlug("mixed-currencies");
+        }
+    }
+    return measure;
 }
 
 // Inserts fields before the closing brace of a stored JSON object.

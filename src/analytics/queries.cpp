@@ -8,6 +8,7 @@
 
 #include "core/csv_cell.hpp"
 #include "core/json_writer.hpp"
+#include "engine/insights.hpp"
 #include "engine/values.hpp"
 
 namespace insightstream::analytics {
@@ -155,16 +156,20 @@ std::string UnitsText(int128 v) {
 }
 
 // Accumulated values of one measure (or rows, for count without a measure).
+// A sum that overflowed (in the engine, stored as null, or here) is never shown.
 struct Accum {
     int64_t rows = 0;
     int64_t count = 0;
     int128 sum = 0;
     int128 min = 0, max = 0;
+    bool overflow = false;
     void AddAcc(const json::value& acc) {
         const auto& a = acc.as_array();
         int64_t c = a.at(0).to_number<int64_t>();
         if (c == 0) return;
-        int128 s = ParseUnits(a.at(1).as_string());
+        int128 s = 0;
+        if (a.at(1).is_null()) overflow = true;
+        else s = ParseUnits(a.at(1).as_string());
         if (a.size() >= 4) {
             int128 mn = ParseUnits(a.at(2).as_string());
             int128 mx = ParseUnits(a.at(3).as_string());
@@ -172,7 +177,7 @@ struct Accum {
             if (count == 0 || mx > max) max = mx;
         }
         count += c;
-        sum += s;
+        overflow = overflow || __builtin_add_overflow(sum, s, &sum);
     }
     void Merge(const Accum& o) {
         rows += o.rows;
@@ -181,7 +186,7 @@ struct Accum {
             if (count == 0 || o.max > max) max = o.max;
         }
         count += o.count;
-        sum += o.sum;
+        overflow = overflow || o.overflow || __builtin_add_overflow(sum, o.sum, &sum);
     }
 };
 
@@ -200,9 +205,11 @@ Number Approx(double v) {
 std::optional<Number> Value(const Accum& a, Agg agg, bool rows_only, int scale) {
     switch (agg) {
         case Agg::kCount: return Approx(static_cast<double>(rows_only ? a.rows : a.count));
-        case Agg::kSum: return Exact(a.sum, scale);
+        case Agg::kSum:
+            if (a.overflow) return std::nullopt;
+            return Exact(a.sum, scale);
         case Agg::kAvg:
-            if (a.count == 0) return std::nullopt;
+            if (a.count == 0 || a.overflow) return std::nullopt;
             return Approx(engine::DecimalToDouble(a.sum) / static_cast<double>(a.count));
         case Agg::kMin:
             if (a.count == 0) return std::nullopt;
@@ -250,6 +257,8 @@ Result<SeriesResult> TimeSeries(const json::object& payload, const SeriesQuery& 
     }
     std::map<int64_t, Accum> by_period;
     Accum total;
+    std::map<int32_t, int128> by_year;  // for the CAGR
+    int32_t first_month = INT32_MAX, last_month = INT32_MIN;
     for (const auto& e : payload.at("days").as_array()) {
         const auto& row = e.as_array();
         int32_t day;
@@ -260,6 +269,15 @@ Result<SeriesResult> TimeSeries(const json::object& payload, const SeriesQuery& 
         if (!rows_only) a.AddAcc(row.at(2 + mi));
         by_period[PeriodOf(day, q.interval)].Merge(a);
         total.Merge(a);
+        if (rows_only ? a.rows > 0 : a.count > 0) {
+            int32_t y, m, d;
+            engine::CivilFromDays(day, &y, &m, &d);
+            int32_t month = y * 12 + m - 1;
+            first_month = std::min(first_month, month);
+            last_month = std::max(last_month, month);
+            int128& year = by_year[y];
+            year += rows_only || q.agg == Agg::kCount ? static_cast<int128>(rows_only ? a.rows : a.count) : a.sum;
+        }
     }
     SeriesResult r;
     r.measure = q.measure;
@@ -295,18 +313,11 @@ Result<SeriesResult> TimeSeries(const json::object& payload, const SeriesQuery& 
         r.points.push_back(std::move(pt));
     }
     r.total = Value(total, q.agg, rows_only, q.scale);
-    // CAGR between the first and last periods with a positive value.
-    const SeriesPoint* a = nullptr;
-    const SeriesPoint* b = nullptr;
-    for (const auto& pt : r.points) {
-        if (pt.value && pt.value->approx > 0) {
-            if (!a) a = &pt;
-            b = &pt;
-        }
-    }
-    if (a && b && b->period != a->period) {
-        double years = (PeriodStart(b->period, q.interval) - PeriodStart(a->period, q.interval)) / 365.2425;
-        if (years > 0) r.cagr = std::pow(b->value->approx / a->value->approx, 1.0 / years) - 1.0;
+    r.overflow = total.overflow && (q.agg == Agg::kSum || q.agg == Agg::kAvg);
+    // CAGR: one definition with the KPI (engine::CompleteYearsCagr), over the yearly totals of the
+    // days in range; a growth of totals, so only for sum and count.
+    if ((q.agg == Agg::kSum || q.agg == Agg::kCount) && !total.overflow && !by_year.empty()) {
+        r.cagr = engine::CompleteYearsCagr(first_month, last_month, by_year);
     }
     return r;
 }
@@ -472,6 +483,7 @@ std::string SeriesJson(const SeriesResult& r, std::string_view provenance) {
     w.Key("total");
     WriteNumber(w, r.total);
     w.Key("cagr").OptDouble(r.cagr);
+    if (r.overflow) w.Key("overflow").Bool(true);
     w.Key("provenance").Raw(provenance);
     w.EndObject();
     return w.Take();

@@ -60,7 +60,8 @@ struct SeriesResult {
     Interval interval = Interval::kMonth;
     std::vector<SeriesPoint> points;
     std::optional<Number> total;
-    std::optional<double> cagr;
+    std::optional<double> cagr;  // engine::CompleteYearsCagr of the yearly totals (sum and count)
+    bool overflow = false;       // a sum beyond the exact range: those values are null
 };
 
 /// A time series payload ({"measures":[...],"days":[[date,rows,[count,sum,min,max],...],...]}).

@@ -8,6 +8,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "engine/scan.hpp"
+
 namespace insightstream::engine {
 
 CsvDialect SniffCsv(std::string_view sample) {
@@ -128,6 +130,7 @@ bool CsvReader::Next(CsvRecord* rec) {
         fields.clear();
         escaped_.clear();
         bool unterminated = false;
+        bool loose = false;
         size_t i = pos_;
         bool ended = false;
         while (!ended) {
@@ -137,19 +140,42 @@ bool CsvReader::Next(CsvRecord* rec) {
                 bool escaped = false;
                 size_t j = i + 1;
                 for (;;) {
-                    const void* q = std::memchr(p + j, quote, n - j);
-                    if (q == nullptr) {
-                        // Unterminated: the rest of the data is this field.
-                        line_ += std::count(p + j, p + n, nl);
-                        if (escaped) escaped_.push_back(fields.size());
-                        fields.emplace_back(p + i + 1, n - i - 1);
-                        i = n;
-                        unterminated = true;
-                        ended = true;
-                        break;
+                    size_t qpos;
+                    if (!d_.multiline_quotes) {
+                        // A line end inside quotes ends the record: this line is broken.
+                        size_t k = FindAny2(p, j, n, quote, nl);
+                        if (k < n && p[k] == nl) {
+                            fields.emplace_back(p + i + 1, k - i - 1);
+                            i = k + 1;
+                            ++line_;
+                            unterminated = true;
+                            ended = true;
+                            break;
+                        }
+                        if (k == n) {
+                            if (escaped) escaped_.push_back(fields.size());
+                            fields.emplace_back(p + i + 1, n - i - 1);
+                            i = n;
+                            unterminated = true;
+                            ended = true;
+                            break;
+                        }
+                        qpos = k;
+                    } else {
+                        const void* q = std::memchr(p + j, quote, n - j);
+                        if (q == nullptr) {
+                            // Unterminated: the rest of the data is this field.
+                            line_ += std::count(p + j, p + n, nl);
+                            if (escaped) escaped_.push_back(fields.size());
+                            fields.emplace_back(p + i + 1, n - i - 1);
+                            i = n;
+                            unterminated = true;
+                            ended = true;
+                            break;
+                        }
+                        qpos = static_cast<size_t>(static_cast<const char*>(q) - p);
+                        line_ += std::count(p + j, p + qpos, nl);
                     }
-                    size_t qpos = static_cast<size_t>(static_cast<const char*>(q) - p);
-                    line_ += std::count(p + j, p + qpos, nl);
                     if (qpos + 1 < n && p[qpos + 1] == quote) {
                         escaped = true;
                         j = qpos + 2;
@@ -159,6 +185,7 @@ bool CsvReader::Next(CsvRecord* rec) {
                     size_t k = NextStop(qpos + 1);
                     if (k > qpos + 1 && !(k == qpos + 2 && p[qpos + 1] == '\r')) {
                         fields.emplace_back(p + fb, k - fb);
+                        loose = true;
                     } else {
                         if (escaped) escaped_.push_back(fields.size());
                         fields.emplace_back(p + i + 1, qpos - i - 1);
@@ -195,7 +222,9 @@ bool CsvReader::Next(CsvRecord* rec) {
         while (raw_end > start && (p[raw_end - 1] == '\n' || p[raw_end - 1] == '\r')) --raw_end;
         rec->raw = data_.substr(start, raw_end - start);
         rec->line = start_line;
+        rec->lines = std::max<int64_t>(1, line_ - start_line);
         rec->unterminated_quote = unterminated;
+        rec->loose_quote = loose;
         if (!escaped_.empty()) Unescape(fields);
         return true;
     }
@@ -217,44 +246,6 @@ void CsvReader::Unescape(std::vector<std::string_view>& fields) {
         }
         fields[f] = std::string_view(scratch_.data() + at, scratch_.size() - at);
     }
-}
-
-int64_t CsvBoundaryScanner::Scan(std::string_view data, int64_t start) {
-    const char quote = d_.quote;
-    const char nl = d_.newline;
-    int64_t found = -1;
-    const char* p = data.data();
-    const size_t n = data.size();
-    size_t i = 0;
-    // Quotes toggle the state ("" toggles twice); a line end outside quotes ends a record.
-    while (i < n) {
-        if (in_quotes_) {
-            const void* q = std::memchr(p + i, quote, n - i);
-            size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
-            lines_ += std::count(p + i, p + end, nl);
-            if (!q) break;
-            in_quotes_ = false;
-            i = end + 1;
-            continue;
-        }
-        size_t j = i;
-        while (j < n && p[j] != quote && p[j] != nl) ++j;
-        if (j == n) break;
-        if (p[j] == quote) {
-            in_quotes_ = true;
-        } else {
-            ++lines_;
-            found = start + static_cast<int64_t>(j) + 1;
-            last_boundary_ = found;
-            lines_at_last_boundary_ = lines_;
-        }
-        i = j + 1;
-    }
-    return found;
-}
-
-int64_t CsvBoundaryScanner::lines_before(int64_t absolute_offset) const {
-    return absolute_offset == last_boundary_ ? lines_at_last_boundary_ : lines_;
 }
 
 }  // namespace insightstream::engine

@@ -16,6 +16,10 @@ struct CsvDialect {
     char quote = '"';
     char newline = '\n';            // '\r' for files with CR-only line ends
     bool trailing_delimiter = false;  // every line ends with a delimiter: drop the empty last field
+    // Quoted fields may hold line breaks. When the start of a file shows they never do, a line
+    // end always ends a record, so one stray quote cannot swallow the lines after it: a quote
+    // still open at its line's end makes that line a broken record.
+    bool multiline_quotes = true;
 };
 
 /// Picks the delimiter and line end from the first bytes of a file.
@@ -27,7 +31,10 @@ struct CsvRecord {
     std::vector<std::string_view> fields;
     int64_t line = 0;
     std::string_view raw;
-    bool unterminated_quote = false;  // the data ended inside a quoted field
+    int64_t lines = 1;                // physical lines the record takes up
+    bool unterminated_quote = false;  // a quoted field is not closed: at the data's end, or (without
+                                      // multiline quotes) at its line's end
+    bool loose_quote = false;         // a closing quote was followed by more text ("a"b)
 };
 
 /// Splits a buffer that starts at a record boundary into records.
@@ -54,25 +61,6 @@ private:
     uint64_t chunk_bits_ = 0;
     std::vector<size_t> escaped_;  // this record's fields that contain ""
     std::string scratch_;
-};
-
-/// Tracks quote parity across a stream to find record boundaries: the offset just past the last
-/// line end that is outside quotes. Feed() the bytes in order; positions are absolute.
-class CsvBoundaryScanner {
-public:
-    explicit CsvBoundaryScanner(const CsvDialect& d) : d_(d) {}
-    /// Scans `data` (the bytes at absolute offsets [start, start+size)). Returns the absolute
-    /// offset just after the last record end found in it, or -1 if none; counts line ends.
-    int64_t Scan(std::string_view data, int64_t start);
-    [[nodiscard]] int64_t lines_before(int64_t absolute_offset) const;
-
-private:
-    CsvDialect d_;
-    bool in_quotes_ = false;
-    // Line ends seen, as (absolute offset of a boundary, lines before it); only the last kept.
-    int64_t last_boundary_ = -1;
-    int64_t lines_at_last_boundary_ = 0;
-    int64_t lines_ = 0;
 };
 
 }  // namespace insightstream::engine

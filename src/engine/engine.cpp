@@ -43,7 +43,11 @@ EngineProgress Engine::Progress() const { return {bytes_in_.load(), bytes_done_.
 
 Result<void> Engine::Feed(std::string_view data) {
     if (failure_) return *failure_;
-    if (cancelled_) return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
+    if (cancelled_) {
+        std::scoped_lock lock(mutex_);
+        if (worker_failure_) return *worker_failure_;
+        return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
+    }
     bytes_in_ += static_cast<int64_t>(data.size());
     if (!started_) {
         raw_sample_.append(data);
@@ -61,23 +65,32 @@ Result<void> Engine::Feed(std::string_view data) {
         if (raw_sample_.size() < kMaxSampleBytes && sample_lf_ < kMinSampleLines && sample_cr_ < kMinSampleLines) {
             return {};
         }
-        return Start();
+        return Start(false);
     }
+    return Append(decoder_.Decode(data, &decoded_));
+}
+
+Result<void> Engine::Append(std::string_view decoded) {
     if (json_array_) {
         std::string error;
-        if (!array_splitter_.Feed(data, &pending_, &error)) {
+        if (!array_splitter_.Feed(decoded, &pending_, &error)) {
             failure_ = Unreadable(error);
             return *failure_;
         }
     } else {
-        pending_.append(data);
+        pending_.append(decoded);
     }
     CutBlocks(false);
     return {};
 }
 
-Result<void> Engine::Start() {
+Result<void> Engine::Start(bool whole_file) {
     started_ = true;
+    options_.infer.whole_file = whole_file;
+    // Everything after this point reads UTF-8: decode the sample, then the rest as it comes.
+    decoder_.Detect(raw_sample_);
+    raw_sample_ = std::string(decoder_.Decode(raw_sample_, &decoded_));
+    if (whole_file) raw_sample_ += decoder_.Finish();
     std::string_view head(raw_sample_);
     if (head.substr(0, 64 * 1024).find('\0') != std::string_view::npos) {
         failure_ = Unreadable("the file is not text (it contains binary data)");
@@ -118,18 +131,39 @@ Result<void> Engine::Start() {
 Result<void> Engine::InferCsv(std::string_view sample) {
     dialect_ = SniffCsv(sample);
     // Only whole records of the sample count (unless the sample is the whole file).
+    const bool maybe_cut = !options_.infer.whole_file;
     CsvReader reader(dialect_, sample, 1);
     CsvRecord rec;
     if (!reader.Next(&rec)) return Unreadable("the file has no header line");
     std::vector<std::string> header(rec.fields.begin(), rec.fields.end());
     size_t header_end = reader.offset();
     auto names = UniqueColumnNames(header);
+    // Do quoted fields of this file hold line breaks? Yes if a record of the sample has one in a
+    // quoted field that closes properly, in a record of the header's width. Otherwise every line
+    // end ends a record, so a stray quote breaks one line instead of swallowing the file.
+    bool multiline = false;
+    if (options_.quoted_newlines) {
+        multiline = *options_.quoted_newlines;
+    } else {
+        for (size_t seen = 0; seen < options_.sample_rows && reader.Next(&rec); ++seen) {
+            if (maybe_cut && reader.offset() >= sample.size()) break;
+            if (rec.lines > 1 && !rec.unterminated_quote && !rec.loose_quote && rec.fields.size() == names.size()) {
+                multiline = true;
+                break;
+            }
+        }
+    }
+    dialect_.multiline_quotes = multiline;
+    CsvReader rows_reader(dialect_, sample.substr(header_end), 2);
     std::vector<std::vector<std::string>> rows;
-    while (rows.size() < options_.sample_rows && reader.Next(&rec)) {
-        if (reader.offset() >= sample.size() && sample.size() >= options_.sample_bytes) break;  // maybe cut off
+    while (rows.size() < options_.sample_rows && rows_reader.Next(&rec)) {
+        if (maybe_cut && header_end + rows_reader.offset() >= sample.size()) break;  // maybe cut off
+        if (rec.unterminated_quote || rec.fields.size() != names.size()) continue;  // rejected later
         rows.emplace_back(rec.fields.begin(), rec.fields.end());
     }
-    schema_ = InferSchema(names, rows, options_.hints);
+    InferOptions infer = options_.infer;
+    infer.delimiter = dialect_.delimiter;
+    schema_ = InferSchema(names, rows, options_.hints, infer);
     int64_t header_lines = std::count(sample.begin(), sample.begin() + static_cast<ptrdiff_t>(header_end), dialect_.newline);
     pending_ = std::string(sample.substr(header_end));
     pending_first_line_ = 1 + header_lines;
@@ -166,14 +200,15 @@ Result<void> Engine::InferJson(std::string_view sample) {
         if (ok) rows.push_back(std::move(row));
     }
     if (names.empty() && !rows.empty()) return Unreadable("the JSON records have no fields");
-    schema_ = InferSchema(names, rows, options_.hints);
+    schema_ = InferSchema(names, rows, options_.hints, options_.infer);
     pending_first_line_ = 1;
     return {};
 }
 
 void Engine::CutBlocks(bool final) {
-    const bool csv = options_.format == "csv";
-    const char nl = csv ? dialect_.newline : '\n';
+    // Quotes matter to record ends only where quoted fields may hold line breaks.
+    const bool csv = options_.format == "csv" && dialect_.multiline_quotes;
+    const char nl = options_.format == "csv" ? dialect_.newline : '\n';
     const char quote = csv ? dialect_.quote : '\0';
     for (;;) {
         // Scan what is new for record ends outside quotes.
@@ -250,6 +285,14 @@ void Engine::Dispatch(std::string data, int64_t first_line) {
     queue_cv_.notify_one();
 }
 
+void Engine::Fail(Error e) {
+    {
+        std::scoped_lock lock(mutex_);
+        if (!worker_failure_) worker_failure_ = std::move(e);
+    }
+    Cancel();
+}
+
 void Engine::WorkerLoop(size_t index) {
     Partial& p = *partials_[index];
     JsonFlattener flattener;
@@ -265,24 +308,42 @@ void Engine::WorkerLoop(size_t index) {
         }
         space_cv_.notify_one();
         int64_t before = p.rows + p.rejected;
-        if (options_.format == "csv") ProcessCsv(p, b);
-        else ProcessJson(p, b, flattener);
+        // A file too big for memory fails its own job, never the process.
+        try {
+            if (options_.format == "csv") ProcessCsv(p, b);
+            else ProcessJson(p, b, flattener);
+        } catch (const std::bad_alloc&) {
+            Fail(Error::InvalidArgument("the file needs more memory to analyse than this worker has").WithSlug("job-memory-exceeded"));
+            return;
+        }
         rows_done_ += p.rows + p.rejected - before;
         bytes_done_ += static_cast<int64_t>(b.size);
     }
 }
 
 void Engine::ProcessCsv(Partial& p, const Block& b) {
-    CsvReader reader(dialect_, std::string_view(b.data.data(), b.size), b.first_line);
+    std::string_view data(b.data.data(), b.size);
+    CsvReader reader(dialect_, data, b.first_line);
     CsvRecord rec;
     const size_t ncols = schema_.columns.size();
+    // A NUL byte is never part of a value: its record is rejected (checked per record only in a
+    // block that has one).
+    const bool nul = data.find('\0') != std::string_view::npos;
     while (reader.Next(&rec)) {
+        p.lines += rec.lines;
         if (rec.unterminated_quote) {
-            p.Reject(rec.line, "unterminated quoted field: the file ends inside quotes", rec.raw);
+            p.Reject(rec.line, rec.lines,
+                     dialect_.multiline_quotes
+                         ? "unterminated quoted field: the file ends inside quotes"
+                         : "unterminated quoted field: a quote is not closed on its line (quoted fields in this file do "
+                           "not span lines)",
+                     rec.raw);
         } else if (rec.fields.size() != ncols) {
-            p.Reject(rec.line,
+            p.Reject(rec.line, rec.lines,
                      "expected " + std::to_string(ncols) + " fields, found " + std::to_string(rec.fields.size()),
                      rec.raw);
+        } else if (nul && rec.raw.find('\0') != std::string_view::npos) {
+            p.Reject(rec.line, rec.lines, "the record contains a NUL byte (binary data)", rec.raw);
         } else {
             p.AddRow(rec.fields, rec.line);
         }
@@ -297,6 +358,7 @@ void Engine::ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener) {
     std::string error;
     size_t pos = 0;
     int64_t line = b.first_line;
+    const bool nul = std::string_view(b.data.data(), b.size).find('\0') != std::string_view::npos;
     for (; pos < b.size; ++line) {
         size_t end = b.data.find('\n', pos);
         if (end == std::string::npos || end > b.size) end = b.size;
@@ -304,6 +366,11 @@ void Engine::ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener) {
         size_t capacity = b.data.size() - pos;
         pos = end + 1;
         if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        ++p.lines;
+        if (nul && text.find('\0') != std::string_view::npos) {
+            p.Reject(line, 1, "the record contains a NUL byte (binary data)", text);
+            continue;
+        }
         std::fill(fields.begin(), fields.end(), std::string_view());
         std::fill(set.begin(), set.end(), 0);
         int64_t this_line = line;
@@ -321,7 +388,7 @@ void Engine::ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener) {
             },
             &error);
         if (!ok) {
-            p.Reject(line, error, text);
+            p.Reject(line, 1, error, text);
         } else {
             p.AddRow(fields, line);
         }
@@ -335,8 +402,9 @@ Result<InsightSet> Engine::Finish() {
     if (failure_) return *failure_;
     if (!started_) {
         if (raw_sample_.empty()) return Unreadable("the file is empty");
-        IS_TRY_VOID(Start());
+        IS_TRY_VOID(Start(true));
     }
+    if (std::string tail = decoder_.Finish(); !tail.empty()) IS_TRY_VOID(Append(tail));
     if (json_array_) {
         std::string error;
         if (!array_splitter_.Finish(&pending_, &error)) return Unreadable(error);
@@ -349,10 +417,18 @@ Result<InsightSet> Engine::Finish() {
     queue_cv_.notify_all();
     for (auto& t : workers_) t.join();
     workers_.clear();
+    if (worker_failure_) return *worker_failure_;
     if (cancelled_) return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
     if (schema_.columns.empty()) return Unreadable("the file has no columns");
     for (size_t i = 1; i < partials_.size(); ++i) partials_[0]->Merge(*partials_[i]);
-    InsightSet s = Finalize(*partials_[0], options_.top_values);
+    // Lines whose bytes were not UTF-8 and were read as Windows-1252 are noted, never hidden.
+    Partial& merged = *partials_[0];
+    for (int64_t line : decoder_.repaired_lines()) {
+        merged.Issue(line, "", "bytes that are not UTF-8 were read as Windows-1252 (Latin-1)", "", IssueKind::kNote);
+    }
+    merged.issue_count += decoder_.repaired_count() - static_cast<int64_t>(decoder_.repaired_lines().size());
+    InsightSet s = Finalize(merged, options_.top_values);
+    s.encoding = EncodingName(decoder_.encoding());
     partials_.clear();
     return s;
 }

@@ -22,6 +22,7 @@
 #include "engine/json_records.hpp"
 #include "engine/partial.hpp"
 #include "engine/schema.hpp"
+#include "engine/text_decoder.hpp"
 
 namespace insightstream::engine {
 
@@ -34,6 +35,8 @@ struct EngineOptions {
     size_t top_values = 10;
     PartialOptions partial;
     std::map<std::string, TypeHint> hints;
+    InferOptions infer;                  // the upload's defaults (date order, decimal mark)
+    std::optional<bool> quoted_newlines;  // CSV: unset = decided from the sample
 };
 
 struct EngineProgress {
@@ -64,19 +67,22 @@ private:
         size_t size = 0;
         int64_t first_line = 1;
     };
-    core::Result<void> Start();
+    core::Result<void> Start(bool whole_file);
     core::Result<void> InferCsv(std::string_view sample);
     core::Result<void> InferJson(std::string_view sample);
     void CutBlocks(bool final);
     void Dispatch(std::string data, int64_t first_line);
     void WorkerLoop(size_t index);
+    void Fail(core::Error e);
+    core::Result<void> Append(std::string_view decoded);
     void ProcessCsv(Partial& p, const Block& b);
     void ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener);
 
     EngineOptions options_;
     bool started_ = false;
     bool finished_ = false;
-    std::optional<core::Error> failure_;
+    std::optional<core::Error> failure_;         // set by the feeding thread
+    std::optional<core::Error> worker_failure_;  // set by a worker thread, under mutex_
     std::string raw_sample_;      // bytes before the schema is known
     size_t sample_lf_ = 0, sample_cr_ = 0, sample_counted_ = 0;  // line ends in raw_sample_[0, counted)
     std::string pending_;         // bytes after the schema is known, not yet dispatched
@@ -89,6 +95,8 @@ private:
     JsonArraySplitter array_splitter_;
     bool json_array_ = false;
 
+    TextDecoder decoder_;
+    std::string decoded_;         // scratch for the decoder
     CsvDialect dialect_;
     Schema schema_;
     std::unordered_map<std::string, size_t> json_columns_;

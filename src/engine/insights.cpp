@@ -69,11 +69,13 @@ bool KeyLess(const std::optional<std::string>& a, const std::optional<std::strin
     return *a < *b;
 }
 
+// [count, sum, min, max] in units; the sum is null when it overflowed.
 void AppendAcc(std::string& out, const Acc& a) {
     out += '[';
     out += std::to_string(a.count);
     if (a.count > 0) {
-        out += ",\"" + UnitsText(a.sum) + "\",\"" + UnitsText(a.min) + "\",\"" + UnitsText(a.max) + "\"";
+        out += a.overflow ? std::string(",null") : ",\"" + UnitsText(a.sum) + "\"";
+        out += ",\"" + UnitsText(a.min) + "\",\"" + UnitsText(a.max) + "\"";
     }
     out += ']';
 }
@@ -93,7 +95,7 @@ void AppendEach(std::string& out, const A* accs, size_t n) {
 void AppendSum(std::string& out, const SumAcc& a) {
     out += '[';
     out += std::to_string(a.count);
-    if (a.count > 0) out += ",\"" + UnitsText(a.sum) + "\"";
+    if (a.count > 0) out += a.overflow ? std::string(",null") : ",\"" + UnitsText(a.sum) + "\"";
     out += ']';
 }
 
@@ -128,11 +130,25 @@ std::optional<double> Growth(std::optional<int128> cur, std::optional<int128> pr
 
 }  // namespace
 
+std::optional<double> CompleteYearsCagr(int32_t first_month, int32_t last_month, const std::map<int32_t, int128>& by_year) {
+    if (last_month < first_month) return std::nullopt;
+    int32_t y0 = first_month % 12 == 0 ? first_month / 12 : first_month / 12 + 1;
+    int32_t y1 = last_month % 12 == 11 ? last_month / 12 : last_month / 12 - 1;
+    if (y1 <= y0) return std::nullopt;
+    auto a = by_year.find(y0), b = by_year.find(y1);
+    if (a == by_year.end() || b == by_year.end()) return std::nullopt;
+    double first = DecimalToDouble(a->second), last = DecimalToDouble(b->second);
+    if (first <= 0 || last <= 0) return std::nullopt;
+    return std::pow(last / first, 1.0 / (y1 - y0)) - 1.0;
+}
+
 InsightSet Finalize(Partial& p, size_t top_values) {
     InsightSet s;
     s.schema = p.schema;
     s.rows = p.rows;
     s.rejected = p.rejected;
+    s.lines = p.lines;
+    s.rejected_lines = p.rejected_lines;
     s.invalid_values = p.invalid_values;
     s.measures = p.measures;
     s.issues = std::move(p.issues);
@@ -140,15 +156,30 @@ InsightSet Finalize(Partial& p, size_t top_values) {
     const size_t nm = p.measures.size();
     s.columns.resize(p.columns.size());
 
-    // Dates: the whole column decides day/month order.
+    // Dates: the whole column decides day/month order (unless the user did). The values that
+    // order makes impossible (13/05 month first) are invalid: counted, listed with their line,
+    // and kept out of every statistic.
     std::vector<bool> dmy(p.columns.size(), false);
+    std::vector<OrderSource> order_source(p.columns.size(), OrderSource::kNone);
     for (size_t c = 0; c < p.columns.size(); ++c) {
-        const auto& st = p.columns[c];
+        auto& st = p.columns[c];
         const auto& spec = s.schema.columns[c];
         if (!spec.temporal()) continue;
-        if (st.first_gt12 > 0 || st.second_gt12 > 0) dmy[c] = st.first_gt12 > st.second_gt12;
-        else dmy[c] = spec.numeric_dates_dmy;
+        auto [order, source] = DecideDateOrder(st.order, spec);
+        dmy[c] = order == DateOrder::kDmy;
+        order_source[c] = st.order.numeric > 0 || source == OrderSource::kHint ? source : OrderSource::kNone;
+        const size_t k = dmy[c] ? 1 : 0;
+        st.values -= st.invalid_if[k];
+        st.invalid += st.invalid_if[k];
+        s.invalid_values += st.invalid_if[k];
+        s.issue_count += st.invalid_if[k];
+        std::string reason = std::string("not a valid date read ") + (dmy[c] ? "day first (DD/MM/YYYY)" : "month first (MM/DD/YYYY)");
+        for (auto& pending : st.pending[k]) s.issues.push_back(RowIssue{pending.line, spec.name, reason, std::move(pending.raw)});
     }
+    std::stable_sort(s.issues.begin(), s.issues.end(), [](const RowIssue& a, const RowIssue& b) {
+        return a.line != b.line ? a.line < b.line : a.column < b.column;
+    });
+    if (s.issues.size() > p.options.max_issues) s.issues.resize(p.options.max_issues);
 
     // Time series, with codes resolved to days.
     for (size_t t = 0; t < p.times.size(); ++t) {
@@ -188,10 +219,9 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             auto b = static_cast<int32_t>(v % 100);
             add(y, amb && dmy[col] ? b : a, amb && dmy[col] ? a : b, tt.rows[slot], tt.accs.data() + slot * nm);
         }
-        // Values that are not dates under the column's order (e.g. 31/02, or 13/05 month-first).
-        p.columns[col].values -= dropped;
-        p.columns[col].invalid += dropped;
-        s.invalid_values += dropped;
+        // Values that are not dates under the column's order (13/05 month first) were counted
+        // above, from the column's own tally; `dropped` is the same rows seen from the table.
+        (void)dropped;
         // Sort by day.
         std::vector<size_t> order(ts.days.size());
         std::iota(order.begin(), order.end(), 0);
@@ -292,21 +322,49 @@ InsightSet Finalize(Partial& p, size_t top_values) {
         out.distinct = st.distinct.Estimate();
         out.distinct_exact = st.distinct.exact();
         if (spec.numeric() && st.acc.count > 0) {
-            int scale = spec.type == ColumnType::kInteger ? 0 : std::min(st.max_frac, kDecimalScale);
+            if (spec.type == ColumnType::kInteger && st.widened > 0 && st.max_frac > 0) {
+                // Fractions after the sample widened the column: it is a decimal now.
+                s.schema.columns[c].type = ColumnType::kDecimal;
+                s.schema.columns[c].format = "decimal (widened from integer)";
+            }
+            int scale = s.schema.columns[c].type == ColumnType::kInteger ? 0 : std::min(st.max_frac, kDecimalScale);
             out.display_scale = scale;
+            out.rounded = st.rounded;
+            out.widened = st.widened;
+            // Amounts in different currencies are never added: the sum is per currency.
+            size_t codes = 0;
+            for (const auto& t : st.currencies) codes += t.code.empty() ? 0 : 1;
+            if (codes > 1) {
+                out.sum_withheld = "mixed currencies";
+                for (const auto& t : st.currencies) {
+                    CurrencySum cs{t.code, t.symbol, t.acc.count, {}};
+                    if (!t.acc.overflow) cs.sum = NumberText(t.acc.sum, scale);
+                    out.currencies.push_back(std::move(cs));
+                }
+                std::sort(out.currencies.begin(), out.currencies.end(), [](const CurrencySum& a, const CurrencySum& b) {
+                    return a.values != b.values ? a.values > b.values : a.code < b.code;
+                });
+                continue;
+            }
             out.min = NumberText(st.acc.min, scale);
             out.max = NumberText(st.acc.max, scale);
-            out.sum = NumberText(st.acc.sum, scale);
-            out.mean = DecimalToDouble(st.acc.sum) / static_cast<double>(st.acc.count);
             out.p50 = st.quantiles.Quantile(0.5);
             out.p95 = st.quantiles.Quantile(0.95);
             // The sketch's bucket midpoint never lies outside the observed range.
             double lo = DecimalToDouble(st.acc.min), hi = DecimalToDouble(st.acc.max);
             out.p50 = std::clamp(*out.p50, lo, hi);
             out.p95 = std::clamp(*out.p95, lo, hi);
+            if (st.acc.overflow) {
+                out.overflow = true;
+                out.sum_withheld = "overflow";
+            } else {
+                out.sum = NumberText(st.acc.sum, scale);
+                out.mean = DecimalToDouble(st.acc.sum) / static_cast<double>(st.acc.count);
+            }
         } else if (spec.type == ColumnType::kString && st.has_text) {
             out.min = st.min_text;
             out.max = st.max_text;
+            out.text_truncated = st.text_truncated;
         } else if (spec.type == ColumnType::kBoolean) {
             out.trues = st.trues;
             out.falses = st.falses;
@@ -314,9 +372,15 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             bool ts = spec.type == ColumnType::kTimestamp;
             out.min = TimeText(dmy[c] ? st.min_dmy : st.min_mdy, ts);
             out.max = TimeText(dmy[c] ? st.max_dmy : st.max_mdy, ts);
-            if (st.first_gt12 > 0 || st.second_gt12 > 0 || spec.format.starts_with("MM/") ||
-                spec.format.starts_with("DD/")) {
+        }
+        if (spec.temporal()) {
+            if (dmy[c] && st.ambiguous_seen) {
+                out.distinct = st.distinct_dmy.Estimate();
+                out.distinct_exact = st.distinct_dmy.exact();
+            }
+            if (order_source[c] != OrderSource::kNone) {
                 out.date_order = dmy[c] ? "DMY" : "MDY";
+                out.order_source = order_source[c];
             }
         }
     }
@@ -346,24 +410,25 @@ InsightSet Finalize(Partial& p, size_t top_values) {
         Kpi k;
         k.name = "total";
         k.measure = s.schema.columns[static_cast<size_t>(s.schema.main_measure)].name;
-        k.value = NumberText(p.columns[static_cast<size_t>(s.schema.main_measure)].acc.sum, col.display_scale);
+        k.withheld = col.sum_withheld;
+        if (k.withheld.empty()) k.value = NumberText(p.columns[static_cast<size_t>(s.schema.main_measure)].acc.sum, col.display_scale);
         const TimeSeriesData* ts = nullptr;
         for (const auto& t : s.time_series) {
             if (t.time_column == s.schema.primary_time) ts = &t;
         }
-        if (ts && !ts->days.empty()) {
+        if (ts && !ts->days.empty() && k.withheld.empty()) {
             std::map<int32_t, int128> by_month, by_year;
-            std::map<int32_t, std::pair<int32_t, int32_t>> year_span;  // first and last day seen per year
+            bool overflow = false;
             for (size_t i = 0; i < ts->days.size(); ++i) {
                 const Acc& a = ts->accs[i * nm + mi];
                 int32_t y, m, d;
                 CivilFromDays(ts->days[i], &y, &m, &d);
                 if (a.count > 0) {
-                    by_month[y * 12 + m - 1] += a.sum;
-                    by_year[y] += a.sum;
+                    overflow = overflow || a.overflow || AddOverflows(by_month[y * 12 + m - 1], a.sum) ||
+                               AddOverflows(by_year[y], a.sum);
                 }
             }
-            if (!by_month.empty()) {
+            if (!by_month.empty() && !overflow) {
                 int32_t last = by_month.rbegin()->first;
                 k.period = MonthLabel(last);
                 k.period_value = NumberText(by_month[last], col.display_scale);
@@ -374,18 +439,7 @@ InsightSet Finalize(Partial& p, size_t top_values) {
                 };
                 k.growth = Growth(by_month[last], get(last - 1));
                 k.yoy = Growth(by_month[last], get(last - 12));
-            }
-            // CAGR over complete calendar years: the first year counts if its data starts in
-            // January, the last if it reaches December.
-            int32_t y0 = 0, y1 = 0;
-            if (!by_month.empty()) {
-                int32_t first = by_month.begin()->first, last = by_month.rbegin()->first;
-                y0 = first % 12 == 0 ? first / 12 : first / 12 + 1;
-                y1 = last % 12 == 11 ? last / 12 : last / 12 - 1;
-            }
-            if (y1 > y0 && by_year.count(y0) && by_year.count(y1)) {
-                double a = DecimalToDouble(by_year[y0]), b = DecimalToDouble(by_year[y1]);
-                if (a > 0 && b > 0) k.cagr = std::pow(b / a, 1.0 / (y1 - y0)) - 1.0;
+                k.cagr = CompleteYearsCagr(by_month.begin()->first, last, by_year);
             }
         }
         s.kpis.push_back(std::move(k));
@@ -414,13 +468,22 @@ std::string SchemaJson(const InsightSet& s) {
             AppendJsonString(out, col.currency_symbol);
         }
         if (col.percent) out += ",\"percent\":true";
-        if (!sum.date_order.empty()) out += ",\"date_order\":\"" + sum.date_order + "\"";
+        if (!sum.date_order.empty()) {
+            out += ",\"date_order\":\"" + sum.date_order + "\",\"date_order_source\":\"";
+            out += OrderSourceName(sum.order_source);
+            out += '"';
+        }
+        if (col.numeric() && col.decimal_mark == DecimalMark::kComma) out += ",\"decimal_mark\":\"comma\"";
+        if (!sum.sum_withheld.empty()) {
+            out += ",\"sum_withheld\":";
+            AppendJsonString(out, sum.sum_withheld);
+        }
         out += ",\"scale\":" + std::to_string(sum.display_scale);
         out += ",\"hinted\":";
         out += col.hinted ? "true" : "false";
         out += '}';
     }
-    out += "],\"primary_time\":";
+    out += "],\"encoding\":\"" + s.encoding + "\",\"primary_time\":";
     if (s.schema.primary_time >= 0) AppendJsonString(out, s.schema.columns[static_cast<size_t>(s.schema.primary_time)].name);
     else out += "null";
     out += ",\"main_measure\":";
@@ -461,6 +524,30 @@ std::string SummaryJson(const InsightSet& s) {
         if (col.type == ColumnType::kBoolean) {
             out += ",\"true\":" + std::to_string(v.trues) + ",\"false\":" + std::to_string(v.falses);
         }
+        if (!v.sum_withheld.empty()) {
+            out += ",\"sum_withheld\":";
+            AppendJsonString(out, v.sum_withheld);
+        }
+        if (!v.currencies.empty()) {
+            out += ",\"currencies\":[";
+            for (size_t i = 0; i < v.currencies.size(); ++i) {
+                const auto& cs = v.currencies[i];
+                if (i) out += ',';
+                out += "{\"currency\":";
+                if (cs.code.empty()) out += "null";
+                else AppendJsonString(out, cs.code);
+                out += ",\"symbol\":";
+                if (cs.symbol.empty()) out += "null";
+                else AppendJsonString(out, cs.symbol);
+                out += ",\"values\":" + std::to_string(cs.values) + ",\"sum\":";
+                AppendOptString(out, cs.sum);
+                out += '}';
+            }
+            out += ']';
+        }
+        if (v.rounded > 0) out += ",\"rounded\":" + std::to_string(v.rounded);
+        if (v.widened > 0) out += ",\"widened\":" + std::to_string(v.widened);
+        if (v.text_truncated) out += ",\"text_truncated\":true";
         out += ",\"top\":[";
         for (size_t i = 0; i < v.top.size(); ++i) {
             if (i) out += ',';
@@ -480,7 +567,12 @@ std::string SummaryJson(const InsightSet& s) {
         if (k.measure.empty()) out += "null";
         else AppendJsonString(out, k.measure);
         out += ",\"value\":";
-        AppendJsonString(out, k.value);
+        if (k.withheld.empty()) AppendJsonString(out, k.value);
+        else out += "null";
+        if (!k.withheld.empty()) {
+            out += ",\"withheld\":";
+            AppendJsonString(out, k.withheld);
+        }
         out += ",\"period\":";
         AppendOptString(out, k.period);
         out += ",\"period_value\":";
@@ -577,7 +669,9 @@ std::string IssuesNdjson(const InsightSet& s) {
         out += "{\"line\":" + std::to_string(i.line) + ",\"column\":";
         if (i.column.empty()) out += "null";
         else AppendJsonString(out, i.column);
-        out += ",\"reason\":";
+        out += ",\"kind\":\"";
+        out += i.kind == IssueKind::kRejected ? "rejected" : i.kind == IssueKind::kInvalid ? "invalid" : "note";
+        out += "\",\"reason\":";
         AppendJsonString(out, i.reason);
         out += ",\"raw\":";
         AppendJsonString(out, i.raw);

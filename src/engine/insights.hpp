@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,12 @@
 
 namespace insightstream::engine {
 
+struct CurrencySum {
+    std::string code, symbol;  // code "" for numbers written without a currency
+    int64_t values = 0;
+    std::optional<std::string> sum;  // null on overflow
+};
+
 struct ColumnSummary {
     int64_t values = 0, nulls = 0, invalid = 0;
     uint64_t distinct = 0;
@@ -22,8 +29,15 @@ struct ColumnSummary {
     std::optional<double> mean, p50, p95;
     std::vector<std::pair<std::optional<std::string>, int64_t>> top;  // dimensions: most frequent values
     int64_t trues = 0, falses = 0;
-    std::string date_order;  // "MDY" / "DMY" for numeric dates
-    int display_scale = 0;   // fractional digits to show for numbers
+    std::string date_order;   // "MDY" / "DMY" for numeric dates
+    OrderSource order_source = OrderSource::kNone;
+    int display_scale = 0;    // fractional digits to show for numbers
+    bool overflow = false;    // the sum is beyond the exact range: not shown
+    std::string sum_withheld;  // why the sum (and mean) is not shown: "mixed currencies", "overflow"
+    std::vector<CurrencySum> currencies;  // currency columns with more than one currency
+    int64_t rounded = 0;      // values rounded to 9 fractional digits
+    int64_t widened = 0;      // values that widened an integer column
+    bool text_truncated = false;  // min/max text was cut
 };
 
 struct TimeSeriesData {
@@ -68,13 +82,17 @@ struct Kpi {
     std::optional<std::string> period_value;
     std::optional<double> growth;  // vs the previous month; null when it is missing or zero
     std::optional<double> yoy;     // vs the same month a year earlier
-    std::optional<double> cagr;    // over complete years
+    std::optional<double> cagr;    // over complete years (see CompleteYearsCagr)
+    std::string withheld;          // why the total is not shown
 };
 
 struct InsightSet {
     Schema schema;
+    std::string encoding = "utf-8";  // of the file as uploaded (the engine reads everything as UTF-8)
     int64_t rows = 0;
     int64_t rejected = 0;
+    int64_t lines = 0;           // input lines of all records (a quoted line break makes a record longer)
+    int64_t rejected_lines = 0;  // input lines of the rejected records
     int64_t invalid_values = 0;
     std::vector<ColumnSummary> columns;
     std::vector<int> measures;  // column indexes, the order of every `accs` vector
@@ -85,6 +103,13 @@ struct InsightSet {
     std::vector<RowIssue> issues;
     int64_t issue_count = 0;
 };
+
+/// The compound annual growth rate, one definition for every answer: over the calendar years
+/// the data covers completely — the first year counts if the data starts in its January, the
+/// last if it reaches its December — (last year / first year)^(1 / years between) − 1. Null
+/// with fewer than two complete years or a first or last total that is not positive.
+/// `first_month` and `last_month` are the months with data (year * 12 + month − 1).
+std::optional<double> CompleteYearsCagr(int32_t first_month, int32_t last_month, const std::map<int32_t, int128>& by_year);
 
 /// Resolves date orders, drops dates invalid under them, sorts everything. Consumes `p`.
 InsightSet Finalize(Partial& p, size_t top_values);

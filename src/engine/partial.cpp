@@ -10,11 +10,44 @@ namespace insightstream::engine {
 namespace {
 
 constexpr double kUnitsPerValue = 1e9;
-constexpr double kMaxFloatUnits = 1e38;
+constexpr double kMaxFloatUnits = 1e37;  // 1e28 in value: sums of a billion such values still fit
+
+// Keeps a min/max text, cut to the kept length (and flagged) when it is longer.
+void AssignText(std::string& dst, std::string_view v, ColumnState& st, size_t max = 256) {
+    if (v.size() <= max) [[likely]] {
+        dst.assign(v);
+        return;
+    }
+    dst.assign(Utf8Prefix(v, max));
+    dst += "\u2026";
+    st.text_truncated = true;
+}
+
+// The amount of a currency column under its currency ("" for numbers written without one).
+void Tally(ColumnState& st, std::string_view symbol, int128 units) {
+    std::string_view code = symbol.empty() ? std::string_view() : CurrencyCode(symbol);
+    for (auto& t : st.currencies) {
+        if (t.code == code) {
+            t.acc.Add(units);
+            return;
+        }
+    }
+    st.currencies.push_back(CurrencyTally{std::string(code), std::string(symbol), {}});
+    st.currencies.back().acc.Add(units);
+}
 
 std::string Truncate(std::string_view s, size_t max) {
     if (s.size() <= max) return std::string(s);
-    return std::string(s.substr(0, max)) + "…";
+    return std::string(Utf8Prefix(s, max)) + "…";
+}
+
+// Keeps the entries with the smallest lines, at most `max` (each side is already sorted by line,
+// as a partial sees its blocks in file order).
+template <class T>
+void MergeByLine(std::vector<T>& mine, std::vector<T>& theirs, size_t max) {
+    mine.insert(mine.end(), std::make_move_iterator(theirs.begin()), std::make_move_iterator(theirs.end()));
+    std::stable_sort(mine.begin(), mine.end(), [](const T& a, const T& b) { return a.line < b.line; });
+    if (mine.size() > max) mine.resize(max);
 }
 
 // Beyond these spans (about 400 years) the dense arrays stop growing.
@@ -40,27 +73,49 @@ inline double UnitsToDouble(int128 v) {
 
 }  // namespace
 
-void ColumnState::Merge(const ColumnState& o) {
+void ColumnState::Merge(ColumnState& o, const PartialOptions& options) {
     values += o.values;
     nulls += o.nulls;
     invalid += o.invalid;
+    // Day-first distinct values: mine are all in `distinct` until I have seen an ambiguous date.
+    if (ambiguous_seen || o.ambiguous_seen) {
+        DistinctCounter dmy = ambiguous_seen ? std::move(distinct_dmy) : distinct;
+        dmy.Merge(o.ambiguous_seen ? o.distinct_dmy : o.distinct);
+        distinct_dmy = std::move(dmy);
+        ambiguous_seen = true;
+    }
     distinct.Merge(o.distinct);
     acc.Merge(o.acc);
     quantiles.Merge(o.quantiles);
     max_frac = std::max(max_frac, o.max_frac);
+    rounded += o.rounded;
+    widened += o.widened;
+    for (auto& t : o.currencies) {
+        auto it = std::find_if(currencies.begin(), currencies.end(), [&](const CurrencyTally& m) { return m.code == t.code; });
+        if (it == currencies.end()) currencies.push_back(std::move(t));
+        else it->acc.Merge(t.acc);
+    }
     if (o.has_text) {
         if (!has_text || o.min_text < min_text) min_text = o.min_text;
         if (!has_text || o.max_text > max_text) max_text = o.max_text;
         has_text = true;
     }
+    text_truncated = text_truncated || o.text_truncated;
     trues += o.trues;
     falses += o.falses;
     min_mdy = std::min(min_mdy, o.min_mdy);
     max_mdy = std::max(max_mdy, o.max_mdy);
     min_dmy = std::min(min_dmy, o.min_dmy);
     max_dmy = std::max(max_dmy, o.max_dmy);
-    first_gt12 += o.first_gt12;
-    second_gt12 += o.second_gt12;
+    order.first_gt12 += o.order.first_gt12;
+    order.second_gt12 += o.order.second_gt12;
+    order.dotted += o.order.dotted;
+    order.numeric += o.order.numeric;
+    for (int k = 0; k < 2; ++k) {
+        invalid_if[k] += o.invalid_if[k];
+        MergeByLine(pending[k], o.pending[k], options.max_issues);
+    }
+    MergeByLine(late_values, o.late_values, options.late_values);
 }
 
 Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts) {
@@ -96,17 +151,108 @@ Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts
     dim_ok_.resize(dimensions.size());
     dim_slot_.resize(dimensions.size());
     dim_cell_.resize(dimensions.size());
+    long_keys_.resize(dimensions.size());
 }
 
-void Partial::Issue(int64_t line, std::string_view column, std::string reason, std::string_view raw) {
+void Partial::Issue(int64_t line, std::string_view column, std::string reason, std::string_view raw, IssueKind kind) {
     ++issue_count;
     if (issues.size() >= options.max_issues) return;
-    issues.push_back(RowIssue{line, std::string(column), std::move(reason), Truncate(raw, options.max_raw_bytes)});
+    issues.push_back(RowIssue{line, std::string(column), std::move(reason), Truncate(raw, options.max_raw_bytes), kind});
 }
 
-void Partial::Reject(int64_t line, std::string reason, std::string_view raw) {
+void Partial::Reject(int64_t line, int64_t lines, std::string reason, std::string_view raw) {
     ++rejected;
-    Issue(line, "", std::move(reason), raw);
+    rejected_lines += lines;
+    Issue(line, "", std::move(reason), raw, IssueKind::kRejected);
+}
+
+std::string_view Partial::GroupKeyOf(std::string_view v, size_t d) {
+    if (v.size() <= options.max_key_bytes) [[likely]] return v;
+    // A very long value is grouped by its start plus a hash of the whole, so two long values
+    // stay apart while the key stays small enough to show.
+    char tag[64];
+    std::snprintf(tag, sizeof tag, "\u2026 [%zu bytes, #%016llx]", v.size(), static_cast<unsigned long long>(HashBytes(v)));
+    std::string& key = long_keys_[d];
+    key.assign(Utf8Prefix(v, options.max_key_bytes - 64));
+    key += tag;
+    return key;
+}
+
+void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
+    ++st.values;
+    if (st.late_values.size() < options.late_values) st.late_values.push_back({line, Truncate(v, options.max_text_bytes)});
+}
+
+void Partial::AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,
+                      int* primary_month, bool* ok) {
+    DateParse d;
+    bool parsed = false;
+    switch (spec.date_encoding) {
+        case DateEncoding::kText: parsed = ParseDate(v, &d); break;
+        case DateEncoding::kCompact: parsed = ParseCompactDate(v, &d); break;
+        case DateEncoding::kEpochSeconds: parsed = ParseEpoch(v, false, &d); break;
+        case DateEncoding::kEpochMillis: parsed = ParseEpoch(v, true, &d); break;
+    }
+    if (!parsed) {
+        *ok = false;
+        return;
+    }
+    int32_t y = d.year, p1 = d.p1, p2 = d.p2, sod = d.seconds_of_day;
+    if (d.has_offset && d.ordered && d.offset_minutes != 0) {
+        int32_t days;
+        if (DaysFromCivil(y, p1, p2, &days)) {
+            int64_t secs = int64_t{days} * 86400 + sod - int64_t{d.offset_minutes} * 60;
+            int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+            sod = static_cast<int32_t>(secs - day * 86400);
+            CivilFromDays(static_cast<int32_t>(day), &y, &p1, &p2);
+        }
+    }
+    const bool amb = !d.ordered;
+    bool valid_mdy = true, valid_dmy = true;
+    if (amb) {
+        // The order is decided by the whole column at the end; a value that one order makes
+        // impossible (13/05 month first) is kept aside as a possible issue.
+        if (!st.ambiguous_seen) {
+            st.ambiguous_seen = true;
+            st.distinct_dmy = st.distinct;
+        }
+        ++st.order.numeric;
+        if (d.separator == '.') ++st.order.dotted;
+        if (p1 > 12) ++st.order.first_gt12;
+        if (p2 > 12) ++st.order.second_gt12;
+        valid_mdy = IsCivilDate(y, p1, p2);
+        valid_dmy = IsCivilDate(y, p2, p1);
+        for (int k = 0; k < 2; ++k) {
+            if (k == 0 ? valid_mdy : valid_dmy) continue;
+            ++st.invalid_if[k];
+            if (st.pending[k].size() < options.max_issues) st.pending[k].push_back({line, Truncate(v, options.max_raw_bytes)});
+        }
+    }
+    ++st.values;
+    uint64_t k1 = TimeKey(y, p1, p2, sod);
+    uint64_t k2 = amb ? TimeKey(y, p2, p1, sod) : k1;
+    if (valid_mdy) {
+        st.min_mdy = std::min(st.min_mdy, k1);
+        st.max_mdy = std::max(st.max_mdy, k1);
+        st.distinct.Add(HashInt(k1));
+    }
+    if (valid_dmy) {
+        st.min_dmy = std::min(st.min_dmy, k2);
+        st.max_dmy = std::max(st.max_dmy, k2);
+        if (st.ambiguous_seen) st.distinct_dmy.Add(HashInt(k2));
+    }
+    if (spec.role == ColumnRole::kTime) {
+        tcode_[static_cast<size_t>(ri)] = DateCode(y, p1, p2, amb);
+        tok_[static_cast<size_t>(ri)] = rows;
+        if (static_cast<int>(c) == schema.primary_time) {
+            const bool dmy = spec.date_order == DateOrder::kDmy;
+            int32_t month = amb && dmy ? p2 : p1;
+            if (!amb || (dmy ? valid_dmy : valid_mdy)) *primary_month = y * 12 + month - 1;
+        }
+    } else if (spec.role == ColumnRole::kDimension) {
+        dim_keys_[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
+        dim_ok_[static_cast<size_t>(ri)] = rows;
+    }
 }
 
 void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) {
@@ -142,22 +288,27 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         bool ok = true;
         switch (spec.type) {
             case ColumnType::kString: {
-                ++st.values;
                 if (spec.role == ColumnRole::kDimension) {
                     // Distinct values, minimum and maximum come from the group table at the end.
-                    dim_keys[static_cast<size_t>(ri)] = v;
+                    ++st.values;
+                    dim_keys[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
                     dim_ok[static_cast<size_t>(ri)] = rows;
                     break;
                 }
+                if (spec.late) {
+                    AddLate(st, v, line);
+                    break;
+                }
+                ++st.values;
                 st.distinct.Add(HashBytes(v));
                 if (!st.has_text) {
-                    st.min_text.assign(v);
-                    st.max_text.assign(v);
                     st.has_text = true;
+                    AssignText(st.min_text, v, st, options.max_text_bytes);
+                    AssignText(st.max_text, v, st, options.max_text_bytes);
                 } else if (v < st.min_text) {
-                    st.min_text.assign(v);
+                    AssignText(st.min_text, v, st, options.max_text_bytes);
                 } else if (v > st.max_text) {
-                    st.max_text.assign(v);
+                    AssignText(st.max_text, v, st, options.max_text_bytes);
                 }
                 break;
             }
@@ -184,27 +335,47 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                 int frac = 0;
                 if (spec.type == ColumnType::kInteger) {
                     int64_t i;
-                    if (!ParseInteger(v, &i)) {
-                        ok = false;
-                        break;
+                    if (ParseInteger(v, &i)) [[likely]] {
+                        units = static_cast<int128>(i) * kDecimalUnit;
+                    } else {
+                        // Widened exactly, not rejected: a fraction (".75") or an integer beyond
+                        // int64 after the sample makes the column a decimal.
+                        DecimalParse d;
+                        if (!ParseDecimal(v, &d, spec.decimal_mark) || d.grouped) {
+                            ok = false;
+                            break;
+                        }
+                        units = d.value;
+                        frac = d.frac_digits;
+                        ++st.widened;
+                        if (d.rounded) ++st.rounded;
                     }
-                    units = static_cast<int128>(i) * kDecimalUnit;
                 } else if (spec.type == ColumnType::kDecimal) {
                     DecimalParse d;
                     std::string symbol;
-                    bool parsed = ParseDecimal(v, &d) || (spec.currency && ParseCurrency(v, &d, &symbol)) ||
-                                  (spec.percent && ParsePercent(v, &d));
+                    bool parsed = ParseDecimal(v, &d, spec.decimal_mark);
+                    if (!parsed && spec.currency) parsed = ParseCurrency(v, &d, &symbol, spec.decimal_mark);
+                    if (!parsed && spec.percent) parsed = ParsePercent(v, &d, spec.decimal_mark);
                     if (!parsed) {
                         ok = false;
                         break;
                     }
                     units = d.value;
                     frac = d.frac_digits;
+                    if (d.rounded) [[unlikely]] ++st.rounded;
+                    if (spec.currency) Tally(st, symbol, units);
                 } else {
                     double f;
-                    if (!ParseFloat(v, &f) || std::fabs(f * kUnitsPerValue) > kMaxFloatUnits) {
+                    if (!ParseFloat(v, &f)) {
                         ok = false;
                         break;
+                    }
+                    if (std::fabs(f * kUnitsPerValue) > kMaxFloatUnits) {
+                        ok = false;
+                        Issue(line, spec.name, "beyond the range numbers are summed exactly in (\u00b11e28)", v);
+                        ++st.invalid;
+                        ++invalid_values;
+                        continue;
                     }
                     // Rounded to 10^-9 units so sums are exact integers: the same for any thread count.
                     units = std::fabs(f) < 9e9 ? static_cast<int128>(std::llround(f * kUnitsPerValue))
@@ -220,54 +391,15 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                     mval_[static_cast<size_t>(ri)] = units;
                     mok_[static_cast<size_t>(ri)] = rows;
                 } else if (spec.role == ColumnRole::kDimension) {
-                    dim_keys[static_cast<size_t>(ri)] = v;
+                    dim_keys[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
                     dim_ok[static_cast<size_t>(ri)] = rows;
                 }
                 break;
             }
             case ColumnType::kDate:
-            case ColumnType::kTimestamp: {
-                DateParse d;
-                if (!ParseDate(v, &d)) {
-                    ok = false;
-                    break;
-                }
-                int32_t y = d.year, p1 = d.p1, p2 = d.p2, sod = d.seconds_of_day;
-                if (d.has_offset && d.ordered && d.offset_minutes != 0) {
-                    int32_t days;
-                    if (DaysFromCivil(y, p1, p2, &days)) {
-                        int64_t secs = int64_t{days} * 86400 + sod - int64_t{d.offset_minutes} * 60;
-                        int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-                        sod = static_cast<int32_t>(secs - day * 86400);
-                        CivilFromDays(static_cast<int32_t>(day), &y, &p1, &p2);
-                    }
-                }
-                bool amb = !d.ordered;
-                if (amb) {
-                    if (p1 > 12) ++st.first_gt12;
-                    if (p2 > 12) ++st.second_gt12;
-                }
-                ++st.values;
-                uint64_t k1 = TimeKey(y, p1, p2, sod);
-                uint64_t k2 = amb ? TimeKey(y, p2, p1, sod) : k1;
-                st.min_mdy = std::min(st.min_mdy, k1);
-                st.max_mdy = std::max(st.max_mdy, k1);
-                st.min_dmy = std::min(st.min_dmy, k2);
-                st.max_dmy = std::max(st.max_dmy, k2);
-                st.distinct.Add(HashInt(k1));
-                if (spec.role == ColumnRole::kTime) {
-                    tcode_[static_cast<size_t>(ri)] = DateCode(y, p1, p2, amb);
-                    tok_[static_cast<size_t>(ri)] = rows;
-                    if (static_cast<int>(c) == schema.primary_time) {
-                        int32_t month = amb ? (spec.numeric_dates_dmy ? p2 : p1) : p1;
-                        if (month >= 1 && month <= 12) primary_month = y * 12 + month - 1;
-                    }
-                } else if (spec.role == ColumnRole::kDimension) {
-                    dim_keys[static_cast<size_t>(ri)] = v;
-                    dim_ok[static_cast<size_t>(ri)] = rows;
-                }
+            case ColumnType::kTimestamp:
+                AddDate(spec, st, c, ri, v, line, &primary_month, &ok);
                 break;
-            }
         }
         if (!ok) {
             ++st.invalid;
@@ -388,8 +520,10 @@ void Partial::Merge(Partial& o) {
     const size_t nm = measures.size();
     rows += o.rows;
     rejected += o.rejected;
+    lines += o.lines;
+    rejected_lines += o.rejected_lines;
     invalid_values += o.invalid_values;
-    for (size_t c = 0; c < columns.size(); ++c) columns[c].Merge(o.columns[c]);
+    for (size_t c = 0; c < columns.size(); ++c) columns[c].Merge(o.columns[c], options);
     for (size_t t = 0; t < time_tables.size(); ++t) {
         TimeTable& mine = time_tables[t];
         TimeTable& theirs = o.time_tables[t];
@@ -470,11 +604,13 @@ void Partial::Merge(Partial& o) {
                 });
             }
         }
-        for (const auto& [key, sum] : theirs.spill) {
+        for (const auto& [key, wide] : theirs.spill) {
             uint32_t slot = remap[key.slot];
             if (slot == StringSlotMap::kMissing || slot >= options.breakdown_groups) continue;
             if (mine.months[slot].Find(key.month) == nullptr) continue;  // the cell was refused
-            mine.spill[{slot, key.month, key.measure}] += sum;
+            auto& dst = mine.spill[{slot, key.month, key.measure}];
+            dst.overflow = dst.overflow || wide.overflow;
+            dst.Add(wide.sum);
         }
     }
     issue_count += o.issue_count;

@@ -19,21 +19,28 @@
 
 namespace insightstream::engine {
 
-/// count / sum / min / max of values in 10^-9 units (exact for integers and decimals).
+/// Adds b to a; true if the exact sum does not fit (a is then meaningless).
+inline bool AddOverflows(int128& a, int128 b) { return __builtin_add_overflow(a, b, &a); }
+
+/// count / sum / min / max of values in 10^-9 units (exact for integers and decimals). A sum
+/// beyond the 128-bit range (about ±1.7e29) is flagged `overflow` and never shown: a wrapped
+/// sum would have the wrong sign.
 struct Acc {
     int64_t count = 0;
+    bool overflow = false;  // in the padding before `sum`: the struct stays 64 bytes
     int128 sum = 0;
     int128 min = std::numeric_limits<int128>::max();
     int128 max = std::numeric_limits<int128>::min();
     void Add(int128 v) {
         ++count;
-        sum += v;
+        if (AddOverflows(sum, v)) [[unlikely]] overflow = true;
         if (v < min) min = v;
         if (v > max) max = v;
     }
     void Merge(const Acc& o) {
         count += o.count;
-        sum += o.sum;
+        overflow = overflow || o.overflow;
+        if (AddOverflows(sum, o.sum)) [[unlikely]] overflow = true;
         if (o.min < min) min = o.min;
         if (o.max > max) max = o.max;
     }
@@ -44,22 +51,27 @@ struct Acc {
 struct SumAcc {
     int128 sum = 0;
     int64_t count = 0;
+    bool overflow = false;
     void Add(int128 v) {
-        sum += v;
+        if (AddOverflows(sum, v)) [[unlikely]] overflow = true;
         ++count;
     }
     void Merge(const SumAcc& o) {
-        sum += o.sum;
+        overflow = overflow || o.overflow;
+        if (AddOverflows(sum, o.sum)) [[unlikely]] overflow = true;
         count += o.count;
     }
 };
 
-/// A row that could not be used, or a value that broke its column's type.
+/// A row that could not be used (rejected), a value that broke its column's type (invalid), or
+/// something about a line the reader had to fix (a note: text read as Windows-1252).
+enum class IssueKind : uint8_t { kRejected, kInvalid, kNote };
 struct RowIssue {
     int64_t line = 0;
-    std::string column;  // empty for a rejected row
+    std::string column;  // empty for a rejected row or a note
     std::string reason;
     std::string raw;     // the record text (rejected rows) or the value, truncated
+    IssueKind kind = IssueKind::kInvalid;
 };
 
 /// Time keys: a date as written, (year, p1, p2), with bit 31 set when the order of p1 and p2 is
@@ -70,6 +82,36 @@ inline uint32_t DateCode(int32_t y, int32_t p1, int32_t p2, bool ambiguous) {
            (ambiguous ? kAmbiguousBit : 0U);
 }
 
+struct PartialOptions {
+    size_t max_groups = 10'000;
+    size_t breakdown_groups = 1'000;
+    size_t max_issues = 1'000;
+    size_t max_raw_bytes = 1'000;
+    size_t max_text_bytes = 256;    // longest min/max text kept (longer ones are cut and flagged)
+    size_t max_key_bytes = 1'024;   // longer group keys are cut, with a hash to keep them apart
+    size_t late_values = 2'000;     // values kept per late column to type it
+};
+
+/// The values of one currency in a currency column (plain numbers have an empty code).
+struct CurrencyTally {
+    std::string code;    // "USD", "EUR", ... (see CurrencyCode)
+    std::string symbol;  // as first written: "$", "€", "USD"
+    Acc acc;
+};
+
+/// A value seen before its column's order was known, invalid under one of the two orders; it
+/// becomes an issue if that order is chosen.
+struct PendingIssue {
+    int64_t line = 0;
+    std::string raw;
+};
+
+/// A value of a column typed on a later pass (no value in the sample), with its line.
+struct LateValue {
+    int64_t line = 0;
+    std::string value;
+};
+
 struct ColumnState {
     int64_t values = 0;
     int64_t nulls = 0;
@@ -79,16 +121,27 @@ struct ColumnState {
     Acc acc;
     QuantileSketch quantiles;
     int max_frac = 0;
+    int64_t rounded = 0;   // values with more than 9 fractional digits, rounded to 9
+    int64_t widened = 0;   // values of an integer column that were decimals or beyond int64
+    std::vector<CurrencyTally> currencies;  // currency columns: the amounts per currency
     // Text.
     std::string min_text, max_text;
     bool has_text = false;
+    bool text_truncated = false;  // min or max was longer than kept
     // Booleans.
     int64_t trues = 0, falses = 0;
-    // Dates and times: min/max keys as if month-first and as if day-first; order evidence.
+    // Dates and times: min/max keys as if month-first and as if day-first (over the values valid
+    // under that order), the order evidence, and per order the values it would make invalid.
     uint64_t min_mdy = UINT64_MAX, max_mdy = 0, min_dmy = UINT64_MAX, max_dmy = 0;
-    int64_t first_gt12 = 0, second_gt12 = 0;
+    OrderEvidence order;
+    bool ambiguous_seen = false;
+    DistinctCounter distinct_dmy;  // distinct values as day-first (once an ambiguous value is seen)
+    int64_t invalid_if[2] = {0, 0};  // by DateOrder
+    std::vector<PendingIssue> pending[2];
+    // Late columns: the first values, to type the column.
+    std::vector<LateValue> late_values;
 
-    void Merge(const ColumnState& o);
+    void Merge(ColumnState& o, const PartialOptions& options);
 };
 
 /// Dense key of a date as written: 384 slots per year, 32 per month (a few unused), so the
@@ -131,14 +184,22 @@ struct GroupTable {
             return HashInt((uint64_t{k.slot} << 32 | static_cast<uint32_t>(k.month)) ^ (uint64_t{k.measure} << 17));
         }
     };
-    std::unordered_map<CellKey, int128, CellKeyHash> spill;
+    /// An exact int128 sum that knows when it overflowed.
+    struct Wide {
+        int128 sum = 0;
+        bool overflow = false;
+        void Add(int128 v) {
+            if (AddOverflows(sum, v)) overflow = true;
+        }
+    };
+    std::unordered_map<CellKey, Wide, CellKeyHash> spill;
 
     /// Adds a value that fits int64 to a breakdown cell's sum, or to the spill if the sum
     /// would overflow.
     void AddInt64ToCell(int64_t* cell, uint32_t slot, int32_t month, size_t m, int64_t v) {
         int64_t r;  // the builtin stores the wrapped result even on overflow
         if (__builtin_add_overflow(cell[1 + m], v, &r)) {
-            spill[{slot, month, static_cast<uint32_t>(m)}] += v;
+            spill[{slot, month, static_cast<uint32_t>(m)}].Add(v);
         } else {
             cell[1 + m] = r;
         }
@@ -146,7 +207,7 @@ struct GroupTable {
     /// Adds any value to a breakdown cell (never loses it: see spill).
     void AddToCell(int64_t* cell, uint32_t slot, int32_t month, size_t m, int128 v) {
         if (v >= INT64_MIN && v <= INT64_MAX) AddInt64ToCell(cell, slot, month, m, static_cast<int64_t>(v));
-        else spill[{slot, month, static_cast<uint32_t>(m)}] += v;
+        else spill[{slot, month, static_cast<uint32_t>(m)}].Add(v);
     }
     void AddNull(uint32_t slot, int32_t month, size_t m, int64_t n, size_t measures, int64_t max_span) {
         while (month_nulls.size() <= slot) month_nulls.emplace_back(measures);
@@ -157,7 +218,9 @@ struct GroupTable {
         SumAcc out{cell[1 + m], cell[0]};
         if (!spill.empty()) {
             auto it = spill.find(CellKey{slot, static_cast<int32_t>(month), static_cast<uint32_t>(m)});
-            if (it != spill.end()) out.sum += it->second;
+            if (it != spill.end()) {
+                out.overflow = it->second.overflow || AddOverflows(out.sum, it->second.sum);
+            }
         }
         if (slot < month_nulls.size()) {
             if (const int64_t* nulls = month_nulls[slot].Find(month)) out.count -= nulls[m];
@@ -169,28 +232,25 @@ struct GroupTable {
 /// The literal key that stands for "no value" in group tables.
 inline constexpr std::string_view kNullKey{"\0null", 5};
 
-struct PartialOptions {
-    size_t max_groups = 10'000;
-    size_t breakdown_groups = 1'000;
-    size_t max_issues = 1'000;
-    size_t max_raw_bytes = 1'000;
-};
-
 class Partial {
 public:
     Partial(const Schema& schema, PartialOptions options);
 
     /// One record's fields in column order (missing trailing fields are nulls).
     void AddRow(const std::vector<std::string_view>& fields, int64_t line);
-    void Reject(int64_t line, std::string reason, std::string_view raw);
+    /// A record that could not be read, spanning `lines` physical lines of the input.
+    void Reject(int64_t line, int64_t lines, std::string reason, std::string_view raw);
     /// Records a problem with a row that is still used (a bad value, a duplicate JSON key).
-    void Issue(int64_t line, std::string_view column, std::string reason, std::string_view raw);
+    void Issue(int64_t line, std::string_view column, std::string reason, std::string_view raw,
+               IssueKind kind = IssueKind::kInvalid);
     void Merge(Partial& other);
 
     const Schema& schema;
     PartialOptions options;
     int64_t rows = 0;
     int64_t rejected = 0;
+    int64_t lines = 0;           // physical input lines of every record, read or rejected
+    int64_t rejected_lines = 0;  // of which the rejected records took up
     int64_t invalid_values = 0;
     std::vector<ColumnState> columns;
     std::vector<int> measures;    // column indexes
@@ -202,6 +262,13 @@ public:
     int64_t issue_count = 0;
 
 private:
+    void AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,
+                 int* primary_month, bool* ok);
+    void AddLate(ColumnState& st, std::string_view v, int64_t line);
+    /// The group key of a value: itself, or for a very long value its start and a hash.
+    std::string_view GroupKeyOf(std::string_view v, size_t d);
+
+    std::vector<std::string> long_keys_;  // per dimension: the current row's shortened key
     std::vector<int128> mval_;
     std::vector<int64_t> mval64_;  // the same values as int64 where they fit
     std::vector<int64_t> mok_;     // = rows when this row's measure value is valid

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 #include <unordered_set>
 
@@ -51,14 +52,97 @@ bool ParseRoleName(std::string_view text, ColumnRole* out) {
     return false;
 }
 
+const char* DateOrderName(DateOrder o) { return o == DateOrder::kDmy ? "DMY" : "MDY"; }
+
+const char* OrderSourceName(OrderSource s) {
+    switch (s) {
+        case OrderSource::kNone: return "none";
+        case OrderSource::kData: return "data";
+        case OrderSource::kSeparator: return "separator";
+        case OrderSource::kHint: return "hint";
+        case OrderSource::kAssumed: return "assumed";
+    }
+    return "none";
+}
+
+bool ParseTypeHint(std::string_view text, TypeHint* out, std::string* error) {
+    std::string_view type = text, format;
+    if (size_t colon = text.find(':'); colon != std::string_view::npos) {
+        type = text.substr(0, colon);
+        format = text.substr(colon + 1);
+    }
+    ColumnType t;
+    if (!ParseTypeName(type, &t)) {
+        *error = "unknown type '" + std::string(type) + "'; types are string, integer, decimal, float, boolean, date, timestamp";
+        return false;
+    }
+    TypeHint h = *out;
+    h.type = t;
+    if (!format.empty()) {
+        bool temporal = t == ColumnType::kDate || t == ColumnType::kTimestamp;
+        bool number = t == ColumnType::kDecimal || t == ColumnType::kFloat || t == ColumnType::kInteger;
+        if (temporal && (format == "dmy" || format == "mdy")) {
+            h.date_order = format == "dmy" ? DateOrder::kDmy : DateOrder::kMdy;
+        } else if (temporal && format == "yyyymmdd") {
+            h.date_encoding = DateEncoding::kCompact;
+        } else if (t == ColumnType::kTimestamp && (format == "epoch" || format == "epoch_ms")) {
+            h.date_encoding = format == "epoch" ? DateEncoding::kEpochSeconds : DateEncoding::kEpochMillis;
+        } else if (number && (format == "comma" || format == "point")) {
+            h.decimal_mark = format == "comma" ? DecimalMark::kComma : DecimalMark::kPoint;
+            if (t == ColumnType::kInteger) h.type = ColumnType::kDecimal;
+        } else {
+            *error = "unknown format '" + std::string(format) + "' for type " + std::string(type) +
+                     "; formats are date:dmy, date:mdy, date:yyyymmdd, timestamp:epoch, timestamp:epoch_ms, "
+                     "decimal:comma, decimal:point";
+            return false;
+        }
+    }
+    *out = h;
+    return true;
+}
+
+std::string TypeHintText(const TypeHint& hint) {
+    std::string out = hint.type ? TypeName(*hint.type) : "string";
+    if (hint.date_encoding == DateEncoding::kCompact) out += ":yyyymmdd";
+    else if (hint.date_encoding == DateEncoding::kEpochSeconds) out += ":epoch";
+    else if (hint.date_encoding == DateEncoding::kEpochMillis) out += ":epoch_ms";
+    else if (hint.date_order) out += *hint.date_order == DateOrder::kDmy ? ":dmy" : ":mdy";
+    else if (hint.decimal_mark) out += *hint.decimal_mark == DecimalMark::kComma ? ":comma" : ":point";
+    return out;
+}
+
+std::pair<DateOrder, OrderSource> DecideDateOrder(const OrderEvidence& e, const ColumnSpec& spec) {
+    if (spec.order_source == OrderSource::kHint) return {spec.date_order, OrderSource::kHint};
+    if (e.first_gt12 > e.second_gt12) return {DateOrder::kDmy, OrderSource::kData};
+    if (e.second_gt12 > e.first_gt12) return {DateOrder::kMdy, OrderSource::kData};
+    // Nothing in the data tells: dots are day first wherever they are written.
+    if (e.numeric > 0 && e.dotted * 2 > e.numeric) return {DateOrder::kDmy, OrderSource::kSeparator};
+    return {DateOrder::kMdy, e.numeric > 0 ? OrderSource::kAssumed : OrderSource::kNone};
+}
+
 std::vector<std::string> UniqueColumnNames(const std::vector<std::string>& raw) {
+    // Real names are reserved first, so a generated one ("a_2", "column_3") never takes the name
+    // of a column that really has it.
+    std::vector<std::string> trimmed;
+    std::set<std::string> real;
+    for (const auto& r : raw) {
+        trimmed.emplace_back(TrimSpaces(r));
+        if (!trimmed.back().empty()) real.insert(trimmed.back());
+    }
     std::vector<std::string> out;
     std::set<std::string> used;
-    for (size_t i = 0; i < raw.size(); ++i) {
-        std::string name(TrimSpaces(raw[i]));
-        if (name.empty()) name = "column_" + std::to_string(i + 1);
-        std::string candidate = name;
-        for (int n = 2; used.count(candidate); ++n) candidate = name + "_" + std::to_string(n);
+    for (size_t i = 0; i < trimmed.size(); ++i) {
+        const std::string& name = trimmed[i];
+        if (!name.empty() && !used.count(name)) {
+            used.insert(name);
+            out.push_back(name);
+            continue;
+        }
+        std::string base = name.empty() ? "column_" + std::to_string(i + 1) : name;
+        std::string candidate = base;
+        for (int n = 2; used.count(candidate) || (candidate != name && real.count(candidate)); ++n) {
+            candidate = base + "_" + std::to_string(n);
+        }
         used.insert(candidate);
         out.push_back(candidate);
     }
@@ -115,19 +199,57 @@ bool FlagName(const std::vector<std::string>& words) {
                                "churned", "bool", "boolean"});
 }
 
-struct Profile {
-    size_t n = 0;
-    size_t ints = 0, leading_zero = 0, decimals = 0, floats = 0, bools = 0, one_zero_only = 0;
-    size_t currencies = 0, currency_plain = 0, percents = 0, percent_plain = 0, dates = 0, with_time = 0;
-    size_t first_gt12 = 0, second_gt12 = 0, numeric_dates = 0;
+// What the sample's values of one column parse as. Numbers are tried with both decimal marks;
+// the marks' counts are kept apart until the column's mark is chosen.
+struct MarkCounts {
+    size_t decimals = 0, currencies = 0, currency_plain = 0, percents = 0, percent_plain = 0, rounded = 0;
     int max_frac = 0;
     bool grouped = false;
     std::map<std::string, size_t> symbols;
+};
+
+struct Profile {
+    size_t n = 0;
+    size_t ints = 0, leading_zero = 0, floats = 0, huge_floats = 0, bools = 0, one_zero_only = 0;
+    size_t dates = 0, with_time = 0, compact_dates = 0, epoch_seconds = 0, epoch_millis = 0;
+    OrderEvidence order;
+    MarkCounts marks[2];  // by DecimalMark
+    size_t point_only = 0, comma_only = 0;  // values only one mark reads as a number
     std::map<int, size_t> bool_styles;
     std::map<int, size_t> date_styles;
     std::unordered_set<std::string> distinct;
     size_t total_len = 0;
 };
+
+// The largest float the 10^-9 accumulators hold with room for sums (about 1.7e29 is the limit).
+constexpr double kMaxExactFloat = 1e28;
+
+void CountNumber(std::string_view v, DecimalMark mark, MarkCounts& m, bool* number) {
+    DecimalParse d;
+    std::string sym;
+    *number = false;
+    if (ParseDecimal(v, &d, mark)) {
+        *number = true;
+        if (d.rounded) {
+            ++m.rounded;
+            return;
+        }
+        ++m.decimals;
+        m.max_frac = std::max(m.max_frac, d.frac_digits);
+        m.grouped = m.grouped || d.grouped;
+        ++m.currency_plain;
+        ++m.percent_plain;
+    } else if (ParseCurrency(v, &d, &sym, mark)) {
+        *number = true;
+        ++m.currencies;
+        ++m.symbols[sym];
+        m.max_frac = std::max(m.max_frac, d.frac_digits);
+    } else if (ParsePercent(v, &d, mark)) {
+        *number = true;
+        ++m.percents;
+        m.max_frac = std::max(m.max_frac, d.frac_digits);
+    }
+}
 
 Profile ProfileColumn(const std::vector<std::vector<std::string>>& rows, size_t c) {
     Profile p;
@@ -139,33 +261,30 @@ Profile ProfileColumn(const std::vector<std::vector<std::string>>& rows, size_t 
         p.total_len += v.size();
         if (p.distinct.size() < 100'000) p.distinct.emplace(v);
         int64_t i;
-        DecimalParse d;
         double f;
         bool b;
         BoolStyle bs;
-        std::string sym;
         DateParse dt;
         if (HasLeadingZero(v)) {
             bool all_digits = std::all_of(v.begin() + (v[0] == '-' || v[0] == '+'), v.end(),
                                           [](char ch) { return ch >= '0' && ch <= '9'; });
             if (all_digits) ++p.leading_zero;
         }
-        if (ParseInteger(v, &i)) ++p.ints;
-        if (ParseDecimal(v, &d)) {
-            ++p.decimals;
-            p.max_frac = std::max(p.max_frac, d.frac_digits);
-            p.grouped = p.grouped || d.grouped;
-            ++p.currency_plain;
-            ++p.percent_plain;
-        } else if (ParseCurrency(v, &d, &sym)) {
-            ++p.currencies;
-            ++p.symbols[sym];
-            p.max_frac = std::max(p.max_frac, d.frac_digits);
-        } else if (ParsePercent(v, &d)) {
-            ++p.percents;
-            p.max_frac = std::max(p.max_frac, d.frac_digits);
+        if (ParseInteger(v, &i)) {
+            ++p.ints;
+            if (ParseCompactDate(v, &dt)) ++p.compact_dates;
+            if (i >= 946684800LL && i < 4102444800LL) ++p.epoch_seconds;  // 2000 to 2100
+            if (i >= 946684800000LL && i < 4102444800000LL) ++p.epoch_millis;
         }
-        if (ParseFloat(v, &f)) ++p.floats;
+        bool point = false, comma = false;
+        CountNumber(v, DecimalMark::kPoint, p.marks[0], &point);
+        CountNumber(v, DecimalMark::kComma, p.marks[1], &comma);
+        if (point && !comma) ++p.point_only;
+        if (comma && !point) ++p.comma_only;
+        if (ParseFloat(v, &f)) {
+            ++p.floats;
+            if (std::fabs(f) > kMaxExactFloat) ++p.huge_floats;
+        }
         if (ParseBool(v, &b, &bs)) {
             ++p.bools;
             ++p.bool_styles[static_cast<int>(bs)];
@@ -176,16 +295,18 @@ Profile ProfileColumn(const std::vector<std::vector<std::string>>& rows, size_t 
             ++p.date_styles[static_cast<int>(dt.style)];
             if (dt.has_time) ++p.with_time;
             if (!dt.ordered) {
-                ++p.numeric_dates;
-                if (dt.p1 > 12) ++p.first_gt12;
-                if (dt.p2 > 12) ++p.second_gt12;
+                ++p.order.numeric;
+                if (dt.separator == '.') ++p.order.dotted;
+                if (dt.p1 > 12) ++p.order.first_gt12;
+                if (dt.p2 > 12) ++p.order.second_gt12;
             }
         }
     }
     return p;
 }
 
-std::string DateFormatName(const Profile& p, bool dmy, bool with_time) {
+std::string DateFormatName(const Profile& p, DateOrder order, bool with_time) {
+    bool dmy = order == DateOrder::kDmy;
     int style = 0;
     size_t best = 0;
     for (auto [s, n] : p.date_styles) {
@@ -198,7 +319,7 @@ std::string DateFormatName(const Profile& p, bool dmy, bool with_time) {
     switch (static_cast<DateStyle>(style)) {
         case DateStyle::kIso: f = "YYYY-MM-DD"; break;
         case DateStyle::kYmdSlash: f = "YYYY/MM/DD"; break;
-        case DateStyle::kNumeric: f = dmy ? "DD/MM/YYYY" : "MM/DD/YYYY"; break;
+        case DateStyle::kNumeric: f = dmy ? "DD/MM/YYYY" : "MM/DD/YYYY"; break;  // whatever the separator
         case DateStyle::kMonthName: f = "Mon D YYYY"; break;
         case DateStyle::kNone: f = "date"; break;
     }
@@ -206,22 +327,43 @@ std::string DateFormatName(const Profile& p, bool dmy, bool with_time) {
     return f;
 }
 
+bool DateLikeName(const std::vector<std::string>& words) {
+    return NameHasWord(words, {"date", "day", "dt", "ymd", "yyyymmdd"});
+}
+
+bool TimeLikeName(const std::vector<std::string>& words) {
+    return NameHasWord(words, {"time", "timestamp", "datetime", "ts", "epoch", "unix"}) ||
+           (!words.empty() && words.back() == "at");
+}
+
 }  // namespace
 
 Schema InferSchema(const std::vector<std::string>& names, const std::vector<std::vector<std::string>>& rows,
-                   const std::map<std::string, TypeHint>& hints) {
+                   const std::map<std::string, TypeHint>& hints, const InferOptions& options) {
     Schema schema;
     for (size_t c = 0; c < names.size(); ++c) {
         ColumnSpec col;
         col.name = names[c];
         Profile p = ProfileColumn(rows, c);
         auto words = NameWords(col.name);
+        const TypeHint* hint = nullptr;
+        if (auto h = hints.find(col.name); h != hints.end()) hint = &h->second;
+        // The decimal mark: a hint, the upload's default, a value only one mark reads as a number,
+        // else the file's convention (semicolon-separated files are written with decimal commas).
+        DecimalMark mark = options.delimiter == ';' ? DecimalMark::kComma : DecimalMark::kPoint;
+        if (hint && hint->decimal_mark) mark = *hint->decimal_mark;
+        else if (options.decimal_mark) mark = *options.decimal_mark;
+        else if (p.comma_only != p.point_only) mark = p.comma_only > p.point_only ? DecimalMark::kComma : DecimalMark::kPoint;
+        col.decimal_mark = mark;
+        const MarkCounts& m = p.marks[mark == DecimalMark::kComma ? 1 : 0];
+        const bool comma = mark == DecimalMark::kComma;
         // At most 1 % of the sample may disagree with the type; those values are reported later.
         size_t need = p.n - p.n / 100;
         bool numeric_ids = p.leading_zero > 0;
         if (p.n == 0) {
             col.type = ColumnType::kString;
             col.format = "empty";
+            col.late = !options.whole_file;
         } else if (p.bools >= need && (p.one_zero_only < p.bools || FlagName(words))) {
             col.type = ColumnType::kBoolean;
             int style = 0;
@@ -240,35 +382,78 @@ Schema InferSchema(const std::vector<std::string>& names, const std::vector<std:
         } else if (p.ints >= need) {
             col.type = ColumnType::kInteger;
             col.format = "integer";
-        } else if (p.decimals >= need) {
+            // Integers that are dates: yyyymmdd under a date-like name, epoch seconds or
+            // milliseconds under a time-like one. Anything else stays a number.
+            if (DateLikeName(words) && p.compact_dates >= need) {
+                col.type = ColumnType::kDate;
+                col.date_encoding = DateEncoding::kCompact;
+                col.format = "YYYYMMDD";
+            } else if (TimeLikeName(words) && p.epoch_seconds >= need) {
+                col.type = ColumnType::kTimestamp;
+                col.date_encoding = DateEncoding::kEpochSeconds;
+                col.format = "epoch seconds";
+            } else if (TimeLikeName(words) && p.epoch_millis >= need) {
+                col.type = ColumnType::kTimestamp;
+                col.date_encoding = DateEncoding::kEpochMillis;
+                col.format = "epoch milliseconds";
+            }
+        } else if (m.decimals >= need) {
             col.type = ColumnType::kDecimal;
-            col.format = p.grouped ? "1,234.56" : "decimal";
-        } else if (p.currencies > 0 && p.currencies + p.currency_plain >= need) {
+            col.format = m.grouped ? (comma ? "1.234,56" : "1,234.56") : (comma ? "decimal comma" : "decimal");
+        } else if (m.currencies > 0 && m.currencies + m.currency_plain >= need) {
             col.type = ColumnType::kDecimal;
             col.currency = true;
             size_t best = 0;
-            for (const auto& [s, n] : p.symbols) {
+            for (const auto& [s, n] : m.symbols) {
                 if (n > best) {
                     best = n;
                     col.currency_symbol = s;
                 }
             }
             col.format = "currency " + col.currency_symbol;
-        } else if (p.percents > 0 && p.percents + p.percent_plain >= need) {
+        } else if (m.percents > 0 && m.percents + m.percent_plain >= need) {
             col.type = ColumnType::kDecimal;
             col.percent = true;
             col.format = "percent";
-        } else if (p.floats >= need) {
+        } else if (p.floats >= need && p.huge_floats == 0) {
             col.type = ColumnType::kFloat;
             col.format = "float";
+        } else if (m.decimals + m.rounded >= need) {
+            col.type = ColumnType::kDecimal;  // more than 9 fractional digits: rounded to 9, and counted
+            col.format = comma ? "decimal comma" : "decimal";
         } else if (p.dates >= need) {
             col.type = p.with_time > 0 ? ColumnType::kTimestamp : ColumnType::kDate;
-            // Numeric dates: a first number above 12 means day first; a second above 12, month first.
-            col.numeric_dates_dmy = p.first_gt12 > p.second_gt12;
-            col.format = DateFormatName(p, col.numeric_dates_dmy, p.with_time > 0);
         } else {
             col.type = ColumnType::kString;
-            col.format = "text";
+            col.format = p.floats >= need ? "numbers beyond the exact range (\u00b11e28)" : "text";
+        }
+
+        bool type_changed = false;
+        if (hint) {
+            col.hinted = true;
+            if (hint->type && *hint->type != col.type) {
+                type_changed = true;
+                col.type = *hint->type;
+                col.currency = col.percent = false;
+                col.late = false;
+                col.date_encoding = DateEncoding::kText;
+                col.format = std::string("hint: ") + TypeName(col.type);
+            }
+            if (hint->date_encoding && col.temporal()) col.date_encoding = *hint->date_encoding;
+            if (hint->date_order) {
+                col.date_order = *hint->date_order;
+                col.order_source = OrderSource::kHint;
+            }
+        }
+        if (col.temporal() && col.date_encoding == DateEncoding::kText) {
+            if (col.order_source != OrderSource::kHint && options.date_order) {
+                col.date_order = *options.date_order;
+                col.order_source = OrderSource::kHint;
+            }
+            auto [order, source] = DecideDateOrder(p.order, col);
+            col.date_order = order;
+            col.order_source = source;
+            if (!col.hinted || col.format.empty()) col.format = DateFormatName(p, order, p.with_time > 0);
         }
 
         // Roles.
@@ -294,17 +479,15 @@ Schema InferSchema(const std::vector<std::string>& names, const std::vector<std:
                            : ColumnRole::kDimension;
         }
 
-        if (auto h = hints.find(col.name); h != hints.end()) {
-            col.hinted = true;
-            if (h->second.type && *h->second.type != col.type) {
-                col.type = *h->second.type;
-                col.currency = col.percent = false;
-                col.format = std::string("hint: ") + TypeName(col.type);
+        if (col.late) col.role = ColumnRole::kIdentifier;  // not counted until a second pass types it
+        if (hint) {
+            if (type_changed) {
+                // A type the user chose puts the column in the role that type has.
                 if (col.temporal()) col.role = ColumnRole::kTime;
-                else if (col.numeric()) col.role = ColumnRole::kMeasure;
-                else if (col.role == ColumnRole::kTime || col.role == ColumnRole::kMeasure) col.role = ColumnRole::kDimension;
+                else if (col.numeric() && col.role != ColumnRole::kIdentifier) col.role = ColumnRole::kMeasure;
+                else if (!col.numeric() && (col.role == ColumnRole::kTime || col.role == ColumnRole::kMeasure)) col.role = ColumnRole::kDimension;
             }
-            if (h->second.role) col.role = *h->second.role;
+            if (hint->role) col.role = *hint->role;
             // A role must fit the type: only numbers are measures, only dates are time.
             if (col.role == ColumnRole::kMeasure && !col.numeric()) col.role = ColumnRole::kDimension;
             if (col.role == ColumnRole::kTime && !col.temporal()) col.role = ColumnRole::kDimension;

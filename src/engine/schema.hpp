@@ -15,11 +15,21 @@ namespace insightstream::engine {
 
 enum class ColumnType : uint8_t { kString, kInteger, kDecimal, kFloat, kBoolean, kDate, kTimestamp };
 enum class ColumnRole : uint8_t { kDimension, kMeasure, kTime, kIdentifier };
+/// The order of day and month in numeric dates (06/12/1998), and where the order came from:
+/// the data (a number above 12), the separator's convention (dots: day first), a hint from the
+/// user, or nothing at all (assumed month first: the dashboard asks to confirm).
+enum class DateOrder : uint8_t { kMdy, kDmy };
+enum class OrderSource : uint8_t { kNone, kData, kSeparator, kHint, kAssumed };
+/// How a date column is written when it is not text: yyyymmdd integers, or epoch seconds or
+/// milliseconds.
+enum class DateEncoding : uint8_t { kText, kCompact, kEpochSeconds, kEpochMillis };
 
 const char* TypeName(ColumnType t);
 const char* RoleName(ColumnRole r);
 bool ParseTypeName(std::string_view text, ColumnType* out);
 bool ParseRoleName(std::string_view text, ColumnRole* out);
+const char* DateOrderName(DateOrder o);        // "MDY", "DMY"
+const char* OrderSourceName(OrderSource s);    // "data", "separator", "hint", "assumed"
 
 struct ColumnSpec {
     std::string name;
@@ -29,8 +39,16 @@ struct ColumnSpec {
     bool currency = false;
     bool percent = false;
     std::string currency_symbol;
-    bool numeric_dates_dmy = false;  // for DD/MM vs MM/DD dates: the sample's decision (the column's is final)
+    DecimalMark decimal_mark = DecimalMark::kPoint;
+    // Numeric dates: the order the pass reads them in (the sample's decision or a hint); the whole
+    // column decides at the end unless it was hinted.
+    DateOrder date_order = DateOrder::kMdy;
+    OrderSource order_source = OrderSource::kNone;
+    DateEncoding date_encoding = DateEncoding::kText;
     bool hinted = false;
+    // No value in the sample (and the sample is not the whole file): typed from the values of a
+    // first pass, and counted on a second one.
+    bool late = false;
     [[nodiscard]] bool numeric() const {
         return type == ColumnType::kInteger || type == ColumnType::kDecimal || type == ColumnType::kFloat;
     }
@@ -40,7 +58,34 @@ struct ColumnSpec {
 struct TypeHint {
     std::optional<ColumnType> type;
     std::optional<ColumnRole> role;
+    std::optional<DateOrder> date_order;
+    std::optional<DecimalMark> decimal_mark;
+    std::optional<DateEncoding> date_encoding;
 };
+
+/// A type hint as the API writes it: a type name, optionally with a format after a colon:
+/// "date:dmy", "date:mdy", "date:yyyymmdd", "timestamp:epoch", "timestamp:epoch_ms",
+/// "decimal:comma", "decimal:point". False (with `error`) for anything else.
+bool ParseTypeHint(std::string_view text, TypeHint* out, std::string* error);
+/// The hint text for a column as inferred (round-trips through ParseTypeHint).
+std::string TypeHintText(const TypeHint& hint);
+
+/// What inference needs to know beyond the sample rows.
+struct InferOptions {
+    char delimiter = ',';        // ';' files are European: a decimal comma unless the values say otherwise
+    bool whole_file = false;     // the sample is the whole file: a column without values is empty, not late
+    std::optional<DateOrder> date_order;      // the upload's default for every numeric date column
+    std::optional<DecimalMark> decimal_mark;  // the upload's default for every number column
+};
+
+/// The day/month order of a column given the evidence: numeric dates whose first or second
+/// number is above 12, and how many were written with dots.
+struct OrderEvidence {
+    int64_t first_gt12 = 0, second_gt12 = 0, dotted = 0, numeric = 0;
+};
+/// A hinted column keeps its order; else the data decides, then the separator; else month first,
+/// marked assumed.
+std::pair<DateOrder, OrderSource> DecideDateOrder(const OrderEvidence& e, const ColumnSpec& spec);
 
 struct Schema {
     std::vector<ColumnSpec> columns;
@@ -51,10 +96,11 @@ struct Schema {
 /// Infers a schema from sample rows (each the fields of one record, in column order; a missing
 /// field is a null). `hints` are keyed by column name.
 Schema InferSchema(const std::vector<std::string>& names, const std::vector<std::vector<std::string>>& rows,
-                   const std::map<std::string, TypeHint>& hints);
+                   const std::map<std::string, TypeHint>& hints, const InferOptions& options = {});
 
 /// Makes header names usable and unique: trims, names empty ones "column_<n>", and suffixes
-/// repeats with "_2", "_3", ...
+/// repeats with "_2", "_3", ... — never a name another column really has ("a,a,a_2" gives
+/// "a", "a_3", "a_2").
 std::vector<std::string> UniqueColumnNames(const std::vector<std::string>& raw);
 
 }  // namespace insightstream::engine

@@ -1,5 +1,7 @@
 #include "engine/sketches.hpp"
 
+#include <array>
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -53,9 +55,9 @@ void DistinctCounter::ToHll() {
 void DistinctCounter::Merge(const DistinctCounter& other) {
     if (other.registers_.empty()) {
         for (uint64_t h : other.set_) {
-            if (h != 0) Add(h);
+            if (h != 0) AddMixed(h);
         }
-        if (other.has_zero_) Add(0);
+        if (other.has_zero_) AddMixed(0);
         return;
     }
     if (registers_.empty()) ToHll();
@@ -64,19 +66,46 @@ void DistinctCounter::Merge(const DistinctCounter& other) {
     }
 }
 
+namespace {
+
+// Ertl, "New cardinality estimation algorithms for HyperLogLog sketches", arXiv:1702.01284.
+double Sigma(double x) {
+    if (x == 1.0) return std::numeric_limits<double>::infinity();
+    double y = 1.0, z = x, previous;
+    do {
+        x *= x;
+        previous = z;
+        z += x * y;
+        y += y;
+    } while (z != previous);
+    return z;
+}
+
+double Tau(double x) {
+    if (x == 0.0 || x == 1.0) return 0.0;
+    double y = 1.0, z = 1.0 - x, previous;
+    do {
+        x = std::sqrt(x);
+        previous = z;
+        y *= 0.5;
+        z -= (1.0 - x) * (1.0 - x) * y;
+    } while (z != previous);
+    return z / 3.0;
+}
+
+}  // namespace
+
 uint64_t DistinctCounter::Estimate() const {
     if (registers_.empty()) return set_count_;
+    constexpr int q = 64 - kPrecision;  // register values are 0..q+1
     const double m = static_cast<double>(registers_.size());
-    double sum = 0;
-    int zeros = 0;
-    for (uint8_t r : registers_) {
-        sum += std::ldexp(1.0, -static_cast<int>(r));
-        if (r == 0) ++zeros;
-    }
-    double alpha = 0.7213 / (1 + 1.079 / m);
-    double e = alpha * m * m / sum;
-    if (e <= 2.5 * m && zeros > 0) e = m * std::log(m / zeros);  // linear counting for small ranges
-    return static_cast<uint64_t>(std::llround(e));
+    std::array<double, q + 2> counts{};
+    for (uint8_t r : registers_) counts[std::min<size_t>(r, q + 1)] += 1.0;
+    double z = m * Tau(1.0 - counts[q + 1] / m);
+    for (int k = q; k >= 1; --k) z = 0.5 * (z + counts[static_cast<size_t>(k)]);
+    z += m * Sigma(counts[0] / m);
+    const double alpha_inf = 1.0 / (2.0 * std::log(2.0));
+    return static_cast<uint64_t>(std::llround(alpha_inf * m * m / z));
 }
 
 void QuantileSketch::Allocate(size_t sign, size_t exp) {

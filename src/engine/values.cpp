@@ -145,9 +145,14 @@ bool ReadTime(std::string_view s, size_t i, DateParse* d) {
     return false;
 }
 
-bool ValidMonthDay(int32_t m, int32_t d) { return m >= 1 && m <= 12 && d >= 1 && d <= 31; }
-
 }  // namespace
+
+bool IsCivilDate(int32_t y, int32_t m, int32_t d) {
+    static constexpr int8_t kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1) return false;
+    if (d <= kDays[m - 1]) return true;
+    return m == 2 && d == 29 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0);
+}
 
 bool IsShortNullToken(std::string_view s) {
     switch (s.size()) {
@@ -189,11 +194,11 @@ bool ParseInteger(std::string_view s, int64_t* out) {
 namespace {
 constexpr int64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
-// The plain form, [-+]digits[.digits] with at most 18 integer and 9 fraction digits and at
-// least one digit before the point: most values in a file. Anything else (thousands
+// The plain form, [-+]digits[<mark>digits] with at most 18 integer and 9 fraction digits and
+// at least one digit before the mark: most values in a file. Anything else (thousands
 // separators, ".5", "5.", longer numbers) is left to the general parser, which gives the same
 // answer for the plain form.
-bool ParsePlainDecimal(std::string_view s, DecimalParse* out) {
+bool ParsePlainDecimal(std::string_view s, DecimalParse* out, char point) {
     const size_t n = s.size();
     size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
     const size_t int_start = i;
@@ -204,7 +209,7 @@ bool ParsePlainDecimal(std::string_view s, DecimalParse* out) {
     int64_t fp = 0;
     int frac = 0;
     if (i < n) {
-        if (s[i] != '.' || n - i - 1 == 0 || n - i - 1 > static_cast<size_t>(kDecimalScale)) return false;
+        if (s[i] != point || n - i - 1 == 0 || n - i - 1 > static_cast<size_t>(kDecimalScale)) return false;
         for (++i; i < n; ++i) {
             if (!IsDigit(s[i])) return false;
             fp = fp * 10 + (s[i] - '0');
@@ -215,65 +220,103 @@ bool ParsePlainDecimal(std::string_view s, DecimalParse* out) {
     out->value = s[0] == '-' ? -v : v;
     out->frac_digits = frac;
     out->grouped = false;
+    out->rounded = false;
+    out->mark_seen = frac > 0;
     return true;
+}
+
+// The byte length of a thousands separator at s[i] for this decimal mark, or 0.
+size_t GroupSeparatorAt(std::string_view s, size_t i, DecimalMark mark) {
+    char c = s[i];
+    if (c == (mark == DecimalMark::kPoint ? ',' : '.') || c == ' ' || c == '\'') return 1;
+    if (s.substr(i, 2) == "\xC2\xA0") return 2;      // no-break space
+    if (s.substr(i, 3) == "\xE2\x80\xAF") return 3;  // narrow no-break space
+    return 0;
 }
 }  // namespace
 
-bool ParseDecimal(std::string_view s, DecimalParse* out) {
+bool ParseDecimal(std::string_view s, DecimalParse* out, DecimalMark mark) {
     if (s.empty()) return false;
-    if (ParsePlainDecimal(s, out)) return true;
-    size_t i = 0;
+    const char point = mark == DecimalMark::kPoint ? '.' : ',';
+    if (ParsePlainDecimal(s, out, point)) return true;
     bool neg = false;
+    if (s.size() >= 3 && s.front() == '(' && s.back() == ')') {
+        // (1,234.50): negative, as accountants write it; no sign inside.
+        s = s.substr(1, s.size() - 2);
+        if (s[0] == '-' || s[0] == '+') return false;
+        neg = true;
+    }
+    size_t i = 0;
     if (s[0] == '-' || s[0] == '+') {
         neg = s[0] == '-';
         i = 1;
     }
-    uint64_t ip_fast = 0;
     int128 ip = 0;
     int int_digits = 0;
-    int group_len = -1;  // digits since the last ',' (-1: no separator seen)
-    bool grouped = false;
-    for (; i < s.size(); ++i) {
+    int group_len = -1;  // digits since the last separator (-1: no separator seen)
+    std::string_view group;  // the separator this value uses
+    while (i < s.size()) {
         char c = s[i];
         if (IsDigit(c)) {
             if (int_digits >= 27) return false;
-            if (int_digits < 18) {
-                ip_fast = ip_fast * 10 + static_cast<uint64_t>(c - '0');
-            } else {
-                if (int_digits == 18) ip = ip_fast;
-                ip = ip * 10 + (c - '0');
-            }
+            ip = ip * 10 + (c - '0');
             ++int_digits;
             if (group_len >= 0) ++group_len;
-        } else if (c == ',') {
-            // Thousands separators: the first group 1-3 digits, every later group exactly 3.
-            if (int_digits == 0 || (group_len >= 0 && group_len != 3) || (group_len < 0 && int_digits > 3)) return false;
-            group_len = 0;
-            grouped = true;
-        } else {
-            break;
+            ++i;
+            continue;
         }
+        size_t g = GroupSeparatorAt(s, i, mark);
+        if (g == 0) break;
+        // Thousands separators: the first group 1-3 digits, every later group exactly 3, one kind.
+        std::string_view kind = s.substr(i, g);
+        if (int_digits == 0 || (group_len >= 0 && (group_len != 3 || kind != group)) || (group_len < 0 && int_digits > 3)) {
+            return false;
+        }
+        group = kind;
+        group_len = 0;
+        i += g;
     }
-    if (grouped && group_len != 3) return false;
-    if (int_digits <= 18) ip = ip_fast;
+    if (group_len >= 0 && group_len != 3) return false;
     int frac = 0;
     int64_t fp = 0;
+    bool mark_seen = false, rounded = false;
     if (i < s.size()) {
-        if (s[i] != '.') return false;
+        if (s[i] != point) return false;
+        mark_seen = true;
         ++i;
+        int extra = 0;          // digits beyond the 9th
+        int first_extra = 0;    // the 10th digit
+        bool sticky = false;    // any non-zero digit after the 10th
         for (; i < s.size(); ++i) {
             char c = s[i];
-            if (!IsDigit(c) || frac >= kDecimalScale) return false;
-            fp = fp * 10 + (c - '0');
-            ++frac;
+            if (!IsDigit(c)) return false;
+            if (frac < kDecimalScale) {
+                fp = fp * 10 + (c - '0');
+                ++frac;
+            } else {
+                if (++extra > 60) return false;
+                if (extra == 1) first_extra = c - '0';
+                else sticky = sticky || c != '0';
+            }
         }
         if (frac == 0 && int_digits == 0) return false;
+        if (extra > 0) {
+            // Round half to even to 10^-9.
+            rounded = true;
+            bool up = first_extra > 5 || (first_extra == 5 && (sticky || (fp & 1) != 0));
+            if (up && ++fp == kDecimalUnit) {
+                fp = 0;
+                ip += 1;
+            }
+        }
     }
     if (int_digits == 0 && frac == 0) return false;
     int128 v = ip * kDecimalUnit + static_cast<int128>(fp * kPow10[kDecimalScale - frac]);
     out->value = neg ? -v : v;
     out->frac_digits = frac;
-    out->grouped = grouped;
+    out->grouped = group_len >= 0;
+    out->rounded = rounded;
+    out->mark_seen = mark_seen;
     return true;
 }
 
@@ -338,7 +381,27 @@ bool ParseBool(std::string_view s, bool* out, BoolStyle* style) {
     }
 }
 
-bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol) {
+namespace {
+struct Currency {
+    std::string_view symbol;
+    std::string_view code;
+};
+// Symbols before codes that contain them; "$" is read as the US dollar, "¥" as the yen.
+constexpr Currency kCurrencies[] = {
+    {"$", "USD"},   {"\xE2\x82\xAC", "EUR"}, {"\xC2\xA3", "GBP"}, {"\xC2\xA5", "JPY"}, {"\xE2\x82\xB9", "INR"},
+    {"\xE2\x82\xA9", "KRW"}, {"USD", "USD"}, {"EUR", "EUR"}, {"GBP", "GBP"}, {"JPY", "JPY"},
+    {"CHF", "CHF"}, {"CAD", "CAD"}, {"AUD", "AUD"}, {"INR", "INR"}, {"CNY", "CNY"},
+};
+}  // namespace
+
+std::string_view CurrencyCode(std::string_view symbol) {
+    for (const auto& c : kCurrencies) {
+        if (c.symbol == symbol) return c.code;
+    }
+    return symbol;
+}
+
+bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol, DecimalMark mark) {
     s = TrimSpaces(s);
     bool paren = false;
     if (s.size() >= 2 && s.front() == '(' && s.back() == ')') {
@@ -350,18 +413,16 @@ bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol) {
         neg = true;
         s = s.substr(1);
     }
-    static constexpr std::string_view kSymbols[] = {"$", "\xE2\x82\xAC" /* € */, "\xC2\xA3" /* £ */,
-                                                    "\xC2\xA5" /* ¥ */, "USD", "EUR", "GBP", "JPY"};
     std::string_view found;
-    for (auto sym : kSymbols) {
-        if (s.starts_with(sym)) {
-            found = sym;
-            s = TrimSpaces(s.substr(sym.size()));
+    for (const auto& c : kCurrencies) {
+        if (s.starts_with(c.symbol)) {
+            found = c.symbol;
+            s = TrimSpaces(s.substr(c.symbol.size()));
             break;
         }
-        if (s.ends_with(sym)) {
-            found = sym;
-            s = TrimSpaces(s.substr(0, s.size() - sym.size()));
+        if (s.ends_with(c.symbol)) {
+            found = c.symbol;
+            s = TrimSpaces(s.substr(0, s.size() - c.symbol.size()));
             break;
         }
     }
@@ -371,18 +432,18 @@ bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol) {
         neg = true;
         s = s.substr(1);
     }
-    if (s.empty() || s[0] == '+' || s[0] == '-') return false;
+    if (s.empty() || s[0] == '+' || s[0] == '-' || s[0] == '(') return false;
     if (neg && paren) return false;
-    if (!ParseDecimal(s, out)) return false;
+    if (!ParseDecimal(s, out, mark)) return false;
     if (neg || paren) out->value = -out->value;
     *symbol = std::string(found);
     return true;
 }
 
-bool ParsePercent(std::string_view s, DecimalParse* out) {
+bool ParsePercent(std::string_view s, DecimalParse* out, DecimalMark mark) {
     s = TrimSpaces(s);
     if (s.size() < 2 || s.back() != '%') return false;
-    return ParseDecimal(TrimSpaces(s.substr(0, s.size() - 1)), out);
+    return ParseDecimal(TrimSpaces(s.substr(0, s.size() - 1)), out, mark);
 }
 
 bool ParseDate(std::string_view s, DateParse* out) {
@@ -399,7 +460,7 @@ bool ParseDate(std::string_view s, DateParse* out) {
             d.p1 = digit(5) * 10 + digit(6);
             d.p2 = digit(8) * 10 + digit(9);
             d.style = DateStyle::kIso;
-            if (!ValidMonthDay(d.p1, d.p2)) return false;
+            if (!IsCivilDate(d.year, d.p1, d.p2)) return false;
             *out = d;
             return true;
         }
@@ -444,6 +505,7 @@ bool ParseDate(std::string_view s, DateParse* out) {
                 d.p2 = b;
                 d.ordered = false;
                 d.style = DateStyle::kNumeric;
+                d.separator = sep;
             }
         } else {
             return false;
@@ -467,12 +529,59 @@ bool ParseDate(std::string_view s, DateParse* out) {
         d.style = DateStyle::kMonthName;
     }
     if (d.ordered) {
-        if (!ValidMonthDay(d.p1, d.p2)) return false;
-    } else if (!(d.p1 >= 1 && d.p2 >= 1 && d.p1 <= 31 && d.p2 <= 31 && (d.p1 <= 12 || d.p2 <= 12))) {
-        return false;
+        if (!IsCivilDate(d.year, d.p1, d.p2)) return false;
+    } else if (!IsCivilDate(d.year, d.p1, d.p2) && !IsCivilDate(d.year, d.p2, d.p1)) {
+        return false;  // no order makes it a date (31/02, 02/30, 13/13)
     }
     if (!ReadTime(s, i, &d)) return false;
     *out = d;
+    return true;
+}
+
+std::string_view Utf8Prefix(std::string_view s, size_t max) {
+    if (s.size() <= max) return s;
+    size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] continues a sequence
+    return s.substr(0, n);
+}
+
+bool ParseCompactDate(std::string_view s, DateParse* out) {
+    s = TrimSpaces(s);
+    if (s.size() != 8) return false;
+    int32_t y, m, d;
+    if (!ReadFixedDigits(s, 0, 4, &y) || !ReadFixedDigits(s, 4, 2, &m) || !ReadFixedDigits(s, 6, 2, &d)) return false;
+    if (y < 1000 || !IsCivilDate(y, m, d)) return false;
+    *out = DateParse{};
+    out->year = y;
+    out->p1 = m;
+    out->p2 = d;
+    out->style = DateStyle::kIso;
+    return true;
+}
+
+bool ParseEpoch(std::string_view s, bool millis, DateParse* out) {
+    int64_t v;
+    if (!ParseInteger(TrimSpaces(s), &v)) return false;
+    int64_t ms = 0;
+    if (millis) {
+        ms = v % 1000;
+        v = v / 1000;
+        if (ms < 0) {
+            ms += 1000;
+            --v;
+        }
+    }
+    // 1900-01-01 to 2200-01-01: anything else is not a plausible event time.
+    constexpr int64_t kMin = -2208988800LL, kMax = 7258118400LL;
+    if (v < kMin || v >= kMax) return false;
+    int64_t day = v >= 0 ? v / 86400 : (v - 86399) / 86400;
+    *out = DateParse{};
+    CivilFromDays(static_cast<int32_t>(day), &out->year, &out->p1, &out->p2);
+    out->has_time = true;
+    out->has_offset = true;
+    out->seconds_of_day = static_cast<int32_t>(v - day * 86400);
+    out->millis = static_cast<int32_t>(ms);
+    out->style = DateStyle::kIso;
     return true;
 }
 

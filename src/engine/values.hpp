@@ -37,14 +37,22 @@ bool ParseInteger(std::string_view s, int64_t* out);
 /// True for digit strings with a leading zero ("007", "02134"): identifiers, not numbers.
 bool HasLeadingZero(std::string_view s);
 
+/// How a column writes the decimal mark: "1,234.56" (point) or "1.234,56" (comma). Thousands
+/// are grouped with the other of the two, a space (also no-break and narrow no-break), or an
+/// apostrophe; a value uses one grouping character.
+enum class DecimalMark : uint8_t { kPoint, kComma };
+
 struct DecimalParse {
     int128 value = 0;   // scaled by 10^9
-    int frac_digits = 0;  // fractional digits written (for display)
+    int frac_digits = 0;  // fractional digits written (for display; at most 9)
     bool grouped = false;  // used thousands separators
+    bool rounded = false;  // had more than 9 fractional digits, rounded half to even to 9
+    bool mark_seen = false;  // the value contains the decimal mark
 };
-/// "[+-]digits[.digits]" or ".5", with optional "," thousands separators in groups of three;
-/// at most 9 fractional digits, at most 27 integer digits.
-bool ParseDecimal(std::string_view s, DecimalParse* out);
+/// "[+-]digits[.digits]" or ".5", with optional thousands separators in groups of three, or
+/// "(1,234.50)" (negative, as accountants write it); at most 27 integer digits. More than 9
+/// fractional digits are rounded to 9 and flagged `rounded`.
+bool ParseDecimal(std::string_view s, DecimalParse* out, DecimalMark mark = DecimalMark::kPoint);
 
 /// Any number strtod accepts in plain or exponent notation (no hex, no inf/nan).
 bool ParseFloat(std::string_view s, double* out);
@@ -53,11 +61,14 @@ enum class BoolStyle : uint8_t { kNone = 0, kTrueFalse, kYesNo, kTF, kYN, kOneZe
 /// true/false, yes/no, t/f, y/n (any case) and 1/0; reports the style of the token.
 bool ParseBool(std::string_view s, bool* out, BoolStyle* style);
 
-/// "$1,234.50", "-$5", "($1,234.50)", "1.234,50 €"-style is not supported; symbol before or
-/// after: $ € £ ¥ and the codes USD EUR GBP JPY. Parentheses mean negative.
-bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol);
+/// "$1,234.50", "-$5", "($1,234.50)", "12,50 €" (with the comma mark); symbol before or
+/// after: $ € £ ¥ ₹ ₩ and the codes USD EUR GBP JPY CHF CAD AUD INR CNY. Parentheses mean
+/// negative. `symbol` is the symbol as written.
+bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol, DecimalMark mark = DecimalMark::kPoint);
+/// The currency a symbol stands for, so "$" and "USD" are one currency: "USD", "EUR", ...
+std::string_view CurrencyCode(std::string_view symbol);
 /// "12.5%" → 12.5 (the number as written, marked as a percentage).
-bool ParsePercent(std::string_view s, DecimalParse* out);
+bool ParsePercent(std::string_view s, DecimalParse* out, DecimalMark mark = DecimalMark::kPoint);
 
 /// How a date was written. Numeric dates like 06/12/1998 are ambiguous until the whole column
 /// decides the order, so the parse keeps the two leading components as written (p1, p2).
@@ -80,9 +91,20 @@ struct DateParse {
     bool has_offset = false;
     int32_t offset_minutes = 0;  // east of UTC
     DateStyle style = DateStyle::kNone;
+    char separator = 0;  // between the numbers of a kNumeric date: '/', '-' or '.'
 };
+/// A date or timestamp as written. Ordered dates must exist in the calendar (2024-02-30 does
+/// not); numeric dates must exist under at least one order (checked again once it is known).
 bool ParseDate(std::string_view s, DateParse* out);
+/// "20240131": eight digits, an existing date between the years 1000 and 9999.
+bool ParseCompactDate(std::string_view s, DateParse* out);
+/// Seconds (or milliseconds) since the Unix epoch, as an integer, into a UTC timestamp.
+bool ParseEpoch(std::string_view s, bool millis, DateParse* out);
 
+/// The date exists in the proleptic Gregorian calendar (no 30 February, no 31 April).
+bool IsCivilDate(int32_t y, int32_t m, int32_t d);
+/// The longest prefix of `s` of at most `max` bytes that does not cut a UTF-8 sequence.
+std::string_view Utf8Prefix(std::string_view s, size_t max);
 /// Days since 1970-01-01 of a valid civil date; false if the date does not exist (e.g. Feb 30).
 bool DaysFromCivil(int32_t y, int32_t m, int32_t d, int32_t* days);
 void CivilFromDays(int32_t days, int32_t* y, int32_t* m, int32_t* d);

@@ -222,8 +222,13 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
     if (!existing && !multipart && !name) bad.push_back({"name", "is required"});
     if (!bad.empty()) return Error::InvalidFields(std::move(bad));
     if (!format && !multipart) format = FormatFromMediaType(ct);
-    // Per-column type and role hints: ?types={"zip":"string"}&roles={"year":"dimension"}.
-    IS_TRY(std::string options, worker_options_(req.Query("types").value_or(""), req.Query("roles").value_or("")));
+    // Per-column type and role hints (?types={"zip":"string"}&roles={"year":"dimension"}) and the
+    // upload's defaults (?date_order=dmy, ?decimal=comma, ?quoted_newlines=true).
+    std::map<std::string, std::string> option_params;
+    for (std::string_view k : kOptionParams) {
+        if (auto v = req.Query(std::string(k))) option_params[std::string(k)] = *v;
+    }
+    IS_TRY(std::string options, worker_options_(option_params));
     if (auto allowed = uploads_.Take(tenant.str(), clock_.NowMs(), "uploads for your organization"); !allowed) {
         return std::move(allowed).error().WithSlug("upload-rate-limited");
     }

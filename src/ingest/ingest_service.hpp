@@ -3,6 +3,9 @@
 // that announces each new version (through the outbox, in the same transaction).
 #pragma once
 
+#include <array>
+#include <map>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -42,8 +45,12 @@ inline constexpr std::string_view kProcessTopic = "dataset.version.process";
 
 class IngestService {
 public:
-    /// Validates per-column hints (?types=, ?roles=) into the version's stored options.
-    using OptionsParser = std::function<core::Result<std::string>(std::string_view types, std::string_view roles)>;
+    /// Validates the upload's processing options (?types=, ?roles=, ?date_order=, ?decimal=,
+    /// ?quoted_newlines=, by name; absent ones are not in the map) into the version's stored options.
+    using OptionsParser = std::function<core::Result<std::string>(const std::map<std::string, std::string>& params)>;
+    /// The query parameters an OptionsParser reads.
+    static constexpr std::array<std::string_view, 5> kOptionParams = {"types", "roles", "date_order", "decimal",
+                                                                       "quoted_newlines"};
     IngestService(store::Database& db, store::ObjectStore& objects, store::OutboxRelay& relay,
                   const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics, IngestSettings settings,
                   OptionsParser options_parser);

@@ -15,69 +15,94 @@ namespace json = boost::json;
 
 namespace {
 
-std::map<std::string, engine::TypeHint> HintsFrom(const std::string& options) {
-    std::map<std::string, engine::TypeHint> hints;
-    boost::system::error_code ec;
-    auto v = json::parse(options, ec);
-    if (ec || !v.is_object()) return hints;
-    if (auto* types = v.as_object().if_contains("types"); types && types->is_object()) {
-        for (const auto& kv : types->as_object()) {
-            engine::ColumnType t;
-            if (kv.value().is_string() && engine::ParseTypeName(std::string(kv.value().as_string()), &t)) {
-                hints[std::string(kv.key())].type = t;
-            }
-        }
-    }
-    if (auto* roles = v.as_object().if_contains("roles"); roles && roles->is_object()) {
-        for (const auto& kv : roles->as_object()) {
-            engine::ColumnRole r;
-            if (kv.value().is_string() && engine::ParseRoleName(std::string(kv.value().as_string()), &r)) {
-                hints[std::string(kv.key())].role = r;
-            }
-        }
-    }
-    return hints;
+Error BadOption(const std::string& field, const std::string& message) {
+    return Error::InvalidArgument(field + ": " + message, {{field, message}});
 }
 
-Result<json::object> ParseMap(std::string_view text, std::string_view what, bool types) {
+Result<json::object> ParseMap(std::string_view text, const std::string& what, bool types) {
     json::object out;
     if (text.empty()) return out;
     boost::system::error_code ec;
     auto v = json::parse(text, ec);
     if (ec || !v.is_object()) {
-        return Error::InvalidArgument(std::string(what) + " must be a JSON object of column name to " +
-                                      (types ? "type" : "role"),
-                                      {{std::string(what), "is not a JSON object"}});
+        return BadOption(what, std::string("must be a JSON object of column name to ") + (types ? "type" : "role"));
     }
     for (const auto& kv : v.as_object()) {
-        if (!kv.value().is_string()) {
-            return Error::InvalidArgument(std::string(what) + " values must be strings",
-                                          {{std::string(what), "column " + std::string(kv.key()) + " is not a string"}});
-        }
+        if (!kv.value().is_string()) return BadOption(what, "column " + std::string(kv.key()) + " is not a string");
         std::string name(kv.value().as_string());
-        engine::ColumnType t;
-        engine::ColumnRole r;
-        bool ok = types ? engine::ParseTypeName(name, &t) : engine::ParseRoleName(name, &r);
-        if (!ok) {
-            return Error::InvalidArgument(
-                std::string("unknown ") + (types ? "type" : "role") + " '" + name + "' for column " + std::string(kv.key()),
-                {{std::string(what), types ? "types are string, integer, decimal, float, boolean, date, timestamp"
-                                           : "roles are time, measure, dimension, identifier"}});
+        std::string error;
+        if (types) {
+            engine::TypeHint hint;
+            if (!engine::ParseTypeHint(name, &hint, &error)) return BadOption(what, error + " (column " + std::string(kv.key()) + ")");
+        } else {
+            engine::ColumnRole r;
+            if (!engine::ParseRoleName(name, &r)) {
+                return BadOption(what, "unknown role '" + name + "' for column " + std::string(kv.key()) +
+                                           "; roles are time, measure, dimension, identifier");
+            }
         }
         out[kv.key()] = name;
     }
     return out;
 }
 
+std::string Param(const std::map<std::string, std::string>& params, const char* name) {
+    auto it = params.find(name);
+    return it == params.end() ? std::string() : it->second;
+}
+
 }  // namespace
 
-Result<std::string> ParseVersionOptions(std::string_view types_json, std::string_view roles_json) {
-    IS_TRY(auto types, ParseMap(types_json, "types", true));
-    IS_TRY(auto roles, ParseMap(roles_json, "roles", false));
+Result<std::string> ParseVersionOptions(const std::map<std::string, std::string>& params) {
+    IS_TRY(auto types, ParseMap(Param(params, "types"), "types", true));
+    IS_TRY(auto roles, ParseMap(Param(params, "roles"), "roles", false));
     json::object o;
     if (!types.empty()) o["types"] = std::move(types);
     if (!roles.empty()) o["roles"] = std::move(roles);
+    if (auto order = Param(params, "date_order"); !order.empty()) {
+        if (order != "dmy" && order != "mdy") return BadOption("date_order", "must be dmy or mdy");
+        o["date_order"] = order;
+    }
+    if (auto mark = Param(params, "decimal"); !mark.empty()) {
+        if (mark != "comma" && mark != "point") return BadOption("decimal", "must be comma or point");
+        o["decimal"] = mark;
+    }
+    if (auto q = Param(params, "quoted_newlines"); !q.empty()) {
+        if (q != "true" && q != "false") return BadOption("quoted_newlines", "must be true or false");
+        o["quoted_newlines"] = q == "true";
+    }
     return json::serialize(o);
+}
+
+void ApplyVersionOptions(std::string_view options_json, engine::EngineOptions* options) {
+    boost::system::error_code ec;
+    auto v = json::parse(options_json, ec);
+    if (ec || !v.is_object()) return;
+    const auto& o = v.as_object();
+    if (auto* types = o.if_contains("types"); types && types->is_object()) {
+        for (const auto& kv : types->as_object()) {
+            engine::TypeHint hint = options->hints[std::string(kv.key())];
+            std::string error;
+            if (kv.value().is_string() && engine::ParseTypeHint(std::string(kv.value().as_string()), &hint, &error)) {
+                options->hints[std::string(kv.key())] = hint;
+            }
+        }
+    }
+    if (auto* roles = o.if_contains("roles"); roles && roles->is_object()) {
+        for (const auto& kv : roles->as_object()) {
+            engine::ColumnRole r;
+            if (kv.value().is_string() && engine::ParseRoleName(std::string(kv.value().as_string()), &r)) {
+                options->hints[std::string(kv.key())].role = r;
+            }
+        }
+    }
+    if (auto* order = o.if_contains("date_order"); order && order->is_string()) {
+        options->infer.date_order = order->as_string() == "dmy" ? engine::DateOrder::kDmy : engine::DateOrder::kMdy;
+    }
+    if (auto* mark = o.if_contains("decimal"); mark && mark->is_string()) {
+        options->infer.decimal_mark = mark->as_string() == "comma" ? engine::DecimalMark::kComma : engine::DecimalMark::kPoint;
+    }
+    if (auto* q = o.if_contains("quoted_newlines"); q && q->is_bool()) options->quoted_newlines = q->as_bool();
 }
 
 Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::ObjectReader& source,
@@ -87,7 +112,7 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     options.threads = settings_.threads;
     options.partial.max_groups = settings_.max_groups;
     options.partial.max_issues = settings_.max_issues;
-    options.hints = HintsFrom(job.version.options);
+    ApplyVersionOptions(job.version.options, &options);
     engine::Engine engine(options);
     std::string buf(settings_.chunk_bytes, '\0');
     int64_t read = 0;
@@ -104,20 +129,25 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
         progress.Report(read, p.rows);
     }
     IS_TRY(auto insights, engine.Finish());
-    int64_t total = insights.rows + insights.rejected;
-    if (insights.rejected > 0 &&
-        static_cast<double>(insights.rejected) > settings_.max_rejected_share * static_cast<double>(total)) {
+    // The share of unreadable input is counted in lines, not records: one broken record that
+    // swallowed half the file is half the file.
+    int64_t total = std::max<int64_t>(insights.lines, insights.rows + insights.rejected);
+    int64_t bad = std::max(insights.rejected_lines, insights.rejected);
+    if (bad > 0 && static_cast<double>(bad) > settings_.max_rejected_share * static_cast<double>(total)) {
         std::string first;
         for (const auto& i : insights.issues) {
-            if (i.column.empty()) {
+            if (i.kind == engine::IssueKind::kRejected) {
                 first = "; the first, line " + std::to_string(i.line) + ": " + i.reason;
                 break;
             }
         }
         char pct[32];
-        std::snprintf(pct, sizeof pct, "%.1f", 100.0 * static_cast<double>(insights.rejected) / static_cast<double>(total));
-        return Error::InvalidArgument(std::to_string(insights.rejected) + " of " + std::to_string(total) + " rows (" + pct +
-                                      " %) could not be read, more than the allowed " +
+        std::snprintf(pct, sizeof pct, "%.1f", 100.0 * static_cast<double>(bad) / static_cast<double>(total));
+        std::string what = bad == insights.rejected
+                               ? std::to_string(bad) + " of " + std::to_string(total) + " rows"
+                               : std::to_string(insights.rejected) + " rows spanning " + std::to_string(bad) + " of " +
+                                     std::to_string(total) + " lines";
+        return Error::InvalidArgument(what + " (" + pct + " %) could not be read, more than the allowed " +
                                       std::to_string(static_cast<int>(std::lround(settings_.max_rejected_share * 100))) +
                                       " %" + first)
             .WithSlug("too-many-bad-rows");

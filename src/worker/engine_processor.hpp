@@ -3,6 +3,10 @@
 // insight payloads to commit with the version's status.
 #pragma once
 
+#include <map>
+#include <string>
+
+#include "engine/engine.hpp"
 #include "store/objects/object_store.hpp"
 #include "worker/job_processor.hpp"
 
@@ -28,7 +32,12 @@ private:
     EngineProcessorSettings settings_;
 };
 
-/// Type hints stored with a version ({"types": {"zip": "string"}, "roles": {...}}), validated.
-core::Result<std::string> ParseVersionOptions(std::string_view types_json, std::string_view roles_json);
+/// A version's processing options, validated from the upload's parameters (`types` and `roles`
+/// are JSON objects of column name to type hint / role; `date_order` dmy|mdy; `decimal`
+/// comma|point; `quoted_newlines` true|false) into the JSON stored with the version:
+/// {"types": {...}, "roles": {...}, "date_order": "dmy", "decimal": "comma", "quoted_newlines": true}.
+core::Result<std::string> ParseVersionOptions(const std::map<std::string, std::string>& params);
+/// The engine options a stored options JSON asks for (anything unreadable is ignored).
+void ApplyVersionOptions(std::string_view options_json, engine::EngineOptions* options);
 
 }  // namespace insightstream::worker

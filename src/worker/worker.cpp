@@ -247,6 +247,10 @@ void Worker::Handle(const store::QueueMessage& m) {
                                 stopping_, lease->lost);
             try {
                 result = processor_.Process(job, **source, progress);
+            } catch (const std::bad_alloc&) {
+                // This job, not the process: the version fails with a reason the user can act on.
+                result = Error::InvalidArgument("the file needs more memory to analyse than this worker has")
+                             .WithSlug("job-memory-exceeded");
             } catch (const std::exception& e) {
                 result = Error::Internal(std::string("processor threw: ") + e.what());
             }

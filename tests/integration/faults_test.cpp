@@ -117,8 +117,11 @@ TEST_P(Faults, KillDuringUploadLeavesNoDatasetAndNoVisibleObject) {
 }
 
 TEST_P(Faults, AcceptedUploadSurvivesAKillBeforeProcessing) {
-    // The worker is slowed to a crawl so the job is certainly not done when the process dies.
-    ServerProcess server(Options({"--worker-chunk-bytes", "4096", "--fault-chunk-pause-ms", "1000"}));
+    // The worker is slowed to a crawl so the job is certainly not done when the process dies. Its
+    // lease is short, so the restarted process gets the job again within seconds (with the
+    // default 60 s lease the redelivery could come after the wait below gives up).
+    ServerProcess server(Options({"--worker-chunk-bytes", "4096", "--fault-chunk-pause-ms", "1000", "--job-visibility",
+                                  "2", "--job-heartbeat", "1"}));
     server.Start();
     std::string token = SignUp(server.client(), "early@example.com");
     auto up = UploadRaw(server.client(), token, SalesCsv(2000));

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -196,6 +197,44 @@ TEST_P(AnalyticsQueries, BreakdownByQuarter) {
             EXPECT_EQ(s.values[i]->text, Money(it == want.end() ? 0 : it->second));
         }
     }
+}
+
+TEST(Cagr, OneDefinitionInTheKpiAndEveryTimeSeries) {
+    // Data from 2019-07 to 2024-03: the complete years are 2020 to 2023.
+    std::string csv = "day,revenue\n";
+    std::map<int32_t, int128> cents_by_year;
+    int32_t start, end;
+    engine::DaysFromCivil(2019, 7, 1, &start);
+    engine::DaysFromCivil(2024, 3, 31, &end);
+    for (int32_t day = start; day <= end; day += 3) {
+        int32_t y, m, d;
+        engine::CivilFromDays(day, &y, &m, &d);
+        int64_t cents = 1000 + (y - 2019) * 700 + m * 13 + d;
+        cents_by_year[y] += cents;
+        csv += engine::FormatDate(day) + "," + std::to_string(cents / 100) + "." + std::to_string(cents % 100 / 10) +
+               std::to_string(cents % 10) + "\n";
+    }
+    double want = std::pow(static_cast<double>(cents_by_year[2023]) / static_cast<double>(cents_by_year[2020]), 1.0 / 3) - 1;
+    engine::EngineOptions options;
+    engine::Engine e(options);
+    ASSERT_TRUE(e.Feed(csv));
+    auto s = e.Finish();
+    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_TRUE(s->kpis.at(1).cagr.has_value());
+    EXPECT_NEAR(*s->kpis.at(1).cagr, want, 1e-12);
+    auto payload = json::parse(engine::TimeSeriesJson(*s, s->time_series.at(0))).as_object();
+    for (Interval interval : {Interval::kDay, Interval::kWeek, Interval::kMonth, Interval::kQuarter, Interval::kYear}) {
+        auto r = TimeSeries(payload, {.measure = "revenue", .agg = Agg::kSum, .interval = interval});
+        ASSERT_TRUE(r && r->cagr) << IntervalName(interval);
+        EXPECT_NEAR(*r->cagr, want, 1e-12) << IntervalName(interval);
+    }
+    // A range that holds fewer than two complete years has none.
+    int32_t from, to;
+    engine::DaysFromCivil(2021, 3, 1, &from);
+    engine::DaysFromCivil(2022, 12, 31, &to);
+    auto narrow = TimeSeries(payload, {.measure = "revenue", .agg = Agg::kSum, .from_day = from, .to_day = to});
+    ASSERT_TRUE(narrow);
+    EXPECT_FALSE(narrow->cagr.has_value());
 }
 
 TEST(Periods, LabelsAndIsoWeeks) {

@@ -39,6 +39,63 @@ std::vector<fs::path> Cases() {
 
 class Catalogue : public ::testing::TestWithParam<fs::path> {};
 
+// expected.json: {"error": text} or any of rows, rejected, lines, rejected_lines, invalid_values,
+// column_count, names (in order), columns {name: {type, role, format, nulls, values, invalid,
+// distinct, sum, min, max (null for none), date_order, date_order_source, sum_withheld,
+// currencies (how many), rounded, widened, text_truncated}}, issues [{line, reason, column}] (the
+// first ones, in order) and kpi {value, cagr}; "options" {"types": {column: hint}, "date_order",
+// "decimal"} run the case with those upload options.
+void ExpectColumn(const InsightSet& s, const std::string& name, const json::object& w) {
+    SCOPED_TRACE(name);
+    int c = testing::Col(s, name);
+    const auto& spec = s.schema.columns[static_cast<size_t>(c)];
+    const auto& sum = s.columns[static_cast<size_t>(c)];
+    auto text = [](const std::optional<std::string>& v) -> std::string { return v.value_or("(none)"); };
+    auto want_text = [](const json::value& v) -> std::string { return v.is_null() ? "(none)" : std::string(v.as_string()); };
+    for (const auto& [key, v] : w) {
+        SCOPED_TRACE(std::string(key));
+        if (key == "type") EXPECT_EQ(TypeName(spec.type), v.as_string());
+        else if (key == "role") EXPECT_EQ(RoleName(spec.role), v.as_string());
+        else if (key == "format") EXPECT_EQ(spec.format, v.as_string());
+        else if (key == "nulls") EXPECT_EQ(sum.nulls, v.as_int64());
+        else if (key == "values") EXPECT_EQ(sum.values, v.as_int64());
+        else if (key == "invalid") EXPECT_EQ(sum.invalid, v.as_int64());
+        else if (key == "distinct") EXPECT_EQ(static_cast<int64_t>(sum.distinct), v.as_int64());
+        else if (key == "sum") EXPECT_EQ(text(sum.sum), want_text(v));
+        else if (key == "min") EXPECT_EQ(text(sum.min), want_text(v));
+        else if (key == "max") EXPECT_EQ(text(sum.max), want_text(v));
+        else if (key == "date_order") EXPECT_EQ(sum.date_order, v.as_string());
+        else if (key == "date_order_source") EXPECT_EQ(OrderSourceName(sum.order_source), v.as_string());
+        else if (key == "sum_withheld") EXPECT_EQ(sum.sum_withheld, v.as_string());
+        else if (key == "currencies") EXPECT_EQ(static_cast<int64_t>(sum.currencies.size()), v.as_int64());
+        else if (key == "rounded") EXPECT_EQ(sum.rounded, v.as_int64());
+        else if (key == "widened") EXPECT_EQ(sum.widened, v.as_int64());
+        else if (key == "text_truncated") EXPECT_EQ(sum.text_truncated, v.as_bool());
+        else ADD_FAILURE() << "unknown expectation " << key;
+    }
+}
+
+testing::RunOptions OptionsFrom(const json::object& expected, const std::string& format, int threads) {
+    testing::RunOptions o{.format = format, .threads = threads, .feed_bytes = 3};
+    if (!expected.contains("options")) return o;
+    const auto& opts = expected.at("options").as_object();
+    if (opts.contains("types")) {
+        for (const auto& [name, hint] : opts.at("types").as_object()) {
+            std::string error;
+            TypeHint h;
+            EXPECT_TRUE(ParseTypeHint(std::string(hint.as_string()), &h, &error)) << error;
+            o.hints[std::string(name)] = h;
+        }
+    }
+    if (opts.contains("date_order")) {
+        o.infer.date_order = opts.at("date_order").as_string() == "dmy" ? DateOrder::kDmy : DateOrder::kMdy;
+    }
+    if (opts.contains("decimal")) {
+        o.infer.decimal_mark = opts.at("decimal").as_string() == "comma" ? DecimalMark::kComma : DecimalMark::kPoint;
+    }
+    return o;
+}
+
 TEST_P(Catalogue, MatchesItsExpectedOutcome) {
     fs::path dir = GetParam();
     fs::path input;
@@ -53,7 +110,7 @@ TEST_P(Catalogue, MatchesItsExpectedOutcome) {
     auto expected = json::parse(Read(dir / "expected.json")).as_object();
     for (int threads : {1, 2}) {
         SCOPED_TRACE("threads " + std::to_string(threads));
-        auto s = testing::RunEngine(Read(input), {.format = format, .threads = threads, .feed_bytes = 3});
+        auto s = testing::RunEngine(Read(input), OptionsFrom(expected, format, threads));
         if (expected.contains("error")) {
             ASSERT_FALSE(s) << "expected an error";
             EXPECT_NE(s.error().detail().find(std::string(expected.at("error").as_string())), std::string::npos)
@@ -64,22 +121,21 @@ TEST_P(Catalogue, MatchesItsExpectedOutcome) {
         ASSERT_TRUE(s) << s.error().ToString();
         if (expected.contains("rows")) EXPECT_EQ(s->rows, expected.at("rows").as_int64());
         if (expected.contains("rejected")) EXPECT_EQ(s->rejected, expected.at("rejected").as_int64());
+        if (expected.contains("lines")) EXPECT_EQ(s->lines, expected.at("lines").as_int64());
+        if (expected.contains("rejected_lines")) EXPECT_EQ(s->rejected_lines, expected.at("rejected_lines").as_int64());
+        if (expected.contains("invalid_values")) EXPECT_EQ(s->invalid_values, expected.at("invalid_values").as_int64());
         if (expected.contains("column_count")) {
             EXPECT_EQ(static_cast<int64_t>(s->schema.columns.size()), expected.at("column_count").as_int64());
         }
+        if (expected.contains("names")) {
+            std::vector<std::string> names, want;
+            for (const auto& c : s->schema.columns) names.push_back(c.name);
+            for (const auto& n : expected.at("names").as_array()) want.emplace_back(n.as_string());
+            EXPECT_EQ(names, want);
+        }
         if (expected.contains("columns")) {
             for (const auto& [name, want] : expected.at("columns").as_object()) {
-                SCOPED_TRACE(std::string(name));
-                int c = testing::Col(*s, std::string(name));
-                const auto& spec = s->schema.columns[static_cast<size_t>(c)];
-                const auto& sum = s->columns[static_cast<size_t>(c)];
-                const auto& w = want.as_object();
-                if (w.contains("type")) EXPECT_EQ(TypeName(spec.type), w.at("type").as_string());
-                if (w.contains("role")) EXPECT_EQ(RoleName(spec.role), w.at("role").as_string());
-                if (w.contains("nulls")) EXPECT_EQ(sum.nulls, w.at("nulls").as_int64());
-                if (w.contains("sum")) EXPECT_EQ(sum.sum.value_or("(none)"), w.at("sum").as_string());
-                if (w.contains("min")) EXPECT_EQ(sum.min.value_or("(none)"), w.at("min").as_string());
-                if (w.contains("max")) EXPECT_EQ(sum.max.value_or("(none)"), w.at("max").as_string());
+                ExpectColumn(*s, std::string(name), want.as_object());
             }
         }
         if (expected.contains("issues")) {
@@ -91,6 +147,16 @@ TEST_P(Catalogue, MatchesItsExpectedOutcome) {
                 EXPECT_NE(s->issues[i].reason.find(std::string(w.at("reason").as_string())), std::string::npos)
                     << s->issues[i].reason;
                 if (w.contains("column")) EXPECT_EQ(s->issues[i].column, w.at("column").as_string());
+            }
+        }
+        if (expected.contains("kpi")) {
+            const auto& w = expected.at("kpi").as_object();
+            ASSERT_GE(s->kpis.size(), 2U);
+            const Kpi& k = s->kpis[1];
+            if (w.contains("value")) EXPECT_EQ(k.withheld.empty() ? k.value : "(none)", w.at("value").is_null() ? "(none)" : std::string(w.at("value").as_string()));
+            if (w.contains("cagr")) {
+                ASSERT_TRUE(k.cagr.has_value());
+                EXPECT_NEAR(*k.cagr, w.at("cagr").to_number<double>(), 1e-9);
             }
         }
     }

@@ -1,8 +1,10 @@
 // The obvious CSV splitter the fast CsvReader must agree with: byte by byte, the same rules
 // (RFC 4180 quoting, quotes only special at a field's start, lenient text after a closing
-// quote, CRLF trimmed, blank lines skipped, an optional trailing delimiter dropped).
+// quote, CRLF trimmed, blank lines skipped, an optional trailing delimiter dropped; without
+// multiline quotes, a line end inside quotes ends a broken record).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,7 +18,9 @@ struct ReferenceRecord {
     std::vector<std::string> fields;
     int64_t line = 0;
     std::string raw;
+    int64_t lines = 1;
     bool unterminated = false;
+    bool loose = false;
     bool operator==(const ReferenceRecord&) const = default;
 };
 
@@ -31,6 +35,7 @@ inline std::vector<ReferenceRecord> ReferenceCsv(const CsvDialect& d, std::strin
         ReferenceRecord r;
         r.line = line;
         bool first_quoted = data[start] == quote;
+        bool broken = false;
         for (;;) {
             std::string field;
             size_t fb = i;
@@ -38,6 +43,14 @@ inline std::vector<ReferenceRecord> ReferenceCsv(const CsvDialect& d, std::strin
                 size_t j = i + 1;
                 bool closed = false;
                 for (; j < n; ++j) {
+                    if (data[j] == nl && !d.multiline_quotes) {
+                        r.fields.emplace_back(data.substr(fb + 1, j - fb - 1));
+                        r.unterminated = true;
+                        i = j + 1;
+                        ++line;
+                        broken = true;
+                        break;
+                    }
                     if (data[j] == nl) ++line;
                     if (data[j] != quote) {
                         field += data[j];
@@ -51,6 +64,7 @@ inline std::vector<ReferenceRecord> ReferenceCsv(const CsvDialect& d, std::strin
                     closed = true;
                     break;
                 }
+                if (broken) break;
                 if (!closed) {
                     r.fields.push_back(field);
                     r.unterminated = true;
@@ -59,7 +73,10 @@ inline std::vector<ReferenceRecord> ReferenceCsv(const CsvDialect& d, std::strin
                 }
                 size_t k = j + 1;
                 while (k < n && data[k] != delim && data[k] != nl) ++k;
-                if (k > j + 1 && !(k == j + 2 && data[j + 1] == '\r')) field = std::string(data.substr(fb, k - fb));
+                if (k > j + 1 && !(k == j + 2 && data[j + 1] == '\r')) {
+                    field = std::string(data.substr(fb, k - fb));
+                    r.loose = true;
+                }
                 r.fields.push_back(field);
                 i = k;
             } else {
@@ -88,6 +105,7 @@ inline std::vector<ReferenceRecord> ReferenceCsv(const CsvDialect& d, std::strin
         size_t raw_end = i;
         while (raw_end > start && (data[raw_end - 1] == '\n' || data[raw_end - 1] == '\r')) --raw_end;
         r.raw = std::string(data.substr(start, raw_end - start));
+        r.lines = std::max<int64_t>(1, line - r.line);
         out.push_back(std::move(r));
     }
     return out;

@@ -35,6 +35,7 @@ TEST(CsvReader, AgreesWithTheByteByByteReferenceOnRandomInput) {
         d.delimiter = round % 4 == 2 ? '\t' : round % 4 == 3 ? '|' : ',';
         d.newline = round % 7 == 3 ? '\r' : '\n';
         d.trailing_delimiter = round % 5 == 1;
+        d.multiline_quotes = round % 3 != 2;
         std::string data;
         size_t len = rng() % (round % 10 == 0 ? 400 : 140);
         for (size_t k = 0; k < len; ++k) data += alpha[rng() % alpha.size()];
@@ -48,6 +49,8 @@ TEST(CsvReader, AgreesWithTheByteByByteReferenceOnRandomInput) {
             g.line = rec.line;
             g.raw = std::string(rec.raw);
             g.unterminated = rec.unterminated_quote;
+            g.loose = rec.loose_quote;
+            g.lines = rec.lines;
             got.push_back(std::move(g));
         }
         ASSERT_EQ(got.size(), expected.size()) << "input: " << ::testing::PrintToString(data);
@@ -56,6 +59,8 @@ TEST(CsvReader, AgreesWithTheByteByByteReferenceOnRandomInput) {
             ASSERT_EQ(got[k].line, expected[k].line) << "record " << k << " of " << ::testing::PrintToString(data);
             ASSERT_EQ(got[k].raw, expected[k].raw);
             ASSERT_EQ(got[k].unterminated, expected[k].unterminated);
+            ASSERT_EQ(got[k].loose, expected[k].loose);
+            ASSERT_EQ(got[k].lines, expected[k].lines);
         }
         records += got.size();
     }

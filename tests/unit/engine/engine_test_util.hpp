@@ -16,6 +16,7 @@ struct RunOptions {
     size_t feed_bytes = 7919;  // an odd size, so pieces end in the middle of records
     size_t sample_bytes = 1 << 20;
     std::map<std::string, TypeHint> hints;
+    InferOptions infer;
 };
 
 inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOptions& o = {}) {
@@ -25,6 +26,7 @@ inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOption
     options.block_bytes = o.block_bytes;
     options.sample_bytes = o.sample_bytes;
     options.hints = o.hints;
+    options.infer = o.infer;
     Engine engine(options);
     for (size_t i = 0; i < data.size(); i += o.feed_bytes) {
         auto fed = engine.Feed(data.substr(i, o.feed_bytes));

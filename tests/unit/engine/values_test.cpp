@@ -43,7 +43,16 @@ TEST(Values, DecimalsAreExact) {
     EXPECT_FALSE(ParseDecimal("1,23.4", &d));
     EXPECT_FALSE(ParseDecimal("12,34", &d));
     EXPECT_FALSE(ParseDecimal("1.2.3", &d));
-    EXPECT_FALSE(ParseDecimal("0.1234567891", &d));  // more than 9 fractional digits: a float
+    // More than 9 fractional digits: rounded half to even to 9, and flagged.
+    ASSERT_TRUE(ParseDecimal("0.1234567891", &d));
+    EXPECT_TRUE(d.rounded);
+    EXPECT_EQ(FormatDecimal(d.value, 9), "0.123456789");
+    ASSERT_TRUE(ParseDecimal("0.0000000025", &d));
+    EXPECT_EQ(d.value, 2);  // a tie goes to the even neighbour
+    ASSERT_TRUE(ParseDecimal("0.0000000035", &d));
+    EXPECT_EQ(d.value, 4);
+    ASSERT_TRUE(ParseDecimal("0.99999999951", &d));
+    EXPECT_EQ(FormatDecimal(d.value, 0), "1");
     ASSERT_TRUE(ParseDecimal("123456789012345678901234567", &d));  // 27 digits, int128
     EXPECT_EQ(FormatDecimal(d.value, 0), "123456789012345678901234567");
     // 0.1 + 0.2 is exactly 0.3 here.
@@ -52,6 +61,61 @@ TEST(Values, DecimalsAreExact) {
     ParseDecimal("0.2", &b);
     ParseDecimal("0.3", &c);
     EXPECT_EQ(a.value + b.value, c.value);
+}
+
+TEST(Values, DecimalMarksGroupsAndAccountingNegatives) {
+    DecimalParse d;
+    const auto comma = DecimalMark::kComma;
+    ASSERT_TRUE(ParseDecimal("1.234,56", &d, comma));
+    EXPECT_EQ(FormatDecimal(d.value, 2), "1234.56");
+    ASSERT_TRUE(ParseDecimal("1189,82", &d, comma));
+    EXPECT_EQ(FormatDecimal(d.value, 2), "1189.82");
+    ASSERT_TRUE(ParseDecimal("1.234", &d, comma));  // a thousands point
+    EXPECT_EQ(FormatDecimal(d.value, 0), "1234");
+    EXPECT_FALSE(ParseDecimal("1.5", &d, comma));
+    EXPECT_FALSE(ParseDecimal("1189,82", &d));
+    ASSERT_TRUE(ParseDecimal("1 234", &d));
+    EXPECT_EQ(FormatDecimal(d.value, 0), "1234");
+    ASSERT_TRUE(ParseDecimal("1\xC2\xA0" "234\xC2\xA0" "567,5", &d, comma));  // no-break spaces
+    EXPECT_EQ(FormatDecimal(d.value, 1), "1234567.5");
+    ASSERT_TRUE(ParseDecimal("1'234.50", &d));
+    EXPECT_EQ(FormatDecimal(d.value, 2), "1234.50");
+    EXPECT_FALSE(ParseDecimal("1,234 567", &d));  // one kind of separator per value
+    EXPECT_FALSE(ParseDecimal("12 34", &d));
+    ASSERT_TRUE(ParseDecimal("(1,234.50)", &d));
+    EXPECT_EQ(FormatDecimal(d.value, 2), "-1234.50");
+    EXPECT_FALSE(ParseDecimal("(-5)", &d));
+    EXPECT_FALSE(ParseDecimal("()", &d));
+    std::string sym;
+    ASSERT_TRUE(ParseCurrency("12,50 \xE2\x82\xAC", &d, &sym, comma));
+    EXPECT_EQ(FormatDecimal(d.value, 2), "12.50");
+    EXPECT_EQ(CurrencyCode(sym), "EUR");
+    EXPECT_EQ(CurrencyCode("$"), "USD");
+    EXPECT_EQ(CurrencyCode("USD"), "USD");
+}
+
+TEST(Values, CompactDatesEpochsAndTheCalendar) {
+    DateParse d;
+    ASSERT_TRUE(ParseCompactDate("20240229", &d));
+    EXPECT_EQ(d.p1, 2);
+    EXPECT_EQ(d.p2, 29);
+    EXPECT_FALSE(ParseCompactDate("20230229", &d));
+    EXPECT_FALSE(ParseCompactDate("2024013", &d));
+    ASSERT_TRUE(ParseEpoch("1704067261", false, &d));
+    EXPECT_EQ(d.year, 2024);
+    EXPECT_EQ(d.seconds_of_day, 61);
+    ASSERT_TRUE(ParseEpoch("1704067261500", true, &d));
+    EXPECT_EQ(d.millis, 500);
+    EXPECT_FALSE(ParseEpoch("99999999999999", false, &d));  // year 3 million
+    for (const char* bad : {"2024-02-30", "2023-02-29", "2024-04-31", "31/02/2024", "02/30/2024"}) {
+        EXPECT_FALSE(ParseDate(bad, &d)) << bad;
+    }
+    ASSERT_TRUE(ParseDate("13.05.2023", &d));
+    EXPECT_EQ(d.separator, '.');
+    EXPECT_FALSE(d.ordered);
+    EXPECT_TRUE(IsCivilDate(2000, 2, 29));
+    EXPECT_FALSE(IsCivilDate(1900, 2, 29));
+    EXPECT_EQ(Utf8Prefix("M\xC3\xBCller", 2), "M");
 }
 
 TEST(Values, CurrencyAndPercent) {
