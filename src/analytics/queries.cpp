@@ -221,6 +221,21 @@ std::optional<Number> Value(const Accum& a, Agg agg, bool rows_only, int scale) 
     return std::nullopt;
 }
 
+engine::RankAgg RankAggOf(Agg agg, bool rows_only) {
+    switch (agg) {
+        case Agg::kCount: return rows_only ? engine::RankAgg::kRows : engine::RankAgg::kCount;
+        case Agg::kSum: return engine::RankAgg::kSum;
+        case Agg::kAvg: return engine::RankAgg::kAvg;
+        case Agg::kMin: return engine::RankAgg::kMin;
+        case Agg::kMax: return engine::RankAgg::kMax;
+    }
+    return engine::RankAgg::kRows;
+}
+
+engine::RankEntry Entry(const std::optional<std::string>& key, const Accum& a) {
+    return engine::RankEntry{&key, a.rows, a.count, a.sum, a.min, a.max, a.overflow};
+}
+
 std::optional<double> Change(const std::optional<Number>& now, const std::optional<Number>& before) {
     if (!now || !before || before->approx == 0) return std::nullopt;
     return (now->approx - before->approx) / std::fabs(before->approx);
@@ -350,12 +365,10 @@ Result<GroupsResult> Groups(const json::object& payload, const GroupsQuery& q) {
     other.rows = o.at(0).to_number<int64_t>();
     if (!rows_only) other.AddAcc(o.at(1 + mi));
     total.Merge(other);
-    std::stable_sort(groups.begin(), groups.end(), [](const G& a, const G& b) {
-        if (a.value.has_value() != b.value.has_value()) return a.value.has_value();
-        if (a.value && a.value->approx != b.value->approx) return a.value->approx > b.value->approx;
-        if (a.acc.rows != b.acc.rows) return a.acc.rows > b.acc.rows;
-        return a.key < b.key;
-    });
+    // The engine's ranking (engine::RanksBefore): the breakdown keeps the series of exactly these.
+    const engine::RankAgg rank = RankAggOf(q.agg, rows_only);
+    std::stable_sort(groups.begin(), groups.end(),
+                     [&](const G& a, const G& b) { return engine::RanksBefore(rank, Entry(a.key, a.acc), Entry(b.key, b.acc)); });
     GroupsResult r;
     r.measure = q.measure;
     r.agg = q.agg;
@@ -403,41 +416,68 @@ Result<BreakdownResult> Breakdown(const json::object& payload, const BreakdownQu
     int64_t first = *std::min_element(month_period.begin(), month_period.end());
     int64_t last = *std::max_element(month_period.begin(), month_period.end());
     for (int64_t p = first; p <= last; p = NextPeriod(p, q.interval)) r.periods.push_back(p);
-    struct S {
-        std::optional<std::string> key;
-        std::vector<Accum> cells;
-        Accum total;
-        std::optional<Number> rank;
-    };
-    std::vector<S> all;
-    for (const auto& se : payload.at("series").as_array()) {
-        const auto& o = se.as_object();
-        S s;
-        if (!o.at("key").is_null()) s.key = std::string(o.at("key").as_string());
-        s.cells.assign(r.periods.size(), Accum{});
-        const auto& cells = o.at("cells").as_array();
+    // One month's cells ([rows, [count, sum] per measure]) into the period they fall in.
+    auto add_cells = [&](const json::array& cells, std::vector<Accum>* into, Accum* total) {
         for (size_t m = 0; m < cells.size() && m < month_period.size(); ++m) {
             const auto& c = cells[m].as_array();
             Accum a;
             a.rows = c.at(0).to_number<int64_t>();
             if (!rows_only) a.AddAcc(c.at(1 + mi));
-            s.cells[static_cast<size_t>(month_period[m] - first)].Merge(a);
-            s.total.Merge(a);
+            (*into)[static_cast<size_t>(month_period[m] - first)].Merge(a);
+            if (total) total->Merge(a);
         }
-        s.rank = Value(s.total, q.agg, rows_only, q.scale);
+    };
+    struct S {
+        std::optional<std::string> key;
+        std::vector<Accum> cells;
+        Accum group;  // the group's totals over all its rows, as /groups ranks it
+    };
+    std::vector<S> all;
+    // Payloads written before the breakdown kept every top group's totals rank by the series.
+    const bool ranked = payload.contains("totals");
+    for (const auto& se : payload.at("series").as_array()) {
+        const auto& o = se.as_object();
+        S s;
+        if (!o.at("key").is_null()) s.key = std::string(o.at("key").as_string());
+        s.cells.assign(r.periods.size(), Accum{});
+        add_cells(o.at("cells").as_array(), &s.cells, ranked ? nullptr : &s.group);
+        if (ranked) {
+            s.group.rows = o.at("rows").to_number<int64_t>();
+            if (!rows_only) s.group.AddAcc(o.at("accs").as_array().at(mi));
+        }
         all.push_back(std::move(s));
     }
-    std::stable_sort(all.begin(), all.end(), [](const S& a, const S& b) {
-        if (a.rank.has_value() != b.rank.has_value()) return a.rank.has_value();
-        return a.rank && a.rank->approx > b.rank->approx;
-    });
-    for (size_t i = 0; i < all.size() && i < q.limit; ++i) {
+    const engine::RankAgg rank = RankAggOf(q.agg, rows_only);
+    std::stable_sort(all.begin(), all.end(),
+                     [&](const S& a, const S& b) { return engine::RanksBefore(rank, Entry(a.key, a.group), Entry(b.key, b.group)); });
+    // "other": every row of the month that is not in a series shown.
+    std::vector<Accum> other(r.periods.size());
+    if (ranked) add_cells(payload.at("totals").as_array(), &other, nullptr);
+    for (size_t i = 0; i < all.size(); ++i) {
+        if (i >= q.limit) continue;
         BreakdownResult::Series out;
         out.key = all[i].key;
-        for (const auto& c : all[i].cells) out.values.push_back(Value(c, q.agg, rows_only, q.scale));
+        for (size_t p = 0; p < all[i].cells.size(); ++p) {
+            const Accum& c = all[i].cells[p];
+            out.values.push_back(Value(c, q.agg, rows_only, q.scale));
+            if (!ranked) continue;
+            other[p].rows -= c.rows;
+            other[p].count -= c.count;
+            other[p].overflow = other[p].overflow || c.overflow || __builtin_sub_overflow(other[p].sum, c.sum, &other[p].sum);
+        }
         r.series.push_back(std::move(out));
     }
-    if (all.size() > q.limit) r.partial = true;
+    if (ranked) {
+        bool any = false;
+        BreakdownResult::Series out;
+        for (const auto& o : other) {
+            any = any || o.rows > 0;
+            out.values.push_back(Value(o, q.agg, rows_only, q.scale));
+        }
+        if (any) r.other = std::move(out);
+    } else if (all.size() > q.limit) {
+        r.partial = true;
+    }
     return r;
 }
 
@@ -556,6 +596,14 @@ std::string BreakdownJson(const BreakdownResult& r, std::string_view provenance)
         w.EndArray().EndObject();
     }
     w.EndArray();
+    w.Key("other");
+    if (r.other) {
+        w.BeginObject().Key("values").BeginArray();
+        for (const auto& v : r.other->values) WriteNumber(w, v);
+        w.EndArray().EndObject();
+    } else {
+        w.Null();
+    }
     w.Key("partial").Bool(r.partial);
     w.Key("provenance").Raw(provenance);
     w.EndObject();
@@ -564,12 +612,13 @@ std::string BreakdownJson(const BreakdownResult& r, std::string_view provenance)
 
 std::string BreakdownCsv(const BreakdownResult& r) {
     std::string out = "key,period,value\r\n";
-    for (const auto& s : r.series) {
+    auto rows = [&](const std::string& key, const BreakdownResult::Series& s) {
         for (size_t i = 0; i < r.periods.size(); ++i) {
-            out += CsvCell(s.key.value_or("")) + "," + PeriodLabel(r.periods[i], r.interval) + "," + CsvNumber(s.values[i]) +
-                   "\r\n";
+            out += key + "," + PeriodLabel(r.periods[i], r.interval) + "," + CsvNumber(s.values[i]) + "\r\n";
         }
-    }
+    };
+    for (const auto& s : r.series) rows(CsvCell(s.key.value_or("")), s);
+    if (r.other) rows("(other)", *r.other);
     return out;
 }
 

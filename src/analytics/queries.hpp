@@ -110,7 +110,8 @@ struct BreakdownResult {
         std::optional<std::string> key;
         std::vector<std::optional<Number>> values;
     };
-    std::vector<Series> series;
+    std::vector<Series> series;          // the top N groups, ranked as /groups ranks them
+    std::optional<Series> other;         // every other row of each period
     bool partial = false;
 };
 

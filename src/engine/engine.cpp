@@ -120,6 +120,7 @@ Result<void> Engine::Start(bool whole_file) {
         failure_ = inferred.error();
         return inferred;
     }
+    options_.partial.seeds = options_.refined.seeds;
     for (int i = 0; i < options_.threads; ++i) {
         partials_.push_back(std::make_unique<Partial>(schema_, options_.partial));
     }
@@ -135,6 +136,10 @@ Result<void> Engine::InferCsv(std::string_view sample) {
     CsvReader reader(dialect_, sample, 1);
     CsvRecord rec;
     if (!reader.Next(&rec)) return Unreadable("the file has no header line");
+    if (rec.fields.size() > options_.max_columns) {
+        return Unreadable("the header has " + std::to_string(rec.fields.size()) + " columns; at most " +
+                          std::to_string(options_.max_columns) + " are analysed");
+    }
     std::vector<std::string> header(rec.fields.begin(), rec.fields.end());
     size_t header_end = reader.offset();
     auto names = UniqueColumnNames(header);
@@ -163,6 +168,7 @@ Result<void> Engine::InferCsv(std::string_view sample) {
     }
     InferOptions infer = options_.infer;
     infer.delimiter = dialect_.delimiter;
+    infer.refined = &options_.refined;
     schema_ = InferSchema(names, rows, options_.hints, infer);
     int64_t header_lines = std::count(sample.begin(), sample.begin() + static_cast<ptrdiff_t>(header_end), dialect_.newline);
     pending_ = std::string(sample.substr(header_end));
@@ -189,8 +195,10 @@ Result<void> Engine::InferJson(std::string_view sample) {
         bool ok = flattener.Parse(
             line, capacity,
             [&](std::string_view path, std::string_view value, JsonFlattener::Kind) {
-                auto [it, fresh] = json_columns_.try_emplace(std::string(path), names.size());
-                if (fresh) {
+                auto it = json_columns_.find(std::string(path));
+                if (it == json_columns_.end()) {
+                    if (names.size() >= options_.max_columns) return;  // counted as not analysed later
+                    it = json_columns_.emplace(std::string(path), names.size()).first;
                     names.emplace_back(path);
                     row.emplace_back();
                 }
@@ -199,8 +207,15 @@ Result<void> Engine::InferJson(std::string_view sample) {
             &error);
         if (ok) rows.push_back(std::move(row));
     }
+    // Keys an earlier pass saw only after the sample are columns too, after the sample's.
+    for (const auto& key : options_.refined.new_keys) {
+        if (names.size() >= options_.max_columns) break;
+        if (json_columns_.emplace(key, names.size()).second) names.push_back(key);
+    }
     if (names.empty() && !rows.empty()) return Unreadable("the JSON records have no fields");
-    schema_ = InferSchema(names, rows, options_.hints, options_.infer);
+    InferOptions infer = options_.infer;
+    infer.refined = &options_.refined;
+    schema_ = InferSchema(names, rows, options_.hints, infer);
     pending_first_line_ = 1;
     return {};
 }
@@ -378,7 +393,10 @@ void Engine::ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener) {
             text, capacity,
             [&](std::string_view path, std::string_view value, JsonFlattener::Kind) {
                 auto it = json_columns_.find(std::string(path));
-                if (it == json_columns_.end()) return;  // first seen after the sample: not analysed
+                if (it == json_columns_.end()) {
+                    p.LateKey(path, value, this_line);  // first seen after the sample: typed on another pass
+                    return;
+                }
                 if (set[it->second]) {
                     p.Issue(this_line, path, "duplicate key; the first value is used", value);
                     return;
@@ -431,6 +449,37 @@ Result<InsightSet> Engine::Finish() {
     s.encoding = EncodingName(decoder_.encoding());
     partials_.clear();
     return s;
+}
+
+namespace {
+
+// The error a stopped analysis returns: the worker hands the job back untouched.
+Error Stopped() { return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped"); }
+
+}  // namespace
+
+Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks) {
+    std::string buffer(hooks.chunk_bytes, '\0');
+    for (int pass = 1;; ++pass) {
+        IS_TRY(auto source, hooks.open());
+        Engine engine(options);
+        int64_t read = 0;
+        for (;;) {
+            if (hooks.stop && hooks.stop()) {
+                engine.Cancel();
+                return Stopped();
+            }
+            IS_TRY(size_t n, source->Read(buffer.data(), buffer.size()));
+            if (n == 0) break;
+            read += static_cast<int64_t>(n);
+            IS_TRY_VOID(engine.Feed(std::string_view(buffer.data(), n)));
+            if (hooks.progress) hooks.progress(pass, read, engine.Progress().rows);
+        }
+        IS_TRY(auto s, engine.Finish());
+        s.passes = pass;
+        if (s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= hooks.max_passes) return s;
+        options.refined.Merge(s.refine);
+    }
 }
 
 }  // namespace insightstream::engine

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,10 @@
 
 namespace insightstream::engine {
 
+/// More columns than a spreadsheet has (Excel's limit): a CSV header beyond it fails the file with
+/// that reason; JSON keys beyond it are counted as not analysed.
+inline constexpr size_t kMaxColumns = 16'384;
+
 struct EngineOptions {
     std::string format = "csv";  // csv | json | ndjson
     int threads = 0;             // 0: one per core
@@ -37,6 +42,8 @@ struct EngineOptions {
     std::map<std::string, TypeHint> hints;
     InferOptions infer;                  // the upload's defaults (date order, decimal mark)
     std::optional<bool> quoted_newlines;  // CSV: unset = decided from the sample
+    Refinement refined;                  // what earlier passes found (see Analyze)
+    size_t max_columns = kMaxColumns;
 };
 
 struct EngineProgress {
@@ -114,5 +121,28 @@ private:
     std::atomic<int64_t> rows_done_{0};
     size_t max_queue_ = 4;
 };
+
+/// Where Analyze reads a file from: opened once per pass, from its start.
+class ByteSource {
+public:
+    virtual ~ByteSource() = default;
+    /// Up to `capacity` bytes; 0 at the end.
+    virtual core::Result<size_t> Read(char* buffer, size_t capacity) = 0;
+};
+
+struct AnalyzeHooks {
+    std::function<core::Result<std::unique_ptr<ByteSource>>()> open;  // required
+    std::function<void(int pass, int64_t bytes_read, int64_t rows)> progress;
+    std::function<bool()> stop;  // true: stop at the next piece (the error's slug is "job-stopped")
+    size_t chunk_bytes = 4 << 20;
+    int max_passes = 3;
+};
+
+/// The whole analysis of a file: one pass through the engine, or more when a pass finds that
+/// another would be more exact (a column typed only after the sample, JSON keys first seen
+/// later, dates whose order the whole column decided differently, top groups whose months were
+/// not all counted — see Refinement). Each pass reads the file again from its start. The result
+/// of the last pass is returned; whatever it still could not do is flagged in it.
+core::Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks);
 
 }  // namespace insightstream::engine

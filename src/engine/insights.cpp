@@ -130,6 +130,153 @@ std::optional<double> Growth(std::optional<int128> cur, std::optional<int128> pr
 
 }  // namespace
 
+bool RanksBefore(RankAgg agg, const RankEntry& a, const RankEntry& b) {
+    // Each side's value: exact integers (rows, counts, sums in units, min, max) or an average.
+    auto exact = [&](const RankEntry& e, int128* v) {
+        switch (agg) {
+            case RankAgg::kRows: *v = e.rows; return true;
+            case RankAgg::kCount: *v = e.count; return true;
+            case RankAgg::kSum: *v = e.sum; return !e.overflow;
+            case RankAgg::kMin: *v = e.min; return e.count > 0;
+            case RankAgg::kMax: *v = e.max; return e.count > 0;
+            case RankAgg::kAvg: return false;
+        }
+        return false;
+    };
+    if (agg == RankAgg::kAvg) {
+        bool ha = a.count > 0 && !a.overflow, hb = b.count > 0 && !b.overflow;
+        if (ha != hb) return ha;
+        if (ha) {
+            double va = DecimalToDouble(a.sum) / static_cast<double>(a.count);
+            double vb = DecimalToDouble(b.sum) / static_cast<double>(b.count);
+            if (va != vb) return va > vb;
+        }
+    } else {
+        int128 va = 0, vb = 0;
+        bool ha = exact(a, &va), hb = exact(b, &vb);
+        if (ha != hb) return ha;
+        if (ha && va != vb) return va > vb;
+    }
+    if (a.rows != b.rows) return a.rows > b.rows;
+    const auto& ka = *a.key;
+    const auto& kb = *b.key;
+    if (!ka || !kb) return static_cast<bool>(ka) && !kb;  // the null group last
+    return *ka < *kb;
+}
+
+namespace {
+
+// The breakdown of dimension d (see BreakdownData). A top group whose months were not all counted
+// (more groups than the cells kept) is left out and asked for in `refine`, so a second pass
+// counts it; until then the breakdown is marked partial.
+BreakdownData Breakdown(Partial& p, size_t d, const GroupsData& gd, const std::vector<size_t>& order,
+                        const TimeSeriesData& primary, Refinement* refine) {
+    const size_t nm = p.measures.size();
+    GroupTable& g = p.group_tables[d];
+    BreakdownData bd;
+    bd.dimension = gd.dimension;
+    bd.time_column = primary.time_column;
+    // Months: every month of the primary series, and any a cell holds.
+    std::map<int32_t, size_t> month_index;
+    auto month_of_day = [](int32_t day) {
+        int32_t y, m, dd;
+        CivilFromDays(day, &y, &m, &dd);
+        return y * 12 + m - 1;
+    };
+    for (int32_t day : primary.days) month_index.emplace(month_of_day(day), 0);
+    for (auto& months : g.months) {
+        months.ForEach([&](int64_t month, int64_t* cell) {
+            if (cell[0] > 0) month_index.emplace(static_cast<int32_t>(month), 0);
+        });
+    }
+    for (auto& [month, idx] : month_index) {
+        idx = bd.months.size();
+        bd.months.push_back(month);
+    }
+    bd.total_rows.assign(bd.months.size(), 0);
+    bd.total_accs.assign(bd.months.size() * nm, SumAcc{});
+    for (size_t i = 0; i < primary.days.size(); ++i) {
+        size_t mi = month_index[month_of_day(primary.days[i])];
+        bd.total_rows[mi] += primary.rows[i];
+        for (size_t m = 0; m < nm; ++m) {
+            const Acc& a = primary.accs[i * nm + m];
+            bd.total_accs[mi * nm + m].Merge(SumAcc{a.sum, a.count, a.overflow});
+        }
+    }
+    // The groups to keep: the top kSeriesPerRanking under every ranking.
+    std::vector<uint8_t> keep(gd.groups.size(), 0);
+    std::vector<size_t> live;
+    for (size_t slot = 0; slot < gd.groups.size(); ++slot) {
+        if (gd.groups[slot].rows > 0) live.push_back(slot);
+    }
+    auto entry = [&](size_t slot, size_t m) {
+        const GroupData& gr = gd.groups[slot];
+        RankEntry e{&gr.key, gr.rows};
+        if (nm > 0) {
+            const Acc& a = gr.accs[m];
+            e.count = a.count;
+            e.sum = a.sum;
+            e.min = a.min;
+            e.max = a.max;
+            e.overflow = a.overflow;
+        }
+        return e;
+    };
+    auto top = [&](RankAgg agg, size_t m) {
+        std::vector<size_t> idx = live;
+        size_t k = std::min(BreakdownData::kSeriesPerRanking, idx.size());
+        std::partial_sort(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(k), idx.end(),
+                          [&](size_t a, size_t b) { return RanksBefore(agg, entry(a, m), entry(b, m)); });
+        for (size_t i = 0; i < k; ++i) keep[idx[i]] = 1;
+    };
+    if (live.size() <= BreakdownData::kSeriesPerRanking) {
+        for (size_t slot : live) keep[slot] = 1;
+    } else {
+        top(RankAgg::kRows, 0);
+        for (size_t m = 0; m < nm; ++m) {
+            for (RankAgg agg : {RankAgg::kCount, RankAgg::kSum, RankAgg::kAvg}) top(agg, m);
+        }
+    }
+    if (g.capped) bd.partial = true;  // groups beyond the cap are only in "other"
+    std::vector<std::string> seeds;
+    for (size_t slot : order) {
+        if (!keep[slot]) continue;
+        if (g.uncelled[slot]) {
+            bd.partial = true;
+            continue;
+        }
+        BreakdownData::Series series;
+        series.key = gd.groups[slot].key;
+        series.group_rows = gd.groups[slot].rows;
+        series.group_accs = gd.groups[slot].accs;
+        series.rows.assign(bd.months.size(), 0);
+        series.accs.assign(bd.months.size() * nm, SumAcc{});
+        if (slot < g.months.size()) {
+            g.months[slot].ForEach([&](int64_t month, int64_t* cell) {
+                if (cell[0] == 0) return;
+                size_t mi = month_index[static_cast<int32_t>(month)];
+                series.rows[mi] += cell[0];
+                for (size_t m = 0; m < nm; ++m) {
+                    series.accs[mi * nm + m].Merge(g.CellTotal(cell, static_cast<uint32_t>(slot), month, m));
+                }
+            });
+        }
+        bd.series.push_back(std::move(series));
+    }
+    if (bd.partial) {
+        // Count the months of every kept group on the next pass.
+        for (size_t slot = 0; slot < keep.size(); ++slot) {
+            if (keep[slot]) seeds.emplace_back(g.keys.Key(static_cast<uint32_t>(slot)));
+        }
+        refine->seeds[p.schema.columns[static_cast<size_t>(gd.dimension)].name] = std::move(seeds);
+        refine->reasons.push_back("breakdown of " + p.schema.columns[static_cast<size_t>(gd.dimension)].name +
+                                  ": top groups arrived after the first " + std::to_string(g.cell_limit));
+    }
+    return bd;
+}
+
+}  // namespace
+
 std::optional<double> CompleteYearsCagr(int32_t first_month, int32_t last_month, const std::map<int32_t, int128>& by_year) {
     if (last_month < first_month) return std::nullopt;
     int32_t y0 = first_month % 12 == 0 ? first_month / 12 : first_month / 12 + 1;
@@ -168,6 +315,12 @@ InsightSet Finalize(Partial& p, size_t top_values) {
         auto [order, source] = DecideDateOrder(st.order, spec);
         dmy[c] = order == DateOrder::kDmy;
         order_source[c] = st.order.numeric > 0 || source == OrderSource::kHint ? source : OrderSource::kNone;
+        if (st.order.numeric > 0) {
+            // The format says the order the whole column chose, not the sample's guess.
+            std::string& f = s.schema.columns[c].format;
+            if (dmy[c] && f.starts_with("MM/DD/YYYY")) f.replace(0, 10, "DD/MM/YYYY");
+            if (!dmy[c] && f.starts_with("DD/MM/YYYY")) f.replace(0, 10, "MM/DD/YYYY");
+        }
         const size_t k = dmy[c] ? 1 : 0;
         st.values -= st.invalid_if[k];
         st.invalid += st.invalid_if[k];
@@ -237,6 +390,10 @@ InsightSet Finalize(Partial& p, size_t top_values) {
     }
 
     // Groups and breakdowns.
+    const TimeSeriesData* primary_series = nullptr;
+    for (const auto& t : s.time_series) {
+        if (t.time_column == s.schema.primary_time) primary_series = &t;
+    }
     for (size_t d = 0; d < p.dimensions.size(); ++d) {
         GroupTable& g = p.group_tables[d];
         GroupsData gd;
@@ -245,7 +402,7 @@ InsightSet Finalize(Partial& p, size_t top_values) {
         gd.other_rows = g.other_rows;
         gd.other_accs = g.other_accs;
         for (size_t slot = 0; slot < g.rows.size(); ++slot) {
-            GroupData one;
+            GroupData one;  // a group seeded by an earlier pass may have no rows: dropped below
             one.key = GroupKey(g.keys.Key(static_cast<uint32_t>(slot)));
             one.rows = g.rows[slot];
             one.accs.assign(g.accs.begin() + static_cast<ptrdiff_t>(slot * nm),
@@ -258,55 +415,17 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             if (gd.groups[a].rows != gd.groups[b].rows) return gd.groups[a].rows > gd.groups[b].rows;
             return KeyLess(gd.groups[a].key, gd.groups[b].key);
         });
-        // Breakdown: the biggest groups' monthly series.
-        if (s.schema.primary_time >= 0 && !g.months.empty()) {
-            constexpr size_t kStoredSeries = 100;
-            BreakdownData bd;
-            bd.dimension = gd.dimension;
-            bd.time_column = s.schema.primary_time;
-            std::map<int32_t, size_t> month_index;
-            for (auto& months : g.months) {
-                months.ForEach([&](int64_t month, int64_t* cell) {
-                    if (cell[0] > 0) month_index.emplace(static_cast<int32_t>(month), 0);
-                });
-            }
-            for (auto& [month, idx] : month_index) {
-                idx = bd.months.size();
-                bd.months.push_back(month);
-            }
-            std::vector<int> series_of_slot(g.rows.size(), -1);
-            for (size_t i = 0; i < order.size() && bd.series.size() < kStoredSeries; ++i) {
-                size_t slot = order[i];
-                if (slot >= p.options.breakdown_groups) {
-                    bd.partial = true;
-                    continue;
-                }
-                series_of_slot[slot] = static_cast<int>(bd.series.size());
-                BreakdownData::Series series;
-                series.key = gd.groups[slot].key;
-                series.rows.assign(bd.months.size(), 0);
-                series.accs.assign(bd.months.size() * nm, SumAcc{});
-                bd.series.push_back(std::move(series));
-            }
-            if (order.size() > kStoredSeries || g.capped) bd.partial = true;
-            for (size_t slot = 0; slot < g.months.size(); ++slot) {
-                int si = series_of_slot[slot];
-                if (si < 0) continue;
-                auto& series = bd.series[static_cast<size_t>(si)];
-                g.months[slot].ForEach([&](int64_t month, int64_t* cell) {
-                    if (cell[0] == 0) return;
-                    size_t mi = month_index[static_cast<int32_t>(month)];
-                    series.rows[mi] += cell[0];
-                    for (size_t m = 0; m < nm; ++m) {
-                        series.accs[mi * nm + m].Merge(g.CellTotal(cell, static_cast<uint32_t>(slot), month, m));
-                    }
-                });
-            }
+        // Breakdown: the monthly series of every group that is among the top few under any
+        // ranking the API offers, and the monthly totals of all rows (for "other").
+        if (primary_series != nullptr) {
+            BreakdownData bd = Breakdown(p, d, gd, order, *primary_series, &s.refine);
             s.breakdowns.push_back(std::move(bd));
         }
         std::vector<GroupData> sorted;
         sorted.reserve(order.size());
-        for (size_t i : order) sorted.push_back(std::move(gd.groups[i]));
+        for (size_t i : order) {
+            if (gd.groups[i].rows > 0) sorted.push_back(std::move(gd.groups[i]));
+        }
         gd.groups = std::move(sorted);
         s.groups.push_back(std::move(gd));
     }
@@ -399,6 +518,46 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             out.distinct_exact = !gd.capped;
         }
         for (size_t i = 0; i < gd.groups.size() && i < top_values; ++i) out.top.emplace_back(gd.groups[i].key, gd.groups[i].rows);
+    }
+
+    // What another pass would do better: type the columns the sample had no value for, add the
+    // JSON keys first seen after it, read the breakdown's months in the order the column chose.
+    for (size_t c = 0; c < p.columns.size(); ++c) {
+        auto& spec = s.schema.columns[c];
+        auto& st = p.columns[c];
+        if (!spec.late) continue;
+        if (st.late_values.empty()) {
+            spec.late = false;  // no value anywhere: an empty column
+            continue;
+        }
+        auto& values = s.refine.late_values[spec.name];
+        for (auto& v : st.late_values) values.push_back(std::move(v.value));
+        s.refine.reasons.push_back("column " + spec.name + " has its first value on line " +
+                                   std::to_string(st.late_values.front().line) + ", after the sample");
+        spec.format = "not analysed yet (first value after the sample)";
+    }
+    {
+        std::vector<std::pair<int64_t, std::string>> keys;
+        for (const auto& [key, late] : p.late_keys) keys.emplace_back(late.first_line, key);
+        std::sort(keys.begin(), keys.end());
+        for (const auto& [line, key] : keys) {
+            s.refine.new_keys.push_back(key);
+            auto& values = s.refine.late_values[key];
+            for (const auto& v : p.late_keys.at(key).values) values.push_back(v.value);
+            s.refine.reasons.push_back("key " + key + " first appears on line " + std::to_string(line) + ", after the sample");
+        }
+        s.unanalysed_keys = static_cast<int64_t>(keys.size()) + p.late_keys_dropped;
+    }
+    if (s.schema.primary_time >= 0 && !s.breakdowns.empty()) {
+        auto c = static_cast<size_t>(s.schema.primary_time);
+        const auto& spec = s.schema.columns[c];
+        DateOrder chosen = dmy[c] ? DateOrder::kDmy : DateOrder::kMdy;
+        if (p.columns[c].order.numeric > 0 && chosen != spec.date_order) {
+            s.refine.pass_orders[spec.name] = chosen;
+            s.refine.reasons.push_back("the months of " + spec.name + " were read " + DateOrderName(spec.date_order) +
+                                       "; the whole column says " + DateOrderName(chosen));
+            for (auto& b : s.breakdowns) b.partial = true;
+        }
     }
 
     // KPIs: the row count, and for the headline measure its total, latest month, growth, YoY, CAGR.
@@ -644,13 +803,25 @@ std::string BreakdownJson(const InsightSet& s, const BreakdownData& b) {
         if (i) out += ',';
         out += '"' + MonthLabel(b.months[i]) + '"';
     }
+    out += "],\"totals\":[";
+    for (size_t mo = 0; mo < b.months.size(); ++mo) {
+        if (mo) out += ',';
+        out += '[' + std::to_string(b.total_rows[mo]);
+        AppendEach(out, b.total_accs.data() + mo * nm, nm);
+        out += ']';
+    }
     out += "],\"series\":[";
     for (size_t i = 0; i < b.series.size(); ++i) {
         const auto& se = b.series[i];
         if (i) out += ',';
         out += "{\"key\":";
         AppendKey(out, se.key);
-        out += ",\"cells\":[";
+        out += ",\"rows\":" + std::to_string(se.group_rows) + ",\"accs\":[";
+        for (size_t m = 0; m < nm; ++m) {
+            if (m) out += ',';
+            AppendAcc(out, se.group_accs[m]);
+        }
+        out += "],\"cells\":[";
         for (size_t mo = 0; mo < b.months.size(); ++mo) {
             if (mo) out += ',';
             out += '[' + std::to_string(se.rows[mo]);

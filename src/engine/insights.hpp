@@ -61,18 +61,41 @@ struct GroupsData {
     bool capped = false;
 };
 
+/// The group × month breakdown of one dimension over the primary time column. It keeps the
+/// monthly series of every group that is among the top kSeriesPerRanking under any ranking the
+/// API offers (rows; per measure its count, sum and average), so the top N of any query is
+/// exactly the top N /groups gives; and the monthly totals of all rows, so "other" is exact too.
 struct BreakdownData {
+    static constexpr size_t kSeriesPerRanking = 20;
     int dimension = -1;
     int time_column = -1;
     std::vector<int32_t> months;  // sorted month numbers: year * 12 + month - 1
     struct Series {
         std::optional<std::string> key;
-        std::vector<int64_t> rows;  // per month
-        std::vector<SumAcc> accs;   // month * measures + m
+        int64_t group_rows = 0;       // the group's totals over all its rows, as /groups ranks them
+        std::vector<Acc> group_accs;  // per measure
+        std::vector<int64_t> rows;    // per month
+        std::vector<SumAcc> accs;     // month * measures + m
     };
-    std::vector<Series> series;  // the groups, by rows descending (at most the breakdown cap)
-    bool partial = false;        // the dimension had more groups than the breakdown tracks
+    std::vector<Series> series;    // by rows descending, then key
+    std::vector<int64_t> total_rows;  // per month: every row with that month
+    std::vector<SumAcc> total_accs;   // month * measures + m
+    bool partial = false;  // some top group's months could not be counted (see docs/engine.md)
 };
+
+/// How /groups and /breakdown rank groups, one rule for both: by the aggregate, largest first
+/// (rows, values of the measure, its exact sum, its average, minimum or maximum), then more rows,
+/// then the key (the null group last); a group without a value (an average of nothing, an
+/// overflowed sum) after every group with one.
+enum class RankAgg : uint8_t { kRows, kCount, kSum, kAvg, kMin, kMax };
+struct RankEntry {
+    const std::optional<std::string>* key = nullptr;
+    int64_t rows = 0;
+    int64_t count = 0;  // values of the measure
+    int128 sum = 0, min = 0, max = 0;
+    bool overflow = false;
+};
+bool RanksBefore(RankAgg agg, const RankEntry& a, const RankEntry& b);
 
 struct Kpi {
     std::string name;           // "rows", "total_<measure>", ...
@@ -102,6 +125,9 @@ struct InsightSet {
     std::vector<Kpi> kpis;
     std::vector<RowIssue> issues;
     int64_t issue_count = 0;
+    Refinement refine;  // not empty: another pass over the file would give a better answer
+    int64_t unanalysed_keys = 0;  // JSON keys first seen after the sample and not (yet) columns
+    int passes = 1;               // over the file (see Analyze)
 };
 
 /// The compound annual growth rate, one definition for every answer: over the calendar years

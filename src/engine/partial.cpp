@@ -141,7 +141,24 @@ Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts
     time_tables.resize(times.size());
     for (auto& t : time_tables) t.dense = DenseBlocks<Acc>(measures.size() + 1);
     group_tables.resize(dimensions.size());
-    for (auto& g : group_tables) g.other_accs.resize(measures.size());
+    for (size_t d = 0; d < dimensions.size(); ++d) {
+        GroupTable& g = group_tables[d];
+        g.other_accs.resize(measures.size());
+        g.cell_limit = options.breakdown_groups;
+        // Groups a breakdown shows, found by an earlier pass, take the first slots in every
+        // partial, so their months are always counted.
+        auto seeded = options.seeds.find(schema.columns[static_cast<size_t>(dimensions[d])].name);
+        if (seeded == options.seeds.end()) continue;
+        for (const auto& key : seeded->second) {
+            uint32_t slot = g.keys.FindOrInsert(key, SIZE_MAX);
+            if (slot >= g.rows.size()) {
+                g.rows.push_back(0);
+                g.accs.resize(g.accs.size() + measures.size());
+                g.uncelled.push_back(0);
+            }
+        }
+        g.cell_limit = std::max(g.cell_limit, g.rows.size());
+    }
     mval_.resize(measures.size());
     mok_.resize(measures.size());
     mval64_.resize(measures.size());
@@ -176,6 +193,21 @@ std::string_view Partial::GroupKeyOf(std::string_view v, size_t d) {
     key.assign(Utf8Prefix(v, options.max_key_bytes - 64));
     key += tag;
     return key;
+}
+
+void Partial::LateKey(std::string_view path, std::string_view value, int64_t line) {
+    auto it = late_keys.find(std::string(path));
+    if (it == late_keys.end()) {
+        if (late_keys.size() >= options.late_keys) {
+            ++late_keys_dropped;
+            return;
+        }
+        it = late_keys.emplace(std::string(path), LateKeyValues{line, {}}).first;
+    }
+    auto& values = it->second.values;
+    if (!IsNullToken(value) && values.size() < options.late_values) {
+        values.push_back({line, Truncate(value, options.max_text_bytes)});
+    }
 }
 
 void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
@@ -483,16 +515,22 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         if (slot >= g.rows.size()) {
             g.rows.push_back(0);
             g.accs.resize(g.accs.size() + nm);
+            g.uncelled.push_back(0);
         }
         ++g.rows[slot];
         __builtin_prefetch(g.accs.data() + size_t{slot} * nm, 1);
         dslot[d] = slot;
-        if (primary_month >= 0 && slot < options.breakdown_groups) {
-            while (g.months.size() <= slot) g.months.emplace_back(nm + 1);
-            int64_t* cell = g.months[slot].At(primary_month, kMaxDenseMonths);
+        if (primary_month >= 0) {
+            int64_t* cell = nullptr;
+            if (slot < g.cell_limit) {
+                while (g.months.size() <= slot) g.months.emplace_back(nm + 1);
+                cell = g.months[slot].At(primary_month, kMaxDenseMonths);
+            }
             if (cell != nullptr) {
                 __builtin_prefetch(cell, 1);
                 __builtin_prefetch(cell + nm, 1);
+            } else {
+                g.uncelled[slot] = 1;
             }
             dcell[d] = cell;
         }
@@ -577,7 +615,9 @@ void Partial::Merge(Partial& o) {
             if (slot >= mine.rows.size()) {
                 mine.rows.push_back(0);
                 mine.accs.resize(mine.accs.size() + nm);
+                mine.uncelled.push_back(0);
             }
+            mine.uncelled[slot] |= theirs.uncelled[s];
             mine.rows[slot] += theirs.rows[s];
             for (size_t m = 0; m < nm; ++m) mine.accs[slot * nm + m].Merge(theirs.accs[s * nm + m]);
         }
@@ -586,12 +626,19 @@ void Partial::Merge(Partial& o) {
         for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.other_accs[m]);
         for (size_t s = 0; s < theirs.months.size(); ++s) {
             uint32_t slot = remap[s];
-            if (slot == StringSlotMap::kMissing || slot >= options.breakdown_groups) continue;
+            if (slot == StringSlotMap::kMissing) continue;
+            if (slot >= mine.cell_limit) {
+                mine.uncelled[slot] = 1;  // their months of this group have nowhere to go
+                continue;
+            }
             while (mine.months.size() <= slot) mine.months.emplace_back(nm + 1);
             theirs.months[s].ForEach([&](int64_t month, int64_t* cell) {
                 if (cell[0] == 0) return;
                 int64_t* dst = mine.months[slot].At(month, kMaxDenseMonths);
-                if (dst == nullptr) return;
+                if (dst == nullptr) {
+                    mine.uncelled[slot] = 1;
+                    return;
+                }
                 dst[0] += cell[0];
                 for (size_t m = 0; m < nm; ++m) mine.AddToCell(dst, slot, static_cast<int32_t>(month), m, cell[1 + m]);
             });
@@ -606,13 +653,27 @@ void Partial::Merge(Partial& o) {
         }
         for (const auto& [key, wide] : theirs.spill) {
             uint32_t slot = remap[key.slot];
-            if (slot == StringSlotMap::kMissing || slot >= options.breakdown_groups) continue;
+            if (slot == StringSlotMap::kMissing || slot >= mine.cell_limit) continue;
             if (mine.months[slot].Find(key.month) == nullptr) continue;  // the cell was refused
             auto& dst = mine.spill[{slot, key.month, key.measure}];
             dst.overflow = dst.overflow || wide.overflow;
             dst.Add(wide.sum);
         }
     }
+    for (auto& [key, theirs] : o.late_keys) {
+        auto it = late_keys.find(key);
+        if (it == late_keys.end()) {
+            if (late_keys.size() >= options.late_keys) {
+                ++late_keys_dropped;
+                continue;
+            }
+            late_keys.emplace(key, std::move(theirs));
+            continue;
+        }
+        it->second.first_line = std::min(it->second.first_line, theirs.first_line);
+        MergeByLine(it->second.values, theirs.values, options.late_values);
+    }
+    late_keys_dropped += o.late_keys_dropped;
     issue_count += o.issue_count;
     issues.insert(issues.end(), std::make_move_iterator(o.issues.begin()), std::make_move_iterator(o.issues.end()));
     std::stable_sort(issues.begin(), issues.end(), [](const RowIssue& a, const RowIssue& b) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -90,6 +91,8 @@ struct PartialOptions {
     size_t max_text_bytes = 256;    // longest min/max text kept (longer ones are cut and flagged)
     size_t max_key_bytes = 1'024;   // longer group keys are cut, with a hash to keep them apart
     size_t late_values = 2'000;     // values kept per late column to type it
+    size_t late_keys = 1'000;       // JSON keys first seen after the sample, at most
+    std::map<std::string, std::vector<std::string>> seeds;  // dimension → groups counted first (see Refinement)
 };
 
 /// The values of one currency in a currency column (plain numbers have an empty code).
@@ -165,6 +168,10 @@ struct GroupTable {
     int64_t other_rows = 0;           // rows of keys beyond the cap
     std::vector<Acc> other_accs;
     bool capped = false;
+    // Breakdown cells are kept for the slots below `cell_limit`; a slot with a dated row that has
+    // no cell is `uncelled` (its monthly series would be short), so it is never shown as one.
+    size_t cell_limit = 0;
+    std::vector<uint8_t> uncelled;    // per slot
     // Breakdown over the primary time column, per group slot and month number: a cell of
     // 1 + measures int64 words, the row count then each measure's sum in 10^-9 units. These are
     // the engine's largest tables (hundreds of groups × months), so a cell is as small as it can
@@ -238,6 +245,8 @@ public:
 
     /// One record's fields in column order (missing trailing fields are nulls).
     void AddRow(const std::vector<std::string_view>& fields, int64_t line);
+    /// A JSON key the schema does not have (first seen after the sample), with its value.
+    void LateKey(std::string_view path, std::string_view value, int64_t line);
     /// A record that could not be read, spanning `lines` physical lines of the input.
     void Reject(int64_t line, int64_t lines, std::string reason, std::string_view raw);
     /// Records a problem with a row that is still used (a bad value, a duplicate JSON key).
@@ -260,6 +269,12 @@ public:
     std::vector<GroupTable> group_tables;  // per entry of `dimensions`
     std::vector<RowIssue> issues;          // the earliest ones, at most max_issues
     int64_t issue_count = 0;
+    struct LateKeyValues {
+        int64_t first_line = 0;
+        std::vector<LateValue> values;
+    };
+    std::map<std::string, LateKeyValues> late_keys;  // JSON keys first seen after the sample
+    int64_t late_keys_dropped = 0;                   // beyond options.late_keys
 
 private:
     void AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,

@@ -52,6 +52,42 @@ bool ParseRoleName(std::string_view text, ColumnRole* out) {
     return false;
 }
 
+void Refinement::Merge(const Refinement& next) {
+    for (const auto& [k, v] : next.late_values) late_values[k] = v;
+    for (const auto& k : next.new_keys) {
+        if (std::find(new_keys.begin(), new_keys.end(), k) == new_keys.end()) new_keys.push_back(k);
+    }
+    for (const auto& [k, v] : next.pass_orders) pass_orders[k] = v;
+    for (const auto& [k, v] : next.seeds) {
+        auto& mine = seeds[k];
+        for (const auto& key : v) {
+            if (std::find(mine.begin(), mine.end(), key) == mine.end()) mine.push_back(key);
+        }
+    }
+    reasons.insert(reasons.end(), next.reasons.begin(), next.reasons.end());
+}
+
+bool Refinement::AsksMoreThan(const Refinement& applied) const {
+    for (const auto& [k, v] : late_values) {
+        if (!applied.late_values.count(k)) return true;
+    }
+    for (const auto& k : new_keys) {
+        if (std::find(applied.new_keys.begin(), applied.new_keys.end(), k) == applied.new_keys.end()) return true;
+    }
+    for (const auto& [k, v] : pass_orders) {
+        auto it = applied.pass_orders.find(k);
+        if (it == applied.pass_orders.end() || it->second != v) return true;
+    }
+    for (const auto& [k, v] : seeds) {
+        auto it = applied.seeds.find(k);
+        if (it == applied.seeds.end()) return true;
+        for (const auto& key : v) {
+            if (std::find(it->second.begin(), it->second.end(), key) == it->second.end()) return true;
+        }
+    }
+    return false;
+}
+
 const char* DateOrderName(DateOrder o) { return o == DateOrder::kDmy ? "DMY" : "MDY"; }
 
 const char* OrderSourceName(OrderSource s) {
@@ -345,6 +381,14 @@ Schema InferSchema(const std::vector<std::string>& names, const std::vector<std:
         ColumnSpec col;
         col.name = names[c];
         Profile p = ProfileColumn(rows, c);
+        if (p.n == 0 && options.refined) {
+            // No value in the sample: a later pass types the column from the values the first collected.
+            if (auto late = options.refined->late_values.find(col.name); late != options.refined->late_values.end()) {
+                std::vector<std::vector<std::string>> values;
+                for (const auto& v : late->second) values.push_back({v});
+                p = ProfileColumn(values, 0);
+            }
+        }
         auto words = NameWords(col.name);
         const TypeHint* hint = nullptr;
         if (auto h = hints.find(col.name); h != hints.end()) hint = &h->second;
@@ -453,6 +497,12 @@ Schema InferSchema(const std::vector<std::string>& names, const std::vector<std:
             auto [order, source] = DecideDateOrder(p.order, col);
             col.date_order = order;
             col.order_source = source;
+            if (options.refined && source != OrderSource::kHint) {
+                // The order the whole column chose in an earlier pass reads this pass's months.
+                if (auto o = options.refined->pass_orders.find(col.name); o != options.refined->pass_orders.end()) {
+                    col.date_order = o->second;
+                }
+            }
             if (!col.hinted || col.format.empty()) col.format = DateFormatName(p, order, p.with_time > 0);
         }
 

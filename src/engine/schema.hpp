@@ -70,12 +70,32 @@ bool ParseTypeHint(std::string_view text, TypeHint* out, std::string* error);
 /// The hint text for a column as inferred (round-trips through ParseTypeHint).
 std::string TypeHintText(const TypeHint& hint);
 
+/// What another pass over the file must do differently, found by the pass before it (see
+/// Analyze in engine.hpp): type the columns the sample had no value for from the values the
+/// pass collected, add the JSON keys first seen after the sample, read numeric dates in the
+/// order the whole column chose, and count the months of the groups a breakdown shows.
+struct Refinement {
+    std::map<std::string, std::vector<std::string>> late_values;  // column → its first values
+    std::vector<std::string> new_keys;                            // JSON keys, in order of first line
+    std::map<std::string, DateOrder> pass_orders;                 // time column → order
+    std::map<std::string, std::vector<std::string>> seeds;        // dimension → group keys
+    std::vector<std::string> reasons;                             // for people: why
+    [[nodiscard]] bool empty() const {
+        return late_values.empty() && new_keys.empty() && pass_orders.empty() && seeds.empty();
+    }
+    /// Adds what `next` asks for to this plan.
+    void Merge(const Refinement& next);
+    /// True if this asks for something `applied` did not already do.
+    [[nodiscard]] bool AsksMoreThan(const Refinement& applied) const;
+};
+
 /// What inference needs to know beyond the sample rows.
 struct InferOptions {
     char delimiter = ',';        // ';' files are European: a decimal comma unless the values say otherwise
     bool whole_file = false;     // the sample is the whole file: a column without values is empty, not late
     std::optional<DateOrder> date_order;      // the upload's default for every numeric date column
     std::optional<DecimalMark> decimal_mark;  // the upload's default for every number column
+    const Refinement* refined = nullptr;      // a later pass: late values and pass orders
 };
 
 /// The day/month order of a column given the evidence: numeric dates whose first or second

@@ -113,22 +113,32 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     options.partial.max_groups = settings_.max_groups;
     options.partial.max_issues = settings_.max_issues;
     ApplyVersionOptions(job.version.options, &options);
-    engine::Engine engine(options);
-    std::string buf(settings_.chunk_bytes, '\0');
-    int64_t read = 0;
-    for (;;) {
-        if (progress.StopRequested()) {
-            engine.Cancel();
-            return StoppedError();
+    // The first pass reads the source the worker opened; another pass (see engine::Analyze)
+    // opens the object again from its start.
+    bool first = true;
+    engine::AnalyzeHooks hooks;
+    hooks.chunk_bytes = settings_.chunk_bytes;
+    hooks.open = [&]() -> Result<std::unique_ptr<engine::ByteSource>> {
+        struct Source final : engine::ByteSource {
+            store::ObjectReader* reader = nullptr;
+            std::unique_ptr<store::ObjectReader> owned;
+            Result<size_t> Read(char* buffer, size_t capacity) override { return reader->Read(buffer, capacity); }
+        };
+        auto out = std::make_unique<Source>();
+        if (first) {
+            first = false;
+            out->reader = &source;
+        } else {
+            auto key = store::ObjectKey::Parse(job.version.object_key);
+            if (!key) return Error::Internal("bad object key in DB: " + job.version.object_key);
+            IS_TRY(out->owned, objects_.Open(*key));
+            out->reader = out->owned.get();
         }
-        IS_TRY(size_t n, source.Read(buf.data(), buf.size()));
-        if (n == 0) break;
-        read += static_cast<int64_t>(n);
-        IS_TRY_VOID(engine.Feed(std::string_view(buf.data(), n)));
-        auto p = engine.Progress();
-        progress.Report(read, p.rows);
-    }
-    IS_TRY(auto insights, engine.Finish());
+        return std::unique_ptr<engine::ByteSource>(std::move(out));
+    };
+    hooks.progress = [&](int /*pass*/, int64_t bytes, int64_t rows) { progress.Report(bytes, rows); };
+    hooks.stop = [&] { return progress.StopRequested(); };
+    IS_TRY(auto insights, engine::Analyze(options, hooks));
     // The share of unreadable input is counted in lines, not records: one broken record that
     // swallowed half the file is half the file.
     int64_t total = std::max<int64_t>(insights.lines, insights.rows + insights.rejected);

@@ -12,6 +12,7 @@
 #include "analytics/queries.hpp"
 #include "engine/engine.hpp"
 #include "support/db_fixture.hpp"
+#include "unit/engine/engine_test_util.hpp"
 
 namespace insightstream::analytics {
 namespace {
@@ -196,6 +197,57 @@ TEST_P(AnalyticsQueries, BreakdownByQuarter) {
             auto it = want.find({*s.key, b->periods[i]});
             EXPECT_EQ(s.values[i]->text, Money(it == want.end() ? 0 : it->second));
         }
+    }
+}
+
+TEST(BreakdownRanking, TheSeriesAreTheTopGroupsOfGroupsAndOtherIsTheRest) {
+    // 200 groups; by rows, by revenue and by average revenue the top groups differ, and the one
+    // with the most revenue arrives last.
+    std::string csv = "day,product,revenue,units\n";
+    std::map<std::string, int64_t> revenue;
+    std::map<int, int64_t> month_total;
+    for (int i = 0; i < 20'000; ++i) {
+        int g = i < 19'900 ? i % 200 : 999;
+        std::string key = "p" + std::to_string(g);
+        int64_t v = g == 999 ? 5000 : (g % 17) * 3 + (g < 10 ? 50 : 1);
+        int month = i % 6 + 1;
+        csv += "2024-0" + std::to_string(month) + "-10," + key + "," + std::to_string(v) + "," + std::to_string(g % 5 + 1) + "\n";
+        revenue[key] += v;
+        month_total[month] += v;
+    }
+    engine::testing::RunOptions o;
+    o.hints["product"].role = engine::ColumnRole::kDimension;
+    o.breakdown_groups = 50;  // the first pass cannot count every top group's months
+    auto s = engine::testing::RunEngine(csv, o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    auto groups_payload = json::parse(engine::GroupsJson(*s, s->groups.at(0))).as_object();
+    auto breakdown_payload = json::parse(engine::BreakdownJson(*s, s->breakdowns.at(0))).as_object();
+    for (Agg agg : {Agg::kSum, Agg::kCount, Agg::kAvg}) {
+        for (const char* measure : {"revenue", "units", ""}) {
+            if (agg != Agg::kCount && std::string(measure).empty()) continue;
+            SCOPED_TRACE(std::string(AggName(agg)) + " " + measure);
+            auto g = Groups(groups_payload, {.measure = measure, .agg = agg, .limit = 20});
+            auto b = Breakdown(breakdown_payload, {.measure = measure, .agg = agg, .interval = Interval::kQuarter, .limit = 20});
+            ASSERT_TRUE(g && b);
+            ASSERT_EQ(b->series.size(), g->groups.size());
+            for (size_t i = 0; i < g->groups.size(); ++i) EXPECT_EQ(b->series[i].key, g->groups[i].key) << i;
+            EXPECT_FALSE(b->partial);
+            ASSERT_TRUE(b->other.has_value());
+        }
+    }
+    // Sums: each quarter's series and "other" add up to everything in that quarter.
+    auto b = Breakdown(breakdown_payload, {.measure = "revenue", .agg = Agg::kSum, .interval = Interval::kQuarter, .limit = 5});
+    ASSERT_TRUE(b && b->other);
+    EXPECT_EQ(b->series.at(0).key, "p999");
+    for (size_t p = 0; p < b->periods.size(); ++p) {
+        int128 sum = 0;
+        for (const auto& se : b->series) sum += static_cast<int128>(std::llround(se.values[p]->approx));
+        sum += static_cast<int128>(std::llround(b->other->values[p]->approx));
+        int64_t want = 0;
+        for (const auto& [month, total] : month_total) {
+            if (PeriodLabel(b->periods[p], Interval::kQuarter) == "2024-Q" + std::to_string((month - 1) / 3 + 1)) want += total;
+        }
+        EXPECT_TRUE(sum == want) << PeriodLabel(b->periods[p], Interval::kQuarter);
     }
 }
 

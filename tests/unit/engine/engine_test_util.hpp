@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "engine/engine.hpp"
@@ -17,8 +18,13 @@ struct RunOptions {
     size_t sample_bytes = 1 << 20;
     std::map<std::string, TypeHint> hints;
     InferOptions infer;
+    size_t breakdown_groups = PartialOptions{}.breakdown_groups;
+    size_t max_groups = PartialOptions{}.max_groups;
+    int max_passes = 3;
 };
 
+/// The whole analysis (every pass Analyze makes) of an in-memory file, read in pieces of
+/// `feed_bytes`.
 inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOptions& o = {}) {
     EngineOptions options;
     options.format = o.format;
@@ -27,12 +33,27 @@ inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOption
     options.sample_bytes = o.sample_bytes;
     options.hints = o.hints;
     options.infer = o.infer;
-    Engine engine(options);
-    for (size_t i = 0; i < data.size(); i += o.feed_bytes) {
-        auto fed = engine.Feed(data.substr(i, o.feed_bytes));
-        if (!fed) return fed.error();
-    }
-    return engine.Finish();
+    options.partial.breakdown_groups = o.breakdown_groups;
+    options.partial.max_groups = o.max_groups;
+    struct Memory final : ByteSource {
+        std::string_view data;
+        size_t pos = 0;
+        core::Result<size_t> Read(char* buffer, size_t capacity) override {
+            size_t n = std::min(capacity, data.size() - pos);
+            std::copy_n(data.data() + pos, n, buffer);
+            pos += n;
+            return n;
+        }
+    };
+    AnalyzeHooks hooks;
+    hooks.chunk_bytes = o.feed_bytes;
+    hooks.max_passes = o.max_passes;
+    hooks.open = [&]() -> core::Result<std::unique_ptr<ByteSource>> {
+        auto m = std::make_unique<Memory>();
+        m->data = data;
+        return std::unique_ptr<ByteSource>(std::move(m));
+    };
+    return Analyze(options, hooks);
 }
 
 inline int Col(const InsightSet& s, const std::string& name) {
