@@ -163,7 +163,9 @@ std::string PeerJson(const InsightSet& s, const std::string& file, bool brief) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: engine_bench FILE [--format csv|json|ndjson] [--threads N] [--json] [--runs N]\n");
+        std::fprintf(stderr,
+                     "usage: engine_bench FILE [--format csv|json|ndjson] [--threads N] [--json] [--runs N] "
+                     "[--role COLUMN=ROLE]...\n");
         return 2;
     }
     std::string path = argv[1];
@@ -173,6 +175,7 @@ int main(int argc, char** argv) {
     bool print_json = false;
     bool peer = false;
     bool brief = false;
+    std::map<std::string, TypeHint> hints;
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--format" && i + 1 < argc) format = argv[++i];
@@ -181,32 +184,49 @@ int main(int argc, char** argv) {
         else if (a == "--json") print_json = true;
         else if (a == "--peer") peer = true;
         else if (a == "--brief") brief = true;
-    }
-    std::vector<char> buf(4 << 20);
-    for (int run = 0; run < runs; ++run) {
-        int fd = ::open(path.c_str(), O_RDONLY);
-        if (fd < 0) {
-            std::perror(path.c_str());
-            return 1;
+        else if (a == "--role" && i + 1 < argc) {
+            std::string spec = argv[++i];
+            size_t eq = spec.find('=');
+            ColumnRole role;
+            if (eq == std::string::npos || !ParseRoleName(spec.substr(eq + 1), &role)) {
+                std::fprintf(stderr, "--role wants COLUMN=time|measure|dimension|identifier\n");
+                return 2;
+            }
+            hints[spec.substr(0, eq)].role = role;
         }
+    }
+    // The whole analysis, as the worker runs it (engine::Analyze: a second pass when one is needed).
+    struct File final : ByteSource {
+        int fd = -1;
+        int64_t bytes = 0;
+        ~File() override {
+            if (fd >= 0) ::close(fd);
+        }
+        insightstream::core::Result<size_t> Read(char* buffer, size_t capacity) override {
+            ssize_t n = ::read(fd, buffer, capacity);
+            if (n < 0) return insightstream::core::Error::Internal("read failed");
+            bytes += n;
+            return static_cast<size_t>(n);
+        }
+    };
+    for (int run = 0; run < runs; ++run) {
         auto t0 = std::chrono::steady_clock::now();
         EngineOptions options;
         options.format = format;
         options.threads = threads;
-        Engine engine(options);
+        options.hints = hints;
         int64_t bytes = 0;
-        for (;;) {
-            ssize_t n = ::read(fd, buf.data(), buf.size());
-            if (n <= 0) break;
-            bytes += n;
-            auto fed = engine.Feed(std::string_view(buf.data(), static_cast<size_t>(n)));
-            if (!fed) {
-                std::fprintf(stderr, "error: %s\n", fed.error().detail().c_str());
-                return 1;
-            }
-        }
-        ::close(fd);
-        auto result = engine.Finish();
+        AnalyzeHooks hooks;
+        hooks.open = [&]() -> insightstream::core::Result<std::unique_ptr<ByteSource>> {
+            auto f = std::make_unique<File>();
+            f->fd = ::open(path.c_str(), O_RDONLY);
+            if (f->fd < 0) return insightstream::core::Error::NotFound(path + ": cannot open");
+            return std::unique_ptr<ByteSource>(std::move(f));
+        };
+        hooks.progress = [&](int pass, int64_t read, int64_t) {
+            if (pass == 1) bytes = read;
+        };
+        auto result = Analyze(options, hooks);
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (!result) {
             std::fprintf(stderr, "error: %s\n", result.error().detail().c_str());
@@ -218,10 +238,10 @@ int main(int argc, char** argv) {
             std::printf("%s\n", PeerJson(*result, path, brief).c_str());
             continue;
         }
-        std::printf("engine %-30s %8.3f s %8.1f MB/s %10.0f rows/s  rows %lld rejected %lld  peak %.1f MiB\n",
+        std::printf("engine %-30s %8.3f s %8.1f MB/s %10.0f rows/s  rows %lld rejected %lld  passes %d  peak %.1f MiB\n",
                     path.substr(path.rfind('/') + 1).c_str(), secs, static_cast<double>(bytes) / 1e6 / secs,
                     static_cast<double>(result->rows) / secs, static_cast<long long>(result->rows),
-                    static_cast<long long>(result->rejected), static_cast<double>(ru.ru_maxrss) / 1024.0);
+                    static_cast<long long>(result->rejected), result->passes, static_cast<double>(ru.ru_maxrss) / 1024.0);
         if (print_json && run == runs - 1) {
             std::printf("%s\n%s\n", SchemaJson(*result).c_str(), SummaryJson(*result).c_str());
             for (const auto& g : result->groups) std::printf("%s\n", GroupsJson(*result, g).substr(0, 600).c_str());

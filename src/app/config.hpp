@@ -57,7 +57,7 @@ struct Config {
     size_t analytics_cache_bytes = 64 << 20;
     std::string web_dir = "web/dist";
     double max_rejected_share = 0.2;
-    int64_t max_groups = 10'000;
+    int64_t max_groups = 1'000'000;
 
     [[nodiscard]] bool Runs(std::string_view service) const;
     /// The configuration as one JSON object, secrets redacted.

@@ -121,8 +121,22 @@ Result<void> Engine::Start(bool whole_file) {
         return inferred;
     }
     options_.partial.seeds = options_.refined.seeds;
+    // Each thread keeps its own groups up to a limit; beyond it, one table per dimension for all.
+    std::vector<SharedGroups*> shared;
+    const auto measures = static_cast<size_t>(std::count_if(schema_.columns.begin(), schema_.columns.end(),
+                                                            [](const ColumnSpec& c) { return c.role == ColumnRole::kMeasure; }));
+    for (const auto& col : schema_.columns) {
+        if (col.role != ColumnRole::kDimension) continue;
+        auto sg = std::make_unique<SharedGroups>();
+        sg->table.other_accs.resize(measures);
+        sg->table.cell_limit = options_.partial.breakdown_groups;
+        auto seeded = options_.partial.seeds.find(col.name);
+        if (seeded != options_.partial.seeds.end()) SeedGroups(sg->table, seeded->second, measures);
+        shared.push_back(sg.get());
+        shared_groups_.push_back(std::move(sg));
+    }
     for (int i = 0; i < options_.threads; ++i) {
-        partials_.push_back(std::make_unique<Partial>(schema_, options_.partial));
+        partials_.push_back(std::make_unique<Partial>(schema_, options_.partial, shared));
     }
     for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(static_cast<size_t>(i)); });
     CutBlocks(false);
@@ -439,6 +453,15 @@ Result<InsightSet> Engine::Finish() {
     if (cancelled_) return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
     if (schema_.columns.empty()) return Unreadable("the file has no columns");
     for (size_t i = 1; i < partials_.size(); ++i) partials_[0]->Merge(*partials_[i]);
+    // A dimension that spilled into its shared table: the threads' own groups join it, and it
+    // becomes the dimension's table (so the big table is never copied).
+    for (size_t d = 0; d < shared_groups_.size(); ++d) {
+        GroupTable& shared = shared_groups_[d]->table;
+        if (shared.rows.size() == shared.seeded && !shared.capped && shared.other_rows == 0 && shared.seeded == 0) continue;
+        GroupTable& mine = partials_[0]->group_tables[d];
+        MergeGroups(shared, mine, partials_[0]->measures.size(), options_.partial.max_groups, options_.partial.max_text_bytes);
+        mine = std::move(shared);
+    }
     // Lines whose bytes were not UTF-8 and were read as Windows-1252 are noted, never hidden.
     Partial& merged = *partials_[0];
     for (int64_t line : decoder_.repaired_lines()) {

@@ -109,6 +109,7 @@ private:
     std::unordered_map<std::string, size_t> json_columns_;
 
     std::vector<std::unique_ptr<Partial>> partials_;
+    std::vector<std::unique_ptr<SharedGroups>> shared_groups_;  // per dimension
     std::vector<std::thread> workers_;
     mutable std::mutex mutex_;
     std::condition_variable queue_cv_;

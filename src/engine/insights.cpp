@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <numeric>
 
@@ -268,11 +269,47 @@ BreakdownData Breakdown(Partial& p, size_t d, const GroupsData& gd, const std::v
         for (size_t slot = 0; slot < keep.size(); ++slot) {
             if (keep[slot]) seeds.emplace_back(g.keys.Key(static_cast<uint32_t>(slot)));
         }
-        refine->seeds[p.schema.columns[static_cast<size_t>(gd.dimension)].name] = std::move(seeds);
+        auto& dst = refine->seeds[p.schema.columns[static_cast<size_t>(gd.dimension)].name];
+        dst.insert(dst.end(), seeds.begin(), seeds.end());
         refine->reasons.push_back("breakdown of " + p.schema.columns[static_cast<size_t>(gd.dimension)].name +
                                   ": top groups arrived after the first " + std::to_string(g.cell_limit));
     }
     return bd;
+}
+
+// The keys beyond dimension d's cap heavy enough to be among the top kShownGroups of /groups
+// (by rows, or by a measure's magnitude): a second pass counts them exactly.
+void SeedHeavyBeyondCap(Partial& p, size_t d, const GroupsData& gd, Refinement* refine) {
+    constexpr size_t kShownGroups = 100;  // the most /groups lists
+    const size_t nm = p.measures.size();
+    GroupTable& g = p.group_tables[d];
+    BeyondCap& b = *g.beyond;
+    // The weight a candidate must beat: the kShownGroups-th largest among the exact groups.
+    auto threshold = [&](const std::function<double(const GroupData&)>& weight) {
+        std::vector<double> w;
+        for (const auto& gr : gd.groups) w.push_back(weight(gr));
+        if (w.size() < kShownGroups) return 0.0;
+        std::nth_element(w.begin(), w.begin() + kShownGroups - 1, w.end(), std::greater<>());
+        return w[kShownGroups - 1];
+    };
+    std::vector<std::string> seeds;
+    auto consider = [&](const HeavyHitters& hh, double floor) {
+        for (const auto& e : hh.Top(kShownGroups)) {
+            if (e.weight > floor) seeds.push_back(e.key);
+        }
+    };
+    consider(b.rows, threshold([](const GroupData& gr) { return static_cast<double>(gr.rows); }));
+    for (size_t m = 0; m < nm && m < b.measures.size(); ++m) {
+        consider(b.measures[m], threshold([m](const GroupData& gr) { return std::fabs(DecimalToDouble(gr.accs[m].sum)); }));
+    }
+    if (seeds.empty()) return;
+    std::sort(seeds.begin(), seeds.end());
+    seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
+    const std::string& name = p.schema.columns[static_cast<size_t>(gd.dimension)].name;
+    auto& dst = refine->seeds[name];
+    dst.insert(dst.end(), seeds.begin(), seeds.end());
+    refine->reasons.push_back(name + " has more than " + std::to_string(p.options.max_groups) + " distinct values; " +
+                              std::to_string(seeds.size()) + " heavy ones beyond them are counted exactly");
 }
 
 }  // namespace
@@ -415,6 +452,17 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             if (gd.groups[a].rows != gd.groups[b].rows) return gd.groups[a].rows > gd.groups[b].rows;
             return KeyLess(gd.groups[a].key, gd.groups[b].key);
         });
+        gd.distinct = gd.groups.size();
+        if (g.beyond) {
+            // Beyond the cap: the distinct count is estimated over every key, and the heaviest
+            // keys "other" holds are counted exactly on another pass (a large group is never lost).
+            DistinctCounter all = g.beyond->distinct;
+            for (size_t slot = 0; slot < g.rows.size(); ++slot) {
+                if (g.rows[slot] > 0) all.Add(HashBytes(g.keys.Key(static_cast<uint32_t>(slot))));
+            }
+            gd.distinct = all.Estimate();
+            SeedHeavyBeyondCap(p, d, gd, &s.refine);
+        }
         // Breakdown: the monthly series of every group that is among the top few under any
         // ranking the API offers, and the monthly totals of all rows (for "other").
         if (primary_series != nullptr) {
@@ -516,6 +564,14 @@ InsightSet Finalize(Partial& p, size_t top_values) {
                 if (!out.max || *g.key > *out.max) out.max = *g.key;
             }
             out.distinct_exact = !gd.capped;
+            if (gd.capped) {
+                out.distinct = gd.distinct;
+                const GroupTable& g = p.group_tables[static_cast<size_t>(&gd - s.groups.data())];
+                if (g.beyond && g.beyond->has_text) {
+                    if (!out.min || g.beyond->min < *out.min) out.min = g.beyond->min;
+                    if (!out.max || g.beyond->max > *out.max) out.max = g.beyond->max;
+                }
+            }
         }
         for (size_t i = 0; i < gd.groups.size() && i < top_values; ++i) out.top.emplace_back(gd.groups[i].key, gd.groups[i].rows);
     }
@@ -773,6 +829,7 @@ std::string GroupsJson(const InsightSet& s, const GroupsData& g) {
     AppendMeasureNames(out, s);
     out += ",\"capped\":";
     out += g.capped ? "true" : "false";
+    out += ",\"distinct\":" + std::to_string(g.distinct);
     out += ",\"groups\":[";
     for (size_t i = 0; i < g.groups.size(); ++i) {
         if (i) out += ',';

@@ -58,7 +58,8 @@ struct GroupsData {
     std::vector<GroupData> groups;  // by rows descending, then key
     int64_t other_rows = 0;          // rows beyond the group cap
     std::vector<Acc> other_accs;
-    bool capped = false;
+    bool capped = false;             // more distinct values than the cap: the rest are in "other"
+    uint64_t distinct = 0;           // distinct values (estimated when capped)
 };
 
 /// The group × month breakdown of one dimension over the primary time column. It keeps the

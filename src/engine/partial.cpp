@@ -118,7 +118,8 @@ void ColumnState::Merge(ColumnState& o, const PartialOptions& options) {
     MergeByLine(late_values, o.late_values, options.late_values);
 }
 
-Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts) {
+Partial::Partial(const Schema& s, PartialOptions opts, std::vector<SharedGroups*> shared)
+    : schema(s), options(std::move(opts)), shared_(std::move(shared)) {
     columns.resize(schema.columns.size());
     role_index_.assign(schema.columns.size(), -1);
     for (size_t c = 0; c < schema.columns.size(); ++c) {
@@ -145,19 +146,10 @@ Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts
         GroupTable& g = group_tables[d];
         g.other_accs.resize(measures.size());
         g.cell_limit = options.breakdown_groups;
-        // Groups a breakdown shows, found by an earlier pass, take the first slots in every
-        // partial, so their months are always counted.
+        // Groups an earlier pass asked for take the first slots in every partial (and in the
+        // shared table), so their months are always counted and no cap refuses them.
         auto seeded = options.seeds.find(schema.columns[static_cast<size_t>(dimensions[d])].name);
-        if (seeded == options.seeds.end()) continue;
-        for (const auto& key : seeded->second) {
-            uint32_t slot = g.keys.FindOrInsert(key, SIZE_MAX);
-            if (slot >= g.rows.size()) {
-                g.rows.push_back(0);
-                g.accs.resize(g.accs.size() + measures.size());
-                g.uncelled.push_back(0);
-            }
-        }
-        g.cell_limit = std::max(g.cell_limit, g.rows.size());
+        if (seeded != options.seeds.end()) SeedGroups(g, seeded->second, measures.size());
     }
     mval_.resize(measures.size());
     mok_.resize(measures.size());
@@ -169,6 +161,108 @@ Partial::Partial(const Schema& s, PartialOptions opts) : schema(s), options(opts
     dim_slot_.resize(dimensions.size());
     dim_cell_.resize(dimensions.size());
     long_keys_.resize(dimensions.size());
+}
+
+void BeyondCap::Merge(BeyondCap& o) {
+    distinct.Merge(o.distinct);
+    if (o.has_text) {
+        if (!has_text || o.min < min) min = o.min;
+        if (!has_text || o.max > max) max = o.max;
+        has_text = true;
+    }
+    rows.Merge(o.rows);
+    if (measures.size() < o.measures.size()) measures.resize(o.measures.size());
+    for (size_t m = 0; m < o.measures.size(); ++m) measures[m].Merge(o.measures[m]);
+}
+
+void SeedGroups(GroupTable& g, const std::vector<std::string>& keys, size_t measures) {
+    for (const auto& key : keys) {
+        uint32_t slot = g.keys.FindOrInsert(key, SIZE_MAX);
+        if (slot >= g.rows.size()) {
+            g.rows.push_back(0);
+            g.accs.resize(g.accs.size() + measures);
+            g.uncelled.push_back(0);
+        }
+    }
+    g.seeded = g.rows.size();
+    g.cell_limit = std::max(g.cell_limit, g.seeded);
+}
+
+void MergeGroups(GroupTable& mine, GroupTable& theirs, size_t nm, size_t max_groups, size_t max_text_bytes) {
+    std::vector<uint32_t> remap(theirs.rows.size(), StringSlotMap::kMissing);
+    for (size_t s = 0; s < theirs.rows.size(); ++s) {
+        std::string_view key = theirs.keys.Key(static_cast<uint32_t>(s));
+        uint32_t slot = mine.keys.FindOrInsert(key, s < theirs.seeded ? SIZE_MAX : max_groups);
+        remap[s] = slot;
+        if (slot == StringSlotMap::kMissing) {
+            mine.capped = true;
+            mine.other_rows += theirs.rows[s];
+            for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.accs[s * nm + m]);
+            if (!mine.beyond) mine.beyond = std::make_unique<BeyondCap>();
+            BeyondCap& b = *mine.beyond;
+            b.distinct.Add(HashBytes(key));
+            if (!b.has_text || key < b.min) b.min = std::string(Utf8Prefix(key, max_text_bytes));
+            if (!b.has_text || key > b.max) b.max = std::string(Utf8Prefix(key, max_text_bytes));
+            b.has_text = true;
+            b.rows.Add(key, static_cast<double>(theirs.rows[s]));
+            b.measures.resize(nm);
+            for (size_t m = 0; m < nm; ++m) {
+                const Acc& a = theirs.accs[s * nm + m];
+                if (a.count > 0) b.measures[m].Add(key, std::fabs(DecimalToDouble(a.sum)));
+            }
+            continue;
+        }
+        if (slot >= mine.rows.size()) {
+            mine.rows.push_back(0);
+            mine.accs.resize(mine.accs.size() + nm);
+            mine.uncelled.push_back(0);
+        }
+        mine.uncelled[slot] |= theirs.uncelled[s];
+        mine.rows[slot] += theirs.rows[s];
+        for (size_t m = 0; m < nm; ++m) mine.accs[slot * nm + m].Merge(theirs.accs[s * nm + m]);
+    }
+    mine.capped = mine.capped || theirs.capped;
+    mine.other_rows += theirs.other_rows;
+    for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.other_accs[m]);
+    if (theirs.beyond) {
+        if (!mine.beyond) mine.beyond = std::make_unique<BeyondCap>();
+        mine.beyond->Merge(*theirs.beyond);
+    }
+    for (size_t s = 0; s < theirs.months.size(); ++s) {
+        uint32_t slot = remap[s];
+        if (slot == StringSlotMap::kMissing) continue;
+        if (slot >= mine.cell_limit) {
+            mine.uncelled[slot] = 1;  // their months of this group have nowhere to go
+            continue;
+        }
+        while (mine.months.size() <= slot) mine.months.emplace_back(nm + 1);
+        theirs.months[s].ForEach([&](int64_t month, int64_t* cell) {
+            if (cell[0] == 0) return;
+            int64_t* dst = mine.months[slot].At(month, kMaxDenseMonths);
+            if (dst == nullptr) {
+                mine.uncelled[slot] = 1;
+                return;
+            }
+            dst[0] += cell[0];
+            for (size_t m = 0; m < nm; ++m) mine.AddToCell(dst, slot, static_cast<int32_t>(month), m, cell[1 + m]);
+        });
+        if (s < theirs.month_nulls.size()) {
+            theirs.month_nulls[s].ForEach([&](int64_t month, int64_t* nulls) {
+                if (mine.months[slot].Find(month) == nullptr) return;  // the cell was refused
+                for (size_t m = 0; m < nm; ++m) {
+                    if (nulls[m] != 0) mine.AddNull(slot, static_cast<int32_t>(month), m, nulls[m], nm, kMaxDenseMonths);
+                }
+            });
+        }
+    }
+    for (const auto& [key, wide] : theirs.spill) {
+        uint32_t slot = remap[key.slot];
+        if (slot == StringSlotMap::kMissing || slot >= mine.cell_limit) continue;
+        if (mine.months[slot].Find(key.month) == nullptr) continue;  // the cell was refused
+        auto& dst = mine.spill[{slot, key.month, key.measure}];
+        dst.overflow = dst.overflow || wide.overflow;
+        dst.Add(wide.sum);
+    }
 }
 
 void Partial::Issue(int64_t line, std::string_view column, std::string reason, std::string_view raw, IssueKind kind) {
@@ -453,15 +547,9 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         all_int64 = all_int64 && fits;
         v64[m] = fits ? static_cast<int64_t>(mv[m]) : 0;
     }
-    auto add_measures = [&](Acc* a) {
-        if (all_measures) {
-            for (size_t m = 0; m < nm; ++m) a[m].Add(mv[m]);
-        } else {
-            for (size_t m = 0; m < nm; ++m) {
-                if (mok[m] == rows) a[m].Add(mv[m]);
-            }
-        }
-    };
+    row_all_measures_ = all_measures;
+    row_all_int64_ = all_int64;
+    auto add_measures = [this](Acc* a) { AddMeasures(a); };
 
     const size_t ntimes = times.size();
     for (size_t t = 0; t < ntimes; ++t) {
@@ -505,11 +593,13 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         dcell[d] = nullptr;
         if (dim_ok[d] != rows) continue;
         GroupTable& g = group_tables[d];
-        uint32_t slot = g.keys.FindOrInsert(dim_keys[d], options.max_groups);
-        if (slot == StringSlotMap::kMissing) {
-            g.capped = true;
-            ++g.other_rows;
-            add_measures(g.other_accs.data());
+        SharedGroups* shared = shared_.empty() ? nullptr : shared_[d];
+        uint32_t slot = g.keys.FindOrInsert(dim_keys[d], shared ? options.local_groups + g.seeded : options.max_groups);
+        if (slot == StringSlotMap::kMissing) [[unlikely]] {
+            // A dimension with more distinct values than a thread keeps: the shared table, once
+            // for all threads; without one (or beyond the cap), "other".
+            if (shared) AddShared(*shared, dim_keys[d], primary_month);
+            else AddBeyondCap(g, dim_keys[d]);
             continue;
         }
         if (slot >= g.rows.size()) {
@@ -521,16 +611,10 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         __builtin_prefetch(g.accs.data() + size_t{slot} * nm, 1);
         dslot[d] = slot;
         if (primary_month >= 0) {
-            int64_t* cell = nullptr;
-            if (slot < g.cell_limit) {
-                while (g.months.size() <= slot) g.months.emplace_back(nm + 1);
-                cell = g.months[slot].At(primary_month, kMaxDenseMonths);
-            }
+            int64_t* cell = CellOf(g, slot, primary_month);
             if (cell != nullptr) {
                 __builtin_prefetch(cell, 1);
                 __builtin_prefetch(cell + nm, 1);
-            } else {
-                g.uncelled[slot] = 1;
             }
             dcell[d] = cell;
         }
@@ -540,17 +624,84 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         if (slot == StringSlotMap::kMissing) continue;
         GroupTable& g = group_tables[d];
         add_measures(g.accs.data() + size_t{slot} * nm);
-        int64_t* cell = dcell[d];
-        if (cell == nullptr) continue;
-        ++cell[0];
-        if (all_measures && all_int64) {
-            for (size_t m = 0; m < nm; ++m) g.AddInt64ToCell(cell, slot, primary_month, m, v64[m]);
-            continue;
-        }
-        for (size_t m = 0; m < nm; ++m) {
-            if (mok[m] == rows) g.AddToCell(cell, slot, primary_month, m, mv[m]);
-            else g.AddNull(slot, primary_month, m, 1, nm, kMaxDenseMonths);
-        }
+        if (dcell[d] != nullptr) AddToCell(g, slot, dcell[d], primary_month);
+    }
+}
+
+void Partial::AddMeasures(Acc* a) const {
+    const size_t nm = measures.size();
+    const int128* const mv = mval_.data();
+    if (row_all_measures_) {
+        for (size_t m = 0; m < nm; ++m) a[m].Add(mv[m]);
+        return;
+    }
+    const int64_t* const mok = mok_.data();
+    for (size_t m = 0; m < nm; ++m) {
+        if (mok[m] == rows) a[m].Add(mv[m]);
+    }
+}
+
+int64_t* Partial::CellOf(GroupTable& g, uint32_t slot, int32_t month) {
+    int64_t* cell = nullptr;
+    if (slot < g.cell_limit) {
+        while (g.months.size() <= slot) g.months.emplace_back(measures.size() + 1);
+        cell = g.months[slot].At(month, kMaxDenseMonths);
+    }
+    if (cell == nullptr) g.uncelled[slot] = 1;
+    return cell;
+}
+
+void Partial::AddToCell(GroupTable& g, uint32_t slot, int64_t* cell, int32_t month) {
+    const size_t nm = measures.size();
+    ++cell[0];
+    if (row_all_measures_ && row_all_int64_) {
+        const int64_t* const v64 = mval64_.data();
+        for (size_t m = 0; m < nm; ++m) g.AddInt64ToCell(cell, slot, month, m, v64[m]);
+        return;
+    }
+    for (size_t m = 0; m < nm; ++m) {
+        if (mok_[m] == rows) g.AddToCell(cell, slot, month, m, mval_[m]);
+        else g.AddNull(slot, month, m, 1, nm, kMaxDenseMonths);
+    }
+}
+
+void Partial::AddBeyondCap(GroupTable& g, std::string_view key) {
+    const size_t nm = measures.size();
+    g.capped = true;
+    ++g.other_rows;
+    AddMeasures(g.other_accs.data());
+    if (!g.beyond) {
+        g.beyond = std::make_unique<BeyondCap>();
+        g.beyond->measures.resize(nm);
+    }
+    BeyondCap& b = *g.beyond;
+    b.distinct.Add(HashBytes(key));
+    if (!b.has_text || key < b.min) b.min = std::string(Utf8Prefix(key, options.max_text_bytes));
+    if (!b.has_text || key > b.max) b.max = std::string(Utf8Prefix(key, options.max_text_bytes));
+    b.has_text = true;
+    b.rows.Add(key, 1);
+    for (size_t m = 0; m < nm; ++m) {
+        if (mok_[m] == rows) b.measures[m].Add(key, std::fabs(UnitsToDouble(mval_[m])));
+    }
+}
+
+void Partial::AddShared(SharedGroups& shared, std::string_view key, int32_t month) {
+    std::scoped_lock lock(shared.mutex);
+    GroupTable& t = shared.table;
+    uint32_t slot = t.keys.FindOrInsert(key, options.max_groups);
+    if (slot == StringSlotMap::kMissing) {
+        AddBeyondCap(t, key);
+        return;
+    }
+    if (slot >= t.rows.size()) {
+        t.rows.push_back(0);
+        t.accs.resize(t.accs.size() + measures.size());
+        t.uncelled.push_back(0);
+    }
+    ++t.rows[slot];
+    AddMeasures(t.accs.data() + size_t{slot} * measures.size());
+    if (month >= 0) {
+        if (int64_t* cell = CellOf(t, slot, month)) AddToCell(t, slot, cell, month);
     }
 }
 
@@ -600,65 +751,7 @@ void Partial::Merge(Partial& o) {
         }
     }
     for (size_t d = 0; d < group_tables.size(); ++d) {
-        GroupTable& mine = group_tables[d];
-        GroupTable& theirs = o.group_tables[d];
-        std::vector<uint32_t> remap(theirs.rows.size(), StringSlotMap::kMissing);
-        for (size_t s = 0; s < theirs.rows.size(); ++s) {
-            uint32_t slot = mine.keys.FindOrInsert(theirs.keys.Key(static_cast<uint32_t>(s)), options.max_groups);
-            remap[s] = slot;
-            if (slot == StringSlotMap::kMissing) {
-                mine.capped = true;
-                mine.other_rows += theirs.rows[s];
-                for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.accs[s * nm + m]);
-                continue;
-            }
-            if (slot >= mine.rows.size()) {
-                mine.rows.push_back(0);
-                mine.accs.resize(mine.accs.size() + nm);
-                mine.uncelled.push_back(0);
-            }
-            mine.uncelled[slot] |= theirs.uncelled[s];
-            mine.rows[slot] += theirs.rows[s];
-            for (size_t m = 0; m < nm; ++m) mine.accs[slot * nm + m].Merge(theirs.accs[s * nm + m]);
-        }
-        mine.capped = mine.capped || theirs.capped;
-        mine.other_rows += theirs.other_rows;
-        for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.other_accs[m]);
-        for (size_t s = 0; s < theirs.months.size(); ++s) {
-            uint32_t slot = remap[s];
-            if (slot == StringSlotMap::kMissing) continue;
-            if (slot >= mine.cell_limit) {
-                mine.uncelled[slot] = 1;  // their months of this group have nowhere to go
-                continue;
-            }
-            while (mine.months.size() <= slot) mine.months.emplace_back(nm + 1);
-            theirs.months[s].ForEach([&](int64_t month, int64_t* cell) {
-                if (cell[0] == 0) return;
-                int64_t* dst = mine.months[slot].At(month, kMaxDenseMonths);
-                if (dst == nullptr) {
-                    mine.uncelled[slot] = 1;
-                    return;
-                }
-                dst[0] += cell[0];
-                for (size_t m = 0; m < nm; ++m) mine.AddToCell(dst, slot, static_cast<int32_t>(month), m, cell[1 + m]);
-            });
-            if (s < theirs.month_nulls.size()) {
-                theirs.month_nulls[s].ForEach([&](int64_t month, int64_t* nulls) {
-                    if (mine.months[slot].Find(month) == nullptr) return;  // the cell was refused
-                    for (size_t m = 0; m < nm; ++m) {
-                        if (nulls[m] != 0) mine.AddNull(slot, static_cast<int32_t>(month), m, nulls[m], nm, kMaxDenseMonths);
-                    }
-                });
-            }
-        }
-        for (const auto& [key, wide] : theirs.spill) {
-            uint32_t slot = remap[key.slot];
-            if (slot == StringSlotMap::kMissing || slot >= mine.cell_limit) continue;
-            if (mine.months[slot].Find(key.month) == nullptr) continue;  // the cell was refused
-            auto& dst = mine.spill[{slot, key.month, key.measure}];
-            dst.overflow = dst.overflow || wide.overflow;
-            dst.Add(wide.sum);
-        }
+        MergeGroups(group_tables[d], o.group_tables[d], nm, options.max_groups, options.max_text_bytes);
     }
     for (auto& [key, theirs] : o.late_keys) {
         auto it = late_keys.find(key);

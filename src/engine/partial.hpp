@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <map>
 #include <string>
 #include <string_view>
@@ -84,7 +86,7 @@ inline uint32_t DateCode(int32_t y, int32_t p1, int32_t p2, bool ambiguous) {
 }
 
 struct PartialOptions {
-    size_t max_groups = 10'000;
+    size_t max_groups = 1'000'000;  // per dimension, exact; the rest is "other" (see BeyondCap)
     size_t breakdown_groups = 1'000;
     size_t max_issues = 1'000;
     size_t max_raw_bytes = 1'000;
@@ -92,6 +94,7 @@ struct PartialOptions {
     size_t max_key_bytes = 1'024;   // longer group keys are cut, with a hash to keep them apart
     size_t late_values = 2'000;     // values kept per late column to type it
     size_t late_keys = 1'000;       // JSON keys first seen after the sample, at most
+    size_t local_groups = 65'536;   // per thread and dimension; more go to the shared table
     std::map<std::string, std::vector<std::string>> seeds;  // dimension → groups counted first (see Refinement)
 };
 
@@ -161,6 +164,18 @@ struct TimeTable {
     std::vector<Acc> accs;            // slot * measures + m
 };
 
+/// What is known of a dimension's values beyond its group cap: they are in "other", and these
+/// say how many there were, which came first and last, and which were the heaviest (by rows and
+/// by each measure's magnitude), so a second pass can count those exactly.
+struct BeyondCap {
+    DistinctCounter distinct;
+    std::string min, max;
+    bool has_text = false;
+    HeavyHitters rows{256};
+    std::vector<HeavyHitters> measures;  // by |value|
+    void Merge(BeyondCap& o);
+};
+
 struct GroupTable {
     StringSlotMap keys;               // group key → slot (capped at max_groups)
     std::vector<int64_t> rows;
@@ -168,6 +183,8 @@ struct GroupTable {
     int64_t other_rows = 0;           // rows of keys beyond the cap
     std::vector<Acc> other_accs;
     bool capped = false;
+    std::unique_ptr<BeyondCap> beyond;  // once capped
+    size_t seeded = 0;                // slots [0, seeded) hold keys an earlier pass asked to count
     // Breakdown cells are kept for the slots below `cell_limit`; a slot with a dated row that has
     // no cell is `uncelled` (its monthly series would be short), so it is never shown as one.
     size_t cell_limit = 0;
@@ -236,12 +253,27 @@ struct GroupTable {
     }
 };
 
+/// Puts the keys an earlier pass asked to count into the first slots of a table (empty so far),
+/// so no cap ever refuses them and their breakdown cells are always kept.
+void SeedGroups(GroupTable& g, const std::vector<std::string>& keys, size_t measures);
+/// Adds `theirs` to `mine` (keys beyond `max_groups` go to "other"; seeded keys always fit).
+void MergeGroups(GroupTable& mine, GroupTable& theirs, size_t measures, size_t max_groups, size_t max_text_bytes);
+
+/// A dimension's groups beyond what one thread keeps to itself (PartialOptions::local_groups):
+/// one table for all threads, behind a mutex, so a million distinct keys are held once and not
+/// once per thread. Rows of low-cardinality dimensions never reach it.
+struct SharedGroups {
+    std::mutex mutex;
+    GroupTable table;
+};
+
 /// The literal key that stands for "no value" in group tables.
 inline constexpr std::string_view kNullKey{"\0null", 5};
 
 class Partial {
 public:
-    Partial(const Schema& schema, PartialOptions options);
+    /// `shared` has one entry per dimension (or is empty: every group stays in this partial).
+    Partial(const Schema& schema, PartialOptions options, std::vector<SharedGroups*> shared = {});
 
     /// One record's fields in column order (missing trailing fields are nulls).
     void AddRow(const std::vector<std::string_view>& fields, int64_t line);
@@ -280,10 +312,21 @@ private:
     void AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,
                  int* primary_month, bool* ok);
     void AddLate(ColumnState& st, std::string_view v, int64_t line);
+    void AddMeasures(Acc* a) const;
+    /// The breakdown cell of a group for this row's month (null, and the slot marked uncelled,
+    /// if it has none).
+    int64_t* CellOf(GroupTable& g, uint32_t slot, int32_t month);
+    void AddToCell(GroupTable& g, uint32_t slot, int64_t* cell, int32_t month);
+    /// This row's key of a dimension whose table is full: "other", and what BeyondCap keeps.
+    void AddBeyondCap(GroupTable& g, std::string_view key);
+    void AddShared(SharedGroups& shared, std::string_view key, int32_t month);
     /// The group key of a value: itself, or for a very long value its start and a hash.
     std::string_view GroupKeyOf(std::string_view v, size_t d);
 
     std::vector<std::string> long_keys_;  // per dimension: the current row's shortened key
+    std::vector<SharedGroups*> shared_;   // per dimension, or empty
+    bool row_all_measures_ = false;       // this row: every measure has a value
+    bool row_all_int64_ = false;          // and every value fits int64
     std::vector<int128> mval_;
     std::vector<int64_t> mval64_;  // the same values as int64 where they fit
     std::vector<int64_t> mok_;     // = rows when this row's measure value is valid

@@ -108,6 +108,92 @@ uint64_t DistinctCounter::Estimate() const {
     return static_cast<uint64_t>(std::llround(alpha_inf * m * m / z));
 }
 
+void HeavyHitters::Swap(size_t a, size_t b) {
+    std::swap(heap_[a], heap_[b]);
+    index_[heap_[a].key] = a;
+    index_[heap_[b].key] = b;
+}
+
+void HeavyHitters::SiftUp(size_t i) {
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (heap_[parent].weight <= heap_[i].weight) return;
+        Swap(i, parent);
+        i = parent;
+    }
+}
+
+void HeavyHitters::SiftDown(size_t i) {
+    for (;;) {
+        size_t smallest = i, l = 2 * i + 1, r = 2 * i + 2;
+        if (l < heap_.size() && heap_[l].weight < heap_[smallest].weight) smallest = l;
+        if (r < heap_.size() && heap_[r].weight < heap_[smallest].weight) smallest = r;
+        if (smallest == i) return;
+        Swap(i, smallest);
+        i = smallest;
+    }
+}
+
+void HeavyHitters::Add(std::string_view key, double weight) {
+    if (weight <= 0) return;
+    auto it = index_.find(std::string(key));
+    if (it != index_.end()) {
+        heap_[it->second].weight += weight;
+        SiftDown(it->second);
+        return;
+    }
+    if (heap_.size() < capacity_) {
+        heap_.push_back(Entry{std::string(key), weight, 0});
+        index_[heap_.back().key] = heap_.size() - 1;
+        SiftUp(heap_.size() - 1);
+        return;
+    }
+    // Full: the lightest key makes room; its weight is the new key's possible error.
+    Entry& min = heap_[0];
+    index_.erase(min.key);
+    double floor = min.weight;
+    min = Entry{std::string(key), floor + weight, floor};
+    index_[min.key] = 0;
+    SiftDown(0);
+}
+
+void HeavyHitters::Merge(const HeavyHitters& other) {
+    // A key missing on one side may have had up to that side's smallest kept weight there.
+    double my_floor = heap_.size() >= capacity_ && !heap_.empty() ? heap_[0].weight : 0;
+    double their_floor = other.heap_.size() >= other.capacity_ && !other.heap_.empty() ? other.heap_[0].weight : 0;
+    std::unordered_map<std::string, Entry> all;
+    for (const auto& e : heap_) all[e.key] = Entry{e.key, e.weight + their_floor, e.error + their_floor};
+    for (const auto& e : other.heap_) {
+        auto [it, fresh] = all.try_emplace(e.key, Entry{e.key, e.weight + my_floor, e.error + my_floor});
+        if (!fresh) {
+            it->second.weight += e.weight - their_floor;
+            it->second.error += e.error - their_floor;
+        }
+    }
+    std::vector<Entry> entries;
+    for (auto& [k, e] : all) entries.push_back(std::move(e));
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return a.weight != b.weight ? a.weight > b.weight : a.key < b.key;
+    });
+    if (entries.size() > capacity_) entries.resize(capacity_);
+    heap_.clear();
+    index_.clear();
+    for (auto& e : entries) {
+        heap_.push_back(std::move(e));
+        index_[heap_.back().key] = heap_.size() - 1;
+        SiftUp(heap_.size() - 1);
+    }
+}
+
+std::vector<HeavyHitters::Entry> HeavyHitters::Top(size_t n) const {
+    std::vector<Entry> out = heap_;
+    std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+        return a.weight != b.weight ? a.weight > b.weight : a.key < b.key;
+    });
+    if (out.size() > n) out.resize(n);
+    return out;
+}
+
 void QuantileSketch::Allocate(size_t sign, size_t exp) {
     auto& blocks = blocks_[sign];
     if (blocks.empty()) blocks.resize(kExponents);

@@ -10,6 +10,9 @@
 #include <cstring>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace insightstream::engine {
@@ -56,6 +59,33 @@ private:
     size_t set_count_ = 0;
     bool has_zero_ = false;          // the hash 0 itself
     std::vector<uint8_t> registers_;  // non-empty once switched to HyperLogLog
+};
+
+/// The heaviest keys of a stream by weight, in bounded memory (Space-Saving, Metwally et al.
+/// 2005): a key whose weight is more than (total weight / capacity) is always kept, with an
+/// estimate at most `error` too high. Used for the groups beyond a dimension's exact cap, to
+/// find the ones a second pass must count exactly. Mergeable (the merge keeps the guarantee with
+/// the two errors added).
+class HeavyHitters {
+public:
+    explicit HeavyHitters(size_t capacity = 256) : capacity_(capacity) {}
+    void Add(std::string_view key, double weight);
+    void Merge(const HeavyHitters& other);
+    struct Entry {
+        std::string key;
+        double weight = 0;  // an upper bound of the key's weight
+        double error = 0;   // weight - error is a lower bound
+    };
+    /// The n heaviest, heaviest first.
+    [[nodiscard]] std::vector<Entry> Top(size_t n) const;
+
+private:
+    void SiftUp(size_t i);
+    void SiftDown(size_t i);
+    void Swap(size_t a, size_t b);
+    size_t capacity_;
+    std::vector<Entry> heap_;  // a min-heap by weight
+    std::unordered_map<std::string, size_t> index_;  // key → position in heap_
 };
 
 class QuantileSketch {

@@ -16,7 +16,7 @@ struct EngineProcessorSettings {
     size_t chunk_bytes = 4 << 20;
     int threads = 0;                   // engine threads; 0: one per core
     double max_rejected_share = 0.2;   // more rejected rows than this fails the version
-    size_t max_groups = 10'000;        // per dimension; the rest is "other"
+    size_t max_groups = 1'000'000;     // per dimension; the rest is "other"
     size_t max_issues = 10'000;        // rows and values kept in the quarantine object
 };
 

@@ -20,6 +20,7 @@ struct RunOptions {
     InferOptions infer;
     size_t breakdown_groups = PartialOptions{}.breakdown_groups;
     size_t max_groups = PartialOptions{}.max_groups;
+    size_t local_groups = PartialOptions{}.local_groups;
     int max_passes = 3;
 };
 
@@ -35,6 +36,7 @@ inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOption
     options.infer = o.infer;
     options.partial.breakdown_groups = o.breakdown_groups;
     options.partial.max_groups = o.max_groups;
+    options.partial.local_groups = o.local_groups;
     struct Memory final : ByteSource {
         std::string_view data;
         size_t pos = 0;

@@ -195,6 +195,81 @@ TEST(LateData, TheBreakdownHoldsTheTrueTopGroupsAndTheTotals) {
     for (const auto& se : once->breakdowns[0].series) EXPECT_NE(se.key, "BIG");
 }
 
+TEST(ManyGroups, GroupsBeyondWhatAThreadKeepsAreSharedAndExact) {
+    // 50 000 customers, each thread keeping only 1 000 to itself: the rest go to the one shared
+    // table. Every group's total must still be exact, and the same for any thread count.
+    std::string csv = "day,customer,revenue\n";
+    std::map<std::string, int64_t> want;
+    for (int i = 0; i < 200'000; ++i) {
+        std::string key = "c" + std::to_string((i * 7919) % 50'000);
+        int64_t cents = i % 1000;
+        csv += "2024-0" + std::to_string(i % 9 + 1) + "-01," + key + "," + std::to_string(cents / 100) + "." +
+               std::to_string(cents / 10 % 10) + std::to_string(cents % 10) + "\n";
+        want[key] += cents;
+    }
+    for (int threads : {1, 2, 3}) {
+        SCOPED_TRACE(threads);
+        auto o = Small(threads);
+        o.hints["customer"].role = ColumnRole::kDimension;
+        o.local_groups = 1'000;
+        o.breakdown_groups = 100;
+        auto s = RunEngine(csv, o);
+        ASSERT_TRUE(s) << s.error().ToString();
+        const auto& g = s->groups.at(0);
+        EXPECT_FALSE(g.capped);
+        ASSERT_EQ(g.groups.size(), want.size());
+        for (const auto& gr : g.groups) {
+            ASSERT_TRUE(gr.accs[0].sum == static_cast<int128>(want.at(*gr.key)) * 10'000'000) << *gr.key;
+        }
+        EXPECT_EQ(Summary(*s, "customer").distinct, 50'000U);
+        EXPECT_TRUE(Summary(*s, "customer").distinct_exact);
+        for (const auto& se : s->breakdowns.at(0).series) {
+            int128 sum = 0;
+            for (const auto& c : se.accs) sum += c.sum;
+            EXPECT_TRUE(sum == se.group_accs[0].sum) << *se.key;
+        }
+    }
+}
+
+TEST(ManyGroups, AHeavyGroupBeyondTheCapIsNeverLost) {
+    // A cap of 1 000 groups; 5 000 small customers come first, then one that holds 97 % of the
+    // revenue. It must be a group of its own, counted exactly, and first by revenue.
+    std::string csv = "day,customer,revenue\n";
+    int64_t big = 0, total = 0;
+    for (int i = 0; i < 20'000; ++i) {
+        bool heavy = i >= 15'000 && i % 5 == 0;
+        std::string key = heavy ? "WHALE" : "c" + std::to_string(i % 5'000);
+        int64_t v = heavy ? 10'000 : 1;
+        csv += "2024-01-15," + key + "," + std::to_string(v) + "\n";
+        if (heavy) big += v;
+        total += v;
+    }
+    auto o = Small();
+    o.hints["customer"].role = ColumnRole::kDimension;
+    o.max_groups = 1'000;
+    o.local_groups = 200;
+    auto s = RunEngine(csv, o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    const auto& g = s->groups.at(0);
+    EXPECT_TRUE(g.capped);
+    const GroupData* whale = nullptr;
+    for (const auto& gr : g.groups) {
+        if (gr.key == "WHALE") whale = &gr;
+    }
+    ASSERT_NE(whale, nullptr) << "the heavy group is listed";
+    EXPECT_TRUE(whale->accs[0].sum == static_cast<int128>(big) * kDecimalUnit);
+    EXPECT_EQ(whale->rows, 1'000);
+    // The groups and "other" still add up to the whole.
+    int128 sum = g.other_accs[0].sum;
+    for (const auto& gr : g.groups) sum += gr.accs[0].sum;
+    EXPECT_TRUE(sum == static_cast<int128>(total) * kDecimalUnit);
+    // The distinct count is an estimate now, and says so.
+    const auto& summary = Summary(*s, "customer");
+    EXPECT_FALSE(summary.distinct_exact);
+    EXPECT_NEAR(static_cast<double>(summary.distinct), 5'001.0, 5'001 * 0.03);
+    EXPECT_EQ(summary.top.at(0).first, "WHALE");
+}
+
 TEST(LateData, ANulByteRejectsItsRecordWhereverItIs) {
     std::string csv = "name,n\n";
     for (int i = 0; i < 20'000; ++i) csv += "a,1\n";
