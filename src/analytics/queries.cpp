@@ -233,7 +233,8 @@ engine::RankAgg RankAggOf(Agg agg, bool rows_only) {
 }
 
 engine::RankEntry Entry(const std::optional<std::string>& key, const Accum& a) {
-    return engine::RankEntry{&key, a.rows, a.count, a.sum, a.min, a.max, a.overflow};
+    return engine::RankEntry{key ? std::string_view(*key) : std::string_view(), !key, a.rows, a.count, a.sum, a.min, a.max,
+                             a.overflow};
 }
 
 std::optional<double> Change(const std::optional<Number>& now, const std::optional<Number>& before) {
@@ -360,11 +361,22 @@ Result<GroupsResult> Groups(const json::object& payload, const GroupsQuery& q) {
         total.Merge(g.acc);
         groups.push_back(std::move(g));
     }
-    Accum other;
+    // Rows beyond the engine's group cap.
+    Accum capped;
     const auto& o = payload.at("other").as_array();
-    other.rows = o.at(0).to_number<int64_t>();
-    if (!rows_only) other.AddAcc(o.at(1 + mi));
-    total.Merge(other);
+    capped.rows = o.at(0).to_number<int64_t>();
+    if (!rows_only) capped.AddAcc(o.at(1 + mi));
+    // Payloads keep the groups in some ranking's top and the totals of all ("all"); older ones
+    // kept every group.
+    const bool stored_top = payload.contains("all");
+    if (stored_top) {
+        total = Accum{};
+        const auto& all = payload.at("all").as_array();
+        total.rows = all.at(0).to_number<int64_t>();
+        if (!rows_only) total.AddAcc(all.at(1 + mi));
+    } else {
+        total.Merge(capped);
+    }
     // The engine's ranking (engine::RanksBefore): the breakdown keeps the series of exactly these.
     const engine::RankAgg rank = RankAggOf(q.agg, rows_only);
     std::stable_sort(groups.begin(), groups.end(),
@@ -373,21 +385,44 @@ Result<GroupsResult> Groups(const json::object& payload, const GroupsQuery& q) {
     r.measure = q.measure;
     r.agg = q.agg;
     r.capped = payload.at("capped").as_bool();
-    r.group_count = groups.size();
+    r.group_count = payload.contains("distinct") ? static_cast<size_t>(payload.at("distinct").to_number<int64_t>()) : groups.size();
     r.total = Value(total, q.agg, rows_only, q.scale);
     bool shares = q.agg == Agg::kSum || q.agg == Agg::kCount;
     auto share = [&](const std::optional<Number>& v) -> std::optional<double> {
         if (!shares || !v || !r.total || r.total->approx == 0) return std::nullopt;
         return v->approx / r.total->approx;
     };
+    // "other": everything not shown. From the totals, every group not among the first `limit`
+    // (the stored groups are the top of every ranking, so the next one is stored too).
+    Accum other = stored_top ? total : capped;
+    if (stored_top) other.count = total.count;
     for (size_t i = 0; i < groups.size(); ++i) {
         if (i < q.limit) {
             GroupRow row{groups[i].key, groups[i].value, rows_only ? groups[i].acc.rows : groups[i].acc.count, {}};
             row.share = share(row.value);
             r.groups.push_back(std::move(row));
-        } else {
+            if (stored_top) {
+                other.rows -= groups[i].acc.rows;
+                other.count -= groups[i].acc.count;
+                other.overflow = other.overflow || groups[i].acc.overflow ||
+                                 __builtin_sub_overflow(other.sum, groups[i].acc.sum, &other.sum);
+            }
+        } else if (!stored_top) {
             other.Merge(groups[i].acc);
         }
+    }
+    if (stored_top) {
+        // Ranked largest first: the rest's minimum is the smallest of all; its maximum is the
+        // next group's (or the capped rows').
+        if (q.agg == Agg::kMax) {
+            bool any = false;
+            if (groups.size() > q.limit && groups[q.limit].acc.count > 0) {
+                other.max = groups[q.limit].acc.max;
+                any = true;
+            }
+            if (capped.count > 0 && (!any || capped.max > other.max)) other.max = capped.max;
+        }
+        if (other.count <= 0) other.count = 0;
     }
     r.other.value = Value(other, q.agg, rows_only, q.scale);
     r.other.count = rows_only ? other.rows : other.count;

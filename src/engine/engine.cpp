@@ -128,10 +128,12 @@ Result<void> Engine::Start(bool whole_file) {
     for (const auto& col : schema_.columns) {
         if (col.role != ColumnRole::kDimension) continue;
         auto sg = std::make_unique<SharedGroups>();
-        sg->table.other_accs.resize(measures);
-        sg->table.cell_limit = options_.partial.breakdown_groups;
+        for (auto& shard : sg->shards) {
+            shard.table.other_accs.resize(measures);
+            shard.table.cell_limit = options_.partial.breakdown_groups;
+        }
         auto seeded = options_.partial.seeds.find(col.name);
-        if (seeded != options_.partial.seeds.end()) SeedGroups(sg->table, seeded->second, measures);
+        if (seeded != options_.partial.seeds.end()) SeedGroups(sg->shards[0].table, seeded->second, measures);
         shared.push_back(sg.get());
         shared_groups_.push_back(std::move(sg));
     }
@@ -456,11 +458,10 @@ Result<InsightSet> Engine::Finish() {
     // A dimension that spilled into its shared table: the threads' own groups join it, and it
     // becomes the dimension's table (so the big table is never copied).
     for (size_t d = 0; d < shared_groups_.size(); ++d) {
-        GroupTable& shared = shared_groups_[d]->table;
-        if (shared.rows.size() == shared.seeded && !shared.capped && shared.other_rows == 0 && shared.seeded == 0) continue;
+        if (!shared_groups_[d]->used()) continue;
         GroupTable& mine = partials_[0]->group_tables[d];
-        MergeGroups(shared, mine, partials_[0]->measures.size(), options_.partial.max_groups, options_.partial.max_text_bytes);
-        mine = std::move(shared);
+        mine = shared_groups_[d]->Combine(mine, partials_[0]->measures.size(), options_.partial.max_groups,
+                                          options_.partial.max_text_bytes);
     }
     // Lines whose bytes were not UTF-8 and were read as Windows-1252 are noted, never hidden.
     Partial& merged = *partials_[0];

@@ -65,10 +65,6 @@ std::optional<std::string> GroupKey(std::string_view k) {
     return std::string(k);
 }
 
-bool KeyLess(const std::optional<std::string>& a, const std::optional<std::string>& b) {
-    if (!a || !b) return static_cast<bool>(a) && !b;  // the null group sorts last among equals
-    return *a < *b;
-}
 
 // [count, sum, min, max] in units; the sum is null when it overflowed.
 void AppendAcc(std::string& out, const Acc& a) {
@@ -159,23 +155,70 @@ bool RanksBefore(RankAgg agg, const RankEntry& a, const RankEntry& b) {
         if (ha && va != vb) return va > vb;
     }
     if (a.rows != b.rows) return a.rows > b.rows;
-    const auto& ka = *a.key;
-    const auto& kb = *b.key;
-    if (!ka || !kb) return static_cast<bool>(ka) && !kb;  // the null group last
-    return *ka < *kb;
+    if (a.null_key || b.null_key) return !a.null_key && b.null_key;  // the null group last
+    return a.key < b.key;
 }
 
 namespace {
 
+// The rankings the API offers: rows; per measure its count, sum, average, minimum and maximum.
+struct Ranking {
+    RankAgg agg;
+    size_t measure;
+};
+
+std::vector<Ranking> Rankings(size_t measures) {
+    std::vector<Ranking> out{{RankAgg::kRows, 0}};
+    for (size_t m = 0; m < measures; ++m) {
+        for (RankAgg agg : {RankAgg::kCount, RankAgg::kSum, RankAgg::kAvg, RankAgg::kMin, RankAgg::kMax}) out.push_back({agg, m});
+    }
+    return out;
+}
+
+RankEntry EntryOf(const GroupTable& g, size_t slot, size_t nm, size_t m) {
+    RankEntry e;
+    e.key = g.keys.Key(static_cast<uint32_t>(slot));
+    e.null_key = e.key == kNullKey;
+    e.rows = g.rows[slot];
+    if (nm > 0) {
+        const Acc a = g.Get(static_cast<uint32_t>(slot), m, nm);
+        e.count = a.count;
+        e.sum = a.sum;
+        e.min = a.min;
+        e.max = a.max;
+        e.overflow = a.overflow;
+    }
+    return e;
+}
+
+// Per ranking, the slots of its top `k` groups, best first (groups seeded but never seen left out).
+std::vector<std::vector<uint32_t>> TopSlots(const GroupTable& g, size_t nm, size_t k) {
+    std::vector<uint32_t> live;
+    for (size_t slot = 0; slot < g.rows.size(); ++slot) {
+        if (g.rows[slot] > 0) live.push_back(static_cast<uint32_t>(slot));
+    }
+    std::vector<std::vector<uint32_t>> out;
+    for (const Ranking& r : Rankings(nm)) {
+        std::vector<uint32_t> idx = live;
+        size_t n = std::min(k, idx.size());
+        std::partial_sort(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(n), idx.end(), [&](uint32_t a, uint32_t b) {
+            return RanksBefore(r.agg, EntryOf(g, a, nm, r.measure), EntryOf(g, b, nm, r.measure));
+        });
+        idx.resize(n);
+        out.push_back(std::move(idx));
+    }
+    return out;
+}
+
 // The breakdown of dimension d (see BreakdownData). A top group whose months were not all counted
 // (more groups than the cells kept) is left out and asked for in `refine`, so a second pass
 // counts it; until then the breakdown is marked partial.
-BreakdownData Breakdown(Partial& p, size_t d, const GroupsData& gd, const std::vector<size_t>& order,
+BreakdownData Breakdown(Partial& p, size_t d, const std::vector<std::vector<uint32_t>>& tops,
                         const TimeSeriesData& primary, Refinement* refine) {
     const size_t nm = p.measures.size();
     GroupTable& g = p.group_tables[d];
     BreakdownData bd;
-    bd.dimension = gd.dimension;
+    bd.dimension = p.dimensions[d];
     bd.time_column = primary.time_column;
     // Months: every month of the primary series, and any a cell holds.
     std::map<int32_t, size_t> month_index;
@@ -204,52 +247,30 @@ BreakdownData Breakdown(Partial& p, size_t d, const GroupsData& gd, const std::v
             bd.total_accs[mi * nm + m].Merge(SumAcc{a.sum, a.count, a.overflow});
         }
     }
-    // The groups to keep: the top kSeriesPerRanking under every ranking.
-    std::vector<uint8_t> keep(gd.groups.size(), 0);
-    std::vector<size_t> live;
-    for (size_t slot = 0; slot < gd.groups.size(); ++slot) {
-        if (gd.groups[slot].rows > 0) live.push_back(slot);
+    // The groups to keep: the top kSeriesPerRanking under every ranking the breakdown offers
+    // (rows; per measure count, sum and average).
+    std::vector<uint32_t> kept;
+    const auto rankings = Rankings(nm);
+    for (size_t r = 0; r < rankings.size(); ++r) {
+        RankAgg agg = rankings[r].agg;
+        if (agg == RankAgg::kMin || agg == RankAgg::kMax) continue;
+        for (size_t i = 0; i < tops[r].size() && i < BreakdownData::kSeriesPerRanking; ++i) kept.push_back(tops[r][i]);
     }
-    auto entry = [&](size_t slot, size_t m) {
-        const GroupData& gr = gd.groups[slot];
-        RankEntry e{&gr.key, gr.rows};
-        if (nm > 0) {
-            const Acc& a = gr.accs[m];
-            e.count = a.count;
-            e.sum = a.sum;
-            e.min = a.min;
-            e.max = a.max;
-            e.overflow = a.overflow;
-        }
-        return e;
-    };
-    auto top = [&](RankAgg agg, size_t m) {
-        std::vector<size_t> idx = live;
-        size_t k = std::min(BreakdownData::kSeriesPerRanking, idx.size());
-        std::partial_sort(idx.begin(), idx.begin() + static_cast<ptrdiff_t>(k), idx.end(),
-                          [&](size_t a, size_t b) { return RanksBefore(agg, entry(a, m), entry(b, m)); });
-        for (size_t i = 0; i < k; ++i) keep[idx[i]] = 1;
-    };
-    if (live.size() <= BreakdownData::kSeriesPerRanking) {
-        for (size_t slot : live) keep[slot] = 1;
-    } else {
-        top(RankAgg::kRows, 0);
-        for (size_t m = 0; m < nm; ++m) {
-            for (RankAgg agg : {RankAgg::kCount, RankAgg::kSum, RankAgg::kAvg}) top(agg, m);
-        }
-    }
+    std::sort(kept.begin(), kept.end(), [&](uint32_t a, uint32_t b) {
+        return RanksBefore(RankAgg::kRows, EntryOf(g, a, nm, 0), EntryOf(g, b, nm, 0));
+    });
+    kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
     if (g.capped) bd.partial = true;  // groups beyond the cap are only in "other"
     std::vector<std::string> seeds;
-    for (size_t slot : order) {
-        if (!keep[slot]) continue;
+    for (uint32_t slot : kept) {
         if (g.uncelled[slot]) {
             bd.partial = true;
             continue;
         }
         BreakdownData::Series series;
-        series.key = gd.groups[slot].key;
-        series.group_rows = gd.groups[slot].rows;
-        series.group_accs = gd.groups[slot].accs;
+        series.key = GroupKey(g.keys.Key(slot));
+        series.group_rows = g.rows[slot];
+        for (size_t m = 0; m < nm; ++m) series.group_accs.push_back(g.Get(slot, m, nm));
         series.rows.assign(bd.months.size(), 0);
         series.accs.assign(bd.months.size() * nm, SumAcc{});
         if (slot < g.months.size()) {
@@ -258,39 +279,41 @@ BreakdownData Breakdown(Partial& p, size_t d, const GroupsData& gd, const std::v
                 size_t mi = month_index[static_cast<int32_t>(month)];
                 series.rows[mi] += cell[0];
                 for (size_t m = 0; m < nm; ++m) {
-                    series.accs[mi * nm + m].Merge(g.CellTotal(cell, static_cast<uint32_t>(slot), month, m));
+                    series.accs[mi * nm + m].Merge(g.CellTotal(cell, slot, month, m));
                 }
             });
         }
         bd.series.push_back(std::move(series));
     }
-    if (bd.partial) {
+    if (bd.partial && !g.capped) {
         // Count the months of every kept group on the next pass.
-        for (size_t slot = 0; slot < keep.size(); ++slot) {
-            if (keep[slot]) seeds.emplace_back(g.keys.Key(static_cast<uint32_t>(slot)));
-        }
-        auto& dst = refine->seeds[p.schema.columns[static_cast<size_t>(gd.dimension)].name];
+        for (uint32_t slot : kept) seeds.emplace_back(g.keys.Key(slot));
+        const std::string& name = p.schema.columns[static_cast<size_t>(bd.dimension)].name;
+        auto& dst = refine->seeds[name];
         dst.insert(dst.end(), seeds.begin(), seeds.end());
-        refine->reasons.push_back("breakdown of " + p.schema.columns[static_cast<size_t>(gd.dimension)].name +
-                                  ": top groups arrived after the first " + std::to_string(g.cell_limit));
+        refine->reasons.push_back("breakdown of " + name + ": top groups arrived after the first " +
+                                  std::to_string(g.cell_limit));
     }
     return bd;
 }
 
 // The keys beyond dimension d's cap heavy enough to be among the top kShownGroups of /groups
 // (by rows, or by a measure's magnitude): a second pass counts them exactly.
-void SeedHeavyBeyondCap(Partial& p, size_t d, const GroupsData& gd, Refinement* refine) {
+void SeedHeavyBeyondCap(Partial& p, size_t d, const std::vector<std::vector<uint32_t>>& tops, Refinement* refine) {
     constexpr size_t kShownGroups = 100;  // the most /groups lists
     const size_t nm = p.measures.size();
     GroupTable& g = p.group_tables[d];
     BeyondCap& b = *g.beyond;
-    // The weight a candidate must beat: the kShownGroups-th largest among the exact groups.
-    auto threshold = [&](const std::function<double(const GroupData&)>& weight) {
-        std::vector<double> w;
-        for (const auto& gr : gd.groups) w.push_back(weight(gr));
-        if (w.size() < kShownGroups) return 0.0;
-        std::nth_element(w.begin(), w.begin() + kShownGroups - 1, w.end(), std::greater<>());
-        return w[kShownGroups - 1];
+    const auto rankings = Rankings(nm);
+    // The weight a candidate must beat: the kShownGroups-th group of the ranking.
+    auto threshold = [&](RankAgg agg, size_t m) -> double {
+        for (size_t r = 0; r < rankings.size(); ++r) {
+            if (rankings[r].agg != agg || rankings[r].measure != m) continue;
+            if (tops[r].size() < kShownGroups) return 0.0;
+            RankEntry e = EntryOf(g, tops[r][kShownGroups - 1], nm, m);
+            return agg == RankAgg::kRows ? static_cast<double>(e.rows) : std::fabs(DecimalToDouble(e.sum));
+        }
+        return 0.0;
     };
     std::vector<std::string> seeds;
     auto consider = [&](const HeavyHitters& hh, double floor) {
@@ -298,14 +321,12 @@ void SeedHeavyBeyondCap(Partial& p, size_t d, const GroupsData& gd, Refinement* 
             if (e.weight > floor) seeds.push_back(e.key);
         }
     };
-    consider(b.rows, threshold([](const GroupData& gr) { return static_cast<double>(gr.rows); }));
-    for (size_t m = 0; m < nm && m < b.measures.size(); ++m) {
-        consider(b.measures[m], threshold([m](const GroupData& gr) { return std::fabs(DecimalToDouble(gr.accs[m].sum)); }));
-    }
+    consider(b.rows, threshold(RankAgg::kRows, 0));
+    for (size_t m = 0; m < nm && m < b.measures.size(); ++m) consider(b.measures[m], threshold(RankAgg::kSum, m));
     if (seeds.empty()) return;
     std::sort(seeds.begin(), seeds.end());
     seeds.erase(std::unique(seeds.begin(), seeds.end()), seeds.end());
-    const std::string& name = p.schema.columns[static_cast<size_t>(gd.dimension)].name;
+    const std::string& name = p.schema.columns[static_cast<size_t>(p.dimensions[d])].name;
     auto& dst = refine->seeds[name];
     dst.insert(dst.end(), seeds.begin(), seeds.end());
     refine->reasons.push_back(name + " has more than " + std::to_string(p.options.max_groups) + " distinct values; " +
@@ -431,6 +452,7 @@ InsightSet Finalize(Partial& p, size_t top_values) {
     for (const auto& t : s.time_series) {
         if (t.time_column == s.schema.primary_time) primary_series = &t;
     }
+    std::vector<std::vector<std::vector<uint32_t>>> tops_by_dimension;
     for (size_t d = 0; d < p.dimensions.size(); ++d) {
         GroupTable& g = p.group_tables[d];
         GroupsData gd;
@@ -438,21 +460,30 @@ InsightSet Finalize(Partial& p, size_t top_values) {
         gd.capped = g.capped;
         gd.other_rows = g.other_rows;
         gd.other_accs = g.other_accs;
+        // The totals of every group, and the groups worth storing: those in some ranking's top.
+        gd.all_rows = g.other_rows;
+        gd.all_accs = g.other_accs;
+        gd.distinct = 0;
         for (size_t slot = 0; slot < g.rows.size(); ++slot) {
-            GroupData one;  // a group seeded by an earlier pass may have no rows: dropped below
-            one.key = GroupKey(g.keys.Key(static_cast<uint32_t>(slot)));
+            if (g.rows[slot] == 0) continue;  // seeded by an earlier pass, never seen
+            ++gd.distinct;
+            gd.all_rows += g.rows[slot];
+            for (size_t m = 0; m < nm; ++m) gd.all_accs[m].Merge(g.Get(static_cast<uint32_t>(slot), m, nm));
+        }
+        auto tops = TopSlots(g, nm, GroupsData::kGroupsPerRanking);
+        std::vector<uint32_t> kept;
+        for (const auto& top : tops) kept.insert(kept.end(), top.begin(), top.end());
+        std::sort(kept.begin(), kept.end(), [&](uint32_t a, uint32_t b) {
+            return RanksBefore(RankAgg::kRows, EntryOf(g, a, nm, 0), EntryOf(g, b, nm, 0));
+        });
+        kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+        for (uint32_t slot : kept) {
+            GroupData one;
+            one.key = GroupKey(g.keys.Key(slot));
             one.rows = g.rows[slot];
-            one.accs.assign(g.accs.begin() + static_cast<ptrdiff_t>(slot * nm),
-                            g.accs.begin() + static_cast<ptrdiff_t>((slot + 1) * nm));
+            for (size_t m = 0; m < nm; ++m) one.accs.push_back(g.Get(slot, m, nm));
             gd.groups.push_back(std::move(one));
         }
-        std::vector<size_t> order(gd.groups.size());
-        std::iota(order.begin(), order.end(), 0);
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-            if (gd.groups[a].rows != gd.groups[b].rows) return gd.groups[a].rows > gd.groups[b].rows;
-            return KeyLess(gd.groups[a].key, gd.groups[b].key);
-        });
-        gd.distinct = gd.groups.size();
         if (g.beyond) {
             // Beyond the cap: the distinct count is estimated over every key, and the heaviest
             // keys "other" holds are counted exactly on another pass (a large group is never lost).
@@ -461,21 +492,13 @@ InsightSet Finalize(Partial& p, size_t top_values) {
                 if (g.rows[slot] > 0) all.Add(HashBytes(g.keys.Key(static_cast<uint32_t>(slot))));
             }
             gd.distinct = all.Estimate();
-            SeedHeavyBeyondCap(p, d, gd, &s.refine);
+            SeedHeavyBeyondCap(p, d, tops, &s.refine);
         }
         // Breakdown: the monthly series of every group that is among the top few under any
         // ranking the API offers, and the monthly totals of all rows (for "other").
-        if (primary_series != nullptr) {
-            BreakdownData bd = Breakdown(p, d, gd, order, *primary_series, &s.refine);
-            s.breakdowns.push_back(std::move(bd));
-        }
-        std::vector<GroupData> sorted;
-        sorted.reserve(order.size());
-        for (size_t i : order) {
-            if (gd.groups[i].rows > 0) sorted.push_back(std::move(gd.groups[i]));
-        }
-        gd.groups = std::move(sorted);
+        if (primary_series != nullptr) s.breakdowns.push_back(Breakdown(p, d, tops, *primary_series, &s.refine));
         s.groups.push_back(std::move(gd));
+        tops_by_dimension.push_back(std::move(tops));
     }
 
     // Column summaries.
@@ -551,29 +574,37 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             }
         }
     }
-    for (const auto& gd : s.groups) {
+    for (size_t d = 0; d < s.groups.size(); ++d) {
+        const GroupsData& gd = s.groups[d];
+        const GroupTable& g = p.group_tables[d];
         ColumnSummary& out = s.columns[static_cast<size_t>(gd.dimension)];
         const auto& spec = s.schema.columns[static_cast<size_t>(gd.dimension)];
         if (spec.type == ColumnType::kString) {
-            // Dimensions are counted exactly in their group table (unless it reached its cap).
+            // Dimensions are counted exactly in their group table (estimated beyond its cap).
             out.distinct = 0;
-            for (const auto& g : gd.groups) {
-                if (!g.key) continue;
+            std::optional<std::string_view> lo, hi;
+            for (size_t slot = 0; slot < g.rows.size(); ++slot) {
+                std::string_view key = g.keys.Key(static_cast<uint32_t>(slot));
+                if (g.rows[slot] == 0 || key == kNullKey) continue;
                 ++out.distinct;
-                if (!out.min || *g.key < *out.min) out.min = *g.key;
-                if (!out.max || *g.key > *out.max) out.max = *g.key;
+                if (!lo || key < *lo) lo = key;
+                if (!hi || key > *hi) hi = key;
             }
+            if (lo) out.min = std::string(*lo);
+            if (hi) out.max = std::string(*hi);
             out.distinct_exact = !gd.capped;
             if (gd.capped) {
                 out.distinct = gd.distinct;
-                const GroupTable& g = p.group_tables[static_cast<size_t>(&gd - s.groups.data())];
                 if (g.beyond && g.beyond->has_text) {
                     if (!out.min || g.beyond->min < *out.min) out.min = g.beyond->min;
                     if (!out.max || g.beyond->max > *out.max) out.max = g.beyond->max;
                 }
             }
         }
-        for (size_t i = 0; i < gd.groups.size() && i < top_values; ++i) out.top.emplace_back(gd.groups[i].key, gd.groups[i].rows);
+        const auto& by_rows = tops_by_dimension[d][0];
+        for (size_t i = 0; i < by_rows.size() && i < top_values; ++i) {
+            out.top.emplace_back(GroupKey(g.keys.Key(by_rows[i])), g.rows[by_rows[i]]);
+        }
     }
 
     // What another pass would do better: type the columns the sample had no value for, add the
@@ -841,6 +872,8 @@ std::string GroupsJson(const InsightSet& s, const GroupsData& g) {
     }
     out += "],\"other\":[" + std::to_string(g.other_rows);
     AppendEach(out, g.other_accs.data(), nm);
+    out += "],\"all\":[" + std::to_string(g.all_rows);
+    AppendEach(out, g.all_accs.data(), nm);
     out += "]}";
     return out;
 }

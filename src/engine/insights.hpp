@@ -53,9 +53,15 @@ struct GroupData {
     std::vector<Acc> accs;  // per measure
 };
 
+/// A dimension's groups as stored: every group that is among the top kGroupsPerRanking under
+/// any ranking the API offers (RanksBefore), and the totals of all groups, so /groups answers any
+/// top N (N <= 100) and its "other" exactly while the payload stays small for a million groups.
 struct GroupsData {
+    static constexpr size_t kGroupsPerRanking = 101;  // /groups shows at most 100, plus the next (for other's max)
     int dimension = -1;
     std::vector<GroupData> groups;  // by rows descending, then key
+    int64_t all_rows = 0;           // every row with a value of the dimension (the groups and beyond the cap)
+    std::vector<Acc> all_accs;
     int64_t other_rows = 0;          // rows beyond the group cap
     std::vector<Acc> other_accs;
     bool capped = false;             // more distinct values than the cap: the rest are in "other"
@@ -90,7 +96,8 @@ struct BreakdownData {
 /// overflowed sum) after every group with one.
 enum class RankAgg : uint8_t { kRows, kCount, kSum, kAvg, kMin, kMax };
 struct RankEntry {
-    const std::optional<std::string>* key = nullptr;
+    std::string_view key;
+    bool null_key = false;  // the group of rows without a value
     int64_t rows = 0;
     int64_t count = 0;  // values of the measure
     int128 sum = 0, min = 0, max = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/memory.hpp"
 #include "engine/hash.hpp"
 
 namespace insightstream::engine {
@@ -178,11 +179,7 @@ void BeyondCap::Merge(BeyondCap& o) {
 void SeedGroups(GroupTable& g, const std::vector<std::string>& keys, size_t measures) {
     for (const auto& key : keys) {
         uint32_t slot = g.keys.FindOrInsert(key, SIZE_MAX);
-        if (slot >= g.rows.size()) {
-            g.rows.push_back(0);
-            g.accs.resize(g.accs.size() + measures);
-            g.uncelled.push_back(0);
-        }
+        if (slot >= g.rows.size()) g.AddSlot(measures);
     }
     g.seeded = g.rows.size();
     g.cell_limit = std::max(g.cell_limit, g.seeded);
@@ -197,7 +194,7 @@ void MergeGroups(GroupTable& mine, GroupTable& theirs, size_t nm, size_t max_gro
         if (slot == StringSlotMap::kMissing) {
             mine.capped = true;
             mine.other_rows += theirs.rows[s];
-            for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.accs[s * nm + m]);
+            for (size_t m = 0; m < nm; ++m) mine.other_accs[m].Merge(theirs.Get(static_cast<uint32_t>(s), m, nm));
             if (!mine.beyond) mine.beyond = std::make_unique<BeyondCap>();
             BeyondCap& b = *mine.beyond;
             b.distinct.Add(HashBytes(key));
@@ -207,19 +204,15 @@ void MergeGroups(GroupTable& mine, GroupTable& theirs, size_t nm, size_t max_gro
             b.rows.Add(key, static_cast<double>(theirs.rows[s]));
             b.measures.resize(nm);
             for (size_t m = 0; m < nm; ++m) {
-                const Acc& a = theirs.accs[s * nm + m];
+                Acc a = theirs.Get(static_cast<uint32_t>(s), m, nm);
                 if (a.count > 0) b.measures[m].Add(key, std::fabs(DecimalToDouble(a.sum)));
             }
             continue;
         }
-        if (slot >= mine.rows.size()) {
-            mine.rows.push_back(0);
-            mine.accs.resize(mine.accs.size() + nm);
-            mine.uncelled.push_back(0);
-        }
+        if (slot >= mine.rows.size()) mine.AddSlot(nm);
         mine.uncelled[slot] |= theirs.uncelled[s];
+        for (size_t m = 0; m < nm; ++m) mine.AddAcc(slot, m, nm, theirs.Get(static_cast<uint32_t>(s), m, nm), theirs.rows[s]);
         mine.rows[slot] += theirs.rows[s];
-        for (size_t m = 0; m < nm; ++m) mine.accs[slot * nm + m].Merge(theirs.accs[s * nm + m]);
     }
     mine.capped = mine.capped || theirs.capped;
     mine.other_rows += theirs.other_rows;
@@ -602,13 +595,9 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
             else AddBeyondCap(g, dim_keys[d]);
             continue;
         }
-        if (slot >= g.rows.size()) {
-            g.rows.push_back(0);
-            g.accs.resize(g.accs.size() + nm);
-            g.uncelled.push_back(0);
-        }
+        if (slot >= g.rows.size()) g.AddSlot(nm);
         ++g.rows[slot];
-        __builtin_prefetch(g.accs.data() + size_t{slot} * nm, 1);
+        if (nm > 0) __builtin_prefetch(&g.accs[size_t{slot} * nm], 1);
         dslot[d] = slot;
         if (primary_month >= 0) {
             int64_t* cell = CellOf(g, slot, primary_month);
@@ -623,7 +612,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         uint32_t slot = dslot[d];
         if (slot == StringSlotMap::kMissing) continue;
         GroupTable& g = group_tables[d];
-        add_measures(g.accs.data() + size_t{slot} * nm);
+        AddGroupMeasures(g, slot);
         if (dcell[d] != nullptr) AddToCell(g, slot, dcell[d], primary_month);
     }
 }
@@ -638,6 +627,20 @@ void Partial::AddMeasures(Acc* a) const {
     const int64_t* const mok = mok_.data();
     for (size_t m = 0; m < nm; ++m) {
         if (mok[m] == rows) a[m].Add(mv[m]);
+    }
+}
+
+void Partial::AddGroupMeasures(GroupTable& g, uint32_t slot) {
+    const size_t nm = measures.size();
+    const int128* const mv = mval_.data();
+    if (row_all_measures_) {
+        for (size_t m = 0; m < nm; ++m) g.AddValue(slot, m, nm, mv[m]);
+        return;
+    }
+    const int64_t* const mok = mok_.data();
+    for (size_t m = 0; m < nm; ++m) {
+        if (mok[m] == rows) g.AddValue(slot, m, nm, mv[m]);
+        else g.AddMissing(slot, m, nm);
     }
 }
 
@@ -685,21 +688,40 @@ void Partial::AddBeyondCap(GroupTable& g, std::string_view key) {
     }
 }
 
+bool SharedGroups::used() const {
+    for (const auto& shard : shards) {
+        if (shard.table.rows.size() > shard.table.seeded || shard.table.capped) return true;
+    }
+    return false;
+}
+
+GroupTable SharedGroups::Combine(GroupTable& local, size_t nm, size_t max_groups, size_t max_text_bytes) {
+    // Shard 0 holds the seeded keys in its first slots, so it is the base. The combined table
+    // grows by chunks while each shard is emptied, so the groups are held about once.
+    GroupTable out = std::move(shards[0].table);
+    for (size_t i = 1; i < kShards; ++i) {
+        MergeGroups(out, shards[i].table, nm, max_groups, max_text_bytes);
+        shards[i].table = GroupTable{};
+        core::ReleaseFreeMemory();  // the shard was built on worker threads: their arenas keep it
+    }
+    MergeGroups(out, local, nm, max_groups, max_text_bytes);
+    return out;
+}
+
 void Partial::AddShared(SharedGroups& shared, std::string_view key, int32_t month) {
-    std::scoped_lock lock(shared.mutex);
-    GroupTable& t = shared.table;
-    uint32_t slot = t.keys.FindOrInsert(key, options.max_groups);
+    auto& shard = shared.shards[HashBytes(key) >> 60];  // the top 4 bits: one of 16 shards
+    std::scoped_lock lock(shard.mutex);
+    GroupTable& t = shard.table;
+    // Keys spread over the shards by hash, never quite evenly: each may take a quarter more than
+    // its share; the cap itself is applied when the shards are combined.
+    uint32_t slot = t.keys.FindOrInsert(key, options.max_groups / SharedGroups::kShards * 5 / 4 + 16);
     if (slot == StringSlotMap::kMissing) {
         AddBeyondCap(t, key);
         return;
     }
-    if (slot >= t.rows.size()) {
-        t.rows.push_back(0);
-        t.accs.resize(t.accs.size() + measures.size());
-        t.uncelled.push_back(0);
-    }
+    if (slot >= t.rows.size()) t.AddSlot(measures.size());
     ++t.rows[slot];
-    AddMeasures(t.accs.data() + size_t{slot} * measures.size());
+    AddGroupMeasures(t, slot);
     if (month >= 0) {
         if (int64_t* cell = CellOf(t, slot, month)) AddToCell(t, slot, cell, month);
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/chunked_vector.hpp"
 #include "engine/dense_blocks.hpp"
 #include "engine/flat_map.hpp"
 #include "engine/hash.hpp"
@@ -178,8 +180,20 @@ struct BeyondCap {
 
 struct GroupTable {
     StringSlotMap keys;               // group key → slot (capped at max_groups)
-    std::vector<int64_t> rows;
-    std::vector<Acc> accs;            // slot * measures + m
+    ChunkedVector<int64_t> rows;
+    // Per slot and measure: the exact sum and int64 minimum and maximum, 32 bytes where an Acc
+    // takes 64 (a million groups are held in a quarter gigabyte). The count of values is the
+    // group's rows minus its `missing` ones (null or invalid, a sparse table). A sum that would
+    // overflow, or a value beyond int64 units, makes that entry `wide`: a full Acc on the side.
+    struct Compact {
+        int128 sum = 0;
+        int64_t min = INT64_MAX;
+        int64_t max = INT64_MIN;
+    };
+    ChunkedVector<Compact> accs;      // slot * measures + m
+    ChunkedVector<uint8_t> is_wide;   // slot * measures + m
+    std::unordered_map<size_t, Acc> wide;
+    std::unordered_map<size_t, int64_t> missing;
     int64_t other_rows = 0;           // rows of keys beyond the cap
     std::vector<Acc> other_accs;
     bool capped = false;
@@ -188,7 +202,7 @@ struct GroupTable {
     // Breakdown cells are kept for the slots below `cell_limit`; a slot with a dated row that has
     // no cell is `uncelled` (its monthly series would be short), so it is never shown as one.
     size_t cell_limit = 0;
-    std::vector<uint8_t> uncelled;    // per slot
+    ChunkedVector<uint8_t> uncelled;  // per slot
     // Breakdown over the primary time column, per group slot and month number: a cell of
     // 1 + measures int64 words, the row count then each measure's sum in 10^-9 units. These are
     // the engine's largest tables (hundreds of groups × months), so a cell is as small as it can
@@ -217,6 +231,91 @@ struct GroupTable {
         }
     };
     std::unordered_map<CellKey, Wide, CellKeyHash> spill;
+
+    /// Moves measure m of a slot to a full Acc; `pending` rows of it are not added yet.
+    void MakeWide(uint32_t slot, size_t m, size_t measures, int64_t pending) {
+        const size_t i = size_t{slot} * measures + m;
+        Acc a;
+        a.count = rows[slot] - pending;
+        if (auto it = missing.find(i); it != missing.end()) {
+            a.count -= it->second;
+            missing.erase(it);
+        }
+        if (a.count > 0) {
+            a.sum = accs[i].sum;
+            a.min = accs[i].min;
+            a.max = accs[i].max;
+        }
+        wide[i] = a;
+        is_wide[i] = 1;
+    }
+
+    /// A new slot's storage (the key is in `keys` already).
+    void AddSlot(size_t measures) {
+        rows.push_back(0);
+        accs.resize(accs.size() + measures);
+        is_wide.resize(is_wide.size() + measures);
+        uncelled.push_back(0);
+    }
+    /// Measure m's value on a row already counted in rows[slot].
+    void AddValue(uint32_t slot, size_t m, size_t measures, int128 v) {
+        const size_t i = size_t{slot} * measures + m;
+        if (!is_wide[i]) [[likely]] {
+            Compact& c = accs[i];
+            int128 sum;
+            if (v >= INT64_MIN && v <= INT64_MAX && !__builtin_add_overflow(c.sum, v, &sum)) [[likely]] {
+                c.sum = sum;
+                const auto x = static_cast<int64_t>(v);
+                if (x < c.min) c.min = x;
+                if (x > c.max) c.max = x;
+                return;
+            }
+            MakeWide(slot, m, measures, 1);
+        }
+        wide[i].Add(v);
+    }
+    /// Measure m had no value (null or invalid) on a row already counted in rows[slot].
+    void AddMissing(uint32_t slot, size_t m, size_t measures, int64_t n = 1) {
+        const size_t i = size_t{slot} * measures + m;
+        if (is_wide[i]) return;  // a wide entry counts its values itself
+        missing[i] += n;
+    }
+    /// The accumulator of measure m in a slot.
+    [[nodiscard]] Acc Get(uint32_t slot, size_t m, size_t measures) const {
+        const size_t i = size_t{slot} * measures + m;
+        if (is_wide[i]) return wide.at(i);
+        Acc a;
+        a.count = rows[slot];
+        if (!missing.empty()) {
+            if (auto it = missing.find(i); it != missing.end()) a.count -= it->second;
+        }
+        if (a.count > 0) {
+            a.sum = accs[i].sum;
+            a.min = accs[i].min;
+            a.max = accs[i].max;
+        }
+        return a;
+    }
+    /// Adds another table's accumulator to measure m of a slot, before its rows are added.
+    void AddAcc(uint32_t slot, size_t m, size_t measures, const Acc& o, int64_t other_rows) {
+        const size_t i = size_t{slot} * measures + m;
+        const bool fits = !o.overflow && (o.count == 0 || (o.min >= INT64_MIN && o.max <= INT64_MAX));
+        if (!is_wide[i] && fits) {
+            Compact& c = accs[i];
+            int128 sum;
+            if (!__builtin_add_overflow(c.sum, o.sum, &sum)) {
+                c.sum = sum;
+                if (o.count > 0) {
+                    c.min = std::min(c.min, static_cast<int64_t>(o.min));
+                    c.max = std::max(c.max, static_cast<int64_t>(o.max));
+                }
+                if (other_rows > o.count) missing[i] += other_rows - o.count;
+                return;
+            }
+        }
+        if (!is_wide[i]) MakeWide(slot, m, measures, 0);
+        wide[i].Merge(o);
+    }
 
     /// Adds a value that fits int64 to a breakdown cell's sum, or to the spill if the sum
     /// would overflow.
@@ -260,11 +359,20 @@ void SeedGroups(GroupTable& g, const std::vector<std::string>& keys, size_t meas
 void MergeGroups(GroupTable& mine, GroupTable& theirs, size_t measures, size_t max_groups, size_t max_text_bytes);
 
 /// A dimension's groups beyond what one thread keeps to itself (PartialOptions::local_groups):
-/// one table for all threads, behind a mutex, so a million distinct keys are held once and not
-/// once per thread. Rows of low-cardinality dimensions never reach it.
+/// one set of tables for all threads, so a million distinct keys are held once and not once per
+/// thread. Keys are spread over shards by hash, each behind its own mutex, so threads seldom
+/// wait for each other. Rows of low-cardinality dimensions never reach it.
 struct SharedGroups {
-    std::mutex mutex;
-    GroupTable table;
+    static constexpr size_t kShards = 16;
+    struct Shard {
+        std::mutex mutex;
+        GroupTable table;
+    };
+    std::array<Shard, kShards> shards;
+    [[nodiscard]] bool used() const;
+    /// Every shard and `local` as one table; each shard is emptied (its memory given back) as it
+    /// is added, so the groups are never held twice.
+    GroupTable Combine(GroupTable& local, size_t measures, size_t max_groups, size_t max_text_bytes);
 };
 
 /// The literal key that stands for "no value" in group tables.
@@ -313,6 +421,7 @@ private:
                  int* primary_month, bool* ok);
     void AddLate(ColumnState& st, std::string_view v, int64_t line);
     void AddMeasures(Acc* a) const;
+    void AddGroupMeasures(GroupTable& g, uint32_t slot);
     /// The breakdown cell of a group for this row's month (null, and the slot marked uncelled,
     /// if it has none).
     int64_t* CellOf(GroupTable& g, uint32_t slot, int32_t month);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/memory.hpp"
 #include "ingest/dataset_repo.hpp"
 
 namespace insightstream::worker {
@@ -261,6 +262,7 @@ void Worker::Handle(const store::QueueMessage& m) {
         leases_.erase(m.id);
     }
     metrics_.Add("insightstream_jobs_in_progress", {}, -1);
+    core::ReleaseFreeMemory();  // a big job's memory goes back to the system, not to the next job's peak
 
     if (result) {
         bool gone = false;

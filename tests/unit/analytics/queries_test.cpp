@@ -251,6 +251,77 @@ TEST(BreakdownRanking, TheSeriesAreTheTopGroupsOfGroupsAndOtherIsTheRest) {
     }
 }
 
+TEST(GroupsRanking, StoredTopGroupsAnswerEveryTopNAndOtherExactly) {
+    // 3 000 groups: the payload keeps only the top of each ranking, yet any top N and its
+    // "other" must equal a reference computed over every group.
+    struct Ref {
+        int64_t rows = 0, count = 0, sum = 0, min = INT64_MAX, max = INT64_MIN;
+    };
+    std::map<std::string, Ref> ref;
+    std::string csv = "day,product,revenue\n";
+    std::mt19937 rng(7);
+    for (int i = 0; i < 30'000; ++i) {
+        std::string key = "g" + std::to_string(rng() % 3000);
+        bool null_value = rng() % 20 == 0;
+        int64_t v = static_cast<int64_t>(rng() % 10'000) - 2'000;
+        csv += "2024-05-01," + key + "," + (null_value ? std::string() : std::to_string(v)) + "\n";
+        Ref& r = ref[key];
+        ++r.rows;
+        if (null_value) continue;
+        ++r.count;
+        r.sum += v;
+        r.min = std::min(r.min, v);
+        r.max = std::max(r.max, v);
+    }
+    engine::testing::RunOptions o;
+    o.hints["product"].role = engine::ColumnRole::kDimension;
+    auto s = engine::testing::RunEngine(csv, o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    auto payload = json::parse(engine::GroupsJson(*s, s->groups.at(0))).as_object();
+    ASSERT_LT(payload.at("groups").as_array().size(), 3000U) << "only the top groups are stored";
+    for (Agg agg : {Agg::kSum, Agg::kCount, Agg::kAvg, Agg::kMin, Agg::kMax}) {
+        // The reference ranking: value (exact), then rows, then key.
+        auto value = [&](const Ref& r) -> long double {
+            switch (agg) {
+                case Agg::kSum: return r.sum;
+                case Agg::kCount: return r.count;
+                case Agg::kAvg: return static_cast<long double>(static_cast<double>(r.sum) / static_cast<double>(r.count));
+                case Agg::kMin: return r.min;
+                case Agg::kMax: return r.max;
+            }
+            return 0;
+        };
+        std::vector<std::pair<std::string, Ref>> order(ref.begin(), ref.end());
+        std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+            if (value(a.second) != value(b.second)) return value(a.second) > value(b.second);
+            if (a.second.rows != b.second.rows) return a.second.rows > b.second.rows;
+            return a.first < b.first;
+        });
+        for (size_t limit : {1U, 7U, 100U}) {
+            SCOPED_TRACE(std::string(AggName(agg)) + " top " + std::to_string(limit));
+            auto g = Groups(payload, {.measure = "revenue", .agg = agg, .limit = limit});
+            ASSERT_TRUE(g);
+            ASSERT_EQ(g->groups.size(), limit);
+            Ref rest;
+            for (size_t i = 0; i < order.size(); ++i) {
+                if (i < limit) {
+                    EXPECT_EQ(g->groups[i].key, order[i].first) << i;
+                    continue;
+                }
+                const Ref& r = order[i].second;
+                rest.rows += r.rows;
+                rest.count += r.count;
+                rest.sum += r.sum;
+                rest.min = std::min(rest.min, r.min);
+                rest.max = std::max(rest.max, r.max);
+            }
+            ASSERT_TRUE(g->other.value.has_value());
+            EXPECT_NEAR(g->other.value->approx, static_cast<double>(value(rest)), 1e-6);
+            EXPECT_EQ(g->group_count, 3000U);
+        }
+    }
+}
+
 TEST(Cagr, OneDefinitionInTheKpiAndEveryTimeSeries) {
     // Data from 2019-07 to 2024-03: the complete years are 2020 to 2023.
     std::string csv = "day,revenue\n";

@@ -1,0 +1,37 @@
+// A growable array in fixed chunks: appending never moves or copies what is there, and the
+// memory is what the elements need plus at most one chunk. For the group tables, which may hold
+// a million groups: a std::vector would double (and for a moment hold both copies).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace insightstream::engine {
+
+template <class T, size_t kChunkBits = 12>
+class ChunkedVector {
+public:
+    static constexpr size_t kChunk = size_t{1} << kChunkBits;
+
+    [[nodiscard]] size_t size() const { return size_; }
+    [[nodiscard]] bool empty() const { return size_ == 0; }
+    T& operator[](size_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+    const T& operator[](size_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+
+    void push_back(const T& v) {
+        if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique<T[]>(kChunk));
+        (*this)[size_++] = v;
+    }
+    /// Grows to n elements (new ones value-initialized); never shrinks.
+    void resize(size_t n) {
+        while (chunks_.size() * kChunk < n) chunks_.push_back(std::make_unique<T[]>(kChunk));
+        size_ = n > size_ ? n : size_;
+    }
+
+private:
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    size_t size_ = 0;
+};
+
+}  // namespace insightstream::engine
