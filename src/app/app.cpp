@@ -203,7 +203,8 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
             *p->objects, worker::EngineProcessorSettings{.chunk_bytes = cfg.worker_chunk_bytes,
                                                          .threads = cfg.engine_threads,
                                                          .max_rejected_share = cfg.max_rejected_share,
-                                                         .max_groups = static_cast<size_t>(cfg.max_groups)});
+                                                         .max_groups = static_cast<size_t>(cfg.max_groups),
+                                                         .memory_budget = static_cast<size_t>(cfg.job_memory_bytes)});
         worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
                                   .visibility_s = cfg.job_visibility_s,
                                   .heartbeat_s = cfg.job_heartbeat_s,

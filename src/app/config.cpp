@@ -71,7 +71,8 @@ std::string Config::RedactedJson() const {
                           {"quota_uploads_per_minute", quota_uploads_per_minute},
                           {"engine_threads", engine_threads},
                           {"max_rejected_share", max_rejected_share},
-                          {"max_groups", max_groups}};
+                          {"max_groups", max_groups},
+                          {"job_memory_bytes", job_memory_bytes}};
     return boost::json::serialize(o);
 }
 
@@ -178,8 +179,11 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     app.add_option("--max-rejected-share", c.max_rejected_share,
                    "Share of unreadable rows (0..1) above which a version fails instead of being quarantined")
         ->envname("INSIGHTSTREAM_MAX_REJECTED_SHARE")->capture_default_str();
-    app.add_option("--max-groups", c.max_groups, "Groups kept per dimension; the rest are counted as other")
+    app.add_option("--max-groups", c.max_groups, "Groups kept exactly per dimension; the rest are counted as other")
         ->envname("INSIGHTSTREAM_MAX_GROUPS")->capture_default_str();
+    app.add_option("--job-memory-bytes", c.job_memory_bytes,
+                   "Heap one analysis may grow by before its version fails for memory (0: no limit)")
+        ->envname("INSIGHTSTREAM_JOB_MEMORY_BYTES")->capture_default_str();
     // Fault injection (tests, demos of live progress): not listed in --help.
     app.add_option("--fault-chunk-pause-ms", c.fault_chunk_pause_ms)->group("");
 
@@ -254,6 +258,7 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (c.engine_threads < 0) bad.push_back({"engine_threads", "must be >= 0"});
     if (c.max_rejected_share < 0 || c.max_rejected_share > 1) bad.push_back({"max_rejected_share", "must be 0..1"});
     if (c.max_groups < 10) bad.push_back({"max_groups", "must be >= 10"});
+    if (c.job_memory_bytes < 0) bad.push_back({"job_memory_bytes", "must be >= 0"});
     if (c.fault_chunk_pause_ms < 0) bad.push_back({"fault_chunk_pause_ms", "must be >= 0"});
     if (c.login_rate_limit < 0 || c.signup_rate_limit < 0 || c.quota_uploads_per_minute < 0 || c.quota_datasets < 0)
         bad.push_back({"rate limits and quotas", "must be >= 0"});

@@ -58,6 +58,7 @@ struct Config {
     std::string web_dir = "web/dist";
     double max_rejected_share = 0.2;
     int64_t max_groups = 1'000'000;
+    int64_t job_memory_bytes = int64_t{2} << 30;  // 0: no limit
 
     [[nodiscard]] bool Runs(std::string_view service) const;
     /// The configuration as one JSON object, secrets redacted.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/memory.hpp"
 #include "engine/scan.hpp"
 
 namespace insightstream::engine {
@@ -14,7 +15,7 @@ namespace {
 Error Unreadable(std::string detail) { return Error::InvalidArgument(std::move(detail)).WithSlug("unreadable-file"); }
 }  // namespace
 
-Engine::Engine(EngineOptions options) : options_(std::move(options)) {
+Engine::Engine(EngineOptions options) : options_(std::move(options)), heap_at_start_(core::HeapBytesInUse()) {
     json_array_ = options_.format == "json";
     int threads = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
     options_.threads = threads;
@@ -316,6 +317,17 @@ void Engine::Dispatch(std::string data, int64_t first_line) {
     queue_cv_.notify_one();
 }
 
+bool Engine::OverBudget() {
+    if (options_.memory_budget == 0) return false;
+    size_t now = core::HeapBytesInUse();
+    if (now <= heap_at_start_ || now - heap_at_start_ <= options_.memory_budget) return false;
+    Fail(Error::InvalidArgument("analysing this file needs more than " + std::to_string(options_.memory_budget >> 20) +
+                                " MiB, the memory one job may use (--job-memory-bytes); it has " +
+                                std::to_string(schema_.columns.size()) + " columns")
+             .WithSlug("job-memory-exceeded"));
+    return true;
+}
+
 void Engine::Fail(Error e) {
     {
         std::scoped_lock lock(mutex_);
@@ -349,6 +361,7 @@ void Engine::WorkerLoop(size_t index) {
         }
         rows_done_ += p.rows + p.rejected - before;
         bytes_done_ += static_cast<int64_t>(b.size);
+        if (OverBudget()) return;
     }
 }
 
@@ -463,6 +476,7 @@ Result<InsightSet> Engine::Finish() {
         mine = shared_groups_[d]->Combine(mine, partials_[0]->measures.size(), options_.partial.max_groups,
                                           options_.partial.max_text_bytes);
     }
+    if (OverBudget()) return *worker_failure_;
     // Lines whose bytes were not UTF-8 and were read as Windows-1252 are noted, never hidden.
     Partial& merged = *partials_[0];
     for (int64_t line : decoder_.repaired_lines()) {

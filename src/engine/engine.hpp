@@ -44,6 +44,9 @@ struct EngineOptions {
     std::optional<bool> quoted_newlines;  // CSV: unset = decided from the sample
     Refinement refined;                  // what earlier passes found (see Analyze)
     size_t max_columns = kMaxColumns;
+    // Heap bytes the analysis may grow by (measured from the allocator, so other work in the same
+    // process counts too); beyond it the analysis fails with job-memory-exceeded. 0: no limit.
+    size_t memory_budget = 0;
 };
 
 struct EngineProgress {
@@ -81,6 +84,8 @@ private:
     void Dispatch(std::string data, int64_t first_line);
     void WorkerLoop(size_t index);
     void Fail(core::Error e);
+    /// Fails the analysis when the heap has grown by more than the budget since it started.
+    bool OverBudget();
     core::Result<void> Append(std::string_view decoded);
     void ProcessCsv(Partial& p, const Block& b);
     void ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener);
@@ -121,6 +126,7 @@ private:
     std::atomic<int64_t> bytes_done_{0};
     std::atomic<int64_t> rows_done_{0};
     size_t max_queue_ = 4;
+    size_t heap_at_start_ = 0;
 };
 
 /// Where Analyze reads a file from: opened once per pass, from its start.

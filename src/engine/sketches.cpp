@@ -194,22 +194,44 @@ std::vector<HeavyHitters::Entry> HeavyHitters::Top(size_t n) const {
     return out;
 }
 
-void QuantileSketch::Allocate(size_t sign, size_t exp) {
-    auto& blocks = blocks_[sign];
-    if (blocks.empty()) blocks.resize(kExponents);
-    if (!blocks[exp]) blocks[exp] = std::make_unique<Block>(Block{});
+size_t QuantileSketch::Allocate(size_t sign, size_t exp) {
+    Side& side = sides_[sign];
+    if (side.index.empty()) {
+        side.base = exp;
+        side.index.assign(1, 0);
+    } else if (exp < side.base) {
+        side.index.insert(side.index.begin(), side.base - exp, 0);
+        side.base = exp;
+    } else if (exp - side.base >= side.index.size()) {
+        side.index.resize(exp - side.base + 1, 0);
+    }
+    size_t rel = exp - side.base;
+    if (side.index[rel] == 0) {
+        blocks_.emplace_back(Block{});
+        side.index[rel] = static_cast<uint32_t>(blocks_.size());
+    }
+    return rel;
+}
+
+const QuantileSketch::Block* QuantileSketch::Find(size_t sign, size_t exp) const {
+    const Side& side = sides_[sign];
+    size_t rel = exp - side.base;
+    if (side.index.empty() || exp < side.base || rel >= side.index.size() || side.index[rel] == 0) return nullptr;
+    return &blocks_[side.index[rel] - 1];
 }
 
 void QuantileSketch::Merge(const QuantileSketch& other) {
     count_ += other.count_;
     zeros_ += other.zeros_;
-    for (int s = 0; s < 2; ++s) {
-        if (other.blocks_[s].empty()) continue;
-        if (blocks_[s].empty()) blocks_[s].resize(kExponents);
-        for (size_t e = 0; e < kExponents; ++e) {
-            if (!other.blocks_[s][e]) continue;
-            if (!blocks_[s][e]) blocks_[s][e] = std::make_unique<Block>(Block{});
-            for (size_t i = 0; i < (1 << kSubBits); ++i) (*blocks_[s][e])[i] += (*other.blocks_[s][e])[i];
+    for (size_t sign = 0; sign < 2; ++sign) {
+        const Side& theirs = other.sides_[sign];
+        for (size_t rel = 0; rel < theirs.index.size(); ++rel) {
+            if (theirs.index[rel] == 0) continue;
+            const size_t exp = theirs.base + rel;
+            const Block& from = other.blocks_[theirs.index[rel] - 1];
+            size_t mine = Allocate(sign, exp);
+            Block& to = blocks_[sides_[sign].index[mine] - 1];
+            for (size_t i = 0; i < from.size(); ++i) to[i] += from[i];
         }
     }
 }
@@ -218,7 +240,7 @@ double QuantileSketch::Quantile(double q) const {
     if (count_ == 0) return std::numeric_limits<double>::quiet_NaN();
     auto rank = static_cast<uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
     uint64_t seen = 0;
-    auto midpoint = [](int sign, size_t exp, size_t sub) {
+    auto midpoint = [](size_t sign, size_t exp, size_t sub) {
         uint64_t lo = (static_cast<uint64_t>(sign) << 63) | (uint64_t{exp} << 52) | (uint64_t{sub} << (52 - kSubBits));
         uint64_t mid = lo | (uint64_t{1} << (51 - kSubBits));
         double v;
@@ -226,24 +248,24 @@ double QuantileSketch::Quantile(double q) const {
         return v;
     };
     // Negative values from the most negative up, then zeros, then positives.
-    if (!blocks_[1].empty()) {
-        for (size_t e = kExponents; e-- > 0;) {
-            if (!blocks_[1][e]) continue;
-            for (size_t i = (1 << kSubBits); i-- > 0;) {
-                seen += (*blocks_[1][e])[i];
-                if (seen > rank) return midpoint(1, e, i);
-            }
+    const Side& neg = sides_[1];
+    for (size_t rel = neg.index.size(); rel-- > 0;) {
+        const Block* b = Find(1, neg.base + rel);
+        if (!b) continue;
+        for (size_t i = b->size(); i-- > 0;) {
+            seen += (*b)[i];
+            if (seen > rank) return midpoint(1, neg.base + rel, i);
         }
     }
     seen += zeros_;
     if (seen > rank) return 0.0;
-    if (!blocks_[0].empty()) {
-        for (size_t e = 0; e < kExponents; ++e) {
-            if (!blocks_[0][e]) continue;
-            for (size_t i = 0; i < (1 << kSubBits); ++i) {
-                seen += (*blocks_[0][e])[i];
-                if (seen > rank) return midpoint(0, e, i);
-            }
+    const Side& pos = sides_[0];
+    for (size_t rel = 0; rel < pos.index.size(); ++rel) {
+        const Block* b = Find(0, pos.base + rel);
+        if (!b) continue;
+        for (size_t i = 0; i < b->size(); ++i) {
+            seen += (*b)[i];
+            if (seen > rank) return midpoint(0, pos.base + rel, i);
         }
     }
     return std::numeric_limits<double>::quiet_NaN();

@@ -101,9 +101,10 @@ public:
         }
         const auto sign = static_cast<size_t>(bits >> 63);
         const auto sub = static_cast<size_t>((bits >> (52 - kSubBits)) & ((1 << kSubBits) - 1));
-        auto& blocks = blocks_[sign];
-        if (blocks.empty() || !blocks[exp]) [[unlikely]] Allocate(sign, exp);
-        ++(*blocks[exp])[sub];
+        Side& side = sides_[sign];
+        size_t rel = exp - side.base;  // wraps for an exponent below the window
+        if (rel >= side.index.size() || side.index[rel] == 0) [[unlikely]] rel = Allocate(sign, exp);
+        ++blocks_[side.index[rel] - 1][sub];
     }
     void Merge(const QuantileSketch& other);
     /// The value at quantile q in [0, 1] (bucket midpoint); NaN when empty.
@@ -112,11 +113,20 @@ public:
 
 private:
     static constexpr int kSubBits = 6;
-    static constexpr int kExponents = 2048;
     using Block = std::array<uint64_t, 1 << kSubBits>;
-    void Allocate(size_t sign, size_t exp);
-    // [sign][exponent] → counts per mantissa slice, allocated on first use.
-    std::vector<std::unique_ptr<Block>> blocks_[2];
+    // Per sign, the exponents seen so far as a window [base, base + index.size()): index holds a
+    // block number + 1, or 0 for an exponent without one. A column's values span a few dozen
+    // binary exponents, so a sketch is a few kilobytes, not the 2048 pointers of a full table
+    // (which, per column and thread, took a file of 16 384 columns to gigabytes).
+    struct Side {
+        size_t base = 0;
+        std::vector<uint32_t> index;
+    };
+    /// Makes a block for (sign, exp); returns exp's position in the side's window.
+    size_t Allocate(size_t sign, size_t exp);
+    [[nodiscard]] const Block* Find(size_t sign, size_t exp) const;
+    Side sides_[2];
+    std::vector<Block> blocks_;
     uint64_t zeros_ = 0;
     uint64_t count_ = 0;
 };

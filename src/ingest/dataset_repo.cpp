@@ -45,7 +45,7 @@ namespace {
 constexpr const char* kVersionColumns =
     "v.dataset_id, v.version, v.format, v.status, v.object_key, v.size_bytes, v.sha256, v.options, v.bytes_done, "
     "v.rows_done, v.rows_total, v.rows_rejected, v.error, v.attempts, v.created_at, v.started_at, v.progress_at, "
-    "v.ready_at, v.invalid_values, v.issues";
+    "v.ready_at, v.invalid_values, v.issues, v.source_version";
 
 VersionRecord ReadVersion(const store::Row& r, size_t o) {
     VersionRecord v;
@@ -69,11 +69,13 @@ VersionRecord ReadVersion(const store::Row& r, size_t o) {
     v.ready_at = r.OptInt(o + 17);
     v.invalid_values = r.OptInt(o + 18);
     v.issues = r.OptInt(o + 19);
+    v.source_version = r.OptInt(o + 20);
     return v;
 }
 
 std::string DatasetSelect() {
-    return std::string("SELECT d.id, d.name, d.format, d.latest_version, d.created_by, d.created_at, d.updated_at, ") +
+    return std::string("SELECT d.id, d.name, d.format, d.latest_version, d.created_by, d.created_at, d.updated_at, "
+                       "d.column_options, ") +
            kVersionColumns +
            " FROM datasets d JOIN dataset_versions v ON v.dataset_id = d.id AND v.version = d.latest_version "
            "AND v.tenant_id = d.tenant_id WHERE d.tenant_id = $1";
@@ -88,7 +90,8 @@ DatasetRecord ReadDataset(const store::Row& r) {
     d.created_by = r.OptText(4);
     d.created_at = r.Int(5);
     d.updated_at = r.Int(6);
-    d.latest = ReadVersion(r, 7);
+    d.column_options = r.Text(7);
+    d.latest = ReadVersion(r, 8);
     return d;
 }
 
@@ -131,17 +134,18 @@ Result<std::optional<VersionRecord>> FindVersion(store::Tx& tx, const core::Tena
 Result<void> InsertDataset(store::Tx& tx, const core::TenantId& tenant, const DatasetRecord& d) {
     IS_TRY_VOID(tx.Exec(
         "INSERT INTO datasets (id, tenant_id, name, format, latest_version, version_seq, created_by, created_at, "
-        "updated_at) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
-        {d.id, tenant, d.name, d.format, d.latest_version, d.created_by, d.created_at, d.updated_at}));
+        "updated_at, column_options) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
+        {d.id, tenant, d.name, d.format, d.latest_version, d.created_by, d.created_at, d.updated_at, d.column_options}));
     return {};
 }
 
 Result<void> InsertVersion(store::Tx& tx, const core::TenantId& tenant, const VersionRecord& v) {
     IS_TRY_VOID(tx.Exec(
         "INSERT INTO dataset_versions (tenant_id, dataset_id, version, format, status, object_key, size_bytes, sha256, "
-        "options, bytes_done, rows_done, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, $10)",
+        "options, bytes_done, rows_done, created_at, source_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, "
+        "$10, $11)",
         {tenant, v.dataset, v.version, v.format, v.status, v.object_key, v.size_bytes, v.sha256, v.options,
-         v.created_at}));
+         v.created_at, v.source_version}));
     return {};
 }
 
@@ -159,6 +163,12 @@ Result<void> PromoteVersion(store::Tx& tx, const core::TenantId& tenant, const c
                            "WHERE tenant_id = $1 AND id = $2 AND latest_version < $3",
                            {tenant, id, version, now}));
     (void)r;
+    return {};
+}
+
+Result<void> SetColumnOptions(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id,
+                              const std::string& options) {
+    IS_TRY_VOID(tx.Exec("UPDATE datasets SET column_options = $3 WHERE tenant_id = $1 AND id = $2", {tenant, id, options}));
     return {};
 }
 
@@ -251,10 +261,33 @@ json::object VersionJson(const VersionRecord& v, int64_t now_ms) {
                              return ec ? json::value(json::object()) : o;
                          }()},
                         {"error", v.error ? json::value(*v.error) : json::value(nullptr)},
+                        {"reprocessed_from", OptInt(v.source_version)},
                         {"attempts", v.attempts},
                         {"created_at", core::FormatRfc3339(v.created_at)},
                         {"started_at", OptTime(v.started_at)},
                         {"ready_at", OptTime(v.ready_at)}};
+}
+
+std::string MergeOptions(std::string_view base, std::string_view overlay) {
+    auto parse = [](std::string_view text) {
+        boost::system::error_code ec;
+        auto v = json::parse(text, ec);
+        return ec || !v.is_object() ? json::object() : v.as_object();
+    };
+    json::object out = parse(base);
+    for (const auto& [key, value] : parse(overlay)) {
+        if ((key == "types" || key == "roles") && value.is_object()) {
+            auto* mine = out.if_contains(key);
+            if (!mine || !mine->is_object()) {
+                out[key] = value;
+                continue;
+            }
+            for (const auto& [column, v] : value.as_object()) mine->as_object()[column] = v;
+        } else {
+            out[key] = value;
+        }
+    }
+    return json::serialize(out);
 }
 
 json::object DatasetJson(const DatasetRecord& d, int64_t now_ms) {
@@ -263,6 +296,9 @@ json::object DatasetJson(const DatasetRecord& d, int64_t now_ms) {
     o["name"] = d.name;
     o["created_at"] = core::FormatRfc3339(d.created_at);
     o["updated_at"] = core::FormatRfc3339(d.updated_at);
+    boost::system::error_code ec;
+    auto remembered = json::parse(d.column_options, ec);
+    o["column_options"] = ec || !remembered.is_object() ? json::value(json::object()) : remembered;
     return o;
 }
 

@@ -41,6 +41,7 @@ struct VersionRecord {
     std::optional<int64_t> ready_at;
     std::optional<int64_t> invalid_values;
     std::optional<int64_t> issues;
+    std::optional<int64_t> source_version;  // reprocessed from this version's source file
 };
 
 struct DatasetRecord {
@@ -51,6 +52,7 @@ struct DatasetRecord {
     std::optional<std::string> created_by;
     int64_t created_at = 0;
     int64_t updated_at = 0;
+    std::string column_options = "{}";  // remembered for later versions (see MergeOptions)
     VersionRecord latest;
 };
 
@@ -76,6 +78,9 @@ Result<int64_t> ReserveVersion(store::Tx& tx, const core::TenantId& tenant, cons
 /// Makes `version` the latest if it is newer than the current latest.
 Result<void> PromoteVersion(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                             int64_t now);
+/// Remembers column settings for the dataset's later versions.
+Result<void> SetColumnOptions(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id,
+                              const std::string& options);
 /// Removes the dataset with its versions; false if there was none.
 Result<bool> Delete(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id);
 
@@ -91,6 +96,10 @@ Result<bool> MarkFailed(store::Tx& tx, const core::TenantId& tenant, const core:
                         std::string_view error, int64_t now);
 
 }  // namespace datasets
+
+/// Version options (JSON objects as stored) with `overlay` on top: its types and roles per column,
+/// its date_order, decimal and quoted_newlines where it has them.
+std::string MergeOptions(std::string_view base, std::string_view overlay);
 
 /// The API representation of a dataset (its latest version's state and progress).
 boost::json::object DatasetJson(const DatasetRecord& d, int64_t now_ms);

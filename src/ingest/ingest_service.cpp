@@ -91,6 +91,8 @@ void IngestService::RegisterRoutes(http::Router& router) {
     router.Add("DELETE", "/api/v1/datasets/{id}", [this](Request& r) { return Delete(r); },
                {.permission = core::Permission::kWriteData, .writes = true});
     router.Add("GET", "/api/v1/datasets/{id}/errors", [this](Request& r) { return Errors(r); });
+    router.Add("POST", "/api/v1/datasets/{id}/reprocess", [this](Request& r) { return Reprocess(r); },
+               {.permission = core::Permission::kWriteData, .writes = true});
 }
 
 namespace {
@@ -182,7 +184,9 @@ std::string Trimmed(std::string s) {
 Result<void> IngestService::CheckQuota(const core::TenantId& tenant, uint64_t incoming, bool new_dataset) {
     if (settings_.quota_storage_bytes == 0 && (settings_.quota_datasets == 0 || !new_dataset)) return {};
     IS_TRY(auto usage, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
-               return tx.Exec("SELECT (SELECT COALESCE(SUM(size_bytes), 0) FROM dataset_versions WHERE tenant_id = $1), "
+               // A reprocessed version reads an earlier version's file: its bytes are stored once.
+               return tx.Exec("SELECT (SELECT COALESCE(SUM(size_bytes), 0) FROM dataset_versions WHERE tenant_id = $1 "
+                              "AND source_version IS NULL), "
                               "(SELECT COUNT(*) FROM datasets WHERE tenant_id = $1)",
                               {tenant});
            }));
@@ -251,6 +255,8 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
             return {};
         }));
         if (!format) format = current->format;
+        // The column settings remembered for this dataset, under the upload's own.
+        options = MergeOptions(current->column_options, options);
     }
 
     auto key = store::ObjectKey::ForDatasetVersion(tenant, id, version, "source");
@@ -326,11 +332,14 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
     std::string outbox_id;
     auto saved = db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
         if (!existing) {
+            d.column_options = options;
             IS_TRY_VOID(datasets::InsertDataset(tx, tenant, d));
         } else {
             IS_TRY(auto still, datasets::Find(tx, tenant, id));
             if (!still) return Error::NotFound("dataset not found");
             IS_TRY_VOID(datasets::PromoteVersion(tx, tenant, id, version, now));
+            // The settings this upload chose are remembered with the rest.
+            IS_TRY_VOID(datasets::SetColumnOptions(tx, tenant, id, MergeOptions(still->column_options, options)));
         }
         IS_TRY_VOID(datasets::InsertVersion(tx, tenant, v));
         auto audit = store::AuditFrom(req, "dataset.uploaded", "dataset", id.str());
@@ -420,11 +429,25 @@ Result<Response> IngestService::Errors(Request& req) {
         if (*end != '\0' || v < 0) bad.push_back({"cursor", "is not a cursor this API handed out"});
         else offset = static_cast<size_t>(v);
     }
+    std::optional<int64_t> wanted;
+    if (auto w = req.Query("version")) {
+        char* end = nullptr;
+        long v = std::strtol(w->c_str(), &end, 10);
+        if (w->empty() || *end != '\0' || v < 1) bad.push_back({"version", "must be a positive integer"});
+        else wanted = v;
+    }
     if (!bad.empty()) return Error::InvalidFields(std::move(bad));
     IS_TRY(auto record, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
                return datasets::Find(tx, tenant, id);
            }));
     if (!record) return Error::NotFound("dataset not found");
+    if (wanted && *wanted != record->latest.version) {
+        IS_TRY(auto found, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+                   return datasets::FindVersion(tx, tenant, id, *wanted);
+               }));
+        if (!found) return Error::NotFound("this dataset has no version " + std::to_string(*wanted));
+        record->latest = *found;
+    }
     const VersionRecord& v = record->latest;
     std::string text;
     auto key = store::ObjectKey::ForDatasetVersion(tenant, id, v.version, "errors.ndjson");
@@ -473,6 +496,95 @@ Result<Response> IngestService::Errors(Request& req) {
                           {"stored", total_lines},
                           {"items", std::move(items)},
                           {"next_cursor", next}});
+}
+
+Result<Response> IngestService::Reprocess(Request& req) {
+    const core::TenantId& tenant = req.Caller().tenant;
+    IS_TRY(auto id, DatasetIdParam(req));
+    IS_TRY(auto body, http::ParseJsonObject(req));
+    // The body holds the same settings an upload takes: {"version", "types", "roles",
+    // "date_order", "decimal", "quoted_newlines"}.
+    std::vector<core::FieldError> bad;
+    std::optional<int64_t> from;
+    std::map<std::string, std::string> params;
+    for (const auto& [key, value] : body) {
+        if (key == "version") {
+            if (!value.is_int64() || value.as_int64() < 1) bad.push_back({"/version", "must be a positive integer"});
+            else from = value.as_int64();
+        } else if (key == "types" || key == "roles") {
+            if (!value.is_object()) bad.push_back({"/" + std::string(key), "must be an object of column name to " +
+                                                                                 std::string(key == "types" ? "type" : "role")});
+            else params[std::string(key)] = json::serialize(value);
+        } else if (key == "date_order" || key == "decimal") {
+            if (!value.is_string()) bad.push_back({"/" + std::string(key), "must be a string"});
+            else params[std::string(key)] = std::string(value.as_string());
+        } else if (key == "quoted_newlines") {
+            if (!value.is_bool()) bad.push_back({"/quoted_newlines", "must be true or false"});
+            else params["quoted_newlines"] = value.as_bool() ? "true" : "false";
+        } else {
+            bad.push_back({"/" + std::string(key), "is not a setting; they are version, types, roles, date_order, "
+                                                    "decimal, quoted_newlines"});
+        }
+    }
+    if (!bad.empty()) return Error::InvalidFields(std::move(bad));
+    IS_TRY(std::string changes, worker_options_(params));
+    if (auto allowed = uploads_.Take(tenant.str(), clock_.NowMs(), "uploads for your organization"); !allowed) {
+        return std::move(allowed).error().WithSlug("upload-rate-limited");
+    }
+    int64_t now = clock_.NowMs();
+    DatasetRecord d;
+    std::string outbox_id;
+    JobMessage job{tenant, id, 0, req.trace_id, req.request_id};
+    IS_TRY_VOID(db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+        IS_TRY(auto current, datasets::Find(tx, tenant, id));
+        if (!current) return Error::NotFound("dataset not found");
+        d = *current;
+        VersionRecord source = current->latest;
+        if (from && *from != source.version) {
+            IS_TRY(auto found, datasets::FindVersion(tx, tenant, id, *from));
+            if (!found) return Error::NotFound("this dataset has no version " + std::to_string(*from));
+            source = *found;
+        }
+        if (source.status == "queued" || source.status == "processing") {
+            return Error::Conflict("version " + std::to_string(source.version) +
+                                   " is still being processed; reprocess it once it is ready or failed");
+        }
+        IS_TRY(int64_t version, datasets::ReserveVersion(tx, tenant, id, now));
+        VersionRecord v;
+        v.dataset = id;
+        v.version = version;
+        v.format = source.format;
+        v.status = StatusName(VersionStatus::kQueued);
+        v.object_key = source.object_key;  // the same file, read again with the new settings
+        v.size_bytes = source.size_bytes;
+        v.sha256 = source.sha256;
+        v.options = MergeOptions(source.options, changes);
+        v.source_version = source.source_version.value_or(source.version);
+        v.created_at = now;
+        IS_TRY_VOID(datasets::InsertVersion(tx, tenant, v));
+        IS_TRY_VOID(datasets::PromoteVersion(tx, tenant, id, version, now));
+        d.column_options = MergeOptions(current->column_options, changes);
+        IS_TRY_VOID(datasets::SetColumnOptions(tx, tenant, id, d.column_options));
+        auto audit = store::AuditFrom(req, "dataset.reprocessed", "dataset", id.str());
+        audit.details = {{"version", version}, {"from_version", source.version}, {"options", changes}};
+        IS_TRY_VOID(store::AppendAudit(tx, tenant, audit, now));
+        job.version = version;
+        IS_TRY(outbox_id, store::OutboxAdd(tx, tenant, kProcessTopic, job.ToJson(), now));
+        d.latest = v;
+        d.latest_version = version;
+        d.updated_at = now;
+        return {};
+    }));
+    if (auto sent = relay_.Publish(outbox_id); !sent) {
+        core::Log(core::LogLevel::kWarn, "reprocess.enqueue_deferred", sent.error().ToString(),
+                  {{"dataset_id", id.str()}, {"version", job.version}});
+    }
+    if (on_change_) on_change_(tenant, id);
+    core::Log(core::LogLevel::kInfo, "dataset.reprocessed", "a new version reads the source file again",
+              {{"dataset_id", id.str()}, {"version", job.version}});
+    auto resp = http::JsonResponse(202, DatasetJson(d, now));
+    resp.Header("Location", "/api/v1/datasets/" + id.str());
+    return resp;
 }
 
 Result<Response> IngestService::Delete(Request& req) {

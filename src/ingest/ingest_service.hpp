@@ -66,6 +66,9 @@ private:
     core::Result<http::Response> Get(http::Request& req);
     core::Result<http::Response> Delete(http::Request& req);
     core::Result<http::Response> Errors(http::Request& req);
+    /// A new version of the dataset from an earlier version's source file, read with changed
+    /// column settings (which the dataset remembers for later uploads).
+    core::Result<http::Response> Reprocess(http::Request& req);
     /// Checks the tenant's quotas before `incoming` more bytes (and maybe a new dataset) are stored.
     core::Result<void> CheckQuota(const core::TenantId& tenant, uint64_t incoming, bool new_dataset);
 

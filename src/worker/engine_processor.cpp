@@ -112,6 +112,7 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     options.threads = settings_.threads;
     options.partial.max_groups = settings_.max_groups;
     options.partial.max_issues = settings_.max_issues;
+    options.memory_budget = settings_.memory_budget;
     ApplyVersionOptions(job.version.options, &options);
     // The first pass reads the source the worker opened; another pass (see engine::Analyze)
     // opens the object again from its start.
@@ -139,6 +140,12 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     hooks.progress = [&](int /*pass*/, int64_t bytes, int64_t rows) { progress.Report(bytes, rows); };
     hooks.stop = [&] { return progress.StopRequested(); };
     IS_TRY(auto insights, engine::Analyze(options, hooks));
+    // The quarantine: rejected rows and invalid values, served by GET .../errors — written first,
+    // so a version that fails for too many bad rows still shows which they were.
+    auto errors_key = store::ObjectKey::ForDatasetVersion(job.message.tenant, job.message.dataset, job.message.version,
+                                                          "errors.ndjson");
+    IS_TRY_VOID(objects_.PutBytes(errors_key, engine::IssuesNdjson(insights)));
+
     // The share of unreadable input is counted in lines, not records: one broken record that
     // swallowed half the file is half the file.
     int64_t total = std::max<int64_t>(insights.lines, insights.rows + insights.rejected);
@@ -162,11 +169,6 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
                                       " %" + first)
             .WithSlug("too-many-bad-rows");
     }
-    // The quarantine: rejected rows and invalid values, served by GET .../errors.
-    auto errors_key = store::ObjectKey::ForDatasetVersion(job.message.tenant, job.message.dataset, job.message.version,
-                                                          "errors.ndjson");
-    IS_TRY_VOID(objects_.PutBytes(errors_key, engine::IssuesNdjson(insights)));
-
     std::vector<std::pair<std::pair<std::string, std::string>, std::string>> payloads;
     payloads.push_back({{"schema", ""}, engine::SchemaJson(insights)});
     payloads.push_back({{"summary", ""}, engine::SummaryJson(insights)});

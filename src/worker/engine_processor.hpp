@@ -18,6 +18,7 @@ struct EngineProcessorSettings {
     double max_rejected_share = 0.2;   // more rejected rows than this fails the version
     size_t max_groups = 1'000'000;     // per dimension; the rest is "other"
     size_t max_issues = 10'000;        // rows and values kept in the quarantine object
+    size_t memory_budget = 0;          // heap bytes one analysis may grow by (0: no limit)
 };
 
 class EngineProcessor final : public JobProcessor {

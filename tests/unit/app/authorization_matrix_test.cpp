@@ -91,6 +91,18 @@ public:
         return ready_a;
     }
     std::string ready_a;
+    // A dataset of A whose latest version is processed (reprocessing needs one; each call a new one).
+    std::string ProcessedDataset() {
+        auto r = c.Post("/api/v1/datasets?name=" + Unique("p") + "&format=csv", "k,v\na,1\n",
+                        {{"Authorization", "Bearer " + owner_a}, {"Content-Type", "text/csv"}});
+        std::string id(Ok(r, 202).at("id").as_string());
+        for (int i = 0; i < 600; ++i) {
+            auto d = c.Get("/api/v1/datasets/" + id, Bearer(owner_a)).Json();
+            if (d.at("status") == "ready") break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return id;
+    }
     std::string NewKey(const std::string& owner, bool write, std::string* secret = nullptr) {
         auto r = c.PostJson("/api/v1/api-keys",
                             write ? R"({"name":"k","scopes":["read","write"]})" : R"({"name":"k","scopes":["read"]})",
@@ -127,6 +139,10 @@ std::map<std::pair<std::string, std::string>, Spec> Specs() {
     s[{"POST", "/api/v1/datasets/{id}/versions"}] = {Role::kAnalyst, true, 202, [](World& w, bool other) {
         return Req{"/api/v1/datasets/" + (other ? w.dataset_b : w.NewDataset(w.owner_a)) + "/versions", "a\n2\n",
                    "text/csv"};
+    }};
+    s[{"POST", "/api/v1/datasets/{id}/reprocess"}] = {Role::kAnalyst, true, 202, [](World& w, bool other) {
+        return Req{"/api/v1/datasets/" + (other ? w.dataset_b : w.ProcessedDataset()) + "/reprocess",
+                   R"({"types":{"v":"decimal"}})", "application/json"};
     }};
     s[{"GET", "/api/v1/datasets/{id}/errors"}] = {Role::kViewer, false, 200, [](World& w, bool other) {
         return Req{"/api/v1/datasets/" + (other ? w.dataset_b : w.NewDataset(w.owner_a)) + "/errors"};

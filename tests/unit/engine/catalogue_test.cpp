@@ -188,6 +188,25 @@ TEST(CatalogueGenerated, TenThousandColumns) {
     EXPECT_EQ(testing::Summary(*s, "c9999").sum, std::to_string(20 * 9999 + 190));
 }
 
+TEST(CatalogueGenerated, MoreColumnsThanASpreadsheetFailWithTheReason) {
+    std::string csv;
+    for (int c = 0; c < 20'000; ++c) csv += (c ? ",c" : "c") + std::to_string(c);
+    csv += "\n1\n";
+    auto s = testing::RunEngine(csv);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().detail().find("20000 columns; at most 16384"), std::string::npos) << s.error().detail();
+}
+
+TEST(CatalogueGenerated, AnAnalysisOverItsMemoryBudgetFailsItselfNotTheProcess) {
+    std::string csv = "day,customer,revenue\n";
+    for (int i = 0; i < 300'000; ++i) csv += "2024-01-01,c" + std::to_string(i) + ",1\n";
+    auto s = testing::RunEngine(csv, {.feed_bytes = 1 << 16, .hints = {{"customer", TypeHint{.role = ColumnRole::kDimension}}},
+                                      .memory_budget = 8 << 20});
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().slug(), "job-memory-exceeded");
+    EXPECT_NE(s.error().detail().find("--job-memory-bytes"), std::string::npos) << s.error().detail();
+}
+
 TEST(CatalogueGenerated, DeeplyNestedJsonIsKeptAsText) {
     std::string deep = "1";
     for (int i = 0; i < 200; ++i) deep = "{\"k\":" + deep + "}";

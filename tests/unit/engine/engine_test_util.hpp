@@ -22,6 +22,7 @@ struct RunOptions {
     size_t max_groups = PartialOptions{}.max_groups;
     size_t local_groups = PartialOptions{}.local_groups;
     int max_passes = 3;
+    size_t memory_budget = 0;
 };
 
 /// The whole analysis (every pass Analyze makes) of an in-memory file, read in pieces of
@@ -37,6 +38,7 @@ inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOption
     options.partial.breakdown_groups = o.breakdown_groups;
     options.partial.max_groups = o.max_groups;
     options.partial.local_groups = o.local_groups;
+    options.memory_budget = o.memory_budget;
     struct Memory final : ByteSource {
         std::string_view data;
         size_t pos = 0;
