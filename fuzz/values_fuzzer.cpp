@@ -24,6 +24,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)ParseBool(s, &b, &bs);
     (void)ParseCurrency(s, &d, &sym);
     (void)ParsePercent(s, &d);
+    if (ParseDecimal(s, &d, DecimalMark::kComma)) (void)FormatDecimal(d.value, d.frac_digits);
+    (void)ParseCurrency(s, &d, &sym, DecimalMark::kComma);
+    (void)ParseCompactDate(s, &dp);
+    (void)ParseEpoch(s, size % 2 == 0, &dp);
+    TypeHint hint;
+    std::string error;
+    (void)ParseTypeHint(s, &hint, &error);
     if (ParseDate(s, &dp) && dp.ordered) {
         int32_t days;
         if (DaysFromCivil(dp.year, dp.p1, dp.p2, &days)) (void)FormatDate(days);
@@ -38,5 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     }
     (void)InferSchema({"value"}, rows, {});
+    (void)InferSchema({"value", "value"}, rows, {}, InferOptions{.delimiter = ';'});
+    (void)UniqueColumnNames({std::string(s.substr(0, size / 2)), std::string(s.substr(size / 2)), "a", "a_2"});
     return 0;
 }

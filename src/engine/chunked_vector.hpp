@@ -16,21 +16,28 @@ public:
 
     [[nodiscard]] size_t size() const { return size_; }
     [[nodiscard]] bool empty() const { return size_ == 0; }
-    T& operator[](size_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
-    const T& operator[](size_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+    // The first chunk is reached without the chunk table: most tables (a few hundred groups)
+    // never need a second one.
+    T& operator[](size_t i) { return i < kChunk ? first_[i] : chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+    const T& operator[](size_t i) const { return i < kChunk ? first_[i] : chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
 
     void push_back(const T& v) {
-        if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique<T[]>(kChunk));
+        if (size_ == chunks_.size() * kChunk) AddChunk();
         (*this)[size_++] = v;
     }
     /// Grows to n elements (new ones value-initialized); never shrinks.
     void resize(size_t n) {
-        while (chunks_.size() * kChunk < n) chunks_.push_back(std::make_unique<T[]>(kChunk));
+        while (chunks_.size() * kChunk < n) AddChunk();
         size_ = n > size_ ? n : size_;
     }
 
 private:
+    void AddChunk() {
+        chunks_.push_back(std::make_unique<T[]>(kChunk));
+        first_ = chunks_.front().get();
+    }
     std::vector<std::unique_ptr<T[]>> chunks_;
+    T* first_ = nullptr;
     size_t size_ = 0;
 };
 

@@ -204,7 +204,8 @@ Result<void> Engine::InferJson(std::string_view sample) {
     while (pos < sample.size() && rows.size() < options_.sample_rows) {
         size_t end = sample.find('\n', pos);
         if (end == std::string_view::npos) end = sample.size();
-        std::string_view line = sample.substr(pos, end - pos);
+        // A view into the padded copy: simdjson reads up to `capacity` bytes past its start.
+        std::string_view line(padded.data() + pos, end - pos);
         size_t capacity = padded.size() - pos;
         pos = end + 1;
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;

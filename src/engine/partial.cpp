@@ -270,8 +270,7 @@ void Partial::Reject(int64_t line, int64_t lines, std::string reason, std::strin
     Issue(line, "", std::move(reason), raw, IssueKind::kRejected);
 }
 
-std::string_view Partial::GroupKeyOf(std::string_view v, size_t d) {
-    if (v.size() <= options.max_key_bytes) [[likely]] return v;
+std::string_view Partial::LongGroupKey(std::string_view v, size_t d) {
     // A very long value is grouped by its start plus a hash of the whole, so two long values
     // stay apart while the key stays small enough to show.
     char tag[64];
@@ -630,21 +629,22 @@ void Partial::AddMeasures(Acc* a) const {
     }
 }
 
-void Partial::AddGroupMeasures(GroupTable& g, uint32_t slot) {
+[[gnu::always_inline]] inline void Partial::AddGroupMeasures(GroupTable& g, uint32_t slot) {
     const size_t nm = measures.size();
     const int128* const mv = mval_.data();
     if (row_all_measures_) {
-        for (size_t m = 0; m < nm; ++m) g.AddValue(slot, m, nm, mv[m]);
+        const bool fits = row_all_int64_;
+        for (size_t m = 0; m < nm; ++m) g.AddValue(slot, m, nm, mv[m], fits);
         return;
     }
     const int64_t* const mok = mok_.data();
     for (size_t m = 0; m < nm; ++m) {
-        if (mok[m] == rows) g.AddValue(slot, m, nm, mv[m]);
+        if (mok[m] == rows) g.AddValue(slot, m, nm, mv[m], false);
         else g.AddMissing(slot, m, nm);
     }
 }
 
-int64_t* Partial::CellOf(GroupTable& g, uint32_t slot, int32_t month) {
+[[gnu::always_inline]] inline int64_t* Partial::CellOf(GroupTable& g, uint32_t slot, int32_t month) {
     int64_t* cell = nullptr;
     if (slot < g.cell_limit) {
         while (g.months.size() <= slot) g.months.emplace_back(measures.size() + 1);
@@ -654,7 +654,7 @@ int64_t* Partial::CellOf(GroupTable& g, uint32_t slot, int32_t month) {
     return cell;
 }
 
-void Partial::AddToCell(GroupTable& g, uint32_t slot, int64_t* cell, int32_t month) {
+[[gnu::always_inline]] inline void Partial::AddToCell(GroupTable& g, uint32_t slot, int64_t* cell, int32_t month) {
     const size_t nm = measures.size();
     ++cell[0];
     if (row_all_measures_ && row_all_int64_) {

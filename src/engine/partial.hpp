@@ -257,13 +257,13 @@ struct GroupTable {
         is_wide.resize(is_wide.size() + measures);
         uncelled.push_back(0);
     }
-    /// Measure m's value on a row already counted in rows[slot].
-    void AddValue(uint32_t slot, size_t m, size_t measures, int128 v) {
+    /// Measure m's value on a row already counted in rows[slot]; `fits64`: v is known to fit int64.
+    [[gnu::always_inline]] void AddValue(uint32_t slot, size_t m, size_t measures, int128 v, bool fits64) {
         const size_t i = size_t{slot} * measures + m;
         if (!is_wide[i]) [[likely]] {
             Compact& c = accs[i];
             int128 sum;
-            if (v >= INT64_MIN && v <= INT64_MAX && !__builtin_add_overflow(c.sum, v, &sum)) [[likely]] {
+            if ((fits64 || (v >= INT64_MIN && v <= INT64_MAX)) && !__builtin_add_overflow(c.sum, v, &sum)) [[likely]] {
                 c.sum = sum;
                 const auto x = static_cast<int64_t>(v);
                 if (x < c.min) c.min = x;
@@ -430,7 +430,11 @@ private:
     void AddBeyondCap(GroupTable& g, std::string_view key);
     void AddShared(SharedGroups& shared, std::string_view key, int32_t month);
     /// The group key of a value: itself, or for a very long value its start and a hash.
-    std::string_view GroupKeyOf(std::string_view v, size_t d);
+    std::string_view GroupKeyOf(std::string_view v, size_t d) {
+        if (v.size() <= options.max_key_bytes) [[likely]] return v;
+        return LongGroupKey(v, d);
+    }
+    std::string_view LongGroupKey(std::string_view v, size_t d);
 
     std::vector<std::string> long_keys_;  // per dimension: the current row's shortened key
     std::vector<SharedGroups*> shared_;   // per dimension, or empty

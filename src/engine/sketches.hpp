@@ -22,7 +22,7 @@ public:
     static constexpr size_t kExactLimit = 4096;
     static constexpr int kPrecision = 14;
 
-    void Add(uint64_t hash) {
+    [[gnu::always_inline]] void Add(uint64_t hash) {
         // The callers' hashes are fast, not always well mixed (sequential integers): a full
         // avalanche step first, so the register index and rank are uniform (Murmur3's finalizer).
         hash ^= hash >> 33;

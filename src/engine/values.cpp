@@ -413,6 +413,19 @@ bool ParseCurrency(std::string_view s, DecimalParse* out, std::string* symbol, D
         neg = true;
         s = s.substr(1);
     }
+    // A symbol is at the start or the end: a quick look at those bytes rules most text out
+    // before any comparison ($, the lead byte of € £ ¥ ₹ ₩ and the last byte of each, or three
+    // capital letters of a code).
+    auto code_at = [&](size_t i) {
+        return i + 3 <= s.size() && s[i] >= 'A' && s[i] <= 'Z' && s[i + 1] >= 'A' && s[i + 1] <= 'Z' && s[i + 2] >= 'A' &&
+               s[i + 2] <= 'Z';
+    };
+    auto lead = [](unsigned char c) { return c == '$' || c == 0xC2 || c == 0xE2; };
+    auto last = [](unsigned char c) { return c == '$' || c == 0xA3 || c == 0xA5 || c == 0xAC || c == 0xB9 || c == 0xA9; };
+    if (s.empty() || !(lead(static_cast<unsigned char>(s.front())) || last(static_cast<unsigned char>(s.back())) ||
+                       code_at(0) || (s.size() >= 3 && code_at(s.size() - 3)))) {
+        return false;
+    }
     std::string_view found;
     for (const auto& c : kCurrencies) {
         if (s.starts_with(c.symbol)) {

@@ -4,8 +4,9 @@
 //
 // Starts `insightstream all` on a free port with a fresh data directory and the built dashboard
 // (web/dist), then drives the UI as a person would: sign up, upload a sales CSV, watch it
-// process, read the charts and KPIs (checked against the API), download the rejected rows, add a
-// viewer and check what the viewer may see and do. Screenshots go to build/e2e/.
+// process, read the charts and KPIs (checked against the API), download the rejected rows,
+// confirm an assumed day/month order (the stored file is reprocessed, nothing uploaded again),
+// add a viewer and check what the viewer may see and do. Screenshots go to build/e2e/.
 // Exit code 0 only when every check passed.
 
 import { spawn } from 'node:child_process';
@@ -114,6 +115,14 @@ function salesCsv() {
     }
   }
   return { text: `${lines.join('\n')}\n`, rows, brokenLines };
+}
+
+/** Dates whose day and month are both ≤ 12 (1..12 March 2023, day first): nothing tells. */
+function dayFirstCsv() {
+  const lines = ['day,amount'];
+  for (let day = 1; day <= 12; day++)
+    lines.push(`${String(day).padStart(2, '0')}/03/2023,${day * 10}`);
+  return { text: `${lines.join('\n')}\n` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,7 +658,106 @@ async function main() {
       await phone.close();
     });
 
-    // 4. A viewer -------------------------------------------------------------------------------
+    // 4. An assumed day/month order, confirmed without uploading again ------------------------
+    await step(
+      'confirm an assumed date order: "Read day first" reprocesses the stored file',
+      async () => {
+        const dates = dayFirstCsv();
+        await page.goto(route(base, '/datasets'));
+        await page.getByTestId('upload-input').setInputFiles({
+          name: 'day-first.csv',
+          mimeType: 'text/csv',
+          buffer: Buffer.from(dates.text),
+        });
+        const row = page.getByTestId('dataset-row').filter({ hasText: 'day-first' }).first();
+        await row.waitFor({ timeout: 15_000 });
+        await page
+          .locator('[data-testid="dataset-row"][data-status="ready"]')
+          .filter({ hasText: 'day-first' })
+          .first()
+          .waitFor({ timeout: 60_000 });
+        const id = (await row.getAttribute('data-dataset-id')) ?? '';
+        const before = await client.call('GET', `/datasets/${id}/schema`, { token: ownerToken });
+        const dayBefore = before.data.columns.find((c) => c.name === 'day');
+        check(
+          'the API read the dates month first, assumed',
+          dayBefore?.date_order === 'MDY' && dayBefore?.date_order_source === 'assumed',
+          JSON.stringify(dayBefore),
+        );
+
+        await row.getByRole('link', { name: 'day-first' }).click();
+        await page.waitForURL(new RegExp(`/datasets/${id}$`));
+        const prompt = page.getByTestId('date-order-prompt');
+        await prompt.waitFor({ timeout: 20_000 });
+        const text = (await prompt.textContent()) ?? '';
+        check(
+          'the page asks about the assumed order',
+          text.includes('Dates in day were read month first') &&
+            text.includes('nothing in the file'),
+          `prompt: ${text}`,
+        );
+        const readAs = page
+          .getByTestId('schema-table')
+          .locator('tr[data-column="day"]')
+          .getByTestId('read-as');
+        check(
+          'the Columns panel says the order is assumed',
+          ((await readAs.textContent()) ?? '').includes('MM/DD · assumed'),
+          `columns say: ${await readAs.textContent()}`,
+        );
+        await page.screenshot({ path: path.join(shotsDir, 'date-order-prompt.png') });
+
+        await prompt.getByRole('button', { name: 'Read day first' }).click();
+        // The page follows the new version as it processes, then shows it.
+        await page.locator('.insights[data-version="2"]').waitFor({ timeout: 60_000 });
+        const ds = await client.call('GET', `/datasets/${id}`, { token: ownerToken });
+        check(
+          'version 2 is ready, read from the stored file of version 1',
+          ds.data.version === 2 && ds.data.status === 'ready' && ds.data.reprocessed_from === 1,
+          `version ${ds.data.version}, ${ds.data.status}, from ${ds.data.reprocessed_from}`,
+        );
+        check(
+          'the dataset remembers the hint',
+          ds.data.column_options?.types?.day === 'date:dmy',
+          JSON.stringify(ds.data.column_options),
+        );
+        const after = await client.call('GET', `/datasets/${id}/schema`, { token: ownerToken });
+        const dayAfter = after.data.columns.find((c) => c.name === 'day');
+        check(
+          "the schema's day column is read day first (DMY, from the hint)",
+          after.data.version === 2 &&
+            dayAfter?.date_order === 'DMY' &&
+            dayAfter?.date_order_source === 'hint',
+          JSON.stringify(dayAfter),
+        );
+        check(
+          'the prompt is gone',
+          (await page.getByTestId('date-order-prompt').count()) === 0,
+          'the prompt is still shown',
+        );
+        check(
+          'the Columns panel shows the order as set',
+          ((await readAs.textContent()) ?? '').includes('DD/MM · set'),
+          `columns say: ${await readAs.textContent()}`,
+        );
+        // 1..12 March: one month day first, where month first made twelve.
+        const monthly = await client.call('GET', `/datasets/${id}/timeseries?interval=month`, {
+          token: ownerToken,
+        });
+        await page
+          .locator(`[data-testid="trend-chart"][data-points="${monthly.data.points.length}"]`)
+          .waitFor({ timeout: 10_000 });
+        check(
+          'the trend now has the single month of March 2023',
+          monthly.data.points.length === 1 && monthly.data.points[0].period === '2023-03',
+          JSON.stringify(monthly.data.points.map((p) => p.period)),
+        );
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.screenshot({ path: path.join(shotsDir, 'date-order-confirmed.png') });
+      },
+    );
+
+    // 5. A viewer -------------------------------------------------------------------------------
     await step('the owner adds a viewer through the members page', async () => {
       await page
         .getByRole('navigation', { name: 'Main' })
@@ -706,9 +814,9 @@ async function main() {
       await viewer.getByRole('link', { name: 'sales' }).first().click();
       await viewer.getByTestId('trend-chart').waitFor({ timeout: 20_000 });
       check(
-        'no upload/delete/change-types controls on the dataset page',
+        'no upload/delete/column settings controls on the dataset page',
         (await viewer
-          .getByRole('button', { name: /upload|delete|change column types/i })
+          .getByRole('button', { name: /upload|delete|column settings|read day first/i })
           .count()) === 0 && (await viewer.locator('input[type="file"]').count()) === 0,
         'a change control is visible',
       );

@@ -10,7 +10,14 @@ import {
   requestVoid,
 } from './http';
 import { readEventStream } from './sse';
-import type { ColumnType, Dataset, DatasetFormat, ErrorsPage, Page } from './types';
+import type {
+  ColumnOptions,
+  Dataset,
+  DatasetFormat,
+  ErrorsPage,
+  Page,
+  ReprocessInput,
+} from './types';
 
 export function listDatasets(
   params: { limit?: number; cursor?: string } = {},
@@ -38,24 +45,35 @@ export function getDatasetErrors(
   });
 }
 
-/** The rejected rows as CSV (Accept: text/csv). */
+/** The rejected rows, invalid values and notes of a version (default: the latest) as CSV. */
 export function downloadDatasetErrorsCsv(
   id: string,
+  version?: number,
 ): Promise<{ blob: Blob; filename: string | null }> {
   return requestBlob(`/datasets/${encodeURIComponent(id)}/errors`, {
     accept: 'text/csv',
-    query: { limit: 10000 },
+    query: { limit: 10000, version },
+  });
+}
+
+/**
+ * A new version that reads an earlier version's stored source file (default: the latest) again
+ * with changed column settings; no upload. Answers the dataset with its new version queued.
+ */
+export function reprocessDataset(id: string, input: ReprocessInput): Promise<Dataset> {
+  return requestJson<Dataset>(`/datasets/${encodeURIComponent(id)}/reprocess`, {
+    method: 'POST',
+    json: input,
   });
 }
 
 export type UploadProgress = { loaded: number; total: number };
 
-export type UploadInput = {
+/** Column settings go in the query: types and roles as JSON objects, the rest as they are. */
+export type UploadInput = ColumnOptions & {
   file: File;
   name?: string;
   format?: DatasetFormat;
-  /** Column → type hints, sent as ?types= (JSON). */
-  types?: Record<string, ColumnType>;
   onProgress?: (progress: UploadProgress) => void;
   signal?: AbortSignal;
 };
@@ -120,12 +138,20 @@ function xhrUpload(
   });
 }
 
+/** A map as the JSON query value the upload takes; nothing when it is empty. */
+function jsonParam(value: Record<string, string> | undefined): string | undefined {
+  return value && Object.keys(value).length > 0 ? JSON.stringify(value) : undefined;
+}
+
 async function upload(path: string, input: UploadInput): Promise<Dataset> {
   const url = buildUrl(path, {
     name: input.name,
     format: input.format ?? guessFormat(input.file),
-    types:
-      input.types && Object.keys(input.types).length > 0 ? JSON.stringify(input.types) : undefined,
+    types: jsonParam(input.types),
+    roles: jsonParam(input.roles),
+    date_order: input.date_order,
+    decimal: input.decimal,
+    quoted_newlines: input.quoted_newlines,
   });
   let result = await xhrUpload(url, input, await getAccessToken());
   if (result.status === 401) {
@@ -143,7 +169,7 @@ export function uploadDataset(input: UploadInput): Promise<Dataset> {
   return upload('/datasets', input);
 }
 
-/** Upload a new version of a dataset, optionally with type overrides. */
+/** Upload a new version of a dataset, optionally with column settings. */
 export function uploadDatasetVersion(id: string, input: UploadInput): Promise<Dataset> {
   return upload(`/datasets/${encodeURIComponent(id)}/versions`, input);
 }

@@ -70,6 +70,10 @@ export type Dataset = {
   error: string | null;
   attempts?: number;
   options?: Record<string, unknown>;
+  /** Column settings the dataset remembers for later versions (from uploads and reprocessing). */
+  column_options?: ColumnOptions;
+  /** The version whose stored source file this version read again; null for an upload. */
+  reprocessed_from?: number | null;
   created_at: string;
   updated_at?: string;
   started_at?: string | null;
@@ -81,11 +85,18 @@ export type Page<T> = {
   next_cursor: string | null;
 };
 
+/**
+ * rejected: the row was not read; invalid: a value broke its column's type and is left out of
+ * every statistic; note: the line was read after a fix (bytes read as Windows-1252).
+ */
+export type DataErrorKind = 'rejected' | 'invalid' | 'note';
+
 export type DataError = {
   line: number;
   column?: string | null;
   reason: string;
   raw: string;
+  kind?: DataErrorKind;
 };
 
 export type ErrorsPage = Page<DataError> & {
@@ -108,7 +119,49 @@ export const COLUMN_TYPES = [
   'timestamp',
 ] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
-export type ColumnRole = 'time' | 'measure' | 'dimension' | 'identifier';
+export const COLUMN_ROLES = ['time', 'measure', 'dimension', 'identifier'] as const;
+export type ColumnRole = (typeof COLUMN_ROLES)[number];
+
+/** Day/month order of numeric dates (01/03/2023) in a hint or an option. */
+export type DateOrderHint = 'dmy' | 'mdy';
+/** Decimal mark of numbers: comma (1.234,56) or point (1,234.56). */
+export type DecimalMarkHint = 'comma' | 'point';
+export type NumberType = 'integer' | 'decimal' | 'float';
+export type TemporalType = 'date' | 'timestamp';
+
+/**
+ * A column type hint: a type name, optionally with a format ("date:dmy", "decimal:comma",
+ * "date:yyyymmdd", "timestamp:epoch_ms"). An integer hinted with a decimal mark reads as decimal.
+ */
+export type TypeHint =
+  | ColumnType
+  | `${TemporalType}:${DateOrderHint | 'yyyymmdd'}`
+  | `timestamp:${'epoch' | 'epoch_ms'}`
+  | `${NumberType}:${DecimalMarkHint}`;
+
+/** Column settings of an upload or a reprocess; every one optional. */
+export type ColumnOptions = {
+  /** column → type hint */
+  types?: Record<string, TypeHint>;
+  /** column → role */
+  roles?: Record<string, ColumnRole>;
+  /** The order of numeric dates in every column. */
+  date_order?: DateOrderHint;
+  /** The decimal mark of every number column. */
+  decimal?: DecimalMarkHint;
+  /** CSV: whether quoted fields may hold line breaks. */
+  quoted_newlines?: boolean;
+};
+
+/** POST /datasets/{id}/reprocess: read a version's stored source again with changed settings. */
+export type ReprocessInput = ColumnOptions & {
+  /** The version to read again (default: the latest); not one still queued or processing. */
+  version?: number;
+};
+
+/** Where a date column's day/month order came from; assumed: nothing in the file tells. */
+export type DateOrderSource = 'data' | 'separator' | 'hint' | 'assumed';
+export type TextEncoding = 'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be';
 
 export type Provenance = {
   dataset_id: string;
@@ -125,7 +178,13 @@ export type SchemaColumn = {
   format: string;
   currency?: string;
   percent?: boolean;
-  date_order?: string;
+  /** Numeric dates: the order they are read in. */
+  date_order?: 'MDY' | 'DMY';
+  date_order_source?: DateOrderSource;
+  /** Present for numbers written with a decimal comma. */
+  decimal_mark?: 'comma';
+  /** Why sums of this measure are not given ("mixed currencies", "overflow"). */
+  sum_withheld?: string;
   scale?: number;
   hinted?: boolean;
 };
@@ -137,6 +196,18 @@ export type Schema = {
   version: number;
   computed_at: string;
   provenance: Provenance;
+  /** The file's text encoding (everything is read as UTF-8). */
+  encoding?: TextEncoding;
+  /** JSON keys that are not columns (first seen after the sample, beyond the column limit). */
+  unanalysed_keys?: number;
+};
+
+/** One currency's total in a column that mixes currencies (they are never added together). */
+export type CurrencySum = {
+  currency: string | null;
+  symbol: string | null;
+  values: number;
+  sum: string | null;
 };
 
 export type ColumnSummary = {
@@ -157,12 +228,24 @@ export type ColumnSummary = {
   true?: number;
   false?: number;
   top: { value: string | null; count: number }[];
+  /** Why sum and mean are null: "mixed currencies" (see currencies), "overflow". */
+  sum_withheld?: string;
+  currencies?: CurrencySum[];
+  /** Values with more than 9 fractional digits, rounded half to even to 9. */
+  rounded?: number;
+  /** Values after the sample that widened an integer column (fractions, beyond int64). */
+  widened?: number;
+  /** The min or max text was longer than kept and is cut. */
+  text_truncated?: boolean;
 };
 
 export type Kpi = {
   name: string;
   measure?: string | null;
-  value: string;
+  /** Exact decimal string; null when withheld (see withheld). */
+  value: string | null;
+  /** Why value is null, e.g. "mixed currencies". */
+  withheld?: string;
   period?: string | null;
   period_value?: string | null;
   growth?: number | null;
@@ -210,6 +293,8 @@ export type TimeSeries = {
   total: number | null;
   cagr: number | null;
   provenance: Provenance;
+  /** Some sum is beyond the exact range; those values are null. */
+  overflow?: boolean;
 };
 
 export type Group = {
@@ -226,7 +311,9 @@ export type Groups = {
   groups: Group[];
   other: { value: number | null; count: number; share?: number | null };
   total: number | null;
+  /** An estimate when capped. */
   group_count?: number;
+  /** More distinct values than the exact cap: the groups shown are exact, group_count is not. */
   capped?: boolean;
   provenance: Provenance;
 };
@@ -238,7 +325,10 @@ export type Breakdown = {
   agg?: string;
   interval?: string;
   periods: string[];
+  /** The top groups, ranked exactly as /groups ranks them. */
   series: { key: string | null; values: (number | null)[] }[];
+  /** Every row of each period that is not in a series shown. */
+  other?: { values: (number | null)[] } | null;
   partial?: boolean;
   provenance: Provenance;
 };

@@ -9,13 +9,23 @@ type DialogProps = {
   /** Buttons at the bottom. */
   footer?: ReactNode;
   testId?: string;
+  /** Room for a table of settings. */
+  wide?: boolean;
 };
 
 /**
  * A modal dialog on the native <dialog>: showModal() makes the rest of the page inert (focus
  * stays inside), Escape closes it, and focus returns to where it was.
  */
-export function Dialog({ open, title, onClose, children, footer, testId }: DialogProps) {
+export function Dialog({
+  open,
+  title,
+  onClose,
+  children,
+  footer,
+  testId,
+  wide = false,
+}: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
 
@@ -45,7 +55,7 @@ export function Dialog({ open, title, onClose, children, footer, testId }: Dialo
   return (
     <dialog
       ref={ref}
-      className="dialog"
+      className={wide ? 'dialog dialog--wide' : 'dialog'}
       aria-labelledby={titleId}
       data-testid={testId}
       onCancel={(event) => {

@@ -12,17 +12,18 @@ import { EChart } from '../../components/EChart';
 import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
 import { Panel, TableView } from '../../components/Panel';
-import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatNumber } from '../../lib/format';
-import { breakdownOption } from './chartOptions';
+import { breakdownOption, otherValues } from './chartOptions';
 import {
   AggregationSelect,
   ColumnSelect,
   ControlSelect,
+  InsightProblem,
   IntervalSelect,
   MeasureSelect,
 } from './controls';
 import { intervalLabel, measureLabel } from './labels';
+import { defaultAggregation, defaultMeasure } from './measures';
 import { useBreakdown } from './useInsights';
 
 type BreakdownPanelProps = { datasetId: string; version: number; schema: Schema };
@@ -33,8 +34,8 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
   const measures = schema.columns.filter((c) => c.role === 'measure');
   const hasTime = schema.columns.some((c) => c.role === 'time');
   const [dimension, setDimension] = useState(dimensions[1]?.name ?? dimensions[0]?.name ?? '');
-  const [measure, setMeasure] = useState(schema.main_measure ?? measures[0]?.name ?? '');
-  const [agg, setAgg] = useState<BreakdownAggregation>(measures.length > 0 ? 'sum' : 'count');
+  const [measure, setMeasure] = useState(() => defaultMeasure(schema));
+  const [agg, setAgg] = useState<BreakdownAggregation>(() => defaultAggregation(schema));
   const [interval, changeInterval] = useState<BreakdownInterval>('quarter');
   const [style, setStyle] = useState<'bar' | 'area'>('bar');
 
@@ -56,6 +57,7 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
   const data = query.data;
   const label = measureLabel(agg, params?.measure);
   const option = useMemo(() => (data ? breakdownOption(data, style) : null), [data, style]);
+  const other = data ? otherValues(data) : null;
 
   if (dimensions.length === 0 || !hasTime) {
     return (
@@ -105,10 +107,11 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
       </div>
       {query.isPending ? <Skeleton label="Loading the breakdown…" /> : null}
       {query.isError ? (
-        <ProblemAlert
+        <InsightProblem
           error={query.error}
           context="Could not load the breakdown"
           onRetry={() => void query.refetch()}
+          onCountRows={() => setAgg('count')}
         />
       ) : null}
       {data?.periods.length === 0 ? <EmptyState title="No data to break down" /> : null}
@@ -122,7 +125,11 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
             height={320}
             label={`${label} by ${dimension} over time`}
             testId="breakdown-chart"
-            data={{ series: data.series.length, periods: data.periods.length }}
+            data={{
+              series: data.series.length + (other ? 1 : 0),
+              periods: data.periods.length,
+              other: other ? 1 : 0,
+            }}
           />
           <div className="panel__footer">
             <TableView caption={`${label} by ${dimension} and period`} testId="breakdown-table">
@@ -134,6 +141,11 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
                       {s.key ?? '(empty)'}
                     </th>
                   ))}
+                  {other ? (
+                    <th scope="col" className="num cell--other">
+                      Other
+                    </th>
+                  ) : null}
                 </tr>
               </thead>
               <tbody>
@@ -145,6 +157,9 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
                         {formatNumber(s.values[i] ?? null)}
                       </td>
                     ))}
+                    {other ? (
+                      <td className="num cell--other">{formatNumber(other[i] ?? null)}</td>
+                    ) : null}
                   </tr>
                 ))}
               </tbody>

@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import type { Dataset, Schema } from '../../api/types';
 import { EmptyState } from '../../components/EmptyState';
 import { Loading, Skeleton } from '../../components/Loading';
+import { Panel } from '../../components/Panel';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { SectionLink } from '../../components/SectionLink';
 import { StatusBadge } from '../../components/StatusBadge';
@@ -15,10 +16,12 @@ import { DeleteDatasetDialog } from '../datasets/DeleteDatasetDialog';
 import { useDataset } from '../datasets/useDatasets';
 import { isFinal } from '../datasets/useDatasetEvents';
 import { BreakdownPanel } from './BreakdownPanel';
+import { ColumnSettingsDialog } from './ColumnSettingsDialog';
+import { DateOrderPrompt } from './DateOrderPrompt';
 import { GroupsPanel } from './GroupsPanel';
 import { KpiCards } from './KpiCards';
 import { NewVersionDialog } from './NewVersionDialog';
-import { QualityPanel } from './QualityPanel';
+import { FailedVersionReport, QualityPanel } from './QualityPanel';
 import { SchemaPanel } from './SchemaPanel';
 import { TrendPanel } from './TrendPanel';
 import { useLatestSchema, useSummary } from './useInsights';
@@ -27,10 +30,10 @@ type InsightsProps = {
   dataset: Dataset;
   schema: Schema;
   editor: boolean;
-  onChangeTypes: () => void;
+  onEditSettings: () => void;
 };
 
-function Insights({ dataset, schema, editor, onChangeTypes }: InsightsProps) {
+function Insights({ dataset, schema, editor, onEditSettings }: InsightsProps) {
   const version = schema.version;
   const summary = useSummary(dataset.id, version);
   return (
@@ -65,10 +68,10 @@ function Insights({ dataset, schema, editor, onChangeTypes }: InsightsProps) {
         version={version}
         schema={schema}
         summary={summary.data}
-        onChangeTypes={editor ? onChangeTypes : undefined}
+        onEditSettings={editor ? onEditSettings : undefined}
       />
       {summary.data ? (
-        <QualityPanel datasetId={dataset.id} version={version} summary={summary.data} />
+        <QualityPanel dataset={dataset} version={version} summary={summary.data} schema={schema} />
       ) : null}
     </div>
   );
@@ -83,7 +86,7 @@ export default function DatasetPage() {
   useDocumentTitle(datasetQuery.data?.name ?? 'Dataset');
   const dataset = datasetQuery.data;
   const schemaQuery = useLatestSchema(dataset);
-  const [dialog, setDialog] = useState<'version' | 'types' | null>(null);
+  const [dialog, setDialog] = useState<'version' | 'settings' | null>(null);
   const [deleting, setDeleting] = useState(false);
 
   if (datasetQuery.isPending) return <Loading label="Loading the dataset…" page />;
@@ -121,6 +124,9 @@ export default function DatasetPage() {
             <StatusBadge status={dataset.status} />
             <span>Version {schema?.version ?? dataset.version}</span>
             {dataset.rows !== null ? <span>{formatInteger(dataset.rows)} rows</span> : null}
+            {dataset.reprocessed_from && schema?.version === dataset.version ? (
+              <span>re-read from version {dataset.reprocessed_from}</span>
+            ) : null}
             <span>
               {dataset.format.toUpperCase()} · {formatBytes(dataset.size_bytes)}
             </span>
@@ -156,11 +162,21 @@ export default function DatasetPage() {
             {dataset.status === 'failed'
               ? `Version ${dataset.version} could not be processed`
               : `Processing version ${dataset.version}…`}
+            {dataset.reprocessed_from && dataset.status !== 'failed'
+              ? ` Reading the file of version ${dataset.reprocessed_from} again with the new settings.`
+              : ''}
             {showingOlder ? ` Showing version ${schema.version} meanwhile.` : ''}
           </p>
           <DatasetProgress dataset={dataset} />
+          {dataset.status === 'failed' ? (
+            <p className="small">
+              <SectionLink to="quality">See the lines that broke it</SectionLink>
+            </p>
+          ) : null}
         </div>
       ) : null}
+
+      {schema ? <DateOrderPrompt dataset={dataset} schema={schema} editor={editor} /> : null}
 
       {schemaQuery.isPending ? <Skeleton height={320} label="Loading the insights…" /> : null}
       {schemaError && !notReady ? (
@@ -180,12 +196,17 @@ export default function DatasetPage() {
           <p>Fix the file and upload it again as a new version.</p>
         </EmptyState>
       ) : null}
+      {notReady && dataset.status === 'failed' ? (
+        <Panel id="quality" title="Data quality" testId="quality-panel">
+          <FailedVersionReport dataset={dataset} />
+        </Panel>
+      ) : null}
       {schema ? (
         <Insights
           dataset={dataset}
           schema={schema}
           editor={editor}
-          onChangeTypes={() => setDialog('types')}
+          onEditSettings={() => setDialog('settings')}
         />
       ) : null}
 
@@ -194,10 +215,17 @@ export default function DatasetPage() {
           <NewVersionDialog
             dataset={dataset}
             schema={schema}
-            open={dialog !== null}
-            editTypes={dialog === 'types'}
+            open={dialog === 'version'}
             onClose={() => setDialog(null)}
           />
+          {schema ? (
+            <ColumnSettingsDialog
+              dataset={dataset}
+              schema={schema}
+              open={dialog === 'settings'}
+              onClose={() => setDialog(null)}
+            />
+          ) : null}
           <DeleteDatasetDialog
             dataset={deleting ? dataset : null}
             onClose={() => setDeleting(false)}

@@ -6,11 +6,18 @@ import { EChart } from '../../components/EChart';
 import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
 import { Panel, TableView } from '../../components/Panel';
-import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
 import { groupsOption } from './chartOptions';
-import { AggregationSelect, ColumnSelect, ControlSelect, MeasureSelect } from './controls';
+import { Count } from './Approximate';
+import {
+  AggregationSelect,
+  ColumnSelect,
+  ControlSelect,
+  InsightProblem,
+  MeasureSelect,
+} from './controls';
 import { measureLabel } from './labels';
+import { defaultAggregation, defaultMeasure } from './measures';
 import { useGroups } from './useInsights';
 
 type GroupsPanelProps = { datasetId: string; version: number; schema: Schema };
@@ -22,8 +29,8 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
   const dimensions = schema.columns.filter((c) => c.role === 'dimension');
   const measures = schema.columns.filter((c) => c.role === 'measure');
   const [dimension, setDimension] = useState(dimensions[0]?.name ?? '');
-  const [measure, setMeasure] = useState(schema.main_measure ?? measures[0]?.name ?? '');
-  const [agg, setAgg] = useState<Aggregation>(measures.length > 0 ? 'sum' : 'count');
+  const [measure, setMeasure] = useState(() => defaultMeasure(schema));
+  const [agg, setAgg] = useState<Aggregation>(() => defaultAggregation(schema));
   const [limit, setLimit] = useState<number>(10);
 
   const params = useMemo(
@@ -61,8 +68,12 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
       description={
         <>
           {label} by <code>{dimension}</code>
-          {data?.group_count !== undefined ? ` · ${formatInteger(data.group_count)} groups` : ''}
-          {data?.capped ? ' (capped)' : ''}
+          {data?.group_count !== undefined ? (
+            <>
+              {' · '}
+              <Count value={data.group_count} exact={!data.capped} /> groups
+            </>
+          ) : null}
         </>
       }
       testId="groups-panel"
@@ -96,11 +107,18 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
       </div>
       {query.isPending ? <Skeleton label="Loading the groups…" /> : null}
       {query.isError ? (
-        <ProblemAlert
+        <InsightProblem
           error={query.error}
           context="Could not load the groups"
           onRetry={() => void query.refetch()}
+          onCountRows={() => setAgg('count')}
         />
+      ) : null}
+      {data?.capped ? (
+        <p className="note" data-testid="groups-capped">
+          <code>{dimension}</code> has more distinct values than are counted exactly (1,000,000):
+          the number of groups is estimated. The groups shown and their values are exact.
+        </p>
       ) : null}
       {data?.groups.length === 0 ? <EmptyState title="No groups" /> : null}
       {data && option && data.groups.length > 0 ? (

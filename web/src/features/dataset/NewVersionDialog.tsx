@@ -9,26 +9,31 @@ import { formatBytes } from '../../lib/format';
 import { ACCEPTED_FILES } from '../datasets/UploadZone';
 import { useUploads } from '../datasets/useUploads';
 
+/** The column settings the dataset remembers, as "day: date:dmy", "region: dimension". */
+function rememberedSettings(dataset: Dataset): string[] {
+  const options = dataset.column_options ?? {};
+  const list = [
+    ...Object.entries(options.types ?? {}).map(([column, hint]) => `${column}: ${hint}`),
+    ...Object.entries(options.roles ?? {}).map(([column, role]) => `${column}: ${role}`),
+  ];
+  if (options.date_order) list.push(`dates ${options.date_order}`);
+  if (options.decimal) list.push(`decimal ${options.decimal}`);
+  return list;
+}
+
 type NewVersionDialogProps = {
   dataset: Dataset;
   schema: Schema | undefined;
   open: boolean;
   onClose: () => void;
-  /** Start with the column types editor open (the "change types" path). */
-  editTypes?: boolean;
 };
 
 /**
- * Upload a new version of a dataset, optionally with column type overrides (?types=). The
- * server keeps no copy to reprocess from, so the file is picked again here.
+ * Upload a new file as the next version of a dataset, optionally with column type overrides
+ * (?types=). Reading the current file again with other settings needs no upload: that is the
+ * column settings dialog (POST /reprocess).
  */
-export function NewVersionDialog({
-  dataset,
-  schema,
-  open,
-  onClose,
-  editTypes = false,
-}: NewVersionDialogProps) {
+export function NewVersionDialog({ dataset, schema, open, onClose }: NewVersionDialogProps) {
   const uploads = useUploads();
   const [file, setFile] = useState<File | null>(null);
   const [types, setTypes] = useState<Partial<Record<string, ColumnType>>>({});
@@ -50,10 +55,11 @@ export function NewVersionDialog({
   };
 
   const hints = typeHints(types);
+  const remembered = rememberedSettings(dataset);
   return (
     <Dialog
       open={open}
-      title={editTypes ? 'Change column types' : 'Upload a new version'}
+      title="Upload a new version"
       onClose={close}
       testId="new-version-dialog"
       footer={
@@ -78,8 +84,17 @@ export function NewVersionDialog({
     >
       <p className="muted small">
         Version {dataset.version + 1} of <strong>{dataset.name}</strong> replaces the insights once
-        it is processed.
-        {editTypes ? ' Pick the same file again; it is processed with the types you choose.' : ''}
+        it is processed. The settings the dataset keeps (types, roles, date order) apply to the new
+        file too.
+      </p>
+      {remembered.length > 0 ? (
+        <p className="small" data-testid="remembered-settings">
+          Kept settings: {remembered.join(', ')}
+        </p>
+      ) : null}
+      <p className="muted small">
+        To read the current file again with other column settings, use <em>Column settings</em>{' '}
+        under Columns instead: nothing needs uploading.
       </p>
       <div className="field">
         <label htmlFor={fileId} className="field__label">
@@ -96,7 +111,7 @@ export function NewVersionDialog({
         {file ? <p className="field__hint">{formatBytes(file.size)}</p> : null}
       </div>
       {schema ? (
-        <details className="disclosure" open={editTypes || undefined}>
+        <details className="disclosure">
           <summary>
             Column types{' '}
             {Object.keys(hints).length > 0 ? `(${Object.keys(hints).length} changed)` : ''}

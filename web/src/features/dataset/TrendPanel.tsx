@@ -12,11 +12,17 @@ import { EChart } from '../../components/EChart';
 import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
 import { Panel, TableView } from '../../components/Panel';
-import { ProblemAlert } from '../../components/ProblemAlert';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
 import { growthOption, trendOption } from './chartOptions';
-import { AggregationSelect, ColumnSelect, IntervalSelect, MeasureSelect } from './controls';
+import {
+  AggregationSelect,
+  ColumnSelect,
+  InsightProblem,
+  IntervalSelect,
+  MeasureSelect,
+} from './controls';
 import { measureLabel } from './labels';
+import { defaultAggregation, defaultMeasure } from './measures';
 import { useTimeSeries } from './useInsights';
 
 type TrendPanelProps = { datasetId: string; version: number; schema: Schema };
@@ -25,8 +31,8 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
   const timeColumns = schema.columns.filter((c) => c.role === 'time');
   const measures = schema.columns.filter((c) => c.role === 'measure');
   const [time, setTime] = useState(schema.primary_time ?? timeColumns[0]?.name ?? '');
-  const [measure, setMeasure] = useState(schema.main_measure ?? measures[0]?.name ?? '');
-  const [agg, setAgg] = useState<Aggregation>(measures.length > 0 ? 'sum' : 'count');
+  const [measure, setMeasure] = useState(() => defaultMeasure(schema));
+  const [agg, setAgg] = useState<Aggregation>(() => defaultAggregation(schema));
   const [interval, changeInterval] = useState<Interval>('month');
   const [compare, setCompare] = useState(false);
   const compareId = useId();
@@ -116,18 +122,25 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
       {!hasTime ? (
         <EmptyState title="No date column">
           <p>
-            The trend needs a date or timestamp column. If one was read as text, change its type in
-            Columns below.
+            The trend needs a date or timestamp column. If one was read as text, change its type
+            with Column settings in Columns below.
           </p>
         </EmptyState>
       ) : null}
       {hasTime && query.isPending ? <Skeleton label="Loading the trend…" /> : null}
       {query.isError ? (
-        <ProblemAlert
+        <InsightProblem
           error={query.error}
           context="Could not load the trend"
           onRetry={() => void query.refetch()}
+          onCountRows={() => setAgg('count')}
         />
+      ) : null}
+      {data?.overflow ? (
+        <p className="note" data-testid="trend-overflow">
+          Some sums are beyond the exact range (±1.7 × 10²⁹) and are left out: those periods show no
+          value.
+        </p>
       ) : null}
       {data && points.length === 0 ? (
         <EmptyState title="No data in this range">

@@ -176,7 +176,22 @@ export function groupsOption(groups: Groups, label: string, showOther: boolean):
   };
 }
 
+/**
+ * The "Other" series of a breakdown (every row of a period outside the series shown), or null
+ * when there is none or it is empty in every period.
+ */
+export function otherValues(breakdown: Breakdown): (number | null)[] | null {
+  const values = breakdown.other?.values;
+  if (!values?.some((v) => v !== null && v !== 0)) return null;
+  return values;
+}
+
 export function breakdownOption(breakdown: Breakdown, stacked: 'bar' | 'area'): ChartOption {
+  const series: { name: string; values: (number | null)[]; other: boolean }[] =
+    breakdown.series.map((s) => ({ name: s.key ?? '(empty)', values: s.values, other: false }));
+  const other = otherValues(breakdown);
+  // Stacked on top of the rest, so every bar is the period's whole total.
+  if (other) series.push({ name: 'Other', values: other, other: true });
   return {
     animationDuration: 300,
     color: CHART_COLORS,
@@ -189,23 +204,26 @@ export function breakdownOption(breakdown: Breakdown, stacked: 'bar' | 'area'): 
       axisLabel: { ...axisLabel, formatter: (v: number) => formatCompact(v) },
       splitLine,
     },
-    series: breakdown.series.map((s) =>
-      stacked === 'bar'
+    series: series.map((s) => {
+      const color = s.other ? { itemStyle: { color: OTHER_COLOR } } : {};
+      return stacked === 'bar'
         ? {
-            name: s.key ?? '(empty)',
+            name: s.name,
             type: 'bar' as const,
             stack: 'total',
             data: s.values,
             barMaxWidth: 40,
+            ...color,
           }
         : {
-            name: s.key ?? '(empty)',
+            name: s.name,
             type: 'line' as const,
             stack: 'total',
             data: s.values,
-            areaStyle: {},
+            areaStyle: s.other ? { color: OTHER_COLOR } : {},
             showSymbol: false,
-          },
-    ),
+            ...color,
+          };
+    }),
   };
 }

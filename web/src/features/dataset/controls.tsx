@@ -1,6 +1,8 @@
 import { useId, type ReactNode, type SelectHTMLAttributes } from 'react';
 import type { Aggregation, Interval, SchemaColumn } from '../../api/types';
+import { ProblemAlert } from '../../components/ProblemAlert';
 import { aggregationLabel, intervalLabel } from './labels';
+import { isMixedCurrencies } from './measures';
 
 type ControlSelectProps = Omit<SelectHTMLAttributes<HTMLSelectElement>, 'id' | 'className'> & {
   label: string;
@@ -70,6 +72,7 @@ export function MeasureSelect({ measures, measure, agg, onChange, testId }: Meas
       {measures.map((c) => (
         <option key={c.name} value={c.name}>
           {c.name}
+          {c.sum_withheld ? ` (${c.sum_withheld})` : ''}
         </option>
       ))}
     </ControlSelect>
@@ -136,5 +139,40 @@ export function IntervalSelect<I extends Interval>({
         </option>
       ))}
     </ControlSelect>
+  );
+}
+
+type InsightProblemProps = {
+  error: unknown;
+  context: string;
+  onRetry: () => void;
+  /** Switch the panel to a count of rows, which any measure allows. */
+  onCountRows: () => void;
+};
+
+/**
+ * A chart panel's problem. A measure holding several currencies cannot be summed, averaged or
+ * compared (400 mixed-currencies): trying again would not help, counting rows does.
+ */
+export function InsightProblem({ error, context, onRetry, onCountRows }: InsightProblemProps) {
+  const mixed = isMixedCurrencies(error);
+  return (
+    <ProblemAlert error={error} context={context} onRetry={mixed ? undefined : onRetry}>
+      {mixed ? (
+        <div className="alert__actions">
+          <p>
+            Amounts in different currencies are never added together: count rows instead, or see the
+            total per currency in Columns.
+          </p>
+          <button
+            type="button"
+            className="button button--secondary button--small"
+            onClick={onCountRows}
+          >
+            Count rows instead
+          </button>
+        </div>
+      ) : null}
+    </ProblemAlert>
   );
 }

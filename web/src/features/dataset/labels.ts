@@ -1,4 +1,10 @@
-import type { Aggregation, Interval } from '../../api/types';
+import type {
+  Aggregation,
+  DataErrorKind,
+  DateOrderSource,
+  Interval,
+  TextEncoding,
+} from '../../api/types';
 
 const AGG_LABELS: Record<Aggregation, string> = {
   sum: 'Sum',
@@ -28,4 +34,43 @@ const INTERVAL_LABELS: Record<Interval, string> = {
 
 export function intervalLabel(interval: Interval): string {
   return INTERVAL_LABELS[interval];
+}
+
+/** "DMY" → "DD/MM", the way people write the order. */
+export function dateOrderLabel(order: 'DMY' | 'MDY' | 'dmy' | 'mdy'): string {
+  return order.toUpperCase() === 'DMY' ? 'DD/MM' : 'MM/DD';
+}
+
+const ORDER_SOURCE_LABELS: Record<DateOrderSource, string> = {
+  data: 'from the data',
+  separator: 'from separator',
+  hint: 'set',
+  assumed: 'assumed',
+};
+
+/** Where a day/month order came from: "from the data", "from separator", "set", "assumed". */
+export function dateOrderSourceLabel(source: DateOrderSource): string {
+  return ORDER_SOURCE_LABELS[source];
+}
+
+const ENCODING_LABELS: Record<TextEncoding, string> = {
+  'utf-8': 'UTF-8',
+  'windows-1252': 'Windows-1252',
+  'utf-16le': 'UTF-16 (little-endian)',
+  'utf-16be': 'UTF-16 (big-endian)',
+};
+
+export function encodingLabel(encoding: TextEncoding): string {
+  return ENCODING_LABELS[encoding];
+}
+
+const KIND_LABELS: Record<DataErrorKind, string> = {
+  rejected: 'rejected row',
+  invalid: 'invalid value',
+  note: 'note',
+};
+
+/** An issue's kind for people: "rejected row", "invalid value", "note". */
+export function issueKindLabel(kind: DataErrorKind): string {
+  return KIND_LABELS[kind];
 }

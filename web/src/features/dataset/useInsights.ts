@@ -33,7 +33,10 @@ export function useLatestSchema(dataset: Dataset | undefined) {
     ),
     queryFn: ({ signal }) => getSchema(dataset?.id ?? '', { version: pinned }, signal),
     enabled: dataset !== undefined,
-    placeholderData: keepPreviousData,
+    // The previous version's schema stays on screen while the next one loads, but never another
+    // dataset's (the page stays mounted when the route goes from one dataset to the next).
+    placeholderData: (previous) =>
+      previous?.provenance.dataset_id === dataset?.id ? previous : undefined,
   });
 }
 
@@ -94,11 +97,13 @@ export function useBreakdown(
   });
 }
 
-export function useDataErrors(datasetId: string, version: number) {
+/** The first bad rows, invalid values and notes of one version (ready or failed). */
+export function useDataErrors(datasetId: string, version: number, enabled = true) {
   const { orgId } = useSession();
   return useQuery({
     queryKey: queryKeys.errors(orgId, datasetId, version),
-    queryFn: ({ signal }) => getDatasetErrors(datasetId, { limit: 100 }, signal),
+    queryFn: ({ signal }) => getDatasetErrors(datasetId, { limit: 100, version }, signal),
     staleTime: Infinity,
+    enabled,
   });
 }
