@@ -301,7 +301,7 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
     if (st.late_values.size() < options.late_values) st.late_values.push_back({line, Truncate(v, options.max_text_bytes)});
 }
 
-void Partial::AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,
+[[gnu::always_inline]] inline void Partial::AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,
                       int* primary_month, bool* ok) {
     DateParse d;
     bool parsed = false;

@@ -43,9 +43,9 @@ void DistinctCounter::AddToSet(uint64_t hash) {
 void DistinctCounter::ToHll() {
     registers_.assign(size_t{1} << kPrecision, 0);
     for (uint64_t h : set_) {
-        if (h != 0) AddToHll(h);
+        if (h != 0) AddToHll(Avalanche(h));
     }
-    if (has_zero_) AddToHll(0);
+    if (has_zero_) AddToHll(Avalanche(0));
     set_.clear();
     set_.shrink_to_fit();
     set_count_ = 0;
@@ -55,9 +55,9 @@ void DistinctCounter::ToHll() {
 void DistinctCounter::Merge(const DistinctCounter& other) {
     if (other.registers_.empty()) {
         for (uint64_t h : other.set_) {
-            if (h != 0) AddMixed(h);
+            if (h != 0) Add(h);
         }
-        if (other.has_zero_) AddMixed(0);
+        if (other.has_zero_) Add(0);
         return;
     }
     if (registers_.empty()) ToHll();

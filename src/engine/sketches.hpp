@@ -23,14 +23,12 @@ public:
     static constexpr int kPrecision = 14;
 
     [[gnu::always_inline]] void Add(uint64_t hash) {
-        // The callers' hashes are fast, not always well mixed (sequential integers): a full
-        // avalanche step first, so the register index and rank are uniform (Murmur3's finalizer).
-        hash ^= hash >> 33;
-        hash *= 0xff51afd7ed558ccdULL;
-        hash ^= hash >> 33;
-        hash *= 0xc4ceb9fe1a85ec53ULL;
-        hash ^= hash >> 33;
-        AddMixed(hash);
+        if (!registers_.empty()) [[likely]] {
+            AddToHll(Avalanche(hash));
+            return;
+        }
+        AddToSet(hash);
+        if (set_count_ > kExactLimit) ToHll();
     }
     void Merge(const DistinctCounter& other);
     /// Ertl's improved estimator (2017): unbiased from small to large counts without the
@@ -39,13 +37,17 @@ public:
     [[nodiscard]] bool exact() const { return registers_.empty(); }
 
 private:
-    void AddMixed(uint64_t hash) {
-        if (!registers_.empty()) [[likely]] {
-            AddToHll(hash);
-            return;
-        }
-        AddToSet(hash);
-        if (set_count_ > kExactLimit) ToHll();
+    // The callers' hashes are fast, not always well mixed (sequential integers): the registers
+    // get a full avalanche step first, so their index and rank are uniform (Murmur3's
+    // finalizer). The exact set keeps the raw hashes: close values stay close in it, which the
+    // cache likes, and a set needs no more than distinct keys.
+    static uint64_t Avalanche(uint64_t h) {
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53ULL;
+        h ^= h >> 33;
+        return h;
     }
     void ToHll();
     void AddToSet(uint64_t hash);
