@@ -22,22 +22,10 @@ inline void RunEngine(std::string_view input, const char* format) {
     options.partial.breakdown_groups = 4;
     options.partial.local_groups = 3;
     options.partial.max_groups = 20;
-    struct Memory final : ByteSource {
-        std::string_view data;
-        size_t pos = 0;
-        core::Result<size_t> Read(char* buffer, size_t capacity) override {
-            size_t n = std::min(capacity, data.size() - pos);
-            std::copy_n(data.data() + pos, n, buffer);
-            pos += n;
-            return n;
-        }
-    };
     AnalyzeHooks hooks;
     hooks.chunk_bytes = input.empty() ? 1 : static_cast<unsigned char>(input[0]) % 17 + 1;
     hooks.open = [&]() -> core::Result<std::unique_ptr<ByteSource>> {
-        auto m = std::make_unique<Memory>();
-        m->data = input;
-        return std::unique_ptr<ByteSource>(std::move(m));
+        return std::unique_ptr<ByteSource>(std::make_unique<MemorySource>(input));
     };
     auto result = Analyze(options, hooks);
     if (!result) return;

@@ -143,38 +143,28 @@ bool CsvReader::Next(CsvRecord* rec) {
                     size_t qpos;
                     if (!d_.multiline_quotes) {
                         // A line end inside quotes ends the record: this line is broken.
-                        size_t k = FindAny2(p, j, n, quote, nl);
-                        if (k < n && p[k] == nl) {
-                            fields.emplace_back(p + i + 1, k - i - 1);
-                            i = k + 1;
+                        qpos = FindAny2(p, j, n, quote, nl);
+                        if (qpos < n && p[qpos] == nl) {
+                            fields.emplace_back(p + i + 1, qpos - i - 1);
+                            i = qpos + 1;
                             ++line_;
                             unterminated = true;
                             ended = true;
                             break;
                         }
-                        if (k == n) {
-                            if (escaped) escaped_.push_back(fields.size());
-                            fields.emplace_back(p + i + 1, n - i - 1);
-                            i = n;
-                            unterminated = true;
-                            ended = true;
-                            break;
-                        }
-                        qpos = k;
                     } else {
                         const void* q = std::memchr(p + j, quote, n - j);
-                        if (q == nullptr) {
-                            // Unterminated: the rest of the data is this field.
-                            line_ += std::count(p + j, p + n, nl);
-                            if (escaped) escaped_.push_back(fields.size());
-                            fields.emplace_back(p + i + 1, n - i - 1);
-                            i = n;
-                            unterminated = true;
-                            ended = true;
-                            break;
-                        }
-                        qpos = static_cast<size_t>(static_cast<const char*>(q) - p);
+                        qpos = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
                         line_ += std::count(p + j, p + qpos, nl);
+                    }
+                    if (qpos == n) {
+                        // Unterminated: the rest of the data is this field.
+                        if (escaped) escaped_.push_back(fields.size());
+                        fields.emplace_back(p + i + 1, n - i - 1);
+                        i = n;
+                        unterminated = true;
+                        ended = true;
+                        break;
                     }
                     if (qpos + 1 < n && p[qpos + 1] == quote) {
                         escaped = true;

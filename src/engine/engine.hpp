@@ -5,6 +5,7 @@
 // does not depend on the number of threads.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -135,6 +136,22 @@ public:
     virtual ~ByteSource() = default;
     /// Up to `capacity` bytes; 0 at the end.
     virtual core::Result<size_t> Read(char* buffer, size_t capacity) = 0;
+};
+
+/// A file already in memory (tests, fuzzing): the view must outlive the source.
+class MemorySource final : public ByteSource {
+public:
+    explicit MemorySource(std::string_view data) : data_(data) {}
+    core::Result<size_t> Read(char* buffer, size_t capacity) override {
+        size_t n = std::min(capacity, data_.size() - pos_);
+        std::copy_n(data_.data() + pos_, n, buffer);
+        pos_ += n;
+        return n;
+    }
+
+private:
+    std::string_view data_;
+    size_t pos_ = 0;
 };
 
 struct AnalyzeHooks {

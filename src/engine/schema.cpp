@@ -341,16 +341,22 @@ Profile ProfileColumn(const std::vector<std::vector<std::string>>& rows, size_t 
     return p;
 }
 
-std::string DateFormatName(const Profile& p, DateOrder order, bool with_time) {
-    bool dmy = order == DateOrder::kDmy;
+// The style most values of the sample are written in (0 when there are none).
+int MostCommon(const std::map<int, size_t>& styles) {
     int style = 0;
     size_t best = 0;
-    for (auto [s, n] : p.date_styles) {
+    for (auto [s, n] : styles) {
         if (n > best) {
             best = n;
             style = s;
         }
     }
+    return style;
+}
+
+std::string DateFormatName(const Profile& p, DateOrder order, bool with_time) {
+    bool dmy = order == DateOrder::kDmy;
+    int style = MostCommon(p.date_styles);
     std::string f;
     switch (static_cast<DateStyle>(style)) {
         case DateStyle::kIso: f = "YYYY-MM-DD"; break;
@@ -410,16 +416,8 @@ Schema InferSchema(const std::vector<std::string>& names, const std::vector<std:
             col.late = !options.whole_file;
         } else if (p.bools >= need && (p.one_zero_only < p.bools || FlagName(words))) {
             col.type = ColumnType::kBoolean;
-            int style = 0;
-            size_t best = 0;
-            for (auto [s, n] : p.bool_styles) {
-                if (n > best) {
-                    best = n;
-                    style = s;
-                }
-            }
             static const char* kStyles[] = {"", "true/false", "yes/no", "t/f", "y/n", "1/0"};
-            col.format = kStyles[style];
+            col.format = kStyles[MostCommon(p.bool_styles)];
         } else if (numeric_ids) {
             col.type = ColumnType::kString;
             col.format = "digits with leading zeros";

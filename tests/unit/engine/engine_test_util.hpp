@@ -39,23 +39,11 @@ inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOption
     options.partial.max_groups = o.max_groups;
     options.partial.local_groups = o.local_groups;
     options.memory_budget = o.memory_budget;
-    struct Memory final : ByteSource {
-        std::string_view data;
-        size_t pos = 0;
-        core::Result<size_t> Read(char* buffer, size_t capacity) override {
-            size_t n = std::min(capacity, data.size() - pos);
-            std::copy_n(data.data() + pos, n, buffer);
-            pos += n;
-            return n;
-        }
-    };
     AnalyzeHooks hooks;
     hooks.chunk_bytes = o.feed_bytes;
     hooks.max_passes = o.max_passes;
     hooks.open = [&]() -> core::Result<std::unique_ptr<ByteSource>> {
-        auto m = std::make_unique<Memory>();
-        m->data = data;
-        return std::unique_ptr<ByteSource>(std::move(m));
+        return std::unique_ptr<ByteSource>(std::make_unique<MemorySource>(data));
     };
     return Analyze(options, hooks);
 }
