@@ -118,6 +118,18 @@ TEST_P(DataQuality, AFailedVersionKeepsItsBadRowReport) {
     EXPECT_EQ(client().Get("/api/v1/datasets/" + id + "/errors?version=x", Bearer(token_)).status, 400);
 }
 
+TEST_P(DataQuality, ABrokenRecordThatSwallowsMostLinesFailsTheVersion) {
+    // Quoted line breaks are real here, so a stray quote swallows the lines after it: one bad
+    // record, but most of the file's lines — the threshold counts lines, so the version fails.
+    std::string csv = "id,note,n\n1,\"two\nlines\",1\n2,\"stray,1\n";
+    for (int i = 3; i < 100; ++i) csv += std::to_string(i) + ",plain,1\n";
+    std::string id = Upload(csv);
+    auto failed = WaitForStatus(client(), token_, id, "failed");
+    std::string error(failed.at("error").as_string());
+    EXPECT_NE(error.find("rows spanning"), std::string::npos) << error;
+    EXPECT_NE(error.find("line 4"), std::string::npos) << error;
+}
+
 TEST_P(DataQuality, AmountsInDifferentCurrenciesAreNeverAdded) {
     std::string id = Upload("day,item,price\n2024-01-01,a,$5.00\n2024-01-02,b,\xE2\x82\xAC" "5.00\n2024-01-03,c,$2.50\n");
     WaitForStatus(client(), token_, id, "ready");
