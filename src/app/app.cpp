@@ -180,7 +180,9 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
             ingest::IngestSettings{.max_upload_bytes = cfg.max_upload_bytes,
                                    .quota_storage_bytes = cfg.quota_storage_bytes,
                                    .quota_datasets = cfg.quota_datasets,
-                                   .quota_uploads_per_minute = cfg.quota_uploads_per_minute},
+                                   .quota_uploads_per_minute = cfg.quota_uploads_per_minute,
+                                   .max_concurrent_uploads = cfg.max_concurrent_uploads,
+                                   .max_concurrent_uploads_per_org = cfg.max_concurrent_uploads_per_org},
             worker::ParseVersionOptions);
         p->ingest->RegisterRoutes(p->router);
     }
@@ -260,6 +262,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                             .max_header_bytes = cfg.max_header_bytes,
                             .header_timeout_s = cfg.header_timeout_s,
                             .body_timeout_s = cfg.body_timeout_s,
+                            .min_body_rate = static_cast<uint64_t>(cfg.min_upload_rate),
                             .trust_forwarded_for = cfg.trust_forwarded_for};
     p->server = std::make_unique<http::HttpServer>(ss, p->router, p->metrics, std::move(hooks));
     return std::unique_ptr<Application>(new Application(std::move(p)));

@@ -49,6 +49,9 @@ std::string Config::RedactedJson() const {
                           {"max_header_bytes", max_header_bytes},
                           {"header_timeout_s", header_timeout_s},
                           {"body_timeout_s", body_timeout_s},
+                          {"min_upload_rate", min_upload_rate},
+                          {"max_concurrent_uploads", max_concurrent_uploads},
+                          {"max_concurrent_uploads_per_org", max_concurrent_uploads_per_org},
                           {"max_upload_bytes", max_upload_bytes},
                           {"trust_forwarded_for", trust_forwarded_for},
                           {"shutdown_grace_s", shutdown_grace_s},
@@ -125,6 +128,14 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         ->envname("INSIGHTSTREAM_MAX_HEADER_BYTES")->capture_default_str();
     app.add_option("--header-timeout", c.header_timeout_s, "Seconds a request head (or an idle connection) may take")
         ->envname("INSIGHTSTREAM_HEADER_TIMEOUT")->capture_default_str();
+    app.add_option("--min-upload-rate", c.min_upload_rate,
+                   "Bytes a second an upload must average after its first 10 seconds (0: any)")
+        ->envname("INSIGHTSTREAM_MIN_UPLOAD_RATE")->capture_default_str();
+    app.add_option("--max-concurrent-uploads", c.max_concurrent_uploads, "Uploads at once in all (0: no limit)")
+        ->envname("INSIGHTSTREAM_MAX_CONCURRENT_UPLOADS")->capture_default_str();
+    app.add_option("--max-concurrent-uploads-per-org", c.max_concurrent_uploads_per_org,
+                   "Uploads at once per organization (0: no limit)")
+        ->envname("INSIGHTSTREAM_MAX_CONCURRENT_UPLOADS_PER_ORG")->capture_default_str();
     app.add_option("--body-timeout", c.body_timeout_s, "Seconds a request body may stall")
         ->envname("INSIGHTSTREAM_BODY_TIMEOUT")->capture_default_str();
     app.add_option("--max-upload-bytes", c.max_upload_bytes, "Largest upload accepted (0: no limit)")
@@ -245,6 +256,9 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (c.max_header_bytes < 1024) bad.push_back({"max_header_bytes", "must be >= 1024"});
     if (!positive(c.header_timeout_s)) bad.push_back({"header_timeout", "must be > 0"});
     if (!positive(c.body_timeout_s)) bad.push_back({"body_timeout", "must be > 0"});
+    if (c.min_upload_rate < 0) bad.push_back({"min_upload_rate", "must be >= 0"});
+    if (c.max_concurrent_uploads < 0) bad.push_back({"max_concurrent_uploads", "must be >= 0"});
+    if (c.max_concurrent_uploads_per_org < 0) bad.push_back({"max_concurrent_uploads_per_org", "must be >= 0"});
     if (c.shutdown_grace_s < 0) bad.push_back({"shutdown_grace", "must be >= 0"});
     if (c.access_token_ttl_s < 30 || c.access_token_ttl_s > 24 * 3600) bad.push_back({"access_token_ttl", "must be 30..86400"});
     if (!positive(c.db_pool_size)) bad.push_back({"db_pool_size", "must be > 0"});

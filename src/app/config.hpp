@@ -28,6 +28,9 @@ struct Config {
     uint32_t max_header_bytes = 16 * 1024;
     int header_timeout_s = 30;
     int body_timeout_s = 60;
+    int64_t min_upload_rate = 1024;               // bytes/s an upload must average after its first 10 s (0: any)
+    int max_concurrent_uploads = 256;
+    int max_concurrent_uploads_per_org = 8;
     uint64_t max_upload_bytes = 0;
     bool trust_forwarded_for = false;
     int shutdown_grace_s = 20;

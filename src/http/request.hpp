@@ -14,15 +14,18 @@
 
 namespace insightstream::http {
 
-/// The body of a streaming route, read in pieces while the handler runs. Read() blocks the
-/// calling (pool) thread, returns 0 at the end of the body, and fails if the client goes away or
-/// stalls past the body timeout.
-class BodyReader {
+struct Response;
+
+/// The receiving end of a streaming route's body (uploads). The server reads the body itself,
+/// asynchronously — a slow or stalled client holds no thread — and hands it over piece by piece;
+/// each call runs briefly on the blocking pool. A sink destroyed without Finish() (the client
+/// went away, was too slow, or Write failed) must undo what it started.
+class BodySink {
 public:
-    virtual ~BodyReader() = default;
-    virtual core::Result<size_t> Read(char* buf, size_t n) = 0;
-    /// The declared Content-Length, if any (absent for chunked bodies).
-    [[nodiscard]] virtual std::optional<uint64_t> content_length() const = 0;
+    virtual ~BodySink() = default;
+    virtual core::Result<void> Write(std::string_view data) = 0;
+    /// The end of the body: the answer.
+    virtual core::Result<Response> Finish() = 0;
 };
 
 struct Request {
@@ -34,7 +37,7 @@ struct Request {
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
     std::vector<std::pair<std::string, std::string>> path_params;
     std::string body;                   // buffered routes: the whole body
-    BodyReader* body_reader = nullptr;  // streaming routes: read the body from here
+    std::optional<uint64_t> content_length;  // as declared (absent for chunked bodies)
     std::string request_id;
     std::string trace_id;
     std::string remote_ip;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@
 namespace insightstream::http {
 
 using Handler = std::function<core::Result<Response>(Request&)>;
+/// Starts a streaming request (after authorization, before its body is read): checks it and
+/// returns where the body goes.
+using SinkHandler = std::function<core::Result<std::unique_ptr<BodySink>>(Request&)>;
 
 enum class Access {
     kPublic,  // anyone
@@ -29,7 +33,7 @@ struct RouteOptions {
     Access access = Access::kUser;
     core::Permission permission = core::Permission::kReadData;  // checked for Access::kUser routes
     bool writes = false;                  // changes state: API keys need the "write" scope
-    bool streaming_body = false;          // the handler reads the body through Request::body_reader
+    SinkHandler sink;                     // a streaming route: the body goes here, not into Request::body
     uint64_t body_limit = 1024 * 1024;    // bytes; for streaming routes 0 means no limit
     /// Optional answer from memory, tried on the I/O thread before the blocking pool for requests
     /// without a body: it must not block and returns nullopt to let `handler` do the work.

@@ -79,64 +79,6 @@ std::string TraceIdFrom(const std::string* traceparent) {
     return core::HexEncode(std::string_view(raw, sizeof raw));
 }
 
-// The streaming body of a request, read from the handler's pool thread. Each Read() posts one
-// read onto the connection's strand and waits for it; the session coroutine is suspended while
-// the handler runs, so there is never more than one operation on the socket.
-class StreamBodyReader final : public BodyReader {
-public:
-    StreamBodyReader(std::shared_ptr<SessionState> st, beast::flat_buffer& buffer, Parser& parser, int timeout_s,
-                     uint64_t limit)
-        : st_(std::move(st)), buffer_(buffer), parser_(parser), timeout_s_(timeout_s), limit_(limit) {}
-
-    core::Result<size_t> Read(char* buf, size_t n) override {
-        if (failed_) return Error::InvalidArgument("the request body was cut off").WithSlug("upload-interrupted");
-        for (;;) {
-            if (parser_.is_done()) return size_t{0};
-            auto promise = std::make_shared<std::promise<std::pair<beast::error_code, size_t>>>();
-            auto future = promise->get_future();
-            asio::post(st_->stream.get_executor(), [this, buf, n, promise] {
-                parser_.get().body().data = buf;
-                parser_.get().body().size = n;
-                st_->stream.expires_after(std::chrono::seconds(timeout_s_));
-                bhttp::async_read(st_->stream, buffer_, parser_, [this, n, promise](beast::error_code ec, size_t) {
-                    promise->set_value({ec, n - parser_.get().body().size});
-                });
-            });
-            auto [ec, got] = future.get();
-            if (ec == bhttp::error::need_buffer) ec = {};
-            if (ec) {
-                failed_ = true;
-                if (ec == bhttp::error::body_limit) return Error::PayloadTooLarge("the request body is too large");
-                return Error::InvalidArgument("the request body was cut off")
-                    .WithSlug("upload-interrupted")
-                    .WithInternal(ec.message());
-            }
-            total_ += got;
-            if (limit_ > 0 && total_ > limit_) {
-                failed_ = true;
-                return Error::PayloadTooLarge("the request body exceeds " + std::to_string(limit_) + " bytes");
-            }
-            if (got > 0) return got;
-        }
-    }
-
-    [[nodiscard]] std::optional<uint64_t> content_length() const override {
-        auto cl = parser_.content_length();
-        if (!cl) return std::nullopt;
-        return *cl;
-    }
-    [[nodiscard]] bool failed() const { return failed_; }
-
-private:
-    std::shared_ptr<SessionState> st_;
-    beast::flat_buffer& buffer_;
-    Parser& parser_;
-    int timeout_s_;
-    uint64_t limit_;
-    uint64_t total_ = 0;
-    bool failed_ = false;
-};
-
 }  // namespace
 
 struct HttpServer::Impl {
@@ -179,6 +121,8 @@ struct HttpServer::Impl {
                                     Parser& parser, const std::string& peer);
     asio::awaitable<core::Result<void>> ReadWholeBody(SessionState& st, beast::flat_buffer& buffer, Parser& parser,
                                                       uint64_t limit, std::string& out);
+    asio::awaitable<core::Result<Response>> StreamBody(const std::shared_ptr<SessionState>& st, beast::flat_buffer& buffer,
+                                                       Parser& parser, Request& req, const Route& route, bool* broken);
     asio::awaitable<bool> Write(SessionState& st, Response& resp, bool head, bool close, uint64_t* bytes_out);
     asio::awaitable<void> WriteError(SessionState& st, const Error& e);
     asio::awaitable<void> LingeringClose(SessionState& st, beast::flat_buffer& buffer);
@@ -408,6 +352,123 @@ asio::awaitable<core::Result<void>> HttpServer::Impl::ReadWholeBody(SessionState
     co_return core::Result<void>{};
 }
 
+asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::shared_ptr<SessionState>& session,
+                                                                    beast::flat_buffer& buffer, Parser& parser,
+                                                                    Request& req, const Route& route, bool* broken) {
+    SessionState& st = *session;
+    // Every call into the sink runs on the pool, inside the request's log scope.
+    auto on_pool = [&](auto&& f) {
+        return OnPool([&req, f = std::forward<decltype(f)>(f)]() mutable -> decltype(f()) {
+            core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}});
+            if (req.principal) inner.Add({"tenant_id", req.principal->tenant.str()});
+            try {
+                return f();
+            } catch (const std::exception& e) {
+                return Error::Internal(std::string("unhandled exception: ") + e.what());
+            }
+        });
+    };
+    auto started = co_await on_pool([&]() -> core::Result<std::unique_ptr<BodySink>> {
+        if (route.options.access == Access::kUser && !req.principal) {  // a request without a body
+            auto p = Authorize(req, route);
+            if (!p) return std::move(p).error();
+            req.principal = std::move(*p);
+        }
+        return route.options.sink(req);
+    });
+    if (!started) co_return std::move(started).error();
+    std::unique_ptr<BodySink> sink = std::move(*started);
+    // The sink is released on the pool too: undoing an unfinished upload is I/O.
+    auto drop = [&]() -> asio::awaitable<void> {
+        co_await on_pool([&]() -> core::Result<void> {
+            sink.reset();
+            return {};
+        });
+    };
+    // The body is read here, on the connection's coroutine: a client that stalls holds no thread.
+    // It must keep coming: a pause of --body-timeout ends it, and after a grace period so does an
+    // average below --min-upload-rate (a trickle would otherwise hold its upload slot for hours).
+    constexpr size_t kChunk = 1 << 20;
+    constexpr size_t kFlush = 256 << 10;
+    std::string chunk(kChunk, '\0');
+    size_t filled = 0;
+    uint64_t total = 0;
+    const uint64_t limit = route.options.body_limit;
+    const auto begun = std::chrono::steady_clock::now();
+    while (!parser.is_done()) {
+        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
+        double wait = settings.body_timeout_s;
+        bool rate_bound = false;
+        if (settings.min_body_rate > 0) {
+            double due = std::max<double>(settings.body_rate_grace_s,
+                                          static_cast<double>(total) / static_cast<double>(settings.min_body_rate));
+            if (due - elapsed < wait) {
+                wait = due - elapsed;
+                rate_bound = true;
+            }
+        }
+        beast::error_code ec;
+        size_t got = 0;
+        auto too_slow = std::make_shared<bool>(wait <= 0);
+        if (!*too_slow) {
+            parser.get().body().data = chunk.data() + filled;
+            parser.get().body().size = chunk.size() - filled;
+            // The idle limit is the stream's own deadline (it closes the socket); the rate limit is
+            // a timer that cancels the read and leaves the socket open for the 408.
+            st.stream.expires_after(std::chrono::seconds(settings.body_timeout_s));
+            asio::steady_timer rate_timer(st.stream.get_executor());
+            if (rate_bound) {
+                rate_timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(wait * 1000) + 1));
+                rate_timer.async_wait([session, too_slow](const beast::error_code& e) {
+                    if (e) return;
+                    *too_slow = true;
+                    session->stream.socket().cancel();
+                });
+            }
+            auto [e, n] = co_await bhttp::async_read_some(st.stream, buffer, parser, kTuple);
+            rate_timer.cancel();
+            ec = e == bhttp::error::need_buffer ? beast::error_code{} : e;
+            got = chunk.size() - filled - parser.get().body().size;
+        }
+        if (*too_slow) ec = beast::error::timeout;
+        if (ec) {
+            *broken = true;
+            co_await drop();
+            if (*too_slow) {
+                co_return Error(core::ErrorCode::kRequestTimeout,
+                                "the upload came too slowly: " + std::to_string(total) + " bytes in " +
+                                    std::to_string(static_cast<int64_t>(elapsed)) + " s; at least " +
+                                    std::to_string(settings.min_body_rate) + " bytes a second are needed")
+                    .WithSlug("upload-too-slow");
+            }
+            if (ec == bhttp::error::body_limit) co_return Error::PayloadTooLarge("the request body is too large");
+            co_return Error::InvalidArgument("the request body was cut off")
+                .WithSlug("upload-interrupted")
+                .WithInternal(ec.message());
+        }
+        filled += got;
+        total += got;
+        if (limit > 0 && total > limit) {
+            *broken = true;
+            co_await drop();
+            co_return Error::PayloadTooLarge("the request body exceeds " + std::to_string(limit) + " bytes");
+        }
+        if (filled >= kFlush || (parser.is_done() && filled > 0)) {
+            auto wrote = co_await on_pool([&]() -> core::Result<void> { return sink->Write(std::string_view(chunk.data(), filled)); });
+            filled = 0;
+            if (!wrote) {
+                co_await drop();
+                co_return std::move(wrote).error();
+            }
+        }
+    }
+    co_return co_await on_pool([&]() -> core::Result<Response> {
+        auto answer = sink->Finish();
+        sink.reset();
+        return answer;
+    });
+}
+
 asio::awaitable<void> HttpServer::Impl::WriteError(SessionState& st, const Error& e) {
     Request req;
     Response resp = ToProblem(e, "", "");
@@ -554,7 +615,7 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
             auto [ec, n] = co_await asio::async_write(st->stream, asio::buffer(kContinue), kTuple);
             if (ec) co_return false;
         }
-        if (!route->options.streaming_body) {
+        if (!route->options.sink) {
             auto r = co_await ReadWholeBody(*st, buffer, parser, limit, req.body);
             if (!r) {
                 if (r.error().code() != core::ErrorCode::kPayloadTooLarge) {
@@ -581,10 +642,19 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
     Response resp;
     if (answer) {
         resp = std::move(*answer);
+    } else if (!err && route->options.sink) {
+        // A streaming route: the body goes to the handler's sink as it arrives.
+        req.content_length = content_length ? std::optional<uint64_t>(*content_length) : std::nullopt;
+        bool broken = false;
+        auto result = co_await StreamBody(st, buffer, parser, req, *route, &broken);
+        if (!result) err = std::move(result).error();
+        else resp = std::move(*result);
+        if (broken && err && err->code() != core::ErrorCode::kPayloadTooLarge &&
+            err->code() != core::ErrorCode::kRequestTimeout) {
+            Finish(req, ToProblem(*err, req.path, req.request_id), start_ms, 0, &*err);
+            co_return false;  // the body stream broke: the client is gone, the connection unusable
+        }
     } else if (!err) {
-        StreamBodyReader reader(st, buffer, parser, settings.body_timeout_s,
-                                route->options.streaming_body ? limit : 0);
-        if (route->options.streaming_body) req.body_reader = &reader;
         auto result = co_await OnPool([&]() -> core::Result<Response> {
             core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}});
             if (req.principal) {
@@ -604,16 +674,8 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
                 return Error::Internal(std::string("unhandled exception: ") + e.what());
             }
         });
-        if (reader.failed() && result && result->status < 400) {
-            result = Error::InvalidArgument("the request body was cut off").WithSlug("upload-interrupted");
-        }
         if (!result) err = std::move(result).error();
         else resp = std::move(*result);
-        if (reader.failed() && (!err || err->code() != core::ErrorCode::kPayloadTooLarge)) {
-            Error cut = err ? *err : Error::InvalidArgument("the request body was cut off").WithSlug("upload-interrupted");
-            Finish(req, ToProblem(cut, req.path, req.request_id), start_ms, 0, &cut);
-            co_return false;  // the body stream broke: the connection is unusable
-        }
     }
     if (err) {
         if (err->code() == core::ErrorCode::kInternal) {

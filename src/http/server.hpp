@@ -27,6 +27,8 @@ struct ServerSettings {
     uint32_t max_header_bytes = 16 * 1024;
     int header_timeout_s = 30;      // a request head (and an idle keep-alive connection) must arrive within this
     int body_timeout_s = 60;        // the longest pause allowed while a body is being received
+    uint64_t min_body_rate = 1024;  // streaming bodies: bytes a second on average, after the grace (0: any)
+    int body_rate_grace_s = 10;
     int write_timeout_s = 60;
     bool trust_forwarded_for = false;  // take the client address from X-Forwarded-For (behind a load balancer)
 };

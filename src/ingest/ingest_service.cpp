@@ -67,25 +67,29 @@ IngestService::IngestService(store::Database& db, store::ObjectStore& objects, s
       metrics_(metrics),
       settings_(settings),
       uploads_(settings.quota_uploads_per_minute, settings.quota_uploads_per_minute),
+      slots_(settings.max_concurrent_uploads, settings.max_concurrent_uploads_per_org),
       worker_options_(std::move(options_parser)) {
     metrics_.Describe("insightstream_uploads_total", "counter", "Accepted uploads.");
     metrics_.Describe("insightstream_upload_bytes_total", "counter", "Bytes of accepted uploads.");
 }
 
 void IngestService::RegisterRoutes(http::Router& router) {
-    http::RouteOptions upload{.access = http::Access::kUser,
-                              .permission = core::Permission::kWriteData,
-                              .writes = true,
-                              .streaming_body = true,
-                              .body_limit = settings_.max_upload_bytes};
-    router.Add("POST", "/api/v1/datasets", [this](Request& r) { return Upload(r, nullptr); }, upload);
-    router.Add(
-        "POST", "/api/v1/datasets/{id}/versions",
-        [this](Request& r) -> Result<Response> {
+    // Uploads stream: the server reads the body itself and hands it to the upload (see BodySink).
+    auto upload = [this](bool new_version) {
+        http::RouteOptions o{.access = http::Access::kUser,
+                             .permission = core::Permission::kWriteData,
+                             .writes = true,
+                             .body_limit = settings_.max_upload_bytes};
+        o.sink = [this, new_version](Request& r) -> Result<std::unique_ptr<http::BodySink>> {
+            if (!new_version) return StartUpload(r, nullptr);
             IS_TRY(auto id, DatasetIdParam(r));
-            return Upload(r, &id);
-        },
-        upload);
+            return StartUpload(r, &id);
+        };
+        return o;
+    };
+    auto unused = [](Request&) -> Result<Response> { return Error::Internal("a streaming route has no handler"); };
+    router.Add("POST", "/api/v1/datasets", unused, upload(false));
+    router.Add("POST", "/api/v1/datasets/{id}/versions", unused, upload(true));
     router.Add("GET", "/api/v1/datasets", [this](Request& r) { return List(r); });
     router.Add("GET", "/api/v1/datasets/{id}", [this](Request& r) { return Get(r); });
     router.Add("DELETE", "/api/v1/datasets/{id}", [this](Request& r) { return Delete(r); },
@@ -125,9 +129,9 @@ bool RawUploadType(std::string_view ct) {
 bool ValidFormat(std::string_view f) { return f == "csv" || f == "json" || f == "ndjson"; }
 
 // Writes the `file` field of a multipart body to the object store; keeps the small text fields.
-class UploadSink final : public http::MultipartSink {
+class FormParts final : public http::MultipartSink {
 public:
-    explicit UploadSink(store::ObjectWriter& writer) : writer_(writer) {}
+    explicit FormParts(store::ObjectWriter& writer) : writer_(writer) {}
     Result<void> OnPartBegin(const http::MultipartPart& part) override {
         current_ = part.name;
         if (part.name == "file") {
@@ -208,79 +212,158 @@ Result<void> IngestService::CheckQuota(const core::TenantId& tenant, uint64_t in
     return {};
 }
 
-Result<Response> IngestService::Upload(Request& req, const core::DatasetId* existing) {
-    const core::TenantId& tenant = req.Caller().tenant;
-    std::string ct = req.ContentType();
-    bool multipart = ct == "multipart/form-data";
-    if (!multipart && !RawUploadType(ct)) {
+// One upload in progress: started before the body arrives (checked, numbered, its object write
+// begun), fed the body as the server reads it, finished into a queued version. Destroyed
+// unfinished, it aborts the object write (the writer's destructor removes the temporary file).
+class IngestService::UploadBody final : public http::BodySink {
+public:
+    UploadBody(IngestService& service, Request& req) : s_(service), req_(req) {}
+
+    Result<void> Start(const core::DatasetId* existing);
+    Result<void> Write(std::string_view data) override {
+        received_ += data.size();
+        if (mp_) return mp_->Feed(data, *form_);
+        return writer_->Write(data.data(), data.size());
+    }
+    Result<Response> Finish() override;
+
+    UploadSlots::Slot slot;  // held until the upload ends, however it ends
+
+private:
+    IngestService& s_;
+    Request& req_;
+    core::TenantId tenant_;
+    bool existing_ = false;
+    core::DatasetId id_;
+    int64_t version_ = 1;
+    int64_t now_ = 0;
+    std::optional<DatasetRecord> current_;
+    std::optional<std::string> name_, format_;
+    bool multipart_ = false;
+    std::string options_;
+    std::optional<store::ObjectKey> key_;
+    std::unique_ptr<store::ObjectWriter> writer_;
+    std::optional<http::MultipartReader> mp_;
+    std::optional<FormParts> form_;
+    uint64_t received_ = 0;
+};
+
+Result<UploadSlots::Slot> UploadSlots::Acquire(const std::string& tenant) {
+    std::scoped_lock lock(mutex_);
+    // The organization's own cap first: one tenant at its cap is told so (429) and never sees,
+    // nor takes, the capacity that the others share.
+    auto it = per_tenant_.find(tenant);
+    int mine = it == per_tenant_.end() ? 0 : it->second;
+    if (max_per_tenant_ > 0 && mine >= max_per_tenant_) {
+        return Error::RateLimited("your organization has " + std::to_string(mine) + " uploads in progress, the most at once; " +
+                                      "wait for one to finish",
+                                  5)
+            .WithSlug("too-many-uploads");
+    }
+    if (max_total_ > 0 && total_ >= max_total_) {
+        return Error::Unavailable("the service has " + std::to_string(total_) + " uploads in progress, the most at once; " +
+                                  "try again shortly")
+            .WithSlug("uploads-busy")
+            .WithRetryAfter(5);
+    }
+    ++per_tenant_[tenant];
+    ++total_;
+    return Slot(this, tenant);
+}
+
+void UploadSlots::Release(const std::string& tenant) {
+    std::scoped_lock lock(mutex_);
+    --total_;
+    if (--per_tenant_[tenant] <= 0) per_tenant_.erase(tenant);
+}
+
+Result<std::unique_ptr<http::BodySink>> IngestService::StartUpload(Request& req, const core::DatasetId* existing) {
+    auto upload = std::make_unique<UploadBody>(*this, req);
+    IS_TRY_VOID(upload->Start(existing));
+    return std::unique_ptr<http::BodySink>(std::move(upload));
+}
+
+Result<void> IngestService::UploadBody::Start(const core::DatasetId* existing) {
+    tenant_ = req_.Caller().tenant;
+    existing_ = existing != nullptr;
+    std::string ct = req_.ContentType();
+    multipart_ = ct == "multipart/form-data";
+    if (!multipart_ && !RawUploadType(ct)) {
         return Error::UnsupportedMediaType(
             "send the file as the raw body (text/csv, application/json, application/x-ndjson or "
             "application/octet-stream) or as multipart/form-data with a `file` field");
     }
-    std::optional<std::string> name = req.Query("name");
-    std::optional<std::string> format = req.Query("format");
-    if (name) name = Trimmed(*name);
+    name_ = req_.Query("name");
+    format_ = req_.Query("format");
+    if (name_) name_ = Trimmed(*name_);
     std::vector<core::FieldError> bad;
-    if (name && (name->empty() || name->size() > 200)) bad.push_back({"name", "must be 1 to 200 characters"});
-    if (format && !ValidFormat(*format)) bad.push_back({"format", "must be one of csv, json, ndjson"});
-    if (!existing && !multipart && !name) bad.push_back({"name", "is required"});
+    if (name_ && (name_->empty() || name_->size() > 200)) bad.push_back({"name", "must be 1 to 200 characters"});
+    if (format_ && !ValidFormat(*format_)) bad.push_back({"format", "must be one of csv, json, ndjson"});
+    if (!existing && !multipart_ && !name_) bad.push_back({"name", "is required"});
     if (!bad.empty()) return Error::InvalidFields(std::move(bad));
-    if (!format && !multipart) format = FormatFromMediaType(ct);
+    if (!format_ && !multipart_) format_ = FormatFromMediaType(ct);
     // Per-column type and role hints (?types={"zip":"string"}&roles={"year":"dimension"}) and the
     // upload's defaults (?date_order=dmy, ?decimal=comma, ?quoted_newlines=true).
     std::map<std::string, std::string> option_params;
     for (std::string_view k : kOptionParams) {
-        if (auto v = req.Query(std::string(k))) option_params[std::string(k)] = *v;
+        if (auto v = req_.Query(std::string(k))) option_params[std::string(k)] = *v;
     }
-    IS_TRY(std::string options, worker_options_(option_params));
-    if (auto allowed = uploads_.Take(tenant.str(), clock_.NowMs(), "uploads for your organization"); !allowed) {
+    IS_TRY(options_, s_.worker_options_(option_params));
+    // At most so many uploads at once, per organization and in all: a client that opens many and
+    // sends nothing is refused at once, never queued.
+    IS_TRY(slot, s_.slots_.Acquire(tenant_.str()));
+    if (auto allowed = s_.uploads_.Take(tenant_.str(), s_.clock_.NowMs(), "uploads for your organization"); !allowed) {
         return std::move(allowed).error().WithSlug("upload-rate-limited");
     }
-    {
-        const auto* reader = req.body_reader;
-        IS_TRY_VOID(CheckQuota(tenant, reader && reader->content_length() ? *reader->content_length() : 0, !existing));
-    }
+    IS_TRY_VOID(s_.CheckQuota(tenant_, req_.content_length.value_or(0), !existing));
 
-    int64_t now = clock_.NowMs();
-    core::DatasetId id = existing ? *existing : core::DatasetId(ids_.NewId("ds_"));
-    int64_t version = 1;
-    std::optional<DatasetRecord> current;
+    now_ = s_.clock_.NowMs();
+    id_ = existing ? *existing : core::DatasetId(s_.ids_.NewId("ds_"));
     if (existing) {
         // The number is handed out before the bytes arrive so the object lands under its final
         // key; an upload that then fails leaves a gap in the numbering, never a half version.
-        IS_TRY_VOID(db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-            IS_TRY(current, datasets::Find(tx, tenant, id));
-            if (!current) return Error::NotFound("dataset not found");
-            IS_TRY(version, datasets::ReserveVersion(tx, tenant, id, now));
+        IS_TRY_VOID(s_.db_.Transact(tenant_, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+            IS_TRY(current_, datasets::Find(tx, tenant_, id_));
+            if (!current_) return Error::NotFound("dataset not found");
+            IS_TRY(version_, datasets::ReserveVersion(tx, tenant_, id_, now_));
             return {};
         }));
-        if (!format) format = current->format;
+        if (!format_) format_ = current_->format;
         // The column settings remembered for this dataset, under the upload's own.
-        options = MergeOptions(current->column_options, options);
+        options_ = MergeOptions(current_->column_options, options_);
     }
-
-    auto key = store::ObjectKey::ForDatasetVersion(tenant, id, version, "source");
-    IS_TRY(auto writer, objects_.BeginPut(key));
-    std::string buf(settings_.read_chunk_bytes, '\0');
-    std::optional<http::MultipartReader> mp;
-    std::optional<UploadSink> sink;
-    if (multipart) {
-        const std::string* ct_header = req.Header("content-type");
+    key_ = store::ObjectKey::ForDatasetVersion(tenant_, id_, version_, "source");
+    IS_TRY(writer_, s_.objects_.BeginPut(*key_));
+    if (multipart_) {
+        const std::string* ct_header = req_.Header("content-type");
         IS_TRY(auto boundary, http::MultipartReader::BoundaryFrom(ct_header ? *ct_header : ""));
-        mp.emplace(boundary);
-        sink.emplace(*writer);
+        mp_.emplace(boundary);
+        form_.emplace(*writer_);
     }
-    uint64_t received = 0;
-    for (;;) {
-        IS_TRY(size_t n, req.body_reader->Read(buf.data(), buf.size()));
-        if (n == 0) break;
-        received += n;
-        if (mp) {
-            IS_TRY_VOID(mp->Feed(std::string_view(buf.data(), n), *sink));
-        } else {
-            IS_TRY_VOID(writer->Write(buf.data(), n));
-        }
-    }
+    return {};
+}
+
+Result<Response> IngestService::UploadBody::Finish() {
+    const core::TenantId& tenant = tenant_;
+    const core::DatasetId& id = id_;
+    const bool existing = existing_;
+    const int64_t version = version_;
+    const int64_t now = now_;
+    auto& name = name_;
+    auto& format = format_;
+    auto& options = options_;
+    auto& current = current_;
+    auto& req = req_;
+    auto& key = *key_;
+    auto& writer = writer_;
+    auto& mp = mp_;
+    auto& sink = form_;
+    const uint64_t received = received_;
+    // The service's parts, by the names the steps below have always used.
+    auto& db_ = s_.db_;
+    auto& objects_ = s_.objects_;
+    auto& relay_ = s_.relay_;
+    auto& metrics_ = s_.metrics_;
     if (mp) {
         IS_TRY_VOID(mp->Finish());
         if (!sink->seen_file_) {
@@ -304,7 +387,7 @@ Result<Response> IngestService::Upload(Request& req, const core::DatasetId* exis
                                       {{"format", "is required when the content type does not tell"}});
     }
     // A chunked body has no length up front: check the quota again now that the size is known.
-    IS_TRY_VOID(CheckQuota(tenant, received, false));
+    IS_TRY_VOID(s_.CheckQuota(tenant, received, false));
     IS_TRY(auto put, writer->Commit());
 
     JobMessage job{tenant, id, version, req.trace_id, req.request_id};

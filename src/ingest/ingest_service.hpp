@@ -5,6 +5,8 @@
 
 #include <array>
 #include <map>
+#include <mutex>
+#include <utility>
 
 #include <cstdint>
 #include <functional>
@@ -23,11 +25,12 @@ namespace insightstream::ingest {
 
 struct IngestSettings {
     uint64_t max_upload_bytes = 0;      // 0: no limit
-    size_t read_chunk_bytes = 1 << 20;  // bytes read from the socket per step
     // Per-tenant quotas; 0 disables each.
     uint64_t quota_storage_bytes = 100ULL << 30;
     int64_t quota_datasets = 10'000;
     double quota_uploads_per_minute = 60;
+    int max_concurrent_uploads = 256;           // in all; 0: no limit
+    int max_concurrent_uploads_per_org = 8;     // per organization; 0: no limit
 };
 
 /// The job message a new version produces (JSON), read by the worker.
@@ -42,6 +45,46 @@ struct JobMessage {
 };
 
 inline constexpr std::string_view kProcessTopic = "dataset.version.process";
+
+/// Uploads in progress, counted per organization and in all, so that clients who open many and
+/// send nothing are refused at once (429 per organization, 503 in all, with Retry-After).
+class UploadSlots {
+public:
+    UploadSlots(int max_total, int max_per_tenant) : max_total_(max_total), max_per_tenant_(max_per_tenant) {}
+    /// Held while an upload runs; given back when destroyed.
+    class Slot {
+    public:
+        Slot() = default;
+        Slot(UploadSlots* owner, std::string tenant) : owner_(owner), tenant_(std::move(tenant)) {}
+        Slot(Slot&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), tenant_(std::move(o.tenant_)) {}
+        Slot& operator=(Slot&& o) noexcept {
+            if (this != &o) {
+                if (owner_) owner_->Release(tenant_);
+                owner_ = std::exchange(o.owner_, nullptr);
+                tenant_ = std::move(o.tenant_);
+            }
+            return *this;
+        }
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+        ~Slot() {
+            if (owner_) owner_->Release(tenant_);
+        }
+
+    private:
+        UploadSlots* owner_ = nullptr;
+        std::string tenant_;
+    };
+    core::Result<Slot> Acquire(const std::string& tenant);
+
+private:
+    void Release(const std::string& tenant);
+    std::mutex mutex_;
+    int max_total_;
+    int max_per_tenant_;
+    int total_ = 0;
+    std::map<std::string, int> per_tenant_;
+};
 
 class IngestService {
 public:
@@ -61,7 +104,9 @@ public:
     }
 
 private:
-    core::Result<http::Response> Upload(http::Request& req, const core::DatasetId* existing);
+    class UploadBody;
+    /// Checks an upload, numbers it and begins its object write; the body goes to the result.
+    core::Result<std::unique_ptr<http::BodySink>> StartUpload(http::Request& req, const core::DatasetId* existing);
     core::Result<http::Response> List(http::Request& req);
     core::Result<http::Response> Get(http::Request& req);
     core::Result<http::Response> Delete(http::Request& req);
@@ -80,6 +125,7 @@ private:
     core::Metrics& metrics_;
     IngestSettings settings_;
     core::RateLimiter uploads_;
+    UploadSlots slots_;
     OptionsParser worker_options_;
     std::function<void(const core::TenantId&, const core::DatasetId&)> on_change_;
 };

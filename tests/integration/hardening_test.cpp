@@ -1,0 +1,185 @@
+// Attacks found by probing the service, each with the answer that stops it now, through the real
+// binary on SQLite and on PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "support/datasets.hpp"
+#include "support/server_process.hpp"
+#include "support/test_env.hpp"
+
+namespace insightstream::testing {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+class Hardening : public ::testing::TestWithParam<std::string> {
+protected:
+    void TearDown() override {
+        if (server_) EXPECT_EQ(server_->Stop(), 0);
+    }
+    void Start(std::vector<std::string> args = {}) {
+        ServerOptions opts{.data_dir = dir_.path(), .args = std::move(args)};
+        if (GetParam() == "postgres") {
+            if (!PostgresAdminUrl()) GTEST_SKIP() << "INSIGHTSTREAM_TEST_PG_DIR is not set: run through ctest";
+            for (auto& a : PostgresServiceArgs()) opts.args.push_back(a);
+        }
+        server_ = std::make_unique<ServerProcess>(opts);
+        server_->Start();
+    }
+    HttpClient client() { return server_->client(); }
+
+    TempDir dir_;
+    std::unique_ptr<ServerProcess> server_;
+};
+
+// A connection that sends an upload's head and a few bytes, then nothing.
+int OpenStalledUpload(uint16_t port, const std::string& token) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    std::string head = "POST /api/v1/datasets?name=stall&format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                       "\r\nContent-Type: text/csv\r\nContent-Length: 10000000\r\n\r\na,b\n";
+    (void)::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    return fd;
+}
+
+// The status of the answer on `fd` (0 if none yet or the connection closed) and whether it carries
+// a Retry-After header.
+int AnswerOn(int fd, int wait_ms, bool* retry_after) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, wait_ms) <= 0) return 0;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
+    if (n <= 12) return 0;
+    std::string text(buf, static_cast<size_t>(n));
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    *retry_after = text.find("retry-after:") != std::string::npos;
+    return std::atoi(text.c_str() + 9);
+}
+
+struct Refusals {
+    std::map<int, int> by_status;
+    int without_retry_after = 0;
+    int held = 0;  // connections with no answer: their uploads are in progress
+};
+
+// Waits until no more answers arrive on `fds` for a second, and counts them.
+Refusals Collect(const std::vector<int>& fds) {
+    Refusals out;
+    std::vector<pollfd> open;
+    for (int fd : fds) open.push_back({fd, POLLIN, 0});
+    for (;;) {
+        for (auto& p : open) p.revents = 0;
+        if (::poll(open.data(), open.size(), 1000) <= 0) break;
+        std::vector<pollfd> still;
+        for (auto& p : open) {
+            if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) {
+                still.push_back(p);
+                continue;
+            }
+            bool retry = false;
+            int status = AnswerOn(p.fd, 0, &retry);
+            ++out.by_status[status];
+            if (!retry) ++out.without_retry_after;
+        }
+        open = std::move(still);
+    }
+    out.held = static_cast<int>(open.size());
+    return out;
+}
+
+TEST_P(Hardening, HundredsOfStalledUploadsLeaveEveryoneElseAnswering) {
+    // Uploads are read by the connection's coroutine, not a pool thread, and capped per
+    // organization and in all. One organization opens 10 stalled uploads: 8 are held, 2 refused
+    // (429). 24 more open 8 each: the service holds 150 in all and refuses the rest (503). With
+    // 150 uploads stalled, health, login and another tenant's reads answer at once.
+    Start({"--signup-rate-limit", "1000", "--max-concurrent-uploads", "150", "--max-concurrent-uploads-per-org", "8",
+           "--body-timeout", "15"});
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 25; ++i) tokens.push_back(SignUp(client(), "stall" + std::to_string(i) + "@example.com"));
+    std::string bystander = SignUp(client(), "bystander@example.com");
+    std::vector<int> first;
+    for (int i = 0; i < 10; ++i) first.push_back(OpenStalledUpload(server_->port(), tokens[0]));
+    for (int fd : first) ASSERT_GE(fd, 0);
+    Refusals one = Collect(first);
+    EXPECT_EQ(one.held, 8);
+    EXPECT_EQ(one.by_status[429], 2) << "10 from one organization, 8 allowed";
+    EXPECT_EQ(one.without_retry_after, 0);
+
+    std::vector<int> rest;
+    for (int round = 0; round < 8; ++round) {
+        for (size_t t = 1; t < tokens.size(); ++t) rest.push_back(OpenStalledUpload(server_->port(), tokens[t]));
+    }
+    for (int fd : rest) ASSERT_GE(fd, 0);
+    Refusals all = Collect(rest);
+    EXPECT_EQ(all.held, 150 - 8);
+    EXPECT_EQ(all.by_status[503], 24 * 8 - (150 - 8)) << "150 in all";
+    EXPECT_EQ(all.without_retry_after, 0);
+    // Everyone else is served at once while 150 uploads stall.
+    for (int i = 0; i < 5; ++i) {
+        auto t0 = Clock::now();
+        EXPECT_EQ(client().Get("/healthz").status, 200);
+        auto r = client().PostJson("/api/v1/auth/login", R"({"email":"bystander@example.com","password":"correct horse battery"})");
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(bystander)).status, 200);
+        EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count(), 2000);
+    }
+    // The service is full, and says so to a new organization's upload too.
+    auto busy = UploadRaw(client(), bystander, "a,b\n1,2\n");
+    EXPECT_EQ(busy.status, 503) << busy.body;
+    // Stalled uploads end after the body timeout and free their slots; nothing of them remains.
+    std::this_thread::sleep_for(std::chrono::seconds(16));
+    auto ok = UploadRaw(client(), tokens[0], "a,b\n1,2\n");
+    EXPECT_EQ(ok.status, 202) << ok.body;
+    for (int fd : first) ::close(fd);
+    for (int fd : rest) ::close(fd);
+    auto list = client().Get("/api/v1/datasets", Bearer(tokens[0])).Json();
+    EXPECT_EQ(list.at("items").as_array().size(), 1U) << "no stalled upload became a dataset";
+}
+
+TEST_P(Hardening, AnUploadThatTricklesBelowTheMinimumRateIsEnded) {
+    Start({"--min-upload-rate", "100000", "--body-timeout", "60"});
+    std::string token = SignUp(client(), "trickle@example.com");
+    int fd = OpenStalledUpload(server_->port(), token);
+    ASSERT_GE(fd, 0);
+    // A byte every second: never idle long enough for the body timeout, far below the rate.
+    int status = 0;
+    bool retry = false;
+    auto t0 = Clock::now();
+    for (int i = 0; i < 30 && status == 0; ++i) {
+        (void)::send(fd, "x", 1, MSG_NOSIGNAL);
+        status = AnswerOn(fd, 1000, &retry);
+    }
+    ::close(fd);
+    EXPECT_EQ(status, 408);
+    EXPECT_LT(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - t0).count(), 20);
+    // The request's log line follows its answer.
+    for (int i = 0; i < 50 && server_->Log().find("upload-too-slow") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_NE(server_->Log().find("upload-too-slow"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Hardening, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace insightstream::testing
