@@ -92,6 +92,7 @@ struct Application::Parts {
     std::unique_ptr<auth::KeyRing> keys;
     std::optional<auth::PasswordHasher> hasher;
     std::optional<auth::JwtCodec> verifier;
+    std::unique_ptr<auth::MembershipCheck> memberships;
     std::unique_ptr<auth::AuthService> auth;
     std::unique_ptr<auth::MembersService> members;
     std::unique_ptr<auth::ApiKeysService> api_keys;
@@ -158,15 +159,17 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
         }
         auth::JwtSettings jwt{cfg.jwt_issuer, cfg.jwt_audience, cfg.access_token_ttl_s, 30};
         p->verifier.emplace(*p->keys, p->clock, jwt);
+        if (p->db) p->memberships = std::make_unique<auth::MembershipCheck>(*p->db, p->clock);
         if (cfg.Runs("auth")) {
             p->hasher.emplace();
             auth::AuthSettings as{.jwt = jwt,
                                   .login_per_ip_per_minute = cfg.login_rate_limit,
                                   .signup_per_ip_per_hour = cfg.signup_rate_limit};
-            p->auth = std::make_unique<auth::AuthService>(*p->db, *p->keys, p->clock, p->ids, *p->hasher, as);
+            p->auth = std::make_unique<auth::AuthService>(*p->db, *p->keys, p->clock, p->ids, *p->hasher,
+                                                          *p->memberships, as);
             p->auth->RegisterRoutes(p->router);
             p->members = std::make_unique<auth::MembersService>(*p->db, p->clock, p->ids, *p->hasher,
-                                                                as.min_password_chars);
+                                                                *p->memberships, as.min_password_chars);
             p->members->RegisterRoutes(p->router);
             p->api_keys = std::make_unique<auth::ApiKeysService>(*p->db, p->clock, p->ids);
             p->api_keys->RegisterRoutes(p->router);
@@ -228,11 +231,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     Parts* raw = p.get();
     if (p->auth) {
         hooks.authenticate = [raw](const http::Request& req) { return raw->auth->Authenticate(req); };
-        hooks.authenticate_fast = [raw](const http::Request& req) -> std::optional<Result<core::Principal>> {
-            auto p = raw->auth->AuthenticateCached(req);
-            if (!p) return std::nullopt;
-            return Result<core::Principal>(std::move(*p));
-        };
+        hooks.authenticate_fast = [raw](const http::Request& req) { return raw->auth->AuthenticateCached(req); };
     } else if (p->verifier) {
         // A role without the auth service verifies access tokens locally against the shared keys.
         hooks.authenticate = [raw](const http::Request& req) -> Result<core::Principal> {
@@ -240,7 +239,9 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
             if (!h || h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) {
                 return Error::Unauthenticated("send an access token as Authorization: Bearer <token>");
             }
-            return raw->verifier->Verify(std::string_view(*h).substr(7));
+            IS_TRY(auto p, raw->verifier->Verify(std::string_view(*h).substr(7)));
+            if (!raw->memberships) return p;  // the gateway serves no member routes itself
+            return raw->memberships->Apply(std::move(p));
         };
     }
     if (cfg.Runs("gateway")) {

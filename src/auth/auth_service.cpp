@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <map>
 
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -51,19 +52,70 @@ struct AuthService::Session {
     std::string refresh;
     json::object user;
     json::object organization;
+    json::array organizations;  // every organization this sign-in opens
 };
 
+Result<std::vector<Membership>> MembershipsOf(store::Database& db, const std::string& email) {
+    IS_TRY(auto index, store::TransactSystemValue(db, TxMode::kRead, [&](Tx& tx) {
+               return tx.Exec("SELECT tenant_id, user_id FROM login_memberships WHERE email = $1 ORDER BY tenant_id "
+                              "LIMIT 100",
+                              {email});
+           }));
+    std::vector<Membership> out;
+    for (const auto& row : index.rows) {
+        core::TenantId tenant(row.Text(0));
+        core::UserId user(row.Text(1));
+        IS_TRY(auto rows, store::TransactValue(db, tenant, TxMode::kRead, [&](Tx& tx) {
+                   return tx.Exec("SELECT u.password_hash, u.role, t.name, u.last_login_at FROM users u "
+                                  "JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2",
+                                  {tenant, user});
+               }));
+        if (rows.rows.empty()) continue;  // removed meanwhile
+        const auto& r = rows.rows[0];
+        out.push_back({tenant, user, r.Text(0), r.Text(1), r.Text(2), r.Int(3)});
+    }
+    return out;
+}
+
+Result<std::string> SaltOf(store::Database& db, const std::string& email) {
+    IS_TRY(auto rows, store::TransactSystemValue(db, TxMode::kRead, [&](Tx& tx) {
+               return tx.Exec("SELECT salt FROM login_memberships WHERE email = $1 AND salt IS NOT NULL LIMIT 1", {email});
+           }));
+    if (!rows.rows.empty()) return rows.rows[0].Text(0);
+    return PasswordHasher::NewSalt();
+}
+
+Result<void> LockOrganization(Tx& tx, const core::TenantId& tenant) {
+    // A row lock on PostgreSQL (held to the end of the transaction); SQLite has one writer anyway.
+    IS_TRY(auto r, tx.Exec("UPDATE tenants SET name = name WHERE id = $1", {tenant}));
+    if (r.affected == 0) return Error::NotFound("organization not found");
+    return {};
+}
+
+namespace {
+json::object OrganizationJson(const Membership& m) {
+    return json::object{{"id", m.tenant.str()}, {"name", m.organization_name}, {"role", m.role}};
+}
+
+// The hash prefix that decides a derivation: limits and salt ("$argon2id$v=19$m=..,t=..,p=1$salt").
+std::string_view DerivationOf(std::string_view hash) {
+    size_t last = hash.rfind('$');
+    return last == std::string_view::npos ? hash : hash.substr(0, last);
+}
+}  // namespace
+
 AuthService::AuthService(store::Database& db, const KeyRing& keys, const core::Clock& clock, core::IdSource& ids,
-                         const PasswordHasher& hasher, AuthSettings settings)
+                         const PasswordHasher& hasher, const MembershipCheck& memberships, AuthSettings settings)
     : db_(db),
       keys_(keys),
       clock_(clock),
       ids_(ids),
       hasher_(hasher),
+      memberships_(memberships),
       settings_(std::move(settings)),
       codec_(keys, clock, settings_.jwt),
+      throttle_(db, clock, settings_.throttle),
       login_ip_(settings_.login_per_ip_per_minute, settings_.login_per_ip_per_minute),
-      login_account_(settings_.login_per_account_per_minute, settings_.login_per_account_per_minute),
       signup_ip_(settings_.signup_per_ip_per_hour, settings_.signup_per_ip_per_hour / 60.0) {}
 
 void AuthService::RegisterRoutes(http::Router& router) {
@@ -73,8 +125,12 @@ void AuthService::RegisterRoutes(http::Router& router) {
     router.Add("POST", "/api/v1/auth/refresh", [this](Request& r) { return Refresh(r); }, pub);
     // Public so that a session can be ended with only its refresh cookie, after the access token expired.
     router.Add("POST", "/api/v1/auth/logout", [this](Request& r) { return Logout(r); }, pub);
+    router.Add("POST", "/api/v1/auth/switch", [this](Request& r) { return Switch(r); },
+               {.users_only = true, .body_limit = 64 * 1024});
     router.Add("GET", "/.well-known/jwks.json", [this](Request& r) { return Jwks(r); }, pub);
-    router.Add("GET", "/api/v1/me", [this](Request& r) { return Me(r); });
+    router.Add("GET", "/api/v1/me", [this](Request& r) { return Me(r); }, {.during_password_change = true});
+    router.Add("POST", "/api/v1/me/password", [this](Request& r) { return ChangePassword(r); },
+               {.writes = true, .users_only = true, .during_password_change = true, .body_limit = 64 * 1024});
 }
 
 Result<core::Principal> AuthService::Authenticate(const Request& req) const {
@@ -87,17 +143,20 @@ Result<core::Principal> AuthService::Authenticate(const Request& req) const {
     v.remove_prefix(7);
     while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
     auto p = v.starts_with("isk.") ? AuthenticateApiKey(v) : codec_.Verify(v);
+    if (p) p = memberships_.Apply(std::move(*p));
     if (!p) core::Log(core::LogLevel::kInfo, "auth.credentials_rejected", p.error().internal());
     return p;
 }
 
-std::optional<core::Principal> AuthService::AuthenticateCached(const Request& req) const {
+std::optional<Result<core::Principal>> AuthService::AuthenticateCached(const Request& req) const {
     const std::string* h = req.Header("authorization");
     if (!h || h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) return std::nullopt;
     std::string_view v = std::string_view(*h).substr(7);
     while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
     if (v.starts_with("isk.")) return std::nullopt;
-    return codec_.VerifyCached(v);
+    auto p = codec_.VerifyCached(v);
+    if (!p) return std::nullopt;
+    return memberships_.ApplyCached(std::move(*p));
 }
 
 Result<core::Principal> AuthService::AuthenticateApiKey(std::string_view key) const {
@@ -155,11 +214,43 @@ Response AuthService::SessionResponse(int status, const Session& s) const {
                                                         {"token_type", "Bearer"},
                                                         {"expires_in", settings_.jwt.access_ttl_s},
                                                         {"user", s.user},
-                                                        {"organization", s.organization}});
+                                                        {"organization", s.organization},
+                                                        {"organizations", s.organizations}});
     // The dashboard keeps the refresh token only in this cookie, never in script-readable storage.
     resp.Header("Set-Cookie", settings_.cookie_name + "=" + s.refresh + "; Path=/api/v1/auth; Max-Age=" +
                                   std::to_string(settings_.refresh_ttl_s) + "; HttpOnly; Secure; SameSite=Strict");
     return resp;
+}
+
+Result<AuthService::Session> AuthService::StartSession(const Request& req, const core::TenantId& tenant,
+                                                       const core::UserId& user, const std::string& action) {
+    int64_t now = clock_.NowMs();
+    Session s;
+    core::Role role = core::Role::kViewer;
+    int64_t epoch = 0;
+    IS_TRY_VOID(db_.Transact(tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+        IS_TRY(auto u, tx.Exec("SELECT u.role, u.email, u.name, t.name, u.token_epoch, u.must_change_password "
+                               "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2",
+                               {tenant, user}));
+        if (u.rows.empty() || !core::ParseRole(u.rows[0].Text(0), &role)) {
+            return Error::Unauthenticated("you are no longer a member of this organization").WithSlug("invalid-token");
+        }
+        const auto& r = u.rows[0];
+        epoch = r.Int(4);
+        IS_TRY_VOID(tx.Exec("UPDATE users SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2", {tenant, user, now}));
+        IS_TRY(s.refresh, IssueRefresh(tx, tenant, user, ""));
+        s.user = {{"id", user.str()},
+                  {"email", r.Text(1)},
+                  {"name", r.Text(2)},
+                  {"role", r.Text(0)},
+                  {"must_change_password", r.Int(5) != 0}};
+        s.organization = {{"id", tenant.str()}, {"name", r.Text(3)}};
+        auto audit = store::AuditFrom(req, action, "user", user.str());
+        audit.actor_user_id = user.str();
+        return store::AppendAudit(tx, tenant, audit, now);
+    }));
+    IS_TRY(s.access, codec_.Issue(tenant, user, role, epoch));
+    return s;
 }
 
 Result<std::optional<std::string>> AuthService::PresentedRefreshToken(const Request& req) const {
@@ -189,15 +280,16 @@ Result<std::optional<std::string>> AuthService::PresentedRefreshToken(const Requ
 }
 
 namespace {
-std::string ReadPassword(const json::object& body, http::JsonFields& f, size_t min_chars, bool check_length) {
-    auto it = body.find("password");
+std::string ReadPassword(const json::object& body, http::JsonFields& f, std::string_view field, size_t min_chars,
+                         bool check_length) {
+    auto it = body.find(field);
     if (it == body.end() || !it->value().is_string()) {
-        f.Invalid("password", it == body.end() ? "is required" : "must be a string");
+        f.Invalid(field, it == body.end() ? "is required" : "must be a string");
         return {};
     }
     std::string password(it->value().as_string());
     if (check_length && (password.size() < min_chars || password.size() > 1024)) {
-        f.Invalid("password", "must be " + std::to_string(min_chars) + " to 1024 characters");
+        f.Invalid(field, "must be " + std::to_string(min_chars) + " to 1024 characters");
     }
     return password;
 }
@@ -216,38 +308,36 @@ Result<Response> AuthService::Signup(Request& req) {
         email = NormalizeEmail(email_raw);
         if (!email) f.Invalid("email", "is not a valid e-mail address");
     }
-    std::string password = ReadPassword(body, f, settings_.min_password_chars, true);
+    std::string password = ReadPassword(body, f, "password", settings_.min_password_chars, true);
     IS_TRY_VOID(f.Finish());
 
-    IS_TRY(auto hash, hasher_.Hash(password));
+    // An address that is already a member elsewhere signs up like any other: a new organization,
+    // with this password for its membership. Nothing here depends on other organizations.
+    IS_TRY(auto salt, SaltOf(db_, *email));
+    IS_TRY(auto hash, hasher_.Hash(password, salt));
     core::TenantId tenant(ids_.NewId("org_"));
     core::UserId user(ids_.NewId("usr_"));
     int64_t now = clock_.NowMs();
     Session s;
-    auto status = db_.Transact(tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+    IS_TRY_VOID(db_.Transact(tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
         IS_TRY_VOID(tx.Exec("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)", {tenant, org_name, now}));
-        IS_TRY_VOID(tx.Exec("INSERT INTO login_index (email, tenant_id, user_id) VALUES ($1, $2, $3)",
-                            {*email, tenant, user}));
+        IS_TRY_VOID(tx.Exec("INSERT INTO login_memberships (email, tenant_id, user_id, salt) VALUES ($1, $2, $3, $4)",
+                            {*email, tenant, user, salt}));
         IS_TRY_VOID(tx.Exec(
-            "INSERT INTO users (id, tenant_id, email, name, password_hash, role, created_at, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, 'owner', $6, $6)",
+            "INSERT INTO users (id, tenant_id, email, name, password_hash, role, created_at, updated_at, last_login_at) "
+            "VALUES ($1, $2, $3, $4, $5, 'owner', $6, $6, $6)",
             {user, tenant, *email, name, hash, now}));
         IS_TRY(s.refresh, IssueRefresh(tx, tenant, user, ""));
         auto audit = store::AuditFrom(req, "auth.signup", "user", user.str());
         audit.actor_user_id = user.str();
         return store::AppendAudit(tx, tenant, audit, now);
-    });
-    if (!status) {
-        if (status.error().code() == core::ErrorCode::kConflict) {
-            return Error::Conflict("an account with this e-mail address already exists").WithSlug("email-taken");
-        }
-        return std::move(status).error();
-    }
-    IS_TRY(s.access, codec_.Issue(tenant, user, core::Role::kOwner));
+    }));
+    IS_TRY(s.access, codec_.Issue(tenant, user, core::Role::kOwner, 0));
     core::Log(core::LogLevel::kInfo, "auth.signup", "organization created",
               {{"tenant_id", tenant.str()}, {"user_id", user.str()}});
-    s.user = {{"id", user.str()}, {"email", *email}, {"name", name}, {"role", "owner"}};
+    s.user = {{"id", user.str()}, {"email", *email}, {"name", name}, {"role", "owner"}, {"must_change_password", false}};
     s.organization = {{"id", tenant.str()}, {"name", org_name}};
+    s.organizations.push_back(json::object{{"id", tenant.str()}, {"name", org_name}, {"role", "owner"}});
     auto resp = SessionResponse(201, s);
     resp.Header("Location", "/api/v1/me");
     return resp;
@@ -258,75 +348,80 @@ Result<Response> AuthService::Login(Request& req) {
     IS_TRY_VOID(login_ip_.Take(req.remote_ip, now, "login attempts from your address"));
     IS_TRY(auto body, http::ParseJsonObject(req));
     http::JsonFields f(body);
-    f.OnlyAllow({"email", "password"});
+    f.OnlyAllow({"email", "password", "organization"});
     std::string email_raw = f.RequiredString("email", 1, 254);
-    std::string password = ReadPassword(body, f, 0, false);
+    std::string password = ReadPassword(body, f, "password", 0, false);
+    auto wanted = f.OptionalString("organization", 64);
     IS_TRY_VOID(f.Finish());
     std::string email = NormalizeEmail(email_raw).value_or(email_raw);
-    IS_TRY_VOID(login_account_.Take("login:" + email, now, "login attempts for this account"));
+    // Throttled by account and source before anything about the account is looked at.
+    IS_TRY_VOID(throttle_.Check(email, req.remote_ip));
 
     auto wrong = Error::Unauthenticated("the e-mail address or password is wrong").WithSlug("invalid-credentials");
-    IS_TRY(auto index, store::TransactSystemValue(db_, TxMode::kRead, [&](Tx& tx) {
-               return tx.Exec("SELECT tenant_id, user_id FROM login_index WHERE email = $1", {email});
-           }));
-    if (index.rows.empty()) {
-        hasher_.VerifyDummy(password);  // the same time as a wrong password: no account enumeration
-        core::Log(core::LogLevel::kInfo, "auth.login_failed", "unknown account");
-        return wrong;
+    IS_TRY(auto candidates, MembershipsOf(db_, email));
+    // One derivation per salt (all memberships of an address share one): the same time for an
+    // unknown address, one organization or several.
+    std::map<std::string, std::string, std::less<>> derived;
+    std::vector<const Membership*> opened;
+    for (const auto& m : candidates) {
+        std::string_view how = DerivationOf(m.password_hash);
+        auto it = derived.find(how);
+        if (it == derived.end()) it = derived.emplace(std::string(how), hasher_.Rederive(m.password_hash, password)).first;
+        if (!it->second.empty() && core::ConstantTimeEquals(it->second, m.password_hash)) opened.push_back(&m);
     }
-    core::TenantId tenant(index.rows[0].Text(0));
-    core::UserId user(index.rows[0].Text(1));
-    IS_TRY(auto rows, store::TransactValue(db_, tenant, TxMode::kRead, [&](Tx& tx) {
-               return tx.Exec(
-                   "SELECT u.password_hash, u.role, u.name, t.name, u.failed_logins, u.locked_until FROM users u "
-                   "JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2",
-                   {tenant, user});
-           }));
-    if (rows.rows.empty()) {
-        hasher_.VerifyDummy(password);
-        return wrong;
+    if (candidates.empty()) hasher_.VerifyDummy(password);
+    // A named organization that this password does not open is the same wrong answer.
+    const Membership* chosen = nullptr;
+    for (const Membership* m : opened) {
+        if (wanted ? m->tenant.str() == *wanted : (!chosen || m->last_login_at > chosen->last_login_at)) chosen = m;
     }
-    const auto& row = rows.rows[0];
-    int64_t locked_until = row.Int(5);
-    if (locked_until > now) {
-        int wait_s = static_cast<int>((locked_until - now + 999) / 1000);
-        return Error::RateLimited("too many failed logins for this account; retry in " + std::to_string(wait_s) + " s",
-                                  wait_s)
-            .WithSlug("login-locked");
-    }
-    if (!hasher_.Verify(row.Text(0), password)) {
-        int64_t failures = row.Int(4) + 1;
-        int64_t lock_ms = 0;
-        if (failures >= settings_.lockout_after_failures) {
-            int64_t exp = std::min<int64_t>(failures - settings_.lockout_after_failures, 20);
-            lock_ms = std::min<int64_t>(int64_t{1000} << exp, int64_t{settings_.lockout_max_s} * 1000);
+    if (!chosen) {
+        IS_TRY_VOID(throttle_.Failed(email, req.remote_ip));
+        for (const auto& m : candidates) {
+            IS_TRY_VOID(db_.Transact(m.tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+                return store::AppendAudit(tx, m.tenant, store::AuditFrom(req, "auth.login_failed", "user", m.user.str()),
+                                          now);
+            }));
         }
-        IS_TRY_VOID(db_.Transact(tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-            IS_TRY_VOID(tx.Exec("UPDATE users SET failed_logins = $3, locked_until = $4 WHERE tenant_id = $1 AND id = $2",
-                                {tenant, user, failures, lock_ms > 0 ? now + lock_ms : 0}));
-            auto audit = store::AuditFrom(req, "auth.login_failed", "user", user.str());
-            audit.details = {{"consecutive_failures", failures}, {"locked_for_s", lock_ms / 1000}};
-            return store::AppendAudit(tx, tenant, audit, now);
-        }));
-        core::Log(core::LogLevel::kInfo, "auth.login_failed", "wrong password",
-                  {{"tenant_id", tenant.str()}, {"user_id", user.str()}});
+        core::Log(core::LogLevel::kInfo, "auth.login_failed", candidates.empty() ? "unknown account" : "wrong password");
         return wrong;
     }
-    core::Role role;
-    if (!core::ParseRole(row.Text(1), &role)) return Error::Internal("unknown role in DB: " + row.Text(1));
-    Session s;
-    IS_TRY_VOID(db_.Transact(tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-        IS_TRY_VOID(tx.Exec("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE tenant_id = $1 AND id = $2",
-                            {tenant, user}));
-        IS_TRY(s.refresh, IssueRefresh(tx, tenant, user, ""));
-        auto audit = store::AuditFrom(req, "auth.login", "user", user.str());
-        audit.actor_user_id = user.str();
-        return store::AppendAudit(tx, tenant, audit, now);
-    }));
-    IS_TRY(s.access, codec_.Issue(tenant, user, role));
-    core::Log(core::LogLevel::kInfo, "auth.login", "signed in", {{"tenant_id", tenant.str()}, {"user_id", user.str()}});
-    s.user = {{"id", user.str()}, {"email", email}, {"name", row.Text(2)}, {"role", row.Text(1)}};
-    s.organization = {{"id", tenant.str()}, {"name", row.Text(3)}};
+    IS_TRY_VOID(throttle_.Succeeded(email, req.remote_ip));
+    IS_TRY(auto s, StartSession(req, chosen->tenant, chosen->user, "auth.login"));
+    for (const Membership* m : opened) s.organizations.push_back(OrganizationJson(*m));
+    core::Log(core::LogLevel::kInfo, "auth.login", "signed in",
+              {{"tenant_id", chosen->tenant.str()}, {"user_id", chosen->user.str()}});
+    return SessionResponse(200, s);
+}
+
+Result<Response> AuthService::Switch(Request& req) {
+    const auto& caller = req.Caller();
+    IS_TRY(auto body, http::ParseJsonObject(req));
+    http::JsonFields f(body);
+    f.OnlyAllow({"organization"});
+    std::string wanted = f.RequiredString("organization", 1, 64);
+    IS_TRY_VOID(f.Finish());
+    IS_TRY(auto me, store::TransactValue(db_, caller.tenant, TxMode::kRead, [&](Tx& tx) {
+               return tx.Exec("SELECT email, password_hash FROM users WHERE tenant_id = $1 AND id = $2",
+                              {caller.tenant, caller.user});
+           }));
+    if (me.rows.empty()) return Error::Unauthenticated("you are no longer a member of this organization");
+    // The organizations this sign-in opens: the memberships of the address with the same password
+    // (same salt, same key, so the same hash).
+    IS_TRY(auto all, MembershipsOf(db_, me.rows[0].Text(0)));
+    std::vector<const Membership*> opened;
+    const Membership* target = nullptr;
+    for (const auto& m : all) {
+        if (!core::ConstantTimeEquals(m.password_hash, me.rows[0].Text(1))) continue;
+        opened.push_back(&m);
+        if (m.tenant.str() == wanted) target = &m;
+    }
+    if (!target) {
+        return Error::NotFound("no organization with this id opens with your password; log in to it with its own "
+                               "e-mail and password");
+    }
+    IS_TRY(auto s, StartSession(req, target->tenant, target->user, "auth.switch"));
+    for (const Membership* m : opened) s.organizations.push_back(OrganizationJson(*m));
     return SessionResponse(200, s);
 }
 
@@ -344,34 +439,46 @@ Result<Response> AuthService::Refresh(Request& req) {
     Session s;
     core::UserId user;
     core::Role role = core::Role::kViewer;
+    int64_t epoch = 0;
     IS_TRY_VOID(db_.Transact(*tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-        IS_TRY(auto rows, tx.Exec("SELECT user_id, family_id, expires_at, spent_at, revoked_at FROM refresh_tokens "
-                                  "WHERE tenant_id = $1 AND token_hash = $2",
-                                  {*tenant, hash}));
-        if (rows.rows.empty()) return {};
-        const auto& r = rows.rows[0];
-        user = core::UserId(r.Text(0));
-        std::string family = r.Text(1);
-        if (!r.IsNull(4) || r.Int(2) <= now) return {};
-        if (!r.IsNull(3)) {
+        // Spent in one statement: of any number of concurrent presentations exactly one gets the
+        // row (the others wait for its lock, then find it spent and take the reuse path below).
+        IS_TRY(auto spent, tx.Exec("UPDATE refresh_tokens SET spent_at = $3 WHERE tenant_id = $1 AND token_hash = $2 "
+                                   "AND spent_at IS NULL AND revoked_at IS NULL AND expires_at > $3 "
+                                   "RETURNING user_id, family_id",
+                                   {*tenant, hash, now}));
+        if (spent.rows.empty()) {
+            IS_TRY(auto rows, tx.Exec("SELECT user_id, family_id, spent_at, revoked_at FROM refresh_tokens "
+                                      "WHERE tenant_id = $1 AND token_hash = $2",
+                                      {*tenant, hash}));
+            if (rows.rows.empty() || rows.rows[0].IsNull(2)) return {};  // unknown, expired or revoked
             // A spent token came back: whoever holds the family now may be a thief. End it for both.
+            const auto& r = rows.rows[0];
+            user = core::UserId(r.Text(0));
             outcome = Outcome::kReused;
             IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND family_id = $2 "
                                 "AND revoked_at IS NULL",
-                                {*tenant, family, now}));
+                                {*tenant, r.Text(1), now}));
             auto audit = store::AuditFrom(req, "auth.refresh_reuse", "user", user.str());
-            audit.details = {{"family_id", family}};
+            audit.details = {{"family_id", r.Text(1)}};
             return store::AppendAudit(tx, *tenant, audit, now);
         }
-        IS_TRY(auto u, tx.Exec("SELECT u.role, u.email, u.name, t.name FROM users u JOIN tenants t ON t.id = u.tenant_id "
-                               "WHERE u.tenant_id = $1 AND u.id = $2",
+        user = core::UserId(spent.rows[0].Text(0));
+        std::string family = spent.rows[0].Text(1);
+        IS_TRY(auto u, tx.Exec("SELECT u.role, u.email, u.name, t.name, u.token_epoch, u.must_change_password "
+                               "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2",
                                {*tenant, user}));
         if (u.rows.empty() || !core::ParseRole(u.rows[0].Text(0), &role)) return {};
-        IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET spent_at = $3 WHERE tenant_id = $1 AND token_hash = $2",
-                            {*tenant, hash, now}));
+        const auto& r = u.rows[0];
+        epoch = r.Int(4);
         IS_TRY(s.refresh, IssueRefresh(tx, *tenant, user, family));
-        s.user = {{"id", user.str()}, {"email", u.rows[0].Text(1)}, {"name", u.rows[0].Text(2)}, {"role", u.rows[0].Text(0)}};
-        s.organization = {{"id", tenant->str()}, {"name", u.rows[0].Text(3)}};
+        s.user = {{"id", user.str()},
+                  {"email", r.Text(1)},
+                  {"name", r.Text(2)},
+                  {"role", r.Text(0)},
+                  {"must_change_password", r.Int(5) != 0}};
+        s.organization = {{"id", tenant->str()}, {"name", r.Text(3)}};
+        s.organizations.push_back(json::object{{"id", tenant->str()}, {"name", r.Text(3)}, {"role", r.Text(0)}});
         outcome = Outcome::kOk;
         return {};
     }));
@@ -381,7 +488,7 @@ Result<Response> AuthService::Refresh(Request& req) {
         return invalid;
     }
     if (outcome != Outcome::kOk) return invalid;
-    IS_TRY(s.access, codec_.Issue(*tenant, user, role));
+    IS_TRY(s.access, codec_.Issue(*tenant, user, role, epoch));
     return SessionResponse(200, s);
 }
 
@@ -390,40 +497,99 @@ Result<Response> AuthService::Logout(Request& req) {
     std::optional<core::TenantId> tenant = token ? TenantOfToken(*token, "rt") : std::nullopt;
     std::optional<core::Principal> caller;
     if (!tenant) {
-        // Without a refresh token, a valid access token ends every session of its user.
+        // Without a refresh token, a valid access token signs its member out everywhere: every
+        // refresh token is revoked and the token epoch moves on, so every access token dies too.
         IS_TRY(auto p, Authenticate(req));
         if (p.IsApiKey()) return Error::InvalidArgument("API keys are revoked, not logged out");
         caller = p;
         tenant = p.tenant;
     }
     int64_t now = clock_.NowMs();
-    int64_t revoked = 0;
     IS_TRY_VOID(db_.Transact(*tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
         std::string user;
         if (caller) {
             user = caller->user.str();
-            IS_TRY(auto r, tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 "
-                                   "AND revoked_at IS NULL",
-                                   {*tenant, user, now}));
-            revoked = r.affected;
+            IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 "
+                                "AND revoked_at IS NULL",
+                                {*tenant, user, now}));
+            IS_TRY_VOID(tx.Exec("UPDATE users SET token_epoch = token_epoch + 1 WHERE tenant_id = $1 AND id = $2",
+                                {*tenant, user}));
         } else {
             IS_TRY(auto rows, tx.Exec("SELECT family_id, user_id FROM refresh_tokens WHERE tenant_id = $1 AND token_hash = $2",
                                       {*tenant, core::Sha256Hex(*token)}));
             if (rows.rows.empty()) return {};
             user = rows.rows[0].Text(1);
-            IS_TRY(auto r, tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND family_id = $2 "
-                                   "AND revoked_at IS NULL",
-                                   {*tenant, rows.rows[0].Text(0), now}));
-            revoked = r.affected;
+            IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND family_id = $2 "
+                                "AND revoked_at IS NULL",
+                                {*tenant, rows.rows[0].Text(0), now}));
         }
-        auto audit = store::AuditFrom(req, "auth.logout", "user", user);
+        auto audit = store::AuditFrom(req, caller ? "auth.logout_everywhere" : "auth.logout", "user", user);
         audit.actor_user_id = user;
         return store::AppendAudit(tx, *tenant, audit, now);
     }));
+    if (caller) memberships_.Invalidate(caller->tenant, caller->user);
     auto resp = Response::Empty(204);
     resp.Header("Set-Cookie", settings_.cookie_name + "=; Path=/api/v1/auth; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
-    (void)revoked;
     return resp;
+}
+
+Result<Response> AuthService::ChangePassword(Request& req) {
+    const auto& caller = req.Caller();
+    IS_TRY(auto body, http::ParseJsonObject(req));
+    http::JsonFields f(body);
+    f.OnlyAllow({"current_password", "new_password"});
+    std::string current = ReadPassword(body, f, "current_password", 0, false);
+    std::string next = ReadPassword(body, f, "new_password", settings_.min_password_chars, true);
+    if (!current.empty() && current == next) f.Invalid("new_password", "must differ from the current password");
+    IS_TRY_VOID(f.Finish());
+    IS_TRY(auto me, store::TransactValue(db_, caller.tenant, TxMode::kRead, [&](Tx& tx) {
+               return tx.Exec("SELECT email, password_hash FROM users WHERE tenant_id = $1 AND id = $2",
+                              {caller.tenant, caller.user});
+           }));
+    if (me.rows.empty()) return Error::Unauthenticated("you are no longer a member of this organization");
+    std::string email = me.rows[0].Text(0);
+    std::string old_hash = me.rows[0].Text(1);
+    // A stolen access token must not become a way to guess the password: the login throttle applies.
+    IS_TRY_VOID(throttle_.Check(email, req.remote_ip));
+    std::string derived = hasher_.Rederive(old_hash, current);
+    if (derived.empty() || !core::ConstantTimeEquals(derived, old_hash)) {
+        IS_TRY_VOID(throttle_.Failed(email, req.remote_ip));
+        return Error::InvalidFields({{"current_password", "is not your current password"}});
+    }
+    IS_TRY(auto salt, SaltOf(db_, email));
+    IS_TRY(auto new_hash, hasher_.Hash(next, salt));
+    // Every membership this password opened gets the new one (they were one sign-in); each ends
+    // its other sessions: refresh tokens revoked, access tokens dead with the old epoch.
+    IS_TRY(auto all, MembershipsOf(db_, email));
+    int64_t now = clock_.NowMs();
+    json::array changed;
+    for (const auto& m : all) {
+        if (!core::ConstantTimeEquals(m.password_hash, old_hash)) continue;
+        IS_TRY_VOID(db_.Transact(m.tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+            IS_TRY(auto r, tx.Exec("UPDATE users SET password_hash = $3, must_change_password = 0, "
+                                   "token_epoch = token_epoch + 1, updated_at = $5 "
+                                   "WHERE tenant_id = $1 AND id = $2 AND password_hash = $4",
+                                   {m.tenant, m.user, new_hash, old_hash, now}));
+            if (r.affected == 0) return {};  // changed meanwhile
+            IS_TRY_VOID(tx.Exec("UPDATE login_memberships SET salt = $3 WHERE email = $1 AND tenant_id = $2",
+                                {email, m.tenant, salt}));
+            IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 "
+                                "AND revoked_at IS NULL",
+                                {m.tenant, m.user, now}));
+            auto audit = store::AuditFrom(req, "auth.password_changed", "user", m.user.str());
+            audit.actor_user_id = m.user.str();
+            if (m.tenant != caller.tenant) audit.details = {{"changed_from_organization", caller.tenant.str()}};
+            return store::AppendAudit(tx, m.tenant, audit, now);
+        }));
+        memberships_.Invalidate(m.tenant, m.user);
+        changed.push_back(OrganizationJson(m));
+    }
+    core::Log(core::LogLevel::kInfo, "auth.password_changed", "password changed; other sessions ended",
+              {{"tenant_id", caller.tenant.str()}, {"user_id", caller.user.str()}});
+    // This session goes on with fresh tokens.
+    IS_TRY(auto s, StartSession(req, caller.tenant, caller.user, "auth.session_renewed"));
+    s.organizations = std::move(changed);
+    return SessionResponse(200, s);
 }
 
 Result<Response> AuthService::Me(Request& req) {
@@ -442,14 +608,26 @@ Result<Response> AuthService::Me(Request& req) {
     }
     IS_TRY(auto rows, store::TransactValue(db_, caller.tenant, TxMode::kRead, [&](Tx& tx) {
                return tx.Exec(
-                   "SELECT u.id, u.email, u.name, u.role, t.id, t.name FROM users u JOIN tenants t ON t.id = u.tenant_id "
-                   "WHERE u.tenant_id = $1 AND u.id = $2",
+                   "SELECT u.id, u.email, u.name, u.role, t.id, t.name, u.must_change_password, u.password_hash "
+                   "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2",
                    {caller.tenant, caller.user});
            }));
     if (rows.rows.empty()) return Error::Unauthenticated("this account no longer exists").WithSlug("invalid-token");
     const auto& r = rows.rows[0];
-    json::object out{{"user", {{"id", r.Text(0)}, {"email", r.Text(1)}, {"name", r.Text(2)}, {"role", r.Text(3)}}},
-                     {"organization", {{"id", r.Text(4)}, {"name", r.Text(5)}}}};
+    // The organizations this sign-in can switch to (the same address with the same password).
+    IS_TRY(auto all, MembershipsOf(db_, r.Text(1)));
+    json::array organizations;
+    for (const auto& m : all) {
+        if (core::ConstantTimeEquals(m.password_hash, r.Text(7))) organizations.push_back(OrganizationJson(m));
+    }
+    json::object out{{"user",
+                      {{"id", r.Text(0)},
+                       {"email", r.Text(1)},
+                       {"name", r.Text(2)},
+                       {"role", r.Text(3)},
+                       {"must_change_password", r.Int(6) != 0}}},
+                     {"organization", {{"id", r.Text(4)}, {"name", r.Text(5)}}},
+                     {"organizations", std::move(organizations)}};
     return http::JsonResponse(200, out);
 }
 

@@ -41,8 +41,8 @@ const json::string* StringClaim(const json::object& o, std::string_view name) {
 }
 }  // namespace
 
-core::Result<std::string> JwtCodec::Issue(const core::TenantId& tenant, const core::UserId& user,
-                                          core::Role role) const {
+core::Result<std::string> JwtCodec::Issue(const core::TenantId& tenant, const core::UserId& user, core::Role role,
+                                          int64_t epoch) const {
     const SigningKey& key = keys_.Active();
     int64_t now = clock_.NowMs() / 1000;
     json::object header{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", key.kid}};
@@ -51,6 +51,7 @@ core::Result<std::string> JwtCodec::Issue(const core::TenantId& tenant, const co
                         {"sub", user.str()},
                         {"tid", tenant.str()},
                         {"role", core::RoleName(role)},
+                        {"gen", epoch},
                         {"iat", now},
                         {"nbf", now},
                         {"exp", now + settings_.access_ttl_s},
@@ -137,6 +138,7 @@ core::Result<core::Principal> JwtCodec::VerifyUncached(std::string_view token, i
     }
     p.tenant = core::TenantId(std::string(*tid));
     p.user = core::UserId(std::string(*sub));
+    p.token_epoch = IntClaim(*claims, "gen").value_or(0);
     *exp_out = *exp;
     return p;
 }

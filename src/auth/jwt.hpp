@@ -29,8 +29,10 @@ public:
         : keys_(keys), clock_(clock), settings_(std::move(settings)) {}
     JwtCodec(const JwtCodec& o) : keys_(o.keys_), clock_(o.clock_), settings_(o.settings_) {}
 
-    /// A signed access token for the user, valid for access_ttl_s.
-    core::Result<std::string> Issue(const core::TenantId& tenant, const core::UserId& user, core::Role role) const;
+    /// A signed access token for the user, valid for access_ttl_s. `epoch` is the member's token
+    /// epoch (claim "gen"): a password change or sign-out everywhere bumps it and ends the token.
+    core::Result<std::string> Issue(const core::TenantId& tenant, const core::UserId& user, core::Role role,
+                                    int64_t epoch = 0) const;
     /// Verifies signature, algorithm, key id, time window, issuer and audience. Every failure is
     /// the same 401 to the client; `internal` says which check failed, for the log. Tokens that
     /// verified are remembered (by their full text, signature included) until they expire, so

@@ -1,6 +1,7 @@
 // Who is calling: filled from a verified access token or API key, read by every handler.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct Principal {
     std::string key_id;  // set for an API key
     Role role = Role::kViewer;
     bool read_only = false;  // an API key without the "write" scope
+    int64_t token_epoch = 0;  // an access token's "gen" claim (see auth::MembershipCheck)
+    bool must_change_password = false;  // the member's password was reset by an admin
     [[nodiscard]] bool AtLeast(Role r) const { return static_cast<int>(role) >= static_cast<int>(r); }
     [[nodiscard]] bool Can(Permission p) const { return AtLeast(MinRole(p)); }
     [[nodiscard]] bool IsApiKey() const { return !key_id.empty(); }

@@ -33,6 +33,8 @@ struct RouteOptions {
     Access access = Access::kUser;
     core::Permission permission = core::Permission::kReadData;  // checked for Access::kUser routes
     bool writes = false;                  // changes state: API keys need the "write" scope
+    bool users_only = false;              // people only: API keys are refused (403)
+    bool during_password_change = false;  // open to a member who must change their password first
     SinkHandler sink;                     // a streaming route: the body goes here, not into Request::body
     uint64_t body_limit = 1024 * 1024;    // bytes; for streaming routes 0 means no limit
     /// Optional answer from memory, tried on the I/O thread before the blocking pool for requests

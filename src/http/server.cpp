@@ -319,6 +319,14 @@ core::Result<core::Principal> HttpServer::Impl::Authorize(const Request& req, co
 }
 
 core::Result<core::Principal> HttpServer::Impl::CheckPermission(core::Principal principal, const Route& route) {
+    if (route.options.users_only && principal.IsApiKey()) {
+        return Error::PermissionDenied("this route is for people signed in, not API keys").WithSlug("users-only");
+    }
+    if (principal.must_change_password && !route.options.during_password_change) {
+        return Error::PermissionDenied("your password was reset by an admin: choose a new one first "
+                                       "(POST /api/v1/me/password)")
+            .WithSlug("password-change-required");
+    }
     if (route.options.writes && principal.read_only) {
         return Error::PermissionDenied("this API key has only the read scope").WithSlug("insufficient-scope");
     }

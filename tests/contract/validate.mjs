@@ -86,8 +86,9 @@ try {
   await call('GET', '/api/v1/openapi.json', '/api/v1/openapi.json', { expect: 200 });
   const signup = await call('POST', '/api/v1/auth/signup', '/api/v1/auth/signup', { contentType: 'application/json', expect: 201,
     body: JSON.stringify({ organization: 'Contract', email: 'contract@example.com', password: 'correct horse battery' }) });
-  await call('POST', '/api/v1/auth/signup', '/api/v1/auth/signup', { contentType: 'application/json', expect: 409,
-    body: JSON.stringify({ organization: 'Contract', email: 'contract@example.com', password: 'correct horse battery' }) });
+  // The same address again: a second organization (never a 409 that would reveal the first).
+  const second = await call('POST', '/api/v1/auth/signup', '/api/v1/auth/signup', { contentType: 'application/json', expect: 201,
+    body: JSON.stringify({ organization: 'Contract Two', email: 'contract@example.com', password: 'correct horse battery' }) });
   await call('POST', '/api/v1/auth/signup', '/api/v1/auth/signup', { contentType: 'application/json', expect: 400, body: '{"email":1}' });
   const login = await call('POST', '/api/v1/auth/login', '/api/v1/auth/login', { contentType: 'application/json', expect: 200,
     body: JSON.stringify({ email: 'contract@example.com', password: 'correct horse battery' }) });
@@ -98,6 +99,10 @@ try {
     body: JSON.stringify({ refresh_token: signup.json.refresh_token }) });
   await call('GET', '/api/v1/me', '/api/v1/me', { token, expect: 200 });
   await call('GET', '/api/v1/me', '/api/v1/me', { expect: 401 });
+  await call('POST', '/api/v1/auth/switch', '/api/v1/auth/switch', { token, contentType: 'application/json', expect: 200,
+    body: JSON.stringify({ organization: second.json.organization.id }) });
+  await call('POST', '/api/v1/auth/switch', '/api/v1/auth/switch', { token, contentType: 'application/json', expect: 404,
+    body: JSON.stringify({ organization: 'org_nope' }) });
   // A dataset with a bad row, then every insight as JSON and CSV.
   let csv = 'order_date,region,revenue\n';
   for (let i = 0; i < 400; i++) csv += `2024-${String(i % 12 + 1).padStart(2, '0')}-15,${['North', 'South'][i % 2]},${(i * 1.25).toFixed(2)}\n`;
@@ -128,12 +133,21 @@ try {
     body: JSON.stringify({ email: 'member@example.com', role: 'viewer', password: 'member password 1' }) });
   await call('GET', '/api/v1/users', '/api/v1/users', { token, expect: 200 });
   await call('PATCH', `/api/v1/users/${member.json.id}`, '/api/v1/users/{id}', { token, contentType: 'application/json', expect: 200, body: '{"role":"analyst"}' });
+  await call('POST', `/api/v1/users/${member.json.id}/password`, '/api/v1/users/{id}/password', { token, contentType: 'application/json', expect: 204,
+    body: JSON.stringify({ password: 'temporary pass 1' }) });
+  await call('POST', `/api/v1/users/${member.json.id}/password`, '/api/v1/users/{id}/password', { token, contentType: 'application/json', expect: 400,
+    body: JSON.stringify({ password: 'short' }) });
   await call('DELETE', `/api/v1/users/${member.json.id}`, '/api/v1/users/{id}', { token, expect: 204 });
   const key = await call('POST', '/api/v1/api-keys', '/api/v1/api-keys', { token, contentType: 'application/json', expect: 201, body: '{"name":"ci","scopes":["read"]}' });
   await call('GET', '/api/v1/api-keys', '/api/v1/api-keys', { token, expect: 200 });
   await call('DELETE', `/api/v1/api-keys/${key.json.id}`, '/api/v1/api-keys/{id}', { token, expect: 204 });
   await call('GET', '/api/v1/audit', '/api/v1/audit', { token, expect: 200 });
-  await call('DELETE', `/api/v1/datasets/${id}`, '/api/v1/datasets/{id}', { token, expect: 204 });
+  await call('POST', '/api/v1/me/password', '/api/v1/me/password', { token, contentType: 'application/json', expect: 400,
+    body: JSON.stringify({ current_password: 'wrong password!', new_password: 'a new password 1' }) });
+  const changed = await call('POST', '/api/v1/me/password', '/api/v1/me/password', { token, contentType: 'application/json', expect: 200,
+    body: JSON.stringify({ current_password: 'correct horse battery', new_password: 'a new password 1' }) });
+  await call('GET', '/api/v1/me', '/api/v1/me', { token, expect: 401 });
+  await call('DELETE', `/api/v1/datasets/${id}`, '/api/v1/datasets/{id}', { token: changed.json.access_token, expect: 204 });
   await call('POST', '/api/v1/auth/logout', '/api/v1/auth/logout', { contentType: 'application/json', expect: 204,
     body: JSON.stringify({ refresh_token: refreshed.json.refresh_token }) });
 } catch (e) {

@@ -110,14 +110,32 @@ TEST_F(Api, JwksPublishesTheVerificationKey) {
     EXPECT_FALSE(key.as_object().contains("d"));
 }
 
-TEST_F(Api, DuplicateSignUpIs409) {
+TEST_F(Api, SigningUpAgainWithTheSameAddressMakesASecondOrganization) {
+    // No 409: a sign-up never reveals that an address has an account elsewhere. The same address
+    // with the same password then signs in to both; with another password, each to its own.
     std::string email = UniqueEmail();
-    SignUp(client(), email);
+    SignUp(client(), email, "First");
     auto again = client().PostJson(
         "/api/v1/auth/signup",
-        json::serialize(json::object{{"organization", "Other"}, {"email", email}, {"password", "another password!"}}));
-    EXPECT_EQ(again.status, 409);
-    EXPECT_EQ(again.ProblemSlug(), "email-taken");
+        json::serialize(json::object{{"organization", "Second"}, {"email", email}, {"password", "correct horse battery"}}));
+    ASSERT_EQ(again.status, 201) << again.body;
+    EXPECT_EQ(again.Json().at("organization").at("name"), "Second");
+    auto login = client().PostJson("/api/v1/auth/login",
+                                   json::serialize(json::object{{"email", email}, {"password", "correct horse battery"}}));
+    ASSERT_EQ(login.status, 200);
+    EXPECT_EQ(login.Json().at("organizations").as_array().size(), 2U);
+    EXPECT_EQ(login.Json().at("organization").at("name"), "Second") << "the most recently used organization";
+    std::string third_email = UniqueEmail();
+    SignUp(client(), third_email, "Third");
+    auto other = client().PostJson(
+        "/api/v1/auth/signup",
+        json::serialize(json::object{{"organization", "Fourth"}, {"email", third_email}, {"password", "a different one!"}}));
+    ASSERT_EQ(other.status, 201);
+    auto only = client().PostJson("/api/v1/auth/login",
+                                  json::serialize(json::object{{"email", third_email}, {"password", "a different one!"}}));
+    ASSERT_EQ(only.status, 200);
+    EXPECT_EQ(only.Json().at("organizations").as_array().size(), 1U);
+    EXPECT_EQ(only.Json().at("organization").at("name"), "Fourth");
 }
 
 TEST_F(Api, WrongPasswordAndUnknownAccountAreTheSame401) {

@@ -5,7 +5,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "support/datasets.hpp"
 #include "support/server_process.hpp"
@@ -282,20 +284,305 @@ TEST_P(Auth, LoginAndSignupAreRateLimitedPerAddress) {
     EXPECT_GE(std::stoi(limited.Header("retry-after")), 1);
 }
 
-TEST_P(Auth, RepeatedWrongPasswordsLockTheAccountWithGrowingBackoff) {
+// --- Access ends with the membership (issue 11, finding 3) --------------------------------------
+
+TEST_P(Auth, ARemovedMemberLosesEveryPowerAtOnceAndTheirKeysGoWithThem) {
     Start();
-    SignUpFull("lock@example.com");
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(Login("lock@example.com", "wrong password!").status, 401) << i;
-    // Locked now: even the right password waits.
-    auto locked = Login("lock@example.com");
-    EXPECT_EQ(locked.status, 429);
-    EXPECT_EQ(locked.ProblemSlug(), "login-locked");
+    std::string owner(SignUpFull("own@example.com").at("access_token").as_string());
+    std::string admin_id;
+    std::string admin = AddMember(owner, "adm@example.com", "admin", &admin_id);
+    auto key = client().PostJson("/api/v1/api-keys", R"({"name":"ci","scopes":["read","write"]})", Bearer(admin));
+    ASSERT_EQ(key.status, 201);
+    std::string secret(key.Json().at("key").as_string());
+    std::string viewer_id;
+    AddMember(owner, "vw@example.com", "viewer", &viewer_id);
+    ASSERT_EQ(client().Get("/api/v1/audit", Bearer(admin)).status, 200);
+    ASSERT_EQ(client().Delete("/api/v1/users/" + admin_id, Bearer(owner)).status, 204);
+    // The old token, within its 15 minutes, can do nothing any more.
+    auto add = client().PostJson("/api/v1/users",
+                                 R"({"email":"new@example.com","role":"admin","password":"member password 1"})",
+                                 Bearer(admin));
+    EXPECT_EQ(add.status, 401) << add.body;
+    EXPECT_EQ(client().PostJson("/api/v1/api-keys", R"({"name":"x","scopes":["read","write"]})", Bearer(admin)).status, 401);
+    EXPECT_EQ(client().Get("/api/v1/api-keys", Bearer(admin)).status, 401);
+    EXPECT_EQ(client().Get("/api/v1/audit", Bearer(admin)).status, 401);
+    EXPECT_EQ(client().Get("/api/v1/users", Bearer(admin)).status, 401);
+    EXPECT_EQ(Patch(admin, "/api/v1/users/" + viewer_id, {{"role", "analyst"}}).status, 401);
+    EXPECT_EQ(client().Delete("/api/v1/users/" + viewer_id, Bearer(admin)).status, 401);
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(admin)).status, 401);
+    EXPECT_EQ(UploadRaw(client(), admin, "a\n1\n").status, 401);
+    // The key the member made is revoked with them.
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(secret)).status, 401);
+    auto keys = client().Get("/api/v1/api-keys", Bearer(owner)).Json();
+    ASSERT_EQ(keys.at("items").as_array().size(), 1U);
+    EXPECT_FALSE(keys.at("items").at(0).at("revoked_at").is_null());
+}
+
+TEST_P(Auth, ADemotedMemberActsWithTheNewRoleAtOnce) {
+    Start();
+    auto s = SignUpFull("first@example.com");
+    std::string owner(s.at("access_token").as_string());
+    std::string second_id;
+    std::string second = AddMember(owner, "second@example.com", "owner", &second_id);
+    auto key = client().PostJson("/api/v1/api-keys", R"({"name":"ci","scopes":["read"]})", Bearer(second));
+    ASSERT_EQ(key.status, 201);
+    std::string secret(key.Json().at("key").as_string());
+    std::string viewer_id;
+    AddMember(owner, "v@example.com", "viewer", &viewer_id);
+    // Owner → admin: the old owner token can no longer make owners or promote anyone to owner.
+    ASSERT_EQ(Patch(owner, "/api/v1/users/" + second_id, {{"role", "admin"}}).status, 200);
+    auto make_owner = client().PostJson(
+        "/api/v1/users", R"({"email":"o3@example.com","role":"owner","password":"member password 1"})", Bearer(second));
+    EXPECT_EQ(make_owner.status, 403) << make_owner.body;
+    EXPECT_EQ(Patch(second, "/api/v1/users/" + viewer_id, {{"role", "owner"}}).status, 403);
+    EXPECT_EQ(Patch(second, "/api/v1/users/" + second_id, {{"role", "owner"}}).status, 403);
+    EXPECT_EQ(client().Get("/api/v1/users", Bearer(second)).status, 200) << "still an admin";
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(secret)).status, 200) << "an admin keeps their keys";
+    // Admin → viewer: no member, key or audit route any more, and the keys they made are revoked.
+    ASSERT_EQ(Patch(owner, "/api/v1/users/" + second_id, {{"role", "viewer"}}).status, 200);
+    EXPECT_EQ(client().Get("/api/v1/users", Bearer(second)).status, 403);
+    EXPECT_EQ(client().Get("/api/v1/audit", Bearer(second)).status, 403);
+    EXPECT_EQ(client().PostJson("/api/v1/api-keys", R"({"name":"x","scopes":["read"]})", Bearer(second)).status, 403);
+    EXPECT_EQ(UploadRaw(client(), second, "a\n1\n").status, 403);
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(second)).status, 200);
+    EXPECT_EQ(client().Get("/api/v1/me", Bearer(second)).Json().at("user").at("role"), "viewer");
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(secret)).status, 401);
+}
+
+// --- PostgreSQL keeps SQLite's promises under concurrency (findings 4 and 5) -----------------------
+
+TEST_P(Auth, TheLastOwnerRuleHoldsUnderConcurrentDemotions) {
+    Start({"--login-rate-limit", "1000"});
+    auto s = SignUpFull("o1@example.com");
+    std::string o1(s.at("access_token").as_string());
+    std::string o1_id(s.at("user").at("id").as_string());
+    std::string o2_id;
+    AddMember(o1, "o2@example.com", "owner", &o2_id);
+    for (int round = 0; round < 15; ++round) {
+        // O1 demotes the other owner and themselves at the same moment: at most one may win.
+        std::atomic<int> ok{0};
+        std::thread a([&] { ok += Patch(o1, "/api/v1/users/" + o2_id, {{"role", "admin"}}).status == 200; });
+        std::thread b([&] { ok += Patch(o1, "/api/v1/users/" + o1_id, {{"role", "admin"}}).status == 200; });
+        a.join();
+        b.join();
+        EXPECT_EQ(ok.load(), 1) << "round " << round;
+        auto owners = 0;
+        std::string remaining;
+        // Read as whoever is still owner (one of the two logins) and restore the second owner.
+        for (const auto& [email, id] : {std::pair{std::string("o1@example.com"), o1_id}, {"o2@example.com", o2_id}}) {
+            auto l = Login(email, email == "o1@example.com" ? "correct horse battery" : "member password 1");
+            ASSERT_EQ(l.status, 200);
+            if (l.Json().at("user").at("role") == "owner") {
+                ++owners;
+                remaining = Token(l);
+            }
+        }
+        ASSERT_EQ(owners, 1) << "round " << round << ": the organization must keep exactly one owner";
+        ASSERT_EQ(Patch(remaining, "/api/v1/users/" + o1_id, {{"role", "owner"}}).status == 200 ||
+                      Patch(remaining, "/api/v1/users/" + o2_id, {{"role", "owner"}}).status == 200,
+                  true);
+        auto l1 = Login("o1@example.com");
+        o1 = Token(l1);
+        ASSERT_EQ(l1.Json().at("user").at("role"), "owner");
+    }
+}
+
+TEST_P(Auth, ARefreshTokenSpentInParallelSucceedsOnceAndTheFamilyDies) {
+    Start();
+    SignUpFull("par@example.com");
+    for (int round = 0; round < 5; ++round) {
+        auto l = Login("par@example.com");
+        std::string token(l.Json().at("refresh_token").as_string());
+        std::vector<HttpResult> results(10);
+        std::vector<std::thread> threads;
+        for (size_t i = 0; i < results.size(); ++i) threads.emplace_back([&, i] { results[i] = Refresh(token); });
+        for (auto& t : threads) t.join();
+        int ok = 0;
+        std::string child;
+        for (const auto& r : results) {
+            if (r.status == 200) {
+                ++ok;
+                child = std::string(r.Json().at("refresh_token").as_string());
+            } else {
+                EXPECT_EQ(r.status, 401) << r.body;
+            }
+        }
+        ASSERT_EQ(ok, 1) << "round " << round << ": one token, one success";
+        // The other presentations were reuses: the family, the new child included, is revoked.
+        EXPECT_EQ(Refresh(child).status, 401) << "round " << round;
+    }
+}
+
+// --- Login throttling (finding 6) -------------------------------------------------------------------
+
+TEST_P(Auth, LoginThrottlingTellsNoAccountApartAndNoStrangerLocksAUserOut) {
+    Start({"--trust-forwarded-for", "true", "--login-rate-limit", "1000"});
+    SignUpFull("victim@example.com");
+    auto from = [&](const std::string& ip, const std::string& email, const std::string& password) {
+        return client().PostJson("/api/v1/auth/login",
+                                 json::serialize(json::object{{"email", email}, {"password", password}}),
+                                 {{"X-Forwarded-For", ip}});
+    };
+    // A stranger guesses at a real account and at one that does not exist: the same answers.
+    for (const std::string email : {"victim@example.com", "nobody-here@example.com"}) {
+        SCOPED_TRACE(email);
+        for (int i = 0; i < 3; ++i) {
+            auto r = from("203.0.113.7", email, "a guess " + std::to_string(i));
+            EXPECT_EQ(r.status, 401);
+            EXPECT_EQ(r.ProblemSlug(), "invalid-credentials");
+        }
+        auto slowed = from("203.0.113.7", email, "a guess 4");
+        EXPECT_EQ(slowed.status, 429);
+        EXPECT_EQ(slowed.ProblemSlug(), "login-throttled");
+        EXPECT_EQ(slowed.Header("retry-after"), "1");
+    }
+    // The real user, from their own address, is not locked out.
+    EXPECT_EQ(from("198.51.100.20", "victim@example.com", "correct horse battery").status, 200);
+    // The stranger's delay grows: after a second one more try, then two seconds.
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-    EXPECT_EQ(Login("lock@example.com").status, 200) << "the first lock lasts one second";
-    for (int i = 0; i < 3; ++i) Login("lock@example.com", "wrong password!");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-    EXPECT_EQ(Login("lock@example.com", "wrong password!").status, 401);  // failure 4: locked 2 s now
-    EXPECT_EQ(Login("lock@example.com").status, 429);
+    EXPECT_EQ(from("203.0.113.7", "victim@example.com", "a guess 5").status, 401);
+    auto longer = from("203.0.113.7", "victim@example.com", "correct horse battery");
+    EXPECT_EQ(longer.status, 429) << "while throttled, even the right password waits (no oracle)";
+    EXPECT_EQ(longer.Header("retry-after"), "2");
+}
+
+// --- One person, several organizations (finding 9) ---------------------------------------------------
+
+TEST_P(Auth, OnePersonBelongsToSeveralOrganizationsAndAddingThemRevealsNothing) {
+    Start();
+    std::string a(SignUpFull("alice@example.com", "A").at("access_token").as_string());
+    std::string b(SignUpFull("bob@example.com", "B").at("access_token").as_string());
+    std::string a_id(client().Get("/api/v1/me", Bearer(a)).Json().at("organization").at("id").as_string());
+    std::string b_id(client().Get("/api/v1/me", Bearer(b)).Json().at("organization").at("id").as_string());
+    auto add = [&](const std::string& token, const std::string& email, const std::string& role,
+                   const std::string& password) {
+        return client().PostJson(
+            "/api/v1/users",
+            json::serialize(json::object{{"email", email}, {"role", role}, {"password", password}}), Bearer(token));
+    };
+    // Adding an address that has an account elsewhere answers exactly like a new one.
+    auto known = add(b, "alice@example.com", "analyst", "correct horse battery");
+    auto fresh = add(b, "carol@example.com", "analyst", "correct horse battery");
+    EXPECT_EQ(known.status, 201) << known.body;
+    EXPECT_EQ(fresh.status, 201);
+    EXPECT_EQ(known.Json().as_object().size(), fresh.Json().as_object().size());
+    // Only this organization's own members conflict.
+    auto twice = add(b, "alice@example.com", "viewer", "another password!");
+    EXPECT_EQ(twice.status, 409);
+    EXPECT_EQ(twice.ProblemSlug(), "already-a-member");
+    // Alice signs in: both organizations open with her password; the token carries one.
+    auto login = Login("alice@example.com");
+    ASSERT_EQ(login.status, 200);
+    EXPECT_EQ(login.Json().at("organizations").as_array().size(), 2U);
+    auto in_b = client().PostJson("/api/v1/auth/login",
+                                  json::serialize(json::object{{"email", "alice@example.com"},
+                                                               {"password", "correct horse battery"},
+                                                               {"organization", b_id}}));
+    ASSERT_EQ(in_b.status, 200);
+    EXPECT_EQ(in_b.Json().at("organization").at("id"), json::value(b_id));
+    EXPECT_EQ(in_b.Json().at("user").at("role"), "analyst");
+    std::string alice_b = Token(in_b);
+    // As B's analyst she sees B's data only, and no member routes; as A's owner, A's.
+    std::string b_data(UploadRaw(client(), b, "x\n1\n").Json().at("id").as_string());
+    std::string a_data(UploadRaw(client(), a, "y\n1\n").Json().at("id").as_string());
+    EXPECT_EQ(client().Get("/api/v1/datasets/" + b_data, Bearer(alice_b)).status, 200);
+    EXPECT_EQ(client().Get("/api/v1/datasets/" + a_data, Bearer(alice_b)).status, 404);
+    EXPECT_EQ(client().Get("/api/v1/users", Bearer(alice_b)).status, 403);
+    // Switching without the password: to A, where she is owner.
+    auto sw = client().PostJson("/api/v1/auth/switch", json::serialize(json::object{{"organization", a_id}}),
+                                Bearer(alice_b));
+    ASSERT_EQ(sw.status, 200) << sw.body;
+    EXPECT_EQ(sw.Json().at("user").at("role"), "owner");
+    std::string alice_a = Token(sw);
+    EXPECT_EQ(client().Get("/api/v1/datasets/" + a_data, Bearer(alice_a)).status, 200);
+    EXPECT_EQ(client().Get("/api/v1/datasets/" + b_data, Bearer(alice_a)).status, 404);
+    EXPECT_EQ(client().Get("/api/v1/me", Bearer(alice_a)).Json().at("organizations").as_array().size(), 2U);
+    // A membership with another password is not reachable by switching, nor named at login.
+    ASSERT_EQ(add(b, "dave@example.com", "viewer", "dave's b password").status, 201);
+    std::string dave_c(SignUpFull("dave@example.com", "C").at("access_token").as_string());
+    auto no = client().PostJson("/api/v1/auth/switch", json::serialize(json::object{{"organization", b_id}}),
+                                Bearer(dave_c));
+    EXPECT_EQ(no.status, 404);
+    auto wrong_org = client().PostJson("/api/v1/auth/login", json::serialize(json::object{{"email", "dave@example.com"},
+                                                                                       {"password", "correct horse battery"},
+                                                                                       {"organization", b_id}}));
+    EXPECT_EQ(wrong_org.status, 401);
+    // Removing her from B leaves A untouched.
+    std::string alice_in_b(known.Json().at("id").as_string());
+    ASSERT_EQ(client().Delete("/api/v1/users/" + alice_in_b, Bearer(b)).status, 204);
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(alice_b)).status, 401);
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(alice_a)).status, 200);
+    EXPECT_EQ(Login("alice@example.com").Json().at("organizations").as_array().size(), 1U);
+}
+
+// --- Passwords (accounts) -----------------------------------------------------------------------------
+
+TEST_P(Auth, ChangingYourPasswordEndsYourOtherSessions) {
+    Start();
+    SignUpFull("pw@example.com");
+    auto one = Login("pw@example.com");
+    auto two = Login("pw@example.com");
+    auto change = [&](const std::string& token, const std::string& current, const std::string& next) {
+        return client().PostJson("/api/v1/me/password",
+                                 json::serialize(json::object{{"current_password", current}, {"new_password", next}}),
+                                 Bearer(token));
+    };
+    auto wrong = change(Token(one), "not my password", "a brand new password");
+    EXPECT_EQ(wrong.status, 400);
+    EXPECT_EQ(change(Token(one), "correct horse battery", "short").status, 400);
+    auto ok = change(Token(one), "correct horse battery", "a brand new password");
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    // This session goes on with the tokens of the answer; every other one is over.
+    EXPECT_EQ(client().Get("/api/v1/me", Bearer(Token(ok))).status, 200);
+    EXPECT_EQ(client().Get("/api/v1/me", Bearer(Token(one))).status, 401);
+    EXPECT_EQ(client().Get("/api/v1/me", Bearer(Token(two))).status, 401);
+    EXPECT_EQ(Refresh(std::string(two.Json().at("refresh_token").as_string())).status, 401);
+    EXPECT_EQ(Login("pw@example.com").status, 401);
+    EXPECT_EQ(Login("pw@example.com", "a brand new password").status, 200);
+    EXPECT_EQ(client().PostJson("/api/v1/me/password", R"({"current_password":"a","new_password":"bbbbbbbbbbbb"})",
+                                Bearer(Token(ok)))
+                  .status,
+              400);
+    auto actions = AuditActions(Token(ok));
+    EXPECT_NE(std::find(actions.begin(), actions.end(), "auth.password_changed"), actions.end());
+}
+
+TEST_P(Auth, AnAdminResetsAPasswordAndTheMemberMustChangeItFirst) {
+    Start();
+    std::string owner(SignUpFull("boss@example.com").at("access_token").as_string());
+    std::string admin_id, member_id;
+    std::string admin = AddMember(owner, "adm@example.com", "admin", &admin_id);
+    std::string member = AddMember(owner, "mem@example.com", "analyst", &member_id);
+    auto reset = [&](const std::string& token, const std::string& id) {
+        return client().PostJson("/api/v1/users/" + id + "/password", R"({"password":"temporary pass 1"})",
+                                 Bearer(token));
+    };
+    EXPECT_EQ(reset(admin, admin_id).status, 400) << "your own password is changed, not reset";
+    EXPECT_EQ(reset(member, admin_id).status, 403);
+    ASSERT_EQ(reset(admin, member_id).status, 204);
+    // The member's sessions are over; the old password no longer works.
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(member)).status, 401);
+    EXPECT_EQ(Login("mem@example.com", "member password 1").status, 401);
+    auto temp = Login("mem@example.com", "temporary pass 1");
+    ASSERT_EQ(temp.status, 200);
+    EXPECT_EQ(temp.Json().at("user").at("must_change_password"), true);
+    // Nothing but choosing a new password until it is done.
+    auto blocked = client().Get("/api/v1/datasets", Bearer(Token(temp)));
+    EXPECT_EQ(blocked.status, 403);
+    EXPECT_EQ(blocked.ProblemSlug(), "password-change-required");
+    EXPECT_EQ(client().Get("/api/v1/me", Bearer(Token(temp))).status, 200);
+    auto changed = client().PostJson("/api/v1/me/password",
+                                     R"({"current_password":"temporary pass 1","new_password":"my own password 1"})",
+                                     Bearer(Token(temp)));
+    ASSERT_EQ(changed.status, 200) << changed.body;
+    EXPECT_EQ(changed.Json().at("user").at("must_change_password"), false);
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(Token(changed))).status, 200);
+    // An admin may not reset an owner's password; an owner may reset an admin's.
+    std::string boss_id(client().Get("/api/v1/me", Bearer(owner)).Json().at("user").at("id").as_string());
+    EXPECT_EQ(reset(admin, boss_id).status, 403);
+    EXPECT_EQ(reset(owner, admin_id).status, 204);
+    auto actions = AuditActions(owner);
+    EXPECT_EQ(std::count(actions.begin(), actions.end(), "member.password_reset"), 2);
 }
 
 TEST_P(Auth, WrongEmailTakesAsLongAsWrongPassword) {

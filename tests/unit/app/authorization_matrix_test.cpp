@@ -44,7 +44,7 @@ public:
     HttpClient c;
     std::string owner_a, owner_b;
     std::vector<Caller> callers;
-    std::string dataset_b, member_b, key_b;
+    std::string dataset_b, member_b, key_b, org_a;
     int counter = 0;
 
     std::string Unique(const std::string& what) { return what + std::to_string(++counter); }
@@ -118,9 +118,10 @@ public:
 struct Spec {
     Role min_role;
     bool writes;
-    int ok_status;
+    int ok_status;  // for POST /me/password a 400 (a new password too short): authorized, then validated
     // Builds the request; `other` asks for a resource of the other tenant (routes with {id} only).
     std::function<Req(World&, bool other)> make;
+    bool users_only = false;  // API keys get 403 whatever their scope
 };
 
 std::map<std::pair<std::string, std::string>, Spec> Specs() {
@@ -172,7 +173,20 @@ std::map<std::pair<std::string, std::string>, Spec> Specs() {
     s[{"DELETE", "/api/v1/api-keys/{id}"}] = {Role::kAdmin, true, 204, [](World& w, bool other) {
         return Req{"/api/v1/api-keys/" + (other ? w.key_b : w.NewKey(w.owner_a, false))};
     }};
+    s[{"POST", "/api/v1/users/{id}/password"}] = {Role::kAdmin, true, 204, [](World& w, bool other) {
+        return Req{"/api/v1/users/" + (other ? w.member_b : w.NewMember(w.owner_a, "viewer")) + "/password",
+                   R"({"password":"a new password 2"})"};
+    }};
     s[{"GET", "/api/v1/audit"}] = {Role::kAdmin, false, 200, [](World&, bool) { return Req{"/api/v1/audit"}; }};
+    s[{"POST", "/api/v1/me/password"}] = {
+        Role::kViewer, true, 400,
+        [](World&, bool) { return Req{"/api/v1/me/password", R"({"current_password":"x","new_password":"short"})"}; },
+        true};
+    // Switching to the caller's own organization: a new session, nothing else changes.
+    s[{"POST", "/api/v1/auth/switch"}] = {
+        Role::kViewer, false, 200,
+        [](World& w, bool) { return Req{"/api/v1/auth/switch", json::serialize(json::object{{"organization", w.org_a}})}; },
+        true};
     return s;
 }
 
@@ -263,6 +277,26 @@ TEST_P(AuthorizationMatrix, EveryRouteEveryCallerEveryTenantEveryBadToken) {
     }
     w.member_b = w.NewMember(w.owner_b, "analyst");
     w.key_b = w.NewKey(w.owner_b, false);
+    w.org_a = std::string(w.c.Get("/api/v1/me", Bearer(w.owner_a)).Json().at("organization").at("id").as_string());
+
+    // One person in both organizations: a viewer of A and the second owner of B, with one password.
+    // Signed in to A, they are A's viewer everywhere in the matrix, and B's resources are 404.
+    for (auto [owner, role] : {std::pair{w.owner_a, "viewer"}, {w.owner_b, "owner"}}) {
+        w.Ok(w.c.PostJson("/api/v1/users",
+                          json::serialize(json::object{{"email", "both@example.com"}, {"role", role},
+                                                       {"password", "one password for both"}}),
+                          Bearer(owner)),
+             201);
+    }
+    auto both = w.Ok(w.c.PostJson("/api/v1/auth/login", json::serialize(json::object{{"email", "both@example.com"},
+                                                                                    {"password", "one password for both"},
+                                                                                    {"organization", w.org_a}})),
+                     200);
+    EXPECT_EQ(both.at("organization").at("id"), json::value(w.org_a));
+    EXPECT_EQ(both.at("user").at("role"), "viewer");
+    EXPECT_EQ(both.at("organizations").as_array().size(), 2U);
+    std::string both_a(both.at("access_token").as_string());
+    w.callers.push_back({"viewer of A who owns B", both_a, Role::kViewer});
 
     // An expired but otherwise perfect token of A's owner, signed with the server's own key.
     auto keys = auth::KeyRing::LoadDir(cfg.jwt_keys_dir, false);
@@ -302,8 +336,9 @@ TEST_P(AuthorizationMatrix, EveryRouteEveryCallerEveryTenantEveryBadToken) {
             return w.c.Request(route.method, r.target, r.body, h);
         };
         for (const auto& caller : w.callers) {
+            bool is_key = caller.name.find("key") != std::string::npos;
             bool allowed = static_cast<int>(caller.role) >= static_cast<int>(spec.min_role) &&
-                           !(spec.writes && caller.read_only);
+                           !(spec.writes && caller.read_only) && !(spec.users_only && is_key);
             auto r = send(spec.make(w, false), caller.token);
             EXPECT_EQ(r.status, allowed ? spec.ok_status : 403) << caller.name << ": " << r.body;
             ++checked;
@@ -311,7 +346,12 @@ TEST_P(AuthorizationMatrix, EveryRouteEveryCallerEveryTenantEveryBadToken) {
         if (route.pattern.find("{id}") != std::string::npos) {
             auto r = send(spec.make(w, true), w.owner_a);
             EXPECT_EQ(r.status, 404) << "another tenant's resource: " << r.body;
-            ++checked;
+            // The two-organization member signed in to A: B's resources are out of reach even for
+            // B's owner, while the session is A's (403 where a viewer may not, 404 otherwise).
+            auto r2 = send(spec.make(w, true), both_a);
+            EXPECT_EQ(r2.status, spec.min_role == Role::kViewer ? 404 : 403)
+                << "another tenant's resource, as its owner signed in elsewhere: " << r2.body;
+            checked += 2;
         }
         for (const auto& [what, token] : bad_tokens) {
             auto r = send(spec.make(w, false), token);
