@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
+
 namespace insightstream::http {
 
 using core::Error;
@@ -21,6 +23,33 @@ core::Result<boost::json::object> ParseJsonObject(const Request& req) {
         return Error::InvalidArgument("the body is not valid JSON: " + ec.message()).WithSlug("malformed-json");
     }
     if (!v.is_object()) return Error::InvalidArgument("the body must be a JSON object").WithSlug("malformed-json");
+    // Boost.JSON already refuses invalid UTF-8 and lone surrogates; \u0000 and other control
+    // characters arrive as escapes and are refused here, in keys and values alike.
+    std::optional<std::string> problem;
+    std::string where;
+    auto check = [&](auto&& self, const boost::json::value& x, const std::string& at) -> void {
+        if (problem) return;
+        if (x.is_string()) {
+            if (auto why = core::TextProblem(x.as_string(), {.allow_line_breaks = true})) {
+                problem = why;
+                where = at;
+            }
+        } else if (x.is_object()) {
+            for (const auto& kv : x.as_object()) {
+                if (auto why = core::TextProblem(kv.key())) {
+                    problem = why;
+                    where = (at.empty() ? std::string("the top level") : at) + ", in a key,";
+                    return;
+                }
+                self(self, kv.value(), at + "/" + std::string(kv.key()));
+            }
+        } else if (x.is_array()) {
+            size_t i = 0;
+            for (const auto& e : x.as_array()) self(self, e, at + "/" + std::to_string(i++));
+        }
+    };
+    check(check, v, "");
+    if (problem) return Error::InvalidArgument("the text at " + where + " " + *problem).WithSlug("invalid-text");
     return std::move(v.as_object());
 }
 

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/text.hpp"
+
 namespace insightstream::http {
 
 Response ToProblem(const core::Error& error, std::string_view instance, std::string_view request_id) {
@@ -10,12 +12,15 @@ Response ToProblem(const core::Error& error, std::string_view instance, std::str
     o["type"] = std::string(kProblemTypePrefix) + error.slug();
     o["title"] = core::Title(error.code());
     o["status"] = status;
-    o["detail"] = error.detail();
-    o["instance"] = instance;
-    o["request_id"] = request_id;
+    // Whatever the request carried, the problem is valid JSON (Boost.JSON writes bytes as given).
+    o["detail"] = core::ValidUtf8(error.detail());
+    o["instance"] = core::ValidUtf8(instance);
+    o["request_id"] = core::ValidUtf8(request_id);
     if (!error.fields().empty()) {
         boost::json::array fields;
-        for (const auto& f : error.fields()) fields.push_back({{"field", f.field}, {"message", f.message}});
+        for (const auto& f : error.fields()) {
+            fields.push_back({{"field", core::ValidUtf8(f.field)}, {"message", core::ValidUtf8(f.message)}});
+        }
         o["errors"] = std::move(fields);
     }
     Response r;

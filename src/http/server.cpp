@@ -24,6 +24,7 @@
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "http/problem.hpp"
 
 namespace insightstream::http {
@@ -79,6 +80,24 @@ std::string TraceIdFrom(const std::string* traceparent) {
     return core::HexEncode(std::string_view(raw, sizeof raw));
 }
 
+// Every text of the request that a handler may store or echo is valid UTF-8 without NUL or
+// control characters (core/text.hpp): the decoded path, each query key and value, and the
+// header values that are stored (User-Agent, in the audit log).
+std::optional<Error> CheckText(const Request& req) {
+    auto bad = [](const std::string& what, const std::string& why) {
+        return Error::InvalidArgument(what + " " + why).WithSlug("invalid-text");
+    };
+    if (auto why = core::TextProblem(req.path)) return bad("the path", *why);
+    for (const auto& [k, v] : req.query) {
+        if (auto why = core::TextProblem(k)) return bad("a query parameter name", *why);
+        if (auto why = core::TextProblem(v)) return bad("the query parameter `" + k + "`", *why);
+    }
+    if (const std::string* ua = req.Header("user-agent")) {
+        if (auto why = core::TextProblem(*ua)) return bad("the User-Agent header", *why);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -119,6 +138,8 @@ struct HttpServer::Impl {
     asio::awaitable<void> Session(std::shared_ptr<SessionState> st);
     asio::awaitable<bool> HandleOne(const std::shared_ptr<SessionState>& st, beast::flat_buffer& buffer,
                                     Parser& parser, const std::string& peer);
+    asio::awaitable<beast::error_code> ReadHead(SessionState& st, beast::flat_buffer& buffer, Parser& parser,
+                                                bool* folded);
     asio::awaitable<core::Result<void>> ReadWholeBody(SessionState& st, beast::flat_buffer& buffer, Parser& parser,
                                                       uint64_t limit, std::string& out);
     asio::awaitable<core::Result<Response>> StreamBody(const std::shared_ptr<SessionState>& st, beast::flat_buffer& buffer,
@@ -257,7 +278,14 @@ asio::awaitable<void> HttpServer::Impl::Session(std::shared_ptr<SessionState> st
             parser.header_limit(settings.max_header_bytes);
             parser.body_limit(boost::none);  // enforced per route
             st->stream.expires_after(std::chrono::seconds(settings.header_timeout_s));
-            auto [rec, n] = co_await bhttp::async_read_header(st->stream, buffer, parser, kTuple);
+            bool folded = false;
+            auto rec = co_await ReadHead(*st, buffer, parser, &folded);
+            if (folded) {
+                co_await WriteError(*st, Error::InvalidArgument("header lines continued on the next line (obs-fold) are not "
+                                                                "accepted")
+                                             .WithSlug("malformed-request"));
+                break;
+            }
             if (rec) {
                 if (rec == bhttp::error::header_limit) {
                     co_await WriteError(*st, Error(core::ErrorCode::kHeadersTooLarge,
@@ -338,6 +366,51 @@ core::Result<core::Principal> HttpServer::Impl::CheckPermission(core::Principal 
     return principal;
 }
 
+// Reads a request head like bhttp::async_read_header, but refuses obs-fold (a header line
+// continued on the next), as RFC 9112 §5.2 allows: Beast would unfold it silently, and a folded
+// Transfer-Encoding read one way here and another way by a proxy in front is request smuggling.
+// Beast's parser needs the whole head in one buffer, so the head is there to be looked at.
+asio::awaitable<beast::error_code> HttpServer::Impl::ReadHead(SessionState& st, beast::flat_buffer& buffer,
+                                                              Parser& parser, bool* folded) {
+    for (;;) {
+        if (buffer.size() > 0) {
+            std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+            size_t end = data.find("\r\n\r\n");
+            if (end != std::string_view::npos) {
+                std::string_view head = data.substr(0, end + 2);
+                if (head.find("\r\n ") != std::string_view::npos || head.find("\r\n\t") != std::string_view::npos) {
+                    *folded = true;
+                    co_return beast::error_code{};
+                }
+            }
+            beast::error_code ec;
+            size_t used = parser.put(buffer.data(), ec);
+            buffer.consume(used);
+            if (!ec && parser.is_header_done()) co_return beast::error_code{};
+            if (ec && ec != bhttp::error::need_more) co_return ec;
+        }
+        auto [ec, n] = co_await st.stream.async_read_some(buffer.prepare(16 * 1024), kTuple);
+        if (ec == asio::error::eof) {
+            co_return buffer.size() == 0 ? bhttp::error::end_of_stream : bhttp::error::partial_message;
+        }
+        if (ec) co_return ec;
+        buffer.commit(n);
+    }
+}
+
+// A body that breaks HTTP (a malformed chunk size or extension, a bad chunk trailer): answered 400
+// and the connection closed, unlike a client that simply went away.
+bool IsBodySyntaxError(const beast::error_code& ec) {
+    return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != bhttp::error::need_more &&
+           ec != bhttp::error::need_buffer && ec != bhttp::error::body_limit;
+}
+
+Error MalformedBody(const beast::error_code& ec) {
+    return Error::InvalidArgument("the request body is not valid HTTP/1.1 (" + ec.message() + ")")
+        .WithSlug("malformed-request");
+}
+
 asio::awaitable<core::Result<void>> HttpServer::Impl::ReadWholeBody(SessionState& st, beast::flat_buffer& buffer,
                                                                    Parser& parser, uint64_t limit, std::string& out) {
     std::string chunk(64 * 1024, '\0');
@@ -347,6 +420,7 @@ asio::awaitable<core::Result<void>> HttpServer::Impl::ReadWholeBody(SessionState
         st.stream.expires_after(std::chrono::seconds(settings.body_timeout_s));
         auto [ec, n] = co_await bhttp::async_read(st.stream, buffer, parser, kTuple);
         if (ec == bhttp::error::need_buffer) ec = {};
+        if (IsBodySyntaxError(ec)) co_return MalformedBody(ec);
         if (ec) {
             co_return Error::InvalidArgument("the request body was cut off")
                 .WithSlug("upload-interrupted")
@@ -450,6 +524,7 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
                     .WithSlug("upload-too-slow");
             }
             if (ec == bhttp::error::body_limit) co_return Error::PayloadTooLarge("the request body is too large");
+            if (IsBodySyntaxError(ec)) co_return MalformedBody(ec);
             co_return Error::InvalidArgument("the request body was cut off")
                 .WithSlug("upload-interrupted")
                 .WithInternal(ec.message());
@@ -586,6 +661,7 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
     } else {
         req.path = target->path();
         for (auto p : target->params()) req.query.emplace_back(p.key, p.has_value ? p.value : std::string());
+        err = CheckText(req);
     }
     if (!err && hooks.intercept) answer = hooks.intercept(req);
     if (!err && !answer) {
@@ -626,7 +702,7 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
         if (!route->options.sink) {
             auto r = co_await ReadWholeBody(*st, buffer, parser, limit, req.body);
             if (!r) {
-                if (r.error().code() != core::ErrorCode::kPayloadTooLarge) {
+                if (r.error().code() != core::ErrorCode::kPayloadTooLarge && r.error().slug() != "malformed-request") {
                     core::Log(LogLevel::kInfo, "http.body_interrupted", r.error().internal(),
                               {{"route", req.route}, {"method", req.method}, {"request_id", req.request_id}});
                     co_return false;  // the client is gone: nobody to answer
@@ -658,7 +734,7 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
         if (!result) err = std::move(result).error();
         else resp = std::move(*result);
         if (broken && err && err->code() != core::ErrorCode::kPayloadTooLarge &&
-            err->code() != core::ErrorCode::kRequestTimeout) {
+            err->code() != core::ErrorCode::kRequestTimeout && err->slug() != "malformed-request") {
             Finish(req, ToProblem(*err, req.path, req.request_id), start_ms, 0, &*err);
             co_return false;  // the body stream broke: the client is gone, the connection unusable
         }

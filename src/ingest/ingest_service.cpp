@@ -6,6 +6,7 @@
 
 #include "core/csv_cell.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "http/json_body.hpp"
 #include "http/multipart.hpp"
 #include "ingest/dataset_repo.hpp"
@@ -133,6 +134,12 @@ class FormParts final : public http::MultipartSink {
 public:
     explicit FormParts(store::ObjectWriter& writer) : writer_(writer) {}
     Result<void> OnPartBegin(const http::MultipartPart& part) override {
+        if (auto why = core::TextProblem(part.name)) {
+            return Error::InvalidArgument("a form field name " + *why).WithSlug("invalid-text");
+        }
+        if (auto why = core::TextProblem(part.filename)) {
+            return Error::InvalidArgument("the file name " + *why).WithSlug("invalid-text");
+        }
         current_ = part.name;
         if (part.name == "file") {
             if (seen_file_) return Error::InvalidArgument("send exactly one `file` field").WithSlug("malformed-multipart");
@@ -156,6 +163,11 @@ public:
         return {};
     }
     Result<void> OnPartEnd() override {
+        if (current_ != "file" && !fields_.empty()) {
+            if (auto why = core::TextProblem(fields_.back().second)) {
+                return Error::InvalidArgument("the form field `" + current_ + "` " + *why).WithSlug("invalid-text");
+            }
+        }
         current_.clear();
         return {};
     }

@@ -178,6 +178,98 @@ TEST_P(Hardening, AnUploadThatTricklesBelowTheMinimumRateIsEnded) {
     EXPECT_NE(server_->Log().find("upload-too-slow"), std::string::npos);
 }
 
+// Finding 7: every text input is valid UTF-8 without NUL or control characters, checked at the
+// edge: 400 invalid-text, never a 500, never a string cut at a NUL, never invalid JSON out.
+TEST_P(Hardening, InvalidTextIsRefusedAtTheEdgeOnEveryInput) {
+    Start({"--login-rate-limit", "1000"});
+    std::string token = SignUp(client(), "text@example.com");
+    auto expect_invalid = [&](const HttpResult& r, const std::string& what) {
+        EXPECT_EQ(r.status, 400) << what << ": " << r.body;
+        if (r.status == 400) {
+            EXPECT_EQ(r.ProblemSlug(), "invalid-text") << what;
+            json::error_code ec;
+            json::parse(r.body, ec);
+            EXPECT_FALSE(ec) << what << ": the problem itself must be valid JSON";
+        }
+    };
+    // Query parameters, as a dataset name and as a filter.
+    expect_invalid(UploadRaw(client(), token, "a\n1\n", "?name=%FF&format=csv"), "?name=%FF");
+    expect_invalid(UploadRaw(client(), token, "a\n1\n", "?name=a%00b&format=csv"), "?name=a%00b");
+    expect_invalid(UploadRaw(client(), token, "a\n1\n", "?name=%C0%AF&format=csv"), "overlong UTF-8");
+    expect_invalid(UploadRaw(client(), token, "a\n1\n", "?name=%ED%A0%80&format=csv"), "a UTF-16 surrogate");
+    expect_invalid(client().Get("/api/v1/audit?action=%FF", Bearer(token)), "GET /audit?action=%FF");
+    expect_invalid(client().Get("/api/v1/datasets?cursor=%00", Bearer(token)), "?cursor=%00");
+    // Path segments.
+    expect_invalid(client().Get("/api/v1/datasets/%FF%FE", Bearer(token)), "a path segment of %FF%FE");
+    expect_invalid(client().Get("/api/v1/datasets/ds%00x", Bearer(token)), "a path segment with NUL");
+    // JSON strings: NUL and control characters arrive as escapes.
+    expect_invalid(client().PostJson("/api/v1/auth/login", R"({"email":"text@example.com\u0000","password":"correct horse battery"})"),
+                   "a login e-mail with NUL");
+    expect_invalid(client().PostJson("/api/v1/auth/signup",
+                                     R"({"organization":"Acme\u0001","email":"t2@example.com","password":"correct horse battery"})"),
+                   "an organization name with a control character");
+    expect_invalid(client().PostJson("/api/v1/api-keys", R"({"name":"ci","scopes":["read"],"x\u0000":1})", Bearer(token)),
+                   "a JSON key with NUL");
+    auto raw_json = client().Post("/api/v1/auth/login", "{\"email\":\"\xff\xfe@example.com\",\"password\":\"x\"}",
+                                  {{"Content-Type", "application/json"}});
+    EXPECT_EQ(raw_json.status, 400) << "invalid UTF-8 inside JSON is not JSON";
+    // Multipart fields and file names.
+    std::string boundary = "XyZ";
+    auto multipart = [&](const std::string& field_name, const std::string& value, const std::string& filename) {
+        std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field_name + "\"\r\n\r\n" + value +
+                           "\r\n--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
+                           "\"\r\nContent-Type: text/csv\r\n\r\na,b\n1,2\n\r\n--" + boundary + "--\r\n";
+        return client().Post("/api/v1/datasets", body,
+                             {{"Authorization", "Bearer " + token},
+                              {"Content-Type", "multipart/form-data; boundary=" + boundary}});
+    };
+    expect_invalid(multipart("name", "\xff\xfe", "data.csv"), "a multipart name field of \\xff\\xfe");
+    expect_invalid(multipart("name", std::string("a\0b", 3), "data.csv"), "a multipart field with NUL");
+    expect_invalid(multipart("name", "fine", "d\xff.csv"), "a file name that is not UTF-8");
+    // A stored header value.
+    expect_invalid(client().Get("/api/v1/datasets", {{"Authorization", "Bearer " + token}, {"User-Agent", "agent\xff"}}),
+                   "a User-Agent that is not UTF-8");
+    // Good text in many scripts passes, and everything the service says back is valid JSON.
+    auto good = UploadRaw(client(), token, "a\n1\n", "?name=Ums%C3%A4tze%20%E2%82%AC%20%F0%9F%93%88&format=csv");
+    EXPECT_EQ(good.status, 202) << good.body;
+    for (const std::string target : {"/api/v1/datasets", "/api/v1/audit?limit=500", "/api/v1/me"}) {
+        auto r = client().Get(target, Bearer(token));
+        EXPECT_EQ(r.status, 200) << target;
+        json::error_code ec;
+        json::parse(r.body, ec);
+        EXPECT_FALSE(ec) << target << " answered invalid JSON";
+    }
+    EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(token)).Json().at("items").as_array().size(), 1U);
+    EXPECT_EQ(server_->Log().find("\"status\":500"), std::string::npos) << "no input may cause a 500";
+}
+
+// Finding 8: HTTP strictness. A malformed chunk size gets a 400 and the connection is closed; a
+// folded header (obs-fold), Transfer-Encoding above all, is refused.
+TEST_P(Hardening, MalformedChunksAndFoldedHeadersAre400AndClose) {
+    Start();
+    std::string token = SignUp(client(), "strict@example.com");
+    auto status_of = [](const std::string& bytes) { return bytes.size() > 12 ? std::atoi(bytes.c_str() + 9) : 0; };
+    for (const std::string target : {"/api/v1/auth/login", "/api/v1/datasets?name=c&format=csv"}) {
+        SCOPED_TRACE(target);
+        std::string head = "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                           "\r\nContent-Type: " + (target.find("login") != std::string::npos ? "application/json" : "text/csv") +
+                           "\r\nTransfer-Encoding: chunked\r\n\r\n";
+        std::string bytes = client().RawBytes(head + "zz\r\nabc\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        EXPECT_EQ(status_of(bytes), 400) << bytes;
+        EXPECT_NE(bytes.find("malformed-request"), std::string::npos);
+        EXPECT_NE(bytes.find("Connection: close"), std::string::npos) << "the connection is closed after the 400";
+        EXPECT_EQ(bytes.find("HTTP/1.1 200"), std::string::npos) << "nothing after the bad chunk is served";
+    }
+    for (const std::string folded : {"Transfer-Encoding:\r\n chunked\r\n", "Transfer-Encoding: gzip,\r\n\tchunked\r\n",
+                                     "X-Note: a\r\n b\r\n"}) {
+        std::string bytes = client().RawBytes("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                                              folded + "\r\n5\r\n{}   \r\n0\r\n\r\n");
+        EXPECT_EQ(status_of(bytes), 400) << folded << ": " << bytes;
+        EXPECT_NE(bytes.find("obs-fold"), std::string::npos);
+    }
+    EXPECT_EQ(client().Get("/healthz").status, 200) << "the server lives on";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Hardening, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 

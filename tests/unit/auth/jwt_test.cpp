@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <openssl/hmac.h>
+#include <sodium.h>
 
 #include <boost/json.hpp>
 
@@ -173,6 +174,27 @@ TEST(Email, IsNormalizedAndValidated) {
     EXPECT_FALSE(NormalizeEmail("a@b@c.io"));
     EXPECT_FALSE(NormalizeEmail("an n@acme.io"));
     EXPECT_FALSE(NormalizeEmail("@acme.io"));
+}
+
+TEST(Password, OneSaltPerAddressMakesOneDerivationCheckEveryMembership) {
+    auth::PasswordHasher hasher(1, 8192 * 1024);  // the smallest limits: the rules, not the cost
+    std::string salt = auth::PasswordHasher::NewSalt();
+    auto a = hasher.Hash("one password for all", salt);
+    auto b = hasher.Hash("one password for all", salt);
+    auto c = hasher.Hash("another password", salt);
+    ASSERT_TRUE(a && b && c);
+    EXPECT_EQ(*a, *b) << "same salt, same password: the same hash";
+    EXPECT_NE(*a, *c);
+    EXPECT_TRUE(hasher.Verify(*a, "one password for all")) << "standard PHC strings";
+    EXPECT_EQ(hasher.Rederive(*c, "one password for all"), *a) << "one derivation answers for every membership";
+    EXPECT_NE(*hasher.Hash("one password for all"), *a) << "a fresh salt otherwise";
+    // Hashes made before (libsodium's own string, random salt) are rederived the same way.
+    char legacy[crypto_pwhash_STRBYTES];
+    ASSERT_EQ(crypto_pwhash_str_alg(legacy, "old password", 12, 1, 8192 * 1024, crypto_pwhash_ALG_ARGON2ID13), 0);
+    EXPECT_EQ(hasher.Rederive(legacy, "old password"), std::string(legacy));
+    EXPECT_NE(hasher.Rederive(legacy, "old passwore"), std::string(legacy));
+    EXPECT_EQ(hasher.Rederive("$2b$10$notargon", "x"), "") << "not an Argon2id string: never equal";
+    EXPECT_EQ(hasher.Rederive("$argon2id$v=19$m=", "x"), "");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "core/json_text.hpp"
 #include "core/metrics.hpp"
 #include "core/result.hpp"
+#include "core/text.hpp"
 
 namespace insightstream::core {
 namespace {
@@ -109,6 +110,23 @@ TEST(Metrics, RendersCountersAndCumulativeHistograms) {
     EXPECT_NE(text.find("lat_seconds_bucket{route=\"/a\",le=\"+Inf\"} 2"), std::string::npos);
     EXPECT_NE(text.find("lat_seconds_count{route=\"/a\"} 2"), std::string::npos);
     EXPECT_EQ(m.Value("x_total", {{"route", "/a"}}), 3);
+}
+
+TEST(Text, AcceptsUtf8AndRefusesWhatNoDatabaseShouldStore) {
+    using core::TextProblem;
+    EXPECT_FALSE(TextProblem(""));
+    EXPECT_FALSE(TextProblem("Ums\xC3\xA4tze \xE2\x82\xAC \xF0\x9F\x93\x88\ttab"));
+    EXPECT_EQ(TextProblem(std::string("a\0b", 3)).value_or(""), "contains a NUL character");
+    EXPECT_EQ(TextProblem("a\x01").value_or(""), "contains a control character");
+    EXPECT_EQ(TextProblem("a\x7F").value_or(""), "contains a control character");
+    EXPECT_EQ(TextProblem("a\xC2\x85").value_or(""), "contains a control character");  // NEL, C1
+    EXPECT_TRUE(TextProblem("line\nbreak"));
+    EXPECT_FALSE(TextProblem("line\r\nbreak", {.allow_line_breaks = true}));
+    for (const char* bad : {"\xFF", "\xFF\xFE", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+                            "\xC3", "\xE2\x82", "\x80", "\xF8\x88\x80\x80\x80"}) {
+        EXPECT_EQ(TextProblem(bad).value_or(""), "is not valid UTF-8") << bad;
+    }
+    EXPECT_EQ(core::ValidUtf8("a\xFF" "b\xC3\xA4"), "a\xEF\xBF\xBD" "b\xC3\xA4");
 }
 
 }  // namespace
