@@ -178,6 +178,45 @@ TEST_P(Hardening, AnUploadThatTricklesBelowTheMinimumRateIsEnded) {
     EXPECT_NE(server_->Log().find("upload-too-slow"), std::string::npos);
 }
 
+// Finding 2: a wide file fails its own version (too many columns, or over the job's memory
+// budget) while the server keeps answering everyone.
+TEST_P(Hardening, AWideFileFailsItsVersionWhileTheServerKeepsAnswering) {
+    Start({"--job-memory-bytes", "16777216", "--login-rate-limit", "1000"});
+    std::string token = SignUp(client(), "wide@example.com");
+    auto wide = [](int columns, int rows) {
+        std::string csv;
+        for (int c = 0; c < columns; ++c) csv += (c ? ",c" : "c") + std::to_string(c);
+        csv += "\n";
+        for (int r = 0; r < rows; ++r) {
+            for (int c = 0; c < columns; ++c) csv += (c ? ",v" : "v") + std::to_string((r * 7919 + c) % 100000);
+            csv += "\n";
+        }
+        return csv;
+    };
+    auto over_limit = UploadRaw(client(), token, wide(20'000, 2), "?name=too-wide&format=csv");
+    ASSERT_EQ(over_limit.status, 202) << over_limit.body;
+    auto heavy = UploadRaw(client(), token, wide(16'000, 300), "?name=heavy&format=csv");
+    ASSERT_EQ(heavy.status, 202) << heavy.body;
+    // While they are analysed, health and login answer quickly.
+    int64_t slowest_ms = 0;
+    for (int i = 0; i < 20; ++i) {
+        auto t0 = Clock::now();
+        EXPECT_EQ(client().Get("/healthz").status, 200);
+        EXPECT_EQ(client().PostJson("/api/v1/auth/login", R"({"email":"wide@example.com","password":"correct horse battery"})").status,
+                  200);
+        slowest_ms = std::max<int64_t>(slowest_ms, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_LT(slowest_ms, 3000);
+    auto failed = WaitForStatus(client(), token, std::string(over_limit.Json().at("id").as_string()), "failed", 120);
+    EXPECT_NE(std::string(failed.at("error").as_string()).find("at most 16384"), std::string::npos) << failed;
+    auto second = WaitForStatus(client(), token, std::string(heavy.Json().at("id").as_string()), "failed", 180);
+    EXPECT_NE(std::string(second.at("error").as_string()).find("--job-memory-bytes"), std::string::npos) << second;
+    // The worker is fine afterwards.
+    auto small = UploadRaw(client(), token, "k,v\na,1\n", "?name=small&format=csv");
+    WaitForStatus(client(), token, std::string(small.Json().at("id").as_string()), "ready");
+}
+
 // Finding 7: every text input is valid UTF-8 without NUL or control characters, checked at the
 // edge: 400 invalid-text, never a 500, never a string cut at a NUL, never invalid JSON out.
 TEST_P(Hardening, InvalidTextIsRefusedAtTheEdgeOnEveryInput) {
