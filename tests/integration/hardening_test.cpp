@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <thread>
 
@@ -134,14 +135,18 @@ TEST_P(Hardening, HundredsOfStalledUploadsLeaveEveryoneElseAnswering) {
     EXPECT_EQ(all.by_status[503], 24 * 8 - (150 - 8)) << "150 in all";
     EXPECT_EQ(all.without_retry_after, 0);
     // Everyone else is served at once while 150 uploads stall.
+    int64_t slowest_ms = 0;
     for (int i = 0; i < 5; ++i) {
         auto t0 = Clock::now();
         EXPECT_EQ(client().Get("/healthz").status, 200);
         auto r = client().PostJson("/api/v1/auth/login", R"({"email":"bystander@example.com","password":"correct horse battery"})");
         EXPECT_EQ(r.status, 200);
         EXPECT_EQ(client().Get("/api/v1/datasets", Bearer(bystander)).status, 200);
-        EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count(), 2000);
+        slowest_ms = std::max<int64_t>(slowest_ms, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count());
     }
+    EXPECT_LT(slowest_ms, 2000);
+    std::printf("with 150 uploads stalled: slowest round of health + login + list took %lld ms\n",
+                static_cast<long long>(slowest_ms));
     // The service is full, and says so to a new organization's upload too.
     auto busy = UploadRaw(client(), bystander, "a,b\n1,2\n");
     EXPECT_EQ(busy.status, 503) << busy.body;

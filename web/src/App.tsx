@@ -3,7 +3,9 @@ import { Link, Navigate, Route, Routes } from 'react-router';
 import { AppShell } from './components/AppShell';
 import { EmptyState } from './components/EmptyState';
 import { Loading } from './components/Loading';
+import { ChoosePasswordPage } from './features/auth/ChoosePasswordPage';
 import { LoginPage } from './features/auth/LoginPage';
+import { CHOOSE_PASSWORD_PATH } from './features/auth/paths';
 import { RequireAuth, RequireRole } from './features/auth/RequireAuth';
 import { SignupPage } from './features/auth/SignupPage';
 import { DatasetsPage } from './features/datasets/DatasetsPage';
@@ -13,6 +15,7 @@ const DatasetPage = lazy(() => import('./features/dataset/DatasetPage'));
 const MembersPage = lazy(() => import('./features/members/MembersPage'));
 const ApiKeysPage = lazy(() => import('./features/apiKeys/ApiKeysPage'));
 const AuditPage = lazy(() => import('./features/audit/AuditPage'));
+const AccountPage = lazy(() => import('./features/account/AccountPage'));
 
 function NotFound() {
   return (
@@ -32,6 +35,7 @@ export function App() {
       <Routes>
         <Route path="/login" element={<LoginPage />} />
         <Route path="/signup" element={<SignupPage />} />
+        <Route path={CHOOSE_PASSWORD_PATH} element={<ChoosePasswordPage />} />
         <Route
           element={
             <RequireAuth>
@@ -42,6 +46,7 @@ export function App() {
           <Route index element={<Navigate to="/datasets" replace />} />
           <Route path="/datasets" element={<DatasetsPage />} />
           <Route path="/datasets/:id" element={<DatasetPage />} />
+          <Route path="/account" element={<AccountPage />} />
           <Route
             path="/members"
             element={

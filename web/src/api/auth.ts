@@ -1,5 +1,5 @@
 import { requestJson, requestVoid, setSession } from './http';
-import type { LoginInput, Me, Session, SignupInput } from './types';
+import type { ChangePasswordInput, LoginInput, Me, Session, SignupInput } from './types';
 
 export async function signup(input: SignupInput): Promise<Session> {
   const session = await requestJson<Session>('/auth/signup', {
@@ -32,4 +32,27 @@ export async function logout(): Promise<void> {
 
 export function getMe(signal?: AbortSignal): Promise<Me> {
   return requestJson<Me>('/me', { signal });
+}
+
+/**
+ * A new session for another organization this sign-in opens (one of GET /me's `organizations`).
+ * The refresh cookie follows, so other tabs move to that organization at their next refresh.
+ */
+export async function switchOrganization(organization: string): Promise<Session> {
+  const session = await requestJson<Session>('/auth/switch', {
+    method: 'POST',
+    json: { organization },
+  });
+  setSession(session);
+  return session;
+}
+
+/**
+ * Change your own password. Every other session of the member ends; this one goes on with the
+ * tokens of the answer.
+ */
+export async function changePassword(input: ChangePasswordInput): Promise<Session> {
+  const session = await requestJson<Session>('/me/password', { method: 'POST', json: input });
+  setSession(session);
+  return session;
 }

@@ -14,6 +14,7 @@ type ApiErrorInit = {
   requestId?: string;
   instance?: string;
   fieldErrors?: FieldError[];
+  retryAfter?: number | undefined;
 };
 
 export class ApiError extends Error {
@@ -24,6 +25,8 @@ export class ApiError extends Error {
   readonly requestId: string | undefined;
   readonly instance: string | undefined;
   readonly fieldErrors: FieldError[];
+  /** Seconds to wait before trying again, from Retry-After (429, 503); undefined without one. */
+  readonly retryAfter: number | undefined;
 
   constructor(init: ApiErrorInit) {
     super(init.detail ? `${init.title}: ${init.detail}` : init.title);
@@ -35,6 +38,7 @@ export class ApiError extends Error {
     this.requestId = init.requestId;
     this.instance = init.instance;
     this.fieldErrors = init.fieldErrors ?? [];
+    this.retryAfter = init.retryAfter;
   }
 
   /** The last path segment of the problem type, e.g. "not-ready". */
@@ -93,11 +97,28 @@ const STATUS_TITLES: Record<number, string> = {
   504: 'The server did not answer in time',
 };
 
+/**
+ * Retry-After (RFC 9110 §10.2.3) in whole seconds: delay-seconds, or an HTTP date counted from
+ * now (rounded up, never negative). Undefined when absent or unreadable.
+ */
+export function parseRetryAfter(
+  header: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
+
 /** Build an ApiError from a parsed problem body (or anything else the server sent). */
 export function problemToError(
   body: unknown,
   status: number,
   requestIdHeader?: string | null,
+  retryAfter?: number,
 ): ApiError {
   const fallbackTitle = STATUS_TITLES[status] ?? `HTTP ${status}`;
   if (!isRecord(body)) {
@@ -106,6 +127,7 @@ export function problemToError(
       title: fallbackTitle,
       detail: typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 500) : '',
       requestId: requestIdHeader ?? undefined,
+      retryAfter,
     });
   }
   const fieldErrors: FieldError[] = [];
@@ -125,12 +147,14 @@ export function problemToError(
     requestId: str(body.request_id) ?? requestIdHeader ?? undefined,
     instance: str(body.instance),
     fieldErrors,
+    retryAfter,
   });
 }
 
 /** Read an error response (problem+json, JSON or text) into an ApiError. */
 export async function parseProblem(response: Response): Promise<ApiError> {
   const requestId = response.headers.get('x-request-id');
+  const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
   const contentType = response.headers.get('content-type') ?? '';
   let text = '';
   try {
@@ -140,12 +164,12 @@ export async function parseProblem(response: Response): Promise<ApiError> {
   }
   if (/json/i.test(contentType) || text.trimStart().startsWith('{')) {
     try {
-      return problemToError(JSON.parse(text) as unknown, response.status, requestId);
+      return problemToError(JSON.parse(text) as unknown, response.status, requestId, retryAfter);
     } catch {
       // fall through to the text form
     }
   }
-  return problemToError(text, response.status, requestId);
+  return problemToError(text, response.status, requestId, retryAfter);
 }
 
 export function isApiError(error: unknown): error is ApiError {

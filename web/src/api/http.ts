@@ -13,6 +13,7 @@ let expiresAt = 0;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let refreshInFlight: Promise<Session | null> | null = null;
 const listeners = new Set<SessionListener>();
+const passwordChangeListeners = new Set<() => void>();
 
 /** Seconds before expiry at which the access token is renewed. */
 const RENEW_BEFORE_S = 60;
@@ -42,6 +43,17 @@ export function onSessionChange(listener: SessionListener): () => void {
   listeners.add(listener);
   return () => {
     listeners.delete(listener);
+  };
+}
+
+/**
+ * Called when the API answers 403 password-change-required: an admin reset the password of this
+ * member, and nothing but choosing a new one (POST /me/password) works until then.
+ */
+export function onPasswordChangeRequired(listener: () => void): () => void {
+  passwordChangeListeners.add(listener);
+  return () => {
+    passwordChangeListeners.delete(listener);
   };
 }
 
@@ -162,7 +174,13 @@ export async function apiFetch(path: string, options: RequestOptions = {}): Prom
     const session = await refreshSession();
     if (session) response = await send(path, options, session.access_token);
   }
-  if (!response.ok) throw await parseProblem(response);
+  if (!response.ok) {
+    const problem = await parseProblem(response);
+    if (problem.status === 403 && problem.code === 'password-change-required') {
+      for (const listener of passwordChangeListeners) listener();
+    }
+    throw problem;
+  }
   return response;
 }
 

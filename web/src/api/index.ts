@@ -4,6 +4,7 @@ export * from './errors';
 export {
   getAccessToken,
   hasAccessToken,
+  onPasswordChangeRequired,
   onSessionChange,
   refreshSession,
   setSession,

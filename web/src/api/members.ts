@@ -16,3 +16,14 @@ export function changeMember(id: string, change: { role?: Role; name?: string })
 export function removeMember(id: string): Promise<void> {
   return requestVoid(`/users/${encodeURIComponent(id)}`, { method: 'DELETE' });
 }
+
+/**
+ * Set a temporary password for a member (not yourself): their sessions end, and at the next
+ * login they must choose a new one before anything else.
+ */
+export function resetMemberPassword(id: string, password: string): Promise<void> {
+  return requestVoid(`/users/${encodeURIComponent(id)}/password`, {
+    method: 'POST',
+    json: { password },
+  });
+}

@@ -8,12 +8,20 @@ export type User = {
   email: string;
   name: string;
   role: Role;
+  /**
+   * An admin reset the password: every route but GET /me, POST /me/password and logout answers
+   * 403 password-change-required until the member chooses a new one.
+   */
+  must_change_password?: boolean;
 };
 
 export type Organization = {
   id: string;
   name: string;
 };
+
+/** An organization this e-mail and password sign in to, with the role there. */
+export type OrganizationChoice = Organization & { role: Role };
 
 export type Session = {
   access_token: string;
@@ -22,12 +30,19 @@ export type Session = {
   expires_in: number;
   user: User;
   organization: Organization;
+  /**
+   * Every organization this e-mail and password sign in to (the session is for `organization`).
+   * A refreshed session lists only its own; GET /me has them all.
+   */
+  organizations?: OrganizationChoice[];
 };
 
 export type Me = {
   user?: User;
   organization: Organization;
   role?: string;
+  /** The organizations this sign-in can switch to (POST /auth/switch). */
+  organizations?: OrganizationChoice[];
 };
 
 export type SignupInput = {
@@ -40,6 +55,14 @@ export type SignupInput = {
 export type LoginInput = {
   email: string;
   password: string;
+  /** The organization to sign in to; by default the one used most recently. */
+  organization?: string;
+};
+
+/** POST /me/password; the new password has at least 10 characters. */
+export type ChangePasswordInput = {
+  current_password: string;
+  new_password: string;
 };
 
 export const DATASET_FORMATS = ['csv', 'json', 'ndjson'] as const;
@@ -346,6 +369,8 @@ export type NewMember = {
   role: Role;
   password: string;
   name?: string;
+  /** The member must choose a new password at the first login (default false). */
+  must_change_password?: boolean;
 };
 
 export type ApiKeyScope = 'read' | 'write';

@@ -1,8 +1,11 @@
 import { useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
+import { OrganizationSwitcher } from '../features/auth/OrganizationSwitcher';
 import { canAdminister } from '../features/auth/roles';
 import { useSession, useAuth } from '../features/auth/useAuth';
+import { useOrganizations, useSwitchOrganization } from '../features/auth/useOrganizations';
 import { Logo } from './Logo';
+import { ProblemAlert } from './ProblemAlert';
 import { SectionLink } from './SectionLink';
 import { RoleBadge } from './StatusBadge';
 
@@ -11,7 +14,12 @@ export function AppShell() {
   const { logout } = useAuth();
   const navigate = useNavigate();
   const [leaving, setLeaving] = useState(false);
+  const organizations = useOrganizations();
+  const switching = useSwitchOrganization();
   const admin = canAdminister(user.role);
+  // Without the list (loading, or /me failed) the name alone is shown: switching can wait.
+  const choices = organizations.data ?? [];
+  const several = choices.length > 1;
 
   const onLogout = async () => {
     setLeaving(true);
@@ -48,14 +56,27 @@ export function AppShell() {
             ) : null}
           </nav>
           <div className="topbar__user">
+            {several ? (
+              <OrganizationSwitcher
+                current={organization}
+                organizations={choices}
+                busy={switching.busy}
+                onSwitch={(id) => void switching.run(id)}
+              />
+            ) : null}
             <div className="topbar__who">
-              <span className="topbar__org" data-testid="org-name">
-                {organization.name}
-              </span>
+              {several ? null : (
+                <span className="topbar__org" data-testid="org-name">
+                  {organization.name}
+                </span>
+              )}
               <span className="topbar__name">
                 {user.name || user.email} <RoleBadge role={user.role} />
               </span>
             </div>
+            <NavLink to="/account" className="button button--ghost button--small">
+              Account
+            </NavLink>
             <button
               type="button"
               className="button button--ghost button--small"
@@ -68,6 +89,11 @@ export function AppShell() {
         </div>
       </header>
       <main className="main" id="main" tabIndex={-1}>
+        {switching.error ? (
+          <div className="shell__notice">
+            <ProblemAlert error={switching.error} context="Could not switch the organization" />
+          </div>
+        ) : null}
         <Outlet />
       </main>
     </div>

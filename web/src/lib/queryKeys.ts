@@ -3,6 +3,8 @@
 
 export const queryKeys = {
   org: (orgId: string) => ['org', orgId] as const,
+  /** GET /me: the signed-in member and the organizations this sign-in can switch to. */
+  me: (orgId: string) => ['org', orgId, 'me'] as const,
   datasets: (orgId: string) => ['org', orgId, 'datasets'] as const,
   dataset: (orgId: string, datasetId: string) => ['org', orgId, 'dataset', datasetId] as const,
   /** The newest ready version's schema; keyed by the dataset's latest version and status. */

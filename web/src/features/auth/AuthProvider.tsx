@@ -1,16 +1,24 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { login as apiLogin, logout as apiLogout, signup as apiSignup } from '../../api/auth';
+import {
+  changePassword as apiChangePassword,
+  login as apiLogin,
+  logout as apiLogout,
+  signup as apiSignup,
+  switchOrganization as apiSwitchOrganization,
+} from '../../api/auth';
 import { toApiError } from '../../api/errors';
-import { onSessionChange, refreshSession } from '../../api/http';
-import type { LoginInput, Session, SignupInput } from '../../api/types';
+import { onPasswordChangeRequired, onSessionChange, refreshSession } from '../../api/http';
+import type { ChangePasswordInput, LoginInput, Me, Session, SignupInput } from '../../api/types';
+import { queryKeys } from '../../lib/queryKeys';
 import { AuthContext, type AuthContextValue, type AuthState } from './authContext';
 
 type AuthProviderProps = { children: ReactNode };
 
 /**
  * Restores the session on load through the refresh cookie, keeps the access token in memory
- * (api/http.ts), and follows it when a refresh fails (the session has expired).
+ * (api/http.ts), and follows it when a refresh fails (the session has expired). A session of
+ * another organization (a switch, or another tab's) drops every cached answer of the old one.
  */
 export function AuthProvider({ children }: AuthProviderProps) {
   const queryClient = useQueryClient();
@@ -46,6 +54,14 @@ export function AuthProvider({ children }: AuthProviderProps) {
         setState({ status: 'anonymous', expired });
       }
     });
+    // An admin reset the password while this session was open: nothing works until a new one.
+    const unsubscribePassword = onPasswordChangeRequired(() => {
+      setState((current) =>
+        current.status === 'authenticated' && !current.user.must_change_password
+          ? { ...current, user: { ...current.user, must_change_password: true } }
+          : current,
+      );
+    });
     refreshSession()
       .then((session) => {
         if (!session) setState({ status: 'anonymous', expired: false });
@@ -53,16 +69,55 @@ export function AuthProvider({ children }: AuthProviderProps) {
       .catch((error: unknown) => {
         setState({ status: 'anonymous', expired: false, error: toApiError(error) });
       });
-    return unsubscribe;
+    return () => {
+      unsubscribe();
+      unsubscribePassword();
+    };
   }, [queryClient]);
 
-  const login = useCallback(async (input: LoginInput) => {
-    await apiLogin(input);
-  }, []);
+  // A login, switch or password change lists every organization of the sign-in (a refresh
+  // lists only its own): it is what GET /me would answer, so the switcher needs no request.
+  const remember = useCallback(
+    (session: Session) => {
+      if (!session.organizations) return;
+      const me: Me = {
+        user: session.user,
+        organization: session.organization,
+        role: session.user.role,
+        organizations: session.organizations,
+      };
+      queryClient.setQueryData(queryKeys.me(session.organization.id), me);
+    },
+    [queryClient],
+  );
 
-  const signup = useCallback(async (input: SignupInput) => {
-    await apiSignup(input);
-  }, []);
+  const login = useCallback(
+    async (input: LoginInput) => {
+      remember(await apiLogin(input));
+    },
+    [remember],
+  );
+
+  const signup = useCallback(
+    async (input: SignupInput) => {
+      remember(await apiSignup(input));
+    },
+    [remember],
+  );
+
+  const switchOrganization = useCallback(
+    async (organization: string) => {
+      remember(await apiSwitchOrganization(organization));
+    },
+    [remember],
+  );
+
+  const changePassword = useCallback(
+    async (input: ChangePasswordInput) => {
+      remember(await apiChangePassword(input));
+    },
+    [remember],
+  );
 
   const logout = useCallback(async () => {
     leaving.current = true;
@@ -77,8 +132,16 @@ export function AuthProvider({ children }: AuthProviderProps) {
   }, [queryClient]);
 
   const value = useMemo<AuthContextValue>(
-    () => ({ state, login, signup, logout, retry: restore }),
-    [state, login, signup, logout, restore],
+    () => ({
+      state,
+      login,
+      signup,
+      logout,
+      retry: restore,
+      switchOrganization,
+      changePassword,
+    }),
+    [state, login, signup, logout, restore, switchOrganization, changePassword],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

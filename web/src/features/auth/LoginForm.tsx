@@ -1,8 +1,8 @@
 import { useState, type SubmitEvent } from 'react';
 import type { LoginInput } from '../../api/types';
 import { TextField } from '../../components/Field';
-import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormSubmission } from '../../lib/useFormSubmission';
+import { AuthProblemAlert } from './AuthProblemAlert';
 import { compact, validateEmail } from './validation';
 
 type LoginFormProps = {
@@ -25,7 +25,7 @@ export function LoginForm({ onSubmit }: LoginFormProps) {
 
   return (
     <form className="form" onSubmit={submit} noValidate aria-label="Log in">
-      {error ? <ProblemAlert error={error} /> : null}
+      {error ? <AuthProblemAlert error={error} /> : null}
       <TextField
         label="E-mail"
         type="email"

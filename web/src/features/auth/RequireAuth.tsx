@@ -3,24 +3,27 @@ import { Navigate, useLocation } from 'react-router';
 import type { Role } from '../../api/types';
 import { EmptyState } from '../../components/EmptyState';
 import { Loading } from '../../components/Loading';
+import { CHOOSE_PASSWORD_PATH } from './paths';
 import { hasRole } from './roles';
 import { useAuth } from './useAuth';
 
 type RequireAuthProps = { children: ReactNode };
 
-/** Renders its children for a signed-in user; sends everyone else to the login page. */
+/**
+ * Renders its children for a signed-in user; sends everyone else to the login page, and a
+ * member whose password an admin reset to the page where they choose a new one (the API
+ * refuses everything else until then).
+ */
 export function RequireAuth({ children }: RequireAuthProps) {
   const { state } = useAuth();
   const location = useLocation();
+  const from = `${location.pathname}${location.search}`;
   if (state.status === 'loading') return <Loading label="Restoring your session…" page />;
   if (state.status === 'anonymous') {
-    return (
-      <Navigate
-        to="/login"
-        replace
-        state={{ from: `${location.pathname}${location.search}`, expired: state.expired }}
-      />
-    );
+    return <Navigate to="/login" replace state={{ from, expired: state.expired }} />;
+  }
+  if (state.user.must_change_password) {
+    return <Navigate to={CHOOSE_PASSWORD_PATH} replace state={{ from }} />;
   }
   return <>{children}</>;
 }

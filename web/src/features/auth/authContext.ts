@@ -1,6 +1,12 @@
 import { createContext } from 'react';
 import type { ApiError } from '../../api/errors';
-import type { LoginInput, Organization, SignupInput, User } from '../../api/types';
+import type {
+  ChangePasswordInput,
+  LoginInput,
+  Organization,
+  SignupInput,
+  User,
+} from '../../api/types';
 
 export type AuthState =
   | { status: 'loading' }
@@ -13,6 +19,10 @@ export type AuthContextValue = {
   signup: (input: SignupInput) => Promise<void>;
   logout: () => Promise<void>;
   retry: () => void;
+  /** Move this sign-in to another of its organizations; the cached data of the old one goes. */
+  switchOrganization: (organization: string) => Promise<void>;
+  /** Change your own password; this session goes on, every other one ends. */
+  changePassword: (input: ChangePasswordInput) => Promise<void>;
 };
 
 export const AuthContext = createContext<AuthContextValue | null>(null);

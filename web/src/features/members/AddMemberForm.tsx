@@ -1,4 +1,4 @@
-import { useState, type SubmitEvent } from 'react';
+import { useId, useState, type SubmitEvent } from 'react';
 import type { Role } from '../../api/types';
 import { SelectField, TextField } from '../../components/Field';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -18,8 +18,10 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
     roles.includes('viewer') ? 'viewer' : (roles[0] ?? 'viewer'),
   );
   const [password, setPassword] = useState('');
+  const [mustChange, setMustChange] = useState(true);
+  const mustChangeId = useId();
   const { fieldErrors, error, busy, run } = useFormSubmission();
-  const [added, setAdded] = useState<string | null>(null);
+  const [added, setAdded] = useState<{ email: string; mustChange: boolean } | null>(null);
 
   const submit = async (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -30,9 +32,10 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
         email: email.trim(),
         role,
         password,
+        must_change_password: mustChange,
         ...(name.trim() ? { name: name.trim() } : {}),
       });
-      setAdded(member.email);
+      setAdded({ email: member.email, mustChange });
       setEmail('');
       setName('');
       setPassword('');
@@ -45,9 +48,11 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
       {added ? (
         <div className="alert alert--success" role="status">
           <div className="alert__body">
-            <p className="alert__title">{added} was added</p>
+            <p className="alert__title">{added.email} was added</p>
             <p className="alert__detail">
-              Share the first password with them privately; they can log in now.
+              {added.mustChange
+                ? 'Share the first password with them privately; they choose their own when they first log in.'
+                : 'Share the first password with them privately; they can log in now.'}
             </p>
           </div>
         </div>
@@ -91,6 +96,15 @@ export function AddMemberForm({ roles }: AddMemberFormProps) {
           hint="At least 10 characters"
           autoComplete="new-password"
         />
+      </div>
+      <div className="checkbox">
+        <input
+          id={mustChangeId}
+          type="checkbox"
+          checked={mustChange}
+          onChange={(e) => setMustChange(e.target.checked)}
+        />
+        <label htmlFor={mustChangeId}>Ask to change the password at first login</label>
       </div>
       <div className="button-row">
         <button type="submit" className="button" disabled={busy}>

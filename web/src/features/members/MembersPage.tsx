@@ -11,6 +11,7 @@ import { formatDateTime } from '../../lib/format';
 import { assignableRoles } from '../auth/roles';
 import { useSession } from '../auth/useAuth';
 import { AddMemberForm } from './AddMemberForm';
+import { ResetPasswordDialog } from './ResetPasswordDialog';
 import { useChangeRole, useMembers, useRemoveMember } from './useMembers';
 
 export default function MembersPage() {
@@ -20,6 +21,8 @@ export default function MembersPage() {
   const changeRole = useChangeRole();
   const remove = useRemoveMember();
   const [toRemove, setToRemove] = useState<Member | null>(null);
+  const [toReset, setToReset] = useState<Member | null>(null);
+  const [wasReset, setWasReset] = useState<string | null>(null);
   const roles = assignableRoles(user.role);
   const manageable = (member: Member) => member.id !== user.id && roles.includes(member.role);
 
@@ -44,6 +47,17 @@ export default function MembersPage() {
             context="Could not load the members"
             onRetry={() => void members.refetch()}
           />
+        ) : null}
+        {wasReset ? (
+          <div className="alert alert--success" role="status">
+            <div className="alert__body">
+              <p className="alert__title">The password of {wasReset} was reset</p>
+              <p className="alert__detail">
+                Their sessions have ended. Share the temporary password with them privately; at
+                their next login they must choose a new one.
+              </p>
+            </div>
+          </div>
         ) : null}
         {changeRole.error ? (
           <ProblemAlert error={changeRole.error} context="The role was not changed" />
@@ -97,14 +111,27 @@ export default function MembersPage() {
                     <td className="small muted">{formatDateTime(member.created_at)}</td>
                     <td className="actions">
                       {manageable(member) ? (
-                        <button
-                          type="button"
-                          className="button button--ghost button--small button--danger-text"
-                          onClick={() => setToRemove(member)}
-                          aria-label={`Remove ${member.email}`}
-                        >
-                          Remove
-                        </button>
+                        <>
+                          <button
+                            type="button"
+                            className="button button--ghost button--small"
+                            onClick={() => {
+                              setWasReset(null);
+                              setToReset(member);
+                            }}
+                            aria-label={`Reset password of ${member.email}`}
+                          >
+                            Reset password
+                          </button>
+                          <button
+                            type="button"
+                            className="button button--ghost button--small button--danger-text"
+                            onClick={() => setToRemove(member)}
+                            aria-label={`Remove ${member.email}`}
+                          >
+                            Remove
+                          </button>
+                        </>
                       ) : null}
                     </td>
                   </tr>
@@ -114,6 +141,16 @@ export default function MembersPage() {
           </div>
         ) : null}
       </Panel>
+
+      <ResetPasswordDialog
+        key={toReset?.id ?? 'none'}
+        member={toReset}
+        onClose={() => setToReset(null)}
+        onDone={(member) => {
+          setToReset(null);
+          setWasReset(member.email);
+        }}
+      />
 
       <ConfirmMutationDialog
         target={toRemove}

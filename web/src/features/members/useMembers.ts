@@ -1,5 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { addMember, changeMember, listMembers, removeMember } from '../../api/members';
+import {
+  addMember,
+  changeMember,
+  listMembers,
+  removeMember,
+  resetMemberPassword,
+} from '../../api/members';
 import type { NewMember, Role } from '../../api/types';
 import { queryKeys } from '../../lib/queryKeys';
 import { useSession } from '../auth/useAuth';
@@ -34,4 +40,12 @@ export function useChangeRole() {
 export function useRemoveMember() {
   const invalidate = useInvalidateMembers();
   return useMutation({ mutationFn: (id: string) => removeMember(id), onSuccess: invalidate });
+}
+
+/** Nothing in the list changes (the API keeps no trace of it there), so nothing to refetch. */
+export function useResetPassword() {
+  return useMutation({
+    mutationFn: ({ id, password }: { id: string; password: string }) =>
+      resetMemberPassword(id, password),
+  });
 }
