@@ -66,7 +66,7 @@ export function OrganizationSwitcher({
         aria-busy={busy || undefined}
         onClick={() => setOpen((o) => !o)}
       >
-        <span className="visually-hidden">Organization: </span>
+        <span className="visually-hidden">Organization:</span>{' '}
         <span className="org-switcher__name" data-testid="org-name">
           {current.name}
         </span>
@@ -92,9 +92,8 @@ export function OrganizationSwitcher({
                   onSwitch(o.id);
                 }}
               >
-                <span className="org-switcher__item-name">{o.name}</span>
-                <span className="visually-hidden"> as </span>
-                <RoleBadge role={o.role} />
+                <span className="org-switcher__item-name">{o.name}</span>{' '}
+                <span className="visually-hidden">as</span> <RoleBadge role={o.role} />
               </button>
             </li>
           ))}
