@@ -6,7 +6,8 @@
 // (web/dist), then drives the UI as a person would: sign up, upload a sales CSV, watch it
 // process, read the charts and KPIs (checked against the API), download the rejected rows,
 // confirm an assumed day/month order (the stored file is reprocessed, nothing uploaded again),
-// add a viewer and check what the viewer may see and do. Screenshots go to build/e2e/.
+// add a viewer who must choose a new password at the first login and check what the viewer may
+// see and do, and switch between two organizations of one e-mail. Screenshots go to build/e2e/.
 // Exit code 0 only when every check passed.
 
 import { spawn } from 'node:child_process';
@@ -36,8 +37,17 @@ const OWNER = {
   name: 'Olivia Owner',
   email: 'olivia@acme.test',
   password: 'correct-horse-battery',
+  newPassword: 'battery-staple-horse',
 };
-const VIEWER = { name: 'Victor Viewer', email: 'victor@acme.test', password: 'viewer-password-1' };
+// Added with "Ask to change the password at first login": password is the first one, own is
+// the one the viewer chooses on the "Choose a new password" page.
+const VIEWER = {
+  name: 'Victor Viewer',
+  email: 'victor@acme.test',
+  password: 'viewer-password-1',
+  own: 'victors-own-password',
+};
+const SECOND_ORG = 'Acme Labs';
 
 let passed = 0;
 let failed = 0;
@@ -769,11 +779,22 @@ async function main() {
       await form.getByLabel('Name').fill(VIEWER.name);
       await form.getByLabel('Role').selectOption('viewer');
       await form.getByLabel('First password').fill(VIEWER.password);
+      check(
+        'the first password must be changed at the first login by default',
+        await form.getByLabel('Ask to change the password at first login').isChecked(),
+        'the box is not ticked',
+      );
       await form.getByRole('button', { name: 'Add member' }).click();
       await page
         .locator(`[data-testid="member-row"][data-email="${VIEWER.email}"]`)
         .waitFor({ timeout: 10_000 });
       ok('the viewer is listed');
+      check(
+        'the member row offers a password reset',
+        (await page.getByRole('button', { name: `Reset password of ${VIEWER.email}` }).count()) ===
+          1,
+        'no reset button',
+      );
       await page.screenshot({ path: path.join(shotsDir, 'members.png'), fullPage: true });
     });
 
@@ -788,7 +809,30 @@ async function main() {
       await viewer.getByLabel('E-mail').fill(VIEWER.email);
       await viewer.getByLabel('Password').fill(VIEWER.password);
       await viewer.getByRole('button', { name: 'Log in' }).click();
+      // The first password must be changed before anything else.
+      await viewer.waitForURL(/\/choose-password$/, { timeout: 15_000 });
+      await viewer.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+      check(
+        'nothing of the app is shown before the new password',
+        (await viewer.getByRole('navigation', { name: 'Main' }).count()) === 0 &&
+          (await viewer.getByTestId('dataset-row').count()) === 0,
+        'the app is reachable',
+      );
+      const blocked = await client.call('GET', '/datasets', {
+        token: await client.login(VIEWER.email, VIEWER.password),
+      });
+      check(
+        'the API refuses the viewer everything until then (403 password-change-required)',
+        blocked.status === 403 && String(blocked.data?.type).endsWith('/password-change-required'),
+        `${blocked.status} ${JSON.stringify(blocked.data)}`,
+      );
+      await viewer.screenshot({ path: path.join(shotsDir, 'choose-password.png') });
+      await viewer.getByLabel('Current password').fill(VIEWER.password);
+      await viewer.getByLabel('New password', { exact: true }).fill(VIEWER.own);
+      await viewer.getByLabel('Confirm new password').fill(VIEWER.own);
+      await viewer.getByRole('button', { name: 'Save and continue' }).click();
       await viewer.waitForURL(/\/datasets$/, { timeout: 15_000 });
+      ok('after choosing a new password the viewer is in');
       await viewer.getByTestId('dataset-row').first().waitFor({ timeout: 10_000 });
       check(
         'no upload zone',
@@ -823,7 +867,15 @@ async function main() {
       await viewer.screenshot({ path: path.join(shotsDir, 'viewer-dataset.png') });
       await viewerContext.close();
 
-      const viewerToken = await client.login(VIEWER.email, VIEWER.password);
+      const oldPassword = await client.call('POST', '/auth/login', {
+        json: { email: VIEWER.email, password: VIEWER.password },
+      });
+      check(
+        'the first password no longer opens',
+        oldPassword.status === 401,
+        `${oldPassword.status}`,
+      );
+      const viewerToken = await client.login(VIEWER.email, VIEWER.own);
       const refused = await client.call('POST', '/datasets?name=sneaky&format=csv', {
         token: viewerToken,
         body: csv.text,
@@ -842,6 +894,85 @@ async function main() {
         deleteRefused.status === 403,
         `${deleteRefused.status}`,
       );
+    });
+
+    // 6. One e-mail, two organizations ----------------------------------------------------------
+    await step('switch between two organizations of one e-mail', async () => {
+      const signup = await client.call('POST', '/auth/signup', {
+        json: { organization: SECOND_ORG, email: OWNER.email, password: OWNER.password },
+      });
+      check(
+        'the same e-mail and password sign up a second organization',
+        signup.status === 201 && signup.data.organization?.name === SECOND_ORG,
+        `${signup.status} ${JSON.stringify(signup.data)}`,
+      );
+      // The page learns the new organization at its next load (GET /me).
+      await page.goto(route(base, '/datasets'));
+      await page.reload();
+      const toggle = page.getByRole('button', { name: `Organization: ${OWNER.organization}` });
+      await toggle.waitFor({ timeout: 15_000 });
+      await toggle.click();
+      await page.screenshot({ path: path.join(shotsDir, 'organization-switcher.png') });
+      await page.getByRole('button', { name: `${SECOND_ORG} as owner` }).click();
+      await page.getByText('No datasets yet — drop a CSV here').waitFor({ timeout: 15_000 });
+      check(
+        'switched: the shell names the second organization',
+        (await page.getByTestId('org-name').textContent()) === SECOND_ORG,
+        `shows ${await page.getByTestId('org-name').textContent()}`,
+      );
+      check(
+        "none of the first organization's datasets are listed",
+        (await page.getByTestId('dataset-row').count()) === 0,
+        'datasets of the other organization are shown',
+      );
+      await page.screenshot({ path: path.join(shotsDir, 'switched-organization.png') });
+      await page.getByRole('button', { name: `Organization: ${SECOND_ORG}` }).click();
+      await page.getByRole('button', { name: `${OWNER.organization} as owner` }).click();
+      await page.getByTestId('dataset-row').first().waitFor({ timeout: 15_000 });
+      check(
+        'switched back: the datasets are there again',
+        (await page.getByTestId('org-name').textContent()) === OWNER.organization,
+        `shows ${await page.getByTestId('org-name').textContent()}`,
+      );
+
+      const phone = await ownerContext.newPage();
+      watch(phone, 'owner-phone');
+      await phone.setViewportSize({ width: 390, height: 844 });
+      await phone.goto(route(base, '/datasets'));
+      await phone
+        .getByRole('button', { name: `Organization: ${OWNER.organization}` })
+        .waitFor({ timeout: 15_000 });
+      const overflow = await phone.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      check(
+        'the switcher fits a 390 px screen',
+        overflow <= 0,
+        `the page is ${overflow}px wider than the screen`,
+      );
+      await phone.screenshot({ path: path.join(shotsDir, 'phone-organization-switcher.png') });
+      await phone.close();
+    });
+
+    await step('the account page changes the password', async () => {
+      await page.getByRole('link', { name: 'Account' }).click();
+      await page.waitForURL(/\/account$/);
+      const form = page.getByRole('form', { name: 'Change password' });
+      await form.getByLabel('Current password').fill(OWNER.password);
+      await form.getByLabel('New password', { exact: true }).fill(OWNER.newPassword);
+      await form.getByLabel('Confirm new password').fill(OWNER.newPassword);
+      await form.getByRole('button', { name: 'Change password' }).click();
+      await page.getByText('Your other sessions were signed out').waitFor({ timeout: 15_000 });
+      ok('the page says the other sessions were signed out');
+      const refusedOld = await client.call('GET', '/datasets', { token: ownerToken });
+      check(
+        'an access token of another session ends',
+        refusedOld.status === 401,
+        `${refusedOld.status}`,
+      );
+      ownerToken = await client.login(OWNER.email, OWNER.newPassword);
+      ok('the new password opens');
+      await page.screenshot({ path: path.join(shotsDir, 'account.png'), fullPage: true });
     });
 
     await step('log out', async () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, fieldName, parseProblem, problemToError, toApiError } from './errors';
+import {
+  ApiError,
+  fieldName,
+  parseProblem,
+  parseRetryAfter,
+  problemToError,
+  toApiError,
+} from './errors';
 
 function problemResponse(
   body: unknown,
@@ -106,6 +113,38 @@ describe('parseProblem', () => {
       400,
     );
     expect(error.fieldErrors).toEqual([{ field: 'b', message: 'bad' }]);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads delay-seconds and HTTP dates', () => {
+    const now = Date.parse('2026-11-28T10:00:00Z');
+    expect(parseRetryAfter('4', now)).toBe(4);
+    expect(parseRetryAfter(' 900 ', now)).toBe(900);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 10:00:30 GMT', now)).toBe(30);
+    expect(parseRetryAfter('Sat, 28 Nov 2026 09:59:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+    expect(parseRetryAfter('', now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+  });
+
+  it('travels with the problem it came with', async () => {
+    const throttled = await parseProblem(
+      problemResponse(
+        {
+          type: 'https://insightstream.dev/problems/login-throttled',
+          title: 'Too many requests',
+          status: 429,
+          detail: 'too many failed logins; retry in 16 s',
+        },
+        429,
+        { 'Retry-After': '16' },
+      ),
+    );
+    expect(throttled.code).toBe('login-throttled');
+    expect(throttled.retryAfter).toBe(16);
+    const plain = await parseProblem(problemResponse({ title: 'x', status: 400 }, 400));
+    expect(plain.retryAfter).toBeUndefined();
   });
 });
 

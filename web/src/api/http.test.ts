@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './errors';
-import { getAccessToken, refreshSession, requestJson, setSession } from './http';
+import {
+  getAccessToken,
+  onPasswordChangeRequired,
+  refreshSession,
+  requestJson,
+  setSession,
+} from './http';
 import type { Session } from './types';
 
 function session(token: string): Session {
@@ -96,5 +102,36 @@ describe('the API transport', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(401);
     expect(await getAccessToken()).toBeNull();
+  });
+
+  it('tells its listeners when the API asks for a new password first', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn((url: string) =>
+        Promise.resolve(
+          url.endsWith('/datasets')
+            ? json(
+                {
+                  type: 'https://insightstream.dev/problems/password-change-required',
+                  title: 'Not allowed',
+                  status: 403,
+                },
+                403,
+              )
+            : json({ type: 'https://insightstream.dev/problems/forbidden', status: 403 }, 403),
+        ),
+      ),
+    );
+    setSession(session('token-1'));
+    const listener = vi.fn();
+    const unsubscribe = onPasswordChangeRequired(listener);
+    await expect(requestJson('/users')).rejects.toBeInstanceOf(ApiError);
+    expect(listener).not.toHaveBeenCalled();
+    const error = await requestJson('/datasets').catch((e: unknown) => e);
+    expect((error as ApiError).code).toBe('password-change-required');
+    expect(listener).toHaveBeenCalledTimes(1);
+    unsubscribe();
+    await requestJson('/datasets').catch(() => undefined);
+    expect(listener).toHaveBeenCalledTimes(1);
   });
 });

@@ -78,3 +78,29 @@ export function stubFetch(routes: Record<string, StubRoute>) {
   vi.stubGlobal('fetch', fetchMock);
   return fetchMock;
 }
+
+/** The init of the first fetch call to `path` (with `method`, if given) that the stub saw. */
+export function requestTo(
+  fetchMock: { mock: { calls: unknown[][] } },
+  path: string,
+  method?: string,
+): RequestInit | undefined {
+  for (const [input, init] of fetchMock.mock.calls) {
+    const request = init as RequestInit | undefined;
+    if (typeof input !== 'string' || !input.includes(path)) continue;
+    if (method && (request?.method ?? 'GET') !== method) continue;
+    return request;
+  }
+  return undefined;
+}
+
+/** The JSON body of that call. */
+export function jsonSentTo(
+  fetchMock: { mock: { calls: unknown[][] } },
+  path: string,
+  method?: string,
+): unknown {
+  const body = requestTo(fetchMock, path, method)?.body;
+  if (typeof body !== 'string') throw new Error(`no JSON request to ${path}`);
+  return JSON.parse(body);
+}

@@ -1,11 +1,12 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, render, screen, waitFor } from '@testing-library/react';
+import { useEffect } from 'react';
 import { MemoryRouter } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { requestJson, setSession } from '../../api/http';
 import type { Me, OrganizationChoice, Session } from '../../api/types';
 import { queryKeys } from '../../lib/queryKeys';
-import { stubFetch } from '../../test/renderWithProviders';
+import { jsonSentTo, requestTo, stubFetch } from '../../test/renderWithProviders';
 import type { AuthContextValue } from './authContext';
 import { AuthProvider } from './AuthProvider';
 import { useAuth } from './useAuth';
@@ -27,11 +28,15 @@ function session(org: OrganizationChoice, organizations?: OrganizationChoice[]):
   };
 }
 
-let auth: AuthContextValue | null = null;
+/** What the provider gives its consumers, as the last render saw it. */
+const seen: { auth: AuthContextValue | null } = { auth: null };
 
 function Probe() {
-  auth = useAuth();
-  const { state } = auth;
+  const value = useAuth();
+  useEffect(() => {
+    seen.auth = value;
+  });
+  const { state } = value;
   if (state.status !== 'authenticated') return <p data-testid="probe">{state.status}</p>;
   return (
     <p data-testid="probe">
@@ -57,7 +62,7 @@ function renderProvider() {
 
 afterEach(() => {
   setSession(null);
-  auth = null;
+  seen.auth = null;
   vi.unstubAllGlobals();
 });
 
@@ -76,18 +81,21 @@ describe('AuthProvider', () => {
     });
     queryClient.setQueryData(queryKeys.members('org_a'), { items: [], next_cursor: null });
 
-    await act(() => auth!.switchOrganization('org_b'));
+    await act(() => seen.auth!.switchOrganization('org_b'));
 
     expect(screen.getByTestId('probe')).toHaveTextContent('Beta Corp / viewer');
-    const switchCall = fetchMock.mock.calls.find((c) => String(c[0]).endsWith('/auth/switch'));
-    expect(JSON.parse(String(switchCall?.[1]?.body))).toEqual({ organization: 'org_b' });
-    expect((switchCall?.[1]?.headers as Record<string, string>).Authorization).toBe(
-      'Bearer at.org_a',
-    );
+    expect(jsonSentTo(fetchMock, '/auth/switch')).toEqual({ organization: 'org_b' });
+    const headers = requestTo(fetchMock, '/auth/switch')?.headers as Record<string, string>;
+    expect(headers.Authorization).toBe('Bearer at.org_a');
     // Nothing of Acme is left to show under Beta Corp.
     expect(queryClient.getQueryData(queryKeys.datasets('org_a'))).toBeUndefined();
     expect(queryClient.getQueryData(queryKeys.members('org_a'))).toBeUndefined();
-    expect(queryClient.getQueryCache().getAll().map((q) => q.queryKey[1])).toEqual(['org_b']);
+    expect(
+      queryClient
+        .getQueryCache()
+        .getAll()
+        .map((q) => q.queryKey[1]),
+    ).toEqual(['org_b']);
     // The answer listed every organization: the switcher of the new one needs no request.
     expect(queryClient.getQueryData<Me>(queryKeys.me('org_b'))?.organizations).toEqual(ORGS);
     // Later requests go with the new token.
@@ -144,13 +152,15 @@ describe('AuthProvider', () => {
     renderProvider();
     await waitFor(() => expect(screen.getByTestId('probe')).toHaveTextContent('must change'));
     await act(() =>
-      auth!.changePassword({ current_password: 'temporary-pw-1', new_password: 'my-own-pw-22' }),
+      seen.auth!.changePassword({
+        current_password: 'temporary-pw-1',
+        new_password: 'my-own-pw-22',
+      }),
     );
     expect(screen.getByTestId('probe')).toHaveTextContent('Acme / owner');
     expect(screen.getByTestId('probe')).not.toHaveTextContent('must change');
-    const call = fetchMock.mock.calls.find((c) => String(c[0]).endsWith('/me/password'));
-    expect(call?.[1]?.method).toBe('POST');
-    expect(JSON.parse(String(call?.[1]?.body))).toEqual({
+    expect(requestTo(fetchMock, '/me/password')?.method).toBe('POST');
+    expect(jsonSentTo(fetchMock, '/me/password')).toEqual({
       current_password: 'temporary-pw-1',
       new_password: 'my-own-pw-22',
     });

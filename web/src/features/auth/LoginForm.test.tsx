@@ -1,7 +1,7 @@
 import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError } from '../../api/errors';
+import { ApiError, parseProblem } from '../../api/errors';
 import { LoginForm } from './LoginForm';
 import { SignupForm } from './SignupForm';
 
@@ -38,6 +38,57 @@ describe('LoginForm', () => {
     expect(alert).toHaveTextContent('Authentication required');
     expect(alert).toHaveTextContent('the e-mail address or password is wrong');
     expect(alert).toHaveTextContent('req_123');
+  });
+
+  it('says how long to wait when logins are throttled (Retry-After)', async () => {
+    const throttled = () =>
+      parseProblem(
+        new Response(
+          JSON.stringify({
+            type: 'https://insightstream.dev/problems/login-throttled',
+            title: 'Too many requests',
+            status: 429,
+            detail: 'too many failed logins; retry in 4 s',
+            request_id: 'req_429',
+          }),
+          {
+            status: 429,
+            headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '4' },
+          },
+        ),
+      );
+    const onSubmit = vi.fn(async () => {
+      throw await throttled();
+    });
+    render(<LoginForm onSubmit={onSubmit} />);
+    await userEvent.type(screen.getByLabelText('E-mail'), 'ann@example.com');
+    await userEvent.type(screen.getByLabelText('Password'), 'guess-number-4');
+    await userEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Too many failed attempts — try again in 4 s');
+    expect(alert).toHaveTextContent('req_429');
+    expect(alert).not.toHaveTextContent('Too many requests');
+  });
+
+  it('shows a problem without field errors (invalid-text) as it is', async () => {
+    const onSubmit = vi.fn(() =>
+      Promise.reject(
+        new ApiError({
+          status: 400,
+          title: 'The request is invalid',
+          detail: 'the text at /email holds a control character',
+          type: 'https://insightstream.dev/problems/invalid-text',
+        }),
+      ),
+    );
+    render(<LoginForm onSubmit={onSubmit} />);
+    await userEvent.type(screen.getByLabelText('E-mail'), 'ann@example.com');
+    await userEvent.type(screen.getByLabelText('Password'), 'whatever-it-is');
+    await userEvent.click(screen.getByRole('button', { name: 'Log in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'the text at /email holds a control character',
+    );
+    expect(screen.getByLabelText('E-mail')).not.toHaveAttribute('aria-invalid');
   });
 
   it('puts the server field errors next to their fields', async () => {
