@@ -222,6 +222,23 @@ Response AuthService::SessionResponse(int status, const Session& s) const {
     return resp;
 }
 
+Result<bool> AuthService::LoadMember(Tx& tx, const core::TenantId& tenant, const core::UserId& user, Session* s,
+                                     core::Role* role, int64_t* epoch) {
+    IS_TRY(auto u, tx.Exec("SELECT u.role, u.email, u.name, t.name, u.token_epoch, u.must_change_password "
+                           "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2",
+                           {tenant, user}));
+    if (u.rows.empty() || !core::ParseRole(u.rows[0].Text(0), role)) return false;
+    const auto& r = u.rows[0];
+    *epoch = r.Int(4);
+    s->user = {{"id", user.str()},
+               {"email", r.Text(1)},
+               {"name", r.Text(2)},
+               {"role", r.Text(0)},
+               {"must_change_password", r.Int(5) != 0}};
+    s->organization = {{"id", tenant.str()}, {"name", r.Text(3)}};
+    return true;
+}
+
 Result<AuthService::Session> AuthService::StartSession(const Request& req, const core::TenantId& tenant,
                                                        const core::UserId& user, const std::string& action) {
     int64_t now = clock_.NowMs();
@@ -229,22 +246,12 @@ Result<AuthService::Session> AuthService::StartSession(const Request& req, const
     core::Role role = core::Role::kViewer;
     int64_t epoch = 0;
     IS_TRY_VOID(db_.Transact(tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-        IS_TRY(auto u, tx.Exec("SELECT u.role, u.email, u.name, t.name, u.token_epoch, u.must_change_password "
-                               "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2",
-                               {tenant, user}));
-        if (u.rows.empty() || !core::ParseRole(u.rows[0].Text(0), &role)) {
+        IS_TRY(bool member, LoadMember(tx, tenant, user, &s, &role, &epoch));
+        if (!member) {
             return Error::Unauthenticated("you are no longer a member of this organization").WithSlug("invalid-token");
         }
-        const auto& r = u.rows[0];
-        epoch = r.Int(4);
         IS_TRY_VOID(tx.Exec("UPDATE users SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2", {tenant, user, now}));
         IS_TRY(s.refresh, IssueRefresh(tx, tenant, user, ""));
-        s.user = {{"id", user.str()},
-                  {"email", r.Text(1)},
-                  {"name", r.Text(2)},
-                  {"role", r.Text(0)},
-                  {"must_change_password", r.Int(5) != 0}};
-        s.organization = {{"id", tenant.str()}, {"name", r.Text(3)}};
         auto audit = store::AuditFrom(req, action, "user", user.str());
         audit.actor_user_id = user.str();
         return store::AppendAudit(tx, tenant, audit, now);
@@ -279,21 +286,25 @@ Result<std::optional<std::string>> AuthService::PresentedRefreshToken(const Requ
     return std::optional<std::string>();
 }
 
-namespace {
-std::string ReadPassword(const json::object& body, http::JsonFields& f, std::string_view field, size_t min_chars,
-                         bool check_length) {
+std::string ReadPassword(const json::object& body, http::JsonFields& f, std::string_view field, size_t min_chars) {
     auto it = body.find(field);
     if (it == body.end() || !it->value().is_string()) {
         f.Invalid(field, it == body.end() ? "is required" : "must be a string");
         return {};
     }
     std::string password(it->value().as_string());
-    if (check_length && (password.size() < min_chars || password.size() > 1024)) {
+    if (min_chars > 0 && (password.size() < min_chars || password.size() > 1024)) {
         f.Invalid(field, "must be " + std::to_string(min_chars) + " to 1024 characters");
     }
     return password;
 }
-}  // namespace
+
+Result<void> RevokeRefreshTokens(Tx& tx, const core::TenantId& tenant, const core::UserId& user, int64_t now) {
+    IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 "
+                        "AND revoked_at IS NULL",
+                        {tenant, user, now}));
+    return {};
+}
 
 Result<Response> AuthService::Signup(Request& req) {
     IS_TRY_VOID(signup_ip_.Take(req.remote_ip, clock_.NowMs(), "sign-ups from your address"));
@@ -308,7 +319,7 @@ Result<Response> AuthService::Signup(Request& req) {
         email = NormalizeEmail(email_raw);
         if (!email) f.Invalid("email", "is not a valid e-mail address");
     }
-    std::string password = ReadPassword(body, f, "password", settings_.min_password_chars, true);
+    std::string password = ReadPassword(body, f, "password", settings_.min_password_chars);
     IS_TRY_VOID(f.Finish());
 
     // An address that is already a member elsewhere signs up like any other: a new organization,
@@ -350,7 +361,7 @@ Result<Response> AuthService::Login(Request& req) {
     http::JsonFields f(body);
     f.OnlyAllow({"email", "password", "organization"});
     std::string email_raw = f.RequiredString("email", 1, 254);
-    std::string password = ReadPassword(body, f, "password", 0, false);
+    std::string password = ReadPassword(body, f, "password", 0);
     auto wanted = f.OptionalString("organization", 64);
     IS_TRY_VOID(f.Finish());
     std::string email = NormalizeEmail(email_raw).value_or(email_raw);
@@ -465,20 +476,12 @@ Result<Response> AuthService::Refresh(Request& req) {
         }
         user = core::UserId(spent.rows[0].Text(0));
         std::string family = spent.rows[0].Text(1);
-        IS_TRY(auto u, tx.Exec("SELECT u.role, u.email, u.name, t.name, u.token_epoch, u.must_change_password "
-                               "FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 AND u.id = $2",
-                               {*tenant, user}));
-        if (u.rows.empty() || !core::ParseRole(u.rows[0].Text(0), &role)) return {};
-        const auto& r = u.rows[0];
-        epoch = r.Int(4);
+        IS_TRY(bool member, LoadMember(tx, *tenant, user, &s, &role, &epoch));
+        if (!member) return {};
         IS_TRY(s.refresh, IssueRefresh(tx, *tenant, user, family));
-        s.user = {{"id", user.str()},
-                  {"email", r.Text(1)},
-                  {"name", r.Text(2)},
-                  {"role", r.Text(0)},
-                  {"must_change_password", r.Int(5) != 0}};
-        s.organization = {{"id", tenant->str()}, {"name", r.Text(3)}};
-        s.organizations.push_back(json::object{{"id", tenant->str()}, {"name", r.Text(3)}, {"role", r.Text(0)}});
+        s.organizations.push_back(json::object{{"id", tenant->str()},
+                                               {"name", s.organization.at("name")},
+                                               {"role", s.user.at("role")}});
         outcome = Outcome::kOk;
         return {};
     }));
@@ -509,9 +512,7 @@ Result<Response> AuthService::Logout(Request& req) {
         std::string user;
         if (caller) {
             user = caller->user.str();
-            IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 "
-                                "AND revoked_at IS NULL",
-                                {*tenant, user, now}));
+            IS_TRY_VOID(RevokeRefreshTokens(tx, *tenant, caller->user, now));
             IS_TRY_VOID(tx.Exec("UPDATE users SET token_epoch = token_epoch + 1 WHERE tenant_id = $1 AND id = $2",
                                 {*tenant, user}));
         } else {
@@ -538,8 +539,8 @@ Result<Response> AuthService::ChangePassword(Request& req) {
     IS_TRY(auto body, http::ParseJsonObject(req));
     http::JsonFields f(body);
     f.OnlyAllow({"current_password", "new_password"});
-    std::string current = ReadPassword(body, f, "current_password", 0, false);
-    std::string next = ReadPassword(body, f, "new_password", settings_.min_password_chars, true);
+    std::string current = ReadPassword(body, f, "current_password", 0);
+    std::string next = ReadPassword(body, f, "new_password", settings_.min_password_chars);
     if (!current.empty() && current == next) f.Invalid("new_password", "must differ from the current password");
     IS_TRY_VOID(f.Finish());
     IS_TRY(auto me, store::TransactValue(db_, caller.tenant, TxMode::kRead, [&](Tx& tx) {
@@ -573,9 +574,7 @@ Result<Response> AuthService::ChangePassword(Request& req) {
             if (r.affected == 0) return {};  // changed meanwhile
             IS_TRY_VOID(tx.Exec("UPDATE login_memberships SET salt = $3 WHERE email = $1 AND tenant_id = $2",
                                 {email, m.tenant, salt}));
-            IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 "
-                                "AND revoked_at IS NULL",
-                                {m.tenant, m.user, now}));
+            IS_TRY_VOID(RevokeRefreshTokens(tx, m.tenant, m.user, now));
             auto audit = store::AuditFrom(req, "auth.password_changed", "user", m.user.str());
             audit.actor_user_id = m.user.str();
             if (m.tenant != caller.tenant) audit.details = {{"changed_from_organization", caller.tenant.str()}};

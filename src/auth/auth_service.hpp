@@ -10,6 +10,8 @@
 #pragma once
 
 #include <optional>
+
+#include <boost/json.hpp>
 #include <string>
 
 #include "auth/jwt.hpp"
@@ -20,6 +22,7 @@
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/rate_limiter.hpp"
+#include "http/json_body.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -59,6 +62,10 @@ private:
     core::Result<http::Response> Me(http::Request& req);
     core::Result<http::Response> Switch(http::Request& req);
     core::Result<http::Response> ChangePassword(http::Request& req);
+    /// Fills the user and organization of a session from the membership row, with its current
+    /// role and token epoch; false when there is no such member.
+    static core::Result<bool> LoadMember(store::Tx& tx, const core::TenantId& tenant, const core::UserId& user,
+                                         Session* s, core::Role* role, int64_t* epoch);
     /// A new session (token pair) of a member, written in its organization with an audit event.
     core::Result<Session> StartSession(const http::Request& req, const core::TenantId& tenant, const core::UserId& user,
                                        const std::string& action);
@@ -98,6 +105,13 @@ struct Membership {
 core::Result<std::vector<Membership>> MembershipsOf(store::Database& db, const std::string& email);
 /// The Argon2id salt of an address (shared by all its memberships), or a new one.
 core::Result<std::string> SaltOf(store::Database& db, const std::string& email);
+/// Revokes every refresh token of a member (their sessions end at the next refresh).
+core::Result<void> RevokeRefreshTokens(store::Tx& tx, const core::TenantId& tenant, const core::UserId& user,
+                                       int64_t now);
+/// A password field of a JSON body, as sent (never trimmed); with `min_chars` > 0, it must be
+/// `min_chars` to 1024 characters long.
+std::string ReadPassword(const boost::json::object& body, http::JsonFields& f, std::string_view field,
+                         size_t min_chars);
 /// Serializes the membership changes of an organization (role changes, removals, password
 /// resets) by locking its tenants row: the last-owner rule holds under concurrency on PostgreSQL.
 core::Result<void> LockOrganization(store::Tx& tx, const core::TenantId& tenant);

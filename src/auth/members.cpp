@@ -95,20 +95,6 @@ Result<Response> MembersService::List(Request& req) {
 }
 
 namespace {
-// A password field of [min, 1024] characters.
-std::string NewPassword(const json::object& body, http::JsonFields& f, std::string_view field, size_t min_chars) {
-    auto it = body.find(field);
-    if (it == body.end() || !it->value().is_string()) {
-        f.Invalid(field, it == body.end() ? "is required" : "must be a string");
-        return {};
-    }
-    std::string password(it->value().as_string());
-    if (password.size() < min_chars || password.size() > 1024) {
-        f.Invalid(field, "must be " + std::to_string(min_chars) + " to 1024 characters");
-    }
-    return password;
-}
-
 // Revokes the API keys a member created (they must not outlive the member's powers).
 Result<int64_t> RevokeKeysOf(Tx& tx, const core::TenantId& tenant, const core::UserId& user, int64_t now) {
     IS_TRY(auto r, tx.Exec("UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1 AND created_by = $2 "
@@ -126,7 +112,7 @@ Result<Response> MembersService::Add(Request& req) {
     std::string email_raw = f.RequiredString("email", 3, 254);
     std::string role_text = f.RequiredString("role", 1, 20);
     std::string name = f.OptionalString("name", 200).value_or("");
-    std::string password = NewPassword(body, f, "password", min_password_chars_);
+    std::string password = ReadPassword(body, f, "password", min_password_chars_);
     bool must_change = false;
     if (auto it = body.find("must_change_password"); it != body.end()) {
         if (it->value().is_bool()) must_change = it->value().as_bool();
@@ -269,7 +255,7 @@ Result<Response> MembersService::ResetPassword(Request& req) {
     IS_TRY(auto body, http::ParseJsonObject(req));
     http::JsonFields f(body);
     f.OnlyAllow({"password"});
-    std::string password = NewPassword(body, f, "password", min_password_chars_);
+    std::string password = ReadPassword(body, f, "password", min_password_chars_);
     IS_TRY_VOID(f.Finish());
     if (target == caller.user) {
         return Error::InvalidArgument("change your own password with POST /api/v1/me/password").WithSlug("own-password");
@@ -296,9 +282,7 @@ Result<Response> MembersService::ResetPassword(Request& req) {
                             {caller.tenant, target, hash, now}));
         IS_TRY_VOID(tx.Exec("UPDATE login_memberships SET salt = $3 WHERE email = $1 AND tenant_id = $2",
                             {email, caller.tenant, salt}));
-        IS_TRY_VOID(tx.Exec("UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 "
-                            "AND revoked_at IS NULL",
-                            {caller.tenant, target, now}));
+        IS_TRY_VOID(RevokeRefreshTokens(tx, caller.tenant, target, now));
         return store::AppendAudit(tx, caller.tenant, store::AuditFrom(req, "member.password_reset", "user", target.str()),
                                   now);
     }));
