@@ -98,6 +98,19 @@ std::optional<Error> CheckText(const Request& req) {
     return std::nullopt;
 }
 
+// Input that breaks HTTP (a malformed head, chunk size or extension, a bad chunk trailer): answered
+// 400 and the connection closed, unlike a client that simply went away.
+bool IsHttpSyntaxError(const beast::error_code& ec) {
+    return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != bhttp::error::need_more &&
+           ec != bhttp::error::need_buffer && ec != bhttp::error::body_limit;
+}
+
+Error MalformedBody(const beast::error_code& ec) {
+    return Error::InvalidArgument("the request body is not valid HTTP/1.1 (" + ec.message() + ")")
+        .WithSlug("malformed-request");
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -291,8 +304,7 @@ asio::awaitable<void> HttpServer::Impl::Session(std::shared_ptr<SessionState> st
                     co_await WriteError(*st, Error(core::ErrorCode::kHeadersTooLarge,
                                                    "the request head exceeds " +
                                                        std::to_string(settings.max_header_bytes) + " bytes"));
-                } else if (rec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-                           rec != bhttp::error::end_of_stream && rec != bhttp::error::partial_message) {
+                } else if (IsHttpSyntaxError(rec)) {
                     co_await WriteError(*st, Error::InvalidArgument("the request is not valid HTTP/1.1")
                                                  .WithSlug("malformed-request")
                                                  .WithInternal(rec.message()));
@@ -398,19 +410,6 @@ asio::awaitable<beast::error_code> HttpServer::Impl::ReadHead(SessionState& st, 
     }
 }
 
-// A body that breaks HTTP (a malformed chunk size or extension, a bad chunk trailer): answered 400
-// and the connection closed, unlike a client that simply went away.
-bool IsBodySyntaxError(const beast::error_code& ec) {
-    return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != bhttp::error::need_more &&
-           ec != bhttp::error::need_buffer && ec != bhttp::error::body_limit;
-}
-
-Error MalformedBody(const beast::error_code& ec) {
-    return Error::InvalidArgument("the request body is not valid HTTP/1.1 (" + ec.message() + ")")
-        .WithSlug("malformed-request");
-}
-
 asio::awaitable<core::Result<void>> HttpServer::Impl::ReadWholeBody(SessionState& st, beast::flat_buffer& buffer,
                                                                    Parser& parser, uint64_t limit, std::string& out) {
     std::string chunk(64 * 1024, '\0');
@@ -420,7 +419,7 @@ asio::awaitable<core::Result<void>> HttpServer::Impl::ReadWholeBody(SessionState
         st.stream.expires_after(std::chrono::seconds(settings.body_timeout_s));
         auto [ec, n] = co_await bhttp::async_read(st.stream, buffer, parser, kTuple);
         if (ec == bhttp::error::need_buffer) ec = {};
-        if (IsBodySyntaxError(ec)) co_return MalformedBody(ec);
+        if (IsHttpSyntaxError(ec)) co_return MalformedBody(ec);
         if (ec) {
             co_return Error::InvalidArgument("the request body was cut off")
                 .WithSlug("upload-interrupted")
@@ -524,7 +523,7 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
                     .WithSlug("upload-too-slow");
             }
             if (ec == bhttp::error::body_limit) co_return Error::PayloadTooLarge("the request body is too large");
-            if (IsBodySyntaxError(ec)) co_return MalformedBody(ec);
+            if (IsHttpSyntaxError(ec)) co_return MalformedBody(ec);
             co_return Error::InvalidArgument("the request body was cut off")
                 .WithSlug("upload-interrupted")
                 .WithInternal(ec.message());
