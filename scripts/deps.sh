@@ -3,7 +3,7 @@
 IS_BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libpq-dev libsqlite3-dev libssl-dev libsodium-dev libsimdjson-dev libcurl4-openssl-dev libzstd-dev
+  libpq-dev libsqlite3-dev libssl-dev libsodium-dev libsimdjson-dev libcurl4-openssl-dev libexpat1-dev libzstd-dev
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
 IS_TEST_PACKAGES=(postgresql postgresql-client clang libclang-rt-14-dev sqlite3 curl chromium)

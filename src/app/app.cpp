@@ -24,9 +24,12 @@
 #include "ingest/ingest_service.hpp"
 #include "store/db/postgres/postgres_database.hpp"
 #include "store/db/sqlite/sqlite_database.hpp"
+#include "aws/client.hpp"
 #include "store/objects/dir/dir_object_store.hpp"
+#include "store/objects/s3/s3_object_store.hpp"
 #include "store/outbox.hpp"
 #include "store/queue/db/db_job_queue.hpp"
+#include "store/queue/sqs/sqs_job_queue.hpp"
 #include "worker/engine_processor.hpp"
 #include "worker/worker.hpp"
 
@@ -55,14 +58,44 @@ Result<std::unique_ptr<store::Database>> OpenDatabase(const Config& c) {
     return Error::InvalidArgument("--database must start with sqlite: or postgres://");
 }
 
-Result<std::unique_ptr<store::ObjectStore>> OpenObjects(const Config& c) {
+// One client per AWS service, sharing the credentials chain (environment, then the ECS endpoint).
+Result<std::shared_ptr<aws::AwsClient>> AwsClientFor(const Config& c, std::string_view service,
+                                                     std::shared_ptr<aws::CredentialsProvider>& creds) {
+    auto env = aws::ProcessEnvironment();
+    if (!creds) {
+        IS_TRY(creds, aws::DefaultCredentials(env));
+    }
+    IS_TRY(auto settings, aws::SettingsFromEnvironment(service, env));
+    settings.connect_timeout_ms = c.aws_connect_timeout_ms;
+    settings.request_timeout_ms = c.aws_request_timeout_ms;
+    settings.max_attempts = c.aws_max_attempts;
+    core::Log(LogLevel::kInfo, "aws.client", "AWS service client",
+              {{"service", std::string(service)},
+               {"region", settings.region},
+               {"endpoint", settings.endpoint.Url()},
+               {"credentials", creds->source()}});
+    return std::make_shared<aws::AwsClient>(std::move(settings), creds);
+}
+
+Result<std::unique_ptr<store::ObjectStore>> OpenObjects(const Config& c,
+                                                        std::shared_ptr<aws::CredentialsProvider>& creds) {
     if (c.objects.starts_with("file:")) {
         std::string path = c.objects.substr(5);
         if (path.starts_with("//")) path = path.substr(2);
         IS_TRY(auto s, store::DirObjectStore::Create(path));
         return std::unique_ptr<store::ObjectStore>(std::move(s));
     }
-    return Error::InvalidArgument("--objects must start with file:");
+    if (c.objects.starts_with("s3://")) {
+        IS_TRY(auto settings, store::ParseS3Url(c.objects));
+        settings.part_bytes = c.s3_part_bytes;
+        settings.parts_in_flight = c.s3_parts_in_flight;
+        settings.sse = c.s3_sse;
+        settings.kms_key_id = c.s3_kms_key_id;
+        IS_TRY(auto client, AwsClientFor(c, "s3", creds));
+        IS_TRY(auto s, store::S3ObjectStore::Create(std::move(settings), std::move(client)));
+        return std::unique_ptr<store::ObjectStore>(std::move(s));
+    }
+    return Error::InvalidArgument("--objects must be file:PATH or s3://BUCKET/PREFIX");
 }
 
 std::vector<std::string> SplitList(const std::string& text) {
@@ -86,8 +119,9 @@ struct Application::Parts {
     core::Metrics metrics;
     std::unique_ptr<store::Database> db;
     std::unique_ptr<store::ObjectStore> objects;
-    std::unique_ptr<store::DbJobQueue> queue;
-    std::unique_ptr<store::DbJobQueue> dead_letters;
+    std::shared_ptr<aws::CredentialsProvider> aws_credentials;
+    std::unique_ptr<store::JobQueue> queue;
+    std::unique_ptr<store::JobQueue> dead_letters;
     http::Router router;
     std::unique_ptr<auth::KeyRing> keys;
     std::optional<auth::PasswordHasher> hasher;
@@ -129,23 +163,37 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     if (cfg.command == "migrate") return std::unique_ptr<Application>(new Application(std::move(p)));
 
     if (cfg.Runs("ingest") || cfg.Runs("worker")) {
-        IS_TRY(p->objects, OpenObjects(cfg));
-        if (cfg.queue != "db") return Error::InvalidArgument("--queue must be db");
-        p->queue = std::make_unique<store::DbJobQueue>(
-            *p->db, p->clock,
-            store::DbQueueSettings{.name = "jobs", .dead_letter_name = "jobs-dlq", .max_receives = cfg.job_max_receives});
-        p->dead_letters = std::make_unique<store::DbJobQueue>(*p->db, p->clock,
-                                                              store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
+        IS_TRY(p->objects, OpenObjects(cfg, p->aws_credentials));
+        if (cfg.queue == "db") {
+            p->queue = std::make_unique<store::DbJobQueue>(
+                *p->db, p->clock,
+                store::DbQueueSettings{.name = "jobs", .dead_letter_name = "jobs-dlq", .max_receives = cfg.job_max_receives});
+            p->dead_letters = std::make_unique<store::DbJobQueue>(
+                *p->db, p->clock, store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
+        } else if (cfg.queue.starts_with("sqs://") || cfg.queue.starts_with("https://") ||
+                   cfg.queue.starts_with("http://")) {
+            // Dead-lettering is the SQS queue's own RedrivePolicy; its target is watched when named.
+            IS_TRY(auto client, AwsClientFor(cfg, "sqs", p->aws_credentials));
+            IS_TRY(p->queue, store::SqsJobQueue::Open(cfg.queue, client));
+            if (!cfg.dead_letter_queue.empty()) {
+                IS_TRY(p->dead_letters, store::SqsJobQueue::Open(cfg.dead_letter_queue, client));
+            }
+        } else {
+            return Error::InvalidArgument("--queue must be db, sqs://NAME or an SQS queue URL");
+        }
         p->metrics.Describe("insightstream_queue_depth", "gauge", "Jobs waiting or in flight, by queue.");
         p->metrics.AddCollector([q = p->queue.get(), d = p->dead_letters.get()](core::Metrics& m) {
             if (auto n = q->Depth()) m.Set("insightstream_queue_depth", {{"queue", "jobs"}}, static_cast<double>(*n));
-            if (auto n = d->Depth()) m.Set("insightstream_queue_depth", {{"queue", "jobs-dlq"}}, static_cast<double>(*n));
+            if (d) {
+                if (auto n = d->Depth()) m.Set("insightstream_queue_depth", {{"queue", "jobs-dlq"}}, static_cast<double>(*n));
+            }
         });
     }
 
     std::vector<gateway::ReadinessCheck> checks;
     if (p->db) checks.push_back({"database", [db = p->db.get()] { return db->Ping(); }});
     if (p->objects) checks.push_back({"objects", [o = p->objects.get()] { return o->Ping(); }});
+    if (p->queue) checks.push_back({"queue", [q = p->queue.get()] { return q->Ping(); }});
     gateway::RegisterOpsRoutes(p->router, p->metrics, checks);
 
     if (cfg.command != "worker") {

@@ -42,6 +42,12 @@ std::string Config::RedactedJson() const {
                           {"database", RedactUrl(database)},
                           {"objects", RedactUrl(objects)},
                           {"queue", RedactUrl(queue)},
+                          {"dead_letter_queue", dead_letter_queue},
+                          {"s3_part_bytes", s3_part_bytes},
+                          {"s3_parts_in_flight", s3_parts_in_flight},
+                          {"s3_sse", s3_sse},
+                          {"aws_request_timeout_ms", aws_request_timeout_ms},
+                          {"aws_max_attempts", aws_max_attempts},
                           {"migrate", migrate},
                           {"log_level", log_level},
                           {"io_threads", io_threads},
@@ -113,9 +119,28 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         ->envname("INSIGHTSTREAM_DATA_DIR")->capture_default_str();
     app.add_option("--database", c.database, "sqlite:PATH or postgres://USER@HOST:PORT/DB (password from the environment)")
         ->envname("INSIGHTSTREAM_DATABASE");
-    app.add_option("--objects", c.objects, "Object store: file:PATH")->envname("INSIGHTSTREAM_OBJECTS");
-    app.add_option("--queue", c.queue, "Job queue: db (a table in the database)")->envname("INSIGHTSTREAM_QUEUE")
-        ->capture_default_str();
+    app.add_option("--objects", c.objects, "Object store: file:PATH or s3://BUCKET/PREFIX")
+        ->envname("INSIGHTSTREAM_OBJECTS");
+    app.add_option("--queue", c.queue, "Job queue: db (a table in the database), sqs://NAME or an SQS queue URL")
+        ->envname("INSIGHTSTREAM_QUEUE")->capture_default_str();
+    app.add_option("--dead-letter-queue", c.dead_letter_queue,
+                   "With SQS: the jobs queue's dead-letter queue (sqs://NAME or URL), watched to fail its versions")
+        ->envname("INSIGHTSTREAM_DEAD_LETTER_QUEUE");
+    app.add_option("--s3-part-bytes", c.s3_part_bytes, "S3 multipart part size (>= 5 MiB)")
+        ->envname("INSIGHTSTREAM_S3_PART_BYTES")->capture_default_str();
+    app.add_option("--s3-parts-in-flight", c.s3_parts_in_flight, "S3 parts uploaded at once per upload")
+        ->envname("INSIGHTSTREAM_S3_PARTS_IN_FLIGHT")->capture_default_str();
+    app.add_option("--s3-sse", c.s3_sse, "S3 server-side encryption: AES256 or aws:kms (default: the bucket's)")
+        ->envname("INSIGHTSTREAM_S3_SSE");
+    app.add_option("--s3-kms-key-id", c.s3_kms_key_id, "KMS key for --s3-sse aws:kms (default: the bucket's key)")
+        ->envname("INSIGHTSTREAM_S3_KMS_KEY_ID");
+    app.add_option("--aws-connect-timeout-ms", c.aws_connect_timeout_ms, "Connect deadline for S3 and SQS")
+        ->envname("INSIGHTSTREAM_AWS_CONNECT_TIMEOUT_MS")->capture_default_str();
+    app.add_option("--aws-request-timeout-ms", c.aws_request_timeout_ms,
+                   "Deadline of one S3 or SQS request (long polls add their wait)")
+        ->envname("INSIGHTSTREAM_AWS_REQUEST_TIMEOUT_MS")->capture_default_str();
+    app.add_option("--aws-max-attempts", c.aws_max_attempts, "Tries per S3 or SQS request (standard retry mode)")
+        ->envname("AWS_MAX_ATTEMPTS")->capture_default_str();
     app.add_option("--migrate", c.migrate, "Apply pending migrations at start (true/false)")
         ->envname("INSIGHTSTREAM_MIGRATE")->capture_default_str();
     app.add_option("--log-level", c.log_level, "debug, info, warn or error")->envname("INSIGHTSTREAM_LOG_LEVEL")
@@ -273,6 +298,14 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (c.max_rejected_share < 0 || c.max_rejected_share > 1) bad.push_back({"max_rejected_share", "must be 0..1"});
     if (c.max_groups < 10) bad.push_back({"max_groups", "must be >= 10"});
     if (c.job_memory_bytes < 0) bad.push_back({"job_memory_bytes", "must be >= 0"});
+    if (c.s3_part_bytes < (5u << 20)) bad.push_back({"s3_part_bytes", "must be >= 5 MiB (5242880)"});
+    if (!positive(c.s3_parts_in_flight)) bad.push_back({"s3_parts_in_flight", "must be > 0"});
+    if (!c.s3_sse.empty() && c.s3_sse != "AES256" && c.s3_sse != "aws:kms") bad.push_back({"s3_sse", "must be AES256 or aws:kms"});
+    if (!positive(c.aws_connect_timeout_ms) || !positive(c.aws_request_timeout_ms))
+        bad.push_back({"aws timeouts", "must be > 0"});
+    if (c.aws_max_attempts < 1 || c.aws_max_attempts > 10) bad.push_back({"aws_max_attempts", "must be 1..10"});
+    if (!c.dead_letter_queue.empty() && c.queue == "db")
+        bad.push_back({"dead_letter_queue", "is for an SQS queue; the db queue names its own (jobs-dlq)"});
     if (c.fault_chunk_pause_ms < 0) bad.push_back({"fault_chunk_pause_ms", "must be >= 0"});
     if (c.login_rate_limit < 0 || c.signup_rate_limit < 0 || c.quota_uploads_per_minute < 0 || c.quota_datasets < 0)
         bad.push_back({"rate limits and quotas", "must be >= 0"});

@@ -18,8 +18,16 @@ struct Config {
     uint16_t listen_port = 8080;
     std::string data_dir = "data";
     std::string database;  // sqlite:PATH | postgres://...
-    std::string objects;   // file:PATH
-    std::string queue = "db";
+    std::string objects;   // file:PATH | s3://BUCKET/PREFIX
+    std::string queue = "db";  // db | sqs://NAME | https://sqs.../NAME
+    std::string dead_letter_queue;  // with an SQS queue: sqs://NAME (the queue's RedrivePolicy target)
+    size_t s3_part_bytes = 8u << 20;
+    int s3_parts_in_flight = 2;
+    std::string s3_sse;  // "", AES256, aws:kms
+    std::string s3_kms_key_id;
+    int aws_connect_timeout_ms = 3000;
+    int aws_request_timeout_ms = 30000;
+    int aws_max_attempts = 3;
     bool migrate = true;
     std::string log_level = "info";
 

@@ -71,8 +71,8 @@ public:
     virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
     virtual Result<void> Ping() = 0;
 
-    /// Deletes every object under `prefix`.
-    Result<void> DeletePrefix(std::string_view prefix);
+    /// Deletes every object under `prefix` (one by one unless the backend deletes in batches).
+    virtual Result<void> DeletePrefix(std::string_view prefix);
     /// Writes a whole small object in one call.
     Result<PutResult> PutBytes(const ObjectKey& key, std::string_view bytes);
     /// Reads a whole object into memory; only for small artifacts.

@@ -1,0 +1,412 @@
+#include "store/objects/s3/s3_object_store.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <future>
+
+#include "aws/xml.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+
+namespace insightstream::store {
+
+using core::Error;
+
+namespace {
+
+std::string Md5Base64(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_md5(), nullptr);
+    return core::Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), len));
+}
+
+bool IsNotFound(const aws::AwsResponse& r) {
+    return r.status == 404 && (r.error_code == "NoSuchKey" || r.error_code == "NotFound");
+}
+
+}  // namespace
+
+core::Error S3Error(const aws::AwsResponse& r, std::string_view what) {
+    if (IsNotFound(r)) return Error::NotFound("the object does not exist");
+    return Error(core::ErrorCode::kUnavailable,
+                 "the object store is unavailable (S3 answered " + r.error_code + "); retry later")
+        .WithInternal("S3 " + std::string(what) + ": HTTP " + std::to_string(r.status) + " " + r.error_code + ": " +
+                      r.error_message)
+        .WithRetryAfter(r.status == 403 ? 30 : 1);
+}
+
+Result<S3Settings> ParseS3Url(std::string_view url) {
+    if (!url.starts_with("s3://")) return Error::InvalidArgument("an S3 location is s3://BUCKET/PREFIX");
+    std::string_view rest = url.substr(5);
+    S3Settings s;
+    auto slash = rest.find('/');
+    s.bucket = std::string(rest.substr(0, slash));
+    if (slash != std::string_view::npos) s.prefix = std::string(rest.substr(slash + 1));
+    bool bucket_ok = s.bucket.size() >= 3 && s.bucket.size() <= 63;
+    for (char c : s.bucket) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) bucket_ok = false;
+    }
+    if (!bucket_ok) return Error::InvalidArgument("an S3 bucket name is 3-63 characters of a-z, 0-9, '-' and '.'");
+    while (s.prefix.starts_with("/")) s.prefix.erase(0, 1);
+    if (!s.prefix.empty() && !s.prefix.ends_with("/")) s.prefix += "/";
+    if (!s.prefix.empty()) {
+        auto checked = ObjectKey::Parse(std::string_view(s.prefix).substr(0, s.prefix.size() - 1));
+        if (!checked) return Error::InvalidArgument("an S3 prefix is '/'-separated segments of A-Z a-z 0-9 . _ -");
+    }
+    return s;
+}
+
+aws::AwsRequest S3ObjectStore::Request(std::string method, std::string_view full_key) const {
+    aws::AwsRequest r;
+    r.method = std::move(method);
+    std::string encoded = aws::UriEncode(full_key, true);
+    if (client_->settings().endpoint.custom) {
+        r.path = "/" + settings_.bucket + "/" + encoded;  // path style for emulators and endpoints
+    } else {
+        r.host = settings_.bucket + "." + client_->settings().endpoint.host;
+        r.path = "/" + encoded;
+    }
+    return r;
+}
+
+void S3ObjectStore::AddEncryption(aws::AwsRequest& req) const {
+    if (settings_.sse.empty()) return;
+    req.headers.emplace_back("x-amz-server-side-encryption", settings_.sse);
+    if (settings_.sse == "aws:kms" && !settings_.kms_key_id.empty()) {
+        req.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", settings_.kms_key_id);
+    }
+}
+
+Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Create(S3Settings settings,
+                                                             std::shared_ptr<aws::AwsClient> client) {
+    if (settings.part_bytes < (5u << 20)) return Error::InvalidArgument("S3 parts must be at least 5 MiB");
+    if (settings.part_bytes > (5ull << 30)) return Error::InvalidArgument("S3 parts must be at most 5 GiB");
+    if (settings.parts_in_flight < 1) return Error::InvalidArgument("at least one S3 part must be in flight");
+    if (!settings.sse.empty() && settings.sse != "AES256" && settings.sse != "aws:kms") {
+        return Error::InvalidArgument("S3 server-side encryption is AES256 or aws:kms");
+    }
+    return std::unique_ptr<S3ObjectStore>(new S3ObjectStore(std::move(settings), std::move(client)));
+}
+
+// ---- writing ---------------------------------------------------------------------------------
+
+namespace {
+
+class S3Writer final : public ObjectWriter {
+public:
+    S3Writer(S3ObjectStore& store, std::string full_key) : store_(store), key_(std::move(full_key)) {
+        buf_.reserve(store_.settings().part_bytes);
+    }
+    ~S3Writer() override {
+        if (!committed_) Abort("the upload was not committed");
+    }
+
+    Result<void> Write(const char* data, size_t n) override {
+        if (failed_) return Error(core::ErrorCode::kUnavailable, "the object store is unavailable; retry later");
+        sha_.Update(data, n);
+        size_ += static_cast<int64_t>(n);
+        size_t part = store_.settings().part_bytes;
+        while (n > 0) {
+            size_t take = std::min(n, part - buf_.size());
+            buf_.append(data, take);
+            data += take;
+            n -= take;
+            if (buf_.size() == part) {
+                if (auto r = SendPart(); !r) return Fail(std::move(r).error());
+            }
+        }
+        return {};
+    }
+
+    Result<PutResult> Commit() override {
+        if (failed_) return Error(core::ErrorCode::kUnavailable, "the object store is unavailable; retry later");
+        if (upload_id_.empty()) {
+            // Smaller than one part: a single PutObject.
+            auto req = store_.Request("PUT", key_);
+            req.headers.emplace_back("content-type", "application/octet-stream");
+            store_.AddEncryption(req);
+            req.body = buf_;
+            IS_TRY(auto r, store_.client().Send(req));
+            if (!r.ok()) return Fail(S3Error(r, "PutObject"));
+        } else {
+            if (!buf_.empty()) {
+                if (auto r = SendPart(); !r) return Fail(std::move(r).error());
+            }
+            while (!inflight_.empty()) {
+                if (auto r = WaitOldest(); !r) return Fail(std::move(r).error());
+            }
+            std::string xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+            for (const auto& [no, etag] : etags_) {
+                xml += "<Part><PartNumber>" + std::to_string(no) + "</PartNumber><ETag>" + aws::XmlEscape(etag) +
+                       "</ETag></Part>";
+            }
+            xml += "</CompleteMultipartUpload>";
+            auto req = store_.Request("POST", key_);
+            req.query = {{"uploadId", upload_id_}};
+            req.headers.emplace_back("content-type", "application/xml");
+            req.body = xml;
+            IS_TRY(auto r, store_.client().Send(req));
+            if (!r.ok()) return Fail(S3Error(r, "CompleteMultipartUpload"));
+            // S3 may answer 200 and still fail: the error is then in the body.
+            auto doc = aws::ParseXml(r.body);
+            if (!doc) return Fail(Error::Unavailable("S3 CompleteMultipartUpload: " + doc.error().internal()));
+            if ((*doc)->name == "Error") {
+                r.status = 500;
+                r.error_code = (*doc)->ChildText("Code");
+                r.error_message = (*doc)->ChildText("Message");
+                return Fail(S3Error(r, "CompleteMultipartUpload"));
+            }
+        }
+        committed_ = true;
+        return PutResult{size_, core::HexEncode(sha_.Final())};
+    }
+
+private:
+    Result<void> Start() {
+        auto req = store_.Request("POST", key_);
+        req.query = {{"uploads", ""}};
+        req.headers.emplace_back("content-type", "application/octet-stream");
+        store_.AddEncryption(req);
+        IS_TRY(auto r, store_.client().Send(req));
+        if (!r.ok()) return S3Error(r, "CreateMultipartUpload");
+        auto doc = aws::ParseXml(r.body);
+        if (!doc) return Error::Unavailable("S3 CreateMultipartUpload: " + doc.error().internal());
+        upload_id_ = (*doc)->ChildText("UploadId");
+        if (upload_id_.empty()) return Error::Unavailable("S3 CreateMultipartUpload answered without an UploadId");
+        return {};
+    }
+
+    // Hands the full buffer to a part upload, first waiting while too many are in flight.
+    Result<void> SendPart() {
+        if (upload_id_.empty()) IS_TRY_VOID(Start());
+        while (static_cast<int>(inflight_.size()) >= store_.settings().parts_in_flight) IS_TRY_VOID(WaitOldest());
+        int no = next_part_++;
+        auto task = [&store = store_, key = key_, id = upload_id_, no, body = std::move(buf_)]() -> Result<std::string> {
+            auto req = store.Request("PUT", key);
+            req.query = {{"partNumber", std::to_string(no)}, {"uploadId", id}};
+            req.headers.emplace_back("content-type", "application/octet-stream");
+            req.body = body;
+            IS_TRY(auto r, store.client().Send(req));
+            if (!r.ok()) return S3Error(r, "UploadPart");
+            const std::string* etag = r.Header("etag");
+            if (!etag) return Error::Unavailable("S3 UploadPart answered without an ETag");
+            return *etag;
+        };
+        inflight_.emplace_back(no, std::async(std::launch::async, std::move(task)));
+        buf_ = std::string();
+        buf_.reserve(store_.settings().part_bytes);
+        return {};
+    }
+
+    Result<void> WaitOldest() {
+        auto [no, fut] = std::move(inflight_.front());
+        inflight_.pop_front();
+        IS_TRY(auto etag, fut.get());
+        etags_.emplace_back(no, std::move(etag));
+        return {};
+    }
+
+    Error Fail(Error e) {
+        Abort(e.internal().empty() ? e.detail() : e.internal());
+        return e;
+    }
+
+    void Abort(const std::string& why) {
+        if (failed_ && upload_id_.empty()) return;
+        failed_ = true;
+        for (auto& [no, fut] : inflight_) (void)fut.get();
+        inflight_.clear();
+        if (upload_id_.empty()) return;
+        auto req = store_.Request("DELETE", key_);
+        req.query = {{"uploadId", upload_id_}};
+        auto r = store_.client().Send(req);
+        bool aborted = r && (r->ok() || r->status == 404);
+        core::Log(aborted ? core::LogLevel::kInfo : core::LogLevel::kWarn, "s3.multipart_aborted",
+                  aborted ? "an unfinished upload was aborted" : "aborting an unfinished upload failed",
+                  {{"key", key_}, {"reason", why}});
+        upload_id_.clear();
+    }
+
+    S3ObjectStore& store_;
+    std::string key_;
+    std::string buf_;
+    core::Sha256 sha_;
+    int64_t size_ = 0;
+    std::string upload_id_;
+    int next_part_ = 1;
+    std::deque<std::pair<int, std::future<Result<std::string>>>> inflight_;
+    std::vector<std::pair<int, std::string>> etags_;
+    bool committed_ = false;
+    bool failed_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectWriter>> S3ObjectStore::BeginPut(const ObjectKey& key) {
+    return std::unique_ptr<ObjectWriter>(std::make_unique<S3Writer>(*this, FullKey(key)));
+}
+
+// ---- reading ---------------------------------------------------------------------------------
+
+namespace {
+
+class S3Reader final : public ObjectReader {
+public:
+    S3Reader(S3ObjectStore& store, std::string key, std::string etag, int64_t offset, int64_t length)
+        : store_(store), key_(std::move(key)), etag_(std::move(etag)), next_(offset), end_(offset + length),
+          length_(length) {
+        Prefetch();
+    }
+    ~S3Reader() override {
+        if (pending_.valid()) pending_.wait();
+    }
+
+    Result<size_t> Read(char* buf, size_t n) override {
+        while (pos_ == window_.size()) {
+            if (!pending_.valid()) return size_t{0};
+            IS_TRY(window_, pending_.get());
+            pos_ = 0;
+            Prefetch();
+            if (window_.empty()) return size_t{0};
+        }
+        size_t take = std::min(n, window_.size() - pos_);
+        std::memcpy(buf, window_.data() + pos_, take);
+        pos_ += take;
+        return take;
+    }
+    [[nodiscard]] int64_t size() const override { return length_; }
+
+private:
+    void Prefetch() {
+        if (next_ >= end_) return;
+        int64_t first = next_;
+        int64_t last = std::min(end_, first + static_cast<int64_t>(store_.settings().read_window_bytes)) - 1;
+        next_ = last + 1;
+        pending_ = std::async(std::launch::async, [this, first, last]() -> Result<std::string> {
+            auto req = store_.Request("GET", key_);
+            req.headers.emplace_back("range", "bytes=" + std::to_string(first) + "-" + std::to_string(last));
+            if (!etag_.empty()) req.headers.emplace_back("if-match", etag_);
+            IS_TRY(auto r, store_.client().Send(req));
+            if (r.status == 412) {
+                return Error(core::ErrorCode::kConflict, "the object changed while it was being read")
+                    .WithInternal("S3 GetObject: ETag no longer " + etag_);
+            }
+            if (!r.ok()) return S3Error(r, "GetObject");
+            if (r.body.size() != static_cast<size_t>(last - first + 1)) {
+                return Error::Unavailable("S3 GetObject returned " + std::to_string(r.body.size()) + " bytes for a " +
+                                          std::to_string(last - first + 1) + "-byte range");
+            }
+            return std::move(r.body);
+        });
+    }
+
+    S3ObjectStore& store_;
+    std::string key_;
+    std::string etag_;
+    int64_t next_;
+    int64_t end_;
+    int64_t length_;
+    std::string window_;
+    size_t pos_ = 0;
+    std::future<Result<std::string>> pending_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectReader>> S3ObjectStore::Open(const ObjectKey& key, int64_t offset, int64_t length) {
+    std::string full = FullKey(key);
+    IS_TRY(auto head, client_->Send(Request("HEAD", full)));
+    if (!head.ok()) return S3Error(head, "HeadObject");
+    const std::string* len = head.Header("content-length");
+    if (!len) return Error::Unavailable("S3 HeadObject answered without a Content-Length");
+    int64_t size = std::stoll(*len);
+    const std::string* etag = head.Header("etag");
+    offset = std::clamp<int64_t>(offset, 0, size);
+    int64_t available = size - offset;
+    int64_t n = length < 0 ? available : std::min(length, available);
+    return std::unique_ptr<ObjectReader>(std::make_unique<S3Reader>(*this, full, etag ? *etag : "", offset, n));
+}
+
+// ---- the rest --------------------------------------------------------------------------------
+
+Result<void> S3ObjectStore::Delete(const ObjectKey& key) {
+    IS_TRY(auto r, client_->Send(Request("DELETE", FullKey(key))));
+    if (!r.ok() && !IsNotFound(r)) return S3Error(r, "DeleteObject");
+    return {};
+}
+
+Result<std::vector<std::string>> S3ObjectStore::ListFullKeys(std::string_view full_prefix, int max_keys,
+                                                             std::vector<ObjectInfo>* out) {
+    std::vector<std::string> keys;
+    std::string token;
+    for (;;) {
+        aws::AwsRequest req = Request("GET", "");
+        if (client_->settings().endpoint.custom) req.path = "/" + settings_.bucket;
+        req.query = {{"list-type", "2"}, {"prefix", std::string(full_prefix)}};
+        if (max_keys > 0) req.query.emplace_back("max-keys", std::to_string(max_keys));
+        if (!token.empty()) req.query.emplace_back("continuation-token", token);
+        IS_TRY(auto r, client_->Send(req));
+        if (!r.ok()) return S3Error(r, "ListObjectsV2");
+        auto doc = aws::ParseXml(r.body);
+        if (!doc) return Error::Unavailable("S3 ListObjectsV2: " + doc.error().internal());
+        for (const aws::XmlNode* c : (*doc)->Children("Contents")) {
+            std::string k = c->ChildText("Key");
+            if (out) {
+                std::string size = c->ChildText("Size");
+                out->push_back({k.substr(settings_.prefix.size()), size.empty() ? 0 : std::stoll(size)});
+            }
+            keys.push_back(std::move(k));
+        }
+        if ((*doc)->ChildText("IsTruncated") != "true" || max_keys > 0) break;
+        token = (*doc)->ChildText("NextContinuationToken");
+        if (token.empty()) return Error::Unavailable("S3 ListObjectsV2 was truncated without a continuation token");
+    }
+    return keys;
+}
+
+Result<std::vector<ObjectInfo>> S3ObjectStore::List(std::string_view prefix) {
+    std::vector<ObjectInfo> out;
+    IS_TRY_VOID(ListFullKeys(settings_.prefix + std::string(prefix), 0, &out));
+    return out;
+}
+
+Result<void> S3ObjectStore::DeletePrefix(std::string_view prefix) {
+    IS_TRY(auto keys, ListFullKeys(settings_.prefix + std::string(prefix), 0, nullptr));
+    for (size_t start = 0; start < keys.size(); start += 1000) {
+        std::string xml = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>";
+        for (size_t i = start; i < std::min(keys.size(), start + 1000); ++i) {
+            xml += "<Object><Key>" + aws::XmlEscape(keys[i]) + "</Key></Object>";
+        }
+        xml += "</Delete>";
+        aws::AwsRequest req = Request("POST", "");
+        if (client_->settings().endpoint.custom) req.path = "/" + settings_.bucket;
+        req.query = {{"delete", ""}};
+        req.headers.emplace_back("content-type", "application/xml");
+        req.headers.emplace_back("content-md5", Md5Base64(xml));
+        req.body = xml;
+        IS_TRY(auto r, client_->Send(req));
+        if (!r.ok()) return S3Error(r, "DeleteObjects");
+        auto doc = aws::ParseXml(r.body);
+        if (!doc) return Error::Unavailable("S3 DeleteObjects: " + doc.error().internal());
+        if (const aws::XmlNode* err = (*doc)->Child("Error")) {
+            aws::AwsResponse failed;
+            failed.status = 500;
+            failed.error_code = err->ChildText("Code");
+            failed.error_message = err->ChildText("Key") + ": " + err->ChildText("Message");
+            return S3Error(failed, "DeleteObjects");
+        }
+    }
+    return {};
+}
+
+Result<void> S3ObjectStore::Ping() {
+    // A listing of the store's own prefix: what every role that opens the store may do.
+    IS_TRY_VOID(ListFullKeys(settings_.prefix, 1, nullptr));
+    return {};
+}
+
+}  // namespace insightstream::store
