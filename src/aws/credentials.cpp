@@ -61,15 +61,20 @@ Result<int64_t> ParseIso8601Utc(std::string_view text) {
     in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
     if (in.fail()) return Error::InvalidArgument("not an ISO 8601 time");
     std::string_view rest = text.substr(19);
+    int64_t ms = 0;
     if (rest.starts_with(".")) {
+        // Fractions of a second: milliseconds kept, finer digits dropped.
+        int64_t scale = 100;
         frac_skip = 1;
         while (frac_skip < static_cast<int>(rest.size()) && std::isdigit(static_cast<unsigned char>(rest[frac_skip]))) {
+            ms += (rest[frac_skip] - '0') * scale;
+            scale /= 10;
             ++frac_skip;
         }
         rest = rest.substr(static_cast<size_t>(frac_skip));
     }
     if (rest != "Z" && rest != "+00:00" && rest != "UTC") return Error::InvalidArgument("not a UTC ISO 8601 time");
-    return static_cast<int64_t>(timegm(&tm)) * 1000;
+    return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
 }
 
 ContainerCredentials::ContainerCredentials(std::string url, std::string authorization, int timeout_ms)

@@ -179,13 +179,13 @@ Result<bool> Delete(store::Tx& tx, const core::TenantId& tenant, const core::Dat
     return r.affected > 0;
 }
 
-Result<bool> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
-                            int64_t now) {
+Result<int64_t> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                               int64_t now) {
     IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET status = 'processing', attempts = attempts + 1, "
                            "bytes_done = 0, rows_done = 0, started_at = $4, progress_at = $4, error = NULL "
-                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3",
+                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 RETURNING attempts",
                            {tenant, id, version, now}));
-    return r.affected > 0;
+    return r.rows.empty() ? int64_t{0} : r.rows[0].Int(0);
 }
 
 Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
@@ -197,12 +197,14 @@ Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const c
 }
 
 Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
-                       int64_t rows, int64_t rows_rejected, int64_t now, int64_t invalid_values, int64_t issues) {
+                       int64_t rows, int64_t rows_rejected, int64_t now, int64_t invalid_values, int64_t issues,
+                       int64_t attempt) {
     IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET status = 'ready', rows_total = $4, rows_rejected = $5, "
                            "rows_done = $4, bytes_done = size_bytes, ready_at = $6, progress_at = $6, error = NULL, "
                            "invalid_values = $7, issues = $8 "
-                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3",
-                           {tenant, id, version, rows, rows_rejected, now, invalid_values, issues}));
+                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 "
+                           "AND ($9 = 0 OR (attempts = $9 AND status = 'processing'))",
+                           {tenant, id, version, rows, rows_rejected, now, invalid_values, issues, attempt}));
     return r.affected > 0;
 }
 

@@ -85,13 +85,17 @@ Result<void> SetColumnOptions(store::Tx& tx, const core::TenantId& tenant, const
 Result<bool> Delete(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id);
 
 // Worker state transitions; each answers false when the version no longer exists (deleted).
-Result<bool> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
-                            int64_t now);
+/// Starts an attempt; returns its number (the fencing token for MarkReady), 0 when the version is gone.
+Result<int64_t> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                               int64_t now);
 Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                             int64_t bytes_done, int64_t rows_done, int64_t now);
+/// With `attempt` > 0, only that attempt may commit: false when the version is gone or another
+/// attempt has started since (the queue redelivered the job: this worker lost its lease), so a
+/// job is never committed twice even where the queue cannot tell a stale receipt.
 Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                        int64_t rows, int64_t rows_rejected, int64_t now, int64_t invalid_values = 0,
-                       int64_t issues = 0);
+                       int64_t issues = 0, int64_t attempt = 0);
 Result<bool> MarkFailed(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                         std::string_view error, int64_t now);
 

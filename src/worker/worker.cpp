@@ -197,13 +197,14 @@ void Worker::Handle(const store::QueueMessage& m) {
         if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
     };
 
+    int64_t attempt = 0;  // this attempt's number: only it may commit (fencing against a lost lease)
     auto begin = store::TransactValue(db_, msg.tenant, store::TxMode::kWrite,
                                       [&](store::Tx& tx) -> Result<std::optional<ingest::VersionRecord>> {
                                           IS_TRY(auto v, ingest::datasets::FindVersion(tx, msg.tenant, msg.dataset,
                                                                                        msg.version));
                                           if (!v || v->status == "ready") return v;
-                                          IS_TRY_VOID(ingest::datasets::MarkProcessing(tx, msg.tenant, msg.dataset,
-                                                                                       msg.version, clock_.NowMs()));
+                                          IS_TRY(attempt, ingest::datasets::MarkProcessing(tx, msg.tenant, msg.dataset,
+                                                                                           msg.version, clock_.NowMs()));
                                           return v;
                                       });
     if (!begin) {
@@ -274,9 +275,13 @@ void Worker::Handle(const store::QueueMessage& m) {
                 return {};
             }
             if (result->write_results) IS_TRY_VOID(result->write_results(tx));
-            IS_TRY_VOID(ingest::datasets::MarkReady(tx, msg.tenant, msg.dataset, msg.version, result->rows,
-                                                    result->rows_rejected, clock_.NowMs(), result->invalid_values,
-                                                    result->issues));
+            IS_TRY(bool mine, ingest::datasets::MarkReady(tx, msg.tenant, msg.dataset, msg.version, result->rows,
+                                                          result->rows_rejected, clock_.NowMs(), result->invalid_values,
+                                                          result->issues, attempt));
+            if (!mine) {
+                // Another attempt started after ours (our lease expired): it commits, we roll back.
+                return Error::Conflict("another attempt holds this job").WithSlug("job-lease-lost");
+            }
             return {};
         });
         if (committed && gone) {
@@ -301,6 +306,11 @@ void Worker::Handle(const store::QueueMessage& m) {
     }
 
     const Error& e = result.error();
+    if (e.slug() == "job-lease-lost") {
+        core::Log(LogLevel::kWarn, "job.lease_lost", "another attempt started after this one; its results stand");
+        outcome("lease_lost");
+        return;
+    }
     if (e.slug() == "job-stopped") {
         // Shutdown or a lost lease: hand the job back untouched so another worker takes it now.
         if (!lease->lost) {

@@ -31,9 +31,11 @@ public:
     /// `wait_ms` for a message when none is ready (long polling).
     virtual Result<std::vector<QueueMessage>> Receive(int max_messages, int visibility_s, int wait_ms) = 0;
     /// Extends (heartbeat) or shortens the current delivery's invisibility; 0 releases it now.
-    /// NotFound when the receipt is stale (the message was redelivered or deleted).
+    /// NotFound when the receipt is stale: always for a deleted message; for a redelivered one on
+    /// the DB queue and wherever SQS reports it (AWS does; emulators may not). Consumers therefore
+    /// fence their commits in the database (an attempt number), never on this answer alone.
     virtual Result<void> ChangeVisibility(const std::string& receipt, int visibility_s) = 0;
-    /// Acknowledges a delivery. NotFound when the receipt is stale.
+    /// Acknowledges a delivery. The DB queue answers NotFound for a stale receipt; SQS accepts one.
     virtual Result<void> Delete(const std::string& receipt) = 0;
     /// Messages waiting or in flight (for metrics and autoscaling).
     virtual Result<int64_t> Depth() = 0;

@@ -167,6 +167,40 @@ TEST_P(Database, ListPagesNewestFirstWithACursor) {
     EXPECT_EQ(seen, (std::vector<std::string>{"ds_4", "ds_3", "ds_2", "ds_1", "ds_0"}));
 }
 
+TEST_P(Database, OnlyTheLatestAttemptOfAJobMayCommitIt) {
+    using namespace ingest;
+    ASSERT_TRUE(AddTenant("org_a"));
+    core::TenantId a("org_a");
+    core::DatasetId id("ds_1");
+    ASSERT_TRUE(db_->Transact(a, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+        IS_TRY_VOID(datasets::InsertDataset(tx, a, DatasetRecord{id, "sales", "csv", 1, std::nullopt, 10, 10, {}}));
+        VersionRecord v;
+        v.dataset = id;
+        v.version = 1;
+        v.format = "csv";
+        v.status = "queued";
+        v.object_key = "k";
+        v.created_at = 10;
+        return datasets::InsertVersion(tx, a, v);
+    }));
+    auto start = [&] {
+        return *TransactValue(*db_, a, TxMode::kWrite, [&](Tx& tx) { return datasets::MarkProcessing(tx, a, id, 1, 20); });
+    };
+    auto commit = [&](int64_t attempt) {
+        return *TransactValue(*db_, a, TxMode::kWrite,
+                              [&](Tx& tx) { return datasets::MarkReady(tx, a, id, 1, 5, 0, 30, 0, 0, attempt); });
+    };
+    int64_t first = start();
+    int64_t second = start();  // the queue redelivered the job while the first worker still ran
+    EXPECT_EQ(first, 1);
+    EXPECT_EQ(second, 2);
+    EXPECT_FALSE(commit(first));  // the first worker lost its lease: its commit is refused
+    EXPECT_TRUE(commit(second));
+    EXPECT_FALSE(commit(second));  // and a duplicate delivery cannot commit again
+    auto gone = TransactValue(*db_, a, TxMode::kWrite, [&](Tx& tx) { return datasets::MarkProcessing(tx, a, core::DatasetId("ds_x"), 1, 20); });
+    EXPECT_EQ(*gone, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Database, ::testing::Values("sqlite", "postgres"), testing::BackendName);
 
 }  // namespace

@@ -1,110 +1,247 @@
+// The object store's contract, run on every backend: the local directory and S3 (on the
+// emulator, signed and IAM-checked, with small parts, windows and pages so that multipart
+// uploads, windowed reads and listing continuation are all exercised). Backend-specific checks
+// (temp files, multipart leftovers, encryption headers) follow the contract.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "aws/xml.hpp"
 #include "core/crypto.hpp"
 #include "store/objects/dir/dir_object_store.hpp"
+#include "store/objects/s3/s3_object_store.hpp"
+#include "support/aws_env.hpp"
 #include "support/test_env.hpp"
 
 namespace insightstream::store {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::AwsTestEnv;
 
-class DirObjects : public ::testing::Test {
+ObjectKey Key(const std::string& k) { return *ObjectKey::Parse(k); }
+
+std::string Pattern(size_t n, int seed) {
+    std::string s(n, '\0');
+    uint32_t x = 2166136261u ^ static_cast<uint32_t>(seed);
+    for (size_t i = 0; i < n; ++i) {
+        x = x * 16777619u + 7u;
+        s[i] = static_cast<char>(x >> 24);
+    }
+    return s;
+}
+
+// Multipart uploads S3 still holds for the store's prefix (what an abort must leave empty), as
+// an administrator sees them (the application's roles may not list uploads).
+size_t PendingMultipartUploads(const S3ObjectStore& s3, aws::AwsClient& admin) {
+    auto req = s3.Request("GET", "");
+    if (s3.client().settings().endpoint.custom) req.path = "/" + s3.settings().bucket;
+    req.query = {{"uploads", ""}, {"prefix", s3.settings().prefix}};
+    auto r = admin.Send(req);
+    EXPECT_TRUE(r && r->ok()) << (r ? r->error_code : r.error().ToString());
+    if (!r || !r->ok()) return 0;
+    auto doc = aws::ParseXml(r->body);
+    return doc ? (*doc)->Children("Upload").size() : 0;
+}
+
+class ObjectStoreContract : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
-        auto s = DirObjectStore::Create(dir_.path() / "objects");
-        ASSERT_TRUE(s);
-        store_ = std::move(*s);
+        if (GetParam() == "s3") {
+            IS_REQUIRE_AWS(env);
+            S3Settings s{.bucket = env.bucket,
+                         .prefix = env.FreshPrefix(),
+                         .part_bytes = 5u << 20,
+                         .parts_in_flight = 2,
+                         .read_window_bytes = 1u << 20,
+                         .list_page_keys = 2};
+            auto made = S3ObjectStore::Create(s, env.Client("s3", "all"));
+            ASSERT_TRUE(made) << made.error().ToString();
+            s3_ = made->get();
+            store_ = std::move(*made);
+            admin_ = env.Client("s3", "admin");
+            return;
+        }
+        auto made = DirObjectStore::Create(dir_.path() / "objects");
+        ASSERT_TRUE(made);
+        store_ = std::move(*made);
     }
-    ObjectKey Key(const std::string& k) { return *ObjectKey::Parse(k); }
-    size_t TempFiles() {
+    // Uploads begun but neither committed nor aborted (temp files, or S3 multipart uploads).
+    size_t Unfinished() {
+        if (s3_) return PendingMultipartUploads(*s3_, *admin_);
         return static_cast<size_t>(std::distance(fs::directory_iterator(dir_.path() / "objects" / ".tmp"),
                                                  fs::directory_iterator()));
     }
     testing::TempDir dir_;
-    std::unique_ptr<DirObjectStore> store_;
+    std::unique_ptr<ObjectStore> store_;
+    S3ObjectStore* s3_ = nullptr;
+    std::shared_ptr<aws::AwsClient> admin_;
 };
 
-TEST_F(DirObjects, StreamsAPutAndReportsSizeAndSha256) {
+TEST_P(ObjectStoreContract, StreamsAPutInAnyPiecesAndReportsSizeAndSha256) {
+    // 12 MiB + a little in uneven pieces: on S3, three parts (the last one short).
+    std::string all = Pattern((12u << 20) + 12345, 1);
     auto w = store_->BeginPut(Key("tenants/t/datasets/d/v1/source"));
     ASSERT_TRUE(w);
-    std::string all;
-    for (int i = 0; i < 100; ++i) {
-        std::string piece(1000 + i, static_cast<char>('a' + i % 26));
-        ASSERT_TRUE((*w)->Write(piece.data(), piece.size()));
-        all += piece;
+    for (size_t pos = 0, step = 1; pos < all.size(); pos += step, step = step * 3 % 700001 + 1) {
+        size_t n = std::min(step, all.size() - pos);
+        ASSERT_TRUE((*w)->Write(all.data() + pos, n));
     }
     auto put = (*w)->Commit();
-    ASSERT_TRUE(put);
+    ASSERT_TRUE(put) << put.error().ToString();
     EXPECT_EQ(put->size_bytes, static_cast<int64_t>(all.size()));
     EXPECT_EQ(put->sha256_hex, core::Sha256Hex(all));
-    EXPECT_EQ(*store_->GetBytes(Key("tenants/t/datasets/d/v1/source")), all);
-    EXPECT_EQ(TempFiles(), 0U);
+    auto back = store_->GetBytes(Key("tenants/t/datasets/d/v1/source"));
+    ASSERT_TRUE(back) << back.error().ToString();
+    EXPECT_TRUE(*back == all);
+    EXPECT_EQ(Unfinished(), 0U);
 }
 
-TEST_F(DirObjects, NothingIsVisibleBeforeCommitAndAnAbortLeavesNothing) {
+TEST_P(ObjectStoreContract, SmallAndEmptyObjects) {
+    ASSERT_TRUE(store_->PutBytes(Key("small"), "tiny"));
+    ASSERT_TRUE(store_->PutBytes(Key("empty"), ""));
+    EXPECT_EQ(*store_->GetBytes(Key("small")), "tiny");
+    EXPECT_EQ(*store_->GetBytes(Key("empty")), "");
+    auto r = store_->Open(Key("empty"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ((*r)->size(), 0);
+    EXPECT_EQ(store_->Open(Key("absent")).error().code(), core::ErrorCode::kNotFound);
+    EXPECT_TRUE(store_->Ping());
+}
+
+TEST_P(ObjectStoreContract, NothingIsVisibleBeforeCommitAndAnAbortLeavesNothing) {
     {
         auto w = store_->BeginPut(Key("a/b"));
-        ASSERT_TRUE((*w)->Write("partial", 7));
+        std::string big = Pattern(11u << 20, 2);  // on S3 two parts are out before the abort
+        ASSERT_TRUE((*w)->Write(big.data(), big.size()));
         EXPECT_EQ(store_->Open(Key("a/b")).error().code(), core::ErrorCode::kNotFound);
-        EXPECT_EQ(TempFiles(), 1U);
+        EXPECT_EQ(Unfinished(), 1U);
     }  // destroyed without Commit()
-    EXPECT_EQ(TempFiles(), 0U);
+    EXPECT_EQ(Unfinished(), 0U);
     EXPECT_TRUE(store_->List("")->empty());
 }
 
-TEST_F(DirObjects, ReadsRanges) {
-    ASSERT_TRUE(store_->PutBytes(Key("r"), "0123456789"));
+TEST_P(ObjectStoreContract, ReadsRangesAcrossWindows) {
+    std::string all = Pattern((3u << 20) + 17, 3);
+    ASSERT_TRUE(store_->PutBytes(Key("r"), all));
     auto r = store_->Open(Key("r"), 3, 4);
     ASSERT_TRUE(r);
     EXPECT_EQ((*r)->size(), 4);
     char buf[16];
     auto n = (*r)->Read(buf, sizeof buf);
-    EXPECT_EQ(std::string(buf, *n), "3456");
+    EXPECT_EQ(std::string(buf, *n), all.substr(3, 4));
     EXPECT_EQ(*(*r)->Read(buf, sizeof buf), 0U);
-    auto tail = store_->Open(Key("r"), 8);
-    EXPECT_EQ(std::string(buf, *(*tail)->Read(buf, sizeof buf)), "89");
-    EXPECT_FALSE(store_->Open(Key("r"), 11));
+    // A range that crosses read windows, read in odd sizes.
+    int64_t off = (1 << 20) - 5, len = (2 << 20) + 11;
+    auto mid = store_->Open(Key("r"), off, len);
+    ASSERT_TRUE(mid);
+    std::string got;
+    std::vector<char> chunk(70001);
+    for (;;) {
+        auto k = (*mid)->Read(chunk.data(), chunk.size());
+        ASSERT_TRUE(k) << k.error().ToString();
+        if (*k == 0) break;
+        got.append(chunk.data(), *k);
+    }
+    EXPECT_TRUE(got == all.substr(static_cast<size_t>(off), static_cast<size_t>(len)));
+    auto tail = store_->Open(Key("r"), static_cast<int64_t>(all.size()) - 2);
+    EXPECT_EQ(std::string(buf, *(*tail)->Read(buf, sizeof buf)), all.substr(all.size() - 2));
 }
 
-TEST_F(DirObjects, ListsByPrefixAndDeletes) {
+TEST_P(ObjectStoreContract, ListsByPrefixAndDeletes) {
     ASSERT_TRUE(store_->PutBytes(Key("tenants/t1/datasets/d1/v1/source"), "a"));
     ASSERT_TRUE(store_->PutBytes(Key("tenants/t1/datasets/d1/v2/source"), "bb"));
+    ASSERT_TRUE(store_->PutBytes(Key("tenants/t1/datasets/d1/v3/source"), "ccc"));
     ASSERT_TRUE(store_->PutBytes(Key("tenants/t1/datasets/d2/v1/source"), "c"));
     ASSERT_TRUE(store_->PutBytes(Key("tenants/t2/datasets/d1/v1/source"), "d"));
-    EXPECT_EQ(store_->List("tenants/t1/datasets/d1/")->size(), 2U);
-    EXPECT_EQ(store_->List("tenants/t1/")->size(), 3U);
-    EXPECT_EQ(store_->List("")->size(), 4U);
+    auto d1 = store_->List("tenants/t1/datasets/d1/");
+    ASSERT_TRUE(d1);
+    ASSERT_EQ(d1->size(), 3U);  // on S3, two pages
+    int64_t total = 0;
+    for (const auto& o : *d1) total += o.size_bytes;
+    EXPECT_EQ(total, 6);
+    EXPECT_TRUE(ObjectKey::Parse((*d1)[0].key));
+    EXPECT_EQ(store_->List("tenants/t1/")->size(), 4U);
+    EXPECT_EQ(store_->List("")->size(), 5U);
     ASSERT_TRUE(store_->DeletePrefix("tenants/t1/datasets/d1/"));
     EXPECT_TRUE(store_->List("tenants/t1/datasets/d1/")->empty());
-    EXPECT_FALSE(fs::exists(dir_.path() / "objects/tenants/t1/datasets/d1"));
     EXPECT_EQ(store_->List("")->size(), 2U);
+    ASSERT_TRUE(store_->Delete(Key("tenants/t2/datasets/d1/v1/source")));
+    EXPECT_EQ(store_->Open(Key("tenants/t2/datasets/d1/v1/source")).error().code(), core::ErrorCode::kNotFound);
     EXPECT_TRUE(store_->Delete(Key("never/was")));
 }
 
-TEST_F(DirObjects, KeysCannotEscapeTheRoot) {
+TEST_P(ObjectStoreContract, AReplacedObjectIsReadWholeOldOrWholeNew) {
+    ASSERT_TRUE(store_->PutBytes(Key("k"), "first"));
+    ASSERT_TRUE(store_->PutBytes(Key("k"), "second!"));
+    EXPECT_EQ(*store_->GetBytes(Key("k")), "second!");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreContract, ::testing::Values("dir", "s3"),
+                         [](const auto& info) { return info.param; });
+
+TEST(ObjectKeys, CannotEscapeTheirRoot) {
     for (const char* bad : {"../etc/passwd", "a/../../b", "/abs", "a//b", "a/./b", "a/b/", "", "a\\b", "a b",
                             "tenants/t/\0x"}) {
         EXPECT_FALSE(ObjectKey::Parse(bad)) << bad;
     }
-    EXPECT_FALSE(store_->List("../"));
     auto k = ObjectKey::ForDatasetVersion(core::TenantId("../x"), core::DatasetId("d"), 1, "source");
     EXPECT_EQ(k.str().find(".."), std::string::npos);
 }
 
-TEST_F(DirObjects, LeftoverTempFilesAreSweptAtStart) {
-    auto w = store_->BeginPut(Key("x"));
+TEST(DirObjects, ListingCannotLeaveTheRoot) {
+    testing::TempDir dir;
+    auto store = DirObjectStore::Create(dir.path() / "objects");
+    ASSERT_TRUE(store);
+    EXPECT_FALSE((*store)->List("../"));
+}
+
+TEST(DirObjects, LeftoverTempFilesAreSweptAtStart) {
+    testing::TempDir dir;
+    auto store = DirObjectStore::Create(dir.path() / "objects");
+    auto temp_files = [&] {
+        return std::distance(fs::directory_iterator(dir.path() / "objects" / ".tmp"), fs::directory_iterator());
+    };
+    auto w = (*store)->BeginPut(Key("x"));
     ASSERT_TRUE((*w)->Write("abc", 3));
-    EXPECT_EQ(TempFiles(), 1U);
+    EXPECT_EQ(temp_files(), 1);
     // A crash: the writer is never destroyed. A new store on the same root removes the leftovers.
     auto leaked = std::move(*w).release();
-    auto again = DirObjectStore::Create(dir_.path() / "objects");
+    auto again = DirObjectStore::Create(dir.path() / "objects");
     ASSERT_TRUE(again);
-    EXPECT_EQ(TempFiles(), 0U);
+    EXPECT_EQ(temp_files(), 0);
     EXPECT_EQ(leaked->Commit().error().code(), core::ErrorCode::kUnavailable);  // its temp file is gone
     delete leaked;  // NOLINT(cppcoreguidelines-owning-memory): the simulated crash above released it
+}
+
+TEST(S3Objects, ParsesLocations) {
+    auto a = ParseS3Url("s3://my-bucket/data/uploads");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->bucket, "my-bucket");
+    EXPECT_EQ(a->prefix, "data/uploads/");
+    EXPECT_EQ(ParseS3Url("s3://my-bucket")->prefix, "");
+    for (const char* bad : {"s3://", "s3://ab", "s3://Upper", "s3://b_b/x", "file:/x", "s3://bucket/../x", "s3://bucket/a b"}) {
+        EXPECT_FALSE(ParseS3Url(bad)) << bad;
+    }
+}
+
+TEST(S3Objects, EncryptsWhenAsked) {
+    IS_REQUIRE_AWS(env);
+    S3Settings s{.bucket = env.bucket, .prefix = env.FreshPrefix(), .sse = "AES256"};
+    auto store = S3ObjectStore::Create(s, env.Client("s3", "all"));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->PutBytes(Key("secret"), "data"));
+    auto head = (*store)->client().Send((*store)->Request("HEAD", s.prefix + "secret"));
+    ASSERT_TRUE(head && head->ok());
+    const std::string* sse = head->Header("x-amz-server-side-encryption");
+    ASSERT_NE(sse, nullptr);
+    EXPECT_EQ(*sse, "AES256");
+    S3Settings bad = s;
+    bad.sse = "rot13";
+    EXPECT_FALSE(S3ObjectStore::Create(bad, env.Client("s3", "all")));
+    bad = s;
+    bad.part_bytes = 1u << 20;
+    EXPECT_FALSE(S3ObjectStore::Create(bad, env.Client("s3", "all")));
 }
 
 }  // namespace

@@ -85,6 +85,9 @@ Result<std::unique_ptr<S3ObjectStore>> S3ObjectStore::Create(S3Settings settings
                                                              std::shared_ptr<aws::AwsClient> client) {
     if (settings.part_bytes < (5u << 20)) return Error::InvalidArgument("S3 parts must be at least 5 MiB");
     if (settings.part_bytes > (5ull << 30)) return Error::InvalidArgument("S3 parts must be at most 5 GiB");
+    if (settings.list_page_keys < 1 || settings.read_window_bytes < 1) {
+        return Error::InvalidArgument("S3 list pages and read windows must not be empty");
+    }
     if (settings.parts_in_flight < 1) return Error::InvalidArgument("at least one S3 part must be in flight");
     if (!settings.sse.empty() && settings.sse != "AES256" && settings.sse != "aws:kms") {
         return Error::InvalidArgument("S3 server-side encryption is AES256 or aws:kms");
@@ -346,8 +349,9 @@ Result<std::vector<std::string>> S3ObjectStore::ListFullKeys(std::string_view fu
     for (;;) {
         aws::AwsRequest req = Request("GET", "");
         if (client_->settings().endpoint.custom) req.path = "/" + settings_.bucket;
-        req.query = {{"list-type", "2"}, {"prefix", std::string(full_prefix)}};
-        if (max_keys > 0) req.query.emplace_back("max-keys", std::to_string(max_keys));
+        req.query = {{"list-type", "2"},
+                     {"prefix", std::string(full_prefix)},
+                     {"max-keys", std::to_string(max_keys > 0 ? max_keys : settings_.list_page_keys)}};
         if (!token.empty()) req.query.emplace_back("continuation-token", token);
         IS_TRY(auto r, client_->Send(req));
         if (!r.ok()) return S3Error(r, "ListObjectsV2");
@@ -392,12 +396,17 @@ Result<void> S3ObjectStore::DeletePrefix(std::string_view prefix) {
         if (!r.ok()) return S3Error(r, "DeleteObjects");
         auto doc = aws::ParseXml(r.body);
         if (!doc) return Error::Unavailable("S3 DeleteObjects: " + doc.error().internal());
-        if (const aws::XmlNode* err = (*doc)->Child("Error")) {
+        // Keys the batch could not delete are tried once more one by one (a policy evaluated per
+        // key may still allow DeleteObject); one that still fails is the answer.
+        for (const aws::XmlNode* err : (*doc)->Children("Error")) {
+            std::string key = err->ChildText("Key");
+            auto single = client_->Send(Request("DELETE", key));
+            if (single && (single->ok() || IsNotFound(*single))) continue;
             aws::AwsResponse failed;
             failed.status = 500;
             failed.error_code = err->ChildText("Code");
-            failed.error_message = err->ChildText("Key") + ": " + err->ChildText("Message");
-            return S3Error(failed, "DeleteObjects");
+            failed.error_message = key + ": " + err->ChildText("Message");
+            return single ? S3Error(*single, "DeleteObject") : S3Error(failed, "DeleteObjects");
         }
     }
     return {};

@@ -21,6 +21,7 @@ struct S3Settings {
     size_t part_bytes = 8u << 20;
     int parts_in_flight = 2;
     size_t read_window_bytes = 8u << 20;
+    int list_page_keys = 1000;  // ListObjectsV2 max-keys (S3's own maximum)
     std::string sse;         // "", "AES256" or "aws:kms"
     std::string kms_key_id;  // with aws:kms; empty: the bucket's default key
 };

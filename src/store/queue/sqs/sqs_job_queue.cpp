@@ -40,7 +40,9 @@ std::string TraceParentOf(std::string_view body) {
     if (ec || !v.is_object()) return {};
     std::string trace = Text(v.as_object(), "trace_id");
     if (trace.size() != 32) return {};
-    return "00-" + trace + "-" + core::HexEncode(core::RandomToken(6).substr(0, 8)).substr(0, 16) + "-01";
+    char span[8];
+    core::RandomBytes(span, sizeof span);
+    return "00-" + trace + "-" + core::HexEncode(std::string_view(span, sizeof span)) + "-01";
 }
 
 }  // namespace
