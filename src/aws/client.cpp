@@ -333,7 +333,10 @@ Result<AwsResponse> AwsClient::SendOnce(const AwsRequest& req) {
     auto r = Transfer(ex);
     if (!r) {
         auto e = std::move(r).error();
-        return Error(e.code(), e.detail())
+        std::string what = settings_.service == "s3"    ? "the object store (S3)"
+                           : settings_.service == "sqs" ? "the job queue (SQS)"
+                                                        : "AWS " + settings_.service;
+        return Error(e.code(), what + " did not answer; retry later")
             .WithInternal(settings_.service + " " + req.method + " " + host + ": " + e.internal())
             .WithRetryAfter(1);
     }

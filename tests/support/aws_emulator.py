@@ -152,8 +152,11 @@ class Setup:
             QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def policy_for(self, user):
-        values = {"BucketName": BUCKET, "Prefix": PREFIX,
-                  "JobsQueueArn": self.state["jobs_arn"], "DeadLetterQueueArn": self.state["dlq_arn"]}
+        # Tests that run the binary create their own queue pair, "jobs-<id>" and "jobs-<id>-dlq",
+        # so parallel tests never take each other's jobs: the role policies name every queue
+        # whose name starts with "jobs" (on AWS the CDK app substitutes the one queue's ARN).
+        family = self.state["jobs_arn"] + "*"
+        values = {"BucketName": BUCKET, "Prefix": PREFIX, "JobsQueueArn": family, "DeadLetterQueueArn": family}
         if user == "admin":
             return ADMIN_POLICY
         if user == "all":

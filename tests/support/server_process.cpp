@@ -77,7 +77,7 @@ void ServerProcess::Start() {
         if (std::chrono::steady_clock::now() > deadline) FAIL() << "insightstream did not start:\n" << fresh;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    for (;;) {
+    while (options_.wait_ready) {
         try {
             if (client().Get("/readyz").status == 200) return;
         } catch (const std::exception&) {

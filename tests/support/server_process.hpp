@@ -19,6 +19,7 @@ struct ServerOptions {
     std::string command = "all";
     std::vector<std::string> args;                            // extra flags
     std::vector<std::pair<std::string, std::string>> env;     // extra environment
+    bool wait_ready = true;  // false: Start() returns once it listens, even if /readyz says 503
 };
 
 class ServerProcess {
