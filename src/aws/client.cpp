@@ -74,6 +74,10 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
     return size * n;
 }
 
+size_t OnBodyPages(char* data, size_t size, size_t n, void* user) {
+    return static_cast<core::PageBuffer*>(user)->Append(data, size * n);  // short: curl stops
+}
+
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     auto* headers = static_cast<Headers*>(user);
     std::string_view line(data, size * n);
@@ -206,8 +210,14 @@ Result<AwsResponse> Transfer(const HttpExchange& ex) {
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
+    if (ex.body_into) {
+        ex.body_into->Clear();
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBodyPages);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, ex.body_into);
+    } else {
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
+    }
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &r.headers);
     if (ex.method == "HEAD") {
@@ -232,6 +242,8 @@ Result<AwsResponse> Transfer(const HttpExchange& ex) {
         return Error::Unavailable(why);
     }
     HandlePool::Instance().Give(h);
+    // An error answer's body is for ReadAwsError, wherever it was written.
+    if (ex.body_into && (r.status < 200 || r.status >= 300)) r.body = std::string(ex.body_into->view());
     ReadAwsError(r);
     return r;
 }
@@ -283,7 +295,14 @@ Result<AwsResponse> AwsClient::Send(const AwsRequest& req) {
             if (r && r->ok()) ReturnRetryTokens(spent > 0 ? spent : 1);
             return r;
         }
-        if (attempt >= settings_.max_attempts || !TakeRetryToken(cost)) return r;
+        if (attempt >= settings_.max_attempts || !TakeRetryToken(cost)) {
+            if (r) return r;
+            // To the service's callers a dependency that timed out is as unavailable as one that
+            // refused: 503 with Retry-After, the timeout in the log.
+            auto e = std::move(r).error();
+            if (e.code() != core::ErrorCode::kDeadlineExceeded) return e;
+            return Error(core::ErrorCode::kUnavailable, e.detail()).WithInternal(e.internal()).WithRetryAfter(1);
+        }
         spent += cost;
         ++retries_;
         // Standard mode: a random share of min(20 s, 2^(attempt-1) s) — full jitter.
@@ -328,6 +347,7 @@ Result<AwsResponse> AwsClient::SendOnce(const AwsRequest& req) {
     ex.headers = std::move(s.headers);
     ex.headers.emplace_back("authorization", std::move(auth));
     ex.body = req.body;
+    ex.body_into = req.body_into;
     ex.connect_timeout_ms = settings_.connect_timeout_ms;
     ex.timeout_ms = settings_.request_timeout_ms + req.extra_timeout_ms;
     auto r = Transfer(ex);

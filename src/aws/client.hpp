@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aws/credentials.hpp"
+#include "core/memory.hpp"
 #include "core/result.hpp"
 
 namespace insightstream::aws {
@@ -53,6 +54,10 @@ struct AwsRequest {
     std::string host;               // empty: the endpoint's host (S3 virtual-hosted style sets it)
     bool sign_payload = true;       // false: "UNSIGNED-PAYLOAD" (S3 only)
     int extra_timeout_ms = 0;       // added to the deadline (long polls)
+    /// Where the answer's body goes instead of AwsResponse::body: a buffer the caller reuses
+    /// (cleared first), so large reads allocate nothing per request. A body larger than its
+    /// capacity fails the request. (An error answer's body still reaches AwsResponse::body.)
+    core::PageBuffer* body_into = nullptr;
 };
 
 struct AwsResponse {
@@ -72,7 +77,8 @@ public:
 
     /// Sends `req`, retrying what the standard mode retries. An AWS error answer (after its
     /// retries) is returned as a response with `error_code` set, for the caller to map; only a
-    /// failure to get any answer (or to get credentials) is an Error (kUnavailable / kDeadlineExceeded).
+    /// failure to get any answer (refused, reset, timed out, no credentials) is an Error, always
+    /// kUnavailable with Retry-After (a timeout says so in its internal message).
     core::Result<AwsResponse> Send(const AwsRequest& req);
 
     [[nodiscard]] const ClientSettings& settings() const { return settings_; }
@@ -99,6 +105,7 @@ struct HttpExchange {
     std::string_view body;
     int connect_timeout_ms = 3000;
     int timeout_ms = 30000;
+    core::PageBuffer* body_into = nullptr;  // see AwsRequest::body_into
 };
 /// kUnavailable (refused, reset, DNS) or kDeadlineExceeded (timed out) when no answer came back.
 core::Result<AwsResponse> Transfer(const HttpExchange& ex);

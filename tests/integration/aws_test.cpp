@@ -5,7 +5,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "core/crypto.hpp"
@@ -13,6 +15,7 @@
 #include "support/aws_env.hpp"
 #include "support/datasets.hpp"
 #include "support/fault_proxy.hpp"
+#include "support/script_process.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -46,9 +49,11 @@ protected:
         o.args = db_args_;
         for (const std::string& a : {std::string("--objects"), "s3://" + env_->bucket + "/" + prefix_, std::string("--queue"),
                                      queue_url_, std::string("--dead-letter-queue"), dlq_url_,
-                                     std::string("--aws-request-timeout-ms"), std::string("5000"),
                                      std::string("--aws-max-attempts"), std::string("2")}) {
             o.args.push_back(a);
+        }
+        if (std::find(args.begin(), args.end(), "--aws-request-timeout-ms") == args.end()) {
+            o.args.insert(o.args.end(), {"--aws-request-timeout-ms", "5000"});
         }
         o.args.insert(o.args.end(), args.begin(), args.end());
         for (const auto& [k, v] : env_->ProcessEnv(user)) o.env.emplace_back(k, v);
@@ -185,6 +190,53 @@ TEST_F(AwsBackends, WhileSqsIsUnreachableUploadsAreAcceptedAndTheirJobsWaitInThe
     auto done = WaitForStatus(server.client(), token, id, "ready", 60);
     EXPECT_EQ(done.at("rows"), 1000);
     EXPECT_EQ(done.at("attempts"), 1);
+    EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST_F(AwsBackends, AStalledS3GetsA503WithinItsDeadlineInsteadOfAHang) {
+    FaultProxy s3(env_->endpoint);
+    ServerProcess server(Options("all", {"--aws-request-timeout-ms", "1500"}, s3.Url()));
+    server.Start();
+    std::string token = SignUp(server.client(), "stall@example.com");
+    s3.Stall();
+    auto start = std::chrono::steady_clock::now();
+    auto up = UploadRaw(server.client(), token, SalesCsv(100));
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(up.status, 503) << up.body;
+    EXPECT_EQ(up.ProblemSlug(), "unavailable");
+    // Two attempts of 1.5 s and one back-off of at most 1 s, then the answer: never a hang.
+    EXPECT_LT(took, std::chrono::seconds(8));
+    s3.Pass();
+    auto again = UploadRaw(server.client(), token, SalesCsv(100));
+    ASSERT_EQ(again.status, 202) << again.body;
+    WaitForStatus(server.client(), token, std::string(again.Json().at("id").as_string()), "ready", 60);
+    EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST_F(AwsBackends, KeysFromTheContainerCredentialsEndpointAreRenewedBeforeTheyExpire) {
+    // Keys that live four seconds, as an ECS task role's would if time ran faster.
+    const char* dir = std::getenv("INSIGHTSTREAM_TEST_AWS_DIR");
+    ScriptProcess agent(TestScript("credentials_server.py"),
+                        {"--aws-dir", dir, "--user", "all", "--token", "agent-token-123", "--lifetime", "4"});
+    std::string agent_url = "http://127.0.0.1:" + std::to_string(agent.Port("port"));
+    ServerOptions o = Options("all");
+    std::erase_if(o.env, [](const auto& kv) { return kv.first.starts_with("AWS_ACCESS_KEY") || kv.first.starts_with("AWS_SECRET"); });
+    o.env.emplace_back("AWS_CONTAINER_CREDENTIALS_FULL_URI", agent_url + "/creds");
+    o.env.emplace_back("AWS_CONTAINER_AUTHORIZATION_TOKEN", "agent-token-123");
+    ServerProcess server(o);
+    server.Start();
+    std::string token = SignUp(server.client(), "ecs@example.com");
+    for (int round = 0; round < 2; ++round) {
+        auto up = UploadRaw(server.client(), token, SalesCsv(1000));
+        ASSERT_EQ(up.status, 202) << up.body;
+        WaitForStatus(server.client(), token, std::string(up.Json().at("id").as_string()), "ready", 60);
+        if (round == 0) std::this_thread::sleep_for(std::chrono::milliseconds(4500));  // the first keys expire
+    }
+    auto count = HttpClient(agent.Port("port")).Get("/count").Json().at("count").as_int64();
+    EXPECT_GE(count, 2) << "the keys were fetched again before they expired";
+    EXPECT_NE(server.Log().find("\"credentials\":\"container\""), std::string::npos);
+    EXPECT_EQ(server.Log().find("agent-token-123"), std::string::npos) << "the agent's token reached the log";
+    EXPECT_EQ(server.Log().find(env_->users.at("all").secret_access_key), std::string::npos);
     EXPECT_EQ(server.Stop(), 0);
 }
 

@@ -4,11 +4,9 @@
 // upstream per connection, latency.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 
-#include "support/test_env.hpp"
+#include "support/script_process.hpp"
 
 namespace insightstream::testing {
 
@@ -16,12 +14,9 @@ class FaultProxy {
 public:
     /// Starts a proxy to `upstream` ("http://127.0.0.1:PORT" or "127.0.0.1:PORT").
     explicit FaultProxy(const std::string& upstream);
-    ~FaultProxy();
-    FaultProxy(const FaultProxy&) = delete;
-    FaultProxy& operator=(const FaultProxy&) = delete;
 
     /// "http://127.0.0.1:PORT" of the proxy.
-    [[nodiscard]] std::string Url() const { return "http://127.0.0.1:" + std::to_string(proxy_port_); }
+    [[nodiscard]] std::string Url() const { return "http://127.0.0.1:" + std::to_string(process_.Port("proxy")); }
     void Pass() { Control("/mode/pass"); }
     void Refuse() { Control("/mode/refuse"); }
     void Stall() { Control("/mode/stall"); }
@@ -33,10 +28,7 @@ public:
 private:
     void Control(const std::string& target);
 
-    TempDir dir_;
-    pid_t pid_ = -1;
-    uint16_t proxy_port_ = 0;
-    uint16_t control_port_ = 0;
+    ScriptProcess process_;
 };
 
 }  // namespace insightstream::testing

@@ -1,5 +1,6 @@
 #include "support/server_process.hpp"
 
+#include "support/script_process.hpp"
 #include "support/test_env.hpp"
 
 #include <fcntl.h>
@@ -46,19 +47,8 @@ void ServerProcess::Start() {
     std::vector<std::string> argv_s{INSIGHTSTREAM_BINARY, options_.command, "--listen", "127.0.0.1:0", "--data-dir",
                                     options_.data_dir.string(), "--io-threads", "2", "--handler-threads", "8"};
     argv_s.insert(argv_s.end(), options_.args.begin(), options_.args.end());
-    pid_ = fork();
-    ASSERT_GE(pid_, 0) << "fork failed";
-    if (pid_ == 0) {
-        int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(fd, STDERR_FILENO);
-        dup2(fd, STDOUT_FILENO);
-        for (const auto& [k, v] : options_.env) setenv(k.c_str(), v.c_str(), 1);
-        std::vector<char*> argv;
-        for (auto& s : argv_s) argv.push_back(s.data());
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
+    pid_ = SpawnLogged(std::move(argv_s), log_path_.string(), options_.env);
+    ASSERT_GT(pid_, 0) << "fork failed";
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     static const std::regex kReady(R"re("event":"server.listening".*"port":(\d+))re");
     for (;;) {

@@ -19,6 +19,21 @@ protected:
             return {};
         });
     }
+    // A dataset "sales" with version 1 queued.
+    Result<void> AddDatasetWithOneVersion(const core::TenantId& tenant, const core::DatasetId& id) {
+        return db_->Transact(tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+            IS_TRY_VOID(ingest::datasets::InsertDataset(
+                tx, tenant, ingest::DatasetRecord{id, "sales", "csv", 1, std::nullopt, 10, 10, {}}));
+            ingest::VersionRecord v;
+            v.dataset = id;
+            v.version = 1;
+            v.format = "csv";
+            v.status = "queued";
+            v.object_key = "k";
+            v.created_at = 10;
+            return ingest::datasets::InsertVersion(tx, tenant, v);
+        });
+    }
 };
 
 TEST_P(Database, MigrationsAreIdempotentAndVersioned) {
@@ -104,18 +119,7 @@ TEST_P(Database, DatasetsOfAnotherTenantAreInvisible) {
     ASSERT_TRUE(AddTenant("org_b"));
     core::TenantId a("org_a"), b("org_b");
     core::DatasetId id("ds_1");
-    ASSERT_TRUE(db_->Transact(a, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-        DatasetRecord d{id, "sales", "csv", 1, std::nullopt, 10, 10, {}};
-        IS_TRY_VOID(datasets::InsertDataset(tx, a, d));
-        VersionRecord v;
-        v.dataset = id;
-        v.version = 1;
-        v.format = "csv";
-        v.status = "queued";
-        v.object_key = "k";
-        v.created_at = 10;
-        return datasets::InsertVersion(tx, a, v);
-    }));
+    ASSERT_TRUE(AddDatasetWithOneVersion(a, id));
     auto mine = TransactValue(*db_, a, TxMode::kRead, [&](Tx& tx) { return datasets::Find(tx, a, id); });
     ASSERT_TRUE(mine);
     ASSERT_TRUE(mine->has_value());
@@ -172,17 +176,7 @@ TEST_P(Database, OnlyTheLatestAttemptOfAJobMayCommitIt) {
     ASSERT_TRUE(AddTenant("org_a"));
     core::TenantId a("org_a");
     core::DatasetId id("ds_1");
-    ASSERT_TRUE(db_->Transact(a, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-        IS_TRY_VOID(datasets::InsertDataset(tx, a, DatasetRecord{id, "sales", "csv", 1, std::nullopt, 10, 10, {}}));
-        VersionRecord v;
-        v.dataset = id;
-        v.version = 1;
-        v.format = "csv";
-        v.status = "queued";
-        v.object_key = "k";
-        v.created_at = 10;
-        return datasets::InsertVersion(tx, a, v);
-    }));
+    ASSERT_TRUE(AddDatasetWithOneVersion(a, id));
     auto start = [&] {
         return *TransactValue(*db_, a, TxMode::kWrite, [&](Tx& tx) { return datasets::MarkProcessing(tx, a, id, 1, 20); });
     };

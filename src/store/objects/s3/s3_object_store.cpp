@@ -10,6 +10,7 @@
 #include "aws/xml.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/memory.hpp"
 
 namespace insightstream::store {
 
@@ -101,9 +102,7 @@ namespace {
 
 class S3Writer final : public ObjectWriter {
 public:
-    S3Writer(S3ObjectStore& store, std::string full_key) : store_(store), key_(std::move(full_key)) {
-        buf_.reserve(store_.settings().part_bytes);
-    }
+    S3Writer(S3ObjectStore& store, std::string full_key) : store_(store), key_(std::move(full_key)) {}
     ~S3Writer() override {
         if (!committed_) Abort("the upload was not committed");
     }
@@ -112,13 +111,12 @@ public:
         if (failed_) return Error(core::ErrorCode::kUnavailable, "the object store is unavailable; retry later");
         sha_.Update(data, n);
         size_ += static_cast<int64_t>(n);
-        size_t part = store_.settings().part_bytes;
         while (n > 0) {
-            size_t take = std::min(n, part - buf_.size());
-            buf_.append(data, take);
+            if (buf_.capacity() == 0) buf_ = TakeBuffer();
+            size_t take = buf_.Append(data, n);
             data += take;
             n -= take;
-            if (buf_.size() == part) {
+            if (buf_.full()) {
                 if (auto r = SendPart(); !r) return Fail(std::move(r).error());
             }
         }
@@ -132,11 +130,11 @@ public:
             auto req = store_.Request("PUT", key_);
             req.headers.emplace_back("content-type", "application/octet-stream");
             store_.AddEncryption(req);
-            req.body = buf_;
+            req.body = buf_.view();
             IS_TRY(auto r, store_.client().Send(req));
             if (!r.ok()) return Fail(S3Error(r, "PutObject"));
         } else {
-            if (!buf_.empty()) {
+            if (buf_.size() > 0) {
                 if (auto r = SendPart(); !r) return Fail(std::move(r).error());
             }
             while (!inflight_.empty()) {
@@ -183,33 +181,45 @@ private:
         return {};
     }
 
-    // Hands the full buffer to a part upload, first waiting while too many are in flight.
+    // Hands the full buffer to a part upload, first waiting while too many are in flight. The
+    // part buffers (parts_in_flight + 1 of them) are reused for the whole upload, so memory stays
+    // flat and the allocator is not asked for a fresh 8 MiB per part.
     Result<void> SendPart() {
         if (upload_id_.empty()) IS_TRY_VOID(Start());
         while (static_cast<int>(inflight_.size()) >= store_.settings().parts_in_flight) IS_TRY_VOID(WaitOldest());
         int no = next_part_++;
-        auto task = [&store = store_, key = key_, id = upload_id_, no, body = std::move(buf_)]() -> Result<std::string> {
+        auto part = std::make_unique<core::PageBuffer>(std::move(buf_));
+        const core::PageBuffer* body = part.get();
+        auto task = [&store = store_, key = key_, id = upload_id_, no, body]() -> Result<std::string> {
             auto req = store.Request("PUT", key);
             req.query = {{"partNumber", std::to_string(no)}, {"uploadId", id}};
             req.headers.emplace_back("content-type", "application/octet-stream");
-            req.body = body;
+            req.body = body->view();
             IS_TRY(auto r, store.client().Send(req));
             if (!r.ok()) return S3Error(r, "UploadPart");
             const std::string* etag = r.Header("etag");
             if (!etag) return Error::Unavailable("S3 UploadPart answered without an ETag");
             return *etag;
         };
-        inflight_.emplace_back(no, std::async(std::launch::async, std::move(task)));
-        buf_ = std::string();
-        buf_.reserve(store_.settings().part_bytes);
+        inflight_.push_back({no, std::move(part), std::async(std::launch::async, std::move(task))});
         return {};
     }
 
+    core::PageBuffer TakeBuffer() {
+        if (spare_.empty()) return core::PageBuffer(store_.settings().part_bytes);
+        core::PageBuffer b = std::move(spare_.back());
+        spare_.pop_back();
+        b.Clear();
+        return b;
+    }
+
     Result<void> WaitOldest() {
-        auto [no, fut] = std::move(inflight_.front());
+        InFlight oldest = std::move(inflight_.front());
         inflight_.pop_front();
-        IS_TRY(auto etag, fut.get());
-        etags_.emplace_back(no, std::move(etag));
+        auto etag = oldest.etag.get();
+        spare_.push_back(std::move(*oldest.body));
+        if (!etag) return std::move(etag).error();
+        etags_.emplace_back(oldest.part, std::move(*etag));
         return {};
     }
 
@@ -221,7 +231,7 @@ private:
     void Abort(const std::string& why) {
         if (failed_ && upload_id_.empty()) return;
         failed_ = true;
-        for (auto& [no, fut] : inflight_) (void)fut.get();
+        for (auto& f : inflight_) (void)f.etag.get();
         inflight_.clear();
         if (upload_id_.empty()) return;
         auto req = store_.Request("DELETE", key_);
@@ -236,12 +246,18 @@ private:
 
     S3ObjectStore& store_;
     std::string key_;
-    std::string buf_;
+    core::PageBuffer buf_;  // mapped when the first byte comes
     core::Sha256 sha_;
     int64_t size_ = 0;
     std::string upload_id_;
     int next_part_ = 1;
-    std::deque<std::pair<int, std::future<Result<std::string>>>> inflight_;
+    struct InFlight {
+        int part;
+        std::unique_ptr<core::PageBuffer> body;  // owned here, read by the task until it finishes
+        std::future<Result<std::string>> etag;
+    };
+    std::deque<InFlight> inflight_;
+    std::vector<core::PageBuffer> spare_;
     std::vector<std::pair<int, std::string>> etags_;
     bool committed_ = false;
     bool failed_ = false;
@@ -269,41 +285,48 @@ public:
     }
 
     Result<size_t> Read(char* buf, size_t n) override {
-        while (pos_ == window_.size()) {
+        while (pos_ == windows_[current_].size()) {
             if (!pending_.valid()) return size_t{0};
-            IS_TRY(window_, pending_.get());
+            IS_TRY_VOID(pending_.get());
+            current_ ^= 1;  // the prefetched window becomes the current one
             pos_ = 0;
             Prefetch();
-            if (window_.empty()) return size_t{0};
         }
-        size_t take = std::min(n, window_.size() - pos_);
-        std::memcpy(buf, window_.data() + pos_, take);
+        const core::PageBuffer& w = windows_[current_];
+        size_t take = std::min(n, w.size() - pos_);
+        std::memcpy(buf, w.data() + pos_, take);
         pos_ += take;
         return take;
     }
     [[nodiscard]] int64_t size() const override { return length_; }
 
 private:
+    // Fetches the next window into the buffer not being read; two buffers serve the whole read.
     void Prefetch() {
         if (next_ >= end_) return;
         int64_t first = next_;
         int64_t last = std::min(end_, first + static_cast<int64_t>(store_.settings().read_window_bytes)) - 1;
         next_ = last + 1;
-        pending_ = std::async(std::launch::async, [this, first, last]() -> Result<std::string> {
+        core::PageBuffer* into = &windows_[current_ ^ 1];
+        if (into->capacity() == 0) {
+            *into = core::PageBuffer(std::min<size_t>(store_.settings().read_window_bytes, static_cast<size_t>(end_ - first)));
+        }
+        pending_ = std::async(std::launch::async, [this, first, last, into]() -> Result<void> {
             auto req = store_.Request("GET", key_);
             req.headers.emplace_back("range", "bytes=" + std::to_string(first) + "-" + std::to_string(last));
             if (!etag_.empty()) req.headers.emplace_back("if-match", etag_);
+            req.body_into = into;
             IS_TRY(auto r, store_.client().Send(req));
             if (r.status == 412) {
                 return Error(core::ErrorCode::kConflict, "the object changed while it was being read")
                     .WithInternal("S3 GetObject: ETag no longer " + etag_);
             }
             if (!r.ok()) return S3Error(r, "GetObject");
-            if (r.body.size() != static_cast<size_t>(last - first + 1)) {
-                return Error::Unavailable("S3 GetObject returned " + std::to_string(r.body.size()) + " bytes for a " +
+            if (into->size() != static_cast<size_t>(last - first + 1)) {
+                return Error::Unavailable("S3 GetObject returned " + std::to_string(into->size()) + " bytes for a " +
                                           std::to_string(last - first + 1) + "-byte range");
             }
-            return std::move(r.body);
+            return {};
         });
     }
 
@@ -313,9 +336,10 @@ private:
     int64_t next_;
     int64_t end_;
     int64_t length_;
-    std::string window_;
+    core::PageBuffer windows_[2];  // mapped on first use, at most one window each
+    int current_ = 0;
     size_t pos_ = 0;
-    std::future<Result<std::string>> pending_;
+    std::future<Result<void>> pending_;
 };
 
 }  // namespace
