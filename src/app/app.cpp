@@ -264,6 +264,9 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                   .max_receives = cfg.job_max_receives,
                                   .backoff_base_s = cfg.job_backoff_base_s,
                                   .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms};
+        // SQS is asked as seldom as it allows: a receive waits up to 20 s for a job (shutdown
+        // interrupts it); the DB queue is polled every second.
+        if (cfg.queue != "db") ws.poll_wait_ms = 20'000;
         p->worker = std::make_unique<worker::Worker>(*p->db, *p->objects, *p->queue, p->dead_letters.get(),
                                                      *p->processor, p->metrics, p->clock, ws);
         if (p->analytics) {

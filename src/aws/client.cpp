@@ -78,6 +78,10 @@ size_t OnBodyPages(char* data, size_t size, size_t n, void* user) {
     return static_cast<core::PageBuffer*>(user)->Append(data, size * n);  // short: curl stops
 }
 
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;  // non-zero: abort
+}
+
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     auto* headers = static_cast<Headers*>(user);
     std::string_view line(data, size * n);
@@ -220,6 +224,11 @@ Result<AwsResponse> Transfer(const HttpExchange& ex) {
     }
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &r.headers);
+    if (ex.cancel) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(ex.cancel));
+    }
     if (ex.method == "HEAD") {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (ex.method == "GET") {
@@ -295,7 +304,8 @@ Result<AwsResponse> AwsClient::Send(const AwsRequest& req) {
             if (r && r->ok()) ReturnRetryTokens(spent > 0 ? spent : 1);
             return r;
         }
-        if (attempt >= settings_.max_attempts || !TakeRetryToken(cost)) {
+        bool cancelled = req.cancel && req.cancel->load();
+        if (cancelled || attempt >= settings_.max_attempts || !TakeRetryToken(cost)) {
             if (r) return r;
             // To the service's callers a dependency that timed out is as unavailable as one that
             // refused: 503 with Retry-After, the timeout in the log.
@@ -348,6 +358,7 @@ Result<AwsResponse> AwsClient::SendOnce(const AwsRequest& req) {
     ex.headers.emplace_back("authorization", std::move(auth));
     ex.body = req.body;
     ex.body_into = req.body_into;
+    ex.cancel = req.cancel;
     ex.connect_timeout_ms = settings_.connect_timeout_ms;
     ex.timeout_ms = settings_.request_timeout_ms + req.extra_timeout_ms;
     auto r = Transfer(ex);

@@ -58,6 +58,9 @@ struct AwsRequest {
     /// (cleared first), so large reads allocate nothing per request. A body larger than its
     /// capacity fails the request. (An error answer's body still reaches AwsResponse::body.)
     core::PageBuffer* body_into = nullptr;
+    /// When set and it turns true, the request is abandoned at once and not retried (shutdown
+    /// during a long poll).
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct AwsResponse {
@@ -106,6 +109,7 @@ struct HttpExchange {
     int connect_timeout_ms = 3000;
     int timeout_ms = 30000;
     core::PageBuffer* body_into = nullptr;  // see AwsRequest::body_into
+    const std::atomic<bool>* cancel = nullptr;  // see AwsRequest::cancel
 };
 /// kUnavailable (refused, reset, DNS) or kDeadlineExceeded (timed out) when no answer came back.
 core::Result<AwsResponse> Transfer(const HttpExchange& ex);

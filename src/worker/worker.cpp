@@ -73,6 +73,8 @@ Worker::Worker(store::Database& db, store::ObjectStore& objects, store::JobQueue
     metrics_.Describe("insightstream_rows_processed_total", "counter", "Rows read by the worker.");
     metrics_.Describe("insightstream_bytes_processed_total", "counter", "Source bytes read by the worker.");
     metrics_.Describe("insightstream_jobs_in_progress", "gauge", "Jobs being processed now.");
+    metrics_.Describe("insightstream_job_queue_wait_seconds", "histogram",
+                      "Time from a job's send to its receive (the queue's backlog, as the worker sees it).");
     metrics_.Set("insightstream_jobs_in_progress", {}, 0);
 }
 
@@ -87,6 +89,8 @@ void Worker::Start() {
 void Worker::Stop() {
     stopping_ = true;
     cv_.notify_all();
+    queue_.Interrupt();  // a long poll in progress ends now
+    if (dead_letters_) dead_letters_->Interrupt();
     for (auto& t : threads_) {
         if (t.joinable()) t.join();
     }
@@ -177,6 +181,10 @@ void Worker::Handle(const store::QueueMessage& m) {
         metrics_.Observe("insightstream_job_duration_seconds", {},
                          static_cast<double>(core::MonotonicMs() - start_ms) / 1000.0);
     };
+    if (m.sent_at_ms > 0) {
+        metrics_.Observe("insightstream_job_queue_wait_seconds", {},
+                         static_cast<double>(std::max<int64_t>(0, clock_.NowMs() - m.sent_at_ms)) / 1000.0);
+    }
     auto parsed = ingest::JobMessage::Parse(m.body);
     if (!parsed) {
         // Nothing can ever process it: drop it instead of cycling it to the dead-letter queue.

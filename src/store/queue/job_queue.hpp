@@ -40,6 +40,9 @@ public:
     /// Messages waiting or in flight (for metrics and autoscaling).
     virtual Result<int64_t> Depth() = 0;
     virtual Result<void> Ping() = 0;
+    /// Shutdown: ends a receive that is waiting now (it returns no messages) and makes later
+    /// receives return at once. For backends whose long polls last long (SQS: 20 s).
+    virtual void Interrupt() {}
 };
 
 }  // namespace insightstream::store

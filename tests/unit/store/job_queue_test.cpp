@@ -61,6 +61,7 @@ TEST_P(JobQueueContract, DeliversAndDeletes) {
     EXPECT_EQ((*got)[0].body, "hello");
     EXPECT_EQ((*got)[0].receive_count, 1);
     EXPECT_FALSE((*got)[0].id.empty());
+    EXPECT_GT((*got)[0].sent_at_ms, 1'700'000'000'000);  // when it was sent, for the wait-time metric
     EXPECT_EQ(*queue_->Depth(), 1);
     ASSERT_TRUE(queue_->Delete((*got)[0].receipt));
     EXPECT_EQ(*queue_->Depth(), 0);
@@ -141,6 +142,21 @@ TEST_P(JobQueueContract, LongPollingWakesUpOnSend) {
     ASSERT_TRUE(got);
     ASSERT_EQ(got->size(), 1U);
     EXPECT_LT(waited, std::chrono::milliseconds(4000));  // answered on arrival, not at the end of the wait
+}
+
+TEST_P(JobQueueContract, InterruptEndsALongPollAtOnce) {
+    auto start = std::chrono::steady_clock::now();
+    std::thread stopper([&] {
+        Sleep(300);
+        queue_->Interrupt();
+    });
+    auto got = queue_->Receive(1, 30, 20'000);
+    stopper.join();
+    ASSERT_TRUE(got) << got.error().ToString();
+    EXPECT_TRUE(got->empty());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+    EXPECT_TRUE(queue_->Receive(1, 30, 20'000)->empty());  // and later receives do not wait
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 }
 
 TEST_P(JobQueueContract, ConcurrentConsumersNeverShareAMessage) {

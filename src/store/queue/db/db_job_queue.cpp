@@ -74,6 +74,7 @@ Result<std::vector<QueueMessage>> DbJobQueue::Receive(int max_messages, int visi
         uint64_t seq;
         {
             std::scoped_lock lock(mutex_);
+            if (interrupted_) return std::vector<QueueMessage>{};
             seq = send_seq_;
         }
         IS_TRY(auto got, TryReceive(max_messages, visibility_s));
@@ -81,8 +82,16 @@ Result<std::vector<QueueMessage>> DbJobQueue::Receive(int max_messages, int visi
         std::unique_lock lock(mutex_);
         auto until = std::min(deadline, std::chrono::steady_clock::now() +
                                             std::chrono::milliseconds(settings_.poll_interval_ms));
-        sent_.wait_until(lock, until, [&] { return send_seq_ != seq; });
+        sent_.wait_until(lock, until, [&] { return send_seq_ != seq || interrupted_; });
     }
+}
+
+void DbJobQueue::Interrupt() {
+    {
+        std::scoped_lock lock(mutex_);
+        interrupted_ = true;
+    }
+    sent_.notify_all();
 }
 
 Result<void> DbJobQueue::ChangeVisibility(const std::string& receipt, int visibility_s) {

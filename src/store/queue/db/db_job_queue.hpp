@@ -31,6 +31,7 @@ public:
     Result<void> Delete(const std::string& receipt) override;
     Result<int64_t> Depth() override;
     Result<void> Ping() override;
+    void Interrupt() override;
 
     /// Sends inside a caller's transaction (used by the outbox relay on the same DB).
     static Result<std::string> SendInTx(Tx& tx, std::string_view queue, std::string_view body, int64_t visible_at_ms,
@@ -45,6 +46,7 @@ private:
     std::mutex mutex_;
     std::condition_variable sent_;  // wakes in-process long polls early
     uint64_t send_seq_ = 0;
+    bool interrupted_ = false;
 };
 
 }  // namespace insightstream::store

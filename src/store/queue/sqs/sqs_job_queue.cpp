@@ -48,7 +48,7 @@ std::string TraceParentOf(std::string_view body) {
 }  // namespace
 
 Result<std::string> SqsCall(aws::AwsClient& client, std::string_view action, const std::string& json_body,
-                            int extra_timeout_ms) {
+                            int extra_timeout_ms, const std::atomic<bool>* cancel) {
     aws::AwsRequest req;
     req.method = "POST";
     req.path = "/";
@@ -56,6 +56,7 @@ Result<std::string> SqsCall(aws::AwsClient& client, std::string_view action, con
                    {"x-amz-target", "AmazonSQS." + std::string(action)}};
     req.body = json_body;
     req.extra_timeout_ms = extra_timeout_ms;
+    req.cancel = cancel;
     IS_TRY(auto r, client.Send(req));
     if (r.ok()) return std::move(r.body);
     if (IsStaleReceipt(r)) {
@@ -102,6 +103,7 @@ Result<std::string> SqsJobQueue::Send(std::string_view body, int delay_s) {
 }
 
 Result<std::vector<QueueMessage>> SqsJobQueue::Receive(int max_messages, int visibility_s, int wait_ms) {
+    if (interrupted_) return std::vector<QueueMessage>{};
     int wait_s = std::clamp((wait_ms + 999) / 1000, 0, 20);
     json::object req{{"QueueUrl", url_},
                      {"MaxNumberOfMessages", std::clamp(max_messages, 1, 10)},
@@ -110,7 +112,9 @@ Result<std::vector<QueueMessage>> SqsJobQueue::Receive(int max_messages, int vis
                      {"AttributeNames", json::array{"ApproximateReceiveCount", "SentTimestamp"}},
                      {"MessageSystemAttributeNames", json::array{"ApproximateReceiveCount", "SentTimestamp"}},
                      {"MessageAttributeNames", json::array{"All"}}};
-    IS_TRY(auto answer, SqsCall(*client_, "ReceiveMessage", json::serialize(req), wait_s * 1000));
+    auto got = SqsCall(*client_, "ReceiveMessage", json::serialize(req), wait_s * 1000, &interrupted_);
+    if (!got && interrupted_) return std::vector<QueueMessage>{};  // shut down while waiting
+    IS_TRY(auto answer, std::move(got));
     std::vector<QueueMessage> out;
     auto o = Parse(answer);
     auto* msgs = o.if_contains("Messages");

@@ -6,6 +6,7 @@
 // RedrivePolicy; the dead-letter queue is read like any other queue.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,7 @@ public:
     Result<void> Delete(const std::string& receipt) override;
     Result<int64_t> Depth() override;
     Result<void> Ping() override;
+    void Interrupt() override { interrupted_ = true; }
 
     [[nodiscard]] const std::string& url() const { return url_; }
     [[nodiscard]] const std::string& name() const { return name_; }
@@ -36,11 +38,12 @@ private:
     std::shared_ptr<aws::AwsClient> client_;
     std::string url_;
     std::string name_;
+    std::atomic<bool> interrupted_{false};
 };
 
 /// Calls one action of SQS's JSON protocol; an SQS error answer becomes the service's error
 /// (stale receipts → NotFound, everything else → Unavailable naming the queue and SQS's code).
 Result<std::string> SqsCall(aws::AwsClient& client, std::string_view action, const std::string& json_body,
-                            int extra_timeout_ms = 0);
+                            int extra_timeout_ms = 0, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace insightstream::store
