@@ -74,8 +74,23 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
     return size * n;
 }
 
+// A 2xx body goes to the caller's pages; an error answer's body (which may not fit them) to the
+// response, for ReadAwsError.
+struct PagesSink {
+    CURL* handle;
+    core::PageBuffer* pages;
+    std::string* error_body;
+};
+
 size_t OnBodyPages(char* data, size_t size, size_t n, void* user) {
-    return static_cast<core::PageBuffer*>(user)->Append(data, size * n);  // short: curl stops
+    auto* sink = static_cast<PagesSink*>(user);
+    long status = 0;
+    curl_easy_getinfo(sink->handle, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300) {
+        sink->error_body->append(data, size * n);
+        return size * n;
+    }
+    return sink->pages->Append(data, size * n);  // short: more than asked for, curl stops
 }
 
 int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
@@ -214,10 +229,11 @@ Result<AwsResponse> Transfer(const HttpExchange& ex) {
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    PagesSink pages{h, ex.body_into, &r.body};
     if (ex.body_into) {
         ex.body_into->Clear();
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBodyPages);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, ex.body_into);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &pages);
     } else {
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
@@ -251,8 +267,6 @@ Result<AwsResponse> Transfer(const HttpExchange& ex) {
         return Error::Unavailable(why);
     }
     HandlePool::Instance().Give(h);
-    // An error answer's body is for ReadAwsError, wherever it was written.
-    if (ex.body_into && (r.status < 200 || r.status >= 300)) r.body = std::string(ex.body_into->view());
     ReadAwsError(r);
     return r;
 }

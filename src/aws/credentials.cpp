@@ -11,6 +11,9 @@
 #include <boost/json.hpp>
 
 #include "aws/client.hpp"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
 #include "core/log.hpp"
 
 namespace insightstream::aws {
@@ -25,16 +28,45 @@ int64_t NowMs() {
         .count();
 }
 
-// The SDKs accept a full URI over plain HTTP only to the container agent or the loopback.
-bool AllowedFullUri(std::string_view url) {
-    if (url.starts_with("https://")) return true;
-    if (!url.starts_with("http://")) return false;
-    std::string_view host = url.substr(7);
-    host = host.substr(0, host.find_first_of("/?#"));
-    if (host.starts_with("[")) host = host.substr(0, host.find(']') + 1);
-    else host = host.substr(0, host.find(':'));
-    return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "169.254.170.2" ||
-           host == "169.254.170.23" || host == "[fd00:ec2::23]" || host.starts_with("127.");
+// The SDKs accept a full URI over plain HTTP only to the container agent or the loopback. The URL
+// is parsed by libcurl (as it will be fetched), with no user part, so "http://localhost:1@evil/"
+// cannot pass for the loopback.
+bool AllowedFullUri(const std::string& url) {
+    CURLU* u = curl_url();
+    if (!u) return false;
+    bool ok = false;
+    char* scheme = nullptr;
+    char* host = nullptr;
+    char* user = nullptr;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER) {
+        std::string_view sc(scheme), h(host);
+        if (sc == "https") {
+            ok = true;
+        } else if (sc == "http") {
+            static constexpr std::string_view kAllowed[] = {"localhost", "[::1]", "169.254.170.2", "169.254.170.23",
+                                                            "[fd00:ec2::23]"};
+            ok = std::find(std::begin(kAllowed), std::end(kAllowed), h) != std::end(kAllowed);
+            // 127.0.0.0/8, numerically: four dot-separated numbers, the first 127.
+            in_addr a{};
+            if (!ok && inet_pton(AF_INET, std::string(h).c_str(), &a) == 1) ok = (ntohl(a.s_addr) >> 24) == 127;
+        }
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(user);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+std::string ReadTokenFile(const std::string& path) {
+    std::ifstream in(path);
+    std::string token;
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    return token;
 }
 }  // namespace
 
@@ -77,8 +109,10 @@ Result<int64_t> ParseIso8601Utc(std::string_view text) {
     return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
 }
 
-ContainerCredentials::ContainerCredentials(std::string url, std::string authorization, int timeout_ms)
-    : url_(std::move(url)), authorization_(std::move(authorization)), timeout_ms_(timeout_ms) {}
+ContainerCredentials::ContainerCredentials(std::string url, std::string authorization, std::string token_file,
+                                           int timeout_ms)
+    : url_(std::move(url)), authorization_(std::move(authorization)), token_file_(std::move(token_file)),
+      timeout_ms_(timeout_ms) {}
 
 int ContainerCredentials::fetches() const {
     std::scoped_lock lock(mutex_);
@@ -89,7 +123,12 @@ Result<void> ContainerCredentials::Fetch(int64_t now_ms) {
     ++fetches_;
     HttpExchange ex;
     ex.url = url_;
-    if (!authorization_.empty()) ex.headers.emplace_back("authorization", authorization_);
+    // A token file is read on every fetch: the platform rotates it.
+    std::string authorization = token_file_.empty() ? authorization_ : ReadTokenFile(token_file_);
+    if (!token_file_.empty() && authorization.empty()) {
+        return Error::Unavailable("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is empty or unreadable");
+    }
+    if (!authorization.empty()) ex.headers.emplace_back("authorization", authorization);
     ex.connect_timeout_ms = timeout_ms_;
     ex.timeout_ms = timeout_ms_;
     auto r = Transfer(ex);
@@ -130,7 +169,11 @@ Result<Credentials> ContainerCredentials::Get() {
     std::scoped_lock lock(mutex_);
     int64_t now = NowMs();
     if (now < refresh_at_ms_) return creds_;
+    // After a failed refresh the endpoint is asked again at most once a second, so that while it
+    // is down requests with still-valid keys do not each wait for it.
+    if (now < retry_at_ms_ && now < expires_ms_ - 1000) return creds_;
     auto fetched = Fetch(now);
+    if (!fetched) retry_at_ms_ = now + 1000;
     if (!fetched) {
         if (now < expires_ms_ - 1000) {
             core::Log(core::LogLevel::kWarn, "aws.credentials_refresh_failed", fetched.error().internal(),
@@ -156,7 +199,7 @@ Result<std::shared_ptr<CredentialsProvider>> DefaultCredentials(const EnvLookup&
     std::string full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     if (!relative.empty()) {
         return std::shared_ptr<CredentialsProvider>(
-            std::make_shared<ContainerCredentials>("http://169.254.170.2" + relative, ""));
+            std::make_shared<ContainerCredentials>("http://169.254.170.2" + relative, "", ""));
     }
     if (!full.empty()) {
         if (!AllowedFullUri(full)) {
@@ -164,12 +207,11 @@ Result<std::shared_ptr<CredentialsProvider>> DefaultCredentials(const EnvLookup&
                 "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to the loopback or the container agent");
         }
         std::string token = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
-        if (std::string file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); token.empty() && !file.empty()) {
-            std::ifstream in(file);
-            if (!in) return Error::InvalidArgument("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-            std::getline(in, token);
+        std::string file = token.empty() ? env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") : "";
+        if (!file.empty() && ReadTokenFile(file).empty()) {
+            return Error::InvalidArgument("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
         }
-        return std::shared_ptr<CredentialsProvider>(std::make_shared<ContainerCredentials>(full, token));
+        return std::shared_ptr<CredentialsProvider>(std::make_shared<ContainerCredentials>(full, token, file));
     }
     return Error::InvalidArgument(
         "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where the ECS container "

@@ -46,7 +46,8 @@ private:
 /// fails the current keys are used while they remain valid.
 class ContainerCredentials final : public CredentialsProvider {
 public:
-    ContainerCredentials(std::string url, std::string authorization, int timeout_ms = 2000);
+    /// `authorization`: the token itself, or "" and `token_file` (read again on every fetch).
+    ContainerCredentials(std::string url, std::string authorization, std::string token_file, int timeout_ms = 2000);
     core::Result<Credentials> Get() override;
     [[nodiscard]] const char* source() const override { return "container"; }
     /// How many times the endpoint was asked (tests).
@@ -57,11 +58,13 @@ private:
 
     std::string url_;
     std::string authorization_;
+    std::string token_file_;
     int timeout_ms_;
     mutable std::mutex mutex_;
     Credentials creds_;
     int64_t expires_ms_ = 0;
     int64_t refresh_at_ms_ = 0;
+    int64_t retry_at_ms_ = 0;
     int fetches_ = 0;
 };
 

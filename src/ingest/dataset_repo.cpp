@@ -183,7 +183,8 @@ Result<int64_t> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, cons
                                int64_t now) {
     IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET status = 'processing', attempts = attempts + 1, "
                            "bytes_done = 0, rows_done = 0, started_at = $4, progress_at = $4, error = NULL "
-                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 RETURNING attempts",
+                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 AND status <> 'ready' "
+                           "RETURNING attempts",
                            {tenant, id, version, now}));
     return r.rows.empty() ? int64_t{0} : r.rows[0].Int(0);
 }
@@ -209,10 +210,20 @@ Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::
 }
 
 Result<bool> MarkFailed(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
-                        std::string_view error, int64_t now) {
+                        std::string_view error, int64_t now, int64_t attempt) {
     IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET status = 'failed', error = $4, progress_at = $5 "
-                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 AND status <> 'ready'",
-                           {tenant, id, version, error, now}));
+                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 AND status <> 'ready' "
+                           "AND ($6 = 0 OR attempts = $6)",
+                           {tenant, id, version, error, now, attempt}));
+    return r.affected > 0;
+}
+
+Result<bool> Requeue(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                     std::optional<std::string> error, int64_t attempt) {
+    IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET status = 'queued', error = COALESCE($4, error) "
+                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 AND status = 'processing' "
+                           "AND attempts = $5",
+                           {tenant, id, version, error ? store::Param(*error) : store::Param(nullptr), attempt}));
     return r.affected > 0;
 }
 

@@ -85,7 +85,8 @@ Result<void> SetColumnOptions(store::Tx& tx, const core::TenantId& tenant, const
 Result<bool> Delete(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id);
 
 // Worker state transitions; each answers false when the version no longer exists (deleted).
-/// Starts an attempt; returns its number (the fencing token for MarkReady), 0 when the version is gone.
+/// Starts an attempt; returns its number (the fencing token for MarkReady, MarkFailed and
+/// Requeue), 0 when the version is gone or already ready (a duplicate delivery).
 Result<int64_t> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                                int64_t now);
 Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
@@ -96,8 +97,13 @@ Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const c
 Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                        int64_t rows, int64_t rows_rejected, int64_t now, int64_t invalid_values = 0,
                        int64_t issues = 0, int64_t attempt = 0);
+/// With `attempt` > 0, only while that attempt is the latest.
 Result<bool> MarkFailed(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
-                        std::string_view error, int64_t now);
+                        std::string_view error, int64_t now, int64_t attempt = 0);
+/// Hands a version that `attempt` was processing back to the queue (`error`, when given, says why
+/// the attempt failed); false when another attempt has started since.
+Result<bool> Requeue(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                     std::optional<std::string> error, int64_t attempt);
 
 }  // namespace datasets
 

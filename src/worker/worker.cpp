@@ -213,6 +213,11 @@ void Worker::Handle(const store::QueueMessage& m) {
                                           if (!v || v->status == "ready") return v;
                                           IS_TRY(attempt, ingest::datasets::MarkProcessing(tx, msg.tenant, msg.dataset,
                                                                                            msg.version, clock_.NowMs()));
+                                          // 0: it became ready (or went away) since the read above.
+                                          if (attempt == 0) {
+                                              return ingest::datasets::FindVersion(tx, msg.tenant, msg.dataset,
+                                                                                   msg.version);
+                                          }
                                           return v;
                                       });
     if (!begin) {
@@ -323,9 +328,7 @@ void Worker::Handle(const store::QueueMessage& m) {
         // Shutdown or a lost lease: hand the job back untouched so another worker takes it now.
         if (!lease->lost) {
             (void)db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-                IS_TRY_VOID(tx.Exec("UPDATE dataset_versions SET status = 'queued' WHERE tenant_id = $1 AND "
-                                    "dataset_id = $2 AND version = $3 AND status = 'processing'",
-                                    {msg.tenant, msg.dataset, msg.version}));
+                IS_TRY_VOID(ingest::datasets::Requeue(tx, msg.tenant, msg.dataset, msg.version, std::nullopt, attempt));
                 return {};
             });
             (void)queue_.ChangeVisibility(m.receipt, 0);
@@ -342,10 +345,15 @@ void Worker::Handle(const store::QueueMessage& m) {
         if (e.retriable()) {
             reason = "processing failed " + std::to_string(m.receive_count) + " times: " + e.detail();
         }
-        auto failed = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-            IS_TRY_VOID(ingest::datasets::MarkFailed(tx, msg.tenant, msg.dataset, msg.version, reason, clock_.NowMs()));
-            return {};
+        auto failed = store::TransactValue(db_, msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) {
+            return ingest::datasets::MarkFailed(tx, msg.tenant, msg.dataset, msg.version, reason, clock_.NowMs(), attempt);
         });
+        if (failed && !*failed) {
+            // A later attempt holds the version (or it is gone or ready): this one has no say.
+            core::Log(LogLevel::kWarn, "job.lease_lost", "another attempt started after this one; its outcome stands");
+            outcome("lease_lost");
+            return;
+        }
         if (!failed) {
             // Could not record the failure: let the message come back rather than lose it.
             core::Log(LogLevel::kError, "job.fail_record_failed", failed.error().ToString());
@@ -360,10 +368,9 @@ void Worker::Handle(const store::QueueMessage& m) {
     }
     int delay = BackoffSeconds(m.receive_count);
     (void)db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-        IS_TRY_VOID(tx.Exec("UPDATE dataset_versions SET status = 'queued', error = $4 WHERE tenant_id = $1 AND "
-                            "dataset_id = $2 AND version = $3 AND status = 'processing'",
-                            {msg.tenant, msg.dataset, msg.version,
-                             "attempt " + std::to_string(m.receive_count) + " failed, retrying: " + e.detail()}));
+        IS_TRY_VOID(ingest::datasets::Requeue(
+            tx, msg.tenant, msg.dataset, msg.version,
+            "attempt " + std::to_string(m.receive_count) + " failed, retrying: " + e.detail(), attempt));
         return {};
     });
     (void)queue_.ChangeVisibility(m.receipt, delay);

@@ -167,7 +167,12 @@ TEST(AwsCredentials, EnvironmentFirstThenTheContainerEndpoint) {
     ASSERT_TRUE(relative);
     EXPECT_STREQ((*relative)->source(), "container");
     // Plain HTTP only to the loopback or the container agent.
-    EXPECT_FALSE(DefaultCredentials(MapEnvironment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://evil.example/creds"}})));
+    for (const char* evil : {"http://evil.example/creds", "http://localhost:1@evil.example/creds",
+                             "http://127.evil.example/creds", "http://127.0.0.1.evil.example/", "ftp://127.0.0.1/"}) {
+        EXPECT_FALSE(DefaultCredentials(MapEnvironment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", evil}}))) << evil;
+    }
+    EXPECT_TRUE(DefaultCredentials(MapEnvironment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.1.2.3:80/creds"}})));
+    EXPECT_TRUE(DefaultCredentials(MapEnvironment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://creds.example/x"}})));
     EXPECT_TRUE(DefaultCredentials(MapEnvironment({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds"}})));
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <optional>
 
 #include "aws/xml.hpp"
 #include "core/crypto.hpp"
@@ -65,8 +66,8 @@ aws::AwsRequest S3ObjectStore::Request(std::string method, std::string_view full
     aws::AwsRequest r;
     r.method = std::move(method);
     std::string encoded = aws::UriEncode(full_key, true);
-    if (client_->settings().endpoint.custom) {
-        r.path = "/" + settings_.bucket + "/" + encoded;  // path style for emulators and endpoints
+    if (PathStyle()) {
+        r.path = "/" + settings_.bucket + "/" + encoded;
     } else {
         r.host = settings_.bucket + "." + client_->settings().endpoint.host;
         r.path = "/" + encoded;
@@ -150,7 +151,14 @@ public:
             req.query = {{"uploadId", upload_id_}};
             req.headers.emplace_back("content-type", "application/xml");
             req.body = xml;
-            IS_TRY(auto r, store_.client().Send(req));
+            req.extra_timeout_ms = 5 * 60 * 1000;  // S3 may take minutes to assemble a large object
+            auto sent = store_.client().Send(req);
+            if (!sent) return Fail(std::move(sent).error());
+            auto& r = *sent;
+            if (!r.ok() && r.error_code == "NoSuchUpload" && HasWholeObject()) {
+                // A retry of a Complete whose first answer was lost: the object is there.
+                return Done();
+            }
             if (!r.ok()) return Fail(S3Error(r, "CompleteMultipartUpload"));
             // S3 may answer 200 and still fail: the error is then in the body.
             auto doc = aws::ParseXml(r.body);
@@ -162,11 +170,22 @@ public:
                 return Fail(S3Error(r, "CompleteMultipartUpload"));
             }
         }
+        return Done();
+    }
+
+private:
+    PutResult Done() {
         committed_ = true;
         return PutResult{size_, core::HexEncode(sha_.Final())};
     }
 
-private:
+    // Whether the object now stored under the key has this upload's size.
+    bool HasWholeObject() {
+        auto head = store_.client().Send(store_.Request("HEAD", key_));
+        const std::string* len = head && head->ok() ? head->Header("content-length") : nullptr;
+        return len && *len == std::to_string(size_);
+    }
+
     Result<void> Start() {
         auto req = store_.Request("POST", key_);
         req.query = {{"uploads", ""}};
@@ -185,6 +204,9 @@ private:
     // part buffers (parts_in_flight + 1 of them) are reused for the whole upload, so memory stays
     // flat and the allocator is not asked for a fresh 8 MiB per part.
     Result<void> SendPart() {
+        if (next_part_ > 10000) {
+            return Error::PayloadTooLarge("an object in S3 is at most 5 TiB").WithSlug("payload-too-large");
+        }
         if (upload_id_.empty()) IS_TRY_VOID(Start());
         while (static_cast<int>(inflight_.size()) >= store_.settings().parts_in_flight) IS_TRY_VOID(WaitOldest());
         int no = next_part_++;
@@ -205,8 +227,18 @@ private:
         return {};
     }
 
+    // S3 takes at most 10 000 parts: the part size doubles every 1 000 parts, so an upload has no
+    // size limit short of S3's own 5 TiB (with 8 MiB parts: 8 GB in 8 MiB parts, the next 16 GB
+    // in 16 MiB parts, ...), and memory stays flat up to 8 GB and grows in steps beyond.
+    size_t PartBytesFor(int part) const {
+        size_t bytes = store_.settings().part_bytes << std::min(20, (part - 1) / 1000);
+        return std::min<size_t>(bytes, 5ull << 30);
+    }
+
     core::PageBuffer TakeBuffer() {
-        if (spare_.empty()) return core::PageBuffer(store_.settings().part_bytes);
+        size_t want = PartBytesFor(next_part_);
+        while (!spare_.empty() && spare_.back().capacity() < want) spare_.pop_back();
+        if (spare_.empty()) return core::PageBuffer(want);
         core::PageBuffer b = std::move(spare_.back());
         spare_.pop_back();
         b.Clear();
@@ -285,9 +317,13 @@ public:
     }
 
     Result<size_t> Read(char* buf, size_t n) override {
+        if (failed_) return *failed_;  // an error stays an error; it never turns into the end
         while (pos_ == windows_[current_].size()) {
             if (!pending_.valid()) return size_t{0};
-            IS_TRY_VOID(pending_.get());
+            if (auto got = pending_.get(); !got) {
+                failed_ = got.error();
+                return *failed_;
+            }
             current_ ^= 1;  // the prefetched window becomes the current one
             pos_ = 0;
             Prefetch();
@@ -340,6 +376,7 @@ private:
     int current_ = 0;
     size_t pos_ = 0;
     std::future<Result<void>> pending_;
+    std::optional<Error> failed_;
 };
 
 }  // namespace
@@ -372,7 +409,7 @@ Result<std::vector<std::string>> S3ObjectStore::ListFullKeys(std::string_view fu
     std::string token;
     for (;;) {
         aws::AwsRequest req = Request("GET", "");
-        if (client_->settings().endpoint.custom) req.path = "/" + settings_.bucket;
+        if (PathStyle()) req.path = "/" + settings_.bucket;
         req.query = {{"list-type", "2"},
                      {"prefix", std::string(full_prefix)},
                      {"max-keys", std::to_string(max_keys > 0 ? max_keys : settings_.list_page_keys)}};
@@ -411,7 +448,7 @@ Result<void> S3ObjectStore::DeletePrefix(std::string_view prefix) {
         }
         xml += "</Delete>";
         aws::AwsRequest req = Request("POST", "");
-        if (client_->settings().endpoint.custom) req.path = "/" + settings_.bucket;
+        if (PathStyle()) req.path = "/" + settings_.bucket;
         req.query = {{"delete", ""}};
         req.headers.emplace_back("content-type", "application/xml");
         req.headers.emplace_back("content-md5", Md5Base64(xml));

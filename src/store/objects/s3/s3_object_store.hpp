@@ -48,6 +48,11 @@ public:
     aws::AwsRequest Request(std::string method, std::string_view full_key) const;
     std::string FullKey(const ObjectKey& key) const { return settings_.prefix + key.str(); }
     void AddEncryption(aws::AwsRequest& req) const;
+    /// Path-style addressing: with a custom endpoint (emulators) and for bucket names with dots
+    /// (which break the TLS wildcard of virtual-hosted names).
+    [[nodiscard]] bool PathStyle() const {
+        return client_->settings().endpoint.custom || settings_.bucket.find('.') != std::string::npos;
+    }
 
 private:
     S3ObjectStore(S3Settings settings, std::shared_ptr<aws::AwsClient> client)
