@@ -271,6 +271,34 @@ Result<AwsResponse> Transfer(const HttpExchange& ex) {
     return r;
 }
 
+Result<std::string> CallerAccount(const AwsClient& client) {
+    ClientSettings sts = client.settings();
+    sts.service = "sts";
+    std::string url = ProcessEnvironment()("AWS_ENDPOINT_URL_STS");
+    if (!url.empty()) {
+        IS_TRY(sts.endpoint, ParseEndpoint(url));
+    } else if (!sts.endpoint.custom) {
+        sts.endpoint.host = "sts." + sts.region + ".amazonaws.com";
+    }
+    AwsClient caller(sts, client.shared_credentials());
+    AwsRequest req;
+    req.method = "POST";
+    req.headers = {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
+    req.body = "Action=GetCallerIdentity&Version=2011-06-15";
+    IS_TRY(auto r, caller.Send(req));
+    if (!r.ok()) {
+        return Error(core::ErrorCode::kUnavailable, "AWS STS answered " + r.error_code + "; retry later")
+            .WithInternal("STS GetCallerIdentity: HTTP " + std::to_string(r.status) + " " + r.error_message)
+            .WithRetryAfter(1);
+    }
+    auto doc = ParseXml(r.body);
+    if (!doc) return Error::Unavailable("STS GetCallerIdentity: " + doc.error().internal());
+    const XmlNode* result = (*doc)->Child("GetCallerIdentityResult");
+    std::string account = result ? result->ChildText("Account") : "";
+    if (account.empty()) return Error::Unavailable("STS GetCallerIdentity answered without an Account");
+    return account;
+}
+
 bool IsRetryableErrorCode(std::string_view code) {
     static constexpr std::string_view kCodes[] = {
         // throttling

@@ -86,6 +86,7 @@ public:
 
     [[nodiscard]] const ClientSettings& settings() const { return settings_; }
     [[nodiscard]] CredentialsProvider& credentials() const { return *credentials_; }
+    [[nodiscard]] const std::shared_ptr<CredentialsProvider>& shared_credentials() const { return credentials_; }
     /// Attempts beyond the first, since start (for tests and metrics).
     [[nodiscard]] int64_t retries() const { return retries_.load(); }
 
@@ -99,6 +100,11 @@ private:
     std::atomic<int> retry_quota_{500};
     std::atomic<int64_t> retries_{0};
 };
+
+/// The AWS account of the caller (STS GetCallerIdentity, allowed to every identity), asked with
+/// `client`'s credentials and region at the STS endpoint (AWS_ENDPOINT_URL_STS, the client's own
+/// custom endpoint, or sts.<region>.amazonaws.com).
+core::Result<std::string> CallerAccount(const AwsClient& client);
 
 /// One HTTP exchange without signing or retries (also used for the container credentials endpoint).
 struct HttpExchange {

@@ -114,6 +114,25 @@ TEST_F(AwsBackends, AnUploadGoesThroughS3AndSqsToReadyAndItsDeletionEmptiesThePr
     EXPECT_EQ(server.Stop(), 0);
 }
 
+TEST_F(AwsBackends, QueuesNamedBySqsUrlsWorkForALeastPrivilegeRole) {
+    // `--queue sqs://NAME`: the URL comes from GetQueueUrl, or (when a queue-scoped grant is refused
+    // it, as the emulator does) from the caller's account.
+    ServerOptions o = Options("all");
+    std::string name = queue_url_.substr(queue_url_.rfind('/') + 1);
+    for (size_t i = 0; i + 1 < o.args.size(); ++i) {
+        if (o.args[i] == "--queue") o.args[i + 1] = "sqs://" + name;
+        if (o.args[i] == "--dead-letter-queue") o.args[i + 1] = "sqs://" + name + "-dlq";
+    }
+    ServerProcess server(o);
+    server.Start();
+    std::string token = SignUp(server.client(), "named@example.com");
+    auto up = UploadRaw(server.client(), token, SalesCsv(300));
+    ASSERT_EQ(up.status, 202) << up.body;
+    auto done = WaitForStatus(server.client(), token, std::string(up.Json().at("id").as_string()), "ready", 60);
+    EXPECT_EQ(done.at("rows"), 300);
+    EXPECT_EQ(server.Stop(), 0);
+}
+
 TEST_F(AwsBackends, ARefusingBackendGivesAClearProblemAndReadyzNamesItWhileSignInWorks) {
     // The analytics role may touch neither S3 nor SQS; a wrong secret fails every signature.
     for (std::string how : {"analytics", "wrong-secret"}) {

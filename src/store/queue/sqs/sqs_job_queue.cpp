@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "core/crypto.hpp"
+#include "core/log.hpp"
 
 namespace insightstream::store {
 
@@ -85,9 +86,22 @@ Result<std::unique_ptr<SqsJobQueue>> SqsJobQueue::Open(std::string_view location
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) ok = false;
     }
     if (!ok) return Error::InvalidArgument("an SQS queue name is 1-80 characters of A-Z a-z 0-9 - _ (and .fifo)");
-    IS_TRY(auto body, SqsCall(*client, "GetQueueUrl", json::serialize(json::object{{"QueueName", name}})));
-    std::string url = Text(Parse(body), "QueueUrl");
-    if (url.empty()) return Error::Unavailable("SQS GetQueueUrl answered without a QueueUrl");
+    auto body = SqsCall(*client, "GetQueueUrl", json::serialize(json::object{{"QueueName", name}}));
+    std::string url;
+    if (body) {
+        url = Text(Parse(*body), "QueueUrl");
+        if (url.empty()) return Error::Unavailable("SQS GetQueueUrl answered without a QueueUrl");
+    } else if (body.error().internal().find("AccessDenied") != std::string::npos) {
+        // A role granted only its queue's ARN may be refused GetQueueUrl (some emulators check it
+        // against "*"): the URL is the endpoint, the account and the name, and the account is
+        // what STS GetCallerIdentity (which needs no permission) says.
+        IS_TRY(std::string account, aws::CallerAccount(*client));
+        url = client->settings().endpoint.Url() + "/" + account + "/" + name;
+        core::Log(core::LogLevel::kInfo, "sqs.queue_url_derived", "GetQueueUrl was refused; using the account's URL",
+                  {{"queue", name}, {"url", url}});
+    } else {
+        return std::move(body).error();
+    }
     return std::unique_ptr<SqsJobQueue>(new SqsJobQueue(std::move(client), url, name));
 }
 
