@@ -81,6 +81,11 @@ TEST(AwsIam, WorkerMayReadAndConsumeButNotDeleteObjectsOrSendJobs) {
     ExpectRefused(worker.jobs->Send("{}", 0), "job queue");
     EXPECT_TRUE(worker.jobs->Receive(1, 0, 0));
     EXPECT_TRUE(worker.dead_letters->Depth());
+    // By name: GetQueueUrl, or the URL from the caller's account where the grant is refused it.
+    auto named = SqsJobQueue::Open("sqs://jobs", env.Client("sqs", "worker"));
+    ASSERT_TRUE(named) << named.error().ToString();
+    EXPECT_EQ((*named)->url(), env.jobs_queue_url);
+    EXPECT_TRUE((*named)->Ping());
 }
 
 TEST(AwsIam, AnalyticsMayTouchNeitherAndAWrongSecretIsRefused) {
