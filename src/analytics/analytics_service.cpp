@@ -11,8 +11,8 @@
 #include "core/csv_cell.hpp"
 #include "core/json_writer.hpp"
 #include "engine/values.hpp"
-#include "ingest/dataset_repo.hpp"
-#include "ingest/ingest_service.hpp"
+#include "catalog/datasets.hpp"
+#include "catalog/job_message.hpp"
 
 namespace insightstream::analytics {
 
@@ -34,12 +34,10 @@ struct AnalyticsService::Context {
 
     Result<std::string> Payload(std::string_view kind, std::string_view name) const {
         IS_TRY(auto r, store::TransactValue(*db, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
-                   return tx.Exec("SELECT payload FROM dataset_results WHERE tenant_id = $1 AND dataset_id = $2 AND "
-                                  "version = $3 AND kind = $4 AND name = $5",
-                                  {tenant, dataset, version, kind, name});
+                   return catalog::results::Get(tx, tenant, dataset, version, kind, name);
                }));
-        if (r.rows.empty()) return Error::NotFound("no " + std::string(kind) + " result for " + std::string(name));
-        return r.rows[0].Text(0);
+        if (!r) return Error::NotFound("no " + std::string(kind) + " result for " + std::string(name));
+        return std::move(*r);
     }
     [[nodiscard]] const json::object* Column(std::string_view name) const {
         for (const auto& c : schema.at("columns").as_array()) {
@@ -220,7 +218,7 @@ AnalyticsService::AnalyticsService(store::Database& db, const core::Clock& clock
 
 Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, const Compute& compute) {
     const core::TenantId& tenant = req.Caller().tenant;
-    IS_TRY(auto dataset, ingest::DatasetIdParam(req));
+    IS_TRY(auto dataset, req.DatasetIdParam());
     std::optional<int64_t> wanted;
     if (auto v = req.Query("version")) {
         char* end = nullptr;
@@ -230,30 +228,30 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
     }
     // The version: the one asked for, or the newest ready one. Always read, so a deleted dataset
     // is never answered from the cache.
-    IS_TRY(auto found, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) -> Result<store::QueryResult> {
-               IS_TRY(auto exists, tx.Exec("SELECT 1 FROM datasets WHERE tenant_id = $1 AND id = $2", {tenant, dataset}));
-               if (exists.rows.empty()) return Error::NotFound("dataset not found");
-               std::string sql =
-                   "SELECT version, status, rows_total, ready_at FROM dataset_versions WHERE tenant_id = $1 AND "
-                   "dataset_id = $2";
-               if (wanted) return tx.Exec(sql + " AND version = $3", {tenant, dataset, *wanted});
-               return tx.Exec(sql + " AND status = 'ready' ORDER BY version DESC LIMIT 1", {tenant, dataset});
-           }));
-    if (found.rows.empty()) {
+    IS_TRY(auto found, store::TransactValue(db_, tenant, store::TxMode::kRead,
+                                            [&](store::Tx& tx) -> Result<std::optional<catalog::VersionRecord>> {
+                                                IS_TRY(bool exists, catalog::datasets::Exists(tx, tenant, dataset));
+                                                if (!exists) return Error::NotFound("dataset not found");
+                                                if (wanted) return catalog::datasets::FindVersion(tx, tenant, dataset, *wanted);
+                                                return catalog::datasets::LatestReadyVersion(tx, tenant, dataset);
+                                            }));
+    if (!found) {
         if (wanted) return Error::NotFound("this dataset has no version " + std::to_string(*wanted));
         return Error::Conflict("the dataset has no processed version yet; follow GET .../events or poll its status")
             .WithSlug("not-ready");
     }
-    const auto& row = found.rows[0];
-    if (row.Text(1) != "ready") {
-        return Error::Conflict("version " + row.Text(0) + " is " + row.Text(1) + ", not ready").WithSlug("not-ready");
+    if (found->status != catalog::VersionStatus::kReady) {
+        return Error::Conflict("version " + std::to_string(found->version) + " is " + catalog::StatusName(found->status) +
+                               ", not ready")
+            .WithSlug("not-ready");
     }
-    int64_t version = row.Int(0);
+    int64_t version = found->version;
     if (!wanted) {
         std::scoped_lock lock(versions_mutex_);
         if (versions_.size() > 100'000) versions_.clear();
-        versions_[tenant.str() + "|" + dataset.str()] =
-            VersionInfo{version, row.Int(2), row.Int(3), core::MonotonicMs() + kVersionTtlMs};
+        versions_[tenant.str() + "|" + dataset.str()] = VersionInfo{version, found->rows_total.value_or(0),
+                                                                    found->ready_at.value_or(0),
+                                                                    core::MonotonicMs() + kVersionTtlMs};
     }
     std::string key = AnswerKey(tenant, dataset, version, kind, req);
     auto cached = cache_.Get(key);
@@ -262,9 +260,9 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
         ctx.tenant = tenant;
         ctx.dataset = dataset;
         ctx.version = version;
-        ctx.rows = row.Int(2);
+        ctx.rows = found->rows_total.value_or(0);
         ctx.db = &db_;
-        ctx.computed_at = core::FormatRfc3339(row.Int(3));
+        ctx.computed_at = core::FormatRfc3339(found->ready_at.value_or(0));
         IS_TRY(auto schema_text, ctx.Payload("schema", ""));
         ctx.schema = json::parse(schema_text).as_object();
         core::JsonWriter p;
@@ -456,9 +454,9 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
 
 Result<Response> AnalyticsService::Events(Request& req) {
     core::TenantId tenant = req.Caller().tenant;
-    IS_TRY(auto dataset, ingest::DatasetIdParam(req));
+    IS_TRY(auto dataset, req.DatasetIdParam());
     IS_TRY(auto first, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
-               return ingest::datasets::Find(tx, tenant, dataset);
+               return catalog::datasets::Find(tx, tenant, dataset);
            }));
     if (!first) return Error::NotFound("dataset not found");
     struct State {
@@ -488,18 +486,19 @@ Result<Response> AnalyticsService::Events(Request& req) {
             out += "retry: 2000\n\n";
         }
         IS_TRY(auto record, store::TransactValue(*db, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
-                   return ingest::datasets::Find(tx, tenant, dataset);
+                   return catalog::datasets::Find(tx, tenant, dataset);
                }));
         int64_t now = core::MonotonicMs();
         if (!record) {
             state->done = true;
             return std::optional<std::string>(out + "event: failed\ndata: {\"error\":\"the dataset was deleted\"}\n\n");
         }
-        std::string data = json::serialize(ingest::DatasetJson(*record, clock->NowMs()));
-        const std::string& status = record->latest.status;
-        if (status == "ready" || status == "failed") {
+        std::string data = json::serialize(catalog::DatasetJson(*record, clock->NowMs()));
+        catalog::VersionStatus status = record->latest.status;
+        if (status == catalog::VersionStatus::kReady || status == catalog::VersionStatus::kFailed) {
             state->done = true;
-            return std::optional<std::string>(out + "event: " + status + "\ndata: " + data + "\n\n");
+            return std::optional<std::string>(out + "event: " + catalog::StatusName(status) + "\ndata: " + data +
+                                              "\n\n");
         }
         if (data != state->last) {
             state->last = data;

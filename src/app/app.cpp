@@ -1,7 +1,6 @@
 #include "app/app.hpp"
 
 #include <signal.h>
-#include <strings.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +10,7 @@
 
 #include "analytics/analytics_service.hpp"
 #include "auth/auth_service.hpp"
+#include "auth/bearer_verifier.hpp"
 #include "auth/password.hpp"
 #include "auth/token_keys.hpp"
 #include "core/clock.hpp"
@@ -127,6 +127,7 @@ struct Application::Parts {
     std::optional<auth::PasswordHasher> hasher;
     std::optional<auth::JwtCodec> verifier;
     std::unique_ptr<auth::MembershipCheck> memberships;
+    std::unique_ptr<auth::BearerVerifier> bearer;
     std::unique_ptr<auth::AuthService> auth;
     std::unique_ptr<auth::MembersService> members;
     std::unique_ptr<auth::ApiKeysService> api_keys;
@@ -284,16 +285,13 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
         hooks.authenticate = [raw](const http::Request& req) { return raw->auth->Authenticate(req); };
         hooks.authenticate_fast = [raw](const http::Request& req) { return raw->auth->AuthenticateCached(req); };
     } else if (p->verifier) {
-        // A role without the auth service verifies access tokens locally against the shared keys.
-        hooks.authenticate = [raw](const http::Request& req) -> Result<core::Principal> {
-            const std::string* h = req.Header("authorization");
-            if (!h || h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) {
-                return Error::Unauthenticated("send an access token as Authorization: Bearer <token>");
-            }
-            IS_TRY(auto p, raw->verifier->Verify(std::string_view(*h).substr(7)));
-            if (!raw->memberships) return p;  // the gateway serves no member routes itself
-            return raw->memberships->Apply(std::move(p));
-        };
+        // Every other role verifies bearer credentials alike: access tokens locally against the
+        // shared keys, API keys in the database (trusted for 2 s, so a revoked key stops working
+        // on this process within 2 s; the gateway, without a database, takes tokens only).
+        p->bearer = std::make_unique<auth::BearerVerifier>(*p->verifier, p->db.get(), p->memberships.get(), p->clock,
+                                                           2000);
+        hooks.authenticate = [raw](const http::Request& req) { return raw->bearer->Authenticate(req); };
+        hooks.authenticate_fast = [raw](const http::Request& req) { return raw->bearer->AuthenticateCached(req); };
     }
     if (cfg.Runs("gateway")) {
         IS_TRY(auto files, gateway::StaticFiles::Load(cfg.web_dir));

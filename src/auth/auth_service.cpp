@@ -114,6 +114,7 @@ AuthService::AuthService(store::Database& db, const KeyRing& keys, const core::C
       memberships_(memberships),
       settings_(std::move(settings)),
       codec_(keys, clock, settings_.jwt),
+      verifier_(codec_, &db, &memberships, clock, 0),
       throttle_(db, clock, settings_.throttle),
       login_ip_(settings_.login_per_ip_per_minute, settings_.login_per_ip_per_minute),
       signup_ip_(settings_.signup_per_ip_per_hour, settings_.signup_per_ip_per_hour / 60.0) {}
@@ -133,68 +134,10 @@ void AuthService::RegisterRoutes(http::Router& router) {
                {.writes = true, .users_only = true, .during_password_change = true, .body_limit = 64 * 1024});
 }
 
-Result<core::Principal> AuthService::Authenticate(const Request& req) const {
-    const std::string* h = req.Header("authorization");
-    if (!h || h->empty()) return Error::Unauthenticated("send an access token or API key as Authorization: Bearer <token>");
-    std::string_view v(*h);
-    if (v.size() < 7 || strncasecmp(v.data(), "Bearer ", 7) != 0) {
-        return Error::Unauthenticated("the Authorization header must use the Bearer scheme");
-    }
-    v.remove_prefix(7);
-    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-    auto p = v.starts_with("isk.") ? AuthenticateApiKey(v) : codec_.Verify(v);
-    if (p) p = memberships_.Apply(std::move(*p));
-    if (!p) core::Log(core::LogLevel::kInfo, "auth.credentials_rejected", p.error().internal());
-    return p;
-}
+Result<core::Principal> AuthService::Authenticate(const Request& req) const { return verifier_.Authenticate(req); }
 
 std::optional<Result<core::Principal>> AuthService::AuthenticateCached(const Request& req) const {
-    const std::string* h = req.Header("authorization");
-    if (!h || h->size() < 8 || strncasecmp(h->c_str(), "Bearer ", 7) != 0) return std::nullopt;
-    std::string_view v = std::string_view(*h).substr(7);
-    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-    if (v.starts_with("isk.")) return std::nullopt;
-    auto p = codec_.VerifyCached(v);
-    if (!p) return std::nullopt;
-    return memberships_.ApplyCached(std::move(*p));
-}
-
-Result<core::Principal> AuthService::AuthenticateApiKey(std::string_view key) const {
-    auto invalid = [](std::string why) {
-        return Error::Unauthenticated("the API key is invalid or revoked").WithSlug("invalid-token").WithInternal(why);
-    };
-    auto tenant = TenantOfToken(key, "isk");
-    if (!tenant || key.size() > 200) return invalid("malformed api key");
-    // isk.<tenant>.<prefix>.<secret>: the prefix finds the row, the hash of the whole key proves it.
-    std::string_view rest = key.substr(4 + tenant->str().size() + 1);
-    size_t dot = rest.find('.');
-    if (dot == std::string_view::npos) return invalid("malformed api key");
-    std::string prefix(rest.substr(0, dot));
-    std::string hash = core::Sha256Hex(key);
-    int64_t now = clock_.NowMs();
-    auto found = store::TransactValue(db_, *tenant, TxMode::kWrite, [&](Tx& tx) -> Result<std::optional<core::Principal>> {
-        IS_TRY(auto rows, tx.Exec("SELECT id, secret_hash, scopes, role, last_used_at FROM api_keys "
-                                  "WHERE tenant_id = $1 AND prefix = $2 AND revoked_at IS NULL",
-                                  {*tenant, prefix}));
-        for (const auto& r : rows.rows) {
-            if (!core::ConstantTimeEquals(r.Text(1), hash)) continue;
-            core::Principal p;
-            p.tenant = *tenant;
-            p.key_id = r.Text(0);
-            core::ParseRole(r.Text(3), &p.role);
-            p.read_only = r.Text(2).find("write") == std::string::npos;
-            // last_used_at is advisory: written at most once a minute per key.
-            if (r.OptInt(4).value_or(0) < now - 60'000) {
-                IS_TRY_VOID(tx.Exec("UPDATE api_keys SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2",
-                                    {*tenant, p.key_id, now}));
-            }
-            return std::optional<core::Principal>(p);
-        }
-        return std::optional<core::Principal>();
-    });
-    if (!found) return std::move(found).error();
-    if (!*found) return invalid("unknown or revoked api key");
-    return **found;
+    return verifier_.AuthenticateCached(req);
 }
 
 Result<std::string> AuthService::IssueRefresh(Tx& tx, const core::TenantId& tenant, const core::UserId& user,

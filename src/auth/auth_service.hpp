@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "auth/bearer_verifier.hpp"
 #include "auth/jwt.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/membership_check.hpp"
@@ -70,7 +71,6 @@ private:
     core::Result<Session> StartSession(const http::Request& req, const core::TenantId& tenant, const core::UserId& user,
                                        const std::string& action);
     core::Result<http::Response> Jwks(http::Request& req);
-    core::Result<core::Principal> AuthenticateApiKey(std::string_view key) const;
     /// Inserts a refresh token of `family` (new if empty) inside `tx`; returns the token.
     core::Result<std::string> IssueRefresh(store::Tx& tx, const core::TenantId& tenant, const core::UserId& user,
                                            std::string family);
@@ -86,6 +86,7 @@ private:
     const MembershipCheck& memberships_;
     AuthSettings settings_;
     JwtCodec codec_;
+    BearerVerifier verifier_;  // API keys looked up on every request here (revocation is immediate)
     LoginThrottle throttle_;
     core::RateLimiter login_ip_;
     core::RateLimiter signup_ip_;

@@ -52,4 +52,10 @@ bool Request::Accepts(std::string_view media_type) const {
     return item.find("q=0") == std::string::npos || item.find("q=0.") != std::string::npos;
 }
 
+core::Result<core::DatasetId> Request::DatasetIdParam() const {
+    const std::string& id = PathParam("id");
+    if (!core::IsValidId(id)) return core::Error::NotFound("dataset not found");
+    return core::DatasetId(id);
+}
+
 }  // namespace insightstream::http

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/principal.hpp"
+#include "core/ids.hpp"
 #include "core/result.hpp"
 
 namespace insightstream::http {
@@ -46,6 +47,8 @@ struct Request {
     [[nodiscard]] const std::string* Header(std::string_view lower_name) const;
     [[nodiscard]] std::optional<std::string> Query(std::string_view name) const;
     [[nodiscard]] const std::string& PathParam(std::string_view name) const;
+    /// The dataset id of a `{id}` path: a well-formed id, or NotFound (as for any unknown id).
+    [[nodiscard]] core::Result<core::DatasetId> DatasetIdParam() const;
     /// The media type of Content-Type, lower-cased, without parameters ("" if absent).
     [[nodiscard]] std::string ContentType() const;
     /// Whether the client prefers `media_type` (e.g. "text/csv") according to Accept.

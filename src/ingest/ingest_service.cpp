@@ -9,7 +9,7 @@
 #include "core/text.hpp"
 #include "http/json_body.hpp"
 #include "http/multipart.hpp"
-#include "ingest/dataset_repo.hpp"
+#include "catalog/datasets.hpp"
 #include "store/audit_log.hpp"
 
 namespace insightstream::ingest {
@@ -20,42 +20,6 @@ using http::Request;
 using http::Response;
 namespace json = boost::json;
 
-std::string JobMessage::ToJson() const {
-    return json::serialize(json::object{{"type", kProcessTopic},
-                                        {"tenant_id", tenant.str()},
-                                        {"dataset_id", dataset.str()},
-                                        {"version", version},
-                                        {"trace_id", trace_id},
-                                        {"request_id", request_id}});
-}
-
-Result<JobMessage> JobMessage::Parse(std::string_view text) {
-    boost::system::error_code ec;
-    auto v = json::parse(text, ec);
-    if (ec || !v.is_object()) return Error::InvalidArgument("job message is not a JSON object");
-    const auto& o = v.as_object();
-    auto str = [&](std::string_view k) -> std::string {
-        auto it = o.find(k);
-        return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-    };
-    JobMessage m;
-    m.tenant = core::TenantId(str("tenant_id"));
-    m.dataset = core::DatasetId(str("dataset_id"));
-    m.trace_id = str("trace_id");
-    m.request_id = str("request_id");
-    auto it = o.find("version");
-    if (it != o.end() && it->value().is_int64()) m.version = it->value().as_int64();
-    if (!core::IsValidId(m.tenant.str()) || !core::IsValidId(m.dataset.str()) || m.version < 1) {
-        return Error::InvalidArgument("job message lacks tenant_id, dataset_id or version");
-    }
-    return m;
-}
-
-Result<core::DatasetId> DatasetIdParam(const Request& req) {
-    const std::string& id = req.PathParam("id");
-    if (!core::IsValidId(id)) return Error::NotFound("dataset not found");
-    return core::DatasetId(id);
-}
 
 IngestService::IngestService(store::Database& db, store::ObjectStore& objects, store::OutboxRelay& relay,
                              const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics,
@@ -83,7 +47,7 @@ void IngestService::RegisterRoutes(http::Router& router) {
                              .body_limit = settings_.max_upload_bytes};
         o.sink = [this, new_version](Request& r) -> Result<std::unique_ptr<http::BodySink>> {
             if (!new_version) return StartUpload(r, nullptr);
-            IS_TRY(auto id, DatasetIdParam(r));
+            IS_TRY(auto id, r.DatasetIdParam());
             return StartUpload(r, &id);
         };
         return o;
@@ -418,7 +382,7 @@ Result<Response> IngestService::UploadBody::Finish() {
     v.dataset = id;
     v.version = version;
     v.format = *format;
-    v.status = StatusName(VersionStatus::kQueued);
+    v.status = VersionStatus::kQueued;
     v.object_key = key.str();
     v.size_bytes = put.size_bytes;
     v.sha256 = put.sha256_hex;
@@ -498,7 +462,7 @@ Result<Response> IngestService::List(Request& req) {
 
 Result<Response> IngestService::Get(Request& req) {
     const core::TenantId& tenant = req.Caller().tenant;
-    IS_TRY(auto id, DatasetIdParam(req));
+    IS_TRY(auto id, req.DatasetIdParam());
     IS_TRY(auto record, store::TransactValue(db_, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
                return datasets::Find(tx, tenant, id);
            }));
@@ -509,7 +473,7 @@ Result<Response> IngestService::Get(Request& req) {
 Result<Response> IngestService::Errors(Request& req) {
     using core::CsvCell;
     const core::TenantId& tenant = req.Caller().tenant;
-    IS_TRY(auto id, DatasetIdParam(req));
+    IS_TRY(auto id, req.DatasetIdParam());
     std::vector<core::FieldError> bad;
     size_t limit = 1000, offset = 0;
     if (auto l = req.Query("limit")) {
@@ -584,7 +548,7 @@ Result<Response> IngestService::Errors(Request& req) {
     return http::JsonResponse(
         200, json::object{{"dataset_id", id.str()},
                           {"version", v.version},
-                          {"status", v.status},
+                          {"status", StatusName(v.status)},
                           {"rows_rejected", v.rows_rejected ? json::value(*v.rows_rejected) : json::value(nullptr)},
                           {"invalid_values", v.invalid_values ? json::value(*v.invalid_values) : json::value(nullptr)},
                           {"issues", v.issues ? json::value(*v.issues) : json::value(nullptr)},
@@ -595,7 +559,7 @@ Result<Response> IngestService::Errors(Request& req) {
 
 Result<Response> IngestService::Reprocess(Request& req) {
     const core::TenantId& tenant = req.Caller().tenant;
-    IS_TRY(auto id, DatasetIdParam(req));
+    IS_TRY(auto id, req.DatasetIdParam());
     IS_TRY(auto body, http::ParseJsonObject(req));
     // The body holds the same settings an upload takes: {"version", "types", "roles",
     // "date_order", "decimal", "quoted_newlines"}.
@@ -640,7 +604,7 @@ Result<Response> IngestService::Reprocess(Request& req) {
             if (!found) return Error::NotFound("this dataset has no version " + std::to_string(*from));
             source = *found;
         }
-        if (source.status == "queued" || source.status == "processing") {
+        if (source.status == VersionStatus::kQueued || source.status == VersionStatus::kProcessing) {
             return Error::Conflict("version " + std::to_string(source.version) +
                                    " is still being processed; reprocess it once it is ready or failed");
         }
@@ -649,7 +613,7 @@ Result<Response> IngestService::Reprocess(Request& req) {
         v.dataset = id;
         v.version = version;
         v.format = source.format;
-        v.status = StatusName(VersionStatus::kQueued);
+        v.status = VersionStatus::kQueued;
         v.object_key = source.object_key;  // the same file, read again with the new settings
         v.size_bytes = source.size_bytes;
         v.sha256 = source.sha256;
@@ -684,7 +648,7 @@ Result<Response> IngestService::Reprocess(Request& req) {
 
 Result<Response> IngestService::Delete(Request& req) {
     const core::TenantId& tenant = req.Caller().tenant;
-    IS_TRY(auto id, DatasetIdParam(req));
+    IS_TRY(auto id, req.DatasetIdParam());
     IS_TRY(bool existed, store::TransactValue(db_, tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<bool> {
                IS_TRY(bool gone, datasets::Delete(tx, tenant, id));
                if (gone) {

@@ -12,6 +12,8 @@
 #include <functional>
 #include <string>
 
+#include "catalog/datasets.hpp"
+#include "catalog/job_message.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/metrics.hpp"
@@ -23,6 +25,18 @@
 
 namespace insightstream::ingest {
 
+// The catalog (datasets, versions, the job message) is shared with the worker and analytics.
+namespace datasets = catalog::datasets;
+using catalog::DatasetJson;
+using catalog::DatasetRecord;
+using catalog::JobMessage;
+using catalog::kProcessTopic;
+using catalog::ListCursor;
+using catalog::MergeOptions;
+using catalog::VersionJson;
+using catalog::VersionRecord;
+using catalog::VersionStatus;
+
 struct IngestSettings {
     uint64_t max_upload_bytes = 0;      // 0: no limit
     // Per-tenant quotas; 0 disables each.
@@ -33,18 +47,6 @@ struct IngestSettings {
     int max_concurrent_uploads_per_org = 8;     // per organization; 0: no limit
 };
 
-/// The job message a new version produces (JSON), read by the worker.
-struct JobMessage {
-    core::TenantId tenant;
-    core::DatasetId dataset;
-    int64_t version = 0;
-    std::string trace_id;
-    std::string request_id;
-    [[nodiscard]] std::string ToJson() const;
-    static core::Result<JobMessage> Parse(std::string_view json);
-};
-
-inline constexpr std::string_view kProcessTopic = "dataset.version.process";
 
 /// Uploads in progress, counted per organization and in all, so that clients who open many and
 /// send nothing are refused at once (429 per organization, 503 in all, with Retry-After).
@@ -130,7 +132,5 @@ private:
     std::function<void(const core::TenantId&, const core::DatasetId&)> on_change_;
 };
 
-/// The dataset id path parameter, validated (a malformed id is simply not found).
-core::Result<core::DatasetId> DatasetIdParam(const http::Request& req);
 
 }  // namespace insightstream::ingest

@@ -192,16 +192,11 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     core::TenantId tenant = job.message.tenant;
     core::DatasetId dataset = job.message.dataset;
     int64_t version = job.message.version;
-    out.write_results = [tenant, dataset, version, payloads = std::move(payloads)](store::Tx& tx) -> Result<void> {
-        int64_t now = core::SystemClock().NowMs();
-        IS_TRY_VOID(tx.Exec("DELETE FROM dataset_results WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3",
-                            {tenant, dataset, version}));
-        for (const auto& [key, payload] : payloads) {
-            IS_TRY_VOID(tx.Exec("INSERT INTO dataset_results (tenant_id, dataset_id, version, kind, name, payload, "
-                                "computed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                                {tenant, dataset, version, key.first, key.second, payload, now}));
-        }
-        return {};
+    std::vector<catalog::ResultPayload> items;
+    items.reserve(payloads.size());
+    for (auto& [key, payload] : payloads) items.push_back({key.first, key.second, std::move(payload)});
+    out.write_results = [tenant, dataset, version, items = std::move(items)](store::Tx& tx) -> Result<void> {
+        return catalog::results::Replace(tx, tenant, dataset, version, items, core::SystemClock().NowMs());
     };
     return out;
 }

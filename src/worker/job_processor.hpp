@@ -7,16 +7,16 @@
 #include <functional>
 
 #include "core/result.hpp"
-#include "ingest/dataset_repo.hpp"
-#include "ingest/ingest_service.hpp"
+#include "catalog/datasets.hpp"
+#include "catalog/job_message.hpp"
 #include "store/db/database.hpp"
 #include "store/objects/object_store.hpp"
 
 namespace insightstream::worker {
 
 struct JobContext {
-    ingest::JobMessage message;
-    ingest::VersionRecord version;
+    catalog::JobMessage message;
+    catalog::VersionRecord version;
     int attempt = 1;
 };
 

@@ -7,7 +7,7 @@
 
 #include "core/log.hpp"
 #include "core/memory.hpp"
-#include "ingest/dataset_repo.hpp"
+#include "catalog/datasets.hpp"
 
 namespace insightstream::worker {
 
@@ -36,7 +36,7 @@ public:
         last_write_ms_ = now;
         const auto& m = job_.message;
         auto r = db_.Transact(m.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-            IS_TRY_VOID(ingest::datasets::UpdateProgress(tx, m.tenant, m.dataset, m.version, bytes_done, rows_done,
+            IS_TRY_VOID(catalog::datasets::UpdateProgress(tx, m.tenant, m.dataset, m.version, bytes_done, rows_done,
                                                          clock_.NowMs()));
             return {};
         });
@@ -156,12 +156,12 @@ void Worker::DeadLetterLoop() {
         auto got = dead_letters_->Receive(10, 12 * 3600, 0);
         if (!got) continue;
         for (const auto& m : *got) {
-            auto job = ingest::JobMessage::Parse(m.body);
+            auto job = catalog::JobMessage::Parse(m.body);
             if (!job) continue;
             auto r = db_.Transact(job->tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-                IS_TRY(auto v, ingest::datasets::FindVersion(tx, job->tenant, job->dataset, job->version));
-                if (!v || v->status == "ready" || v->status == "failed") return {};
-                IS_TRY_VOID(ingest::datasets::MarkFailed(
+                IS_TRY(auto v, catalog::datasets::FindVersion(tx, job->tenant, job->dataset, job->version));
+                if (!v || v->status == catalog::VersionStatus::kReady || v->status == catalog::VersionStatus::kFailed) return {};
+                IS_TRY_VOID(catalog::datasets::MarkFailed(
                     tx, job->tenant, job->dataset, job->version,
                     "processing stopped unexpectedly on every attempt; the job was moved to the dead-letter queue",
                     clock_.NowMs()));
@@ -185,7 +185,7 @@ void Worker::Handle(const store::QueueMessage& m) {
         metrics_.Observe("insightstream_job_queue_wait_seconds", {},
                          static_cast<double>(std::max<int64_t>(0, clock_.NowMs() - m.sent_at_ms)) / 1000.0);
     }
-    auto parsed = ingest::JobMessage::Parse(m.body);
+    auto parsed = catalog::JobMessage::Parse(m.body);
     if (!parsed) {
         // Nothing can ever process it: drop it instead of cycling it to the dead-letter queue.
         core::Log(LogLevel::kError, "job.invalid_message", parsed.error().detail(), {{"job_id", m.id}});
@@ -207,15 +207,15 @@ void Worker::Handle(const store::QueueMessage& m) {
 
     int64_t attempt = 0;  // this attempt's number: only it may commit (fencing against a lost lease)
     auto begin = store::TransactValue(db_, msg.tenant, store::TxMode::kWrite,
-                                      [&](store::Tx& tx) -> Result<std::optional<ingest::VersionRecord>> {
-                                          IS_TRY(auto v, ingest::datasets::FindVersion(tx, msg.tenant, msg.dataset,
+                                      [&](store::Tx& tx) -> Result<std::optional<catalog::VersionRecord>> {
+                                          IS_TRY(auto v, catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset,
                                                                                        msg.version));
-                                          if (!v || v->status == "ready") return v;
-                                          IS_TRY(attempt, ingest::datasets::MarkProcessing(tx, msg.tenant, msg.dataset,
+                                          if (!v || v->status == catalog::VersionStatus::kReady) return v;
+                                          IS_TRY(attempt, catalog::datasets::MarkProcessing(tx, msg.tenant, msg.dataset,
                                                                                            msg.version, clock_.NowMs()));
                                           // 0: it became ready (or went away) since the read above.
                                           if (attempt == 0) {
-                                              return ingest::datasets::FindVersion(tx, msg.tenant, msg.dataset,
+                                              return catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset,
                                                                                    msg.version);
                                           }
                                           return v;
@@ -232,7 +232,7 @@ void Worker::Handle(const store::QueueMessage& m) {
         outcome("gone");
         return;
     }
-    if ((*begin)->status == "ready") {
+    if ((*begin)->status == catalog::VersionStatus::kReady) {
         core::Log(LogLevel::kInfo, "job.skipped", "the version is already ready (duplicate delivery)");
         ack();
         outcome("duplicate");
@@ -282,13 +282,13 @@ void Worker::Handle(const store::QueueMessage& m) {
         bool gone = false;
         auto committed = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
             // Deleted while it was being processed: nothing to write the results to.
-            IS_TRY(auto still, ingest::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version));
+            IS_TRY(auto still, catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version));
             if (!still) {
                 gone = true;
                 return {};
             }
             if (result->write_results) IS_TRY_VOID(result->write_results(tx));
-            IS_TRY(bool mine, ingest::datasets::MarkReady(tx, msg.tenant, msg.dataset, msg.version, result->rows,
+            IS_TRY(bool mine, catalog::datasets::MarkReady(tx, msg.tenant, msg.dataset, msg.version, result->rows,
                                                           result->rows_rejected, clock_.NowMs(), result->invalid_values,
                                                           result->issues, attempt));
             if (!mine) {
@@ -328,7 +328,7 @@ void Worker::Handle(const store::QueueMessage& m) {
         // Shutdown or a lost lease: hand the job back untouched so another worker takes it now.
         if (!lease->lost) {
             (void)db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-                IS_TRY_VOID(ingest::datasets::Requeue(tx, msg.tenant, msg.dataset, msg.version, std::nullopt, attempt));
+                IS_TRY_VOID(catalog::datasets::Requeue(tx, msg.tenant, msg.dataset, msg.version, std::nullopt, attempt));
                 return {};
             });
             (void)queue_.ChangeVisibility(m.receipt, 0);
@@ -346,7 +346,7 @@ void Worker::Handle(const store::QueueMessage& m) {
             reason = "processing failed " + std::to_string(m.receive_count) + " times: " + e.detail();
         }
         auto failed = store::TransactValue(db_, msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) {
-            return ingest::datasets::MarkFailed(tx, msg.tenant, msg.dataset, msg.version, reason, clock_.NowMs(), attempt);
+            return catalog::datasets::MarkFailed(tx, msg.tenant, msg.dataset, msg.version, reason, clock_.NowMs(), attempt);
         });
         if (failed && !*failed) {
             // A later attempt holds the version (or it is gone or ready): this one has no say.
@@ -368,7 +368,7 @@ void Worker::Handle(const store::QueueMessage& m) {
     }
     int delay = BackoffSeconds(m.receive_count);
     (void)db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-        IS_TRY_VOID(ingest::datasets::Requeue(
+        IS_TRY_VOID(catalog::datasets::Requeue(
             tx, msg.tenant, msg.dataset, msg.version,
             "attempt " + std::to_string(m.receive_count) + " failed, retrying: " + e.detail(), attempt));
         return {};

@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "ingest/dataset_repo.hpp"
+#include "catalog/datasets.hpp"
 #include "store/db/migrations.hpp"
 #include "support/db_fixture.hpp"
 
@@ -22,16 +22,16 @@ protected:
     // A dataset "sales" with version 1 queued.
     Result<void> AddDatasetWithOneVersion(const core::TenantId& tenant, const core::DatasetId& id) {
         return db_->Transact(tenant, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-            IS_TRY_VOID(ingest::datasets::InsertDataset(
-                tx, tenant, ingest::DatasetRecord{id, "sales", "csv", 1, std::nullopt, 10, 10, {}}));
-            ingest::VersionRecord v;
+            IS_TRY_VOID(catalog::datasets::InsertDataset(
+                tx, tenant, catalog::DatasetRecord{id, "sales", "csv", 1, std::nullopt, 10, 10, {}}));
+            catalog::VersionRecord v;
             v.dataset = id;
             v.version = 1;
             v.format = "csv";
-            v.status = "queued";
+            v.status = catalog::VersionStatus::kQueued;
             v.object_key = "k";
             v.created_at = 10;
-            return ingest::datasets::InsertVersion(tx, tenant, v);
+            return catalog::datasets::InsertVersion(tx, tenant, v);
         });
     }
 };
@@ -114,7 +114,7 @@ TEST_P(Database, ConcurrentWritersAllCommit) {
 }
 
 TEST_P(Database, DatasetsOfAnotherTenantAreInvisible) {
-    using namespace ingest;
+    using namespace catalog;
     ASSERT_TRUE(AddTenant("org_a"));
     ASSERT_TRUE(AddTenant("org_b"));
     core::TenantId a("org_a"), b("org_b");
@@ -137,7 +137,7 @@ TEST_P(Database, DatasetsOfAnotherTenantAreInvisible) {
 }
 
 TEST_P(Database, ListPagesNewestFirstWithACursor) {
-    using namespace ingest;
+    using namespace catalog;
     ASSERT_TRUE(AddTenant("org_a"));
     core::TenantId a("org_a");
     ASSERT_TRUE(db_->Transact(a, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
@@ -150,7 +150,7 @@ TEST_P(Database, ListPagesNewestFirstWithACursor) {
             v.dataset = id;
             v.version = 1;
             v.format = "csv";
-            v.status = "queued";
+            v.status = catalog::VersionStatus::kQueued;
             v.object_key = "k";
             IS_TRY_VOID(datasets::InsertVersion(tx, a, v));
         }
@@ -172,7 +172,7 @@ TEST_P(Database, ListPagesNewestFirstWithACursor) {
 }
 
 TEST_P(Database, OnlyTheLatestAttemptOfAJobMayCommitIt) {
-    using namespace ingest;
+    using namespace catalog;
     ASSERT_TRUE(AddTenant("org_a"));
     core::TenantId a("org_a");
     core::DatasetId id("ds_1");

@@ -3,7 +3,7 @@
 #include <functional>
 #include <thread>
 
-#include "ingest/dataset_repo.hpp"
+#include "catalog/datasets.hpp"
 #include "ingest/ingest_service.hpp"
 #include "store/objects/dir/dir_object_store.hpp"
 #include "store/queue/db/db_job_queue.hpp"
@@ -50,29 +50,29 @@ protected:
         queue_ = std::make_unique<store::DbJobQueue>(*db_, clock_, store::DbQueueSettings{.max_receives = 3});
         ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
             IS_TRY_VOID(tx.Exec("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'Acme', 1)", {tenant_}));
-            ingest::DatasetRecord d{dataset_, "sales", "csv", 1, std::nullopt, 1, 1, {}};
-            IS_TRY_VOID(ingest::datasets::InsertDataset(tx, tenant_, d));
-            ingest::VersionRecord v;
+            catalog::DatasetRecord d{dataset_, "sales", "csv", 1, std::nullopt, 1, 1, {}};
+            IS_TRY_VOID(catalog::datasets::InsertDataset(tx, tenant_, d));
+            catalog::VersionRecord v;
             v.dataset = dataset_;
             v.version = 1;
             v.format = "csv";
-            v.status = "queued";
+            v.status = catalog::VersionStatus::kQueued;
             v.object_key = store::ObjectKey::ForDatasetVersion(tenant_, dataset_, 1, "source").str();
             v.size_bytes = 16;
-            return ingest::datasets::InsertVersion(tx, tenant_, v);
+            return catalog::datasets::InsertVersion(tx, tenant_, v);
         }));
         ASSERT_TRUE(objects_->PutBytes(store::ObjectKey::ForDatasetVersion(tenant_, dataset_, 1, "source"),
                                        "a,b\n1,2\n3,4\n5,6\n"));
-        ASSERT_TRUE(queue_->Send(ingest::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
+        ASSERT_TRUE(queue_->Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
         worker_ = std::make_unique<Worker>(*db_, *objects_, *queue_, nullptr, processor_, metrics_, clock_,
                                            WorkerSettings{.max_receives = 3, .backoff_base_s = 2});
     }
-    ingest::VersionRecord Version() {
+    catalog::VersionRecord Version() {
         auto v = store::TransactValue(*db_, tenant_, TxMode::kRead, [&](Tx& tx) {
-            return ingest::datasets::FindVersion(tx, tenant_, dataset_, 1);
+            return catalog::datasets::FindVersion(tx, tenant_, dataset_, 1);
         });
         EXPECT_TRUE(v && v->has_value());
-        return v && v->has_value() ? **v : ingest::VersionRecord{};
+        return v && v->has_value() ? **v : catalog::VersionRecord{};
     }
 
     testing::FakeClock clock_;
@@ -88,7 +88,7 @@ protected:
 TEST_P(WorkerTest, ProcessesAJobToReadyAndAcknowledgesIt) {
     ASSERT_TRUE(worker_->RunOnce(0));
     auto v = Version();
-    EXPECT_EQ(v.status, "ready");
+    EXPECT_EQ(v.status, catalog::VersionStatus::kReady);
     EXPECT_EQ(v.rows_total, 3);
     EXPECT_EQ(v.attempts, 1);
     EXPECT_EQ(*queue_->Depth(), 0);
@@ -99,13 +99,13 @@ TEST_P(WorkerTest, RetriesTransientFailuresAfterABackoff) {
     processor_.transient_failures = 1;
     ASSERT_TRUE(worker_->RunOnce(0));
     auto v = Version();
-    EXPECT_EQ(v.status, "queued");
+    EXPECT_EQ(v.status, catalog::VersionStatus::kQueued);
     ASSERT_TRUE(v.error);
     EXPECT_NE(v.error->find("retrying"), std::string::npos);
     EXPECT_FALSE(worker_->RunOnce(0));  // hidden during the back-off
     clock_.Advance(3'000);              // 2 s base + 20 % jitter at most
     ASSERT_TRUE(worker_->RunOnce(0));
-    EXPECT_EQ(Version().status, "ready");
+    EXPECT_EQ(Version().status, catalog::VersionStatus::kReady);
     EXPECT_EQ(processor_.calls, 2);
     EXPECT_EQ(*queue_->Depth(), 0);
 }
@@ -114,7 +114,7 @@ TEST_P(WorkerTest, BadInputFailsAtOnceWithTheReason) {
     processor_.permanent_failure = true;
     ASSERT_TRUE(worker_->RunOnce(0));
     auto v = Version();
-    EXPECT_EQ(v.status, "failed");
+    EXPECT_EQ(v.status, catalog::VersionStatus::kFailed);
     EXPECT_EQ(v.error, "the file is not valid CSV: line 3 is binary");
     EXPECT_EQ(processor_.calls, 1);
     EXPECT_EQ(*queue_->Depth(), 0);
@@ -127,14 +127,14 @@ TEST_P(WorkerTest, GivesUpAfterMaxReceivesWithAReadableReason) {
         clock_.Advance(600'000);
     }
     auto v = Version();
-    EXPECT_EQ(v.status, "failed");
+    EXPECT_EQ(v.status, catalog::VersionStatus::kFailed);
     EXPECT_EQ(v.error, "processing failed 3 times: a backend service is unavailable; retry later");
     EXPECT_EQ(*queue_->Depth(), 0);
 }
 
 TEST_P(WorkerTest, SkipsAVersionThatWasDeleted) {
     ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-        IS_TRY_VOID(ingest::datasets::Delete(tx, tenant_, dataset_));
+        IS_TRY_VOID(catalog::datasets::Delete(tx, tenant_, dataset_));
         return {};
     }));
     ASSERT_TRUE(worker_->RunOnce(0));
@@ -145,7 +145,7 @@ TEST_P(WorkerTest, SkipsAVersionThatWasDeleted) {
 TEST_P(WorkerTest, AVersionDeletedWhileProcessedIsDroppedNotFailed) {
     processor_.during = [&] {
         ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-            IS_TRY_VOID(ingest::datasets::Delete(tx, tenant_, dataset_));
+            IS_TRY_VOID(catalog::datasets::Delete(tx, tenant_, dataset_));
             return {};
         }));
     };
@@ -159,7 +159,7 @@ TEST_P(WorkerTest, AVersionDeletedWhileProcessedIsDroppedNotFailed) {
 
 TEST_P(WorkerTest, ADuplicateDeliveryOfAReadyVersionIsNotReprocessed) {
     ASSERT_TRUE(worker_->RunOnce(0));
-    ASSERT_TRUE(queue_->Send(ingest::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
+    ASSERT_TRUE(queue_->Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
     ASSERT_TRUE(worker_->RunOnce(0));
     EXPECT_EQ(processor_.calls, 1);
     EXPECT_EQ(Version().attempts, 1);
@@ -170,7 +170,7 @@ TEST_P(WorkerTest, StopReleasesTheMessageAtAChunkBoundary) {
     worker_->Start();
     while (!processor_.started) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     worker_->Stop();
-    EXPECT_EQ(Version().status, "queued");
+    EXPECT_EQ(Version().status, catalog::VersionStatus::kQueued);
     // Another worker (the stopped one's queue is interrupted for good) gets it at once, with no
     // waiting for the lease.
     store::DbJobQueue other(*db_, clock_, store::DbQueueSettings{.max_receives = 3});

@@ -13,18 +13,21 @@
 #include "core/result.hpp"
 #include "store/db/database.hpp"
 
-namespace insightstream::ingest {
+namespace insightstream::catalog {
 
 using core::Result;
 
+/// Where a version is in its life: queued → processing → ready | failed (stored as its name).
 enum class VersionStatus { kQueued, kProcessing, kReady, kFailed };
 const char* StatusName(VersionStatus s);
+/// The status stored in the database; an unknown name reads as failed (never as ready).
+VersionStatus ParseStatus(std::string_view name);
 
 struct VersionRecord {
     core::DatasetId dataset;
     int64_t version = 0;
     std::string format;
-    std::string status;
+    VersionStatus status = VersionStatus::kQueued;
     std::string object_key;
     int64_t size_bytes = 0;
     std::string sha256;
@@ -71,6 +74,10 @@ Result<std::vector<DatasetRecord>> List(store::Tx& tx, const core::TenantId& ten
                                         const std::optional<ListCursor>& after);
 Result<std::optional<VersionRecord>> FindVersion(store::Tx& tx, const core::TenantId& tenant,
                                                  const core::DatasetId& id, int64_t version);
+/// The newest version that is ready, if any.
+Result<std::optional<VersionRecord>> LatestReadyVersion(store::Tx& tx, const core::TenantId& tenant,
+                                                        const core::DatasetId& id);
+Result<bool> Exists(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id);
 Result<void> InsertDataset(store::Tx& tx, const core::TenantId& tenant, const DatasetRecord& d);
 Result<void> InsertVersion(store::Tx& tx, const core::TenantId& tenant, const VersionRecord& v);
 /// Hands out the next version number of an existing dataset; NotFound if it does not exist.
@@ -115,4 +122,20 @@ std::string MergeOptions(std::string_view base, std::string_view overlay);
 boost::json::object DatasetJson(const DatasetRecord& d, int64_t now_ms);
 boost::json::object VersionJson(const VersionRecord& v, int64_t now_ms);
 
-}  // namespace insightstream::ingest
+/// A version's computed answers (schema, summary, series, groups…), written by the worker in its
+/// commit transaction and read by analytics.
+struct ResultPayload {
+    std::string kind;
+    std::string name;  // "" for one-of-a-kind results
+    std::string payload;
+};
+
+namespace results {
+/// Replaces every result of the version with `items`.
+Result<void> Replace(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                     const std::vector<ResultPayload>& items, int64_t now);
+Result<std::optional<std::string>> Get(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id,
+                                       int64_t version, std::string_view kind, std::string_view name);
+}  // namespace results
+
+}  // namespace insightstream::catalog

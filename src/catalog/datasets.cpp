@@ -1,4 +1,4 @@
-#include "ingest/dataset_repo.hpp"
+#include "catalog/datasets.hpp"
 
 #include <boost/json.hpp>
 
@@ -8,7 +8,7 @@
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 
-namespace insightstream::ingest {
+namespace insightstream::catalog {
 
 using core::Error;
 namespace json = boost::json;
@@ -21,6 +21,13 @@ const char* StatusName(VersionStatus s) {
         case VersionStatus::kFailed: return "failed";
     }
     return "queued";
+}
+
+VersionStatus ParseStatus(std::string_view name) {
+    if (name == "queued") return VersionStatus::kQueued;
+    if (name == "processing") return VersionStatus::kProcessing;
+    if (name == "ready") return VersionStatus::kReady;
+    return VersionStatus::kFailed;
 }
 
 std::string ListCursor::Encode() const { return core::Base64UrlEncode(std::to_string(created_at) + ":" + id); }
@@ -52,7 +59,7 @@ VersionRecord ReadVersion(const store::Row& r, size_t o) {
     v.dataset = core::DatasetId(r.Text(o + 0));
     v.version = r.Int(o + 1);
     v.format = r.Text(o + 2);
-    v.status = r.Text(o + 3);
+    v.status = ParseStatus(r.Text(o + 3));
     v.object_key = r.Text(o + 4);
     v.size_bytes = r.Int(o + 5);
     v.sha256 = r.Text(o + 6);
@@ -131,6 +138,21 @@ Result<std::optional<VersionRecord>> FindVersion(store::Tx& tx, const core::Tena
     return std::optional<VersionRecord>(ReadVersion(r.rows[0], 0));
 }
 
+Result<std::optional<VersionRecord>> LatestReadyVersion(store::Tx& tx, const core::TenantId& tenant,
+                                                        const core::DatasetId& id) {
+    IS_TRY(auto r, tx.Exec(std::string("SELECT ") + kVersionColumns +
+                               " FROM dataset_versions v WHERE v.tenant_id = $1 AND v.dataset_id = $2 AND "
+                               "v.status = 'ready' ORDER BY v.version DESC LIMIT 1",
+                           {tenant, id}));
+    if (r.rows.empty()) return std::optional<VersionRecord>();
+    return std::optional<VersionRecord>(ReadVersion(r.rows[0], 0));
+}
+
+Result<bool> Exists(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id) {
+    IS_TRY(auto r, tx.Exec("SELECT 1 FROM datasets WHERE tenant_id = $1 AND id = $2", {tenant, id}));
+    return !r.rows.empty();
+}
+
 Result<void> InsertDataset(store::Tx& tx, const core::TenantId& tenant, const DatasetRecord& d) {
     IS_TRY_VOID(tx.Exec(
         "INSERT INTO datasets (id, tenant_id, name, format, latest_version, version_seq, created_by, created_at, "
@@ -144,7 +166,7 @@ Result<void> InsertVersion(store::Tx& tx, const core::TenantId& tenant, const Ve
         "INSERT INTO dataset_versions (tenant_id, dataset_id, version, format, status, object_key, size_bytes, sha256, "
         "options, bytes_done, rows_done, created_at, source_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, "
         "$10, $11)",
-        {tenant, v.dataset, v.version, v.format, v.status, v.object_key, v.size_bytes, v.sha256, v.options,
+        {tenant, v.dataset, v.version, v.format, StatusName(v.status), v.object_key, v.size_bytes, v.sha256, v.options,
          v.created_at, v.source_version}));
     return {};
 }
@@ -242,25 +264,25 @@ json::value OptInt(const std::optional<int64_t>& v) {
 
 json::object VersionJson(const VersionRecord& v, int64_t now_ms) {
     int64_t total = v.size_bytes;
-    int64_t done = v.status == "ready" ? total : std::min(v.bytes_done, total);
+    int64_t done = v.status == VersionStatus::kReady ? total : std::min(v.bytes_done, total);
     double percent = total > 0 ? std::floor(1000.0 * static_cast<double>(done) / static_cast<double>(total)) / 10.0
-                               : (v.status == "ready" ? 100.0 : 0.0);
+                               : (v.status == VersionStatus::kReady ? 100.0 : 0.0);
     json::value eta = nullptr;
-    if (v.status == "processing" && v.started_at && done > 0 && done < total) {
+    if (v.status == VersionStatus::kProcessing && v.started_at && done > 0 && done < total) {
         double elapsed = static_cast<double>(now_ms - *v.started_at) / 1000.0;
         eta = std::round(elapsed * static_cast<double>(total - done) / static_cast<double>(done));
-    } else if (v.status == "ready") {
+    } else if (v.status == VersionStatus::kReady) {
         eta = 0;
     }
     json::object progress{{"bytes_done", done},
                           {"bytes_total", total},
-                          {"rows", v.status == "ready" && v.rows_total ? *v.rows_total : v.rows_done},
+                          {"rows", v.status == VersionStatus::kReady && v.rows_total ? *v.rows_total : v.rows_done},
                           {"percent", std::floor(percent) == percent ? json::value(static_cast<int64_t>(percent))
                                                                      : json::value(percent)},
                           {"eta_seconds", eta}};
     return json::object{{"version", v.version},
                         {"format", v.format},
-                        {"status", v.status},
+                        {"status", StatusName(v.status)},
                         {"progress", std::move(progress)},
                         {"size_bytes", v.size_bytes},
                         {"sha256", v.sha256},
@@ -315,4 +337,29 @@ json::object DatasetJson(const DatasetRecord& d, int64_t now_ms) {
     return o;
 }
 
-}  // namespace insightstream::ingest
+namespace results {
+
+Result<void> Replace(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                     const std::vector<ResultPayload>& items, int64_t now) {
+    IS_TRY_VOID(tx.Exec("DELETE FROM dataset_results WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3",
+                        {tenant, id, version}));
+    for (const auto& item : items) {
+        IS_TRY_VOID(tx.Exec("INSERT INTO dataset_results (tenant_id, dataset_id, version, kind, name, payload, "
+                            "computed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                            {tenant, id, version, item.kind, item.name, item.payload, now}));
+    }
+    return {};
+}
+
+Result<std::optional<std::string>> Get(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id,
+                                       int64_t version, std::string_view kind, std::string_view name) {
+    IS_TRY(auto r, tx.Exec("SELECT payload FROM dataset_results WHERE tenant_id = $1 AND dataset_id = $2 AND "
+                           "version = $3 AND kind = $4 AND name = $5",
+                           {tenant, id, version, kind, name}));
+    if (r.rows.empty()) return std::optional<std::string>();
+    return std::optional<std::string>(r.rows[0].Text(0));
+}
+
+}  // namespace results
+
+}  // namespace insightstream::catalog

@@ -1,0 +1,42 @@
+#include "catalog/job_message.hpp"
+
+#include <boost/json.hpp>
+
+namespace insightstream::catalog {
+
+using core::Error;
+using core::Result;
+namespace json = boost::json;
+
+std::string JobMessage::ToJson() const {
+    return json::serialize(json::object{{"type", kProcessTopic},
+                                        {"tenant_id", tenant.str()},
+                                        {"dataset_id", dataset.str()},
+                                        {"version", version},
+                                        {"trace_id", trace_id},
+                                        {"request_id", request_id}});
+}
+
+Result<JobMessage> JobMessage::Parse(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) return Error::InvalidArgument("job message is not a JSON object");
+    const auto& o = v.as_object();
+    auto str = [&](std::string_view k) -> std::string {
+        auto it = o.find(k);
+        return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+    };
+    JobMessage m;
+    m.tenant = core::TenantId(str("tenant_id"));
+    m.dataset = core::DatasetId(str("dataset_id"));
+    m.trace_id = str("trace_id");
+    m.request_id = str("request_id");
+    auto it = o.find("version");
+    if (it != o.end() && it->value().is_int64()) m.version = it->value().as_int64();
+    if (!core::IsValidId(m.tenant.str()) || !core::IsValidId(m.dataset.str()) || m.version < 1) {
+        return Error::InvalidArgument("job message lacks tenant_id, dataset_id or version");
+    }
+    return m;
+}
+
+}  // namespace insightstream::catalog
