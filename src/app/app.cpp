@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <unistd.h>
 
 #include "analytics/analytics_service.hpp"
 #include "auth/auth_service.hpp"
@@ -19,6 +20,7 @@
 #include "core/metrics.hpp"
 #include "gateway/edge_policy.hpp"
 #include "gateway/ops_routes.hpp"
+#include "gateway/proxy.hpp"
 #include "gateway/static_files.hpp"
 #include "http/server.hpp"
 #include "ingest/ingest_service.hpp"
@@ -110,6 +112,35 @@ std::vector<std::string> SplitList(const std::string& text) {
     return out;
 }
 
+// Every service's routes, with the service that registers them: the gateway's routing table. It
+// is read from the services' own registration (each role built once with throwaway embedded
+// backends), so the gateway can never forget a route a service adds.
+Result<std::vector<http::Route>> ServiceRouteTable() {
+    std::error_code ec;
+    fs::path dir = fs::temp_directory_path() / ("insightstream-routes-" + std::to_string(::getpid()));
+    fs::create_directories(dir, ec);
+    std::vector<http::Route> table;
+    for (const char* role : {"auth", "ingest", "analytics"}) {
+        Config c;
+        c.command = role;
+        c.data_dir = dir.string();
+        c.database = "sqlite:" + (dir / "routes.db").string();
+        c.objects = "file:" + (dir / "objects").string();
+        c.jwt_keys_dir = (dir / "keys").string();
+        c.migrate = true;
+        auto made = Application::Create(c);
+        if (!made) {
+            fs::remove_all(dir, ec);
+            return std::move(made).error();
+        }
+        for (const auto& r : (*made)->router().routes()) {
+            if (!r.service.empty()) table.push_back(http::Route{r.method, r.pattern, nullptr, {}, {}, r.service});
+        }
+    }
+    fs::remove_all(dir, ec);
+    return table;
+}
+
 }  // namespace
 
 struct Application::Parts {
@@ -136,6 +167,7 @@ struct Application::Parts {
     std::unique_ptr<analytics::AnalyticsService> analytics;
     std::unique_ptr<worker::JobProcessor> processor;
     std::unique_ptr<worker::Worker> worker;
+    std::unique_ptr<gateway::Upstreams> upstreams;
     std::unique_ptr<gateway::EdgePolicy> edge;
     std::unique_ptr<gateway::StaticFiles> static_files;
     std::unique_ptr<http::HttpServer> server;
@@ -192,6 +224,27 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     }
 
     std::vector<gateway::ReadinessCheck> checks;
+    if (cfg.command == "gateway") {
+        IS_TRY(p->upstreams, gateway::Upstreams::Parse(cfg.upstreams,
+                                                       gateway::UpstreamSettings{
+                                                           .connect_timeout_ms = cfg.upstream_connect_timeout_ms,
+                                                           .response_timeout_ms = cfg.upstream_response_timeout_ms}));
+        IS_TRY(auto table, ServiceRouteTable());
+        gateway::RegisterForwarding(p->router, table, *p->upstreams);
+        for (const char* service : {"auth", "ingest", "analytics"}) {
+            if (!p->upstreams->Has(service)) {
+                core::Log(LogLevel::kWarn, "gateway.no_upstream", "no --upstream for a service: its routes answer 503",
+                          {{"service", service}});
+                continue;
+            }
+            checks.push_back({std::string("upstream:") + service, [u = p->upstreams.get(), service]() -> Result<void> {
+                                  for (const auto& [name, state] : u->Probe()) {
+                                      if (name.starts_with(std::string(service) + " ") && state == "ok") return {};
+                                  }
+                                  return Error::Unavailable(std::string("no instance of ") + service + " answers");
+                              }});
+        }
+    }
     if (p->db) checks.push_back({"database", [db = p->db.get()] { return db->Ping(); }});
     if (p->objects) checks.push_back({"objects", [o = p->objects.get()] { return o->Ping(); }});
     if (p->queue) checks.push_back({"queue", [q = p->queue.get()] { return q->Ping(); }});
@@ -216,12 +269,14 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                   .signup_per_ip_per_hour = cfg.signup_rate_limit};
             p->auth = std::make_unique<auth::AuthService>(*p->db, *p->keys, p->clock, p->ids, *p->hasher,
                                                           *p->memberships, as);
+            p->router.SetService("auth");
             p->auth->RegisterRoutes(p->router);
             p->members = std::make_unique<auth::MembersService>(*p->db, p->clock, p->ids, *p->hasher,
                                                                 *p->memberships, as.min_password_chars);
             p->members->RegisterRoutes(p->router);
             p->api_keys = std::make_unique<auth::ApiKeysService>(*p->db, p->clock, p->ids);
             p->api_keys->RegisterRoutes(p->router);
+            p->router.SetService("");
         }
     }
 
@@ -236,13 +291,17 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                    .max_concurrent_uploads = cfg.max_concurrent_uploads,
                                    .max_concurrent_uploads_per_org = cfg.max_concurrent_uploads_per_org},
             worker::ParseVersionOptions);
+        p->router.SetService("ingest");
         p->ingest->RegisterRoutes(p->router);
+        p->router.SetService("");
     }
 
     if (cfg.Runs("analytics")) {
         p->analytics = std::make_unique<analytics::AnalyticsService>(
             *p->db, p->clock, p->metrics, analytics::AnalyticsSettings{.cache_bytes = cfg.analytics_cache_bytes});
+        p->router.SetService("analytics");
         p->analytics->RegisterRoutes(p->router);
+        p->router.SetService("");
         if (p->ingest) {
             // In one process a deleted dataset or a new version is forgotten at once; across
             // processes the version memo expires within two seconds.

@@ -43,6 +43,7 @@ std::string Config::RedactedJson() const {
                           {"objects", RedactUrl(objects)},
                           {"queue", RedactUrl(queue)},
                           {"dead_letter_queue", dead_letter_queue},
+                          {"upstreams", boost::json::value_from(upstreams)},
                           {"s3_part_bytes", s3_part_bytes},
                           {"s3_parts_in_flight", s3_parts_in_flight},
                           {"s3_sse", s3_sse},
@@ -126,6 +127,16 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     app.add_option("--dead-letter-queue", c.dead_letter_queue,
                    "With SQS: the jobs queue's dead-letter queue (sqs://NAME or URL), watched to fail its versions")
         ->envname("INSIGHTSTREAM_DEAD_LETTER_QUEUE");
+    app.add_option("--upstream", c.upstreams,
+                   "Gateway: where a service runs, SERVICE=http://host:port[,http://host:port] (auth, ingest, "
+                   "analytics; repeat per service, or ';'-separated in the variable)")
+        ->envname("INSIGHTSTREAM_UPSTREAMS")->delimiter(';');
+    app.add_option("--upstream-connect-timeout-ms", c.upstream_connect_timeout_ms,
+                   "Gateway: connect deadline per upstream instance")
+        ->envname("INSIGHTSTREAM_UPSTREAM_CONNECT_TIMEOUT_MS")->capture_default_str();
+    app.add_option("--upstream-response-timeout-ms", c.upstream_response_timeout_ms,
+                   "Gateway: the longest an upstream may stay silent while answering")
+        ->envname("INSIGHTSTREAM_UPSTREAM_RESPONSE_TIMEOUT_MS")->capture_default_str();
     app.add_option("--s3-part-bytes", c.s3_part_bytes, "S3 multipart part size (>= 5 MiB)")
         ->envname("INSIGHTSTREAM_S3_PART_BYTES")->capture_default_str();
     app.add_option("--s3-parts-in-flight", c.s3_parts_in_flight, "S3 parts uploaded at once per upload")
@@ -303,6 +314,8 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (!c.s3_sse.empty() && c.s3_sse != "AES256" && c.s3_sse != "aws:kms") bad.push_back({"s3_sse", "must be AES256 or aws:kms"});
     if (!positive(c.aws_connect_timeout_ms) || !positive(c.aws_request_timeout_ms))
         bad.push_back({"aws timeouts", "must be > 0"});
+    if (!positive(c.upstream_connect_timeout_ms) || !positive(c.upstream_response_timeout_ms))
+        bad.push_back({"upstream timeouts", "must be > 0"});
     if (c.aws_max_attempts < 1 || c.aws_max_attempts > 10) bad.push_back({"aws_max_attempts", "must be 1..10"});
     if (!c.dead_letter_queue.empty() && c.queue == "db")
         bad.push_back({"dead_letter_queue", "is for an SQS queue; the db queue names its own (jobs-dlq)"});

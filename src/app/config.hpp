@@ -21,6 +21,9 @@ struct Config {
     std::string objects;   // file:PATH | s3://BUCKET/PREFIX
     std::string queue = "db";  // db | sqs://NAME | https://sqs.../NAME
     std::string dead_letter_queue;  // with an SQS queue: sqs://NAME (the queue's RedrivePolicy target)
+    std::vector<std::string> upstreams;  // gateway: SERVICE=http://host:port[,...] each
+    int upstream_connect_timeout_ms = 1000;
+    int upstream_response_timeout_ms = 60000;
     size_t s3_part_bytes = 8u << 20;
     int s3_parts_in_flight = 2;
     std::string s3_sse;  // "", AES256, aws:kms

@@ -34,7 +34,7 @@ bool MatchSegments(const Route& r, const std::vector<std::string_view>& parts,
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, Handler handler, RouteOptions options) {
-    Route r{std::move(method), std::move(pattern), std::move(handler), options, {}};
+    Route r{std::move(method), std::move(pattern), std::move(handler), options, {}, service_};
     for (auto s : Split(r.pattern)) r.segments.emplace_back(s);
     routes_.push_back(std::move(r));
 }

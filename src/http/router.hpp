@@ -48,6 +48,7 @@ struct Route {
     Handler handler;
     RouteOptions options;
     std::vector<std::string> segments;  // the pattern split on '/'
+    std::string service;                // the service that registered it ("" for every role's own)
 };
 
 struct RouteMatch {
@@ -58,6 +59,8 @@ struct RouteMatch {
 class Router {
 public:
     void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
+    /// Routes added from now on belong to `service` (the gateway routes by it).
+    void SetService(std::string service) { service_ = std::move(service); }
     /// The route for (method, path), or NotFound / MethodNotAllowed (detail lists the allowed methods).
     [[nodiscard]] core::Result<RouteMatch> Match(std::string_view method, std::string_view path) const;
     /// Methods registered for a path (for Allow and CORS pre-flight).
@@ -66,6 +69,7 @@ public:
 
 private:
     std::vector<Route> routes_;
+    std::string service_;
 };
 
 }  // namespace insightstream::http

@@ -44,7 +44,7 @@ void ServerProcess::Start() {
     ASSERT_LE(pid_, 0) << "already running";
     fs::create_directories(options_.data_dir);
     size_t log_offset = fs::exists(log_path_) ? fs::file_size(log_path_) : 0;
-    std::vector<std::string> argv_s{INSIGHTSTREAM_BINARY, options_.command, "--listen", "127.0.0.1:0", "--data-dir",
+    std::vector<std::string> argv_s{INSIGHTSTREAM_BINARY, options_.command, "--listen", options_.listen, "--data-dir",
                                     options_.data_dir.string(), "--io-threads", "2", "--handler-threads", "8"};
     argv_s.insert(argv_s.end(), options_.args.begin(), options_.args.end());
     pid_ = SpawnLogged(std::move(argv_s), log_path_.string(), options_.env);

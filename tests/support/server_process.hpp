@@ -19,7 +19,8 @@ struct ServerOptions {
     std::string command = "all";
     std::vector<std::string> args;                            // extra flags
     std::vector<std::pair<std::string, std::string>> env;     // extra environment
-    bool wait_ready = true;  // false: Start() returns once it listens, even if /readyz says 503
+    bool wait_ready = true;
+    std::string listen = "127.0.0.1:0";  // a fixed port lets a test restart a process where it was  // false: Start() returns once it listens, even if /readyz says 503
 };
 
 class ServerProcess {

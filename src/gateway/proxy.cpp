@@ -1,0 +1,295 @@
+#include "gateway/proxy.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace insightstream::gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using core::Error;
+using core::Result;
+
+namespace {
+
+int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+Error ServiceDown(const std::string& service, const std::string& why) {
+    return Error(core::ErrorCode::kUnavailable, "the " + service + " service is unavailable; retry later")
+        .WithSlug("service-unavailable")
+        .WithInternal(service + ": " + why)
+        .WithRetryAfter(1);
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the framing the gateway sets itself.
+bool HopByHop(std::string_view name) {
+    static const std::set<std::string, std::less<>> kHop{"connection", "keep-alive", "proxy-connection", "te",
+                                                         "trailer", "transfer-encoding", "upgrade", "expect",
+                                                         "content-length", "host", "proxy-authorization"};
+    return kHop.count(name) > 0;
+}
+
+// One exchange with one upstream instance, driven synchronously on the calling (pool) thread with
+// deadlines: each step runs the io_context until it finishes or its timer fires.
+struct Exchange {
+    asio::io_context io;
+    beast::tcp_stream stream{io};
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    std::vector<char> chunk = std::vector<char>(64 * 1024);
+
+    template <class Start>
+    beast::error_code Run(int timeout_ms, Start start) {
+        beast::error_code result = asio::error::would_block;
+        stream.expires_after(std::chrono::milliseconds(timeout_ms));
+        start([&result](beast::error_code ec, auto&&...) { result = ec; });
+        io.restart();
+        io.run();
+        return result;
+    }
+};
+
+class ProxySink final : public http::BodySink {
+public:
+    ProxySink(Upstreams& upstreams, std::string service, Upstreams::Instance& instance, bool chunked, bool head)
+        : upstreams_(upstreams), service_(std::move(service)), instance_(instance), chunked_(chunked), head_(head),
+          ex_(std::make_shared<Exchange>()) {}
+
+    Result<void> Connect(const std::string& head_text) {
+        tcp::resolver resolver(ex_->io);
+        beast::error_code ec;
+        auto addrs = resolver.resolve(instance_.host, instance_.port, ec);
+        if (!ec) {
+            ec = ex_->Run(upstreams_.settings().connect_timeout_ms,
+                          [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
+        }
+        if (!ec) ec = Send(head_text);
+        if (ec) {
+            upstreams_.Report(instance_, false);
+            return ServiceDown(service_, instance_.host + ":" + instance_.port + ": " + ec.message());
+        }
+        return {};
+    }
+
+    Result<void> Write(std::string_view data) override {
+        if (broken_ || data.empty()) return {};  // an upstream that answered early: the rest is dropped
+        beast::error_code ec;
+        if (chunked_) {
+            char size[24];
+            std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+            ec = Send(size);
+            if (!ec) ec = Send(data);
+            if (!ec) ec = Send("\r\n");
+        } else {
+            ec = Send(data);
+        }
+        if (ec) broken_ = true;
+        return {};
+    }
+
+    Result<http::Response> Finish() override {
+        if (chunked_ && !broken_) (void)Send("0\r\n\r\n");
+        auto ex = ex_;
+        ex->parser.body_limit(boost::none);
+        if (head_) ex->parser.skip(true);
+        auto ec = ex->Run(upstreams_.settings().response_timeout_ms,
+                          [&](auto h) { bhttp::async_read_header(ex->stream, ex->buffer, ex->parser, std::move(h)); });
+        if (ec) {
+            upstreams_.Report(instance_, false);
+            return ServiceDown(service_, "no answer: " + ec.message());
+        }
+        upstreams_.Report(instance_, true);
+        const auto& msg = ex->parser.get();
+        http::Response resp;
+        resp.status = static_cast<int>(msg.result_int());
+        for (const auto& f : msg) {
+            std::string name(f.name_string());
+            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (HopByHop(name) || name == "x-request-id") continue;
+            resp.Header(std::string(f.name_string()), std::string(f.value()));
+        }
+        if (ex->parser.is_done()) return resp;  // no body (204, 304, HEAD, Content-Length: 0)
+        int timeout_ms = upstreams_.settings().response_timeout_ms;
+        resp.stream = [ex, timeout_ms]() -> Result<std::optional<std::string>> {
+            if (ex->parser.is_done()) return std::optional<std::string>();
+            auto& body = ex->parser.get().body();
+            body.data = ex->chunk.data();
+            body.size = ex->chunk.size();
+            auto ec = ex->Run(timeout_ms, [&](auto h) { bhttp::async_read_some(ex->stream, ex->buffer, ex->parser, std::move(h)); });
+            if (ec == bhttp::error::need_buffer) ec = {};
+            if (ec) return Error::Unavailable("the upstream answer broke off: " + ec.message());
+            size_t got = ex->chunk.size() - body.size;
+            return std::optional<std::string>(std::string(ex->chunk.data(), got));
+        };
+        return resp;
+    }
+
+private:
+    beast::error_code Send(std::string_view bytes) {
+        return ex_->Run(upstreams_.settings().response_timeout_ms,
+                        [&](auto h) { asio::async_write(ex_->stream, asio::buffer(bytes), std::move(h)); });
+    }
+
+    Upstreams& upstreams_;
+    std::string service_;
+    Upstreams::Instance& instance_;
+    bool chunked_;
+    bool head_;
+    bool broken_ = false;
+    std::shared_ptr<Exchange> ex_;
+};
+
+// The request head for the upstream: the client's end-to-end headers, the gateway's framing and
+// the forwarding headers (X-Forwarded-For, X-Request-Id, traceparent).
+std::string UpstreamHead(const http::Request& req, const Upstreams::Instance& to, bool chunked) {
+    std::string h = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + to.host + ":" + to.port + "\r\n";
+    std::string xff = req.remote_ip;
+    for (const auto& [k, v] : req.headers) {
+        if (HopByHop(k) || k == "x-request-id" || k == "traceparent") continue;
+        if (k == "x-forwarded-for") {
+            xff = v + ", " + req.remote_ip;
+            continue;
+        }
+        h += k + ": " + v + "\r\n";
+    }
+    h += "X-Forwarded-For: " + xff + "\r\n";
+    h += "X-Request-Id: " + req.request_id + "\r\n";
+    char span[8];
+    core::RandomBytes(span, sizeof span);
+    h += "traceparent: 00-" + req.trace_id + "-" + core::HexEncode(std::string_view(span, sizeof span)) + "-01\r\n";
+    if (chunked) {
+        h += "Transfer-Encoding: chunked\r\n";
+    } else if (req.content_length) {
+        h += "Content-Length: " + std::to_string(*req.content_length) + "\r\n";
+    }
+    h += "Connection: close\r\n\r\n";
+    return h;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Upstreams>> Upstreams::Parse(const std::vector<std::string>& specs, UpstreamSettings settings) {
+    auto u = std::make_unique<Upstreams>();
+    u->settings_ = settings;
+    for (const auto& spec : specs) {
+        auto eq = spec.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            return Error::InvalidArgument("--upstream is SERVICE=http://host:port[,http://host:port]: " + spec);
+        }
+        auto service = std::make_unique<Service>();
+        std::string urls = spec.substr(eq + 1);
+        size_t pos = 0;
+        while (pos <= urls.size()) {
+            size_t end = urls.find(',', pos);
+            if (end == std::string::npos) end = urls.size();
+            std::string url = urls.substr(pos, end - pos);
+            pos = end + 1;
+            if (url.empty()) continue;
+            if (!url.starts_with("http://")) return Error::InvalidArgument("an upstream is http://host:port: " + url);
+            std::string hostport = url.substr(7);
+            while (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
+            auto colon = hostport.rfind(':');
+            auto inst = std::make_unique<Instance>();
+            inst->host = colon == std::string::npos ? hostport : hostport.substr(0, colon);
+            inst->port = colon == std::string::npos ? "80" : hostport.substr(colon + 1);
+            if (inst->host.empty() || inst->port.empty()) return Error::InvalidArgument("an upstream needs a host: " + url);
+            service->instances.push_back(std::move(inst));
+        }
+        if (service->instances.empty()) return Error::InvalidArgument("--upstream names no instance: " + spec);
+        u->services_[spec.substr(0, eq)] = std::move(service);
+    }
+    return u;
+}
+
+Result<Upstreams::Instance*> Upstreams::Pick(const std::string& service) {
+    auto it = services_.find(service);
+    if (it == services_.end()) return ServiceDown(service, "no --upstream for it on this gateway");
+    auto& s = *it->second;
+    int64_t now = NowMs();
+    for (size_t i = 0; i < s.instances.size(); ++i) {
+        Instance& inst = *s.instances[s.next++ % s.instances.size()];
+        if (inst.open_until_ms.load() <= now) return &inst;
+    }
+    return ServiceDown(service, "every instance failed recently (circuit open)");
+}
+
+void Upstreams::Report(Instance& instance, bool ok) {
+    if (ok) {
+        instance.failures = 0;
+        return;
+    }
+    if (++instance.failures >= settings_.failures_to_open) {
+        instance.open_until_ms = NowMs() + settings_.open_ms;
+        core::Log(core::LogLevel::kWarn, "gateway.circuit_open", "an upstream instance is skipped for a while",
+                  {{"instance", instance.host + ":" + instance.port}, {"open_ms", settings_.open_ms}});
+    }
+}
+
+size_t Upstreams::Instances(const std::string& service) const {
+    auto it = services_.find(service);
+    return it == services_.end() ? 0 : it->second->instances.size();
+}
+
+std::map<std::string, std::string> Upstreams::Probe() {
+    std::map<std::string, std::string> out;
+    for (auto& [name, s] : services_) {
+        for (auto& inst : s->instances) {
+            Exchange ex;
+            tcp::resolver resolver(ex.io);
+            beast::error_code ec;
+            auto addrs = resolver.resolve(inst->host, inst->port, ec);
+            if (!ec) ec = ex.Run(300, [&](auto h) { ex.stream.async_connect(addrs, std::move(h)); });
+            out[name + " " + inst->host + ":" + inst->port] = ec ? "unavailable" : "ok";
+        }
+    }
+    return out;
+}
+
+void RegisterForwarding(http::Router& router, const std::vector<http::Route>& table, Upstreams& upstreams) {
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& r : table) {
+        if (r.service.empty() || !seen.insert({r.method, r.pattern}).second) continue;
+        http::RouteOptions o;
+        o.access = http::Access::kPublic;  // the service authenticates; the gateway only routes
+        o.body_limit = 0;                  // and the service enforces its own limits
+        std::string service = r.service;
+        o.sink = [&upstreams, service](http::Request& req) -> Result<std::unique_ptr<http::BodySink>> {
+            const std::string* te = req.Header("transfer-encoding");
+            bool chunked = !req.content_length && te != nullptr;
+            // Nothing of the body has been read yet: an instance that cannot be reached is
+            // skipped for the next one, until every instance was tried once.
+            std::optional<Error> last;
+            for (size_t attempt = 0; attempt < upstreams.Instances(service); ++attempt) {
+                IS_TRY(Upstreams::Instance* to, upstreams.Pick(service));
+                auto sink = std::make_unique<ProxySink>(upstreams, service, *to, chunked, req.method == "HEAD");
+                auto connected = sink->Connect(UpstreamHead(req, *to, chunked));
+                if (connected) return std::unique_ptr<http::BodySink>(std::move(sink));
+                last = std::move(connected).error();
+            }
+            if (last) return std::move(*last);
+            return upstreams.Pick(service).error();
+        };
+        router.SetService(service);
+        router.Add(r.method, r.pattern,
+                   [](http::Request&) -> Result<http::Response> { return Error::Internal("a forwarding route ran its handler"); },
+                   std::move(o));
+    }
+    router.SetService("");
+}
+
+}  // namespace insightstream::gateway

@@ -1,0 +1,63 @@
+// The gateway's forwarding: each API route goes to the service that registered it, over HTTP/1.1
+// to one of that service's instances (round robin over the healthy ones). Bodies stream both ways
+// (uploads of any size, Server-Sent Events, CSV downloads) through the server's streaming route
+// and chunked response machinery. An instance that refuses or times out is skipped for a while
+// (its circuit opens after 3 failures in a row, for 5 s); when no instance of a service can be
+// reached the client gets 503 problem+json naming the service, with Retry-After, at once.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "http/router.hpp"
+
+namespace insightstream::gateway {
+
+struct UpstreamSettings {
+    int connect_timeout_ms = 1000;
+    int response_timeout_ms = 60000;  // the longest wait for the next bytes of an answer
+    int failures_to_open = 3;
+    int open_ms = 5000;
+};
+
+class Upstreams {
+public:
+    /// `specs`: "service=http://host:port[,http://host:port...]" each.
+    static core::Result<std::unique_ptr<Upstreams>> Parse(const std::vector<std::string>& specs,
+                                                          UpstreamSettings settings = {});
+
+    struct Instance {
+        std::string host;
+        std::string port;
+        std::atomic<int> failures{0};
+        std::atomic<int64_t> open_until_ms{0};
+    };
+    /// The next healthy instance of `service`, or Unavailable naming the service.
+    core::Result<Instance*> Pick(const std::string& service);
+    void Report(Instance& instance, bool ok);
+    [[nodiscard]] bool Has(const std::string& service) const { return services_.count(service) > 0; }
+    [[nodiscard]] size_t Instances(const std::string& service) const;
+    /// Per instance: "service host:port" → "ok" / "unavailable" (a TCP connect within the deadline).
+    [[nodiscard]] std::map<std::string, std::string> Probe();
+    [[nodiscard]] const UpstreamSettings& settings() const { return settings_; }
+
+private:
+    struct Service {
+        std::vector<std::unique_ptr<Instance>> instances;
+        std::atomic<size_t> next{0};
+    };
+    UpstreamSettings settings_;
+    std::map<std::string, std::unique_ptr<Service>> services_;
+};
+
+/// Registers, for every route of `table` that belongs to a service, a forwarding route to that
+/// service's upstreams. Routes of a service without upstreams answer 503 naming it.
+void RegisterForwarding(http::Router& router, const std::vector<http::Route>& table, Upstreams& upstreams);
+
+}  // namespace insightstream::gateway
