@@ -225,12 +225,19 @@ Result<Upstreams::Instance*> Upstreams::Pick(const std::string& service) {
         Instance& inst = *s.instances[s.next++ % s.instances.size()];
         if (inst.open_until_ms.load() <= now) return &inst;
     }
+    // Every circuit is open: at most one request a second tries an instance anyway (half-open),
+    // so a service that comes back is used again within a second; the others get 503 at once.
+    int64_t last = s.last_trial_ms.load();
+    if (now - last >= 1000 && s.last_trial_ms.compare_exchange_strong(last, now)) {
+        return s.instances[s.next++ % s.instances.size()].get();
+    }
     return ServiceDown(service, "every instance failed recently (circuit open)");
 }
 
 void Upstreams::Report(Instance& instance, bool ok) {
     if (ok) {
         instance.failures = 0;
+        instance.open_until_ms = 0;  // closed again
         return;
     }
     if (++instance.failures >= settings_.failures_to_open) {

@@ -2,8 +2,9 @@
 // to one of that service's instances (round robin over the healthy ones). Bodies stream both ways
 // (uploads of any size, Server-Sent Events, CSV downloads) through the server's streaming route
 // and chunked response machinery. An instance that refuses or times out is skipped for a while
-// (its circuit opens after 3 failures in a row, for 5 s); when no instance of a service can be
-// reached the client gets 503 problem+json naming the service, with Retry-After, at once.
+// (its circuit opens after 3 failures in a row, for 5 s; while every circuit of a service is open
+// one request a second still tries it); when no instance of a service can be reached the client
+// gets 503 problem+json naming the service, with Retry-After, at once.
 #pragma once
 
 #include <atomic>
@@ -51,6 +52,7 @@ private:
     struct Service {
         std::vector<std::unique_ptr<Instance>> instances;
         std::atomic<size_t> next{0};
+        std::atomic<int64_t> last_trial_ms{0};
     };
     UpstreamSettings settings_;
     std::map<std::string, std::unique_ptr<Service>> services_;
