@@ -132,7 +132,7 @@ def main():
     binary = sys.argv[1]
     os.environ["INSIGHTSTREAM_BINARY"] = binary
     os.environ["INSIGHTSTREAM_CLUSTER_DIR"] = tempfile.mkdtemp(prefix="insightstream-chaos-")
-    os.environ["INSIGHTSTREAM_CLUSTER_PORT"] = str(random.randrange(20000, 60000, 10))
+    os.environ["INSIGHTSTREAM_CLUSTER_PORT"] = str(random.randrange(20000, 32000, 10))
     try:
         url = cluster("up").strip()
         c = Client(url)

@@ -7,7 +7,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 export INSIGHTSTREAM_BINARY=${1:?usage: cluster_test.sh BINARY}
 export INSIGHTSTREAM_CLUSTER_DIR=$(mktemp -d /tmp/insightstream-cluster-test.XXXXXX)
-export INSIGHTSTREAM_CLUSTER_PORT=$(python3 -c 'import random; print(random.randrange(20000, 60000, 10))')
+export INSIGHTSTREAM_CLUSTER_PORT=$(python3 -c 'import random; print(random.randrange(20000, 32000, 10))')
 cluster="$repo/scripts/cluster"
 fail() { echo "FAIL: $*" >&2; "$cluster" status >&2 || true; "$cluster" down >/dev/null 2>&1 || true; exit 1; }
 trap '"$cluster" down >/dev/null 2>&1 || true' EXIT
