@@ -336,7 +336,8 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
         }
     }
 
-    p->edge = std::make_unique<gateway::EdgePolicy>(gateway::EdgeSettings{.cors_origins = SplitList(cfg.cors_origins)},
+    p->edge = std::make_unique<gateway::EdgePolicy>(gateway::EdgeSettings{.cors_origins = SplitList(cfg.cors_origins),
+                                                                          .client_requests_per_second = cfg.client_rate_limit},
                                                     p->router);
     http::ServerHooks hooks;
     Parts* raw = p.get();

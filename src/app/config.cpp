@@ -75,6 +75,7 @@ std::string Config::RedactedJson() const {
                           {"worker_chunk_bytes", worker_chunk_bytes},
                           {"cors_origins", cors_origins},
                           {"login_rate_limit", login_rate_limit},
+                          {"client_rate_limit", client_rate_limit},
                           {"signup_rate_limit", signup_rate_limit},
                           {"quota_storage_bytes", quota_storage_bytes},
                           {"quota_datasets", quota_datasets},
@@ -207,6 +208,9 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         ->envname("INSIGHTSTREAM_WORKER_CHUNK_BYTES")->capture_default_str();
     app.add_option("--cors-origins", c.cors_origins, "Origins allowed to call the API from a browser (comma list)")
         ->envname("INSIGHTSTREAM_CORS_ORIGINS");
+    app.add_option("--client-rate-limit", c.client_rate_limit,
+                   "Requests a second per client address, in bursts of twice that (0: no limit); 429 beyond")
+        ->envname("INSIGHTSTREAM_CLIENT_RATE_LIMIT")->capture_default_str();
     app.add_option("--login-rate-limit", c.login_rate_limit, "Login attempts per minute per client address")
         ->envname("INSIGHTSTREAM_LOGIN_RATE_LIMIT")->capture_default_str();
     app.add_option("--signup-rate-limit", c.signup_rate_limit, "Sign-ups per hour per client address")
@@ -320,7 +324,7 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (!c.dead_letter_queue.empty() && c.queue == "db")
         bad.push_back({"dead_letter_queue", "is for an SQS queue; the db queue names its own (jobs-dlq)"});
     if (c.fault_chunk_pause_ms < 0) bad.push_back({"fault_chunk_pause_ms", "must be >= 0"});
-    if (c.login_rate_limit < 0 || c.signup_rate_limit < 0 || c.quota_uploads_per_minute < 0 || c.quota_datasets < 0)
+    if (c.login_rate_limit < 0 || c.signup_rate_limit < 0 || c.client_rate_limit < 0 || c.quota_uploads_per_minute < 0 || c.quota_datasets < 0)
         bad.push_back({"rate limits and quotas", "must be >= 0"});
     if (!positive(c.outbox_relay_interval_ms)) bad.push_back({"outbox_relay_interval_ms", "must be > 0"});
     if (!bad.empty()) {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "core/clock.hpp"
+#include "http/problem.hpp"
+
 namespace insightstream::gateway {
 
 bool EdgePolicy::OriginAllowed(const std::string& origin) const {
@@ -10,6 +13,12 @@ bool EdgePolicy::OriginAllowed(const std::string& origin) const {
 }
 
 std::optional<http::Response> EdgePolicy::Intercept(const http::Request& req) const {
+    if (settings_.client_requests_per_second > 0 && req.path != "/healthz" && req.path != "/readyz" &&
+        req.path != "/metrics") {
+        if (auto ok = clients_.Take(req.remote_ip, core::MonotonicMs(), "requests from this address"); !ok) {
+            return http::ToProblem(ok.error(), req.path, req.request_id);
+        }
+    }
     if (req.method != "OPTIONS") return std::nullopt;
     const std::string* origin = req.Header("origin");
     const std::string* method = req.Header("access-control-request-method");

@@ -79,6 +79,32 @@ TEST_F(Roles, TokensAndApiKeysWorkOnEveryRoleAndARevokedKeyStopsEverywhereWithin
     EXPECT_EQ(auth.Stop(), 0);
 }
 
+TEST(Edge, AClientOverItsRequestRateGets429WhileProbesAreNeverLimited) {
+    TempDir dir;
+    ServerProcess server(ServerOptions{.data_dir = dir.path(), .args = {"--client-rate-limit", "5"}});
+    server.Start();
+    HttpClient c = server.client();
+    int limited = 0, answered = 0;
+    HttpResult last;
+    for (int i = 0; i < 40; ++i) {
+        auto r = c.Get("/api/v1/datasets");
+        if (r.status == 429) {
+            ++limited;
+            last = r;
+        } else {
+            EXPECT_EQ(r.status, 401);  // answered by the route (no credentials)
+            ++answered;
+        }
+    }
+    EXPECT_GE(answered, 10);  // the burst of twice the rate, and what refills meanwhile
+    EXPECT_GE(limited, 1);
+    EXPECT_EQ(last.ProblemSlug(), "rate-limited");
+    EXPECT_EQ(last.Header("content-type"), "application/problem+json");
+    EXPECT_FALSE(last.Header("retry-after").empty());
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(c.Get("/healthz").status, 200);
+    EXPECT_EQ(server.Stop(), 0);
+}
+
 uint16_t FreePort() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
