@@ -158,16 +158,14 @@ private:
 // the forwarding headers (X-Forwarded-For, X-Request-Id, traceparent).
 std::string UpstreamHead(const http::Request& req, const Upstreams::Instance& to, bool chunked) {
     std::string h = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + to.host + ":" + to.port + "\r\n";
-    std::string xff = req.remote_ip;
     for (const auto& [k, v] : req.headers) {
-        if (HopByHop(k) || k == "x-request-id" || k == "traceparent") continue;
-        if (k == "x-forwarded-for") {
-            xff = v + ", " + req.remote_ip;
-            continue;
-        }
+        if (HopByHop(k) || k == "x-request-id" || k == "traceparent" || k == "x-forwarded-for") continue;
         h += k + ": " + v + "\r\n";
     }
-    h += "X-Forwarded-For: " + xff + "\r\n";
+    // The client address as the gateway determined it (from the connection, or from a load
+    // balancer's X-Forwarded-For when --trust-forwarded-for is set here): a client's own header
+    // never reaches the services, which trust this one.
+    h += "X-Forwarded-For: " + req.remote_ip + "\r\n";
     h += "X-Request-Id: " + req.request_id + "\r\n";
     char span[8];
     core::RandomBytes(span, sizeof span);

@@ -29,8 +29,9 @@ protected:
     ServerOptions Role(const std::string& role) {
         ServerOptions o{.data_dir = dir_.path() / role, .command = role};
         o.args = db_args_;
+        // As behind the gateway: the client address is the forwarded one.
         o.args.insert(o.args.end(), {"--jwt-keys-dir", (dir_.path() / "keys").string(), "--objects",
-                                     "file:" + (dir_.path() / "objects").string()});
+                                     "file:" + (dir_.path() / "objects").string(), "--trust-forwarded-for", "true"});
         return o;
     }
     TempDir dir_;
@@ -152,6 +153,16 @@ TEST_F(Roles, TheGatewayRoutesEachPathToItsServiceAndAServiceThatIsDownIsA503Nam
     ASSERT_EQ(up.status, 202) << up.body;
     EXPECT_EQ(up.Header("x-request-id"), "req_fromtheclient1");
     EXPECT_NE(ingest.Log().find("req_fromtheclient1"), std::string::npos) << "the request id reaches the service";
+    // A client cannot choose the address the services see.
+    auto spoofed = gw.Request("GET", "/api/v1/datasets", "",
+                              {{"Authorization", "Bearer " + token}, {"X-Forwarded-For", "203.0.113.9"}, {"X-Request-Id", "req_spoofcheck1"}});
+    EXPECT_EQ(spoofed.status, 200);
+    auto line = ingest.Log().find("req_spoofcheck1");
+    ASSERT_NE(line, std::string::npos);
+    std::string entry = ingest.Log().substr(ingest.Log().rfind('\n', line) + 1);
+    entry = entry.substr(0, entry.find('\n'));
+    EXPECT_EQ(entry.find("203.0.113.9"), std::string::npos) << entry;
+    EXPECT_NE(entry.find("\"remote_ip\":\"127.0.0.1\""), std::string::npos) << entry;
     std::string id(up.Json().at("id").as_string());
     auto done = WaitForStatus(gw, token, id, "ready", 60);
     EXPECT_EQ(done.at("rows"), 40000);
