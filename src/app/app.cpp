@@ -238,9 +238,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                 continue;
             }
             checks.push_back({std::string("upstream:") + service, [u = p->upstreams.get(), service]() -> Result<void> {
-                                  for (const auto& [name, state] : u->Probe()) {
-                                      if (name.starts_with(std::string(service) + " ") && state == "ok") return {};
-                                  }
+                                  if (u->Reachable(service)) return {};
                                   return Error::Unavailable(std::string("no instance of ") + service + " answers");
                               }});
         }

@@ -271,6 +271,15 @@ Result<AwsResponse> Transfer(const HttpExchange& ex) {
     return r;
 }
 
+core::Error DependencyError(std::string_view dependency, std::string_view service, std::string_view action,
+                            const AwsResponse& r, int retry_after_s) {
+    return Error(core::ErrorCode::kUnavailable, std::string(dependency) + " is unavailable (" + std::string(service) +
+                                                    " answered " + r.error_code + "); retry later")
+        .WithInternal(std::string(service) + " " + std::string(action) + ": HTTP " + std::to_string(r.status) + " " +
+                      r.error_code + ": " + r.error_message)
+        .WithRetryAfter(retry_after_s);
+}
+
 Result<std::string> CallerAccount(const AwsClient& client) {
     ClientSettings sts = client.settings();
     sts.service = "sts";
@@ -286,11 +295,7 @@ Result<std::string> CallerAccount(const AwsClient& client) {
     req.headers = {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
     req.body = "Action=GetCallerIdentity&Version=2011-06-15";
     IS_TRY(auto r, caller.Send(req));
-    if (!r.ok()) {
-        return Error(core::ErrorCode::kUnavailable, "AWS STS answered " + r.error_code + "; retry later")
-            .WithInternal("STS GetCallerIdentity: HTTP " + std::to_string(r.status) + " " + r.error_message)
-            .WithRetryAfter(1);
-    }
+    if (!r.ok()) return DependencyError("AWS STS", "STS", "GetCallerIdentity", r, 1);
     auto doc = ParseXml(r.body);
     if (!doc) return Error::Unavailable("STS GetCallerIdentity: " + doc.error().internal());
     const XmlNode* result = (*doc)->Child("GetCallerIdentityResult");

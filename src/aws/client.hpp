@@ -101,6 +101,12 @@ private:
     std::atomic<int64_t> retries_{0};
 };
 
+/// An AWS error answer as the service's own error: Unavailable with `retry_after_s`; the client
+/// sees `dependency` ("the object store") and AWS's code, the log also the service's name, the
+/// action, the HTTP status and AWS's message — never AWS's body.
+core::Error DependencyError(std::string_view dependency, std::string_view service, std::string_view action,
+                            const AwsResponse& r, int retry_after_s);
+
 /// The AWS account of the caller (STS GetCallerIdentity, allowed to every identity), asked with
 /// `client`'s credentials and region at the STS endpoint (AWS_ENDPOINT_URL_STS, the client's own
 /// custom endpoint, or sts.<region>.amazonaws.com).

@@ -250,19 +250,18 @@ size_t Upstreams::Instances(const std::string& service) const {
     return it == services_.end() ? 0 : it->second->instances.size();
 }
 
-std::map<std::string, std::string> Upstreams::Probe() {
-    std::map<std::string, std::string> out;
-    for (auto& [name, s] : services_) {
-        for (auto& inst : s->instances) {
-            Exchange ex;
-            tcp::resolver resolver(ex.io);
-            beast::error_code ec;
-            auto addrs = resolver.resolve(inst->host, inst->port, ec);
-            if (!ec) ec = ex.Run(300, [&](auto h) { ex.stream.async_connect(addrs, std::move(h)); });
-            out[name + " " + inst->host + ":" + inst->port] = ec ? "unavailable" : "ok";
-        }
+bool Upstreams::Reachable(const std::string& service) const {
+    auto it = services_.find(service);
+    if (it == services_.end()) return false;
+    for (const auto& inst : it->second->instances) {
+        Exchange ex;
+        tcp::resolver resolver(ex.io);
+        beast::error_code ec;
+        auto addrs = resolver.resolve(inst->host, inst->port, ec);
+        if (!ec) ec = ex.Run(300, [&](auto h) { ex.stream.async_connect(addrs, std::move(h)); });
+        if (!ec) return true;
     }
-    return out;
+    return false;
 }
 
 void RegisterForwarding(http::Router& router, const std::vector<http::Route>& table, Upstreams& upstreams) {

@@ -44,8 +44,8 @@ public:
     void Report(Instance& instance, bool ok);
     [[nodiscard]] bool Has(const std::string& service) const { return services_.count(service) > 0; }
     [[nodiscard]] size_t Instances(const std::string& service) const;
-    /// Per instance: "service host:port" → "ok" / "unavailable" (a TCP connect within the deadline).
-    [[nodiscard]] std::map<std::string, std::string> Probe();
+    /// Whether some instance of `service` accepts a TCP connection within 300 ms (for /readyz).
+    [[nodiscard]] bool Reachable(const std::string& service) const;
     [[nodiscard]] const UpstreamSettings& settings() const { return settings_; }
 
 private:

@@ -123,6 +123,17 @@ class Ledger:
         return ready, len(pending), duplicated
 
 
+def eventually(status_of, want=200, tries=20, pause_s=0.25):
+    """Calls status_of() until it gives `want` (or the tries run out); returns the last status."""
+    status = None
+    for _ in range(tries):
+        status = status_of()
+        if status == want:
+            break
+        time.sleep(pause_s)
+    return status
+
+
 def expect(cond, what):
     if not cond:
         raise AssertionError(what)
@@ -176,12 +187,8 @@ def main():
         expect(ledger.upload(10) == 202, "upload while analytics is down")
         expect(login() == 200, "login while analytics is down")
         cluster("up")
-        back = 0
-        for _ in range(20):  # the gateway tries a service whose circuits are open once a second
-            back = c.call("GET", f"/api/v1/datasets/{first}/summary")[0]
-            if back == 200:
-                break
-            time.sleep(0.25)
+        # The gateway tries a service whose circuits are all open once a second.
+        back = eventually(lambda: c.call("GET", f"/api/v1/datasets/{first}/summary")[0])
         expect(back == 200, f"analytics answers again ({back})")
         ready, lost, dup = ledger.settle()
         print(f"analytics killed: 503 in {max(latencies):.1f} ms at most; accepted {len(ledger.accepted)}, ready {ready}, "
@@ -198,12 +205,7 @@ def main():
         expect(c.call("GET", f"/api/v1/datasets/{first}/summary")[0] == 200, "analytics with a token while auth is down")
         expect(ledger.upload(11) == 202, "upload while auth is down")
         cluster("up")
-        back = 0
-        for _ in range(20):
-            back = login()
-            if back == 200:
-                break
-            time.sleep(0.25)
+        back = eventually(login)
         expect(back == 200, f"login after auth came back ({back})")
         ready, lost, dup = ledger.settle()
         print(f"auth killed: login 503 in {ms:.1f} ms; accepted {len(ledger.accepted)}, ready {ready}, lost {lost}, "

@@ -66,17 +66,7 @@ protected:
         EXPECT_TRUE(list) << list.error().ToString();
         return list ? list->size() : 0;
     }
-    size_t PendingMultipartUploads() {
-        auto req = admin_->Request("GET", "");
-        req.path = "/" + env_->bucket;
-        req.query = {{"uploads", ""}, {"prefix", prefix_}};
-        auto r = admin_->client().Send(req);
-        EXPECT_TRUE(r && r->ok());
-        if (!r || !r->ok()) return 0;
-        size_t n = 0;
-        for (size_t pos = 0; (pos = r->body.find("<Upload>", pos)) != std::string::npos; ++pos) ++n;
-        return n;
-    }
+    size_t PendingMultipartUploads() { return env_->PendingMultipartUploads(*admin_); }
 
     std::optional<AwsTestEnv> env_;
     TempDir dir_;

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "aws/xml.hpp"
 #include "core/crypto.hpp"
 #include "store/queue/sqs/sqs_job_queue.hpp"
 
@@ -99,6 +100,18 @@ std::pair<std::string, std::string> AwsTestEnv::CreateQueue(const std::string& n
                                                               {"VisibilityTimeout", std::to_string(visibility_s)}}}});
     std::string url = q.contains("QueueUrl") ? std::string(q.at("QueueUrl").as_string()) : "";
     return {url, dlq_url};
+}
+
+size_t AwsTestEnv::PendingMultipartUploads(const store::S3ObjectStore& store) const {
+    auto req = store.Request("GET", "");
+    if (store.PathStyle()) req.path = "/" + store.settings().bucket;
+    req.query = {{"uploads", ""}, {"prefix", store.settings().prefix}};
+    auto r = Client("s3", "admin")->Send(req);
+    EXPECT_TRUE(r && r->ok()) << (r ? r->error_code : r.error().ToString());
+    if (!r || !r->ok()) return 0;
+    auto doc = aws::ParseXml(r->body);
+    EXPECT_TRUE(doc) << "ListMultipartUploads answered unreadable XML";
+    return doc ? (*doc)->Children("Upload").size() : 0;
 }
 
 std::string AwsTestEnv::FreshPrefix() const {

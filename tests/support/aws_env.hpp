@@ -10,6 +10,7 @@
 #include <string>
 
 #include "aws/client.hpp"
+#include "store/objects/s3/s3_object_store.hpp"
 
 namespace insightstream::testing {
 
@@ -38,6 +39,9 @@ struct AwsTestEnv {
                                                                   int visibility_s = 30) const;
     /// A key prefix no other test uses, under the allowed prefix.
     [[nodiscard]] std::string FreshPrefix() const;
+    /// Multipart uploads S3 still holds under `store`'s prefix (what an abort must leave empty),
+    /// as the admin user sees them (the application's roles may not list uploads).
+    [[nodiscard]] size_t PendingMultipartUploads(const store::S3ObjectStore& store) const;
 };
 
 /// GTEST_SKIP()s unless the emulator runs; use at the top of S3/SQS tests.

@@ -6,7 +6,6 @@
 
 #include <filesystem>
 
-#include "aws/xml.hpp"
 #include "core/crypto.hpp"
 #include "store/objects/dir/dir_object_store.hpp"
 #include "store/objects/s3/s3_object_store.hpp"
@@ -31,19 +30,6 @@ std::string Pattern(size_t n, int seed) {
     return s;
 }
 
-// Multipart uploads S3 still holds for the store's prefix (what an abort must leave empty), as
-// an administrator sees them (the application's roles may not list uploads).
-size_t PendingMultipartUploads(const S3ObjectStore& s3, aws::AwsClient& admin) {
-    auto req = s3.Request("GET", "");
-    if (s3.client().settings().endpoint.custom) req.path = "/" + s3.settings().bucket;
-    req.query = {{"uploads", ""}, {"prefix", s3.settings().prefix}};
-    auto r = admin.Send(req);
-    EXPECT_TRUE(r && r->ok()) << (r ? r->error_code : r.error().ToString());
-    if (!r || !r->ok()) return 0;
-    auto doc = aws::ParseXml(r->body);
-    return doc ? (*doc)->Children("Upload").size() : 0;
-}
-
 class ObjectStoreContract : public ::testing::TestWithParam<std::string> {
 protected:
     void SetUp() override {
@@ -59,7 +45,7 @@ protected:
             ASSERT_TRUE(made) << made.error().ToString();
             s3_ = made->get();
             store_ = std::move(*made);
-            admin_ = env.Client("s3", "admin");
+            env_ = env;
             return;
         }
         auto made = DirObjectStore::Create(dir_.path() / "objects");
@@ -68,14 +54,14 @@ protected:
     }
     // Uploads begun but neither committed nor aborted (temp files, or S3 multipart uploads).
     size_t Unfinished() {
-        if (s3_) return PendingMultipartUploads(*s3_, *admin_);
+        if (s3_) return env_->PendingMultipartUploads(*s3_);
         return static_cast<size_t>(std::distance(fs::directory_iterator(dir_.path() / "objects" / ".tmp"),
                                                  fs::directory_iterator()));
     }
     testing::TempDir dir_;
     std::unique_ptr<ObjectStore> store_;
     S3ObjectStore* s3_ = nullptr;
-    std::shared_ptr<aws::AwsClient> admin_;
+    std::optional<AwsTestEnv> env_;
 };
 
 TEST_P(ObjectStoreContract, StreamsAPutInAnyPiecesAndReportsSizeAndSha256) {

@@ -34,11 +34,7 @@ bool IsNotFound(const aws::AwsResponse& r) {
 
 core::Error S3Error(const aws::AwsResponse& r, std::string_view what) {
     if (IsNotFound(r)) return Error::NotFound("the object does not exist");
-    return Error(core::ErrorCode::kUnavailable,
-                 "the object store is unavailable (S3 answered " + r.error_code + "); retry later")
-        .WithInternal("S3 " + std::string(what) + ": HTTP " + std::to_string(r.status) + " " + r.error_code + ": " +
-                      r.error_message)
-        .WithRetryAfter(r.status == 403 ? 30 : 1);
+    return aws::DependencyError("the object store", "S3", what, r, r.status == 403 ? 30 : 1);
 }
 
 Result<S3Settings> ParseS3Url(std::string_view url) {

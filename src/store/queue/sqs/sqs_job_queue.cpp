@@ -64,11 +64,7 @@ Result<std::string> SqsCall(aws::AwsClient& client, std::string_view action, con
         return Error::NotFound("the receipt handle is no longer valid").WithInternal("SQS " + std::string(action) + ": " +
                                                                                      r.error_code);
     }
-    return Error(core::ErrorCode::kUnavailable, "the job queue is unavailable (SQS answered " + r.error_code +
-                                                    "); retry later")
-        .WithInternal("SQS " + std::string(action) + ": HTTP " + std::to_string(r.status) + " " + r.error_code + ": " +
-                      r.error_message)
-        .WithRetryAfter(r.status == 403 || r.status == 400 ? 30 : 1);
+    return aws::DependencyError("the job queue", "SQS", action, r, r.status == 403 || r.status == 400 ? 30 : 1);
 }
 
 Result<std::unique_ptr<SqsJobQueue>> SqsJobQueue::Open(std::string_view location,
