@@ -246,12 +246,12 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
             .WithSlug("not-ready");
     }
     int64_t version = found->version;
-    if (!wanted) {
+    if (!wanted && settings_.version_memo_ms > 0) {
         std::scoped_lock lock(versions_mutex_);
         if (versions_.size() > 100'000) versions_.clear();
         versions_[tenant.str() + "|" + dataset.str()] = VersionInfo{version, found->rows_total.value_or(0),
                                                                     found->ready_at.value_or(0),
-                                                                    core::MonotonicMs() + kVersionTtlMs};
+                                                                    core::MonotonicMs() + settings_.version_memo_ms};
     }
     std::string key = AnswerKey(tenant, dataset, version, kind, req);
     auto cached = cache_.Get(key);

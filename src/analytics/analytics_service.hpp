@@ -23,6 +23,11 @@ struct AnalyticsSettings {
     size_t cache_bytes = 64 << 20;
     int events_poll_ms = 500;
     int events_max_seconds = 3600;
+    /// How long the newest ready version of a dataset is remembered, so a cached answer needs no
+    /// DB read. Only safe when every change that makes a new version ready or deletes a dataset
+    /// calls Invalidate in this process (ingest and worker run here); 0 otherwise, so a second
+    /// analytics instance never answers from a version older than the one that is ready.
+    int64_t version_memo_ms = 0;
 };
 
 class AnalyticsService {
@@ -41,16 +46,14 @@ private:
     /// The cached answer of a request, without touching the DB; nullopt when not cached.
     std::optional<http::Response> FastServe(http::Request& req, std::string_view kind);
 
-    // Which version a request without ?version= gets: remembered for a short time, so cached
-    // answers need no DB read; a new version shows up at most kVersionTtlMs later (at once in
-    // this process, which invalidates on its own changes).
+    // Which version a request without ?version= gets: remembered for version_memo_ms, when this
+    // process sees every change itself (see AnalyticsSettings).
     struct VersionInfo {
         int64_t version = 0;
         int64_t rows = 0;
         int64_t ready_at = 0;
         int64_t expires_ms = 0;
     };
-    static constexpr int64_t kVersionTtlMs = 2000;
     std::optional<VersionInfo> CachedVersion(const std::string& key);
     static std::string AnswerKey(const core::TenantId& tenant, const core::DatasetId& dataset, int64_t version,
                                  std::string_view kind, const http::Request& req);

@@ -248,14 +248,27 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     if (p->queue) checks.push_back({"queue", [q = p->queue.get()] { return q->Ping(); }});
     gateway::RegisterOpsRoutes(p->router, p->metrics, checks);
 
-    if (cfg.command != "worker") {
-        IS_TRY(p->keys, cfg.jwt_private_key.empty() ? auth::KeyRing::LoadDir(cfg.jwt_keys_dir, /*create_if_empty=*/true)
-                                                    : auth::KeyRing::FromPem(cfg.jwt_private_key));
-        if (cfg.jwt_private_key.empty() && !cfg.database.starts_with("sqlite:")) {
-            // Fine for one instance; several auth instances need one shared key set.
-            core::Log(LogLevel::kWarn, "keys.local", "signing keys come from a local directory",
-                      {{"dir", cfg.jwt_keys_dir},
-                       {"hint", "share keys across instances with INSIGHTSTREAM_JWT_PRIVATE_KEY(_FILE)"}});
+    // Keys: the auth role signs with its own (a directory or one PEM) and publishes their public
+    // halves in the database; every other role verifies with the published ones, reading them
+    // again for a kid it does not know. The gateway alone, without a database, verifies nothing:
+    // it passes requests on.
+    bool verifies = cfg.command != "worker" && (cfg.Runs("auth") || p->db);
+    if (verifies) {
+        if (cfg.Runs("auth")) {
+            IS_TRY(p->keys, cfg.jwt_private_key.empty() ? auth::KeyRing::LoadDir(cfg.jwt_keys_dir, /*create_if_empty=*/true)
+                                                        : auth::KeyRing::FromPem(cfg.jwt_private_key));
+            if (cfg.jwt_private_key.empty() && !cfg.database.starts_with("sqlite:")) {
+                // Fine for one instance; several auth instances need one shared key set.
+                core::Log(LogLevel::kWarn, "keys.local", "signing keys come from a local directory",
+                          {{"dir", cfg.jwt_keys_dir},
+                           {"hint", "share keys across auth instances with INSIGHTSTREAM_JWT_PRIVATE_KEY(_FILE)"}});
+            }
+        } else {
+            p->keys = auth::KeyRing::VerifyOnly();
+        }
+        if (p->db) {
+            // A retired key is forgotten once nothing it signed can still be valid.
+            p->keys->ShareThrough(*p->db, int64_t{cfg.access_token_ttl_s} * 2000);
         }
         auth::JwtSettings jwt{cfg.jwt_issuer, cfg.jwt_audience, cfg.access_token_ttl_s, 30};
         p->verifier.emplace(*p->keys, p->clock, jwt);
@@ -295,14 +308,20 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     }
 
     if (cfg.Runs("analytics")) {
+        // The version memo only in the embedded mode, where this process makes every change
+        // itself (ingest deletes, its worker readies). Anywhere else another process may ready a
+        // version, so analytics reads the ready version on every request (one indexed lookup) and
+        // never answers from an older one.
+        bool sees_every_change = cfg.Runs("ingest") && cfg.Runs("worker") && cfg.database.starts_with("sqlite:");
         p->analytics = std::make_unique<analytics::AnalyticsService>(
-            *p->db, p->clock, p->metrics, analytics::AnalyticsSettings{.cache_bytes = cfg.analytics_cache_bytes});
+            *p->db, p->clock, p->metrics,
+            analytics::AnalyticsSettings{.cache_bytes = cfg.analytics_cache_bytes,
+                                         .version_memo_ms = sees_every_change ? 2000 : 0});
         p->router.SetService("analytics");
         p->analytics->RegisterRoutes(p->router);
         p->router.SetService("");
         if (p->ingest) {
-            // In one process a deleted dataset or a new version is forgotten at once; across
-            // processes the version memo expires within two seconds.
+            // In one process a deleted dataset or a new version is forgotten at once.
             p->ingest->OnChange([a = p->analytics.get()](const core::TenantId& t, const core::DatasetId& d) {
                 a->Invalidate(t, d);
             });
@@ -435,7 +454,9 @@ int Main(int argc, char** argv) {
         auto kid = auth::KeyRing::Rotate(cfg.jwt_keys_dir, core::SystemClock().NowMs(),
                                          int64_t{cfg.access_token_ttl_s} * 2000);
         if (!kid) return Fail(kid.error());
-        core::Log(LogLevel::kInfo, "keys.rotated", "new signing key written; restart the auth service to sign with it",
+        core::Log(LogLevel::kInfo, "keys.rotated",
+                  "new signing key written; the auth service signs with it within seconds, and every role "
+                  "verifies it without a restart",
                   {{"kid", *kid}});
         return 0;
     }

@@ -116,8 +116,8 @@ AuthService::AuthService(store::Database& db, const KeyRing& keys, const core::C
       codec_(keys, clock, settings_.jwt),
       verifier_(codec_, &db, &memberships, clock, 0),
       throttle_(db, clock, settings_.throttle),
-      login_ip_(settings_.login_per_ip_per_minute, settings_.login_per_ip_per_minute),
-      signup_ip_(settings_.signup_per_ip_per_hour, settings_.signup_per_ip_per_hour / 60.0) {}
+      login_ip_(db, clock, "login", settings_.login_per_ip_per_minute, 60'000),
+      signup_ip_(db, clock, "signup", settings_.signup_per_ip_per_hour, 3'600'000) {}
 
 void AuthService::RegisterRoutes(http::Router& router) {
     http::RouteOptions pub{.access = http::Access::kPublic, .body_limit = 64 * 1024};
@@ -250,7 +250,7 @@ Result<void> RevokeRefreshTokens(Tx& tx, const core::TenantId& tenant, const cor
 }
 
 Result<Response> AuthService::Signup(Request& req) {
-    IS_TRY_VOID(signup_ip_.Take(req.remote_ip, clock_.NowMs(), "sign-ups from your address"));
+    IS_TRY_VOID(signup_ip_.Take(req.remote_ip, "sign-ups from your address"));
     IS_TRY(auto body, http::ParseJsonObject(req));
     http::JsonFields f(body);
     f.OnlyAllow({"organization", "email", "password", "name"});
@@ -299,7 +299,7 @@ Result<Response> AuthService::Signup(Request& req) {
 
 Result<Response> AuthService::Login(Request& req) {
     int64_t now = clock_.NowMs();
-    IS_TRY_VOID(login_ip_.Take(req.remote_ip, now, "login attempts from your address"));
+    IS_TRY_VOID(login_ip_.Take(req.remote_ip, "login attempts from your address"));
     IS_TRY(auto body, http::ParseJsonObject(req));
     http::JsonFields f(body);
     f.OnlyAllow({"email", "password", "organization"});

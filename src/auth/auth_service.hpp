@@ -19,10 +19,10 @@
 #include "auth/login_throttle.hpp"
 #include "auth/membership_check.hpp"
 #include "auth/password.hpp"
+#include "auth/shared_rate_limit.hpp"
 #include "auth/token_keys.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
-#include "core/rate_limiter.hpp"
 #include "http/json_body.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
@@ -35,7 +35,7 @@ struct AuthSettings {
     JwtSettings jwt;
     size_t min_password_chars = 10;
     int refresh_ttl_s = 30 * 24 * 3600;
-    double login_per_ip_per_minute = 30;      // and as many at once
+    double login_per_ip_per_minute = 30;      // counted across every auth instance
     double signup_per_ip_per_hour = 20;
     LoginThrottleSettings throttle;
     std::string cookie_name = "insightstream_refresh";
@@ -88,8 +88,8 @@ private:
     JwtCodec codec_;
     BearerVerifier verifier_;  // API keys looked up on every request here (revocation is immediate)
     LoginThrottle throttle_;
-    core::RateLimiter login_ip_;
-    core::RateLimiter signup_ip_;
+    SharedRateLimit login_ip_;   // across every auth instance
+    SharedRateLimit signup_ip_;
 };
 
 /// One organization an e-mail address is a member of, with that membership's password hash.

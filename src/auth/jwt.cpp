@@ -43,9 +43,11 @@ const json::string* StringClaim(const json::object& o, std::string_view name) {
 
 core::Result<std::string> JwtCodec::Issue(const core::TenantId& tenant, const core::UserId& user, core::Role role,
                                           int64_t epoch) const {
-    const SigningKey& key = keys_.Active();
+    keys_.RefreshIfDue();
+    KeyRef key = keys_.Active();
+    if (!key) return core::Error::Internal("no signing key: only the auth role issues tokens");
     int64_t now = clock_.NowMs() / 1000;
-    json::object header{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", key.kid}};
+    json::object header{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", key->kid}};
     json::object claims{{"iss", settings_.issuer},
                         {"aud", settings_.audience},
                         {"sub", user.str()},
@@ -58,7 +60,7 @@ core::Result<std::string> JwtCodec::Issue(const core::TenantId& tenant, const co
                         {"jti", core::RandomToken(12)}};
     std::string signing_input =
         core::Base64UrlEncode(json::serialize(header)) + "." + core::Base64UrlEncode(json::serialize(claims));
-    IS_TRY(auto sig, SignEs256(key.key.get(), signing_input));
+    IS_TRY(auto sig, SignEs256(key->key.get(), signing_input));
     return signing_input + "." + core::Base64UrlEncode(sig);
 }
 
@@ -105,7 +107,7 @@ core::Result<core::Principal> JwtCodec::VerifyUncached(std::string_view token, i
     if (!alg || *alg != "ES256") return Invalid("alg is not ES256");
     const json::string* kid = StringClaim(*header, "kid");
     if (!kid) return Invalid("no kid");
-    const SigningKey* key = keys_.Find(std::string_view(*kid));
+    KeyRef key = keys_.Find(std::string_view(*kid));
     if (!key) return Invalid("unknown kid");
     auto sig = core::Base64UrlDecode(token.substr(d2 + 1));
     if (!sig || !VerifyEs256(key->key.get(), token.substr(0, d2), *sig)) return Invalid("bad signature");

@@ -1,6 +1,8 @@
 // The roles as separate processes on one PostgreSQL, as the distributed mode runs them: every role
-// verifies access tokens and API keys alike, and a key revoked on the auth role stops working on
-// the others within seconds.
+// verifies access tokens and API keys alike, with the signing keys the auth role publishes in the
+// database (no other role holds a private key); a revoked API key stops working everywhere within
+// seconds, a rotated signing key needs no restart, login limits hold across auth instances, and a
+// second analytics instance never answers from an older version than the ready one.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -12,6 +14,9 @@
 #include <cstdio>
 #include <thread>
 
+#include <boost/json.hpp>
+
+#include "core/crypto.hpp"
 #include "support/datasets.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
@@ -25,13 +30,15 @@ protected:
         if (!PostgresAdminUrl()) GTEST_SKIP() << "run through ctest for PostgreSQL";
         db_args_ = PostgresServiceArgs();
     }
-    // One role in its own data directory, sharing the database and the signing keys.
-    ServerOptions Role(const std::string& role) {
-        ServerOptions o{.data_dir = dir_.path() / role, .command = role};
+    // One role in its own data directory, sharing the database and the object store. Only auth
+    // roles have the signing keys (one directory for all of them).
+    ServerOptions Role(const std::string& role, const std::string& name = "") {
+        ServerOptions o{.data_dir = dir_.path() / (name.empty() ? role : name), .command = role};
         o.args = db_args_;
         // As behind the gateway: the client address is the forwarded one.
-        o.args.insert(o.args.end(), {"--jwt-keys-dir", (dir_.path() / "keys").string(), "--objects",
-                                     "file:" + (dir_.path() / "objects").string(), "--trust-forwarded-for", "true"});
+        o.args.insert(o.args.end(), {"--objects", "file:" + (dir_.path() / "objects").string(),
+                                     "--trust-forwarded-for", "true"});
+        if (role == "auth") o.args.insert(o.args.end(), {"--jwt-keys-dir", (dir_.path() / "keys").string()});
         return o;
     }
     TempDir dir_;
@@ -76,6 +83,123 @@ TEST_F(Roles, TokensAndApiKeysWorkOnEveryRoleAndARevokedKeyStopsEverywhereWithin
     EXPECT_EQ(analytics_status, 401) << "and on analytics";
     EXPECT_EQ(ingest.client().Get("/api/v1/datasets", Bearer(owner)).status, 200);
     EXPECT_EQ(analytics.Stop(), 0);
+    EXPECT_EQ(ingest.Stop(), 0);
+    EXPECT_EQ(auth.Stop(), 0);
+}
+
+std::string KidOf(const std::string& token) {
+    auto header = core::Base64UrlDecode(token.substr(0, token.find('.')));
+    if (!header) return "";
+    return std::string(boost::json::parse(*header).at("kid").as_string());
+}
+
+HttpResult Login(const HttpClient& c, const std::string& email, const std::string& from = "198.51.100.7") {
+    return c.PostJson("/api/v1/auth/login",
+                      R"({"email":")" + email + R"(","password":"correct horse battery"})",
+                      {{"X-Forwarded-For", from}});
+}
+
+TEST_F(Roles, ARotatedSigningKeyNeedsNoRestartAnywhere) {
+    ServerProcess auth(Role("auth"));
+    auth.Start();
+    ServerProcess analytics(Role("analytics"));
+    analytics.Start();
+    std::string first = SignUp(auth.client(), "rotate@example.com");
+    std::string first_kid = KidOf(first);
+    ASSERT_FALSE(first_kid.empty());
+    EXPECT_EQ(analytics.client().Get("/api/v1/datasets/ds_nothere/summary", Bearer(first)).status, 404)
+        << "analytics verifies with the key auth published";
+
+    RunBinary({"keys", "rotate", "--data-dir", (dir_.path() / "rotate").string(), "--jwt-keys-dir",
+               (dir_.path() / "keys").string()});
+    std::string second;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto r = Login(auth.client(), "rotate@example.com");
+        ASSERT_EQ(r.status, 200) << r.body;
+        second = std::string(r.Json().at("access_token").as_string());
+        if (KidOf(second) != first_kid) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    ASSERT_NE(KidOf(second), first_kid) << "the auth role signs with the new key without a restart";
+    auto with_new = analytics.client().Get("/api/v1/datasets/ds_nothere/summary", Bearer(second));
+    EXPECT_EQ(with_new.status, 404) << "a running analytics role verifies the new key: " << with_new.body;
+    EXPECT_EQ(analytics.client().Get("/api/v1/datasets/ds_nothere/summary", Bearer(first)).status, 404)
+        << "tokens of the old key stay valid";
+    auto jwks = auth.client().Get("/.well-known/jwks.json").Json();
+    EXPECT_EQ(jwks.at("keys").as_array().size(), 2U);
+    // A kid nobody published is still refused (after one look at the table).
+    std::string forged = second;
+    EXPECT_EQ(analytics.client().Get("/api/v1/datasets/ds_nothere/summary", Bearer(forged.replace(5, 3, "abc"))).status,
+              401);
+    EXPECT_EQ(analytics.Stop(), 0);
+    EXPECT_EQ(auth.Stop(), 0);
+}
+
+TEST_F(Roles, LoginLimitsHoldAcrossAuthInstances) {
+    auto limited = [&](const std::string& name) {
+        ServerOptions o = Role("auth", name);
+        o.args.insert(o.args.end(), {"--login-rate-limit", "4"});
+        return o;
+    };
+    ServerProcess auth1(limited("auth1")), auth2(limited("auth2"));
+    auth1.Start();
+    auth2.Start();
+    SignUp(auth1.client(), "limits@example.com");
+    // Alternating between the instances: each alone would allow all six.
+    std::vector<int> statuses;
+    for (int i = 0; i < 6; ++i) statuses.push_back(Login((i % 2 ? auth2 : auth1).client(), "limits@example.com").status);
+    EXPECT_EQ(statuses, (std::vector<int>{200, 200, 200, 200, 429, 429}));
+    EXPECT_EQ(Login(auth2.client(), "limits@example.com", "198.51.100.8").status, 200) << "another address is not limited";
+    // Lock-outs too: three wrong passwords on one instance throttle the next try on the other.
+    for (int i = 0; i < 3; ++i) {
+        auto wrong = auth1.client().PostJson("/api/v1/auth/login",
+                                             R"({"email":"limits@example.com","password":"wrong password here"})",
+                                             {{"X-Forwarded-For", "198.51.100.9"}});
+        EXPECT_EQ(wrong.status, 401) << i;
+    }
+    auto throttled = Login(auth2.client(), "limits@example.com", "198.51.100.9");
+    EXPECT_EQ(throttled.status, 429);
+    EXPECT_EQ(throttled.ProblemSlug(), "login-throttled");
+    EXPECT_EQ(auth2.Stop(), 0);
+    EXPECT_EQ(auth1.Stop(), 0);
+}
+
+TEST_F(Roles, ASecondAnalyticsInstanceNeverAnswersFromAnOlderVersion) {
+    ServerProcess auth(Role("auth"));
+    auth.Start();
+    ServerProcess ingest(Role("ingest"));
+    ingest.Start();
+    ServerProcess worker(Role("worker"));
+    worker.Start();
+    ServerProcess analytics(Role("analytics"));
+    analytics.Start();
+    std::string token = SignUp(auth.client(), "fresh@example.com");
+    auto up = UploadRaw(ingest.client(), token, SalesCsv(5));
+    ASSERT_EQ(up.status, 202) << up.body;
+    std::string id(up.Json().at("id").as_string());
+    WaitForStatus(ingest.client(), token, id, "ready");
+    for (int i = 0; i < 3; ++i) {  // computed, then answered from the cache
+        auto v1 = analytics.client().Get("/api/v1/datasets/" + id + "/summary", Bearer(token));
+        ASSERT_EQ(v1.status, 200) << v1.body;
+        EXPECT_EQ(v1.Header("x-dataset-version"), "1");
+    }
+    Headers h = Bearer(token);
+    h.emplace_back("Content-Type", "text/csv");
+    ASSERT_EQ(ingest.client().Post("/api/v1/datasets/" + id + "/versions", SalesCsv(9), h).status, 202);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto d = ingest.client().Get("/api/v1/datasets/" + id, Bearer(token)).Json();
+        if (d.at("version") == 2 && d.at("status") == "ready") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // At once, not after some expiry: the answer is of the version that is ready now.
+    auto v2 = analytics.client().Get("/api/v1/datasets/" + id + "/summary", Bearer(token));
+    ASSERT_EQ(v2.status, 200) << v2.body;
+    EXPECT_EQ(v2.Header("x-dataset-version"), "2");
+    EXPECT_EQ(v2.Json().at("provenance").at("rows"), 9) << v2.body;
+    EXPECT_EQ(analytics.Stop(), 0);
+    EXPECT_EQ(worker.Stop(), 0);
     EXPECT_EQ(ingest.Stop(), 0);
     EXPECT_EQ(auth.Stop(), 0);
 }

@@ -102,20 +102,26 @@ int ServerProcess::Stop(int sig, int timeout_s) {
 
 void ServerProcess::Kill9() { Stop(SIGKILL, 10); }
 
-void MigrateWithBinary(const std::string& database_url) {
+void RunBinary(const std::vector<std::string>& args) {
+    std::vector<std::string> argv_s{INSIGHTSTREAM_BINARY};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
         int fd = ::open("/dev/null", O_WRONLY);
         dup2(fd, STDERR_FILENO);
-        execl(INSIGHTSTREAM_BINARY, INSIGHTSTREAM_BINARY, "migrate", "--database", database_url.c_str(),
-              static_cast<char*>(nullptr));
+        execv(INSIGHTSTREAM_BINARY, argv.data());
         _exit(127);
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "insightstream migrate failed";
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "insightstream " << args.at(0) << " failed";
 }
+
+void MigrateWithBinary(const std::string& database_url) { RunBinary({"migrate", "--database", database_url}); }
 
 std::vector<std::string> PostgresServiceArgs() {
     auto admin = PostgresAdminUrl();

@@ -50,6 +50,9 @@ private:
     std::filesystem::path log_path_;
 };
 
+/// Runs the binary with `args` (a one-off command such as `migrate` or `keys rotate`), its log
+/// discarded, and fails the test unless it exits 0.
+void RunBinary(const std::vector<std::string>& args);
 /// Runs `insightstream migrate --database url` and fails the test unless it exits 0.
 void MigrateWithBinary(const std::string& database_url);
 /// Flags that run the service on a fresh schema of the test PostgreSQL the way production does:

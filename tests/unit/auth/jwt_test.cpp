@@ -34,11 +34,11 @@ protected:
     std::string Sign(const json::object& header, const json::object& claims) {
         std::string input = core::Base64UrlEncode(json::serialize(header)) + "." +
                             core::Base64UrlEncode(json::serialize(claims));
-        auto sig = SignEs256(keys_->Active().key.get(), input);
+        auto sig = SignEs256(keys_->Active()->key.get(), input);
         EXPECT_TRUE(sig);
         return input + "." + core::Base64UrlEncode(*sig);
     }
-    json::object Header() { return {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", keys_->Active().kid}}; }
+    json::object Header() { return {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", keys_->Active()->kid}}; }
     json::object Claims() {
         int64_t now = clock_.NowMs() / 1000;
         return {{"iss", "insightstream"}, {"aud", "insightstream-api"}, {"sub", "usr_1"}, {"tid", "org_1"},
@@ -69,7 +69,7 @@ TEST_F(Jwt, IssuedTokensVerifyToTheirPrincipal) {
 }
 
 TEST_F(Jwt, RejectsAlgNone) {
-    json::object h{{"alg", "none"}, {"typ", "JWT"}, {"kid", keys_->Active().kid}};
+    json::object h{{"alg", "none"}, {"typ", "JWT"}, {"kid", keys_->Active()->kid}};
     std::string t = core::Base64UrlEncode(json::serialize(h)) + "." +
                     core::Base64UrlEncode(json::serialize(Claims())) + ".";
     ExpectRejected(t, "alg is not ES256");
@@ -77,7 +77,7 @@ TEST_F(Jwt, RejectsAlgNone) {
 
 TEST_F(Jwt, RejectsHs256SignedWithThePublicKey) {
     // The algorithm-confusion attack: HMAC keyed with the public key text the JWKS publishes.
-    json::object h{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", keys_->Active().kid}};
+    json::object h{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", keys_->Active()->kid}};
     std::string input = core::Base64UrlEncode(json::serialize(h)) + "." + core::Base64UrlEncode(json::serialize(Claims()));
     std::string mac = core::HmacSha256(keys_->JwksJson(), input);
     ExpectRejected(input + "." + core::Base64UrlEncode(mac), "alg is not ES256");
@@ -136,8 +136,8 @@ TEST_F(Jwt, RotationKeepsOldTokensValidAndSignsWithTheNewKey) {
     ASSERT_TRUE(kid);
     auto rotated = KeyRing::LoadDir(dir_.path() / "keys", false);
     ASSERT_TRUE(rotated);
-    EXPECT_EQ((*rotated)->keys().size(), 2U);
-    EXPECT_EQ((*rotated)->Active().kid, *kid);
+    EXPECT_EQ((*rotated)->Kids().size(), 2U);
+    EXPECT_EQ((*rotated)->Active()->kid, *kid);
     JwtCodec after(**rotated, clock_, JwtSettings{});
     EXPECT_TRUE(after.Verify(old_token));
     auto jwks = json::parse((*rotated)->JwksJson());
