@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "analytics/analytics_service.hpp"
+#include "app/otlp_exporter.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/bearer_verifier.hpp"
 #include "auth/password.hpp"
@@ -18,6 +19,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/trace.hpp"
 #include "gateway/edge_policy.hpp"
 #include "gateway/ops_routes.hpp"
 #include "gateway/proxy.hpp"
@@ -144,10 +146,14 @@ Result<std::vector<http::Route>> ServiceRouteTable() {
 }  // namespace
 
 struct Application::Parts {
+    ~Parts() {
+        if (otlp) core::SetSpanSink(nullptr);  // before the exporter goes
+    }
     Config cfg;
     core::SystemClock clock;
     core::RandomIdSource ids;
     core::Metrics metrics;
+    std::unique_ptr<OtlpExporter> otlp;  // goes after every part that makes spans, before the metrics
     std::unique_ptr<store::Database> db;
     std::unique_ptr<store::ObjectStore> objects;
     std::shared_ptr<aws::CredentialsProvider> aws_credentials;
@@ -183,6 +189,10 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     auto p = std::make_unique<Parts>();
     p->cfg = config;
     const Config& cfg = p->cfg;
+    if (!cfg.otlp_endpoint.empty() && cfg.command != "migrate") {
+        p->otlp = std::make_unique<OtlpExporter>(cfg.otlp_endpoint, "insightstream-" + cfg.command, p->metrics);
+        core::SetSpanSink([o = p->otlp.get()](core::SpanData&& span) { o->Submit(std::move(span)); });
+    }
 
     if (cfg.command != "gateway") {
         IS_TRY(p->db, OpenDatabase(cfg));

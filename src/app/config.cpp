@@ -76,6 +76,7 @@ std::string Config::RedactedJson() const {
                           {"cors_origins", cors_origins},
                           {"login_rate_limit", login_rate_limit},
                           {"client_rate_limit", client_rate_limit},
+                          {"otlp_endpoint", RedactUrl(otlp_endpoint)},
                           {"signup_rate_limit", signup_rate_limit},
                           {"quota_storage_bytes", quota_storage_bytes},
                           {"quota_datasets", quota_datasets},
@@ -211,6 +212,10 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     app.add_option("--client-rate-limit", c.client_rate_limit,
                    "Requests a second per client address, in bursts of twice that (0: no limit); 429 beyond")
         ->envname("INSIGHTSTREAM_CLIENT_RATE_LIMIT")->capture_default_str();
+    app.add_option("--otlp-endpoint", c.otlp_endpoint,
+                   "OpenTelemetry collector (OTLP/HTTP JSON, e.g. http://127.0.0.1:4318): spans are sent to "
+                   "ENDPOINT/v1/traces")
+        ->envname("INSIGHTSTREAM_OTLP_ENDPOINT");
     app.add_option("--login-rate-limit", c.login_rate_limit, "Login attempts per minute per client address")
         ->envname("INSIGHTSTREAM_LOGIN_RATE_LIMIT")->capture_default_str();
     app.add_option("--signup-rate-limit", c.signup_rate_limit, "Sign-ups per hour per client address")

@@ -63,6 +63,7 @@ struct Config {
     std::string cors_origins;  // comma-separated
     double login_rate_limit = 30;    // per minute per IP
     double client_rate_limit = 0;    // requests per second per client address at the edge (0: none)
+    std::string otlp_endpoint;       // OTLP/HTTP collector for spans ("" : no export)
     double signup_rate_limit = 20;   // per hour per IP
     uint64_t quota_storage_bytes = 100ULL << 30;
     int64_t quota_datasets = 10'000;

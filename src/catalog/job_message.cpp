@@ -14,7 +14,8 @@ std::string JobMessage::ToJson() const {
                                         {"dataset_id", dataset.str()},
                                         {"version", version},
                                         {"trace_id", trace_id},
-                                        {"request_id", request_id}});
+                                        {"request_id", request_id},
+                                        {"span_id", span_id}});
 }
 
 Result<JobMessage> JobMessage::Parse(std::string_view text) {
@@ -31,6 +32,7 @@ Result<JobMessage> JobMessage::Parse(std::string_view text) {
     m.dataset = core::DatasetId(str("dataset_id"));
     m.trace_id = str("trace_id");
     m.request_id = str("request_id");
+    m.span_id = str("span_id");
     auto it = o.find("version");
     if (it != o.end() && it->value().is_int64()) m.version = it->value().as_int64();
     if (!core::IsValidId(m.tenant.str()) || !core::IsValidId(m.dataset.str()) || m.version < 1) {

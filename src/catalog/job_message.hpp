@@ -17,6 +17,7 @@ struct JobMessage {
     int64_t version = 0;
     std::string trace_id;
     std::string request_id;
+    std::string span_id;  // the sender's span (the upload request's): the parent of the job's spans
     [[nodiscard]] std::string ToJson() const;
     static core::Result<JobMessage> Parse(std::string_view json);
 };

@@ -10,6 +10,7 @@
 
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/trace.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 
@@ -167,9 +168,8 @@ std::string UpstreamHead(const http::Request& req, const Upstreams::Instance& to
     // never reaches the services, which trust this one.
     h += "X-Forwarded-For: " + req.remote_ip + "\r\n";
     h += "X-Request-Id: " + req.request_id + "\r\n";
-    char span[8];
-    core::RandomBytes(span, sizeof span);
-    h += "traceparent: 00-" + req.trace_id + "-" + core::HexEncode(std::string_view(span, sizeof span)) + "-01\r\n";
+    // The upstream's span is a child of the gateway's.
+    h += "traceparent: " + core::FormatTraceparent(req.trace_id, req.span_id) + "\r\n";
     if (chunked) {
         h += "Transfer-Encoding: chunked\r\n";
     } else if (req.content_length) {

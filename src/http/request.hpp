@@ -40,7 +40,10 @@ struct Request {
     std::string body;                   // buffered routes: the whole body
     std::optional<uint64_t> content_length;  // as declared (absent for chunked bodies)
     std::string request_id;
-    std::string trace_id;
+    std::string trace_id;        // W3C trace context: this request's trace,
+    std::string span_id;         // its own span (the parent of what it calls),
+    std::string parent_span_id;  // and the caller's span ("" for a new trace)
+    int64_t start_unix_ns = 0;
     std::string remote_ip;
     std::optional<core::Principal> principal;  // set on authenticated routes
 

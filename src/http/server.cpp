@@ -24,6 +24,7 @@
 #include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/trace.hpp"
 #include "core/text.hpp"
 #include "http/problem.hpp"
 
@@ -64,20 +65,6 @@ std::string NewRequestId() {
     char raw[12];
     core::FastIdBytes(raw, sizeof raw);
     return "req_" + core::Base64UrlEncode(std::string_view(raw, sizeof raw));
-}
-
-// W3C traceparent: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
-std::string TraceIdFrom(const std::string* traceparent) {
-    if (traceparent && traceparent->size() == 55 && (*traceparent)[2] == '-' && (*traceparent)[35] == '-') {
-        std::string id = traceparent->substr(3, 32);
-        if (std::all_of(id.begin(), id.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); }) &&
-            id != std::string(32, '0')) {
-            return Lower(id);
-        }
-    }
-    char raw[16];
-    core::FastIdBytes(raw, sizeof raw);
-    return core::HexEncode(std::string_view(raw, sizeof raw));
 }
 
 // Every text of the request that a handler may store or echo is valid UTF-8 without NUL or
@@ -440,7 +427,7 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
     // Every call into the sink runs on the pool, inside the request's log scope.
     auto on_pool = [&](auto&& f) {
         return OnPool([&req, f = std::forward<decltype(f)>(f)]() mutable -> decltype(f()) {
-            core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}});
+            core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}, {"span_id", req.span_id}});
             if (req.principal) inner.Add({"tenant_id", req.principal->tenant.str()});
             try {
                 return f();
@@ -635,7 +622,15 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
     for (const auto& f : msg) req.headers.emplace_back(Lower(f.name_string()), std::string(f.value()));
     const std::string* rid = req.Header("x-request-id");
     req.request_id = rid && SaneRequestId(*rid) ? *rid : NewRequestId();
-    req.trace_id = TraceIdFrom(req.Header("traceparent"));
+    // The request's span: a child of the caller's (W3C traceparent), or the root of a new trace.
+    if (const std::string* tp = req.Header("traceparent"); auto parent = tp ? core::ParseTraceparent(*tp) : std::nullopt) {
+        req.trace_id = parent->trace_id;
+        req.parent_span_id = parent->parent_span_id;
+    } else {
+        req.trace_id = core::NewTraceId();
+    }
+    req.span_id = core::NewSpanId();
+    req.start_unix_ns = core::UnixNanos();
     req.remote_ip = peer;
     if (settings.trust_forwarded_for) {
         if (const std::string* xff = req.Header("x-forwarded-for")) {
@@ -739,7 +734,7 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
         }
     } else if (!err) {
         auto result = co_await OnPool([&]() -> core::Result<Response> {
-            core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}});
+            core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}, {"span_id", req.span_id}});
             if (req.principal) {
                 inner.Add({"tenant_id", req.principal->tenant.str()});
                 if (!req.principal->user.empty()) inner.Add({"user_id", req.principal->user.str()});
@@ -793,8 +788,25 @@ void HttpServer::Impl::Finish(const Request& req, const Response& resp, int64_t 
                                        {"path", req.path},       {"status", resp.status},
                                        {"duration_ms", ms},      {"bytes_out", bytes_out},
                                        {"remote_ip", req.remote_ip}, {"request_id", req.request_id},
-                                       {"trace_id", req.trace_id}};
+                                       {"trace_id", req.trace_id}, {"span_id", req.span_id}};
     if (err) fields.emplace_back("error_type", err->slug());
+    if (core::TracingEnabled()) {
+        core::SpanData span{.trace_id = req.trace_id,
+                            .span_id = req.span_id,
+                            .parent_span_id = req.parent_span_id,
+                            .name = req.method + " " + route,
+                            .kind = core::SpanKind::kServer,
+                            .start_unix_ns = req.start_unix_ns,
+                            .end_unix_ns = core::UnixNanos(),
+                            .attributes = {{"http.request.method", req.method},
+                                           {"http.route", route},
+                                           {"http.response.status_code", resp.status},
+                                           {"request_id", req.request_id}},
+                            .error = resp.status >= 500,
+                            .status_message = err ? err->slug() : std::string()};
+        if (req.principal) span.attributes.emplace_back("tenant_id", req.principal->tenant.str());
+        core::EmitSpan(std::move(span));
+    }
     if (req.principal) {
         fields.emplace_back("tenant_id", req.principal->tenant.str());
         if (!req.principal->user.empty()) fields.emplace_back("user_id", req.principal->user.str());

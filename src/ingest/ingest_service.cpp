@@ -366,7 +366,7 @@ Result<Response> IngestService::UploadBody::Finish() {
     IS_TRY_VOID(s_.CheckQuota(tenant, received, false));
     IS_TRY(auto put, writer->Commit());
 
-    JobMessage job{tenant, id, version, req.trace_id, req.request_id};
+    JobMessage job{tenant, id, version, req.trace_id, req.request_id, req.span_id};
     DatasetRecord d = existing ? *current : DatasetRecord{};
     if (!existing) {
         d.id = id;
@@ -593,7 +593,7 @@ Result<Response> IngestService::Reprocess(Request& req) {
     int64_t now = clock_.NowMs();
     DatasetRecord d;
     std::string outbox_id;
-    JobMessage job{tenant, id, 0, req.trace_id, req.request_id};
+    JobMessage job{tenant, id, 0, req.trace_id, req.request_id, req.span_id};
     IS_TRY_VOID(db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
         IS_TRY(auto current, datasets::Find(tx, tenant, id));
         if (!current) return Error::NotFound("dataset not found");

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/trace.hpp"
 #include "core/memory.hpp"
 #include "catalog/datasets.hpp"
 
@@ -176,7 +177,13 @@ void Worker::DeadLetterLoop() {
 
 void Worker::Handle(const store::QueueMessage& m) {
     int64_t start_ms = core::MonotonicMs();
+    int64_t received_ns = core::UnixNanos();
+    std::optional<core::Span> span;  // the job's processing, once the message is read
     auto outcome = [&](const char* what) {
+        if (span) {
+            span->Attr({"outcome", what});
+            if (std::string_view(what) == "failed" || std::string_view(what) == "retried") span->Fail(what);
+        }
         metrics_.Add("insightstream_jobs_total", {{"outcome", what}});
         metrics_.Observe("insightstream_job_duration_seconds", {},
                          static_cast<double>(core::MonotonicMs() - start_ms) / 1000.0);
@@ -195,12 +202,25 @@ void Worker::Handle(const store::QueueMessage& m) {
     }
     JobContext job{*parsed, {}, m.receive_count};
     const auto& msg = job.message;
+    // The job's trace: the upload's, so one trace shows upload -> queue wait -> processing -> ready.
+    if (m.sent_at_ms > 0 && core::TracingEnabled()) {
+        core::Span wait("job.queue_wait", core::SpanKind::kConsumer, msg.trace_id, msg.span_id,
+                        std::min(m.sent_at_ms * 1'000'000, received_ns));
+        wait.Attr({"messaging.message.id", m.id});
+        wait.Attr({"attempt", m.receive_count});
+    }
+    span.emplace("job.process", core::SpanKind::kInternal, msg.trace_id, msg.span_id, received_ns);
+    span->Attr({"tenant_id", msg.tenant.str()});
+    span->Attr({"dataset_id", msg.dataset.str()});
+    span->Attr({"version", msg.version});
+    span->Attr({"attempt", m.receive_count});
     core::LogScope scope({{"tenant_id", msg.tenant.str()},
                           {"dataset_id", msg.dataset.str()},
                           {"version", msg.version},
                           {"job_id", m.id},
                           {"attempt", m.receive_count},
-                          {"trace_id", msg.trace_id}});
+                          {"trace_id", span->trace_id()},
+                          {"span_id", span->span_id()}});
     auto ack = [&] {
         if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
     };
@@ -280,6 +300,8 @@ void Worker::Handle(const store::QueueMessage& m) {
 
     if (result) {
         bool gone = false;
+        core::Span ready("job.ready", core::SpanKind::kInternal, span->trace_id(), span->span_id());
+        ready.Attr({"rows", result->rows});
         auto committed = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
             // Deleted while it was being processed: nothing to write the results to.
             IS_TRY(auto still, catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version));
@@ -297,6 +319,8 @@ void Worker::Handle(const store::QueueMessage& m) {
             }
             return {};
         });
+        if (!committed) ready.Fail(committed.error().slug());
+        ready.End();
         if (committed && gone) {
             core::Log(LogLevel::kInfo, "job.skipped", "the dataset version was deleted while it was processed");
             ack();

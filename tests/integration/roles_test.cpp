@@ -18,6 +18,7 @@
 
 #include "core/crypto.hpp"
 #include "support/datasets.hpp"
+#include "support/script_process.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
 
@@ -199,6 +200,91 @@ TEST_F(Roles, ASecondAnalyticsInstanceNeverAnswersFromAnOlderVersion) {
     EXPECT_EQ(v2.Header("x-dataset-version"), "2");
     EXPECT_EQ(v2.Json().at("provenance").at("rows"), 9) << v2.body;
     EXPECT_EQ(analytics.Stop(), 0);
+    EXPECT_EQ(worker.Stop(), 0);
+    EXPECT_EQ(ingest.Stop(), 0);
+    EXPECT_EQ(auth.Stop(), 0);
+}
+
+// The spans the receiver holds of `trace`, once at least `want` have arrived (the exporters send
+// once a second).
+boost::json::array SpansOf(const HttpClient& receiver, const std::string& trace, size_t want) {
+    boost::json::array got;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+        got.clear();
+        boost::json::value all = receiver.Get("/spans").Json();
+        for (const auto& s : all.as_array()) {
+            if (s.at("traceId") == trace.c_str()) got.push_back(s);
+        }
+        if (got.size() >= want) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return got;
+}
+
+const boost::json::object* FindSpan(const boost::json::array& spans, const std::string& service, const std::string& name) {
+    for (const auto& s : spans) {
+        if (s.at("service") == service.c_str() && s.at("name") == name.c_str()) return &s.as_object();
+    }
+    return nullptr;
+}
+
+TEST_F(Roles, OneTraceFollowsAnUploadFromTheGatewayThroughTheQueueIntoTheWorker) {
+    ScriptProcess receiver(TestScript("otlp_receiver.py"), {});
+    std::string otlp = "http://127.0.0.1:" + std::to_string(receiver.Port("port"));
+    auto traced = [&](ServerOptions o) {
+        o.args.insert(o.args.end(), {"--otlp-endpoint", otlp});
+        return o;
+    };
+    ServerProcess auth(traced(Role("auth")));
+    auth.Start();
+    ServerProcess ingest(traced(Role("ingest")));
+    ingest.Start();
+    ServerProcess worker(traced(Role("worker")));
+    worker.Start();
+    ServerOptions g{.data_dir = dir_.path() / "gateway", .command = "gateway"};
+    g.args = {"--upstream", "auth=http://127.0.0.1:" + std::to_string(auth.port()), "--upstream",
+              "ingest=http://127.0.0.1:" + std::to_string(ingest.port())};
+    ServerProcess gateway(traced(g));
+    gateway.Start();
+    HttpClient gw = gateway.client();
+    std::string token = SignUp(gw, "trace@example.com");
+
+    const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736", client_span = "00f067aa0ba902b7";
+    auto up = gw.Request("POST", "/api/v1/datasets?name=sales&format=csv", SalesCsv(500),
+                         {{"Authorization", "Bearer " + token},
+                          {"Content-Type", "text/csv"},
+                          {"traceparent", "00-" + trace + "-" + client_span + "-01"}});
+    ASSERT_EQ(up.status, 202) << up.body;
+    WaitForStatus(gw, token, std::string(up.Json().at("id").as_string()), "ready", 60);
+
+    auto spans = SpansOf(HttpClient(receiver.Port("port")), trace, 5);
+    const auto* at_gateway = FindSpan(spans, "insightstream-gateway", "POST /api/v1/datasets");
+    const auto* at_ingest = FindSpan(spans, "insightstream-ingest", "POST /api/v1/datasets");
+    const auto* wait = FindSpan(spans, "insightstream-worker", "job.queue_wait");
+    const auto* process = FindSpan(spans, "insightstream-worker", "job.process");
+    const auto* ready = FindSpan(spans, "insightstream-worker", "job.ready");
+    ASSERT_TRUE(at_gateway && at_ingest && wait && process && ready) << boost::json::serialize(spans);
+    // upload (gateway -> ingest) -> queue wait -> processing -> ready, each a child of the one before.
+    EXPECT_EQ(at_gateway->at("parentSpanId"), client_span.c_str());
+    EXPECT_EQ(at_gateway->at("kind"), 2);
+    EXPECT_EQ(at_ingest->at("parentSpanId"), at_gateway->at("spanId"));
+    EXPECT_EQ(at_ingest->at("attributes").at("http.response.status_code"), 202);
+    EXPECT_EQ(wait->at("parentSpanId"), at_ingest->at("spanId"));
+    EXPECT_EQ(process->at("parentSpanId"), at_ingest->at("spanId"));
+    EXPECT_EQ(ready->at("parentSpanId"), process->at("spanId"));
+    EXPECT_EQ(process->at("attributes").at("outcome"), "succeeded");
+    auto ns = [](const boost::json::object* s, const char* k) { return std::stoll(std::string(s->at(k).as_string())); };
+    EXPECT_LE(ns(wait, "endTimeUnixNano"), ns(process, "startTimeUnixNano") + 1'000'000);
+    EXPECT_LE(ns(ready, "endTimeUnixNano"), ns(process, "endTimeUnixNano"));
+    EXPECT_TRUE(HttpClient(receiver.Port("port")).Get("/errors").Json().as_array().empty());
+    // Every log line of the job carries the trace and the span it belongs to.
+    std::string process_span(process->at("spanId").as_string());
+    EXPECT_NE(worker.Log().find("\"trace_id\":\"" + trace + "\",\"span_id\":\"" + process_span + "\""), std::string::npos)
+        << worker.Log().substr(0, 2000);
+    std::string ingest_span(at_ingest->at("spanId").as_string());
+    EXPECT_NE(ingest.Log().find("\"span_id\":\"" + ingest_span + "\""), std::string::npos);
+    EXPECT_EQ(gateway.Stop(), 0);
     EXPECT_EQ(worker.Stop(), 0);
     EXPECT_EQ(ingest.Stop(), 0);
     EXPECT_EQ(auth.Stop(), 0);

@@ -6,6 +6,7 @@
 
 #include "core/crypto.hpp"
 #include "core/log.hpp"
+#include "core/trace.hpp"
 
 namespace insightstream::store {
 
@@ -33,17 +34,16 @@ std::string Text(const json::object& o, std::string_view key) {
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-// The trace id of a job message, sent as a W3C traceparent attribute so SQS-side tooling (and a
-// consumer that does not parse the body) can follow the trace.
+// The trace context of a job message (its trace and the sender's span), sent as a W3C traceparent
+// attribute so SQS-side tooling (and a consumer that does not parse the body) can follow the trace.
 std::string TraceParentOf(std::string_view body) {
     boost::system::error_code ec;
     auto v = json::parse(body, ec);
     if (ec || !v.is_object()) return {};
     std::string trace = Text(v.as_object(), "trace_id");
-    if (trace.size() != 32) return {};
-    char span[8];
-    core::RandomBytes(span, sizeof span);
-    return "00-" + trace + "-" + core::HexEncode(std::string_view(span, sizeof span)) + "-01";
+    std::string span = Text(v.as_object(), "span_id");
+    if (trace.size() != 32 || span.size() != 16) return {};
+    return core::FormatTraceparent(trace, span);
 }
 
 }  // namespace
