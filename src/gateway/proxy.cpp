@@ -4,7 +4,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <boost/algorithm/string/predicate.hpp>
+
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <set>
 
@@ -45,14 +51,22 @@ bool HopByHop(std::string_view name) {
     return kHop.count(name) > 0;
 }
 
-// One exchange with one upstream instance, driven synchronously on the calling (pool) thread with
-// deadlines: each step runs the io_context until it finishes or its timer fires.
+constexpr size_t kMaxIdlePerInstance = 16;
+constexpr int64_t kMaxIdleMs = 10'000;  // below the services' own keep-alive limit
+
+}  // namespace
+
+// One connection to one upstream instance, driven synchronously on the calling (pool) thread
+// with deadlines: each step runs the io_context until it finishes or its timer fires. Kept alive
+// between requests in the instance's idle list.
 struct Exchange {
     asio::io_context io;
     beast::tcp_stream stream{io};
     beast::flat_buffer buffer;
-    bhttp::response_parser<bhttp::buffer_body> parser;
+    std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
     std::vector<char> chunk = std::vector<char>(64 * 1024);
+    int64_t idle_since_ms = 0;
+    bool reused = false;
 
     template <class Start>
     beast::error_code Run(int timeout_ms, Start start) {
@@ -63,28 +77,89 @@ struct Exchange {
         io.run();
         return result;
     }
+    // A fresh parser for the next response (an interim 100, or the next request's answer).
+    void NewParser() {
+        parser.emplace();
+        parser->body_limit(boost::none);
+    }
+    // Whether the idle connection is still open: the service may have closed it meanwhile.
+    bool StillOpen() {
+        char c;
+        ssize_t n = ::recv(stream.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
 };
+
+namespace {
+
+std::shared_ptr<Exchange> TakeIdle(Upstreams::Instance& to) {
+    std::scoped_lock lock(to.idle_mutex);
+    while (!to.idle.empty()) {
+        auto ex = std::move(to.idle.back());
+        to.idle.pop_back();
+        if (NowMs() - ex->idle_since_ms < kMaxIdleMs && ex->buffer.size() == 0 && ex->StillOpen()) {
+            ex->reused = true;
+            return ex;
+        }
+    }
+    return nullptr;
+}
+
+void GiveBack(Upstreams::Instance& to, std::shared_ptr<Exchange> ex) {
+    ex->idle_since_ms = NowMs();
+    std::scoped_lock lock(to.idle_mutex);
+    if (to.idle.size() < kMaxIdlePerInstance) to.idle.push_back(std::move(ex));
+}
 
 class ProxySink final : public http::BodySink {
 public:
-    ProxySink(Upstreams& upstreams, std::string service, Upstreams::Instance& instance, bool chunked, bool head)
+    ProxySink(Upstreams& upstreams, std::string service, Upstreams::Instance& instance, bool chunked, bool head,
+              bool has_body, bool expect_continue)
         : upstreams_(upstreams), service_(std::move(service)), instance_(instance), chunked_(chunked), head_(head),
-          ex_(std::make_shared<Exchange>()) {}
+          has_body_(has_body), expect_continue_(expect_continue) {}
 
+    // Sends the request head on a kept-alive connection, or a new one; with Expect: 100-continue,
+    // waits for the service's go-ahead (or its early final answer).
     Result<void> Connect(const std::string& head_text) {
-        tcp::resolver resolver(ex_->io);
+        head_text_ = head_text;
         beast::error_code ec;
-        auto addrs = resolver.resolve(instance_.host, instance_.port, ec);
-        if (!ec) {
-            ec = ex_->Run(upstreams_.settings().connect_timeout_ms,
-                          [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
+        for (int round = 0; round < 2; ++round) {
+            ex_ = round == 0 ? TakeIdle(instance_) : nullptr;
+            if (!ex_) {
+                ex_ = std::make_shared<Exchange>();
+                tcp::resolver resolver(ex_->io);
+                auto addrs = resolver.resolve(instance_.host, instance_.port, ec);
+                if (!ec) {
+                    ec = ex_->Run(upstreams_.settings().connect_timeout_ms,
+                                  [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
+                }
+            }
+            ex_->NewParser();
+            if (!ec) ec = Send(head_text);
+            if (!ec || !ex_->reused) break;
+            ec = {};  // a kept-alive connection the service had closed: once more on a new one
         }
-        if (!ec) ec = Send(head_text);
+        if (!ec && expect_continue_ && has_body_) {
+            ec = ex_->Run(upstreams_.settings().response_timeout_ms, [&](auto h) {
+                bhttp::async_read_header(ex_->stream, ex_->buffer, *ex_->parser, std::move(h));
+            });
+            if (!ec && ex_->parser->get().result_int() == 100) {
+                ex_->NewParser();  // the go-ahead: the final answer comes after the body
+            } else if (!ec) {
+                early_ = true;  // refused before the body: the client never sends it
+            }
+        }
         if (ec) {
             upstreams_.Report(instance_, false);
             return ServiceDown(service_, instance_.host + ":" + instance_.port + ": " + ec.message());
         }
         return {};
+    }
+
+    std::optional<Result<http::Response>> EarlyAnswer() override {
+        if (!early_) return std::nullopt;
+        reusable_ = false;  // the body stays unsent: the service closes this connection
+        return Answer();
     }
 
     Result<void> Write(std::string_view data) override {
@@ -99,23 +174,46 @@ public:
         } else {
             ec = Send(data);
         }
+        body_sent_ += data.size();
         if (ec) broken_ = true;
         return {};
     }
 
     Result<http::Response> Finish() override {
         if (chunked_ && !broken_) (void)Send("0\r\n\r\n");
+        reusable_ = !broken_;
+        return Answer();
+    }
+
+private:
+    // Reads the service's answer head and hands the body on as a stream; the connection goes back
+    // to the idle list once the answer was read to its end.
+    Result<http::Response> Answer() {
         auto ex = ex_;
-        ex->parser.body_limit(boost::none);
-        if (head_) ex->parser.skip(true);
-        auto ec = ex->Run(upstreams_.settings().response_timeout_ms,
-                          [&](auto h) { bhttp::async_read_header(ex->stream, ex->buffer, ex->parser, std::move(h)); });
+        if (head_) ex->parser->skip(true);
+        beast::error_code ec;
+        if (!early_) {
+            ec = ex->Run(upstreams_.settings().response_timeout_ms, [&](auto h) {
+                bhttp::async_read_header(ex->stream, ex->buffer, *ex->parser, std::move(h));
+            });
+            if (ec && ex->reused && body_sent_ == 0 && !has_body_) {
+                // A kept-alive connection closed under a request without a body: safe to send again.
+                ex_ = nullptr;
+                auto retried = RetryOnNewConnection();
+                if (!retried) return std::move(retried).error();
+                ex = ex_;
+                if (head_) ex->parser->skip(true);
+                ec = ex->Run(upstreams_.settings().response_timeout_ms, [&](auto h) {
+                    bhttp::async_read_header(ex->stream, ex->buffer, *ex->parser, std::move(h));
+                });
+            }
+        }
         if (ec) {
             upstreams_.Report(instance_, false);
             return ServiceDown(service_, "no answer: " + ec.message());
         }
         upstreams_.Report(instance_, true);
-        const auto& msg = ex->parser.get();
+        const auto& msg = ex->parser->get();
         http::Response resp;
         resp.status = static_cast<int>(msg.result_int());
         for (const auto& f : msg) {
@@ -124,23 +222,46 @@ public:
             if (HopByHop(name) || name == "x-request-id") continue;
             resp.Header(std::string(f.name_string()), std::string(f.value()));
         }
-        if (ex->parser.is_done()) return resp;  // no body (204, 304, HEAD, Content-Length: 0)
+        bool keep = reusable_ && msg.keep_alive();
+        Upstreams::Instance& to = instance_;
+        if (ex->parser->is_done()) {  // no body (204, 304, HEAD, Content-Length: 0)
+            if (keep) GiveBack(to, ex);
+            return resp;
+        }
         int timeout_ms = upstreams_.settings().response_timeout_ms;
-        resp.stream = [ex, timeout_ms]() -> Result<std::optional<std::string>> {
-            if (ex->parser.is_done()) return std::optional<std::string>();
-            auto& body = ex->parser.get().body();
+        resp.stream = [ex, timeout_ms, keep, &to]() -> Result<std::optional<std::string>> {
+            if (ex->parser->is_done()) return std::optional<std::string>();
+            auto& body = ex->parser->get().body();
             body.data = ex->chunk.data();
             body.size = ex->chunk.size();
-            auto ec = ex->Run(timeout_ms, [&](auto h) { bhttp::async_read_some(ex->stream, ex->buffer, ex->parser, std::move(h)); });
+            auto ec = ex->Run(timeout_ms, [&](auto h) { bhttp::async_read_some(ex->stream, ex->buffer, *ex->parser, std::move(h)); });
             if (ec == bhttp::error::need_buffer) ec = {};
             if (ec) return Error::Unavailable("the upstream answer broke off: " + ec.message());
             size_t got = ex->chunk.size() - body.size;
+            if (ex->parser->is_done() && keep) GiveBack(to, ex);
             return std::optional<std::string>(std::string(ex->chunk.data(), got));
         };
         return resp;
     }
 
-private:
+    Result<void> RetryOnNewConnection() {
+        ex_ = std::make_shared<Exchange>();
+        tcp::resolver resolver(ex_->io);
+        beast::error_code ec;
+        auto addrs = resolver.resolve(instance_.host, instance_.port, ec);
+        if (!ec) {
+            ec = ex_->Run(upstreams_.settings().connect_timeout_ms,
+                          [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
+        }
+        ex_->NewParser();
+        if (!ec) ec = Send(head_text_);
+        if (ec) {
+            upstreams_.Report(instance_, false);
+            return ServiceDown(service_, instance_.host + ":" + instance_.port + ": " + ec.message());
+        }
+        return {};
+    }
+
     beast::error_code Send(std::string_view bytes) {
         return ex_->Run(upstreams_.settings().response_timeout_ms,
                         [&](auto h) { asio::async_write(ex_->stream, asio::buffer(bytes), std::move(h)); });
@@ -151,13 +272,19 @@ private:
     Upstreams::Instance& instance_;
     bool chunked_;
     bool head_;
+    bool has_body_;
+    bool expect_continue_;
+    bool early_ = false;
     bool broken_ = false;
+    bool reusable_ = false;
+    uint64_t body_sent_ = 0;
+    std::string head_text_;
     std::shared_ptr<Exchange> ex_;
 };
 
 // The request head for the upstream: the client's end-to-end headers, the gateway's framing and
 // the forwarding headers (X-Forwarded-For, X-Request-Id, traceparent).
-std::string UpstreamHead(const http::Request& req, const Upstreams::Instance& to, bool chunked) {
+std::string UpstreamHead(const http::Request& req, const Upstreams::Instance& to, bool chunked, bool expect_continue) {
     std::string h = req.method + " " + req.target + " HTTP/1.1\r\nHost: " + to.host + ":" + to.port + "\r\n";
     for (const auto& [k, v] : req.headers) {
         if (HopByHop(k) || k == "x-request-id" || k == "traceparent" || k == "x-forwarded-for") continue;
@@ -175,7 +302,8 @@ std::string UpstreamHead(const http::Request& req, const Upstreams::Instance& to
     } else if (req.content_length) {
         h += "Content-Length: " + std::to_string(*req.content_length) + "\r\n";
     }
-    h += "Connection: close\r\n\r\n";
+    if (expect_continue) h += "Expect: 100-continue\r\n";
+    h += "\r\n";
     return h;
 }
 
@@ -275,13 +403,17 @@ void RegisterForwarding(http::Router& router, const std::vector<http::Route>& ta
         o.sink = [&upstreams, service](http::Request& req) -> Result<std::unique_ptr<http::BodySink>> {
             const std::string* te = req.Header("transfer-encoding");
             bool chunked = !req.content_length && te != nullptr;
+            bool has_body = chunked || (req.content_length && *req.content_length > 0);
+            const std::string* expect = req.Header("expect");
+            bool expect_continue = has_body && expect && boost::iequals(*expect, "100-continue");
             // Nothing of the body has been read yet: an instance that cannot be reached is
             // skipped for the next one, until every instance was tried once.
             std::optional<Error> last;
             for (size_t attempt = 0; attempt < upstreams.Instances(service); ++attempt) {
                 IS_TRY(Upstreams::Instance* to, upstreams.Pick(service));
-                auto sink = std::make_unique<ProxySink>(upstreams, service, *to, chunked, req.method == "HEAD");
-                auto connected = sink->Connect(UpstreamHead(req, *to, chunked));
+                auto sink = std::make_unique<ProxySink>(upstreams, service, *to, chunked, req.method == "HEAD", has_body,
+                                                        expect_continue);
+                auto connected = sink->Connect(UpstreamHead(req, *to, chunked, expect_continue));
                 if (connected) return std::unique_ptr<http::BodySink>(std::move(sink));
                 last = std::move(connected).error();
             }

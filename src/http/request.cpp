@@ -1,9 +1,13 @@
 #include "http/request.hpp"
 
+#include "http/response.hpp"
+
 #include <algorithm>
 #include <cctype>
 
 namespace insightstream::http {
+
+std::optional<core::Result<Response>> BodySink::EarlyAnswer() { return std::nullopt; }
 
 const std::string* Request::Header(std::string_view lower_name) const {
     for (const auto& [k, v] : headers) {

@@ -24,6 +24,10 @@ struct Response;
 class BodySink {
 public:
     virtual ~BodySink() = default;
+    /// An answer before any of the body is read (asked once, after the sink is made): the body
+    /// is then never read (a client that sent Expect: 100-continue never sends it). For a proxy
+    /// whose upstream refused the request at once.
+    virtual std::optional<core::Result<Response>> EarlyAnswer();
     virtual core::Result<void> Write(std::string_view data) = 0;
     /// The end of the body: the answer.
     virtual core::Result<Response> Finish() = 0;

@@ -146,6 +146,8 @@ struct HttpServer::Impl {
                                                        Parser& parser, Request& req, const Route& route, bool* broken);
     asio::awaitable<bool> Write(SessionState& st, Response& resp, bool head, bool close, uint64_t* bytes_out);
     asio::awaitable<void> WriteError(SessionState& st, const Error& e);
+    // Writes 100 Continue when the client asked for it (false: the client is gone).
+    asio::awaitable<bool> SendContinue(SessionState& st, const Request& req);
     asio::awaitable<void> LingeringClose(SessionState& st, beast::flat_buffer& buffer);
     void Finish(const Request& req, const Response& resp, int64_t start_ms, uint64_t bytes_out, const Error* err);
     core::Result<core::Principal> Authorize(const Request& req, const Route& route);
@@ -157,6 +159,7 @@ HttpServer::HttpServer(ServerSettings settings, const Router& router, core::Metr
     metrics.Describe("insightstream_http_requests_total", "counter", "HTTP requests by route, method and status.");
     metrics.Describe("insightstream_http_request_duration_seconds", "histogram", "HTTP request latency by route.");
     metrics.Describe("insightstream_http_in_flight_requests", "gauge", "HTTP requests being handled now.");
+    metrics.Describe("insightstream_http_connections_total", "counter", "TCP connections accepted.");
     metrics.Set("insightstream_http_in_flight_requests", {}, 0);
 }
 
@@ -253,6 +256,7 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
         }
         beast::error_code opt_ec;
         socket.set_option(tcp::no_delay(true), opt_ec);
+        metrics.Add("insightstream_http_connections_total", {});
         auto st = std::make_shared<SessionState>(std::move(socket));
         {
             std::scoped_lock lock(sessions_mutex);
@@ -453,6 +457,16 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
             return {};
         });
     };
+    if (auto early = sink->EarlyAnswer()) {
+        // Answered before the body: it stays unread (the connection closes after the answer).
+        co_await drop();
+        co_return std::move(*early);
+    }
+    if (!co_await SendContinue(st, req)) {
+        *broken = true;
+        co_await drop();
+        co_return Error::InvalidArgument("the client went away").WithSlug("upload-interrupted");
+    }
     // The body is read here, on the connection's coroutine: a client that stalls holds no thread.
     // It must keep coming: a pause of --body-timeout ends it, and after a grace period so does an
     // average below --min-upload-rate (a trickle would otherwise hold its upload slot for hours).
@@ -536,6 +550,15 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
         sink.reset();
         return answer;
     });
+}
+
+asio::awaitable<bool> HttpServer::Impl::SendContinue(SessionState& st, const Request& req) {
+    const std::string* expect = req.Header("expect");
+    if (!expect || Lower(*expect) != "100-continue") co_return true;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    st.stream.expires_after(std::chrono::seconds(settings.write_timeout_s));
+    auto [ec, n] = co_await asio::async_write(st.stream, asio::buffer(kContinue), kTuple);
+    co_return !ec;
 }
 
 asio::awaitable<void> HttpServer::Impl::WriteError(SessionState& st, const Error& e) {
@@ -686,13 +709,9 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
         }
     }
     if (!err && route && has_body) {
-        const std::string* expect = req.Header("expect");
-        if (expect && Lower(*expect) == "100-continue") {
-            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-            st->stream.expires_after(std::chrono::seconds(settings.write_timeout_s));
-            auto [ec, n] = co_await asio::async_write(st->stream, asio::buffer(kContinue), kTuple);
-            if (ec) co_return false;
-        }
+        // A streaming route says 100 Continue once its sink is ready (StreamBody), so its early
+        // answer (a proxy's upstream refusing the upload) comes before the client sends the body.
+        if (!route->options.sink && !co_await SendContinue(*st, req)) co_return false;
         if (!route->options.sink) {
             auto r = co_await ReadWholeBody(*st, buffer, parser, limit, req.body);
             if (!r) {

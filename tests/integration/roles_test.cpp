@@ -290,6 +290,77 @@ TEST_F(Roles, OneTraceFollowsAnUploadFromTheGatewayThroughTheQueueIntoTheWorker)
     EXPECT_EQ(auth.Stop(), 0);
 }
 
+double MetricValue(const HttpClient& c, const std::string& name) {
+    std::string text = c.Get("/metrics").body;
+    size_t at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(Gateway, KeepsUpstreamConnectionsAliveAndExpectContinueHoldsEndToEnd) {
+    TempDir dir;
+    ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
+    all.Start();
+    std::string url = "http://127.0.0.1:" + std::to_string(all.port());
+    ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
+                                        .command = "gateway",
+                                        .args = {"--upstream", "auth=" + url, "--upstream", "ingest=" + url,
+                                                 "--upstream", "analytics=" + url}});
+    gateway.Start();
+    HttpClient gw = gateway.client();
+    std::string token = SignUp(gw, "keepalive@example.com");
+
+    double before = MetricValue(all.client(), "insightstream_http_connections_total");
+    for (int i = 0; i < 30; ++i) ASSERT_EQ(gw.Get("/api/v1/datasets", Bearer(token)).status, 200);
+    double opened = MetricValue(all.client(), "insightstream_http_connections_total") - before;
+    EXPECT_GE(opened, 1);  // the metrics request itself
+    EXPECT_LE(opened, 3) << "30 requests through the gateway reuse its connections to the service";
+
+    // Refused before the body: the client that asked for 100-continue gets the service's 401 and
+    // never has to send the 100 MB it announced.
+    std::string head = "POST /api/v1/datasets?name=big&format=csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                       "Content-Length: 100000000\r\nExpect: 100-continue\r\n";
+    std::string refused = gw.RawBytes(head + "\r\n");
+    EXPECT_EQ(refused.rfind("HTTP/1.1 401", 0), 0U) << refused.substr(0, 300);
+    EXPECT_EQ(refused.find("100 Continue"), std::string::npos);
+    // Accepted: the service's go-ahead reaches the client, then the body flows and the upload lands.
+    std::string csv = SalesCsv(20);
+    std::string go = "POST /api/v1/datasets?name=expect&format=csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                     "Authorization: Bearer " + token + "\r\nContent-Length: " + std::to_string(csv.size()) +
+                     "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+    std::string accepted = gw.RawBytes(go, csv, 300);
+    EXPECT_EQ(accepted.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0U) << accepted.substr(0, 300);
+    size_t at = accepted.find("HTTP/1.1 202");
+    ASSERT_NE(at, std::string::npos) << accepted;
+    // The gateway relays the answer chunked: undo the framing.
+    std::string json_text;
+    for (size_t pos = accepted.find("\r\n\r\n", at) + 4; pos < accepted.size();) {
+        size_t line_end = accepted.find("\r\n", pos);
+        ASSERT_NE(line_end, std::string::npos) << accepted;
+        size_t n = std::stoul(accepted.substr(pos, line_end - pos), nullptr, 16);
+        if (n == 0) break;
+        json_text += accepted.substr(line_end + 2, n);
+        pos = line_end + 2 + n + 2;
+    }
+    auto body = boost::json::parse(json_text);
+    EXPECT_EQ(WaitForStatus(gw, token, std::string(body.at("id").as_string()), "ready").at("rows"), 20);
+    EXPECT_EQ(gateway.Stop(), 0);
+    EXPECT_EQ(all.Stop(), 0);
+}
+
+TEST(Gateway, AMalformedUpstreamIsRefusedAtStartWithTheReason) {
+    TempDir dir;
+    for (std::string bad : {"analytics", "=http://127.0.0.1:1", "analytics=ftp://host:1", "analytics=http://:80",
+                                   "analytics=,"}) {
+        std::string output;
+        EXPECT_EQ(RunBinaryToExit({"gateway", "--listen", "127.0.0.1:0", "--data-dir", dir.path().string(), "--upstream", bad},
+                                  &output),
+                  1)
+            << bad;
+        EXPECT_NE(output.find("insightstream: "), std::string::npos) << bad << ": " << output;
+        EXPECT_NE(output.find("upstream"), std::string::npos) << bad << ": " << output;
+    }
+}
+
 TEST(Edge, AClientOverItsRequestRateGets429WhileProbesAreNeverLimited) {
     TempDir dir;
     ServerProcess server(ServerOptions{.data_dir = dir.path(), .args = {"--client-rate-limit", "5"}});

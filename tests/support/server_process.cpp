@@ -102,23 +102,35 @@ int ServerProcess::Stop(int sig, int timeout_s) {
 
 void ServerProcess::Kill9() { Stop(SIGKILL, 10); }
 
-void RunBinary(const std::vector<std::string>& args) {
-    std::vector<std::string> argv_s{INSIGHTSTREAM_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        int fd = ::open("/dev/null", O_WRONLY);
-        dup2(fd, STDERR_FILENO);
-        execv(INSIGHTSTREAM_BINARY, argv.data());
-        _exit(127);
-    }
+int RunBinaryToExit(const std::vector<std::string>& args, std::string* output, int timeout_s) {
+    TempDir dir;
+    std::string log = (dir.path() / "output.log").string();
+    std::vector<std::string> argv{INSIGHTSTREAM_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_t pid = SpawnLogged(argv, log);
     int status = 0;
-    waitpid(pid, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "insightstream " << args.at(0) << " failed";
+    bool exited = false;
+    for (int i = 0; i < timeout_s * 20 && !exited; ++i) {
+        exited = waitpid(pid, &status, WNOHANG) == pid;
+        if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!exited) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    if (output) {
+        std::ifstream in(log);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        *output = ss.str();
+    }
+    return exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void RunBinary(const std::vector<std::string>& args) {
+    std::string output;
+    int code = RunBinaryToExit(args, &output);
+    ASSERT_EQ(code, 0) << "insightstream " << args.at(0) << " failed: " << output;
 }
 
 void MigrateWithBinary(const std::string& database_url) { RunBinary({"migrate", "--database", database_url}); }

@@ -50,8 +50,11 @@ private:
     std::filesystem::path log_path_;
 };
 
-/// Runs the binary with `args` (a one-off command such as `migrate` or `keys rotate`), its log
-/// discarded, and fails the test unless it exits 0.
+/// Runs the binary with `args` to its end (at most `timeout_s`, then it is killed); returns its exit
+/// code (-1 if it did not exit on its own) and, in `output`, what it wrote to stdout and stderr.
+int RunBinaryToExit(const std::vector<std::string>& args, std::string* output = nullptr, int timeout_s = 30);
+/// Runs the binary with `args` (a one-off command such as `migrate` or `keys rotate`) and fails the
+/// test unless it exits 0.
 void RunBinary(const std::vector<std::string>& args);
 /// Runs `insightstream migrate --database url` and fails the test unless it exits 0.
 void MigrateWithBinary(const std::string& database_url);
