@@ -183,6 +183,37 @@ TEST_F(AwsBackends, S3FailingDuringAnUploadAnswers503AbortsTheMultipartUploadAnd
     EXPECT_EQ(server.Stop(), 0);
 }
 
+TEST_F(AwsBackends, AnAbortS3RefusedIsTriedAgainUntilNoPartIsLeftBehind) {
+    FaultProxy s3(env_->endpoint);
+    ServerProcess server(Options("all", {"--s3-part-bytes", "5242880"}, s3.Url()));
+    server.Start();
+    std::string token = SignUp(server.client(), "abort@example.com");
+    // Half the body first (the multipart upload begins, parts go out), then S3 goes away — so
+    // the abort that follows the failure cannot reach it either.
+    std::string csv = SalesCsv(400000);
+    std::string head = "POST /api/v1/datasets?name=cut&format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                       "\r\nContent-Type: text/csv\r\nContent-Length: " + std::to_string(csv.size()) +
+                       "\r\nConnection: close\r\n\r\n";
+    size_t half = csv.size() / 2;
+    std::string answer;
+    std::thread client([&] { answer = server.client().RawBytes(head + csv.substr(0, half), csv.substr(half), 1500); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    s3.Refuse();
+    client.join();
+    EXPECT_EQ(answer.rfind("HTTP/1.1 503", 0), 0U) << answer.substr(0, 300);
+    EXPECT_NE(server.Log().find("tried again later"), std::string::npos) << "the first abort could not reach S3";
+    s3.Pass();
+    size_t pending = 1;
+    for (int i = 0; i < 100 && pending != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        pending = PendingMultipartUploads();
+    }
+    EXPECT_EQ(pending, 0U) << "the abort was tried again once S3 answered";
+    EXPECT_NE(server.Log().find("aborted on a later try"), std::string::npos);
+    EXPECT_EQ(ObjectsUnderPrefix(), 0U);
+    EXPECT_EQ(server.Stop(), 0);
+}
+
 TEST_F(AwsBackends, WhileSqsIsUnreachableUploadsAreAcceptedAndTheirJobsWaitInTheOutbox) {
     FaultProxy sqs(env_->endpoint);
     ServerProcess server(Options("all", {"--outbox-relay-interval-ms", "500"}, "", sqs.Url()));

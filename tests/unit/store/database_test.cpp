@@ -4,7 +4,10 @@
 
 #include "catalog/datasets.hpp"
 #include "store/db/migrations.hpp"
+#include "store/db/postgres/postgres_database.hpp"
 #include "support/db_fixture.hpp"
+
+#include <unistd.h>
 
 namespace insightstream::store {
 namespace {
@@ -196,6 +199,39 @@ TEST_P(Database, OnlyTheLatestAttemptOfAJobMayCommitIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Database, ::testing::Values("sqlite", "postgres"), testing::BackendName);
+
+}  // namespace
+}  // namespace insightstream::store
+
+namespace insightstream::store {
+namespace {
+
+// The server closes idle pooled connections (a restart, a fail-over, an idle timeout): the next
+// transaction takes a fresh connection instead of failing.
+TEST(PostgresPool, ConnectionsTheServerClosedWhileIdleAreReplacedWithoutAnError) {
+    auto admin = testing::PostgresAdminUrl();
+    if (!admin) GTEST_SKIP() << "run through ctest for PostgreSQL";
+    std::string name = "stale_" + std::to_string(::getpid());
+    std::string url = *admin + (admin->find('?') == std::string::npos ? "?" : "&") + "application_name=" + name;
+    auto db = PostgresDatabase::Open({.url = url, .pool_size = 3});
+    ASSERT_TRUE(db) << db.error().ToString();
+    auto one = [&] {
+        return TransactSystemValue(**db, TxMode::kRead, [](Tx& tx) -> Result<int64_t> {
+            IS_TRY(auto r, tx.Exec("SELECT 1"));
+            return r.rows.at(0).Int(0);
+        });
+    };
+    // Three connections in the pool, all idle.
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 3; ++i) threads.emplace_back([&] { EXPECT_TRUE(one()); });
+    for (auto& t : threads) t.join();
+    testing::RunPsql(*admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + name + "';");
+    for (int i = 0; i < 5; ++i) {
+        auto r = one();
+        ASSERT_TRUE(r) << "transaction " << i << " after the server closed the pool's connections: " << r.error().ToString();
+        EXPECT_EQ(*r, 1);
+    }
+}
 
 }  // namespace
 }  // namespace insightstream::store

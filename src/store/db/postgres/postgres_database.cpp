@@ -164,9 +164,18 @@ void PostgresDatabase::Release(std::unique_ptr<Conn> conn) {
 
 Result<void> PostgresDatabase::Run(const core::TenantId* tenant, TxMode mode, const TxFn& fn) {
     constexpr int kAttempts = 4;
+    int stale = 0;
     for (int attempt = 1;; ++attempt) {
         IS_TRY(auto conn, Acquire());
         Result<void> result = conn->Simple(mode == TxMode::kWrite ? "BEGIN" : "BEGIN READ ONLY");
+        // An idle connection the server closed meanwhile (a restart, a fail-over) shows only when
+        // used: BEGIN fails and the connection is bad. Nothing ran, so take the next one (at
+        // worst a new connection, which fails at once if the server is really down).
+        if (!result && PQstatus(conn->pg) != CONNECTION_OK && stale++ <= settings_.pool_size) {
+            Release(std::move(conn));
+            --attempt;
+            continue;
+        }
         if (result) {
             // Always set the tenant, also to '' for system transactions: on a pooled connection a
             // previous value never survives the transaction, and '' matches no tenant's rows.

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "aws/xml.hpp"
+#include "core/clock.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/memory.hpp"
@@ -76,6 +77,70 @@ void S3ObjectStore::AddEncryption(aws::AwsRequest& req) const {
     req.headers.emplace_back("x-amz-server-side-encryption", settings_.sse);
     if (settings_.sse == "aws:kms" && !settings_.kms_key_id.empty()) {
         req.headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", settings_.kms_key_id);
+    }
+}
+
+S3ObjectStore::~S3ObjectStore() {
+    {
+        std::scoped_lock lock(aborts_mutex_);
+        stopping_ = true;
+    }
+    aborts_wake_.notify_all();
+    if (aborts_thread_.joinable()) aborts_thread_.join();
+}
+
+bool S3ObjectStore::AbortUpload(const std::string& full_key, const std::string& upload_id) {
+    auto req = Request("DELETE", full_key);
+    req.query = {{"uploadId", upload_id}};
+    auto r = client_->Send(req);
+    return r && (r->ok() || r->status == 404);
+}
+
+void S3ObjectStore::AbortLater(std::string full_key, std::string upload_id) {
+    int64_t now = core::MonotonicMs();
+    std::scoped_lock lock(aborts_mutex_);
+    aborts_.push_back(PendingAbort{std::move(full_key), std::move(upload_id), now + 1000, 1000, now + 24 * 3600 * 1000});
+    if (!aborts_thread_.joinable()) aborts_thread_ = std::thread([this] { RetryAborts(); });
+    aborts_wake_.notify_all();
+}
+
+size_t S3ObjectStore::PendingAborts() const {
+    std::scoped_lock lock(aborts_mutex_);
+    return aborts_.size();
+}
+
+void S3ObjectStore::RetryAborts() {
+    std::unique_lock lock(aborts_mutex_);
+    while (!stopping_) {
+        int64_t now = core::MonotonicMs();
+        int64_t next = now + 60'000;
+        for (size_t i = 0; i < aborts_.size();) {
+            PendingAbort& a = aborts_[i];
+            if (a.next_ms > now) {
+                next = std::min(next, a.next_ms);
+                ++i;
+                continue;
+            }
+            PendingAbort tried = a;
+            lock.unlock();
+            bool done = AbortUpload(tried.full_key, tried.upload_id);
+            lock.lock();
+            now = core::MonotonicMs();
+            PendingAbort& again = aborts_[i];  // only this thread removes entries
+            if (done || now >= again.give_up_ms) {
+                core::Log(done ? core::LogLevel::kInfo : core::LogLevel::kError, "s3.multipart_aborted",
+                          done ? "an unfinished upload was aborted on a later try"
+                               : "gave up aborting an unfinished upload; the bucket's lifecycle rule removes it",
+                          {{"key", again.full_key}});
+                aborts_.erase(aborts_.begin() + static_cast<std::ptrdiff_t>(i));
+                continue;
+            }
+            again.delay_ms = std::min<int64_t>(again.delay_ms * 2, 60'000);
+            again.next_ms = now + again.delay_ms;
+            next = std::min(next, again.next_ms);
+            ++i;
+        }
+        aborts_wake_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, next - core::MonotonicMs())));
     }
 }
 
@@ -262,13 +327,11 @@ private:
         for (auto& f : inflight_) (void)f.etag.get();
         inflight_.clear();
         if (upload_id_.empty()) return;
-        auto req = store_.Request("DELETE", key_);
-        req.query = {{"uploadId", upload_id_}};
-        auto r = store_.client().Send(req);
-        bool aborted = r && (r->ok() || r->status == 404);
+        bool aborted = store_.AbortUpload(key_, upload_id_);
         core::Log(aborted ? core::LogLevel::kInfo : core::LogLevel::kWarn, "s3.multipart_aborted",
-                  aborted ? "an unfinished upload was aborted" : "aborting an unfinished upload failed",
+                  aborted ? "an unfinished upload was aborted" : "aborting an unfinished upload failed; tried again later",
                   {{"key", key_}, {"reason", why}});
+        if (!aborted) store_.AbortLater(key_, upload_id_);
         upload_id_.clear();
     }
 

@@ -2,13 +2,18 @@
 // multipart upload: parts of `part_bytes` go out while the next one fills, at most
 // `parts_in_flight` at a time, so memory stays (parts_in_flight + 1) × part_bytes for any size;
 // SHA-256 and size are computed as bytes pass. Commit completes the upload; a failure, or a writer
-// destroyed uncommitted, aborts it. An object smaller than one part is one PutObject. Reads are
+// destroyed uncommitted, aborts it — and an abort S3 did not take (S3 unreachable: the very
+// failure that ended the upload) is tried again in the background, with back-off, until it is. An object smaller than one part is one PutObject. Reads are
 // ranged GETs of one window at a time, the next prefetched, pinned to the object's ETag so a
 // replaced object is never read half old, half new. Keys are the validated ObjectKeys under PREFIX.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "aws/client.hpp"
 #include "store/objects/object_store.hpp"
@@ -40,6 +45,15 @@ public:
     /// DeleteObjects in batches of 1000.
     Result<void> DeletePrefix(std::string_view prefix) override;
     Result<void> Ping() override;
+    ~S3ObjectStore() override;
+
+    /// AbortMultipartUpload; true when S3 took it (or the upload is gone already).
+    bool AbortUpload(const std::string& full_key, const std::string& upload_id);
+    /// An abort that failed: tried again in the background (1 s, 2 s, 4 s ... at most a minute
+    /// apart, for a day; the bucket's lifecycle rule is the last resort) until S3 takes it.
+    void AbortLater(std::string full_key, std::string upload_id);
+    /// Aborts still waiting to be tried again.
+    [[nodiscard]] size_t PendingAborts() const;
 
     [[nodiscard]] const S3Settings& settings() const { return settings_; }
     [[nodiscard]] aws::AwsClient& client() const { return *client_; }
@@ -58,9 +72,22 @@ private:
     S3ObjectStore(S3Settings settings, std::shared_ptr<aws::AwsClient> client)
         : settings_(std::move(settings)), client_(std::move(client)) {}
     Result<std::vector<std::string>> ListFullKeys(std::string_view full_prefix, int max_keys, std::vector<ObjectInfo>* out);
+    void RetryAborts();
 
     S3Settings settings_;
     std::shared_ptr<aws::AwsClient> client_;
+    struct PendingAbort {
+        std::string full_key;
+        std::string upload_id;
+        int64_t next_ms = 0;
+        int64_t delay_ms = 1000;
+        int64_t give_up_ms = 0;
+    };
+    mutable std::mutex aborts_mutex_;
+    std::condition_variable aborts_wake_;
+    std::vector<PendingAbort> aborts_;
+    bool stopping_ = false;
+    std::thread aborts_thread_;  // started at the first abort that fails
 };
 
 /// Maps an S3 error answer to the service's error: NoSuchKey → NotFound; everything else (access
