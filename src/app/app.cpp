@@ -136,7 +136,12 @@ Result<std::vector<http::Route>> ServiceRouteTable() {
             return std::move(made).error();
         }
         for (const auto& r : (*made)->router().routes()) {
-            if (!r.service.empty()) table.push_back(http::Route{r.method, r.pattern, nullptr, {}, {}, r.service});
+            if (r.service.empty()) continue;
+            http::Route entry;  // only what the gateway needs: no handler, no options
+            entry.method = r.method;
+            entry.pattern = r.pattern;
+            entry.service = r.service;
+            table.push_back(std::move(entry));
         }
     }
     fs::remove_all(dir, ec);

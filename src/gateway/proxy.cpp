@@ -6,6 +6,7 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -53,6 +54,7 @@ bool HopByHop(std::string_view name) {
 
 constexpr size_t kMaxIdlePerInstance = 16;
 constexpr int64_t kMaxIdleMs = 10'000;  // below the services' own keep-alive limit
+constexpr int kStreamPollMs = 20;        // how often a quiet answer stream is looked at
 
 }  // namespace
 
@@ -81,6 +83,11 @@ struct Exchange {
     void NewParser() {
         parser.emplace();
         parser->body_limit(boost::none);
+    }
+    // Whether bytes (or the end) wait on the socket, without waiting for them.
+    bool Readable() {
+        pollfd p{stream.socket().native_handle(), POLLIN, 0};
+        return ::poll(&p, 1, 0) > 0;
     }
     // Whether the idle connection is still open: the service may have closed it meanwhile.
     bool StillOpen() {
@@ -125,16 +132,11 @@ public:
         beast::error_code ec;
         for (int round = 0; round < 2; ++round) {
             ex_ = round == 0 ? TakeIdle(instance_) : nullptr;
-            if (!ex_) {
-                ex_ = std::make_shared<Exchange>();
-                tcp::resolver resolver(ex_->io);
-                auto addrs = resolver.resolve(instance_.host, instance_.port, ec);
-                if (!ec) {
-                    ec = ex_->Run(upstreams_.settings().connect_timeout_ms,
-                                  [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
-                }
+            if (ex_) {
+                ex_->NewParser();
+            } else {
+                ec = OpenNew();
             }
-            ex_->NewParser();
             if (!ec) ec = Send(head_text);
             if (!ec || !ex_->reused) break;
             ec = {};  // a kept-alive connection the service had closed: once more on a new one
@@ -229,31 +231,62 @@ private:
             return resp;
         }
         int timeout_ms = upstreams_.settings().response_timeout_ms;
-        resp.stream = [ex, timeout_ms, keep, &to]() -> Result<std::optional<std::string>> {
+        // The body is relayed as it comes, without holding a handler thread while the service is
+        // quiet (an event stream may be for an hour): when nothing has arrived the source answers
+        // "" at once and the server asks again after its own timer.
+        resp.stream_poll_ms = kStreamPollMs;
+        auto last_data_ms = std::make_shared<int64_t>(NowMs());
+        resp.stream = [ex, timeout_ms, keep, &to, last_data_ms]() -> Result<std::optional<std::string>> {
             if (ex->parser->is_done()) return std::optional<std::string>();
             auto& body = ex->parser->get().body();
             body.data = ex->chunk.data();
             body.size = ex->chunk.size();
+            auto piece = [&]() -> Result<std::optional<std::string>> {
+                size_t got = ex->chunk.size() - body.size;
+                if (ex->parser->is_done() && keep) GiveBack(to, ex);
+                return std::optional<std::string>(std::string(ex->chunk.data(), got));
+            };
+            // First what is buffered already, parsed without touching the socket (it may hold only
+            // part of the next chunk's framing, and the rest may be minutes away).
+            while (ex->buffer.size() > 0 && !ex->parser->is_done()) {
+                beast::error_code ec;
+                size_t used = ex->parser->put(ex->buffer.data(), ec);
+                ex->buffer.consume(used);
+                if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) break;
+                if (ec) return Error::Unavailable("the upstream answer is malformed: " + ec.message());
+                if (used == 0 || body.size < ex->chunk.size()) break;
+            }
+            if (body.size < ex->chunk.size() || ex->parser->is_done()) {
+                *last_data_ms = NowMs();
+                return piece();
+            }
+            if (!ex->Readable()) {
+                if (NowMs() - *last_data_ms > timeout_ms) return Error::Unavailable("the upstream stopped answering");
+                return std::optional<std::string>(std::string());
+            }
+            *last_data_ms = NowMs();
             auto ec = ex->Run(timeout_ms, [&](auto h) { bhttp::async_read_some(ex->stream, ex->buffer, *ex->parser, std::move(h)); });
             if (ec == bhttp::error::need_buffer) ec = {};
             if (ec) return Error::Unavailable("the upstream answer broke off: " + ec.message());
-            size_t got = ex->chunk.size() - body.size;
-            if (ex->parser->is_done() && keep) GiveBack(to, ex);
-            return std::optional<std::string>(std::string(ex->chunk.data(), got));
+            return piece();
         };
         return resp;
     }
 
-    Result<void> RetryOnNewConnection() {
+    // A new connection to the instance, ready for a request.
+    beast::error_code OpenNew() {
         ex_ = std::make_shared<Exchange>();
+        ex_->NewParser();
         tcp::resolver resolver(ex_->io);
         beast::error_code ec;
         auto addrs = resolver.resolve(instance_.host, instance_.port, ec);
-        if (!ec) {
-            ec = ex_->Run(upstreams_.settings().connect_timeout_ms,
-                          [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
-        }
-        ex_->NewParser();
+        if (ec) return ec;
+        return ex_->Run(upstreams_.settings().connect_timeout_ms,
+                        [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
+    }
+
+    Result<void> RetryOnNewConnection() {
+        beast::error_code ec = OpenNew();
         if (!ec) ec = Send(head_text_);
         if (ec) {
             upstreams_.Report(instance_, false);

@@ -42,17 +42,39 @@ protected:
         if (role == "auth") o.args.insert(o.args.end(), {"--jwt-keys-dir", (dir_.path() / "keys").string()});
         return o;
     }
+    // Processes started in order (auth first: it publishes the signing keys), found by the name of
+    // their data directory, stopped last first at the end of the test, each exiting 0.
+    struct Processes {
+        std::vector<std::pair<std::string, std::unique_ptr<ServerProcess>>> list;
+        ServerProcess& operator[](const std::string& name) {
+            for (auto& [n, p] : list) {
+                if (n == name) return *p;
+            }
+            throw std::out_of_range(name);
+        }
+        Processes() = default;
+        Processes(Processes&&) = default;
+        ~Processes() {
+            for (auto it = list.rbegin(); it != list.rend(); ++it) EXPECT_EQ(it->second->Stop(), 0) << it->first;
+        }
+    };
+    Processes StartAll(const std::vector<ServerOptions>& options) {
+        Processes out;
+        for (const auto& o : options) {
+            out.list.emplace_back(o.data_dir.filename().string(), std::make_unique<ServerProcess>(o));
+            out.list.back().second->Start();
+        }
+        return out;
+    }
     TempDir dir_;
     std::vector<std::string> db_args_;
 };
 
 TEST_F(Roles, TokensAndApiKeysWorkOnEveryRoleAndARevokedKeyStopsEverywhereWithinSeconds) {
-    ServerProcess auth(Role("auth"));
-    auth.Start();
-    ServerProcess ingest(Role("ingest"));
-    ingest.Start();
-    ServerProcess analytics(Role("analytics"));
-    analytics.Start();
+    Processes p = StartAll({Role("auth"), Role("ingest"), Role("analytics")});
+    ServerProcess& auth = p["auth"];
+    ServerProcess& ingest = p["ingest"];
+    ServerProcess& analytics = p["analytics"];
 
     std::string owner = SignUp(auth.client(), "roles@example.com");
     auto made = auth.client().PostJson("/api/v1/api-keys", R"({"name":"etl","scopes":["read","write"]})", Bearer(owner));
@@ -83,9 +105,6 @@ TEST_F(Roles, TokensAndApiKeysWorkOnEveryRoleAndARevokedKeyStopsEverywhereWithin
     EXPECT_EQ(ingest_status, 401) << "a revoked key stops working on ingest within seconds";
     EXPECT_EQ(analytics_status, 401) << "and on analytics";
     EXPECT_EQ(ingest.client().Get("/api/v1/datasets", Bearer(owner)).status, 200);
-    EXPECT_EQ(analytics.Stop(), 0);
-    EXPECT_EQ(ingest.Stop(), 0);
-    EXPECT_EQ(auth.Stop(), 0);
 }
 
 std::string KidOf(const std::string& token) {
@@ -101,10 +120,9 @@ HttpResult Login(const HttpClient& c, const std::string& email, const std::strin
 }
 
 TEST_F(Roles, ARotatedSigningKeyNeedsNoRestartAnywhere) {
-    ServerProcess auth(Role("auth"));
-    auth.Start();
-    ServerProcess analytics(Role("analytics"));
-    analytics.Start();
+    Processes p = StartAll({Role("auth"), Role("analytics")});
+    ServerProcess& auth = p["auth"];
+    ServerProcess& analytics = p["analytics"];
     std::string first = SignUp(auth.client(), "rotate@example.com");
     std::string first_kid = KidOf(first);
     ASSERT_FALSE(first_kid.empty());
@@ -133,8 +151,6 @@ TEST_F(Roles, ARotatedSigningKeyNeedsNoRestartAnywhere) {
     std::string forged = second;
     EXPECT_EQ(analytics.client().Get("/api/v1/datasets/ds_nothere/summary", Bearer(forged.replace(5, 3, "abc"))).status,
               401);
-    EXPECT_EQ(analytics.Stop(), 0);
-    EXPECT_EQ(auth.Stop(), 0);
 }
 
 TEST_F(Roles, LoginLimitsHoldAcrossAuthInstances) {
@@ -167,14 +183,10 @@ TEST_F(Roles, LoginLimitsHoldAcrossAuthInstances) {
 }
 
 TEST_F(Roles, ASecondAnalyticsInstanceNeverAnswersFromAnOlderVersion) {
-    ServerProcess auth(Role("auth"));
-    auth.Start();
-    ServerProcess ingest(Role("ingest"));
-    ingest.Start();
-    ServerProcess worker(Role("worker"));
-    worker.Start();
-    ServerProcess analytics(Role("analytics"));
-    analytics.Start();
+    Processes p = StartAll({Role("auth"), Role("ingest"), Role("worker"), Role("analytics")});
+    ServerProcess& auth = p["auth"];
+    ServerProcess& ingest = p["ingest"];
+    ServerProcess& analytics = p["analytics"];
     std::string token = SignUp(auth.client(), "fresh@example.com");
     auto up = UploadRaw(ingest.client(), token, SalesCsv(5));
     ASSERT_EQ(up.status, 202) << up.body;
@@ -199,10 +211,6 @@ TEST_F(Roles, ASecondAnalyticsInstanceNeverAnswersFromAnOlderVersion) {
     ASSERT_EQ(v2.status, 200) << v2.body;
     EXPECT_EQ(v2.Header("x-dataset-version"), "2");
     EXPECT_EQ(v2.Json().at("provenance").at("rows"), 9) << v2.body;
-    EXPECT_EQ(analytics.Stop(), 0);
-    EXPECT_EQ(worker.Stop(), 0);
-    EXPECT_EQ(ingest.Stop(), 0);
-    EXPECT_EQ(auth.Stop(), 0);
 }
 
 // The spans the receiver holds of `trace`, once at least `want` have arrived (the exporters send
@@ -288,6 +296,59 @@ TEST_F(Roles, OneTraceFollowsAnUploadFromTheGatewayThroughTheQueueIntoTheWorker)
     EXPECT_EQ(worker.Stop(), 0);
     EXPECT_EQ(ingest.Stop(), 0);
     EXPECT_EQ(auth.Stop(), 0);
+}
+
+// Opens a connection, sends `request` and leaves the answer unread (the socket stays open).
+int OpenAndLeave(uint16_t port, const std::string& request) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    return fd;
+}
+
+TEST_F(Roles, QuietEventStreamsThroughTheGatewayHoldNoHandlerThread) {
+    Processes p = StartAll({Role("auth"), Role("ingest"), Role("analytics")});
+    ServerProcess& auth = p["auth"];
+    ServerProcess& ingest = p["ingest"];
+    ServerProcess& analytics = p["analytics"];
+    // No worker: the version waits queued, and its event stream stays open and quiet.
+    ServerOptions g{.data_dir = dir_.path() / "gateway", .command = "gateway"};
+    g.args = {"--handler-threads", "4", "--upstream", "auth=http://127.0.0.1:" + std::to_string(auth.port()),
+              "--upstream", "ingest=http://127.0.0.1:" + std::to_string(ingest.port()), "--upstream",
+              "analytics=http://127.0.0.1:" + std::to_string(analytics.port())};
+    ServerProcess gateway(g);
+    gateway.Start();
+    HttpClient gw = gateway.client();
+    std::string token = SignUp(gw, "streams@example.com");
+    auto up = UploadRaw(gw, token, SalesCsv(10));
+    ASSERT_EQ(up.status, 202) << up.body;
+    std::string id(up.Json().at("id").as_string());
+    std::vector<int> streams;
+    for (int i = 0; i < 12; ++i) {  // three times the gateway's handler threads
+        int fd = OpenAndLeave(gateway.port(), "GET /api/v1/datasets/" + id + "/events HTTP/1.1\r\nHost: x\r\n"
+                                              "Authorization: Bearer " + token + "\r\n\r\n");
+        ASSERT_GE(fd, 0);
+        streams.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // The first stream is live: its first event came through the gateway.
+    char buf[4096];
+    ssize_t n = ::recv(streams[0], buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    EXPECT_NE(std::string(buf, static_cast<size_t>(n)).find("text/event-stream"), std::string::npos);
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(gw.Get("/api/v1/datasets", Bearer(token)).status, 200);
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(took, std::chrono::seconds(2)) << "twelve open event streams leave the gateway's four threads free";
+    for (int fd : streams) ::close(fd);
+    EXPECT_EQ(gateway.Stop(), 0);
 }
 
 double MetricValue(const HttpClient& c, const std::string& name) {

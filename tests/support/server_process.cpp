@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <regex>
@@ -45,7 +46,11 @@ void ServerProcess::Start() {
     fs::create_directories(options_.data_dir);
     size_t log_offset = fs::exists(log_path_) ? fs::file_size(log_path_) : 0;
     std::vector<std::string> argv_s{INSIGHTSTREAM_BINARY, options_.command, "--listen", options_.listen, "--data-dir",
-                                    options_.data_dir.string(), "--io-threads", "2", "--handler-threads", "8"};
+                                    options_.data_dir.string(), "--io-threads", "2"};
+    // 8 handler threads unless the test sets its own.
+    if (std::find(options_.args.begin(), options_.args.end(), "--handler-threads") == options_.args.end()) {
+        argv_s.insert(argv_s.end(), {"--handler-threads", "8"});
+    }
     argv_s.insert(argv_s.end(), options_.args.begin(), options_.args.end());
     pid_ = SpawnLogged(std::move(argv_s), log_path_.string(), options_.env);
     ASSERT_GT(pid_, 0) << "fork failed";
