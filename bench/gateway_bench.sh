@@ -4,7 +4,7 @@
 # `insightstream all`, then through `insightstream gateway` in front of it; MB/s of each and the
 # peak RSS of the gateway and the service, to show the gateway's memory stays flat.
 #   bench/gateway_bench.sh [SIZE_MIB] [BINARY]
-set -euo pipefail
+set -eu
 cd "$(dirname "$0")/.."
 mib=${1:-1024}
 bin=${2:-build/release/src/insightstream}
@@ -34,7 +34,7 @@ upload() {  # PORT NAME -> milliseconds
   local start end
   start=$(date +%s%N)
   yes '2024-03-01,north,online,widget,12.50,3' | head -c $((mib << 20)) |
-    curl -sf -o "$dir/$2.json" -T - -H "Authorization: Bearer $token" -H 'Content-Type: text/csv' \
+    curl -sS -o "$dir/$2.json" -X POST -T - -H "Authorization: Bearer $token" -H 'Content-Type: text/csv' \
       "http://127.0.0.1:$1/api/v1/datasets?name=$2&format=csv"
   end=$(date +%s%N)
   echo $(( (end - start) / 1000000 ))  # ms

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <optional>
@@ -169,10 +170,12 @@ public:
         beast::error_code ec;
         if (chunked_) {
             char size[24];
-            std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-            ec = Send(size);
-            if (!ec) ec = Send(data);
-            if (!ec) ec = Send("\r\n");
+            int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+            // One gathered write: size line, data, CRLF.
+            std::array<asio::const_buffer, 3> pieces{asio::buffer(size, static_cast<size_t>(n)), asio::buffer(data),
+                                                     asio::buffer("\r\n", 2)};
+            ec = ex_->Run(upstreams_.settings().response_timeout_ms,
+                          [&](auto h) { asio::async_write(ex_->stream, pieces, std::move(h)); });
         } else {
             ec = Send(data);
         }
