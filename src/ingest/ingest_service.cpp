@@ -411,11 +411,9 @@ Result<Response> IngestService::UploadBody::Finish() {
         (void)objects_.Delete(key);  // nothing refers to it
         return std::move(saved).error();
     }
-    // The job is durable in the outbox already; if the queue is down now, the relay sends it later.
-    if (auto sent = relay_.Publish(outbox_id); !sent) {
-        core::Log(core::LogLevel::kWarn, "upload.enqueue_deferred", sent.error().ToString(),
-                  {{"dataset_id", id.str()}, {"version", version}});
-    }
+    // The job is durable in the outbox already: the relay sends it now, without this request
+    // waiting for the queue (and later, if the queue is down now).
+    relay_.PublishSoon(outbox_id);
     metrics_.Add("insightstream_uploads_total", {{"format", *format}});
     metrics_.Add("insightstream_upload_bytes_total", {}, static_cast<double>(put.size_bytes));
     core::Log(core::LogLevel::kInfo, "upload.accepted", "dataset version stored and queued",
@@ -634,10 +632,7 @@ Result<Response> IngestService::Reprocess(Request& req) {
         d.updated_at = now;
         return {};
     }));
-    if (auto sent = relay_.Publish(outbox_id); !sent) {
-        core::Log(core::LogLevel::kWarn, "reprocess.enqueue_deferred", sent.error().ToString(),
-                  {{"dataset_id", id.str()}, {"version", job.version}});
-    }
+    relay_.PublishSoon(outbox_id);
     if (on_change_) on_change_(tenant, id);
     core::Log(core::LogLevel::kInfo, "dataset.reprocessed", "a new version reads the source file again",
               {{"dataset_id", id.str()}, {"version", job.version}});

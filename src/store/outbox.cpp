@@ -1,5 +1,7 @@
 #include "store/outbox.hpp"
 
+#include <algorithm>
+
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 
@@ -44,16 +46,49 @@ Result<int> OutboxRelay::RelayPending(int64_t min_age_ms) {
     return sent;
 }
 
+void OutboxRelay::PublishSoon(const std::string& outbox_id) {
+    {
+        std::scoped_lock lock(mutex_);
+        if (running_ && !stop_) {
+            soon_.push_back(outbox_id);
+            cv_.notify_all();
+            return;
+        }
+    }
+    if (auto sent = Publish(outbox_id); !sent) {
+        core::Log(core::LogLevel::kWarn, "outbox.publish_deferred", sent.error().ToString(), {{"outbox_id", outbox_id}});
+    }
+}
+
 void OutboxRelay::Start(int interval_ms, int64_t min_age_ms) {
+    {
+        std::scoped_lock lock(mutex_);
+        running_ = true;
+    }
     thread_ = std::thread([this, interval_ms, min_age_ms] {
         std::unique_lock lock(mutex_);
+        int64_t next_sweep = 0;
         while (!stop_) {
+            std::vector<std::string> now_ids;
+            now_ids.swap(soon_);
             lock.unlock();
-            auto r = RelayPending(min_age_ms);
-            if (!r) core::Log(core::LogLevel::kWarn, "outbox.relay_failed", r.error().ToString());
+            for (const auto& id : now_ids) {
+                // The queue is down: the sweep below sends it once it is back.
+                if (auto sent = Publish(id); !sent) {
+                    core::Log(core::LogLevel::kWarn, "outbox.publish_deferred", sent.error().ToString(),
+                              {{"outbox_id", id}});
+                }
+            }
+            if (core::MonotonicMs() >= next_sweep) {
+                auto r = RelayPending(min_age_ms);
+                if (!r) core::Log(core::LogLevel::kWarn, "outbox.relay_failed", r.error().ToString());
+                next_sweep = core::MonotonicMs() + interval_ms;
+            }
             lock.lock();
-            cv_.wait_for(lock, std::chrono::milliseconds(interval_ms), [&] { return stop_; });
+            cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, next_sweep - core::MonotonicMs())),
+                         [&] { return stop_ || !soon_.empty(); });
         }
+        running_ = false;
     });
 }
 

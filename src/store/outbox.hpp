@@ -1,6 +1,7 @@
 // The transactional outbox. A message is written in the same DB transaction as the state it
-// announces (e.g. a new dataset version), then handed to the queue right after commit; the relay
-// re-sends whatever a crash left behind. Delivery is at least once, so consumers are idempotent.
+// announces (e.g. a new dataset version), then handed to the queue right after commit — by the
+// relay's thread, so the request that committed never waits for the queue (an SQS outage costs
+// an upload nothing) — and the relay re-sends whatever a failure or a crash left behind. Delivery is at least once, so consumers are idempotent.
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -26,6 +28,9 @@ public:
     ~OutboxRelay();
     /// Sends one committed message now and removes it from the outbox.
     Result<void> Publish(const std::string& outbox_id);
+    /// Hands a committed message to the relay's thread to send at once, without waiting for it
+    /// (synchronously when the thread is not running). A failure leaves it to the periodic relay.
+    void PublishSoon(const std::string& outbox_id);
     /// Sends every message older than `min_age_ms`; returns how many were sent.
     Result<int> RelayPending(int64_t min_age_ms);
     /// Runs RelayPending every `interval_ms` on a thread until Stop().
@@ -40,6 +45,8 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stop_ = false;
+    bool running_ = false;
+    std::vector<std::string> soon_;  // committed messages to send now
 };
 
 }  // namespace insightstream::store

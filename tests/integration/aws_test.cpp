@@ -233,6 +233,26 @@ TEST_F(AwsBackends, WhileSqsIsUnreachableUploadsAreAcceptedAndTheirJobsWaitInThe
     EXPECT_EQ(server.Stop(), 0);
 }
 
+TEST_F(AwsBackends, AStalledQueueNeverHoldsAnUploadItsJobIsSentOnceTheQueueAnswers) {
+    FaultProxy sqs(env_->endpoint);
+    // A queue that takes the connection and never answers: a send would wait for the whole
+    // request deadline (8 s here) and its retry.
+    ServerProcess server(Options("all", {"--outbox-relay-interval-ms", "500", "--aws-request-timeout-ms", "8000"}, "",
+                                 sqs.Url()));
+    server.Start();
+    std::string token = SignUp(server.client(), "stalled@example.com");
+    sqs.Stall();
+    auto start = std::chrono::steady_clock::now();
+    auto up = UploadRaw(server.client(), token, SalesCsv(100));
+    auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_EQ(up.status, 202) << up.body;
+    EXPECT_LT(took, std::chrono::seconds(10)) << "the upload did not wait for the queue";
+    sqs.Pass();
+    auto done = WaitForStatus(server.client(), token, std::string(up.Json().at("id").as_string()), "ready", 120);
+    EXPECT_EQ(done.at("rows"), 100);
+    EXPECT_EQ(server.Stop(), 0);
+}
+
 TEST_F(AwsBackends, AStalledS3GetsA503WithinItsDeadlineInsteadOfAHang) {
     FaultProxy s3(env_->endpoint);
     ServerProcess server(Options("all", {"--aws-request-timeout-ms", "1500"}, s3.Url()));
