@@ -1,12 +1,10 @@
+# shellcheck shell=bash
 # Sourced by scripts/run and scripts/test: installs the Debian packages the build and the tests
 # need, with apt, only when some are missing. Nothing is downloaded from anywhere else.
-IS_BUILD_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git python3
-  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libpq-dev libsqlite3-dev libssl-dev libsodium-dev libsimdjson-dev libcurl4-openssl-dev libexpat1-dev libzstd-dev
-  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-)
-IS_TEST_PACKAGES=(postgresql postgresql-client clang libclang-rt-14-dev sqlite3 curl chromium)
+# The package lists (IS_BUILD_PACKAGES, IS_TEST_PACKAGES, IS_RUNTIME_PACKAGES) live in one file that
+# the Dockerfile installs from too.
+# shellcheck source=SCRIPTDIR/packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/packages.sh"
 
 is_install_packages() {
   local missing=()
