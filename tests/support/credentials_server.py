@@ -12,10 +12,10 @@ import argparse
 import datetime
 import json
 import os
-import signal
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from json_http import JsonHandler, serve_until_term
 
 
 def main():
@@ -31,18 +31,7 @@ def main():
     served = {"count": 0}
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, fmt, *a):  # quiet: the answer holds a secret
-            pass
-
-        def answer(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_GET(self):
             if self.path == "/count":
                 return self.answer(200, {"count": served["count"]})
@@ -58,14 +47,7 @@ def main():
                 "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expires.microsecond // 1000:03d}Z",
             })
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    tmp = args.ports_file + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"port": server.server_address[1]}, f)
-    os.replace(tmp, args.ports_file)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    server.serve_forever()
-    return 0
+    return serve_until_term(Handler, args.ports_file)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ as "service". Writes {"port": P} to FILE once it listens; stops on SIGTERM.
 """
 import argparse
 import json
-import os
 import re
-import signal
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from json_http import JsonHandler, serve_until_term
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
@@ -75,18 +74,7 @@ def main():
     lock = threading.Lock()
     spans, errors = [], []
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, fmt, *a):
-            pass
-
-        def answer(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             try:
@@ -111,14 +99,7 @@ def main():
                     return self.answer(200, errors)
             self.answer(404, {})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    tmp = args.ports_file + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"port": server.server_address[1]}, f)
-    os.replace(tmp, args.ports_file)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    server.serve_forever()
-    return 0
+    return serve_until_term(Handler, args.ports_file)
 
 
 if __name__ == "__main__":
