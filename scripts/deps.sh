@@ -19,6 +19,15 @@ is_install_packages() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The package index, when the machine has none (a fresh container): the image check
+# (tests/deploy/image_libraries.sh) asks apt which package holds what.
+is_ensure_package_index() {
+  compgen -G "/var/lib/apt/lists/*_Packages" >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+}
+
 # ccache keys on paths relative to the checkout, so a second clone (CI's fresh checkout, a
 # worktree) reuses what the first compiled.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
