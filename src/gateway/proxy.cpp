@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -378,22 +379,27 @@ Result<std::unique_ptr<Upstreams>> Upstreams::Parse(const std::vector<std::strin
     return u;
 }
 
-Result<Upstreams::Instance*> Upstreams::Pick(const std::string& service) {
+Result<Upstreams::Instance*> Upstreams::Pick(const std::string& service, const std::vector<const Instance*>& skip) {
     auto it = services_.find(service);
     if (it == services_.end()) return ServiceDown(service, "no --upstream for it on this gateway");
     auto& s = *it->second;
+    auto skipped = [&](const Instance& inst) { return std::find(skip.begin(), skip.end(), &inst) != skip.end(); };
     int64_t now = NowMs();
     for (size_t i = 0; i < s.instances.size(); ++i) {
         Instance& inst = *s.instances[s.next++ % s.instances.size()];
-        if (inst.open_until_ms.load() <= now) return &inst;
+        if (inst.open_until_ms.load() <= now && !skipped(inst)) return &inst;
     }
     // Every circuit is open: at most one request a second tries an instance anyway (half-open),
     // so a service that comes back is used again within a second; the others get 503 at once.
     int64_t last = s.last_trial_ms.load();
     if (now - last >= 1000 && s.last_trial_ms.compare_exchange_strong(last, now)) {
-        return s.instances[s.next++ % s.instances.size()].get();
+        for (size_t i = 0; i < s.instances.size(); ++i) {
+            Instance& inst = *s.instances[s.next++ % s.instances.size()];
+            if (!skipped(inst)) return &inst;
+        }
     }
-    return ServiceDown(service, "every instance failed recently (circuit open)");
+    return ServiceDown(service, skip.empty() ? "every instance failed recently (circuit open)"
+                                             : "no other instance to try");
 }
 
 void Upstreams::Report(Instance& instance, bool ok) {
@@ -444,17 +450,27 @@ void RegisterForwarding(http::Router& router, const std::vector<http::Route>& ta
             bool expect_continue = has_body && expect && boost::iequals(*expect, "100-continue");
             // Nothing of the body has been read yet: an instance that cannot be reached is
             // skipped for the next one, until every instance was tried once.
+            // Each instance at most once per request (other requests move the round robin on
+            // meanwhile, so "the next one" alone could be the same dead instance again).
+            std::vector<const Upstreams::Instance*> tried;
             std::optional<Error> last;
-            for (size_t attempt = 0; attempt < upstreams.Instances(service); ++attempt) {
-                IS_TRY(Upstreams::Instance* to, upstreams.Pick(service));
-                auto sink = std::make_unique<ProxySink>(upstreams, service, *to, chunked, req.method == "HEAD", has_body,
+            while (tried.size() < upstreams.Instances(service)) {
+                auto to = upstreams.Pick(service, tried);
+                if (!to) {
+                    if (!last) last = std::move(to).error();
+                    break;
+                }
+                tried.push_back(*to);
+                auto sink = std::make_unique<ProxySink>(upstreams, service, **to, chunked, req.method == "HEAD", has_body,
                                                         expect_continue);
-                auto connected = sink->Connect(UpstreamHead(req, *to, chunked, expect_continue));
+                auto connected = sink->Connect(UpstreamHead(req, **to, chunked, expect_continue));
                 if (connected) return std::unique_ptr<http::BodySink>(std::move(sink));
                 last = std::move(connected).error();
             }
-            if (last) return std::move(*last);
-            return upstreams.Pick(service).error();
+            if (!last) last = upstreams.Pick(service).error();
+            core::Log(core::LogLevel::kWarn, "gateway.unavailable", "no instance of the service could be reached",
+                      {{"service", service}, {"tried", static_cast<int64_t>(tried.size())}, {"reason", last->internal()}});
+            return std::move(*last);
         };
         router.SetService(service);
         router.Add(r.method, r.pattern,

@@ -46,8 +46,9 @@ public:
         std::mutex idle_mutex;
         std::vector<std::shared_ptr<Exchange>> idle;  // kept-alive connections, newest last
     };
-    /// The next healthy instance of `service`, or Unavailable naming the service.
-    core::Result<Instance*> Pick(const std::string& service);
+    /// The next healthy instance of `service` that is not in `skip` (the ones this request tried
+    /// already), or Unavailable naming the service.
+    core::Result<Instance*> Pick(const std::string& service, const std::vector<const Instance*>& skip = {});
     void Report(Instance& instance, bool ok);
     [[nodiscard]] bool Has(const std::string& service) const { return services_.count(service) > 0; }
     [[nodiscard]] size_t Instances(const std::string& service) const;

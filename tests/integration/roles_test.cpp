@@ -25,6 +25,8 @@
 namespace insightstream::testing {
 namespace {
 
+uint16_t FreePort();  // a loopback port nothing listens on (below)
+
 class Roles : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -404,6 +406,33 @@ TEST(Gateway, KeepsUpstreamConnectionsAliveAndExpectContinueHoldsEndToEnd) {
     }
     auto body = boost::json::parse(json_text);
     EXPECT_EQ(WaitForStatus(gw, token, std::string(body.at("id").as_string()), "ready").at("rows"), 20);
+    EXPECT_EQ(gateway.Stop(), 0);
+    EXPECT_EQ(all.Stop(), 0);
+}
+
+TEST(Gateway, ADeadInstanceNeverCostsARequestWhileAnotherAnswers) {
+    TempDir dir;
+    ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
+    all.Start();
+    std::string live = "http://127.0.0.1:" + std::to_string(all.port());
+    std::string dead = "http://127.0.0.1:" + std::to_string(FreePort());  // nothing listens there
+    ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
+                                        .command = "gateway",
+                                        .args = {"--upstream", "auth=" + live, "--upstream", "ingest=" + live,
+                                                 "--upstream", "analytics=" + dead + "," + live}});
+    gateway.Start();
+    std::string token = SignUp(gateway.client(), "dead@example.com");
+    // Many at once, as a dashboard asks: each request tries each instance at most once, so the
+    // dead one (refused until its circuit opens) never turns into a 503 for anyone.
+    std::vector<int> statuses(24);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < statuses.size(); ++i) {
+        threads.emplace_back([&, i] {
+            statuses[i] = gateway.client().Get("/api/v1/datasets/ds_nothere/summary", Bearer(token)).status;
+        });
+    }
+    for (auto& t : threads) t.join();
+    for (int status : statuses) EXPECT_EQ(status, 404) << "answered by the live instance";
     EXPECT_EQ(gateway.Stop(), 0);
     EXPECT_EQ(all.Stop(), 0);
 }

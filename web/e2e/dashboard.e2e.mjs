@@ -16,21 +16,28 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  LOCALE,
+  api,
+  check,
+  distDir,
+  fail,
+  finish,
+  fmt,
+  launchChromium,
+  ok,
+  recordProgress,
+  repoDir,
+  route,
+  shotsDir,
+  signUp,
+  step,
+  uploadCsv,
+  watchConsole,
+} from './ui.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const webDir = path.resolve(here, '..');
-const repoDir = path.resolve(webDir, '..');
-const distDir = path.join(webDir, 'dist');
 const binary =
   process.env.INSIGHTSTREAM_BINARY ?? path.join(repoDir, 'build/release/src/insightstream');
-const shotsDir =
-  process.env.INSIGHTSTREAM_E2E_OUT ??
-  process.env.E2E_SCREENSHOTS ??
-  path.join(repoDir, 'build/e2e');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const LOCALE = 'en-US';
 
 const OWNER = {
   organization: 'Acme Analytics',
@@ -48,44 +55,6 @@ const VIEWER = {
   own: 'victors-own-password',
 };
 const SECOND_ORG = 'Acme Labs';
-
-let passed = 0;
-let failed = 0;
-const failures = [];
-
-function ok(name) {
-  passed++;
-  console.log(`  ok  ${name}`);
-}
-
-function fail(name, reason) {
-  failed++;
-  failures.push(`${name}: ${reason}`);
-  console.log(`  FAIL ${name}: ${reason}`);
-}
-
-function check(name, condition, reason) {
-  if (condition) ok(name);
-  else fail(name, reason);
-  return condition;
-}
-
-/** Run one step; an exception fails it (and the run goes on where it can). */
-async function step(name, fn) {
-  console.log(`- ${name}`);
-  try {
-    await fn();
-    return true;
-  } catch (error) {
-    fail(
-      name,
-      error instanceof Error
-        ? (error.stack ?? error.message).split('\n').slice(0, 4).join(' | ')
-        : String(error),
-    );
-    return false;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Test data: ~2000 sales rows over 2023-01-01..2024-12-31, plus 3 rows with too few fields.
@@ -199,49 +168,6 @@ async function stopServer(child) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// API helpers (Node side), to compare what the page shows with what the API answers.
-
-function api(base) {
-  const call = async (method, url, { token, json, body, headers = {} } = {}) => {
-    const h = { Accept: 'application/json', ...headers };
-    if (token) h.Authorization = `Bearer ${token}`;
-    let payload = body;
-    if (json !== undefined) {
-      h['Content-Type'] = 'application/json';
-      payload = JSON.stringify(json);
-    }
-    const response = await fetch(`${base}/api/v1${url}`, { method, headers: h, body: payload });
-    const text = await response.text();
-    let data = text;
-    try {
-      data = JSON.parse(text);
-    } catch {
-      // text
-    }
-    return {
-      status: response.status,
-      contentType: response.headers.get('content-type') ?? '',
-      data,
-    };
-  };
-  return {
-    call,
-    async login(email, password) {
-      const r = await call('POST', '/auth/login', { json: { email, password } });
-      if (r.status !== 200)
-        throw new Error(`login ${email}: ${r.status} ${JSON.stringify(r.data)}`);
-      return r.data.access_token;
-    },
-  };
-}
-
-/** A client route; hash URLs load from "/" in both router modes (see src/lib/routing.ts). */
-const route = (base, path) => `${base}/#${path}`;
-
-const fmt = (value, max = 2) =>
-  new Intl.NumberFormat(LOCALE, { maximumFractionDigits: max }).format(value);
-
-// ---------------------------------------------------------------------------------------------
 
 async function main() {
   await mkdir(shotsDir, { recursive: true });
@@ -256,32 +182,10 @@ async function main() {
     const client = api(base);
     const csv = salesCsv();
 
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
 
     const consoleErrors = [];
-    const watch = (page, who) => {
-      page.on('pageerror', (error) => consoleErrors.push(`${who}: uncaught ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() !== 'error') return;
-        const text = message.text();
-        // Chromium logs every non-2xx answer; the only expected one is the anonymous session
-        // restore (POST /auth/refresh → 401) on the first visit.
-        if (/Failed to load resource: the server responded with a status of 401/.test(text)) return;
-        consoleErrors.push(`${who}: ${text}`);
-      });
-    };
+    const watch = (page, who) => watchConsole(page, who, consoleErrors);
 
     const ownerContext = await browser.newContext({
       viewport: { width: 1280, height: 900 },
@@ -289,30 +193,7 @@ async function main() {
       acceptDownloads: true,
     });
     // Record every progress value the page shows, however briefly (processing can take ms).
-    await ownerContext.addInitScript(() => {
-      const seen = { upload: [], processing: [], statuses: [] };
-      window.__e2eProgress = seen;
-      const record = () => {
-        for (const el of document.querySelectorAll('[data-testid="upload-progress"]')) {
-          const v = Number(el.getAttribute('data-value'));
-          if (seen.upload[seen.upload.length - 1] !== v) seen.upload.push(v);
-        }
-        for (const el of document.querySelectorAll('[data-testid="processing-progress"]')) {
-          const v = el.getAttribute('data-value');
-          if (v !== null && seen.processing[seen.processing.length - 1] !== Number(v))
-            seen.processing.push(Number(v));
-        }
-        for (const el of document.querySelectorAll('[data-testid="dataset-row"]')) {
-          const s = el.getAttribute('data-status');
-          if (seen.statuses[seen.statuses.length - 1] !== s) seen.statuses.push(s);
-        }
-      };
-      new MutationObserver(record).observe(document, {
-        subtree: true,
-        childList: true,
-        attributes: true,
-      });
-    });
+    await recordProgress(ownerContext);
     const page = await ownerContext.newPage();
     watch(page, 'owner');
 
@@ -321,27 +202,7 @@ async function main() {
 
     // 1. Sign up ------------------------------------------------------------------------------
     await step('sign up through the form', async () => {
-      await page.goto(`${base}/`);
-      await page.waitForURL(/\/login$/, { timeout: 15_000 });
-      ok('an anonymous visit lands on the login page');
-      await page.getByRole('link', { name: 'Create an account' }).click();
-      await page.getByLabel('Organization').fill(OWNER.organization);
-      await page.getByLabel('Your name').fill(OWNER.name);
-      await page.getByLabel('E-mail').fill(OWNER.email);
-      // A short password shows a field error next to the field, before any request.
-      await page.getByLabel('Password').fill('short');
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await page.getByText('Use at least 10 characters').waitFor({ timeout: 5_000 });
-      ok('a short password is refused next to its field');
-      await page.getByLabel('Password').fill(OWNER.password);
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await page.waitForURL(/\/datasets$/, { timeout: 15_000 });
-      await page.getByRole('heading', { name: 'Datasets', level: 1 }).waitFor();
-      check(
-        'signed up and on the datasets page',
-        (await page.getByTestId('org-name').textContent()) === OWNER.organization,
-        'the organization name is not shown',
-      );
+      await signUp(page, base, OWNER);
       await page.getByText('No datasets yet — drop a CSV here').waitFor({ timeout: 5_000 });
       ok('the empty state invites an upload');
       const stored = await page.evaluate(
@@ -404,16 +265,8 @@ async function main() {
     });
 
     await step('upload a CSV and watch it process', async () => {
-      await page
-        .getByTestId('upload-input')
-        .setInputFiles({ name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text) });
-      const row = page.getByTestId('dataset-row').filter({ hasText: 'sales' }).first();
-      await row.waitFor({ timeout: 15_000 });
-      await page
-        .locator('[data-testid="dataset-row"][data-status="ready"]')
-        .first()
-        .waitFor({ timeout: 60_000 });
-      datasetId = (await row.getAttribute('data-dataset-id')) ?? '';
+      const { row, id } = await uploadCsv(page, 'sales.csv', csv.text);
+      datasetId = id;
       const seen = await page.evaluate(() => window.__e2eProgress);
       console.log(
         `    upload progress seen: ${JSON.stringify(seen.upload)}; processing: ${JSON.stringify(seen.processing)}; statuses: ${JSON.stringify(seen.statuses)}`,
@@ -674,19 +527,7 @@ async function main() {
       async () => {
         const dates = dayFirstCsv();
         await page.goto(route(base, '/datasets'));
-        await page.getByTestId('upload-input').setInputFiles({
-          name: 'day-first.csv',
-          mimeType: 'text/csv',
-          buffer: Buffer.from(dates.text),
-        });
-        const row = page.getByTestId('dataset-row').filter({ hasText: 'day-first' }).first();
-        await row.waitFor({ timeout: 15_000 });
-        await page
-          .locator('[data-testid="dataset-row"][data-status="ready"]')
-          .filter({ hasText: 'day-first' })
-          .first()
-          .waitFor({ timeout: 60_000 });
-        const id = (await row.getAttribute('data-dataset-id')) ?? '';
+        const { row, id } = await uploadCsv(page, 'day-first.csv', dates.text);
         const before = await client.call('GET', `/datasets/${id}/schema`, { token: ownerToken });
         const dayBefore = before.data.columns.find((c) => c.name === 'day');
         check(
@@ -994,13 +835,7 @@ async function main() {
     await rm(downloadsDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  console.log(`\nscreenshots in ${shotsDir}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  if (failed > 0) {
-    console.log('\nFailed:');
-    for (const f of failures) console.log(`  - ${f}`);
-    process.exitCode = 1;
-  }
+  finish();
 }
 
 await main();
