@@ -45,6 +45,14 @@ describe('formatPercent', () => {
     expect(formatPercent(0.2, { locale: 'en-US', signed: false })).toBe('20.0%');
   });
 
+  it('gives axis ticks as many decimals as they need, so small ones stay apart', () => {
+    expect(formatPercent(0.002, { locale: 'en-US', upToDigits: 2 })).toBe('+0.2%');
+    expect(formatPercent(0.004, { locale: 'en-US', upToDigits: 2 })).toBe('+0.4%');
+    expect(formatPercent(0.0025, { locale: 'en-US', upToDigits: 2 })).toBe('+0.25%');
+    expect(formatPercent(0.05, { locale: 'en-US', upToDigits: 2 })).toBe('+5%');
+    expect(formatPercent(0, { locale: 'en-US', upToDigits: 2 })).toBe('0%');
+  });
+
   it('shows null growth as an em dash', () => {
     expect(formatPercent(null)).toBe('—');
     expect(formatPercent(undefined)).toBe('—');

@@ -61,17 +61,21 @@ export function formatCompact(value: Numeric, locale?: string): string {
   return numberFormat(locale, { notation: 'compact', maximumFractionDigits: 1 }).format(numeric);
 }
 
-/** A ratio as a percentage: 0.0541 → "+5.4%"; null → "—". */
+/**
+ * A ratio as a percentage: 0.0541 → "+5.4%"; null → "—". `upToDigits` shows as few decimals as
+ * the value needs, up to that many (axis ticks: 0.002 → "+0.2%", 0.05 → "+5%"), so small ticks
+ * never all read "0%".
+ */
 export function formatPercent(
   ratio: number | null | undefined,
-  options: { locale?: string; signed?: boolean; digits?: number } = {},
+  options: { locale?: string; signed?: boolean; digits?: number; upToDigits?: number } = {},
 ): string {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return EM_DASH;
   const digits = options.digits ?? 1;
   return numberFormat(options.locale, {
     style: 'percent',
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
+    minimumFractionDigits: options.upToDigits === undefined ? digits : 0,
+    maximumFractionDigits: options.upToDigits ?? digits,
     signDisplay: options.signed === false ? 'auto' : 'exceptZero',
   }).format(ratio);
 }

@@ -107,7 +107,7 @@ export function growthOption(series: TimeSeries): ChartOption {
     xAxis: periodAxis(periods),
     yAxis: {
       type: 'value',
-      axisLabel: { ...axisLabel, formatter: (v: number) => formatPercent(v, { digits: 0 }) },
+      axisLabel: { ...axisLabel, formatter: (v: number) => formatPercent(v, { upToDigits: 2 }) },
       splitLine,
     },
     series: [
