@@ -178,7 +178,7 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         ->envname("INSIGHTSTREAM_BODY_TIMEOUT")->capture_default_str();
     app.add_option("--max-upload-bytes", c.max_upload_bytes, "Largest upload accepted (0: no limit)")
         ->envname("INSIGHTSTREAM_MAX_UPLOAD_BYTES")->capture_default_str();
-    app.add_option("--trust-forwarded-for", c.trust_forwarded_for, "Take client addresses from X-Forwarded-For")
+    app.add_option("--trust-forwarded-for", c.trust_forwarded_for, "Take the client address from X-Forwarded-For (its last entry: the one the proxy in front appended)")
         ->envname("INSIGHTSTREAM_TRUST_FORWARDED_FOR")->capture_default_str();
     app.add_option("--shutdown-grace", c.shutdown_grace_s, "Seconds to finish in-flight work on SIGTERM")
         ->envname("INSIGHTSTREAM_SHUTDOWN_GRACE")->capture_default_str();

@@ -240,15 +240,20 @@ private:
         // "" at once and the server asks again after its own timer.
         resp.stream_poll_ms = kStreamPollMs;
         auto last_data_ms = std::make_shared<int64_t>(NowMs());
-        resp.stream = [ex, timeout_ms, keep, &to, last_data_ms]() -> Result<std::optional<std::string>> {
-            if (ex->parser->is_done()) return std::optional<std::string>();
+        // The source owns the connection until the answer's end; then it lets go of it for good
+        // (back to the idle list, where another request may take it at once) and only says "end".
+        resp.stream = [ex, timeout_ms, keep, &to, last_data_ms]() mutable -> Result<std::optional<std::string>> {
+            if (!ex || ex->parser->is_done()) return std::optional<std::string>();
             auto& body = ex->parser->get().body();
             body.data = ex->chunk.data();
             body.size = ex->chunk.size();
             auto piece = [&]() -> Result<std::optional<std::string>> {
-                size_t got = ex->chunk.size() - body.size;
-                if (ex->parser->is_done() && keep) GiveBack(to, ex);
-                return std::optional<std::string>(std::string(ex->chunk.data(), got));
+                std::string got(ex->chunk.data(), ex->chunk.size() - body.size);
+                if (ex->parser->is_done()) {
+                    if (keep) GiveBack(to, std::move(ex));
+                    ex = nullptr;
+                }
+                return std::optional<std::string>(std::move(got));
             };
             // First what is buffered already, parsed without touching the socket (it may hold only
             // part of the next chunk's framing, and the rest may be minutes away).

@@ -657,10 +657,13 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
     req.remote_ip = peer;
     if (settings.trust_forwarded_for) {
         if (const std::string* xff = req.Header("x-forwarded-for")) {
-            std::string first = xff->substr(0, xff->find(','));
-            first.erase(0, first.find_first_not_of(' '));
-            first.erase(first.find_last_not_of(' ') + 1);
-            if (!first.empty()) req.remote_ip = first;
+            // The last entry: the one the proxy in front of us appended (a load balancer adds the
+            // address it saw to whatever the client sent, and the client could send anything).
+            size_t comma = xff->rfind(',');
+            std::string last = comma == std::string::npos ? *xff : xff->substr(comma + 1);
+            last.erase(0, last.find_first_not_of(' '));
+            last.erase(last.find_last_not_of(' ') + 1);
+            if (!last.empty()) req.remote_ip = last;
         }
     }
     // No LogScope here: a coroutine hops threads and interleaves with other sessions on the same

@@ -451,6 +451,20 @@ TEST(Gateway, AMalformedUpstreamIsRefusedAtStartWithTheReason) {
     }
 }
 
+TEST(Edge, BehindAProxyTheClientCannotChooseTheAddressItsLimitsCountAgainst) {
+    TempDir dir;
+    ServerProcess server(ServerOptions{.data_dir = dir.path(), .args = {"--trust-forwarded-for", "true", "--login-rate-limit", "2"}});
+    server.Start();
+    SignUp(server.client(), "xff@example.com");
+    // A load balancer appends the address it saw; whatever the client put before it is the client's.
+    std::vector<int> statuses;
+    for (int i = 0; i < 4; ++i) {
+        statuses.push_back(Login(server.client(), "xff@example.com", "203.0.113." + std::to_string(i) + ", 198.51.100.20").status);
+    }
+    EXPECT_EQ(statuses, (std::vector<int>{200, 200, 429, 429}));
+    EXPECT_EQ(server.Stop(), 0);
+}
+
 TEST(Edge, AClientOverItsRequestRateGets429WhileProbesAreNeverLimited) {
     TempDir dir;
     ServerProcess server(ServerOptions{.data_dir = dir.path(), .args = {"--client-rate-limit", "5"}});
