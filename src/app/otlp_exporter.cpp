@@ -63,6 +63,12 @@ void OtlpExporter::Run() {
             metrics_.Add("insightstream_spans_exported_total", {{"outcome", sent ? "sent" : "failed"}},
                          static_cast<double>(batch.size()));
             lock.lock();
+            if (!sent && stopping_) {
+                // Shutting down and the collector does not take them: do not hold the exit up.
+                metrics_.Add("insightstream_spans_exported_total", {{"outcome", "dropped"}},
+                             static_cast<double>(queue_.size()));
+                queue_.clear();
+            }
         }
         if (stopping_) return;
     }

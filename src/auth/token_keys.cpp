@@ -390,15 +390,15 @@ KeyRef KeyRing::Find(std::string_view kid) const {
         return nullptr;
     };
     if (auto k = search(*Snapshot())) return k;
-    if (!db_) return nullptr;
+    if (!db_ || core::MonotonicMs() < next_shared_read_ms_.load()) return nullptr;
     {
-        std::scoped_lock guard(refresh_mutex_);
-        // Waiting here while another thread read the table: its answer is as fresh as ours would be.
-        int64_t now = core::MonotonicMs();
-        if (now >= next_shared_read_ms_.load()) {
-            next_shared_read_ms_ = now + kSharedReadEveryMs;
-            ReloadShared();
-        }
+        // One reader at a time, and nobody waits for it: a flood of made-up kids while the
+        // database is slow must not park every handler thread here.
+        std::unique_lock guard(refresh_mutex_, std::try_to_lock);
+        if (!guard.owns_lock()) return nullptr;
+        if (core::MonotonicMs() < next_shared_read_ms_.load()) return search(*Snapshot());
+        ReloadShared();
+        next_shared_read_ms_ = core::MonotonicMs() + kSharedReadEveryMs;  // after the read, however long it took
     }
     return search(*Snapshot());
 }

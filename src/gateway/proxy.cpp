@@ -6,6 +6,8 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -123,9 +125,9 @@ void GiveBack(Upstreams::Instance& to, std::shared_ptr<Exchange> ex) {
 class ProxySink final : public http::BodySink {
 public:
     ProxySink(Upstreams& upstreams, std::string service, Upstreams::Instance& instance, bool chunked, bool head,
-              bool has_body, bool expect_continue)
+              bool has_body, bool expect_continue, bool idempotent)
         : upstreams_(upstreams), service_(std::move(service)), instance_(instance), chunked_(chunked), head_(head),
-          has_body_(has_body), expect_continue_(expect_continue) {}
+          has_body_(has_body), expect_continue_(expect_continue), idempotent_(idempotent) {}
 
     // Sends the request head on a kept-alive connection, or a new one; with Expect: 100-continue,
     // waits for the service's go-ahead (or its early final answer).
@@ -202,7 +204,12 @@ private:
             ec = ex->Run(upstreams_.settings().response_timeout_ms, [&](auto h) {
                 bhttp::async_read_header(ex->stream, ex->buffer, *ex->parser, std::move(h));
             });
-            if (ec && ex->reused && body_sent_ == 0 && !has_body_) {
+            // Only when the service closed it before answering anything, and only for a request
+            // that may be sent twice (a timeout or a half answer is never retried).
+            bool closed_under_us = ec == asio::error::eof || ec == asio::error::connection_reset ||
+                                   ec == asio::error::broken_pipe || ec == bhttp::error::end_of_stream;
+            if (ec && closed_under_us && ex->reused && body_sent_ == 0 && !has_body_ && !ex->parser->got_some() &&
+                idempotent_) {
                 // A kept-alive connection closed under a request without a body: safe to send again.
                 ex_ = nullptr;
                 auto retried = RetryOnNewConnection();
@@ -290,8 +297,17 @@ private:
         beast::error_code ec;
         auto addrs = resolver.resolve(instance_.host, instance_.port, ec);
         if (ec) return ec;
-        return ex_->Run(upstreams_.settings().connect_timeout_ms,
-                        [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
+        ec = ex_->Run(upstreams_.settings().connect_timeout_ms,
+                      [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
+        if (!ec) {
+            // A host that vanished without closing (power loss, a partition) shows as a send no
+            // one acknowledges: the kernel gives up on the connection after this long, instead
+            // of a kept-alive connection waiting out the whole response deadline.
+            unsigned int user_timeout_ms = 5000;
+            ::setsockopt(ex_->stream.socket().native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+                         sizeof user_timeout_ms);
+        }
+        return ec;
     }
 
     Result<void> RetryOnNewConnection() {
@@ -316,6 +332,7 @@ private:
     bool head_;
     bool has_body_;
     bool expect_continue_;
+    bool idempotent_;  // GET, HEAD, OPTIONS: safe to send again
     bool early_ = false;
     bool broken_ = false;
     bool reusable_ = false;
@@ -390,16 +407,20 @@ Result<Upstreams::Instance*> Upstreams::Pick(const std::string& service, const s
     auto& s = *it->second;
     auto skipped = [&](const Instance& inst) { return std::find(skip.begin(), skip.end(), &inst) != skip.end(); };
     int64_t now = NowMs();
-    for (size_t i = 0; i < s.instances.size(); ++i) {
-        Instance& inst = *s.instances[s.next++ % s.instances.size()];
+    // One turn of the round robin per call, walked from there: other requests moving the counter
+    // meanwhile cannot make this one see an instance twice and miss another.
+    size_t n = s.instances.size();
+    size_t start = s.next.fetch_add(1);
+    for (size_t i = 0; i < n; ++i) {
+        Instance& inst = *s.instances[(start + i) % n];
         if (inst.open_until_ms.load() <= now && !skipped(inst)) return &inst;
     }
     // Every circuit is open: at most one request a second tries an instance anyway (half-open),
     // so a service that comes back is used again within a second; the others get 503 at once.
     int64_t last = s.last_trial_ms.load();
     if (now - last >= 1000 && s.last_trial_ms.compare_exchange_strong(last, now)) {
-        for (size_t i = 0; i < s.instances.size(); ++i) {
-            Instance& inst = *s.instances[s.next++ % s.instances.size()];
+        for (size_t i = 0; i < n; ++i) {
+            Instance& inst = *s.instances[(start + i) % n];
             if (!skipped(inst)) return &inst;
         }
     }
@@ -466,8 +487,9 @@ void RegisterForwarding(http::Router& router, const std::vector<http::Route>& ta
                     break;
                 }
                 tried.push_back(*to);
+                bool idempotent = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS";
                 auto sink = std::make_unique<ProxySink>(upstreams, service, **to, chunked, req.method == "HEAD", has_body,
-                                                        expect_continue);
+                                                        expect_continue, idempotent);
                 auto connected = sink->Connect(UpstreamHead(req, **to, chunked, expect_continue));
                 if (connected) return std::unique_ptr<http::BodySink>(std::move(sink));
                 last = std::move(connected).error();

@@ -656,7 +656,12 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
     req.start_unix_ns = core::UnixNanos();
     req.remote_ip = peer;
     if (settings.trust_forwarded_for) {
-        if (const std::string* xff = req.Header("x-forwarded-for")) {
+        // The last X-Forwarded-For line (a proxy may add its own line rather than append).
+        const std::string* xff = nullptr;
+        for (const auto& [k, v] : req.headers) {
+            if (k == "x-forwarded-for") xff = &v;
+        }
+        if (xff) {
             // The last entry: the one the proxy in front of us appended (a load balancer adds the
             // address it saw to whatever the client sent, and the client could send anything).
             size_t comma = xff->rfind(',');

@@ -39,6 +39,7 @@ Result<int> OutboxRelay::RelayPending(int64_t min_age_ms) {
            }));
     int sent = 0;
     for (const auto& row : rows.rows) {
+        if (Stopping()) break;
         IS_TRY_VOID(Publish(row.Text(0)));
         ++sent;
     }
@@ -73,13 +74,14 @@ void OutboxRelay::Start(int interval_ms, int64_t min_age_ms) {
             now_ids.swap(soon_);
             lock.unlock();
             for (const auto& id : now_ids) {
+                if (Stopping()) break;  // durable in the outbox: the next start sends it
                 // The queue is down: the sweep below sends it once it is back.
                 if (auto sent = Publish(id); !sent) {
                     core::Log(core::LogLevel::kWarn, "outbox.publish_deferred", sent.error().ToString(),
                               {{"outbox_id", id}});
                 }
             }
-            if (core::MonotonicMs() >= next_sweep) {
+            if (!Stopping() && core::MonotonicMs() >= next_sweep) {
                 auto r = RelayPending(min_age_ms);
                 if (!r) core::Log(core::LogLevel::kWarn, "outbox.relay_failed", r.error().ToString());
                 next_sweep = core::MonotonicMs() + interval_ms;
@@ -90,6 +92,11 @@ void OutboxRelay::Start(int interval_ms, int64_t min_age_ms) {
         }
         running_ = false;
     });
+}
+
+bool OutboxRelay::Stopping() {
+    std::scoped_lock lock(mutex_);
+    return stop_;
 }
 
 void OutboxRelay::Stop() {

@@ -38,6 +38,8 @@ public:
     void Stop();
 
 private:
+    bool Stopping();
+
     Database& db_;
     JobQueue& queue_;
     const core::Clock& clock_;

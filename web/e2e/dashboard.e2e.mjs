@@ -12,7 +12,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -127,6 +127,7 @@ async function startServer(dataDir) {
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const log = [];
+  const serverLog = createWriteStream(path.join(shotsDir, 'server.log'));
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(
       () =>
@@ -134,6 +135,8 @@ async function startServer(dataDir) {
       30_000,
     );
     const onData = (chunk) => {
+      // The whole log, for a failure's post-mortem.
+      serverLog.write(chunk);
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line.trim()) continue;
         log.push(line);

@@ -125,6 +125,7 @@ void S3ObjectStore::RetryAborts() {
             lock.unlock();
             bool done = AbortUpload(tried.full_key, tried.upload_id);
             lock.lock();
+            if (stopping_) return;  // shutting down: what is left is the lifecycle rule's
             now = core::MonotonicMs();
             PendingAbort& again = aborts_[i];  // only this thread removes entries
             if (done || now >= again.give_up_ms) {

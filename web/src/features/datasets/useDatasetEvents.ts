@@ -37,6 +37,9 @@ export function useDatasetEvents(dataset: Dataset | undefined): LiveState {
       if (isFinal(next)) {
         done = true;
         void queryClient.invalidateQueries({ queryKey: queryKeys.dataset(orgId, next.id) });
+        // And the list: an answer fetched before the version was ready may land after this
+        // event and put the row back to queued; the list read now is the truth.
+        void queryClient.invalidateQueries({ queryKey: queryKeys.datasets(orgId) });
       }
     };
 
