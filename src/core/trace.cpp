@@ -47,8 +47,8 @@ int64_t UnixNanos() {
 std::optional<TraceParent> ParseTraceparent(std::string_view h) {
     if (h.size() != 55 || h[2] != '-' || h[35] != '-' || h[52] != '-' || h.substr(0, 2) == "ff") return std::nullopt;
     std::string_view trace = h.substr(3, 32), parent = h.substr(36, 16);
-    if (!std::isxdigit(static_cast<unsigned char>(h[0])) || !std::isxdigit(static_cast<unsigned char>(h[1]))) {
-        return std::nullopt;
+    for (size_t i : {size_t{0}, size_t{1}, size_t{53}, size_t{54}}) {  // version and flags: two hex digits each
+        if (!std::isxdigit(static_cast<unsigned char>(h[i]))) return std::nullopt;
     }
     if (!IsHexId(trace) || !IsHexId(parent)) return std::nullopt;
     return TraceParent{Lower(trace), Lower(parent)};

@@ -20,6 +20,7 @@ TEST(Trace, TraceparentIsParsedOnlyWhenWellFormed) {
     EXPECT_FALSE(ParseTraceparent("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")) << "version ff";
     EXPECT_FALSE(ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01")) << "not hex";
     EXPECT_FALSE(ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01"));
+    EXPECT_FALSE(ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-zz")) << "flags not hex";
     EXPECT_FALSE(ParseTraceparent(""));
     EXPECT_EQ(FormatTraceparent(tp->trace_id, tp->parent_span_id), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     EXPECT_EQ(NewTraceId().size(), 32U);
