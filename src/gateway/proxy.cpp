@@ -232,6 +232,11 @@ private:
         for (const auto& f : msg) {
             std::string name(f.name_string());
             for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            // A HEAD's Content-Length is the length of the GET's body, not framing: it passes on.
+            if (head_ && name == "content-length") {
+                resp.Header("Content-Length", std::string(f.value()));
+                continue;
+            }
             if (HopByHop(name) || name == "x-request-id") continue;
             resp.Header(std::string(f.name_string()), std::string(f.value()));
         }

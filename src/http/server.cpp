@@ -619,7 +619,8 @@ asio::awaitable<bool> HttpServer::Impl::Write(SessionState& st, Response& resp, 
     if (head) {
         bhttp::response<bhttp::empty_body> res{status, 11};
         for (const auto& [k, v] : resp.headers) res.set(k, v);
-        if (!resp.stream) res.content_length(resp.body.size());
+        // The length the GET would have: the body's, unless the handler knows it (a proxy's HEAD).
+        if (!resp.stream && !resp.FindHeader("Content-Length")) res.content_length(resp.body.size());
         res.keep_alive(!close);
         auto [ec, n] = co_await bhttp::async_write(st.stream, res, kTuple);
         *bytes_out += n;

@@ -372,6 +372,13 @@ TEST(Gateway, KeepsUpstreamConnectionsAliveAndExpectContinueHoldsEndToEnd) {
     HttpClient gw = gateway.client();
     std::string token = SignUp(gw, "keepalive@example.com");
 
+    // A HEAD through the gateway says what the GET would send.
+    auto direct_head = all.client().Request("HEAD", "/api/v1/openapi.json", "", {});
+    auto proxied_head = gw.Request("HEAD", "/api/v1/openapi.json", "", {});
+    EXPECT_EQ(proxied_head.status, 200);
+    EXPECT_FALSE(direct_head.Header("content-length").empty());
+    EXPECT_EQ(proxied_head.Header("content-length"), direct_head.Header("content-length"));
+
     double before = MetricValue(all.client(), "insightstream_http_connections_total");
     for (int i = 0; i < 30; ++i) ASSERT_EQ(gw.Get("/api/v1/datasets", Bearer(token)).status, 200);
     double opened = MetricValue(all.client(), "insightstream_http_connections_total") - before;
