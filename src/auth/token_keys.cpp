@@ -403,33 +403,34 @@ KeyRef KeyRing::Find(std::string_view kid) const {
     return search(*Snapshot());
 }
 
-std::vector<std::string> KeyRing::Kids() const {
+std::vector<KeyRef> KeyRing::Trusted() const {
     auto s = Snapshot();
-    std::vector<std::string> kids;
+    std::vector<KeyRef> keys;
     for (const auto* list : {&s->own, &s->shared}) {
         for (const auto& k : *list) {
-            if (std::find(kids.begin(), kids.end(), k->kid) == kids.end()) kids.push_back(k->kid);
+            bool seen = std::any_of(keys.begin(), keys.end(), [&](const KeyRef& t) { return t->kid == k->kid; });
+            if (!seen) keys.push_back(k);
         }
     }
+    return keys;
+}
+
+std::vector<std::string> KeyRing::Kids() const {
+    std::vector<std::string> kids;
+    for (const auto& k : Trusted()) kids.push_back(k->kid);
     return kids;
 }
 
 std::string KeyRing::JwksJson() const {
-    auto s = Snapshot();
     boost::json::array keys;
-    std::vector<std::string> seen;
-    for (const auto* list : {&s->own, &s->shared}) {
-        for (const auto& k : *list) {
-            if (std::find(seen.begin(), seen.end(), k->kid) != seen.end()) continue;
-            seen.push_back(k->kid);
-            keys.push_back({{"kty", "EC"},
-                            {"crv", "P-256"},
-                            {"kid", k->kid},
-                            {"use", "sig"},
-                            {"alg", "ES256"},
-                            {"x", CoordinateB64(k->key.get(), OSSL_PKEY_PARAM_EC_PUB_X)},
-                            {"y", CoordinateB64(k->key.get(), OSSL_PKEY_PARAM_EC_PUB_Y)}});
-        }
+    for (const auto& k : Trusted()) {
+        keys.push_back({{"kty", "EC"},
+                        {"crv", "P-256"},
+                        {"kid", k->kid},
+                        {"use", "sig"},
+                        {"alg", "ES256"},
+                        {"x", CoordinateB64(k->key.get(), OSSL_PKEY_PARAM_EC_PUB_X)},
+                        {"y", CoordinateB64(k->key.get(), OSSL_PKEY_PARAM_EC_PUB_Y)}});
     }
     return boost::json::serialize(boost::json::object{{"keys", std::move(keys)}});
 }

@@ -82,6 +82,8 @@ private:
         std::vector<KeyRef> shared;  // published in the database, oldest first
     };
     [[nodiscard]] std::shared_ptr<const State> Snapshot() const;
+    /// Own keys, then shared ones not among them: every key trusted now, each once.
+    [[nodiscard]] std::vector<KeyRef> Trusted() const;
     core::Result<void> Publish(const std::vector<KeyRef>& own) const;
     core::Result<std::vector<KeyRef>> ReadShared() const;
     void ReloadShared() const;

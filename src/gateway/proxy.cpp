@@ -83,6 +83,18 @@ struct Exchange {
         io.run();
         return result;
     }
+    // Resolves and connects within `timeout_ms`.
+    beast::error_code Connect(const std::string& host, const std::string& port, int timeout_ms) {
+        tcp::resolver resolver(io);
+        beast::error_code ec;
+        auto addrs = resolver.resolve(host, port, ec);
+        if (ec) return ec;
+        return Run(timeout_ms, [&](auto h) { stream.async_connect(addrs, std::move(h)); });
+    }
+    // Reads the head of the next answer (an interim 100 or the final one) into the parser.
+    beast::error_code ReadHead(int timeout_ms) {
+        return Run(timeout_ms, [&](auto h) { bhttp::async_read_header(stream, buffer, *parser, std::move(h)); });
+    }
     // A fresh parser for the next response (an interim 100, or the next request's answer).
     void NewParser() {
         parser.emplace();
@@ -146,9 +158,7 @@ public:
             ec = {};  // a kept-alive connection the service had closed: once more on a new one
         }
         if (!ec && expect_continue_ && has_body_) {
-            ec = ex_->Run(upstreams_.settings().response_timeout_ms, [&](auto h) {
-                bhttp::async_read_header(ex_->stream, ex_->buffer, *ex_->parser, std::move(h));
-            });
+            ec = ex_->ReadHead(upstreams_.settings().response_timeout_ms);
             if (!ec && ex_->parser->get().result_int() == 100) {
                 ex_->NewParser();  // the go-ahead: the final answer comes after the body
             } else if (!ec) {
@@ -201,9 +211,7 @@ private:
         if (head_) ex->parser->skip(true);
         beast::error_code ec;
         if (!early_) {
-            ec = ex->Run(upstreams_.settings().response_timeout_ms, [&](auto h) {
-                bhttp::async_read_header(ex->stream, ex->buffer, *ex->parser, std::move(h));
-            });
+            ec = ex->ReadHead(upstreams_.settings().response_timeout_ms);
             // Only when the service closed it before answering anything, and only for a request
             // that may be sent twice (a timeout or a half answer is never retried).
             bool closed_under_us = ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -216,9 +224,7 @@ private:
                 if (!retried) return std::move(retried).error();
                 ex = ex_;
                 if (head_) ex->parser->skip(true);
-                ec = ex->Run(upstreams_.settings().response_timeout_ms, [&](auto h) {
-                    bhttp::async_read_header(ex->stream, ex->buffer, *ex->parser, std::move(h));
-                });
+                ec = ex->ReadHead(upstreams_.settings().response_timeout_ms);
             }
         }
         if (ec) {
@@ -298,12 +304,7 @@ private:
     beast::error_code OpenNew() {
         ex_ = std::make_shared<Exchange>();
         ex_->NewParser();
-        tcp::resolver resolver(ex_->io);
-        beast::error_code ec;
-        auto addrs = resolver.resolve(instance_.host, instance_.port, ec);
-        if (ec) return ec;
-        ec = ex_->Run(upstreams_.settings().connect_timeout_ms,
-                      [&](auto h) { ex_->stream.async_connect(addrs, std::move(h)); });
+        beast::error_code ec = ex_->Connect(instance_.host, instance_.port, upstreams_.settings().connect_timeout_ms);
         if (!ec) {
             // A host that vanished without closing (power loss, a partition) shows as a send no
             // one acknowledges: the kernel gives up on the connection after this long, instead
@@ -456,11 +457,7 @@ bool Upstreams::Reachable(const std::string& service) const {
     if (it == services_.end()) return false;
     for (const auto& inst : it->second->instances) {
         Exchange ex;
-        tcp::resolver resolver(ex.io);
-        beast::error_code ec;
-        auto addrs = resolver.resolve(inst->host, inst->port, ec);
-        if (!ec) ec = ex.Run(300, [&](auto h) { ex.stream.async_connect(addrs, std::move(h)); });
-        if (!ec) return true;
+        if (!ex.Connect(inst->host, inst->port, 300)) return true;
     }
     return false;
 }

@@ -56,6 +56,11 @@ void OutboxRelay::PublishSoon(const std::string& outbox_id) {
             return;
         }
     }
+    PublishOrDefer(outbox_id);
+}
+
+void OutboxRelay::PublishOrDefer(const std::string& outbox_id) {
+    // The queue is down: the periodic sweep sends it once it is back.
     if (auto sent = Publish(outbox_id); !sent) {
         core::Log(core::LogLevel::kWarn, "outbox.publish_deferred", sent.error().ToString(), {{"outbox_id", outbox_id}});
     }
@@ -75,11 +80,7 @@ void OutboxRelay::Start(int interval_ms, int64_t min_age_ms) {
             lock.unlock();
             for (const auto& id : now_ids) {
                 if (Stopping()) break;  // durable in the outbox: the next start sends it
-                // The queue is down: the sweep below sends it once it is back.
-                if (auto sent = Publish(id); !sent) {
-                    core::Log(core::LogLevel::kWarn, "outbox.publish_deferred", sent.error().ToString(),
-                              {{"outbox_id", id}});
-                }
+                PublishOrDefer(id);
             }
             if (!Stopping() && core::MonotonicMs() >= next_sweep) {
                 auto r = RelayPending(min_age_ms);

@@ -39,6 +39,7 @@ public:
 
 private:
     bool Stopping();
+    void PublishOrDefer(const std::string& outbox_id);
 
     Database& db_;
     JobQueue& queue_;
