@@ -212,13 +212,56 @@ std::string SchemaCsv(const json::object& schema) {
 
 }  // namespace
 
-AnalyticsService::AnalyticsService(store::Database& db, const core::Clock& clock, core::Metrics& metrics,
-                                   AnalyticsSettings settings)
-    : db_(db), clock_(clock), settings_(settings), cache_(settings.cache_bytes, metrics) {}
+AnalyticsService::AnalyticsService(store::Database& db, store::ObjectStore& objects, const core::Clock& clock,
+                                   core::Metrics& metrics, AnalyticsSettings settings)
+    : db_(db), objects_(objects), clock_(clock), settings_(settings), cache_(settings.cache_bytes, metrics) {}
 
-Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, const Compute& compute) {
+Result<Response> AnalyticsService::Export(Request& req) {
     const core::TenantId& tenant = req.Caller().tenant;
     IS_TRY(auto dataset, req.DatasetIdParam());
+    auto format = req.Query("format");
+    if (!format || *format != "parquet") return BadParam("format", "must be parquet");
+    IS_TRY(auto found, ResolveVersion(req, dataset));
+    auto key = catalog::SnapshotKey(tenant, dataset, found.version);
+    auto opened = objects_.Open(key);
+    if (!opened) {
+        if (opened.error().code() != core::ErrorCode::kNotFound) return std::move(opened).error();
+        return Error::Conflict("version " + std::to_string(found.version) +
+                               " was processed before snapshots were written and has none; upload the file again "
+                               "(POST .../versions) to get one")
+            .WithSlug("snapshot-missing");
+    }
+    // A version's snapshot never changes: its identity is the version and its size.
+    std::shared_ptr<store::ObjectReader> reader = std::move(*opened);
+    std::string etag = "\"" + core::Sha256Hex(tenant.str() + "|" + dataset.str() + "|" + std::to_string(found.version) +
+                                             "|parquet|" + std::to_string(reader->size()))
+                                   .substr(0, 32) +
+                       "\"";
+    Response resp;
+    resp.Header("ETag", etag);
+    resp.Header("Cache-Control", "private, no-cache");
+    resp.Header("X-Dataset-Version", std::to_string(found.version));
+    if (EtagMatches(req.Header("if-none-match"), etag)) {
+        resp.status = 304;
+        return resp;
+    }
+    resp.status = 200;
+    resp.Header("Content-Type", "application/vnd.apache.parquet");
+    resp.Header("Content-Disposition", "attachment; filename=\"" + dataset.str() + "-v" + std::to_string(found.version) +
+                                           ".parquet\"");
+    if (req.method == "HEAD") return resp;
+    resp.stream = [reader]() -> Result<std::optional<std::string>> {
+        std::string chunk(1 << 20, '\0');
+        IS_TRY(size_t n, reader->Read(chunk.data(), chunk.size()));
+        if (n == 0) return std::optional<std::string>();
+        chunk.resize(n);
+        return std::optional<std::string>(std::move(chunk));
+    };
+    return resp;
+}
+
+Result<catalog::VersionRecord> AnalyticsService::ResolveVersion(Request& req, const core::DatasetId& dataset) {
+    const core::TenantId& tenant = req.Caller().tenant;
     std::optional<int64_t> wanted;
     if (auto v = req.Query("version")) {
         char* end = nullptr;
@@ -245,14 +288,21 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
                                ", not ready")
             .WithSlug("not-ready");
     }
-    int64_t version = found->version;
     if (!wanted && settings_.version_memo_ms > 0) {
         std::scoped_lock lock(versions_mutex_);
         if (versions_.size() > 100'000) versions_.clear();
-        versions_[tenant.str() + "|" + dataset.str()] = VersionInfo{version, found->rows_total.value_or(0),
+        versions_[tenant.str() + "|" + dataset.str()] = VersionInfo{found->version, found->rows_total.value_or(0),
                                                                     found->ready_at.value_or(0),
                                                                     core::MonotonicMs() + settings_.version_memo_ms};
     }
+    return std::move(*found);
+}
+
+Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, const Compute& compute) {
+    const core::TenantId& tenant = req.Caller().tenant;
+    IS_TRY(auto dataset, req.DatasetIdParam());
+    IS_TRY(auto found, ResolveVersion(req, dataset));
+    int64_t version = found.version;
     std::string key = AnswerKey(tenant, dataset, version, kind, req);
     auto cached = cache_.Get(key);
     if (!cached) {
@@ -260,9 +310,9 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
         ctx.tenant = tenant;
         ctx.dataset = dataset;
         ctx.version = version;
-        ctx.rows = found->rows_total.value_or(0);
+        ctx.rows = found.rows_total.value_or(0);
         ctx.db = &db_;
-        ctx.computed_at = core::FormatRfc3339(found->ready_at.value_or(0));
+        ctx.computed_at = core::FormatRfc3339(found.ready_at.value_or(0));
         IS_TRY(auto schema_text, ctx.Payload("schema", ""));
         ctx.schema = json::parse(schema_text).as_object();
         core::JsonWriter p;
@@ -367,6 +417,7 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
         if (csv) return {std::move(csv_text), "text/csv; charset=utf-8"};
         return {std::move(json_text), "application/json"};
     };
+    router.Add("GET", "/api/v1/datasets/{id}/export", [this](Request& req) { return Export(req); });
     router.Add("GET", "/api/v1/datasets/{id}/schema", [this, csv_or_json](Request& req) {
         bool csv = req.Accepts("text/csv");
         return Serve(req, "schema", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {

@@ -15,7 +15,9 @@
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "http/router.hpp"
+#include "catalog/datasets.hpp"
 #include "store/db/database.hpp"
+#include "store/objects/object_store.hpp"
 
 namespace insightstream::analytics {
 
@@ -32,7 +34,8 @@ struct AnalyticsSettings {
 
 class AnalyticsService {
 public:
-    AnalyticsService(store::Database& db, const core::Clock& clock, core::Metrics& metrics, AnalyticsSettings settings);
+    AnalyticsService(store::Database& db, store::ObjectStore& objects, const core::Clock& clock, core::Metrics& metrics,
+                     AnalyticsSettings settings);
     void RegisterRoutes(http::Router& router);
     /// Forgets everything about a dataset (it was deleted, or has a new version).
     void Invalidate(const core::TenantId& tenant, const core::DatasetId& dataset);
@@ -43,6 +46,11 @@ private:
     using Compute = std::function<core::Result<std::pair<std::string, std::string>>(const Context&)>;
     core::Result<http::Response> Serve(http::Request& req, std::string_view kind, const Compute& compute);
     core::Result<http::Response> Events(http::Request& req);
+    /// GET .../export?format=parquet: the version's snapshot, streamed.
+    core::Result<http::Response> Export(http::Request& req);
+    /// The version a request asks for (?version=) or the newest ready one; errors when it is
+    /// missing or not ready.
+    core::Result<catalog::VersionRecord> ResolveVersion(http::Request& req, const core::DatasetId& dataset);
     /// The cached answer of a request, without touching the DB; nullopt when not cached.
     std::optional<http::Response> FastServe(http::Request& req, std::string_view kind);
 
@@ -63,6 +71,7 @@ private:
     std::unordered_map<std::string, VersionInfo> versions_;
 
     store::Database& db_;
+    store::ObjectStore& objects_;
     const core::Clock& clock_;
     AnalyticsSettings settings_;
     ResultCache cache_;

@@ -210,8 +210,11 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     }
     if (cfg.command == "migrate") return std::unique_ptr<Application>(new Application(std::move(p)));
 
-    if (cfg.Runs("ingest") || cfg.Runs("worker")) {
+    if (cfg.Runs("ingest") || cfg.Runs("worker") || cfg.Runs("analytics")) {
+        // Analytics reads the versions' snapshots (export, query).
         IS_TRY(p->objects, OpenObjects(cfg, p->aws_credentials));
+    }
+    if (cfg.Runs("ingest") || cfg.Runs("worker")) {
         if (cfg.queue == "db") {
             p->queue = std::make_unique<store::DbJobQueue>(
                 *p->db, p->clock,
@@ -329,7 +332,7 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
         // never answers from an older one.
         bool sees_every_change = cfg.Runs("ingest") && cfg.Runs("worker") && cfg.database.starts_with("sqlite:");
         p->analytics = std::make_unique<analytics::AnalyticsService>(
-            *p->db, p->clock, p->metrics,
+            *p->db, *p->objects, p->clock, p->metrics,
             analytics::AnalyticsSettings{.cache_bytes = cfg.analytics_cache_bytes,
                                          .version_memo_ms = sees_every_change ? 2000 : 0});
         p->router.SetService("analytics");

@@ -12,6 +12,7 @@
 #include "core/ids.hpp"
 #include "core/result.hpp"
 #include "store/db/database.hpp"
+#include "store/objects/object_store.hpp"
 
 namespace insightstream::catalog {
 
@@ -137,5 +138,11 @@ Result<void> Replace(store::Tx& tx, const core::TenantId& tenant, const core::Da
 Result<std::optional<std::string>> Get(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id,
                                        int64_t version, std::string_view kind, std::string_view name);
 }  // namespace results
+
+/// Where a version's columnar snapshot (Apache Parquet, see engine/snapshot.hpp) is stored:
+/// beside its source, under the tenant's prefix.
+inline store::ObjectKey SnapshotKey(const core::TenantId& tenant, const core::DatasetId& dataset, int64_t version) {
+    return store::ObjectKey::ForDatasetVersion(tenant, dataset, version, "snapshot.parquet");
+}
 
 }  // namespace insightstream::catalog

@@ -38,6 +38,8 @@ void Engine::Cancel() {
     cancelled_ = true;
     queue_cv_.notify_all();
     space_cv_.notify_all();
+    { std::scoped_lock lock(turn_mutex_); }  // a waiter between its check and its wait sees it
+    turn_cv_.notify_all();
 }
 
 EngineProgress Engine::Progress() const { return {bytes_in_.load(), bytes_done_.load(), rows_done_.load()}; }
@@ -120,6 +122,20 @@ Result<void> Engine::Start(bool whole_file) {
     if (!inferred) {
         failure_ = inferred.error();
         return inferred;
+    }
+    if (options_.snapshot != nullptr) {
+        // The snapshot's columns come from the analysis, whose last pass read the same sample
+        // with the same options: the same columns, or the file changed under us.
+        const auto& cols = options_.snapshot->columns();
+        bool same = cols.size() == schema_.columns.size();
+        for (size_t c = 0; same && c < cols.size(); ++c) same = cols[c].spec.name == schema_.columns[c].name;
+        if (!same) {
+            failure_ = Error::Internal("the snapshot pass read other columns than the analysis").WithSlug("snapshot-failed");
+            return *failure_;
+        }
+        for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(static_cast<size_t>(i)); });
+        CutBlocks(false);
+        return {};
     }
     options_.partial.seeds = options_.refined.seeds;
     // Each thread keeps its own groups up to a limit; beyond it, one table per dimension for all.
@@ -309,6 +325,7 @@ void Engine::Dispatch(std::string data, int64_t first_line) {
     Block b;
     b.size = data.size();
     b.first_line = first_line;
+    b.seq = next_seq_++;
     b.data = std::move(data);
     if (options_.format != "csv") b.data.append(JsonPadding(), ' ');
     std::unique_lock lock(mutex_);
@@ -338,7 +355,6 @@ void Engine::Fail(Error e) {
 }
 
 void Engine::WorkerLoop(size_t index) {
-    Partial& p = *partials_[index];
     JsonFlattener flattener;
     for (;;) {
         Block b;
@@ -351,22 +367,50 @@ void Engine::WorkerLoop(size_t index) {
             queue_.pop_front();
         }
         space_cv_.notify_one();
-        int64_t before = p.rows + p.rejected;
         // A file too big for memory fails its own job, never the process.
         try {
-            if (options_.format == "csv") ProcessCsv(p, b);
-            else ProcessJson(p, b, flattener);
+            if (options_.snapshot != nullptr) {
+                SnapshotBlock(b, flattener);
+            } else {
+                Partial& p = *partials_[index];
+                int64_t before = p.rows + p.rejected;
+                if (options_.format == "csv") ProcessCsv(p, b);
+                else ProcessJson(p, b, flattener);
+                rows_done_ += p.rows + p.rejected - before;
+            }
         } catch (const std::bad_alloc&) {
             Fail(Error::InvalidArgument("the file needs more memory to analyse than this worker has").WithSlug("job-memory-exceeded"));
             return;
         }
-        rows_done_ += p.rows + p.rejected - before;
         bytes_done_ += static_cast<int64_t>(b.size);
         if (OverBudget()) return;
     }
 }
 
-void Engine::ProcessCsv(Partial& p, const Block& b) {
+void Engine::SnapshotBlock(const Block& b, JsonFlattener& flattener) {
+    SnapshotRows rows(options_.snapshot->columns());
+    if (options_.format == "csv") ProcessCsv(rows, b);
+    else ProcessJson(rows, b, flattener);
+    auto rg = rows.Encode();
+    std::unique_lock lock(turn_mutex_);
+    turn_cv_.wait(lock, [&] { return turn_ == b.seq || cancelled_; });
+    if (cancelled_) return;
+    auto appended = rg ? options_.snapshot->Append(std::move(*rg)) : Result<void>(rg.error());
+    if (!appended) {
+        lock.unlock();
+        Fail(appended.error());
+        return;
+    }
+    if (rows.rows > 0) ++snapshot_row_groups_;
+    ++turn_;
+    lock.unlock();
+    turn_cv_.notify_all();
+    snapshot_rows_ += rows.rows;
+    rows_done_ += rows.rows + rows.rejected;
+}
+
+template <class Rows>
+void Engine::ProcessCsv(Rows& p, const Block& b) {
     std::string_view data(b.data.data(), b.size);
     CsvReader reader(dialect_, data, b.first_line);
     CsvRecord rec;
@@ -396,7 +440,8 @@ void Engine::ProcessCsv(Partial& p, const Block& b) {
     }
 }
 
-void Engine::ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener) {
+template <class Rows>
+void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
     const size_t ncols = schema_.columns.size();
     std::vector<std::string_view> fields(ncols);
     std::vector<uint8_t> set(ncols);
@@ -444,7 +489,7 @@ void Engine::ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener) {
     }
 }
 
-Result<InsightSet> Engine::Finish() {
+Result<void> Engine::Drain() {
     if (finished_) return Error::Internal("Finish called twice");
     finished_ = true;
     if (failure_) return *failure_;
@@ -468,6 +513,22 @@ Result<InsightSet> Engine::Finish() {
     if (worker_failure_) return *worker_failure_;
     if (cancelled_) return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
     if (schema_.columns.empty()) return Unreadable("the file has no columns");
+    return {};
+}
+
+Result<SnapshotStats> Engine::FinishSnapshot() {
+    if (options_.snapshot == nullptr) return Error::Internal("not a snapshot pass");
+    IS_TRY_VOID(Drain());
+    SnapshotStats stats;
+    stats.rows = snapshot_rows_.load();
+    std::scoped_lock lock(turn_mutex_);
+    stats.row_groups = snapshot_row_groups_;
+    return stats;
+}
+
+Result<InsightSet> Engine::Finish() {
+    if (options_.snapshot != nullptr) return Error::Internal("a snapshot pass has no insights");
+    IS_TRY_VOID(Drain());
     for (size_t i = 1; i < partials_.size(); ++i) partials_[0]->Merge(*partials_[i]);
     // A dimension that spilled into its shared table: the threads' own groups join it, and it
     // becomes the dimension's table (so the big table is never copied).
@@ -495,30 +556,80 @@ namespace {
 // The error a stopped analysis returns: the worker hands the job back untouched.
 Error Stopped() { return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped"); }
 
+// Feeds the whole file through the engine (one pass).
+Result<void> FeedFile(Engine& engine, const AnalyzeHooks& hooks, int pass, std::string& buffer) {
+    IS_TRY(auto source, hooks.open());
+    int64_t read = 0;
+    for (;;) {
+        if (hooks.stop && hooks.stop()) {
+            engine.Cancel();
+            return Stopped();
+        }
+        IS_TRY(size_t n, source->Read(buffer.data(), buffer.size()));
+        if (n == 0) return {};
+        read += static_cast<int64_t>(n);
+        IS_TRY_VOID(engine.Feed(std::string_view(buffer.data(), n)));
+        if (hooks.progress) hooks.progress(pass, read, engine.Progress().rows);
+    }
+}
+
 }  // namespace
 
-Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks) {
+Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks, EngineOptions* last) {
     std::string buffer(hooks.chunk_bytes, '\0');
     for (int pass = 1;; ++pass) {
-        IS_TRY(auto source, hooks.open());
         Engine engine(options);
-        int64_t read = 0;
-        for (;;) {
-            if (hooks.stop && hooks.stop()) {
-                engine.Cancel();
-                return Stopped();
-            }
-            IS_TRY(size_t n, source->Read(buffer.data(), buffer.size()));
-            if (n == 0) break;
-            read += static_cast<int64_t>(n);
-            IS_TRY_VOID(engine.Feed(std::string_view(buffer.data(), n)));
-            if (hooks.progress) hooks.progress(pass, read, engine.Progress().rows);
-        }
+        IS_TRY_VOID(FeedFile(engine, hooks, pass, buffer));
         IS_TRY(auto s, engine.Finish());
         s.passes = pass;
-        if (s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= hooks.max_passes) return s;
+        if (s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= hooks.max_passes) {
+            if (last != nullptr) *last = options;
+            return s;
+        }
         options.refined.Merge(s.refine);
     }
+}
+
+namespace {
+
+// Appends row groups to the file as the snapshot pass hands them over, in order.
+class SnapshotFile final : public SnapshotOutput {
+public:
+    SnapshotFile(std::vector<SnapshotColumn> columns, parquet::ByteSink& out)
+        : columns_(std::move(columns)), writer_(ParquetColumns(columns_), out) {}
+    [[nodiscard]] const std::vector<SnapshotColumn>& columns() const override { return columns_; }
+    Result<void> Append(parquet::EncodedRowGroup rg) override { return writer_.Append(std::move(rg)); }
+    parquet::FileWriter& writer() { return writer_; }
+
+private:
+    static std::vector<parquet::SchemaColumn> ParquetColumns(const std::vector<SnapshotColumn>& columns) {
+        std::vector<parquet::SchemaColumn> out;
+        for (const auto& c : columns) out.push_back(c.parquet);
+        return out;
+    }
+    std::vector<SnapshotColumn> columns_;
+    parquet::FileWriter writer_;
+};
+
+}  // namespace
+
+Result<SnapshotStats> WriteSnapshot(EngineOptions last, const InsightSet& analysed, const AnalyzeHooks& hooks,
+                                    parquet::ByteSink& out) {
+    SnapshotFile file(SnapshotColumns(analysed), out);
+    last.snapshot = &file;
+    // Row groups of about 8 MB of input each (some 70 000 rows of a sales file).
+    last.block_bytes = std::max<size_t>(last.block_bytes, 8 << 20);
+    std::string buffer(hooks.chunk_bytes, '\0');
+    Engine engine(last);
+    IS_TRY_VOID(FeedFile(engine, hooks, analysed.passes + 1, buffer));
+    IS_TRY(auto stats, engine.FinishSnapshot());
+    if (stats.rows != analysed.rows) {
+        return Error::Internal("the snapshot pass read " + std::to_string(stats.rows) + " rows, the analysis " +
+                               std::to_string(analysed.rows) + " (did the file change?)")
+            .WithSlug("snapshot-failed");
+    }
+    IS_TRY(stats.bytes, file.writer().Finish({{"insightstream.rows", std::to_string(stats.rows)}}));
+    return stats;
 }
 
 }  // namespace insightstream::engine

@@ -24,6 +24,7 @@
 #include "engine/json_records.hpp"
 #include "engine/partial.hpp"
 #include "engine/schema.hpp"
+#include "engine/snapshot.hpp"
 #include "engine/text_decoder.hpp"
 
 namespace insightstream::engine {
@@ -48,6 +49,9 @@ struct EngineOptions {
     // Heap bytes the analysis may grow by (measured from the allocator, so other work in the same
     // process counts too); beyond it the analysis fails with job-memory-exceeded. 0: no limit.
     size_t memory_budget = 0;
+    // Set: the pass writes the snapshot instead of analysing (see engine/snapshot.hpp). The
+    // columns must be those this pass infers (the options of the analysis's last pass).
+    SnapshotOutput* snapshot = nullptr;
 };
 
 struct EngineProgress {
@@ -68,6 +72,8 @@ public:
     /// Ends the input and returns the insight set. Errors: an empty or binary file, a JSON file
     /// that is not an array of objects, a header with no columns.
     core::Result<InsightSet> Finish();
+    /// Ends the input of a snapshot pass (EngineOptions::snapshot): every row group is appended.
+    core::Result<SnapshotStats> FinishSnapshot();
     [[nodiscard]] EngineProgress Progress() const;
     /// Makes Feed and Finish fail soon; safe from another thread.
     void Cancel();
@@ -77,7 +83,12 @@ private:
         std::string data;  // followed by JSON padding
         size_t size = 0;
         int64_t first_line = 1;
+        uint64_t seq = 0;  // blocks are numbered in file order
     };
+    /// Ends the input and waits for every block to be processed.
+    core::Result<void> Drain();
+    /// The snapshot pass's work on one block: its rows converted, then appended in file order.
+    void SnapshotBlock(const Block& b, JsonFlattener& flattener);
     core::Result<void> Start(bool whole_file);
     core::Result<void> InferCsv(std::string_view sample);
     core::Result<void> InferJson(std::string_view sample);
@@ -88,8 +99,11 @@ private:
     /// Fails the analysis when the heap has grown by more than the budget since it started.
     bool OverBudget();
     core::Result<void> Append(std::string_view decoded);
-    void ProcessCsv(Partial& p, const Block& b);
-    void ProcessJson(Partial& p, const Block& b, JsonFlattener& flattener);
+    // Rows: a Partial (analysis) or SnapshotRows (the snapshot pass).
+    template <class Rows>
+    void ProcessCsv(Rows& p, const Block& b);
+    template <class Rows>
+    void ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener);
 
     EngineOptions options_;
     bool started_ = false;
@@ -128,6 +142,13 @@ private:
     std::atomic<int64_t> rows_done_{0};
     size_t max_queue_ = 4;
     size_t heap_at_start_ = 0;
+    uint64_t next_seq_ = 0;
+    // The snapshot pass: the number of the block whose row group is appended next.
+    std::mutex turn_mutex_;
+    std::condition_variable turn_cv_;
+    uint64_t turn_ = 0;
+    std::atomic<int64_t> snapshot_rows_{0};
+    int64_t snapshot_row_groups_ = 0;  // under turn_mutex_
 };
 
 /// Where Analyze reads a file from: opened once per pass, from its start.
@@ -167,6 +188,12 @@ struct AnalyzeHooks {
 /// later, dates whose order the whole column decided differently, top groups whose months were
 /// not all counted — see Refinement). Each pass reads the file again from its start. The result
 /// of the last pass is returned; whatever it still could not do is flagged in it.
-core::Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks);
+core::Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks, EngineOptions* last = nullptr);
+
+/// Writes the snapshot of an analysed file: one more pass, with `last` (the options of the
+/// analysis's last pass, see Analyze), into `out`. Fails if the rows written are not the rows
+/// the analysis used.
+core::Result<SnapshotStats> WriteSnapshot(EngineOptions last, const InsightSet& analysed, const AnalyzeHooks& hooks,
+                                          parquet::ByteSink& out);
 
 }  // namespace insightstream::engine

@@ -10,8 +10,6 @@ namespace insightstream::engine {
 
 namespace {
 
-constexpr double kUnitsPerValue = 1e9;
-constexpr double kMaxFloatUnits = 1e37;  // 1e28 in value: sums of a billion such values still fit
 
 // Keeps a min/max text, cut to the kept length (and flagged) when it is longer.
 void AssignText(std::string& dst, std::string_view v, ColumnState& st, size_t max = 256) {
@@ -488,16 +486,13 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                         ok = false;
                         break;
                     }
-                    if (std::fabs(f * kUnitsPerValue) > kMaxFloatUnits) {
+                    if (!FloatUnits(f, &units)) {
                         ok = false;
                         Issue(line, spec.name, "beyond the range numbers are summed exactly in (\u00b11e28)", v);
                         ++st.invalid;
                         ++invalid_values;
                         continue;
                     }
-                    // Rounded to 10^-9 units so sums are exact integers: the same for any thread count.
-                    units = std::fabs(f) < 9e9 ? static_cast<int128>(std::llround(f * kUnitsPerValue))
-                                               : static_cast<int128>(f) * kDecimalUnit;
                     frac = 9;
                 }
                 ++st.values;

@@ -113,6 +113,17 @@ std::string FormatDate(int32_t days);
 /// "2024-02-29T13:05:00Z" for seconds since the epoch.
 std::string FormatTimestamp(int64_t epoch_seconds);
 
+/// A float in 10^-9 units, as the engine sums it (rounded to the unit, so sums are exact and the
+/// same for any thread count); false beyond the range sums stay exact in (|value| > 1e28).
+inline bool FloatUnits(double f, int128* units) {
+    constexpr double kUnitsPerValue = 1e9;
+    constexpr double kMaxFloatUnits = 1e37;
+    if (!(f * kUnitsPerValue <= kMaxFloatUnits && f * kUnitsPerValue >= -kMaxFloatUnits)) return false;
+    *units = f < 9e9 && f > -9e9 ? static_cast<int128>(__builtin_llround(f * kUnitsPerValue))
+                                 : static_cast<int128>(f) * kDecimalUnit;
+    return true;
+}
+
 /// Exact text of a scaled decimal with `frac_digits` digits after the point (0..9).
 std::string FormatDecimal(int128 scaled, int frac_digits);
 double DecimalToDouble(int128 scaled);

@@ -105,6 +105,32 @@ void ApplyVersionOptions(std::string_view options_json, engine::EngineOptions* o
     if (auto* q = o.if_contains("quoted_newlines"); q && q->is_bool()) options->quoted_newlines = q->as_bool();
 }
 
+Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, const engine::EngineOptions& last,
+                                            const engine::InsightSet& insights, const engine::AnalyzeHooks& hooks) {
+    // The version's rows as Parquet, beside its source: what /query reads and /export serves.
+    struct Sink final : parquet::ByteSink {
+        store::ObjectWriter* writer = nullptr;
+        Result<void> Write(std::string_view bytes) override { return writer->Write(bytes.data(), bytes.size()); }
+    };
+    auto key = catalog::SnapshotKey(job.message.tenant, job.message.dataset, job.message.version);
+    IS_TRY(auto writer, objects_.BeginPut(key));
+    Sink sink;
+    sink.writer = writer.get();
+    auto stats = engine::WriteSnapshot(last, insights, hooks, sink);
+    if (!stats) {
+        const auto& e = stats.error();
+        // A stop or a store that is down is retried as the whole job is; anything else fails
+        // the version with the reason.
+        if (e.slug() == "job-stopped" || e.code() == core::ErrorCode::kUnavailable ||
+            e.code() == core::ErrorCode::kDeadlineExceeded) {
+            return e;
+        }
+        return Error::InvalidArgument("the columnar snapshot could not be written: " + e.detail()).WithSlug("snapshot-failed");
+    }
+    IS_TRY_VOID(writer->Commit());
+    return {};
+}
+
 Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::ObjectReader& source,
                                             ProgressSink& progress) {
     engine::EngineOptions options;
@@ -139,7 +165,8 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     };
     hooks.progress = [&](int /*pass*/, int64_t bytes, int64_t rows) { progress.Report(bytes, rows); };
     hooks.stop = [&] { return progress.StopRequested(); };
-    IS_TRY(auto insights, engine::Analyze(options, hooks));
+    engine::EngineOptions last;
+    IS_TRY(auto insights, engine::Analyze(options, hooks, &last));
     // The quarantine: rejected rows and invalid values, served by GET .../errors — written first,
     // so a version that fails for too many bad rows still shows which they were.
     auto errors_key = store::ObjectKey::ForDatasetVersion(job.message.tenant, job.message.dataset, job.message.version,
@@ -169,6 +196,7 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
                                       " %" + first)
             .WithSlug("too-many-bad-rows");
     }
+    IS_TRY_VOID(WriteSnapshot(job, last, insights, hooks));
     std::vector<std::pair<std::pair<std::string, std::string>, std::string>> payloads;
     payloads.push_back({{"schema", ""}, engine::SchemaJson(insights)});
     payloads.push_back({{"summary", ""}, engine::SummaryJson(insights)});

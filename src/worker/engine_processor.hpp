@@ -29,6 +29,8 @@ public:
                                      ProgressSink& progress) override;
 
 private:
+    core::Result<void> WriteSnapshot(const JobContext& job, const engine::EngineOptions& last,
+                                     const engine::InsightSet& insights, const engine::AnalyzeHooks& hooks);
     store::ObjectStore& objects_;
     EngineProcessorSettings settings_;
 };
