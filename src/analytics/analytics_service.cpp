@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "analytics/queries.hpp"
+#include "analytics/snapshot_query.hpp"
 #include "core/crypto.hpp"
 #include "core/csv_cell.hpp"
 #include "core/json_writer.hpp"
@@ -214,7 +215,128 @@ std::string SchemaCsv(const json::object& schema) {
 
 AnalyticsService::AnalyticsService(store::Database& db, store::ObjectStore& objects, const core::Clock& clock,
                                    core::Metrics& metrics, AnalyticsSettings settings)
-    : db_(db), objects_(objects), clock_(clock), settings_(settings), cache_(settings.cache_bytes, metrics) {}
+    : db_(db),
+      objects_(objects),
+      clock_(clock),
+      settings_(settings),
+      cache_(settings.cache_bytes, metrics),
+      columns_(settings.column_cache_bytes) {}
+
+namespace {
+
+// A snapshot object read by ranges (the footer, then the column chunks a query needs).
+class ObjectFile final : public parquet::RandomAccess {
+public:
+    ObjectFile(store::ObjectStore& objects, store::ObjectKey key, int64_t size)
+        : objects_(objects), key_(std::move(key)), size_(size) {}
+    [[nodiscard]] int64_t size() const override { return size_; }
+    Result<std::string> ReadAt(int64_t offset, int64_t length) override {
+        IS_TRY(auto reader, objects_.Open(key_, offset, length));
+        std::string out(static_cast<size_t>(length), '\0');
+        size_t got = 0;
+        while (got < out.size()) {
+            IS_TRY(size_t n, reader->Read(out.data() + got, out.size() - got));
+            if (n == 0) break;
+            got += n;
+        }
+        if (got != out.size()) return Error::Unavailable("the snapshot object ended early");
+        return out;
+    }
+
+private:
+    store::ObjectStore& objects_;
+    store::ObjectKey key_;
+    int64_t size_;
+};
+
+Error SnapshotMissing(int64_t version) {
+    return Error::Conflict("version " + std::to_string(version) +
+                           " was processed before snapshots were written and has none; upload the file again "
+                           "(POST .../versions) to get one")
+        .WithSlug("snapshot-missing");
+}
+
+}  // namespace
+
+// Decoded columns through the cache, read from the snapshot on a miss.
+class AnalyticsService::SnapshotColumns final : public ColumnSource {
+public:
+    SnapshotColumns(ColumnCache& cache, std::string prefix, parquet::FileReader reader)
+        : cache_(cache), prefix_(std::move(prefix)), reader_(std::move(reader)) {}
+    Result<std::shared_ptr<const parquet::DecodedColumn>> Column(size_t row_group, size_t column) override {
+        std::string key = prefix_ + std::to_string(row_group) + "|" + std::to_string(column);
+        if (auto hit = cache_.Get(key)) return hit;
+        Result<parquet::DecodedColumn> decoded = [&] {
+            std::scoped_lock lock(read_mutex_);  // one reader, shared by the query's threads
+            return reader_.ReadColumn(row_group, column);
+        }();
+        if (!decoded) return decoded.error();
+        auto shared = std::make_shared<const parquet::DecodedColumn>(std::move(*decoded));
+        cache_.Put(key, shared);
+        return shared;
+    }
+
+private:
+    ColumnCache& cache_;
+    std::string prefix_;
+    std::mutex read_mutex_;
+    parquet::FileReader reader_;
+};
+
+Result<Response> AnalyticsService::Query(Request& req) {
+    const auto started = std::chrono::steady_clock::now();
+    const core::TenantId& tenant = req.Caller().tenant;
+    IS_TRY(auto dataset, req.DatasetIdParam());
+    IS_TRY(auto found, ResolveVersion(req, dataset));
+    const int64_t version = found.version;
+    // The footer, once per version (it is small and never changes).
+    const std::string prefix = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|";
+    auto key = catalog::SnapshotKey(tenant, dataset, version);
+    auto opened = objects_.Open(key);
+    if (!opened) {
+        if (opened.error().code() == core::ErrorCode::kNotFound) return SnapshotMissing(version);
+        return std::move(opened).error();
+    }
+    auto file = std::make_unique<ObjectFile>(objects_, key, (*opened)->size());
+    opened->reset();
+    std::shared_ptr<const parquet::FileMeta> meta = columns_.GetMeta(prefix + "meta");
+    IS_TRY(auto reader, parquet::FileReader::Open(*file));
+    if (!meta) {
+        meta = std::make_shared<const parquet::FileMeta>(reader.meta());
+        columns_.PutMeta(prefix + "meta", meta);
+    }
+    Context ctx;
+    ctx.tenant = tenant;
+    ctx.dataset = dataset;
+    ctx.version = version;
+    ctx.db = &db_;
+    IS_TRY(auto schema_text, ctx.Payload("schema", ""));
+    json::object schema = json::parse(schema_text).as_object();
+    IS_TRY(auto plan, ParseQuery(req.body, *meta, schema));
+    const bool csv = req.Accepts("text/csv");
+    std::string answer_key = prefix + "query|" + core::Sha256Hex(plan.canonical) + (csv ? "|csv" : "|json");
+    auto cached = cache_.Get(answer_key);
+    if (!cached) {
+        SnapshotColumns source(columns_, prefix, std::move(reader));
+        IS_TRY(auto result, RunQuery(plan, *meta, source, settings_.query));
+        auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        core::JsonWriter p;
+        p.BeginObject()
+            .Key("dataset_id").String(dataset.str())
+            .Key("version").Int(version)
+            .Key("rows").Int(found.rows_total.value_or(0))
+            .Key("computed_at").String(core::FormatRfc3339(found.ready_at.value_or(0)))
+            .EndObject();
+        CachedAnswer a;
+        a.body = csv ? QueryCsv(result) : QueryJson(result, elapsed.count(), p.Take());
+        a.content_type = csv ? "text/csv; charset=utf-8" : "application/json";
+        // The answer of a query on a version never changes: the ETag names the question.
+        a.etag = "\"" + core::Sha256Hex(answer_key).substr(0, 32) + "\"";
+        cache_.Put(answer_key, a);
+        cached = std::move(a);
+    }
+    return AnswerResponse(req, *cached, dataset, version, "query");
+}
 
 Result<Response> AnalyticsService::Export(Request& req) {
     const core::TenantId& tenant = req.Caller().tenant;
@@ -226,10 +348,7 @@ Result<Response> AnalyticsService::Export(Request& req) {
     auto opened = objects_.Open(key);
     if (!opened) {
         if (opened.error().code() != core::ErrorCode::kNotFound) return std::move(opened).error();
-        return Error::Conflict("version " + std::to_string(found.version) +
-                               " was processed before snapshots were written and has none; upload the file again "
-                               "(POST .../versions) to get one")
-            .WithSlug("snapshot-missing");
+        return SnapshotMissing(found.version);
     }
     // A version's snapshot never changes: its identity is the version and its size.
     std::shared_ptr<store::ObjectReader> reader = std::move(*opened);
@@ -418,6 +537,7 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
         return {std::move(json_text), "application/json"};
     };
     router.Add("GET", "/api/v1/datasets/{id}/export", [this](Request& req) { return Export(req); });
+    router.Add("POST", "/api/v1/datasets/{id}/query", [this](Request& req) { return Query(req); }, {.body_limit = 256 * 1024});
     router.Add("GET", "/api/v1/datasets/{id}/schema", [this, csv_or_json](Request& req) {
         bool csv = req.Accepts("text/csv");
         return Serve(req, "schema", [&](const Context& ctx) -> Result<std::pair<std::string, std::string>> {

@@ -11,7 +11,9 @@
 #include <memory>
 #include <string>
 
+#include "analytics/column_cache.hpp"
 #include "analytics/result_cache.hpp"
+#include "analytics/snapshot_query.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "http/router.hpp"
@@ -30,6 +32,9 @@ struct AnalyticsSettings {
     /// calls Invalidate in this process (ingest and worker run here); 0 otherwise, so a second
     /// analytics instance never answers from a version older than the one that is ready.
     int64_t version_memo_ms = 0;
+    /// Decoded snapshot columns kept for the next query (see ColumnCache).
+    size_t column_cache_bytes = 256 << 20;
+    QueryLimits query;
 };
 
 class AnalyticsService {
@@ -46,6 +51,9 @@ private:
     using Compute = std::function<core::Result<std::pair<std::string, std::string>>(const Context&)>;
     core::Result<http::Response> Serve(http::Request& req, std::string_view kind, const Compute& compute);
     core::Result<http::Response> Events(http::Request& req);
+    /// POST .../query: an ad-hoc question over the version's snapshot (see snapshot_query.hpp).
+    core::Result<http::Response> Query(http::Request& req);
+    class SnapshotColumns;
     /// GET .../export?format=parquet: the version's snapshot, streamed.
     core::Result<http::Response> Export(http::Request& req);
     /// The version a request asks for (?version=) or the newest ready one; errors when it is
@@ -75,6 +83,7 @@ private:
     const core::Clock& clock_;
     AnalyticsSettings settings_;
     ResultCache cache_;
+    ColumnCache columns_;
 };
 
 }  // namespace insightstream::analytics

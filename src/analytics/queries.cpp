@@ -155,40 +155,24 @@ std::string UnitsText(int128 v) {
     return {digits.rbegin(), digits.rend()};
 }
 
-// Accumulated values of one measure (or rows, for count without a measure).
-// A sum that overflowed (in the engine, stored as null, or here) is never shown.
-struct Accum {
-    int64_t rows = 0;
-    int64_t count = 0;
-    int128 sum = 0;
-    int128 min = 0, max = 0;
-    bool overflow = false;
-    void AddAcc(const json::value& acc) {
-        const auto& a = acc.as_array();
-        int64_t c = a.at(0).to_number<int64_t>();
-        if (c == 0) return;
-        int128 s = 0;
-        if (a.at(1).is_null()) overflow = true;
-        else s = ParseUnits(a.at(1).as_string());
-        if (a.size() >= 4) {
-            int128 mn = ParseUnits(a.at(2).as_string());
-            int128 mx = ParseUnits(a.at(3).as_string());
-            if (count == 0 || mn < min) min = mn;
-            if (count == 0 || mx > max) max = mx;
-        }
-        count += c;
-        overflow = overflow || __builtin_add_overflow(sum, s, &sum);
+}  // namespace
+
+void Accum::AddAcc(const json::value& acc) {
+    const auto& a = acc.as_array();
+    int64_t c = a.at(0).to_number<int64_t>();
+    if (c == 0) return;
+    int128 s = 0;
+    if (a.at(1).is_null()) overflow = true;
+    else s = ParseUnits(a.at(1).as_string());
+    if (a.size() >= 4) {
+        int128 mn = ParseUnits(a.at(2).as_string());
+        int128 mx = ParseUnits(a.at(3).as_string());
+        if (count == 0 || mn < min) min = mn;
+        if (count == 0 || mx > max) max = mx;
     }
-    void Merge(const Accum& o) {
-        rows += o.rows;
-        if (o.count > 0) {
-            if (count == 0 || o.min < min) min = o.min;
-            if (count == 0 || o.max > max) max = o.max;
-        }
-        count += o.count;
-        overflow = overflow || o.overflow || __builtin_add_overflow(sum, o.sum, &sum);
-    }
-};
+    count += c;
+    overflow = overflow || __builtin_add_overflow(sum, s, &sum);
+}
 
 Number Exact(int128 units, int scale) {
     std::string text = UnitsToText(UnitsText(units), scale);
@@ -236,6 +220,8 @@ engine::RankEntry Entry(const std::optional<std::string>& key, const Accum& a) {
     return engine::RankEntry{key ? std::string_view(*key) : std::string_view(), !key, a.rows, a.count, a.sum, a.min, a.max,
                              a.overflow};
 }
+
+namespace {
 
 std::optional<double> Change(const std::optional<Number>& now, const std::optional<Number>& before) {
     if (!now || !before || before->approx == 0) return std::nullopt;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "engine/insights.hpp"
 
 namespace insightstream::analytics {
 
@@ -35,6 +36,44 @@ struct Number {
     std::string text;
     double approx = 0;
 };
+
+/// Accumulated values of one measure (or rows, for count without a measure), in 10^-9 units. A
+/// sum that overflowed (in the engine, stored as null, or here) is never shown.
+struct Accum {
+    int64_t rows = 0;
+    int64_t count = 0;
+    engine::int128 sum = 0;
+    engine::int128 min = 0, max = 0;
+    bool overflow = false;
+    /// Adds a stored accumulator ([count, sum, min, max] as the engine's payloads write it).
+    void AddAcc(const boost::json::value& acc);
+    /// One value of the measure (its row is counted separately, in `rows`).
+    void AddValue(engine::int128 v) {
+        if (count == 0 || v < min) min = v;
+        if (count == 0 || v > max) max = v;
+        ++count;
+        overflow = overflow || __builtin_add_overflow(sum, v, &sum);
+    }
+    void Merge(const Accum& o) {
+        rows += o.rows;
+        if (o.count > 0) {
+            if (count == 0 || o.min < min) min = o.min;
+            if (count == 0 || o.max > max) max = o.max;
+        }
+        count += o.count;
+        overflow = overflow || o.overflow || __builtin_add_overflow(sum, o.sum, &sum);
+    }
+};
+
+/// Exact text of a value in 10^-9 units with `scale` fractional digits.
+Number Exact(engine::int128 units, int scale);
+Number Approx(double v);
+/// The value of `agg` over an accumulation; nullopt where it is undefined (avg/min/max of
+/// nothing, an overflowed sum). One rule for every answer (/timeseries, /groups, /breakdown, /query).
+std::optional<Number> Value(const Accum& a, Agg agg, bool rows_only, int scale);
+/// How /groups, /breakdown and /query rank groups by an aggregate (engine::RanksBefore).
+engine::RankAgg RankAggOf(Agg agg, bool rows_only);
+engine::RankEntry Entry(const std::optional<std::string>& key, const Accum& a);
 
 struct SeriesQuery {
     std::string measure;  // empty with agg=count: rows
