@@ -9,8 +9,9 @@ moto; it refuses to start if its plan has another length):
 
   - the bucket, the dead-letter queue and the jobs queue (RedrivePolicy to the dead-letter queue
     after INSIGHTSTREAM_JOB_MAX_RECEIVES receives, the value the roles are given too);
-  - an IAM user for each role that calls AWS (ingest, worker) whose inline policy is
-    deploy/iam/<role>.json with its placeholders substituted, and an access key for each.
+  - an IAM user for each role that calls AWS (ingest, worker, analytics) whose inline policy is
+    deploy/iam/<role>.json with its placeholders substituted, and an access key for each
+    (analytics' policy only lets it read and list the object store's prefix).
 
 Each role's key goes to CREDENTIALS_DIR/<role>/aws.env (AWS_ACCESS_KEY_ID=..., readable only by
 the image's user): each directory is its own volume, mounted into that role's container only.
@@ -47,7 +48,7 @@ CREDENTIALS_DIR = Path(os.environ.get("INSIGHTSTREAM_CREDENTIALS_DIR", "/credent
 # The image's user (Dockerfile: uid/gid 10001) must read its key file; nobody else needs to.
 OWNER_UID = int(os.environ.get("INSIGHTSTREAM_UID", "10001"))
 OWNER_GID = int(os.environ.get("INSIGHTSTREAM_GID", "10001"))
-ROLES = ("ingest", "worker")  # the roles that call S3/SQS; analytics, auth and the gateway do not
+ROLES = ("ingest", "worker", "analytics")  # the roles that call S3/SQS; auth and the gateway do not
 # Keys for the free phase: moto does not check them while requests are free.
 FREE_PHASE_KEYS = ("AKIAFREEPHASE0000000", "free-phase-secret")
 READY_TIMEOUT_S = 60
@@ -233,11 +234,11 @@ def main():
             die(f"policy {POLICY_DIR / (role + '.json')} is missing (mount deploy/iam there)")
     state = wait_for_moto()
     if bucket_exists(state):
-        worker_env = CREDENTIALS_DIR / "worker" / "aws.env"
-        if not worker_env.is_file():
-            die("the emulator is already set up but the credentials volumes are empty; start over with "
-                "`docker compose -f deploy/compose.yaml down -v`")
-        values = read_env_file(worker_env)
+        missing = [role for role in ROLES if not (CREDENTIALS_DIR / role / "aws.env").is_file()]
+        if missing:
+            die(f"the emulator is already set up but the credentials volumes of {', '.join(missing)} are empty; "
+                "start over with `docker compose -f deploy/compose.yaml down -v`")
+        values = read_env_file(CREDENTIALS_DIR / "worker" / "aws.env")
         verify_enforcement((values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]))
         log(f"already set up: bucket {BUCKET} exists and the stored keys work")
         return

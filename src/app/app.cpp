@@ -334,7 +334,9 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
         p->analytics = std::make_unique<analytics::AnalyticsService>(
             *p->db, *p->objects, p->clock, p->metrics,
             analytics::AnalyticsSettings{.cache_bytes = cfg.analytics_cache_bytes,
-                                         .version_memo_ms = sees_every_change ? 2000 : 0});
+                                         .version_memo_ms = sees_every_change ? 2000 : 0,
+                                         .column_cache_bytes = cfg.query_cache_bytes,
+                                         .query = {.max_groups = cfg.query_max_groups, .max_ms = cfg.query_max_ms}});
         p->router.SetService("analytics");
         p->analytics->RegisterRoutes(p->router);
         p->router.SetService("");

@@ -230,6 +230,13 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         ->envname("INSIGHTSTREAM_WEB_DIR")->capture_default_str();
     app.add_option("--analytics-cache-bytes", c.analytics_cache_bytes, "Bytes of answers the analytics cache keeps")
         ->envname("INSIGHTSTREAM_ANALYTICS_CACHE_BYTES")->capture_default_str();
+    app.add_option("--query-cache-bytes", c.query_cache_bytes,
+                   "Bytes of decoded snapshot columns POST .../query keeps for the next query")
+        ->envname("INSIGHTSTREAM_QUERY_CACHE_BYTES")->capture_default_str();
+    app.add_option("--query-max-groups", c.query_max_groups, "Groups one query may make before it is refused")
+        ->envname("INSIGHTSTREAM_QUERY_MAX_GROUPS")->capture_default_str();
+    app.add_option("--query-max-ms", c.query_max_ms, "Milliseconds one query may run before it is refused")
+        ->envname("INSIGHTSTREAM_QUERY_MAX_MS")->capture_default_str();
     app.add_option("--engine-threads", c.engine_threads, "Threads the engine parses with per job (0: one per core)")
         ->envname("INSIGHTSTREAM_ENGINE_THREADS")->capture_default_str();
     app.add_option("--max-rejected-share", c.max_rejected_share,

@@ -71,6 +71,9 @@ struct Config {
     int fault_chunk_pause_ms = 0;
     int engine_threads = 0;
     size_t analytics_cache_bytes = 64 << 20;
+    size_t query_cache_bytes = 256 << 20;  // decoded snapshot columns kept for /query
+    size_t query_max_groups = 100'000;
+    int64_t query_max_ms = 10'000;
     std::string web_dir = "web/dist";
     double max_rejected_share = 0.2;
     int64_t max_groups = 1'000'000;

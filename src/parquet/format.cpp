@@ -12,7 +12,7 @@ namespace {
 constexpr int32_t kOptional = 1;  // FieldRepetitionType.OPTIONAL
 
 Error Malformed(const std::string& what) {
-    return Error::InvalidArgument("the Parquet file is malformed: " + what).WithSlug("snapshot-unreadable");
+    return Error::Internal("the Parquet file is malformed: " + what).WithSlug("snapshot-unreadable");
 }
 
 void WriteStatistics(CompactWriter& w, const Statistics& s) {

@@ -17,7 +17,7 @@ constexpr int64_t kMaxFooterBytes = 256 << 20;
 constexpr int64_t kMaxPageBytes = int64_t{1} << 31;
 
 Error Unreadable(const std::string& what) {
-    return Error::InvalidArgument("the snapshot cannot be read: " + what).WithSlug("snapshot-unreadable");
+    return Error::Internal("the snapshot cannot be read: " + what).WithSlug("snapshot-unreadable");
 }
 
 Result<std::string> Decompress(Codec codec, std::string_view body, int32_t uncompressed) {

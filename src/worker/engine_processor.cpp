@@ -125,7 +125,8 @@ Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, const engine:
             e.code() == core::ErrorCode::kDeadlineExceeded) {
             return e;
         }
-        return Error::InvalidArgument("the columnar snapshot could not be written: " + e.detail()).WithSlug("snapshot-failed");
+        const std::string& why = e.code() == core::ErrorCode::kInternal ? e.internal() : e.detail();
+        return Error::InvalidArgument("the columnar snapshot could not be written: " + why).WithSlug("snapshot-failed");
     }
     IS_TRY_VOID(writer->Commit());
     return {};

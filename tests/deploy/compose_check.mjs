@@ -5,7 +5,8 @@
 //      one image built from ../Dockerfile, only the gateway publishes ports, every role has a
 //      health check on /healthz, the start order waits for health / completion, secrets are
 //      never in clear in the environment, the files it mounts exist, and the values that must
-//      agree between services (moto's free requests, the redrive count, the upstreams) do.
+//      agree between services (moto's free requests, the redrive count, the object store, the
+//      upstreams) do; analytics is given no queue.
 //
 //   node compose_check.mjs FILE [--project-dir DIR]   DIR: where relative paths start (FILE's folder)
 //   node compose_check.mjs --self-test FILE           FILE must pass, and broken copies must fail
@@ -146,7 +147,7 @@ export function checkCompose(file, projectDir = dirname(file)) {
     }
   }
   // Transitively: every role after the migration; the roles that verify tokens after auth
-  // (it publishes the signing keys); ingest and worker after the emulator's setup.
+  // (it publishes the signing keys); the roles with an IAM user after the emulator's setup.
   const after = (name, target, seen = new Set()) => {
     if (seen.has(name)) return false;
     seen.add(name);
@@ -157,7 +158,7 @@ export function checkCompose(file, projectDir = dirname(file)) {
     if (services.migrate && !after(role, 'migrate')) fail(`service "${role}" may start before the migration completed`);
     if (role !== 'auth' && services.auth && !after(role, 'auth')) fail(`service "${role}" may start before auth is healthy`);
   }
-  for (const role of ['ingest', 'worker'].filter((n) => services[n])) {
+  for (const role of ['ingest', 'worker', 'analytics'].filter((n) => services[n])) {
     if (services['aws-setup'] && !after(role, 'aws-setup')) fail(`service "${role}" may start before aws-setup created its IAM user`);
   }
 
@@ -209,6 +210,16 @@ export function checkCompose(file, projectDir = dirname(file)) {
     if (free === undefined || String(free) !== String(planned)) {
       fail(`moto's INITIAL_NO_AUTH_ACTION_COUNT (${free}) differs from aws-setup's INSIGHTSTREAM_SETUP_REQUESTS (${planned})`);
     }
+    // The roles that read the object store read the same one; only ingest and worker use the queues.
+    const objects = env('worker').INSIGHTSTREAM_OBJECTS;
+    for (const role of ['ingest', 'analytics']) {
+      if (env(role).INSIGHTSTREAM_OBJECTS !== objects) {
+        fail(`service "${role}": INSIGHTSTREAM_OBJECTS (${env(role).INSIGHTSTREAM_OBJECTS}) differs from the worker's (${objects})`);
+      }
+    }
+    for (const key of ['INSIGHTSTREAM_QUEUE', 'INSIGHTSTREAM_DEAD_LETTER_QUEUE']) {
+      if (env('analytics')[key] !== undefined) fail(`service "analytics": ${key} is set, but analytics uses no queue`);
+    }
     for (const role of ['ingest', 'worker']) {
       const receives = env(role).INSIGHTSTREAM_JOB_MAX_RECEIVES;
       if (String(receives) !== String(env('aws-setup').INSIGHTSTREAM_JOB_MAX_RECEIVES)) {
@@ -244,7 +255,11 @@ const BROKEN = [
   { name: 'a password in clear', expect: 'holds a secret in clear',
     edit: (t) => t.replace(/^(      INSIGHTSTREAM_JWT_PRIVATE_KEY_FILE: .*\n)/m, '$1      INSIGHTSTREAM_DATABASE_PASSWORD: hunter2\n') },
   { name: 'analytics not waiting for auth', expect: 'before auth is healthy',
-    edit: (t) => t.replace(/^(  analytics:\n[\s\S]*?)    depends_on:\n      auth:\n        condition: service_healthy\n/m, '$1') },
+    edit: (t) => t.replace(/^(  analytics:\n[\s\S]*?    depends_on:\n)      auth:\n        condition: service_healthy\n/m, '$1') },
+  { name: 'analytics not waiting for its IAM user', expect: 'analytics" may start before aws-setup',
+    edit: (t) => t.replace(/^(  analytics:\n[\s\S]*?)      aws-setup:\n        condition: service_completed_successfully\n/m, '$1') },
+  { name: 'analytics given the job queue', expect: 'analytics uses no queue',
+    edit: (t) => t.replace(/^(  analytics:\n[\s\S]*?<<: \[\*database-env, \*objects-env)\]/m, '$1, *queue-env]') },
   { name: 'ingest waiting for auth only to start, not to be healthy', expect: 'expected service_healthy',
     edit: (t) => t.replace(/^(  ingest:\n[\s\S]*?depends_on:\n      auth:\n        condition: )service_healthy/m, '$1service_started') },
 ];

@@ -5,7 +5,9 @@ Starts tests/support/aws_emulator.py in DIR (a fresh temporary directory by defa
 the keys it wrote to DIR/aws.json checks that signatures and the roles' IAM policies are enforced:
   - ingest can put an object under the prefix `is/` and list it, but not put outside it;
   - ingest cannot ReceiveMessage from the jobs queue (sqs:ReceiveMessage is the worker's);
-  - worker can ReceiveMessage; analytics can touch neither S3 nor SQS;
+  - worker can ReceiveMessage;
+  - analytics can read (GetObject) and list under the prefix, but not put or delete there, nor
+    read outside it, nor use SQS;
   - a good access key id with a wrong secret is refused (403 SignatureDoesNotMatch) by S3 and SQS;
 and stops the emulator, also on failure. Exits 0 when every check passes, 1 when one fails, and 77
 (ctest's SKIP_RETURN_CODE) when moto_server is not installed.
@@ -93,8 +95,29 @@ def run_checks(info):
           f"{err} {listed}")
     err = s3_error(lambda: ingest.put_object(Bucket=bucket, Key="outside/data.csv", Body=b"x", **octet))
     check("ingest PutObject outside the prefix is refused (403 AccessDenied)", err == (403, "AccessDenied"), str(err))
+
+    # S3: the analytics role reads under the prefix and changes nothing.
+    got = []
+    err = s3_error(lambda: got.append(analytics.get_object(Bucket=bucket, Key=key)["Body"].read()))
+    check(f"analytics GetObject {key}", err is None and got == [b"a,b\n1,2\n"], f"{err} {got}")
+    err = s3_error(lambda: got.append(
+        analytics.get_object(Bucket=bucket, Key=key, Range="bytes=0-2")["Body"].read()))
+    check(f"analytics ranged GetObject {key}", err is None and got[-1:] == [b"a,b"], f"{err} {got}")
+    listed = []
+    err = s3_error(lambda: listed.extend(
+        o["Key"] for o in analytics.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("Contents", [])))
+    check("analytics ListObjectsV2 of its prefix, one key (its readiness check)", err is None and len(listed) == 1,
+          f"{err} {listed}")
+    err = s3_error(lambda: analytics.get_object(Bucket=bucket, Key=f"{prefix}selftest/absent"))
+    check("analytics GetObject of a missing key is 404 NoSuchKey, not 403", err == (404, "NoSuchKey"), str(err))
+    err = s3_error(lambda: analytics.put_object(Bucket=bucket, Key=f"{prefix}selftest/analytics.csv", Body=b"x", **octet))
+    check("analytics PutObject under the prefix is refused (403 AccessDenied)", err == (403, "AccessDenied"), str(err))
+    err = s3_error(lambda: analytics.delete_object(Bucket=bucket, Key=key))
+    check("analytics DeleteObject under the prefix is refused (403 AccessDenied)", err == (403, "AccessDenied"), str(err))
+    err = s3_error(lambda: analytics.get_object(Bucket=bucket, Key="outside/data.csv"))
+    check("analytics GetObject outside the prefix is refused (403 AccessDenied)", err == (403, "AccessDenied"), str(err))
     err = s3_error(lambda: analytics.get_object(Bucket=bucket, Key=key))
-    check("analytics GetObject is refused (403 AccessDenied)", err == (403, "AccessDenied"), str(err))
+    check(f"{key} is still there after analytics' refused delete", err is None, str(err))
 
     # SQS (JSON protocol): ingest sends, only worker receives.
     status, body = sqs_json(info, "ingest", "SendMessage", {"QueueUrl": jobs, "MessageBody": "selftest"})
@@ -104,6 +127,10 @@ def run_checks(info):
           f"{status} {body[:200]}")
     status, body = sqs_json(info, "analytics", "SendMessage", {"QueueUrl": jobs, "MessageBody": "x"})
     check("analytics SendMessage is refused (403 AccessDenied)", status == 403 and "AccessDenied" in body,
+          f"{status} {body[:200]}")
+    status, body = sqs_json(info, "analytics", "GetQueueAttributes",
+                            {"QueueUrl": jobs, "AttributeNames": ["ApproximateNumberOfMessages"]})
+    check("analytics GetQueueAttributes is refused (403 AccessDenied)", status == 403 and "AccessDenied" in body,
           f"{status} {body[:200]}")
     status, body = sqs_json(info, "worker", "ReceiveMessage",
                             {"QueueUrl": jobs, "MessageSystemAttributeNames": ["ApproximateReceiveCount"]})

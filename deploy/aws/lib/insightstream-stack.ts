@@ -104,7 +104,7 @@ export class InsightStreamStack extends Stack {
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
         { name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
       ],
-      // Uploads and worker reads go to S3 without passing (and paying for) the NAT gateways.
+      // Uploads and every read of a dataset go to S3 without passing (and paying for) the NAT gateways.
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
       flowLogs: {
         all: {
@@ -353,7 +353,12 @@ export class InsightStreamStack extends Stack {
         // One job at a time per task needs few connections; workers scale out in tasks.
         INSIGHTSTREAM_DB_POOL_SIZE: '4',
       },
-      analytics: { ...common, ...behindGateway },
+      analytics: {
+        ...common,
+        ...behindGateway,
+        // Reads the versions' Parquet snapshots (export, queries); no queue.
+        INSIGHTSTREAM_OBJECTS: objects,
+      },
     };
     const dbPassword = ecs.Secret.fromSecretsManager(appDbSecret, 'password');
     const secrets: Record<Role, Record<string, ecs.Secret>> = {
@@ -890,7 +895,7 @@ export class InsightStreamStack extends Stack {
     pullsFromEcr: boolean;
   }) {
     const bucketRef = this.getLogicalId(p.bucket.node.defaultChild as s3.CfnBucket);
-    for (const r of ['ingest', 'worker'] as const) {
+    for (const r of POLICY_ROLES) {
       NagSuppressions.addResourceSuppressions(p.taskPolicies[r], [
         {
           id: 'AwsSolutions-IAM5',

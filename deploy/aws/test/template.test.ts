@@ -335,6 +335,20 @@ describe('S3', () => {
       'TLS enforced',
     );
   });
+
+  it('is the object store of ingest, worker and analytics; only ingest and worker are given the queues', () => {
+    for (const r of ['ingest', 'worker', 'analytics']) {
+      assert.equal(envOf(container(t, family(r))).INSIGHTSTREAM_OBJECTS, objects, `${r}: the one bucket and prefix`);
+    }
+    const analytics = envOf(container(t, family('analytics')));
+    assert.equal(analytics.INSIGHTSTREAM_QUEUE, undefined, 'analytics uses no queue');
+    assert.equal(analytics.INSIGHTSTREAM_DEAD_LETTER_QUEUE, undefined, 'analytics uses no queue');
+    for (const r of ['gateway', 'auth']) {
+      const env = envOf(container(t, family(r)));
+      assert.equal(env.INSIGHTSTREAM_OBJECTS, undefined, `${r}: no object store`);
+      assert.equal(env.INSIGHTSTREAM_QUEUE, undefined, `${r}: no queue`);
+    }
+  });
 });
 
 describe('SQS', () => {
@@ -405,6 +419,27 @@ describe('IAM', () => {
       assert.equal(R[role]!.Properties.Policies, undefined);
     });
   }
+
+  it('lets analytics only read and list the prefix, and denies it object writes and SQS explicitly', () => {
+    const attached = policiesOn(taskRoleOf('analytics'));
+    assert.equal(attached.length, 1);
+    const statements: any[] = evaluate(attached[0]![1].Properties.PolicyDocument).Statement;
+    const list = (v: any): any[] => (Array.isArray(v) ? v : [v]);
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    assert.deepEqual(allows.flatMap((s) => list(s.Action)).sort(), ['s3:GetObject', 's3:ListBucket']);
+    const bucket = expectedValues.BucketName!;
+    const prefix = expectedValues.Prefix!;
+    const get = allows.find((s) => list(s.Action).includes('s3:GetObject'));
+    assert.deepEqual(list(get.Resource), [`arn:aws:s3:::${bucket}/${prefix}*`]);
+    assert.equal(get.Condition, undefined);
+    const listing = allows.find((s) => list(s.Action).includes('s3:ListBucket'));
+    assert.deepEqual(list(listing.Resource), [`arn:aws:s3:::${bucket}`]);
+    assert.deepEqual(listing.Condition, { StringLike: { 's3:prefix': `${prefix}*` } });
+    const denies = statements.filter((s) => s.Effect === 'Deny');
+    assert.ok(denies.every((s) => s.Condition === undefined && list(s.Resource).join() === '*'), 'unconditional, everywhere');
+    const denied = denies.flatMap((s) => list(s.Action));
+    for (const a of ['sqs:*', 's3:Put*', 's3:Delete*', 's3:AbortMultipartUpload']) assert.ok(denied.includes(a), `denies ${a}`);
+  });
 
   it('grants the gateway and auth task roles nothing', () => {
     for (const r of ['gateway', 'auth']) {

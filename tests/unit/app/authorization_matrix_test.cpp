@@ -155,6 +155,14 @@ std::map<std::pair<std::string, std::string>, Spec> Specs() {
             return Req{"/api/v1/datasets/" + (other ? w.dataset_b : w.ReadyDataset()) + "/" + kind + query};
         }};
     }
+    // The snapshot: exported, and asked questions of (a read, whatever the method).
+    s[{"GET", "/api/v1/datasets/{id}/export"}] = {Role::kViewer, false, 200, [](World& w, bool other) {
+        return Req{"/api/v1/datasets/" + (other ? w.dataset_b : w.ReadyDataset()) + "/export?format=parquet"};
+    }};
+    s[{"POST", "/api/v1/datasets/{id}/query"}] = {Role::kViewer, false, 200, [](World& w, bool other) {
+        return Req{"/api/v1/datasets/" + (other ? w.dataset_b : w.ReadyDataset()) + "/query",
+                   R"({"group_by":["k"],"measures":[{"agg":"count"}]})"};
+    }};
     s[{"GET", "/api/v1/users"}] = {Role::kAdmin, false, 200, [](World&, bool) { return Req{"/api/v1/users"}; }};
     s[{"POST", "/api/v1/users"}] = {Role::kAdmin, true, 201, [](World& w, bool) {
         return Req{"/api/v1/users", json::serialize(json::object{{"email", w.Unique("new") + "@example.com"},

@@ -88,13 +88,19 @@ TEST(AwsIam, WorkerMayReadAndConsumeButNotDeleteObjectsOrSendJobs) {
     EXPECT_TRUE((*named)->Ping());
 }
 
-TEST(AwsIam, AnalyticsMayTouchNeitherAndAWrongSecretIsRefused) {
+TEST(AwsIam, AnalyticsMayOnlyReadObjectsAndAWrongSecretIsRefused) {
     IS_REQUIRE_AWS(env);
     std::string prefix = env.FreshPrefix();
+    Role admin = As(env, "admin", prefix);
+    ASSERT_TRUE(admin.objects->PutBytes(Key("snapshot.parquet"), "PAR1"));
     Role analytics = As(env, "analytics", prefix);
+    EXPECT_EQ(*analytics.objects->GetBytes(Key("snapshot.parquet")), "PAR1");
+    EXPECT_EQ(analytics.objects->Open(Key("absent")).error().code(), core::ErrorCode::kNotFound)
+        << "a missing snapshot is told apart from a refusal";
+    EXPECT_TRUE(analytics.objects->Ping());
     ExpectRefused(analytics.objects->PutBytes(Key("x"), "no"), "object store");
-    ExpectRefused(analytics.objects->Open(Key("x")), "object store");
-    ExpectRefused(analytics.objects->Ping(), "object store");
+    ExpectRefused(analytics.objects->Delete(Key("snapshot.parquet")), "object store");
+    ExpectRefused(analytics.outside->GetBytes(Key("snapshot.parquet")), "object store");
     ExpectRefused(analytics.jobs->Send("{}", 0), "job queue");
     ExpectRefused(analytics.jobs->Ping(), "job queue");
 
