@@ -266,10 +266,8 @@ public:
     Result<std::shared_ptr<const parquet::DecodedColumn>> Column(size_t row_group, size_t column) override {
         std::string key = prefix_ + std::to_string(row_group) + "|" + std::to_string(column);
         if (auto hit = cache_.Get(key)) return hit;
-        Result<parquet::DecodedColumn> decoded = [&] {
-            std::scoped_lock lock(read_mutex_);  // one reader, shared by the query's threads
-            return reader_.ReadColumn(row_group, column);
-        }();
+        // ReadColumn only reads the footer it holds: the query's threads decode side by side.
+        Result<parquet::DecodedColumn> decoded = reader_.ReadColumn(row_group, column);
         if (!decoded) return decoded.error();
         auto shared = std::make_shared<const parquet::DecodedColumn>(std::move(*decoded));
         cache_.Put(key, shared);
@@ -279,7 +277,6 @@ public:
 private:
     ColumnCache& cache_;
     std::string prefix_;
-    std::mutex read_mutex_;
     parquet::FileReader reader_;
 };
 

@@ -41,10 +41,15 @@ bool TakePlain(std::string_view& in, size_t count, std::vector<T>& dense) {
     return true;
 }
 
-// Spreads the dense values of the rows [first, first + n) that are defined over their slots.
+// Spreads the dense values of the rows [first, first + n) that are defined over their slots (a
+// page without nulls is a plain copy).
 template <class T>
 void Scatter(const std::vector<T>& dense, const uint8_t* defined, size_t first, size_t n, std::vector<T>& out) {
     out.resize(first + n);
+    if (dense.size() == n) {
+        std::copy(dense.begin(), dense.end(), out.begin() + static_cast<ptrdiff_t>(first));
+        return;
+    }
     size_t k = 0;
     for (size_t i = 0; i < n; ++i) out[first + i] = defined[first + i] != 0 ? dense[k++] : T{};
 }
@@ -82,7 +87,7 @@ Result<FileReader> FileReader::Open(RandomAccess& source) {
     return FileReader(source, std::move(meta));
 }
 
-Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) {
+Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) const {
     if (row_group >= meta_.row_groups.size() || column >= meta_.columns.size()) return Error::Internal("no such column chunk");
     const SchemaColumn& col = meta_.columns[column];
     const RowGroupMeta& rg = meta_.row_groups[row_group];
@@ -132,10 +137,12 @@ Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) {
         if (!DecodeHybrid(body.substr(0, levels_len), 1, n, levels.data())) return Unreadable("bad definition levels");
         body.remove_prefix(levels_len);
         const size_t first = out.defined.size();
+        out.defined.resize(first + n);
         size_t count = 0;
-        for (uint32_t l : levels) {
-            out.defined.push_back(static_cast<uint8_t>(l));
-            count += l;
+        uint8_t* flags = out.defined.data() + first;
+        for (size_t i = 0; i < n; ++i) {
+            flags[i] = static_cast<uint8_t>(levels[i]);
+            count += levels[i];
         }
         const uint8_t* def = out.defined.data();
         bool ok = true;

@@ -41,7 +41,7 @@ public:
     /// Reads and checks the footer.
     static core::Result<FileReader> Open(RandomAccess& source);
     [[nodiscard]] const FileMeta& meta() const { return meta_; }
-    core::Result<DecodedColumn> ReadColumn(size_t row_group, size_t column);
+    core::Result<DecodedColumn> ReadColumn(size_t row_group, size_t column) const;
 
 private:
     FileReader(RandomAccess& source, FileMeta meta) : source_(&source), meta_(std::move(meta)) {}
