@@ -50,9 +50,13 @@ std::string TimeText(uint64_t key, bool timestamp) {
     auto y = static_cast<int32_t>(key >> 40);
     auto a = static_cast<int32_t>((key >> 35) & 31);
     auto b = static_cast<int32_t>((key >> 30) & 31);
-    auto sod = static_cast<int32_t>(key & ((1U << 17) - 1));
-    char buf[48];
-    if (timestamp) {
+    auto ms = static_cast<int32_t>(key & ((1U << 30) - 1));
+    const int32_t sod = ms / 1000, millis = ms % 1000;
+    char buf[64];
+    if (timestamp && millis != 0) {
+        std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, a, b, sod / 3600, sod / 60 % 60, sod % 60,
+                      millis);
+    } else if (timestamp) {
         std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, a, b, sod / 3600, sod / 60 % 60, sod % 60);
     } else {
         std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, a, b);

@@ -53,9 +53,11 @@ void MergeByLine(std::vector<T>& mine, std::vector<T>& theirs, size_t max) {
 constexpr int64_t kMaxDenseDays = 400 * 384;
 constexpr int64_t kMaxDenseMonths = 400 * 12;
 
-uint64_t TimeKey(int32_t y, int32_t a, int32_t b, int32_t sod) {
+// A date or timestamp as a sortable key: year, the two leading components as written, and the
+// millisecond of the day (below 2^27) in the low 30 bits.
+uint64_t TimeKey(int32_t y, int32_t a, int32_t b, int32_t ms_of_day) {
     return (static_cast<uint64_t>(y) << 40) | (static_cast<uint64_t>(a) << 35) | (static_cast<uint64_t>(b) << 30) |
-           static_cast<uint64_t>(sod);
+           static_cast<uint64_t>(ms_of_day);
 }
 
 uint64_t HashUnits(int128 v) {
@@ -345,8 +347,10 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
         }
     }
     ++st.values;
-    uint64_t k1 = TimeKey(y, p1, p2, sod);
-    uint64_t k2 = amb ? TimeKey(y, p2, p1, sod) : k1;
+    // Keyed to the millisecond: 12:00:00.100 and 12:00:00.200 are two values.
+    const int32_t ms_of_day = sod * 1000 + d.millis;
+    uint64_t k1 = TimeKey(y, p1, p2, ms_of_day);
+    uint64_t k2 = amb ? TimeKey(y, p2, p1, ms_of_day) : k1;
     if (valid_mdy) {
         st.min_mdy = std::min(st.min_mdy, k1);
         st.max_mdy = std::max(st.max_mdy, k1);

@@ -26,10 +26,9 @@ export function DaysText(days) {
   return days === null ? null : new Date(days * 86_400_000).toISOString().slice(0, 10);
 }
 
-// Our summary gives timestamps to the second (its keys hold no milliseconds): the engine's
-// milliseconds are cut to the second before comparing, never rounded.
+// Our summary writes timestamps to the millisecond, and leaves ".000" out.
 export function SecondsText(ms) {
-  return ms === null ? null : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return ms === null ? null : new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
 // What each of our column types may be in the file: a wide integer column is DECIMAL(38, 0).

@@ -61,7 +61,8 @@ export function SalesCsv({ rows, seed }) {
     const returned = rnd() < 0.06;
     // Full double precision (more than nine fractional digits): the column is a float.
     const weight = String(rnd() * 50 + 0.001);
-    const created = day * kDayMs + Math.floor(rnd() * 86_400) * 1000;
+    // To the millisecond: the summary must keep 12:00:00.100 and 12:00:00.200 apart.
+    const created = day * kDayMs + Math.floor(rnd() * 86_400_000);
     lines.push([
       100_000 + i, IsoDate(day), pick(kRegions), pick(kChannels), Quoted(pick(kProducts)), quantity,
       Cents(priceCents), Cents(quantity * priceCents), discount, returned, weight, IsoSeconds(created),
