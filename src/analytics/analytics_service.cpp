@@ -14,6 +14,8 @@
 #include "engine/values.hpp"
 #include "catalog/datasets.hpp"
 #include "catalog/job_message.hpp"
+#include "core/log.hpp"
+#include "store/outbox.hpp"
 
 namespace insightstream::analytics {
 
@@ -249,14 +251,46 @@ private:
     int64_t size_;
 };
 
-Error SnapshotMissing(int64_t version) {
-    return Error::Conflict("version " + std::to_string(version) +
-                           " was processed before snapshots were written and has none; upload the file again "
-                           "(POST .../versions) to get one")
-        .WithSlug("snapshot-missing");
-}
-
 }  // namespace
+
+Result<std::unique_ptr<store::ObjectReader>> AnalyticsService::OpenSnapshot(const core::TenantId& tenant,
+                                                                          const core::DatasetId& dataset,
+                                                                          const catalog::VersionRecord& version) {
+    auto opened = objects_.Open(catalog::SnapshotKey(tenant, dataset, version.version));
+    if (opened || opened.error().code() != core::ErrorCode::kNotFound) return opened;
+    // A version processed before snapshots existed: a worker writes its snapshot now (asked once
+    // per version every few minutes; the worker skips a version that has one by then).
+    const std::string key = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version.version);
+    bool ask = false;
+    {
+        std::scoped_lock lock(backfill_mutex_);
+        auto it = backfill_asked_.find(key);
+        if (it == backfill_asked_.end() || core::MonotonicMs() - it->second > kBackfillAgainMs) {
+            if (backfill_asked_.size() > 100'000) backfill_asked_.clear();
+            backfill_asked_[key] = core::MonotonicMs();
+            ask = true;
+        }
+    }
+    if (ask) {
+        catalog::JobMessage job;
+        job.tenant = tenant;
+        job.dataset = dataset;
+        job.version = version.version;
+        job.kind = std::string(catalog::kSnapshotJob);
+        IS_TRY_VOID(db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+            IS_TRY(auto id, store::OutboxAdd(tx, tenant, catalog::kProcessTopic, job.ToJson(), clock_.NowMs()));
+            (void)id;  // the ingest role's relay sends it (messages older than a few seconds)
+            return {};
+        }));
+        core::Log(core::LogLevel::kInfo, "snapshot.backfill_requested", "a worker will write the version's snapshot",
+                  {{"dataset_id", dataset.str()}, {"version", version.version}});
+    }
+    return Error::Conflict("version " + std::to_string(version.version) +
+                           " was processed before snapshots were written; its snapshot is being written now, try "
+                           "again in a minute")
+        .WithSlug("snapshot-pending")
+        .WithRetryAfter(30);
+}
 
 // Decoded columns through the cache, read from the snapshot on a miss.
 class AnalyticsService::SnapshotColumns final : public ColumnSource {
@@ -289,13 +323,9 @@ Result<Response> AnalyticsService::Query(Request& req) {
     // The footer, once per version (it is small and never changes).
     const std::string prefix = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|";
     auto key = catalog::SnapshotKey(tenant, dataset, version);
-    auto opened = objects_.Open(key);
-    if (!opened) {
-        if (opened.error().code() == core::ErrorCode::kNotFound) return SnapshotMissing(version);
-        return std::move(opened).error();
-    }
-    auto file = std::make_unique<ObjectFile>(objects_, key, (*opened)->size());
-    opened->reset();
+    IS_TRY(auto opened, OpenSnapshot(tenant, dataset, found));
+    auto file = std::make_unique<ObjectFile>(objects_, key, opened->size());
+    opened.reset();
     std::shared_ptr<const parquet::FileMeta> meta = columns_.GetMeta(prefix + "meta");
     IS_TRY(auto reader, parquet::FileReader::Open(*file));
     if (!meta) {
@@ -341,14 +371,9 @@ Result<Response> AnalyticsService::Export(Request& req) {
     auto format = req.Query("format");
     if (!format || *format != "parquet") return BadParam("format", "must be parquet");
     IS_TRY(auto found, ResolveVersion(req, dataset));
-    auto key = catalog::SnapshotKey(tenant, dataset, found.version);
-    auto opened = objects_.Open(key);
-    if (!opened) {
-        if (opened.error().code() != core::ErrorCode::kNotFound) return std::move(opened).error();
-        return SnapshotMissing(found.version);
-    }
+    IS_TRY(auto opened, OpenSnapshot(tenant, dataset, found));
     // A version's snapshot never changes: its identity is the version and its size.
-    std::shared_ptr<store::ObjectReader> reader = std::move(*opened);
+    std::shared_ptr<store::ObjectReader> reader = std::move(opened);
     std::string etag = "\"" + core::Sha256Hex(tenant.str() + "|" + dataset.str() + "|" + std::to_string(found.version) +
                                              "|parquet|" + std::to_string(reader->size()))
                                    .substr(0, 32) +

@@ -54,6 +54,14 @@ private:
     /// POST .../query: an ad-hoc question over the version's snapshot (see snapshot_query.hpp).
     core::Result<http::Response> Query(http::Request& req);
     class SnapshotColumns;
+    /// The version's snapshot; when it has none (processed before snapshots), asks a worker to
+    /// write it and answers snapshot-pending.
+    core::Result<std::unique_ptr<store::ObjectReader>> OpenSnapshot(const core::TenantId& tenant,
+                                                                    const core::DatasetId& dataset,
+                                                                    const catalog::VersionRecord& version);
+    static constexpr int64_t kBackfillAgainMs = 5 * 60 * 1000;
+    std::mutex backfill_mutex_;
+    std::unordered_map<std::string, int64_t> backfill_asked_;  // version key → when asked (monotonic ms)
     /// GET .../export?format=parquet: the version's snapshot, streamed.
     core::Result<http::Response> Export(http::Request& req);
     /// The version a request asks for (?version=) or the newest ready one; errors when it is

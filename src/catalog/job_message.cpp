@@ -9,13 +9,15 @@ using core::Result;
 namespace json = boost::json;
 
 std::string JobMessage::ToJson() const {
-    return json::serialize(json::object{{"type", kProcessTopic},
-                                        {"tenant_id", tenant.str()},
-                                        {"dataset_id", dataset.str()},
-                                        {"version", version},
-                                        {"trace_id", trace_id},
-                                        {"request_id", request_id},
-                                        {"span_id", span_id}});
+    json::object o{{"type", kProcessTopic},
+                   {"tenant_id", tenant.str()},
+                   {"dataset_id", dataset.str()},
+                   {"version", version},
+                   {"trace_id", trace_id},
+                   {"request_id", request_id},
+                   {"span_id", span_id}};
+    if (!kind.empty()) o["kind"] = kind;
+    return json::serialize(o);
 }
 
 Result<JobMessage> JobMessage::Parse(std::string_view text) {
@@ -33,6 +35,8 @@ Result<JobMessage> JobMessage::Parse(std::string_view text) {
     m.trace_id = str("trace_id");
     m.request_id = str("request_id");
     m.span_id = str("span_id");
+    m.kind = str("kind");
+    if (!m.kind.empty() && m.kind != kSnapshotJob) return Error::InvalidArgument("job message of an unknown kind: " + m.kind);
     auto it = o.find("version");
     if (it != o.end() && it->value().is_int64()) m.version = it->value().as_int64();
     if (!core::IsValidId(m.tenant.str()) || !core::IsValidId(m.dataset.str()) || m.version < 1) {

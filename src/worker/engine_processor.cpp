@@ -105,8 +105,8 @@ void ApplyVersionOptions(std::string_view options_json, engine::EngineOptions* o
     if (auto* q = o.if_contains("quoted_newlines"); q && q->is_bool()) options->quoted_newlines = q->as_bool();
 }
 
-Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, const engine::EngineOptions& last,
-                                            const engine::InsightSet& insights, const engine::AnalyzeHooks& hooks) {
+Result<void> EngineProcessor::PutSnapshot(const JobContext& job, const engine::EngineOptions& last,
+                                          const engine::InsightSet& insights, const engine::AnalyzeHooks& hooks) {
     // The version's rows as Parquet, beside its source: what /query reads and /export serves.
     struct Sink final : parquet::ByteSink {
         store::ObjectWriter* writer = nullptr;
@@ -132,8 +132,7 @@ Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, const engine:
     return {};
 }
 
-Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::ObjectReader& source,
-                                            ProgressSink& progress) {
+engine::EngineOptions EngineProcessor::Options(const JobContext& job) const {
     engine::EngineOptions options;
     options.format = job.version.format;
     options.threads = settings_.threads;
@@ -141,20 +140,24 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     options.partial.max_issues = settings_.max_issues;
     options.memory_budget = settings_.memory_budget;
     ApplyVersionOptions(job.version.options, &options);
+    return options;
+}
+
+engine::AnalyzeHooks EngineProcessor::Hooks(const JobContext& job, store::ObjectReader& source, ProgressSink& progress,
+                                            bool* first) {
     // The first pass reads the source the worker opened; another pass (see engine::Analyze)
     // opens the object again from its start.
-    bool first = true;
     engine::AnalyzeHooks hooks;
     hooks.chunk_bytes = settings_.chunk_bytes;
-    hooks.open = [&]() -> Result<std::unique_ptr<engine::ByteSource>> {
+    hooks.open = [this, &job, &source, first]() -> Result<std::unique_ptr<engine::ByteSource>> {
         struct Source final : engine::ByteSource {
             store::ObjectReader* reader = nullptr;
             std::unique_ptr<store::ObjectReader> owned;
             Result<size_t> Read(char* buffer, size_t capacity) override { return reader->Read(buffer, capacity); }
         };
         auto out = std::make_unique<Source>();
-        if (first) {
-            first = false;
+        if (*first) {
+            *first = false;
             out->reader = &source;
         } else {
             auto key = store::ObjectKey::Parse(job.version.object_key);
@@ -164,8 +167,24 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
         }
         return std::unique_ptr<engine::ByteSource>(std::move(out));
     };
-    hooks.progress = [&](int /*pass*/, int64_t bytes, int64_t rows) { progress.Report(bytes, rows); };
-    hooks.stop = [&] { return progress.StopRequested(); };
+    hooks.progress = [&progress](int /*pass*/, int64_t bytes, int64_t rows) { progress.Report(bytes, rows); };
+    hooks.stop = [&progress] { return progress.StopRequested(); };
+    return hooks;
+}
+
+Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, store::ObjectReader& source, ProgressSink& progress) {
+    bool first = true;
+    engine::AnalyzeHooks hooks = Hooks(job, source, progress, &first);
+    engine::EngineOptions last;
+    IS_TRY(auto insights, engine::Analyze(Options(job), hooks, &last));
+    return PutSnapshot(job, last, insights, hooks);
+}
+
+Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::ObjectReader& source,
+                                            ProgressSink& progress) {
+    bool first = true;
+    engine::AnalyzeHooks hooks = Hooks(job, source, progress, &first);
+    engine::EngineOptions options = Options(job);
     engine::EngineOptions last;
     IS_TRY(auto insights, engine::Analyze(options, hooks, &last));
     // The quarantine: rejected rows and invalid values, served by GET .../errors — written first,
@@ -197,7 +216,7 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
                                       " %" + first)
             .WithSlug("too-many-bad-rows");
     }
-    IS_TRY_VOID(WriteSnapshot(job, last, insights, hooks));
+    IS_TRY_VOID(PutSnapshot(job, last, insights, hooks));
     std::vector<std::pair<std::pair<std::string, std::string>, std::string>> payloads;
     payloads.push_back({{"schema", ""}, engine::SchemaJson(insights)});
     payloads.push_back({{"summary", ""}, engine::SummaryJson(insights)});

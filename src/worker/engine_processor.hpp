@@ -27,10 +27,14 @@ public:
         : objects_(objects), settings_(settings) {}
     core::Result<JobOutcome> Process(const JobContext& job, store::ObjectReader& source,
                                      ProgressSink& progress) override;
+    /// The snapshot alone: the analysis again (for the final schema), then the snapshot pass.
+    core::Result<void> WriteSnapshot(const JobContext& job, store::ObjectReader& source, ProgressSink& progress) override;
 
 private:
-    core::Result<void> WriteSnapshot(const JobContext& job, const engine::EngineOptions& last,
-                                     const engine::InsightSet& insights, const engine::AnalyzeHooks& hooks);
+    engine::EngineOptions Options(const JobContext& job) const;
+    engine::AnalyzeHooks Hooks(const JobContext& job, store::ObjectReader& source, ProgressSink& progress, bool* first);
+    core::Result<void> PutSnapshot(const JobContext& job, const engine::EngineOptions& last,
+                                   const engine::InsightSet& insights, const engine::AnalyzeHooks& hooks);
     store::ObjectStore& objects_;
     EngineProcessorSettings settings_;
 };

@@ -5,6 +5,10 @@
 
 namespace insightstream::worker {
 
+core::Result<void> JobProcessor::WriteSnapshot(const JobContext&, store::ObjectReader&, ProgressSink&) {
+    return core::Error::InvalidArgument("this processor writes no snapshots");
+}
+
 core::Error StoppedError() {
     return core::Error::Unavailable("the job was stopped before it finished").WithSlug("job-stopped");
 }

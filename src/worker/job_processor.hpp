@@ -47,6 +47,9 @@ public:
     /// answered with an error whose slug is "job-stopped".
     virtual core::Result<JobOutcome> Process(const JobContext& job, store::ObjectReader& source,
                                              ProgressSink& progress) = 0;
+    /// Writes the columnar snapshot of a version that is ready (a kSnapshotJob); the version's
+    /// results and status do not change. Processors without snapshots say so.
+    virtual core::Result<void> WriteSnapshot(const JobContext& job, store::ObjectReader& source, ProgressSink& progress);
 };
 
 core::Error StoppedError();

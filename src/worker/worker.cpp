@@ -175,6 +175,85 @@ void Worker::DeadLetterLoop() {
     }
 }
 
+namespace {
+
+// The progress of a snapshot job is not the version's (that one is ready): only stops count.
+class StopOnly final : public ProgressSink {
+public:
+    StopOnly(const std::atomic<bool>& stopping, const std::atomic<bool>& lost) : stopping_(stopping), lost_(lost) {}
+    void Report(int64_t, int64_t) override {}
+    [[nodiscard]] bool StopRequested() const override { return stopping_.load() || lost_.load(); }
+
+private:
+    const std::atomic<bool>& stopping_;
+    const std::atomic<bool>& lost_;
+};
+
+}  // namespace
+
+const char* Worker::WriteSnapshot(const store::QueueMessage& m, JobContext& job) {
+    const auto& msg = job.message;
+    auto ack = [&] {
+        if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
+    };
+    auto found = store::TransactValue(db_, msg.tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+        return catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version);
+    });
+    if (!found) {
+        (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
+        return "retried";
+    }
+    // Only a ready version has the schema a snapshot is written with; one that is gone, or has
+    // its snapshot already (a duplicate request), needs nothing.
+    auto key = catalog::SnapshotKey(msg.tenant, msg.dataset, msg.version);
+    if (!*found || (*found)->status != catalog::VersionStatus::kReady || objects_.Open(key)) {
+        ack();
+        return "duplicate";
+    }
+    job.version = **found;
+    core::Log(LogLevel::kInfo, "job.snapshot_started", "writing the snapshot of a version processed before snapshots");
+    auto lease = std::make_shared<Lease>();
+    lease->receipt = m.receipt;
+    {
+        std::scoped_lock lock(mutex_);
+        leases_[m.id] = lease;
+    }
+    Result<void> written = Error::Internal("not run");
+    auto source_key = store::ObjectKey::Parse(job.version.object_key);
+    if (!source_key) {
+        written = Error::Internal("bad object key in DB: " + job.version.object_key);
+    } else if (auto source = objects_.Open(*source_key); !source) {
+        written = std::move(source).error();
+    } else {
+        StopOnly progress(stopping_, lease->lost);
+        try {
+            written = processor_.WriteSnapshot(job, **source, progress);
+        } catch (const std::exception& e) {
+            written = Error::Internal(std::string("processor threw: ") + e.what());
+        }
+    }
+    {
+        std::scoped_lock lock(mutex_);
+        leases_.erase(m.id);
+    }
+    core::ReleaseFreeMemory();
+    if (written) {
+        core::Log(LogLevel::kInfo, "job.snapshot_written", "the version's snapshot is written");
+        ack();
+        return "snapshot";
+    }
+    const auto& e = written.error();
+    if (e.slug() == "job-stopped" || e.code() == core::ErrorCode::kUnavailable ||
+        e.code() == core::ErrorCode::kDeadlineExceeded) {
+        (void)queue_.ChangeVisibility(m.receipt, e.slug() == "job-stopped" ? 0 : BackoffSeconds(m.receive_count));
+        return "retried";
+    }
+    // Nothing to retry: the next export or query asks again (and says why in the meantime).
+    core::Log(LogLevel::kError, "job.snapshot_failed", e.ToString());
+    ack();
+    return "failed";
+}
+
 void Worker::Handle(const store::QueueMessage& m) {
     int64_t start_ms = core::MonotonicMs();
     int64_t received_ns = core::UnixNanos();
@@ -224,6 +303,11 @@ void Worker::Handle(const store::QueueMessage& m) {
     auto ack = [&] {
         if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
     };
+
+    if (msg.kind == catalog::kSnapshotJob) {
+        outcome(WriteSnapshot(m, job));
+        return;
+    }
 
     int64_t attempt = 0;  // this attempt's number: only it may commit (fencing against a lost lease)
     auto begin = store::TransactValue(db_, msg.tenant, store::TxMode::kWrite,

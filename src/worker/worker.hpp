@@ -70,6 +70,8 @@ private:
     void HeartbeatLoop();
     void DeadLetterLoop();
     void Handle(const store::QueueMessage& m);
+    /// A kSnapshotJob: the snapshot of a ready version; returns the outcome for the metrics.
+    const char* WriteSnapshot(const store::QueueMessage& m, JobContext& job);
     bool SleepUnlessStopped(int ms);
 
     store::Database& db_;

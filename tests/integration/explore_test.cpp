@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "support/datasets.hpp"
 #include "support/server_process.hpp"
@@ -328,25 +329,42 @@ TEST_F(Explore, AnswersAreCachedWithStrongEtagsCsvToo) {
     EXPECT_EQ(client().PostJson("/api/v1/datasets/" + id_ + "/query?version=9", body, Bearer(token_)).status, 404);
 }
 
-TEST_F(Explore, AnotherTenantSeesNothingAndAVersionWithoutSnapshotSaysSo) {
+TEST_F(Explore, AnotherTenantSeesNothingAndAVersionWithoutSnapshotGetsOneOnRequest) {
     std::string other = SignUp(client(), "other@example.com");
     auto r = client().PostJson("/api/v1/datasets/" + id_ + "/query", R"({"measures":[{"agg":"count"}]})", Bearer(other));
     EXPECT_EQ(r.status, 404) << r.body;
     EXPECT_EQ(client().Get("/api/v1/datasets/" + id_ + "/export?format=parquet", Bearer(other)).status, 404);
-    // A version processed before snapshots existed: its snapshot object is not there.
-    size_t removed = 0;
+    // A version processed before snapshots existed: its snapshot object is not there. The first
+    // request says so and asks a worker to write it; soon the same question is answered.
+    std::filesystem::path snapshot;
     for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path())) {
-        if (e.path().filename() == "snapshot.parquet") {
-            std::filesystem::remove(e.path());
-            ++removed;
-        }
+        if (e.path().filename() == "snapshot.parquet") snapshot = e.path();
     }
-    ASSERT_EQ(removed, 1U);
-    auto missing = Query(R"({"measures":[{"agg":"count"},{"column":"quantity","agg":"sum","as":"q"}]})");
-    EXPECT_EQ(missing.status, 409) << missing.body;
-    EXPECT_EQ(missing.Json().at("type"), "https://insightstream.dev/problems/snapshot-missing");
-    auto exported = Get("/export?format=parquet");
-    EXPECT_EQ(exported.status, 409);
+    ASSERT_FALSE(snapshot.empty());
+    const std::string body = R"({"group_by":["region"],"measures":[{"agg":"count"},{"column":"quantity","agg":"sum"}]})";
+    auto before = Query(body);
+    ASSERT_EQ(before.status, 200);
+    std::filesystem::remove(snapshot);
+    const std::string other_body = R"({"measures":[{"agg":"count"},{"column":"quantity","agg":"sum","as":"q"}]})";
+    auto pending = Query(other_body);
+    EXPECT_EQ(pending.status, 409) << pending.body;
+    EXPECT_EQ(pending.Json().at("type"), "https://insightstream.dev/problems/snapshot-pending");
+    EXPECT_FALSE(pending.Header("retry-after").empty());
+    EXPECT_EQ(Get("/export?format=parquet").status, 409);
+    HttpResult after;
+    for (int i = 0; i < 300; ++i) {
+        after = Query(other_body);
+        if (after.status == 200) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(after.status, 200) << after.body;
+    EXPECT_TRUE(std::filesystem::exists(snapshot));
+    EXPECT_EQ(after.Json().at("rows").at(0).at("count").as_int64(), kRows);
+    EXPECT_EQ(Get("/export?format=parquet").status, 200);
+    // The version itself did not change: still ready, same rows, its answers the same.
+    auto version = Get("");
+    EXPECT_EQ(version.Json().at("status"), "ready");
+    EXPECT_EQ(version.Json().at("attempts"), 1);
     EXPECT_EQ(Get("/export?format=csv").status, 400);
 }
 
