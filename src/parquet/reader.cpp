@@ -14,7 +14,8 @@ using core::Result;
 namespace {
 
 constexpr int64_t kMaxFooterBytes = 256 << 20;
-constexpr int64_t kMaxPageBytes = int64_t{1} << 31;
+// A page this reader inflates at most (the writer's pages hold one row group's column: far less).
+constexpr int32_t kMaxPageBytes = 512 << 20;
 
 Error Unreadable(const std::string& what) {
     return Error::Internal("the snapshot cannot be read: " + what).WithSlug("snapshot-unreadable");
@@ -26,6 +27,10 @@ Result<std::string> Decompress(Codec codec, std::string_view body, int32_t uncom
         return std::string(body);
     }
     if (codec != Codec::kZstd) return Unreadable("a page is compressed with a codec this reader does not read");
+    // The frame states its size: a page that claims another is refused before anything is allocated.
+    if (ZSTD_getFrameContentSize(body.data(), body.size()) != static_cast<unsigned long long>(uncompressed)) {
+        return Unreadable("a page's compressed frame does not match its header");
+    }
     std::string out(static_cast<size_t>(uncompressed), '\0');
     size_t n = ZSTD_decompress(out.data(), out.size(), body.data(), body.size());
     if (ZSTD_isError(n) != 0 || n != out.size()) return Unreadable("a page does not decompress to its stated size");
@@ -36,7 +41,7 @@ template <class T>
 bool TakePlain(std::string_view& in, size_t count, std::vector<T>& dense) {
     if (in.size() / sizeof(T) < count) return false;
     dense.resize(count);
-    std::memcpy(dense.data(), in.data(), count * sizeof(T));
+    if (count > 0) std::memcpy(dense.data(), in.data(), count * sizeof(T));
     in.remove_prefix(count * sizeof(T));
     return true;
 }

@@ -20,8 +20,8 @@ constexpr size_t kMaxStatBytes = 256;  // longer string minima and maxima are le
 
 template <class T>
 void AppendRaw(const std::vector<T>& v, std::string* out) {
-    const auto* p = reinterpret_cast<const char*>(v.data());
-    out->append(p, v.size() * sizeof(T));
+    if (v.empty()) return;  // data() may be null
+    out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
 struct ZstdContext {
