@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 
 #include "engine/engine.hpp"
@@ -42,7 +43,10 @@ inline void RunEngine(std::string_view input, const char* format) {
     parquet::StringSink sink;
     last.block_bytes = 64;  // WriteSnapshot raises it to its row-group size: many row groups anyway below
     auto stats = WriteSnapshot(last, *result, hooks, sink);
-    if (!stats) __builtin_trap();  // the same file, the same options: the snapshot pass cannot fail
+    if (!stats) {  // the same file, the same options: the snapshot pass cannot fail
+        std::fprintf(stderr, "snapshot failed: %s\n", stats.error().ToString().c_str());
+        __builtin_trap();
+    }
     parquet::MemoryFile file(sink.data);
     auto reader = parquet::FileReader::Open(file);
     if (!reader || reader->meta().num_rows != result->rows) __builtin_trap();
@@ -56,7 +60,11 @@ inline void RunEngine(std::string_view input, const char* format) {
         // Every row's value is in the snapshot, or it is null there because the analysis found none
         // (a null token) or counted it invalid.
         const auto& sum = result->columns[c];
-        if (nulls != sum.nulls + sum.invalid && !result->schema.columns[c].late) __builtin_trap();
+        if (nulls != sum.nulls + sum.invalid && !result->schema.columns[c].late) {
+            std::fprintf(stderr, "column %zu: %lld nulls in the snapshot, %lld + %lld invalid in the analysis\n", c,
+                         static_cast<long long>(nulls), static_cast<long long>(sum.nulls), static_cast<long long>(sum.invalid));
+            __builtin_trap();
+        }
     }
 }
 

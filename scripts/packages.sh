@@ -23,7 +23,7 @@ IS_RUNTIME_PACKAGES=(
   # Linked by the Debug/sanitizer build (not by Release today); a few hundred KiB, so a Release
   # build whose Boost.JSON keeps the reference still starts.
   libboost-container1.81.0
-  libcurl4 libexpat1 libpq5 libsimdjson14 libsodium23 libsqlite3-0 libssl3
+  libcurl4 libexpat1 libpq5 libsimdjson14 libsodium23 libsqlite3-0 libssl3 libzstd1
   # HTTPS to S3, SQS and the ECS credentials endpoint needs the CA bundle libcurl reads.
   ca-certificates
   # HEALTHCHECK probes /healthz with it (libcurl4 is here anyway, so it adds ~300 KiB).

@@ -259,43 +259,79 @@ void Engine::CutBlocks(bool final) {
     const bool csv = options_.format == "csv" && dialect_.multiline_quotes;
     const char nl = options_.format == "csv" ? dialect_.newline : '\n';
     const char quote = csv ? dialect_.quote : '\0';
+    const char delim = dialect_.delimiter;
     for (;;) {
-        // Scan what is new for record ends outside quotes.
+        // Scan what is new for record ends. Where quoted fields may hold line breaks, quotes are
+        // followed as the reader (CsvReader::Next) reads them, or a block could end where a
+        // record does not: a quote opens a quoted field only at a field's start; in one, "" is a
+        // quote; after the closing quote the field runs to the next delimiter; a quote inside
+        // an unquoted field is a character.
         const char* p = pending_.data();
         size_t n = pending_.size();
         size_t i = scanned_;
+        auto record_end = [&](size_t at) {
+            ++lines_scanned_;
+            last_boundary_ = static_cast<int64_t>(at) + 1;
+            lines_to_boundary_ = lines_scanned_;
+        };
         while (i < n) {
-            if (in_quotes_) {
-                const void* q = std::memchr(p + i, quote, n - i);
-                size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
-                lines_scanned_ += std::count(p + i, p + end, nl);
+            if (!csv) {
+                const void* q = std::memchr(p + i, nl, n - i);
                 if (!q) {
                     i = n;
                     break;
                 }
-                in_quotes_ = false;
-                i = end + 1;
+                size_t j = static_cast<size_t>(static_cast<const char*>(q) - p);
+                record_end(j);
+                i = j + 1;
                 continue;
             }
-            size_t j = i;
-            if (csv) {
-                j = FindAny2(p, i, n, quote, nl);
-            } else {
-                const void* q = std::memchr(p + i, nl, n - i);
-                j = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
+            switch (quote_state_) {
+                case QuoteState::kInQuotes: {
+                    const void* q = std::memchr(p + i, quote, n - i);
+                    size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
+                    lines_scanned_ += std::count(p + i, p + end, nl);
+                    if (!q) {
+                        i = n;
+                        break;
+                    }
+                    quote_state_ = QuoteState::kMaybeClosed;
+                    i = end + 1;
+                    break;
+                }
+                case QuoteState::kMaybeClosed:
+                    if (p[i] == quote) {
+                        quote_state_ = QuoteState::kInQuotes;  // "" inside quotes
+                    } else if (p[i] == delim) {
+                        quote_state_ = QuoteState::kFieldStart;
+                    } else if (p[i] == nl) {
+                        record_end(i);
+                        quote_state_ = QuoteState::kFieldStart;
+                    } else {
+                        quote_state_ = QuoteState::kUnquoted;  // text after the closing quote
+                    }
+                    ++i;
+                    break;
+                case QuoteState::kFieldStart:
+                    if (p[i] == quote) {
+                        quote_state_ = QuoteState::kInQuotes;
+                        ++i;
+                        break;
+                    }
+                    quote_state_ = QuoteState::kUnquoted;
+                    [[fallthrough]];
+                case QuoteState::kUnquoted: {
+                    size_t j = FindAny2(p, i, n, delim, nl);
+                    if (j == n) {
+                        i = n;
+                        break;
+                    }
+                    if (p[j] == nl) record_end(j);
+                    quote_state_ = QuoteState::kFieldStart;
+                    i = j + 1;
+                    break;
+                }
             }
-            if (j == n) {
-                i = n;
-                break;
-            }
-            if (csv && p[j] == quote) {
-                in_quotes_ = true;
-            } else {
-                ++lines_scanned_;
-                last_boundary_ = static_cast<int64_t>(j) + 1;
-                lines_to_boundary_ = lines_scanned_;
-            }
-            i = j + 1;
         }
         scanned_ = n;
         if (final) {

@@ -118,7 +118,9 @@ private:
     int64_t last_boundary_ = -1;  // offset in pending_ just past the last record end found
     int64_t lines_to_boundary_ = 0;
     int64_t lines_scanned_ = 0;
-    bool in_quotes_ = false;
+    // Where the scan for record ends is (CSV whose quoted fields may hold line breaks).
+    enum class QuoteState : uint8_t { kFieldStart, kUnquoted, kInQuotes, kMaybeClosed };
+    QuoteState quote_state_ = QuoteState::kFieldStart;
     JsonArraySplitter array_splitter_;
     bool json_array_ = false;
 

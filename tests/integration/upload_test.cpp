@@ -155,7 +155,7 @@ TEST_P(Upload, DeleteRemovesTheRecordsAndTheObjects) {
     auto r = UploadRaw(client(), token_, SalesCsv(3));
     std::string id(r.Json().at("id").as_string());
     WaitForStatus(client(), token_, id, "ready");
-    EXPECT_EQ(VisibleObjects(), 2U) << "the source and its quarantine";
+    EXPECT_EQ(VisibleObjects(), 3U) << "the source, its quarantine and its snapshot";
     auto del = client().Delete("/api/v1/datasets/" + id, Bearer(token_));
     EXPECT_EQ(del.status, 204);
     EXPECT_EQ(client().Get("/api/v1/datasets/" + id, Bearer(token_)).status, 404);
