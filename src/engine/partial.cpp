@@ -304,14 +304,7 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
 [[gnu::always_inline]] inline void Partial::AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,
                       int* primary_month, bool* ok) {
     DateParse d;
-    bool parsed = false;
-    switch (spec.date_encoding) {
-        case DateEncoding::kText: parsed = ParseDate(v, &d); break;
-        case DateEncoding::kCompact: parsed = ParseCompactDate(v, &d); break;
-        case DateEncoding::kEpochSeconds: parsed = ParseEpoch(v, false, &d); break;
-        case DateEncoding::kEpochMillis: parsed = ParseEpoch(v, true, &d); break;
-    }
-    if (!parsed) {
+    if (!ParseTemporal(spec, v, &d)) {
         *ok = false;
         return;
     }

@@ -55,6 +55,17 @@ struct ColumnSpec {
     [[nodiscard]] bool temporal() const { return type == ColumnType::kDate || type == ColumnType::kTimestamp; }
 };
 
+/// A date or timestamp value as the column writes it (text, yyyymmdd, epoch seconds or ms).
+inline bool ParseTemporal(const ColumnSpec& spec, std::string_view v, DateParse* d) {
+    switch (spec.date_encoding) {
+        case DateEncoding::kText: return ParseDate(v, d);
+        case DateEncoding::kCompact: return ParseCompactDate(v, d);
+        case DateEncoding::kEpochSeconds: return ParseEpoch(v, false, d);
+        case DateEncoding::kEpochMillis: return ParseEpoch(v, true, d);
+    }
+    return false;
+}
+
 struct TypeHint {
     std::optional<ColumnType> type;
     std::optional<ColumnRole> role;

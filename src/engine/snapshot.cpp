@@ -141,14 +141,7 @@ bool SnapshotRows::AddValue(size_t c, std::string_view v) {
         case ColumnType::kDate:
         case ColumnType::kTimestamp: {
             DateParse d;
-            bool parsed = false;
-            switch (spec.date_encoding) {
-                case DateEncoding::kText: parsed = ParseDate(v, &d); break;
-                case DateEncoding::kCompact: parsed = ParseCompactDate(v, &d); break;
-                case DateEncoding::kEpochSeconds: parsed = ParseEpoch(v, false, &d); break;
-                case DateEncoding::kEpochMillis: parsed = ParseEpoch(v, true, &d); break;
-            }
-            if (!parsed) return false;
+            if (!ParseTemporal(spec, v, &d)) return false;
             int32_t y = d.year, m = d.p1, day = d.p2;
             if (!d.ordered && col.dmy) std::swap(m, day);
             int32_t days;
