@@ -35,6 +35,15 @@ done
 rows=$(curl -sf "$url/api/v1/datasets/$id/summary" -H "Authorization: Bearer $token" | json '["rows"]')
 [ "$rows" = 500 ] || fail "summary says $rows rows"
 curl -sf "$url/" | grep -qi '<html' || fail "the dashboard is not served through the gateway"
+# The snapshot: written by a worker to S3, read by analytics with its read-only keys, through the
+# gateway — a query (region r1: 100 rows, revenue 1.50 + 6.50 + ... + 496.50) and the export.
+total=$(curl -sf "$url/api/v1/datasets/$id/query" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"filters":[{"column":"region","op":"eq","value":"r1"}],"measures":[{"agg":"count"},{"column":"revenue","agg":"sum"}]}' |
+  json '["rows"][0]') || fail "query through the gateway"
+[ "$total" = "{'count': 100, 'sum_revenue': 24900.0}" ] || fail "the query answered $total"
+curl -sf -o "$INSIGHTSTREAM_CLUSTER_DIR/snapshot.parquet" "$url/api/v1/datasets/$id/export?format=parquet" \
+  -H "Authorization: Bearer $token" || fail "export through the gateway"
+[ "$(head -c 4 "$INSIGHTSTREAM_CLUSTER_DIR/snapshot.parquet")" = PAR1 ] || fail "the export is not Parquet"
 
 # One analytics process killed: status shows it, up starts only it again.
 before=$("$cluster" status)
