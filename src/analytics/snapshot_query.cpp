@@ -358,6 +358,11 @@ Result<QueryPlan> ParseQuery(std::string_view body, const parquet::FileMeta& met
                     return Bad("/measures/" + std::to_string(i), "a second measure named '" + measure.name + "' (use as)");
                 }
             }
+            // Answer rows are objects keyed by column name: a measure may not take a group's or the period's.
+            const bool clash = measure.name == "period" ||
+                               std::any_of(plan.group_by.begin(), plan.group_by.end(),
+                                           [&](size_t c) { return meta.columns[c].name == measure.name; });
+            if (clash) return Bad("/measures/" + std::to_string(i) + "/as", "'" + measure.name + "' names a group column or the period");
             plan.measures.push_back(std::move(measure));
         }
     } else {

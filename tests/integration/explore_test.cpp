@@ -294,6 +294,7 @@ TEST_F(Explore, EveryBadRequestGetsAProblemNamingTheField) {
         {R"({"measures":[{"agg":"sum"}]})", "/measures/0/column", "invalid-request"},
         {R"({"measures":[{"agg":"count"},{"agg":"count"}]})", "/measures/1", "invalid-request"},
         {R"({"order":[{"by":"nothing"}]})", "/order/0/by", "invalid-request"},
+        {R"({"group_by":["region"],"measures":[{"agg":"count","as":"region"}]})", "/measures/0/as", "invalid-request"},
         {R"({"limit":0})", "/limit", "invalid-request"},
         // Over the cost limit (this server allows 2000 groups): refused, not run.
         {R"({"group_by":["revenue","order_date"]})", "/group_by", "query-too-expensive"},
