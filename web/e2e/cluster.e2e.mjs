@@ -80,6 +80,7 @@ function regionsCsv() {
     regions,
     total: total / 100,
     top: Object.entries(byRegion).sort((a, b) => b[1] - a[1])[0][0],
+    totalOf: (region) => byRegion[region] / 100,
   };
 }
 
@@ -532,6 +533,41 @@ async function main() {
       await checkDatasetPage('two analytics');
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: path.join(shotsDir, 'cluster-dataset.png'), fullPage: true });
+    });
+
+    await step('drill into a region: the panels ask POST /query through the gateway', async () => {
+      if (!datasetId) throw new Error('no dataset');
+      const table = page.getByTestId('groups-table');
+      if ((await table.getAttribute('open')) === null) await table.locator('summary').click();
+      await table.getByRole('button', { name: `Filter by region = ${csv.top}` }).click();
+      await page.getByTestId('drill-breadcrumb').waitFor({ timeout: 10_000 });
+      await page
+        .locator('[data-testid="groups-chart"][data-bars="1"]')
+        .waitFor({ timeout: 15_000 });
+      await page
+        .locator(`[data-testid="trend-chart"][data-points="${csv.months}"]`)
+        .waitFor({ timeout: 15_000 });
+      await page.locator('[data-testid="kpis"][data-filtered="true"]').waitFor();
+      const rows = await page.getByTestId('kpi-rows').getAttribute('data-value');
+      const total = (await page.getByTestId('kpi-total-value').textContent())?.trim();
+      check(
+        `${csv.top} alone: ${csv.months} rows and its revenue (${fmt(csv.totalOf(csv.top))})`,
+        rows === String(csv.months) && total === fmt(csv.totalOf(csv.top)),
+        `rows ${rows}, total ${total}`,
+      );
+      check(
+        'no panel shows an error',
+        (await page.getByTestId('problem').count()) === 0,
+        await page
+          .getByTestId('problem')
+          .allTextContents()
+          .then((t) => t.join(' | ')),
+      );
+      await page.getByTestId('drill-breadcrumb').getByRole('button', { name: 'All rows' }).click();
+      await page
+        .locator(`[data-testid="groups-chart"][data-bars="${csv.regions.length}"]`)
+        .waitFor({ timeout: 15_000 });
+      ok('back to all regions through the breadcrumb');
     });
 
     await step('the activity log lists the upload', async () => {

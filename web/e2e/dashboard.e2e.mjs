@@ -35,6 +35,7 @@ import {
   uploadCsv,
   watchConsole,
 } from './ui.mjs';
+import { exploreSteps } from './explore.mjs';
 
 const binary =
   process.env.INSIGHTSTREAM_BINARY ?? path.join(repoDir, 'build/release/src/insightstream');
@@ -493,6 +494,16 @@ async function main() {
       );
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: path.join(shotsDir, 'dataset.png'), fullPage: true });
+    });
+
+    // 3b. Filters, drill-down and Explore ------------------------------------------------------
+    await exploreSteps({
+      page,
+      base,
+      client,
+      datasetId,
+      downloadsDir,
+      token: () => ownerToken,
     });
 
     await step('the session survives a reload (refresh cookie)', async () => {

@@ -45,7 +45,8 @@ export function App() {
         >
           <Route index element={<Navigate to="/datasets" replace />} />
           <Route path="/datasets" element={<DatasetsPage />} />
-          <Route path="/datasets/:id" element={<DatasetPage />} />
+          <Route path="/datasets/:id" element={<DatasetPage view="overview" />} />
+          <Route path="/datasets/:id/explore" element={<DatasetPage view="explore" />} />
           <Route path="/account" element={<AccountPage />} />
           <Route
             path="/members"

@@ -6,6 +6,8 @@ import type {
   BreakdownInterval,
   Groups,
   Interval,
+  QueryRequest,
+  QueryResult,
   Schema,
   Summary,
   TimeSeries,
@@ -86,4 +88,44 @@ export function downloadInsightCsv(
   params: Record<string, string | number | undefined>,
 ): Promise<{ blob: Blob; filename: string | null }> {
   return requestBlob(`${base(id)}/${kind}`, { accept: 'text/csv', query: params });
+}
+
+/** POST /query: filters, group by (up to two columns), a time bucket and measures. */
+export function postQuery(
+  id: string,
+  body: QueryRequest,
+  params: VersionParam = {},
+  signal?: AbortSignal,
+): Promise<QueryResult> {
+  return requestJson<QueryResult>(`${base(id)}/query`, {
+    method: 'POST',
+    json: body,
+    query: params,
+    signal,
+  });
+}
+
+/** The same question as CSV (Accept: text/csv). */
+export function downloadQueryCsv(
+  id: string,
+  body: QueryRequest,
+  params: VersionParam = {},
+): Promise<{ blob: Blob; filename: string | null }> {
+  return requestBlob(`${base(id)}/query`, {
+    method: 'POST',
+    json: body,
+    accept: 'text/csv',
+    query: params,
+  });
+}
+
+/** Every row of a version as Apache Parquet (its columnar snapshot). */
+export function downloadParquet(
+  id: string,
+  params: VersionParam = {},
+): Promise<{ blob: Blob; filename: string | null }> {
+  return requestBlob(`${base(id)}/export`, {
+    accept: 'application/vnd.apache.parquet',
+    query: { ...params, format: 'parquet' },
+  });
 }

@@ -356,6 +356,89 @@ export type Breakdown = {
   provenance: Provenance;
 };
 
+// POST /datasets/{id}/query: an ad-hoc question over a version's snapshot.
+
+export const QUERY_OPS = [
+  'eq',
+  'ne',
+  'in',
+  'not_in',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'between',
+  'is_null',
+  'not_null',
+  'contains',
+] as const;
+export type QueryOp = (typeof QUERY_OPS)[number];
+
+/** Strings for text, dates ("YYYY-MM-DD"), timestamps (ISO) and exact decimals; numbers; booleans. */
+export type QueryLiteral = string | number | boolean;
+
+/** One condition; every filter of a query must hold (AND). A null value passes only is_null. */
+export type QueryFilter = {
+  column: string;
+  op: QueryOp;
+  value?: QueryLiteral;
+  values?: QueryLiteral[];
+};
+
+export const QUERY_AGGREGATIONS = [
+  'sum',
+  'count',
+  'avg',
+  'min',
+  'max',
+  'count_distinct',
+  'p50',
+  'p95',
+] as const;
+export type QueryAggregation = (typeof QUERY_AGGREGATIONS)[number];
+
+/** A measure: its name is `as`, else "<agg>_<column>", else "count" (a count of rows). */
+export type QueryMeasure = { agg: QueryAggregation; column?: string; as?: string };
+
+/** By a group column, "period" or a measure's name. */
+export type QueryOrder = { by: string; desc?: boolean };
+
+export type QueryRequest = {
+  filters?: QueryFilter[];
+  /** At most two columns. */
+  group_by?: string[];
+  time?: { column: string; interval?: Interval };
+  /** Default: one count of rows. */
+  measures?: QueryMeasure[];
+  /** Default: by period when there is a time bucket, else the first measure as /groups ranks. */
+  order?: QueryOrder[];
+  /** 1..10000, default 1000. */
+  limit?: number;
+  offset?: number;
+};
+
+export type QueryColumn = {
+  name: string;
+  kind: 'group' | 'period' | 'measure';
+  /** A column type for groups and measures; the interval for the period. */
+  type: string;
+};
+
+export type QueryCell = string | number | boolean | null;
+
+export type QueryResult = {
+  columns: QueryColumn[];
+  rows: Record<string, QueryCell>[];
+  /** Groups (rows) of the whole answer, before limit and offset. */
+  total_groups: number;
+  rows_scanned: number;
+  rows_matched: number;
+  row_groups: number;
+  row_groups_skipped: number;
+  elapsed_ms: number;
+  provenance: Provenance;
+};
+
 export type Member = {
   id: string;
   email: string;

@@ -36,8 +36,21 @@ export type ChartOption = echarts.ComposeOption<
   | AriaComponentOption
 >;
 
+/** What a click on a chart hit: the data item's index in its series, and the series. */
+export type ChartClick = {
+  componentType: string;
+  seriesIndex?: number;
+  seriesName?: string;
+  dataIndex: number;
+  name?: string;
+  /** An axis label's text (componentType "xAxis"/"yAxis", with triggerEvent). */
+  value?: unknown;
+};
+
 type EChartProps = {
   option: ChartOption;
+  /** Called with the item clicked (a bar, a point, a series' area). */
+  onItemClick?: ((item: ChartClick) => void) | undefined;
   /** What the chart shows, for screen readers (the table view carries the numbers). */
   label: string;
   height?: number;
@@ -47,15 +60,23 @@ type EChartProps = {
 };
 
 /** An ECharts instance bound to a div: created once, updated with the option, resized with its box. */
-export function EChart({ option, label, height = 300, testId, data }: EChartProps) {
+export function EChart({ option, onItemClick, label, height = 300, testId, data }: EChartProps) {
   const ref = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
+  const clickHandler = useRef(onItemClick);
+
+  useEffect(() => {
+    clickHandler.current = onItemClick;
+  }, [onItemClick]);
 
   useEffect(() => {
     const element = ref.current;
     if (!element) return undefined;
     const instance = echarts.init(element, undefined, { renderer: 'svg' });
     chart.current = instance;
+    instance.on('click', (params) => {
+      clickHandler.current?.(params);
+    });
     const observer =
       typeof ResizeObserver === 'undefined'
         ? null

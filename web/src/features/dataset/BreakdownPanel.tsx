@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { downloadInsightCsv } from '../../api/insights';
 import {
   BREAKDOWN_AGGREGATIONS,
@@ -8,11 +8,14 @@ import {
   type Schema,
 } from '../../api/types';
 import { DownloadButton } from '../../components/DownloadButton';
-import { EChart } from '../../components/EChart';
+import { EChart, type ChartClick } from '../../components/EChart';
 import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
 import { Panel, TableView } from '../../components/Panel';
 import { formatNumber } from '../../lib/format';
+import { drillFilter, type Filter } from '../explore/filters';
+import type { PanelFilters } from '../explore/filteredInsights';
+import { useUrlParam } from '../explore/useViewState';
 import { breakdownOption, otherValues } from './chartOptions';
 import {
   AggregationSelect,
@@ -22,22 +25,50 @@ import {
   IntervalSelect,
   MeasureSelect,
 } from './controls';
+import { FilteredTag } from './FilteredTag';
 import { intervalLabel, measureLabel } from './labels';
 import { defaultAggregation, defaultMeasure } from './measures';
 import { useBreakdown } from './useInsights';
 
-type BreakdownPanelProps = { datasetId: string; version: number; schema: Schema };
+type BreakdownPanelProps = {
+  datasetId: string;
+  version: number;
+  schema: Schema;
+  /** The view's filters: with any, the breakdown comes from POST /query. */
+  view?: PanelFilters | undefined;
+  /** A click on a series (or its column in the table) filters the view to that group. */
+  onDrill?: ((filter: Filter) => void) | undefined;
+};
+
+const STYLES = ['bar', 'area'] as const;
 
 /** The top groups of a dimension over time, stacked. */
-export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelProps) {
+export function BreakdownPanel({ datasetId, version, schema, view, onDrill }: BreakdownPanelProps) {
   const dimensions = schema.columns.filter((c) => c.role === 'dimension');
   const measures = schema.columns.filter((c) => c.role === 'measure');
   const hasTime = schema.columns.some((c) => c.role === 'time');
-  const [dimension, setDimension] = useState(dimensions[1]?.name ?? dimensions[0]?.name ?? '');
-  const [measure, setMeasure] = useState(() => defaultMeasure(schema));
-  const [agg, setAgg] = useState<BreakdownAggregation>(() => defaultAggregation(schema));
-  const [interval, changeInterval] = useState<BreakdownInterval>('quarter');
-  const [style, setStyle] = useState<'bar' | 'area'>('bar');
+  // The panel's choices live in the URL (b.*), so a reload or a link shows the same breakdown.
+  const [dimension, setDimension] = useUrlParam(
+    'b.by',
+    dimensions[1]?.name ?? dimensions[0]?.name ?? '',
+    dimensions.map((c) => c.name),
+  );
+  const [measure, setMeasure] = useUrlParam(
+    'b.m',
+    defaultMeasure(schema),
+    measures.map((c) => c.name),
+  );
+  const [agg, setAgg] = useUrlParam<BreakdownAggregation>(
+    'b.agg',
+    defaultAggregation(schema),
+    measures.length > 0 ? BREAKDOWN_AGGREGATIONS : ['count'],
+  );
+  const [interval, changeInterval] = useUrlParam<BreakdownInterval>(
+    'b.i',
+    'quarter',
+    BREAKDOWN_INTERVALS,
+  );
+  const [style, setStyle] = useUrlParam('b.chart', 'bar', STYLES);
 
   const params = useMemo(
     () =>
@@ -53,11 +84,20 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
         : null,
     [dimension, hasTime, schema.primary_time, measure, agg, interval],
   );
-  const query = useBreakdown(datasetId, version, params);
+  const query = useBreakdown(datasetId, version, params, view);
   const data = query.data;
   const label = measureLabel(agg, params?.measure);
   const option = useMemo(() => (data ? breakdownOption(data, style) : null), [data, style]);
   const other = data ? otherValues(data) : null;
+  const drill = (key: string | null) => onDrill?.(drillFilter(dimension, key));
+  // The series are drawn in order, "Other" last: a click on one of them drills into its group.
+  const onSeriesClick = (item: ChartClick) => {
+    const series =
+      item.componentType === 'series' && item.seriesIndex !== undefined
+        ? data?.series[item.seriesIndex]
+        : undefined;
+    if (series) drill(series.key);
+  };
 
   if (dimensions.length === 0 || !hasTime) {
     return (
@@ -77,6 +117,7 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
         <>
           {label} by <code>{dimension}</code>, {intervalLabel(interval).toLowerCase()}
           {data?.partial ? ' (top groups only)' : ''}
+          <FilteredTag view={view} />
         </>
       }
       testId="breakdown-panel"
@@ -99,7 +140,7 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
         <ControlSelect
           label="Chart"
           value={style}
-          onChange={(e) => setStyle(e.target.value as 'bar' | 'area')}
+          onChange={(e) => setStyle(e.target.value as (typeof STYLES)[number])}
         >
           <option value="bar">Stacked bars</option>
           <option value="area">Stacked area</option>
@@ -123,13 +164,14 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
           <EChart
             option={option}
             height={320}
-            label={`${label} by ${dimension} over time`}
+            label={`${label} by ${dimension} over time${onDrill ? ' (select a series to filter by it)' : ''}`}
             testId="breakdown-chart"
             data={{
               series: data.series.length + (other ? 1 : 0),
               periods: data.periods.length,
               other: other ? 1 : 0,
             }}
+            onItemClick={onDrill ? onSeriesClick : undefined}
           />
           <div className="panel__footer">
             <TableView caption={`${label} by ${dimension} and period`} testId="breakdown-table">
@@ -138,7 +180,19 @@ export function BreakdownPanel({ datasetId, version, schema }: BreakdownPanelPro
                   <th scope="col">Period</th>
                   {data.series.map((s) => (
                     <th scope="col" className="num" key={s.key ?? '\u0000null'}>
-                      {s.key ?? '(empty)'}
+                      {onDrill ? (
+                        <button
+                          type="button"
+                          className="link-button"
+                          onClick={() => drill(s.key)}
+                          aria-label={`Filter by ${dimension} ${s.key === null ? 'empty' : `= ${s.key}`}`}
+                          data-testid="drill-series"
+                        >
+                          {s.key ?? '(empty)'}
+                        </button>
+                      ) : (
+                        (s.key ?? '(empty)')
+                      )}
                     </th>
                   ))}
                   {other ? (

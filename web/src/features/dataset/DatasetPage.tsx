@@ -1,6 +1,7 @@
 import { useDocumentTitle } from '../../lib/useDocumentTitle';
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
+import { isApiError } from '../../api/errors';
 import type { Dataset, Schema } from '../../api/types';
 import { EmptyState } from '../../components/EmptyState';
 import { Loading, Skeleton } from '../../components/Loading';
@@ -15,30 +16,52 @@ import { DatasetProgress } from '../datasets/DatasetProgress';
 import { DeleteDatasetDialog } from '../datasets/DeleteDatasetDialog';
 import { useDataset } from '../datasets/useDatasets';
 import { isFinal } from '../datasets/useDatasetEvents';
+import { DrillBreadcrumb } from '../explore/DrillBreadcrumb';
+import { ExplorePanel } from '../explore/ExplorePanel';
+import { FilterBar } from '../explore/FilterBar';
+import type { PanelFilters } from '../explore/filteredInsights';
+import { drilledInto, effectiveFilters, filterErrors, type Filter } from '../explore/filters';
+import { exploreQuery } from '../explore/queries';
+import { useExploreSettings, useFilterState } from '../explore/useViewState';
+import { ViewTabs } from '../explore/ViewTabs';
 import { BreakdownPanel } from './BreakdownPanel';
 import { ColumnSettingsDialog } from './ColumnSettingsDialog';
 import { DateOrderPrompt } from './DateOrderPrompt';
+import { FilteredKpis } from './FilteredKpis';
 import { GroupsPanel } from './GroupsPanel';
 import { KpiCards } from './KpiCards';
 import { NewVersionDialog } from './NewVersionDialog';
 import { FailedVersionReport, QualityPanel } from './QualityPanel';
 import { SchemaPanel } from './SchemaPanel';
 import { TrendPanel } from './TrendPanel';
-import { useLatestSchema, useSummary } from './useInsights';
+import { useDatasetQuery, useFilteredTotals, useLatestSchema, useSummary } from './useInsights';
+
+export type DatasetView = 'overview' | 'explore';
 
 type InsightsProps = {
   dataset: Dataset;
   schema: Schema;
+  summary: ReturnType<typeof useSummary>;
   editor: boolean;
   onEditSettings: () => void;
+  /** The view's filters; with any, every panel asks POST /query. */
+  view: PanelFilters;
+  onDrill: (filter: Filter) => void;
 };
 
-function Insights({ dataset, schema, editor, onEditSettings }: InsightsProps) {
+function Insights({
+  dataset,
+  schema,
+  summary,
+  editor,
+  onEditSettings,
+  view,
+  onDrill,
+}: InsightsProps) {
   const version = schema.version;
-  const summary = useSummary(dataset.id, version);
+  const filtered = view.filters.length > 0;
   return (
-    // Keyed by version: controls start from the new schema's defaults when a version lands.
-    <div className="insights" key={`${dataset.id}:${version}`} data-version={version}>
+    <>
       <nav className="section-nav" aria-label="Sections">
         <SectionLink to="overview">Overview</SectionLink>
         <SectionLink to="trend">Trend</SectionLink>
@@ -48,20 +71,44 @@ function Insights({ dataset, schema, editor, onEditSettings }: InsightsProps) {
         <SectionLink to="quality">Data quality</SectionLink>
       </nav>
       <section id="overview" aria-label="Key figures">
-        {summary.isPending ? <Skeleton height={112} label="Loading key figures…" /> : null}
-        {summary.isError ? (
-          <ProblemAlert
-            error={summary.error}
-            context="Could not load the key figures"
-            onRetry={() => void summary.refetch()}
+        {filtered ? (
+          <FilteredKpis
+            datasetId={dataset.id}
+            version={version}
+            schema={schema}
+            summary={summary.data}
+            view={view}
           />
-        ) : null}
-        {summary.data ? <KpiCards summary={summary.data} /> : null}
+        ) : (
+          <>
+            {summary.isPending ? <Skeleton height={112} label="Loading key figures…" /> : null}
+            {summary.isError ? (
+              <ProblemAlert
+                error={summary.error}
+                context="Could not load the key figures"
+                onRetry={() => void summary.refetch()}
+              />
+            ) : null}
+            {summary.data ? <KpiCards summary={summary.data} /> : null}
+          </>
+        )}
       </section>
-      <TrendPanel datasetId={dataset.id} version={version} schema={schema} />
+      <TrendPanel datasetId={dataset.id} version={version} schema={schema} view={view} />
       <div className="grid-2">
-        <GroupsPanel datasetId={dataset.id} version={version} schema={schema} />
-        <BreakdownPanel datasetId={dataset.id} version={version} schema={schema} />
+        <GroupsPanel
+          datasetId={dataset.id}
+          version={version}
+          schema={schema}
+          view={view}
+          onDrill={onDrill}
+        />
+        <BreakdownPanel
+          datasetId={dataset.id}
+          version={version}
+          schema={schema}
+          view={view}
+          onDrill={onDrill}
+        />
       </div>
       <SchemaPanel
         datasetId={dataset.id}
@@ -73,11 +120,87 @@ function Insights({ dataset, schema, editor, onEditSettings }: InsightsProps) {
       {summary.data ? (
         <QualityPanel dataset={dataset} version={version} summary={summary.data} schema={schema} />
       ) : null}
+    </>
+  );
+}
+
+type DatasetViewsProps = {
+  dataset: Dataset;
+  schema: Schema;
+  editor: boolean;
+  onEditSettings: () => void;
+  tab: DatasetView;
+};
+
+/**
+ * The filter bar and drill-down path over both views of a version: the overview's panels and
+ * Explore. Filters, drill-down and each view's choices live in the URL.
+ */
+function DatasetViews({ dataset, schema, editor, onEditSettings, tab }: DatasetViewsProps) {
+  const version = schema.version;
+  const summary = useSummary(dataset.id, version);
+  const [state, setState] = useFilterState();
+  const effective = useMemo(() => effectiveFilters(state, schema), [state, schema]);
+  const view = useMemo(
+    () => ({ filters: effective.filters, range: state.range, schema }),
+    [effective.filters, state.range, schema],
+  );
+  const [settings, setSettings] = useExploreSettings(schema);
+  const exploreBody = useMemo(
+    () => (tab === 'explore' ? exploreQuery(settings, effective.filters) : null),
+    [tab, settings, effective.filters],
+  );
+  // The answers whose field errors name filters: the key figures' (overview) or Explore's.
+  const totals = useFilteredTotals(
+    dataset.id,
+    version,
+    schema,
+    tab === 'overview' ? effective.filters : [],
+  );
+  const explored = useDatasetQuery(dataset.id, version, exploreBody);
+  const problem = tab === 'explore' ? explored.error : totals.error;
+  const errors = filterErrors(isApiError(problem) ? problem.fieldErrors : [], effective.sources);
+  const onDrill = (filter: Filter) => setState(drilledInto(state, filter));
+
+  return (
+    // Keyed by version: panels start afresh when a version lands.
+    <div className="insights" key={`${dataset.id}:${version}`} data-version={version}>
+      <ViewTabs datasetId={dataset.id} />
+      <FilterBar
+        schema={schema}
+        summary={summary.data}
+        state={state}
+        onChange={setState}
+        errors={errors}
+      />
+      <DrillBreadcrumb state={state} onChange={setState} errors={errors.drill} />
+      {tab === 'overview' ? (
+        <Insights
+          dataset={dataset}
+          schema={schema}
+          summary={summary}
+          editor={editor}
+          onEditSettings={onEditSettings}
+          view={view}
+          onDrill={onDrill}
+        />
+      ) : (
+        <ExplorePanel
+          datasetId={dataset.id}
+          version={version}
+          schema={schema}
+          settings={settings}
+          onChange={setSettings}
+          filters={effective.filters}
+        />
+      )}
     </div>
   );
 }
 
-export default function DatasetPage() {
+type DatasetPageProps = { view?: DatasetView };
+
+export default function DatasetPage({ view = 'overview' }: DatasetPageProps) {
   const { id = '' } = useParams();
   const { user } = useSession();
   const editor = canChangeData(user.role);
@@ -202,11 +325,12 @@ export default function DatasetPage() {
         </Panel>
       ) : null}
       {schema ? (
-        <Insights
+        <DatasetViews
           dataset={dataset}
           schema={schema}
           editor={editor}
           onEditSettings={() => setDialog('settings')}
+          tab={view}
         />
       ) : null}
 

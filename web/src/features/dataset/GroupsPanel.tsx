@@ -1,13 +1,16 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { downloadInsightCsv } from '../../api/insights';
 import { AGGREGATIONS, type Aggregation, type Schema } from '../../api/types';
 import { DownloadButton } from '../../components/DownloadButton';
-import { EChart } from '../../components/EChart';
+import { EChart, type ChartClick } from '../../components/EChart';
 import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
 import { Panel, TableView } from '../../components/Panel';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
-import { groupsOption } from './chartOptions';
+import { drillFilter, type Filter } from '../explore/filters';
+import type { PanelFilters } from '../explore/filteredInsights';
+import { useUrlParam } from '../explore/useViewState';
+import { groupBars, groupsOption } from './chartOptions';
 import { Count } from './Approximate';
 import {
   AggregationSelect,
@@ -16,22 +19,45 @@ import {
   InsightProblem,
   MeasureSelect,
 } from './controls';
+import { FilteredTag } from './FilteredTag';
 import { measureLabel } from './labels';
 import { defaultAggregation, defaultMeasure } from './measures';
 import { useGroups } from './useInsights';
 
-type GroupsPanelProps = { datasetId: string; version: number; schema: Schema };
+type GroupsPanelProps = {
+  datasetId: string;
+  version: number;
+  schema: Schema;
+  /** The view's filters: with any, the groups come from POST /query. */
+  view?: PanelFilters | undefined;
+  /** A click on a group (its bar, its name, or its button in the table) filters the view to it. */
+  onDrill?: ((filter: Filter) => void) | undefined;
+};
 
-const LIMITS = [5, 10, 20] as const;
+const LIMITS = ['5', '10', '20'] as const;
 
 /** Top N groups of a dimension (and the rest as "Other"), as horizontal bars. */
-export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
+export function GroupsPanel({ datasetId, version, schema, view, onDrill }: GroupsPanelProps) {
   const dimensions = schema.columns.filter((c) => c.role === 'dimension');
   const measures = schema.columns.filter((c) => c.role === 'measure');
-  const [dimension, setDimension] = useState(dimensions[0]?.name ?? '');
-  const [measure, setMeasure] = useState(() => defaultMeasure(schema));
-  const [agg, setAgg] = useState<Aggregation>(() => defaultAggregation(schema));
-  const [limit, setLimit] = useState<number>(10);
+  // The panel's choices live in the URL (g.*), so a reload or a link shows the same groups.
+  const [dimension, setDimension] = useUrlParam(
+    'g.by',
+    dimensions[0]?.name ?? '',
+    dimensions.map((c) => c.name),
+  );
+  const [measure, setMeasure] = useUrlParam(
+    'g.m',
+    defaultMeasure(schema),
+    measures.map((c) => c.name),
+  );
+  const [agg, setAgg] = useUrlParam<Aggregation>(
+    'g.agg',
+    defaultAggregation(schema),
+    measures.length > 0 ? AGGREGATIONS : ['count'],
+  );
+  const [limitText, setLimit] = useUrlParam('g.n', '10', LIMITS);
+  const limit = Number(limitText);
 
   const params = useMemo(
     () =>
@@ -40,7 +66,7 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
         : null,
     [dimension, measure, agg, limit],
   );
-  const query = useGroups(datasetId, version, params);
+  const query = useGroups(datasetId, version, params, view);
   const label = measureLabel(agg, params?.measure);
   const data = query.data;
   // Shares and "Other" only add up for sums and counts.
@@ -49,7 +75,21 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
     () => (data ? groupsOption(data, label, additive) : null),
     [data, label, additive],
   );
-  const bars = data ? data.groups.length + (additive && data.other.count > 0 ? 1 : 0) : 0;
+  const bars = useMemo(() => (data ? groupBars(data, additive) : []), [data, additive]);
+  // Every row shown has one value of the dimension already (a drill-down or an "=" filter).
+  const pinned = view?.filters.some(
+    (f) => f.column === dimension && (f.op === 'eq' || f.op === 'is_null'),
+  );
+  const drill = (key: string | null) => onDrill?.(drillFilter(dimension, key));
+  const onBarClick = (item: ChartClick) => {
+    const bar =
+      item.componentType === 'yAxis'
+        ? bars.find((b) => b.label === item.value)
+        : item.componentType === 'series'
+          ? bars[item.dataIndex]
+          : undefined;
+    if (bar && !bar.other) drill(bar.key);
+  };
 
   if (dimensions.length === 0) {
     return (
@@ -74,6 +114,7 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
               <Count value={data.group_count} exact={!data.capped} /> groups
             </>
           ) : null}
+          <FilteredTag view={view} />
         </>
       }
       testId="groups-panel"
@@ -96,7 +137,7 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
         <ControlSelect
           label="Show"
           value={limit}
-          onChange={(e) => setLimit(Number(e.target.value))}
+          onChange={(e) => setLimit(e.target.value as (typeof LIMITS)[number])}
         >
           {LIMITS.map((n) => (
             <option key={n} value={n}>
@@ -120,6 +161,12 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
           the number of groups is estimated. The groups shown and their values are exact.
         </p>
       ) : null}
+      {pinned && data ? (
+        <p className="note" data-testid="groups-pinned">
+          The filters leave one value of <code>{dimension}</code>: group by another column to split
+          these rows further.
+        </p>
+      ) : null}
       {data?.groups.length === 0 ? <EmptyState title="No groups" /> : null}
       {data && option && data.groups.length > 0 ? (
         <div
@@ -128,10 +175,11 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
         >
           <EChart
             option={option}
-            height={Math.max(160, bars * 32 + 24)}
-            label={`${label} by ${dimension}, top ${data.groups.length}`}
+            height={Math.max(160, bars.length * 32 + 24)}
+            label={`${label} by ${dimension}, top ${data.groups.length}${onDrill ? ' (select a bar to filter by it)' : ''}`}
             testId="groups-chart"
-            data={{ bars, dimension }}
+            data={{ bars: bars.length, dimension }}
+            onItemClick={onDrill ? onBarClick : undefined}
           />
           <div className="panel__footer">
             <TableView caption={`${label} by ${dimension}`} testId="groups-table">
@@ -154,7 +202,21 @@ export function GroupsPanel({ datasetId, version, schema }: GroupsPanelProps) {
               <tbody>
                 {data.groups.map((g) => (
                   <tr key={g.key ?? '\u0000null'}>
-                    <th scope="row">{g.key ?? <em>(empty)</em>}</th>
+                    <th scope="row">
+                      {onDrill ? (
+                        <button
+                          type="button"
+                          className="link-button"
+                          onClick={() => drill(g.key)}
+                          aria-label={`Filter by ${dimension} ${g.key === null ? 'empty' : `= ${g.key}`}`}
+                          data-testid="drill-group"
+                        >
+                          {g.key ?? <em>(empty)</em>}
+                        </button>
+                      ) : (
+                        (g.key ?? <em>(empty)</em>)
+                      )}
+                    </th>
                     <td className="num">{formatNumber(g.value)}</td>
                     {additive ? (
                       <td className="num">{formatPercent(g.share, { signed: false })}</td>

@@ -7,7 +7,7 @@ type KpiCardsProps = { summary: Summary };
 
 type TrendProps = { value: number | null | undefined; label: string; testId: string };
 
-function Trend({ value, label, testId }: TrendProps) {
+export function Trend({ value, label, testId }: TrendProps) {
   const tone =
     value === null || value === undefined
       ? 'neutral'

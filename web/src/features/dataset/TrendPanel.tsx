@@ -1,4 +1,4 @@
-import { useId, useMemo, useState } from 'react';
+import { useId, useMemo } from 'react';
 import { downloadInsightCsv } from '../../api/insights';
 import {
   AGGREGATIONS,
@@ -13,6 +13,8 @@ import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
 import { Panel, TableView } from '../../components/Panel';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
+import type { PanelFilters } from '../explore/filteredInsights';
+import { useUrlParam } from '../explore/useViewState';
 import { growthOption, trendOption } from './chartOptions';
 import {
   AggregationSelect,
@@ -21,20 +23,41 @@ import {
   IntervalSelect,
   MeasureSelect,
 } from './controls';
+import { FilteredTag } from './FilteredTag';
 import { measureLabel } from './labels';
 import { defaultAggregation, defaultMeasure } from './measures';
 import { useTimeSeries } from './useInsights';
 
-type TrendPanelProps = { datasetId: string; version: number; schema: Schema };
+type TrendPanelProps = {
+  datasetId: string;
+  version: number;
+  schema: Schema;
+  /** The view's filters: with any, the trend comes from POST /query. */
+  view?: PanelFilters | undefined;
+};
 
-export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
+export function TrendPanel({ datasetId, version, schema, view }: TrendPanelProps) {
   const timeColumns = schema.columns.filter((c) => c.role === 'time');
   const measures = schema.columns.filter((c) => c.role === 'measure');
-  const [time, setTime] = useState(schema.primary_time ?? timeColumns[0]?.name ?? '');
-  const [measure, setMeasure] = useState(() => defaultMeasure(schema));
-  const [agg, setAgg] = useState<Aggregation>(() => defaultAggregation(schema));
-  const [interval, changeInterval] = useState<Interval>('month');
-  const [compare, setCompare] = useState(false);
+  // The panel's choices live in the URL (t.*), so a reload or a link shows the same trend.
+  const [time, setTime] = useUrlParam(
+    't.time',
+    schema.primary_time ?? timeColumns[0]?.name ?? '',
+    timeColumns.map((c) => c.name),
+  );
+  const [measure, setMeasure] = useUrlParam(
+    't.m',
+    defaultMeasure(schema),
+    measures.map((c) => c.name),
+  );
+  const [agg, setAgg] = useUrlParam<Aggregation>(
+    't.agg',
+    defaultAggregation(schema),
+    measures.length > 0 ? AGGREGATIONS : ['count'],
+  );
+  const [interval, changeInterval] = useUrlParam<Interval>('t.i', 'month', INTERVALS);
+  const [yoy, setYoy] = useUrlParam('t.yoy', '0', ['0', '1']);
+  const compare = yoy === '1';
   const compareId = useId();
 
   const params = useMemo(
@@ -48,7 +71,7 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
     [time, measure, agg, interval, compare],
   );
   const hasTime = timeColumns.length > 0;
-  const query = useTimeSeries(datasetId, version, params, hasTime);
+  const query = useTimeSeries(datasetId, version, params, hasTime, view);
   const label = measureLabel(agg, params.measure);
   const data = query.data;
   const trend = useMemo(
@@ -88,7 +111,7 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
           id={compareId}
           type="checkbox"
           checked={compare}
-          onChange={(e) => setCompare(e.target.checked)}
+          onChange={(e) => setYoy(e.target.checked ? '1' : '0')}
         />
         <label htmlFor={compareId}>Compare with previous year</label>
       </div>
@@ -103,6 +126,7 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
         hasTime ? (
           <>
             {label} by {interval} of <code>{time}</code>
+            <FilteredTag view={view} />
             {data ? (
               <>
                 {' · '}total <strong>{formatNumber(data.total)}</strong>
@@ -144,7 +168,11 @@ export function TrendPanel({ datasetId, version, schema }: TrendPanelProps) {
       ) : null}
       {data && points.length === 0 ? (
         <EmptyState title="No data in this range">
-          <p>Every value of this column is empty.</p>
+          <p>
+            {view && view.filters.length > 0
+              ? 'No row with a date matches the filters.'
+              : 'Every value of this column is empty.'}
+          </p>
         </EmptyState>
       ) : null}
       {data && trend && growth && points.length > 0 ? (

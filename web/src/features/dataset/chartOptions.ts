@@ -124,16 +124,25 @@ export function growthOption(series: TimeSeries): ChartOption {
   };
 }
 
-export function groupsOption(groups: Groups, label: string, showOther: boolean): ChartOption {
-  const rows: { key: string; value: number | null; other: boolean }[] = groups.groups.map((g) => ({
-    key: g.key ?? '(empty)',
+/** One bar of the groups chart: a group (null key: the rows without a value) or "Other". */
+export type GroupBar = { key: string | null; label: string; value: number | null; other: boolean };
+
+/** The bars of the groups chart in drawing order (bottom-up, so the biggest reads first). */
+export function groupBars(groups: Groups, showOther: boolean): GroupBar[] {
+  const rows: GroupBar[] = groups.groups.map((g) => ({
+    key: g.key,
+    label: g.key ?? '(empty)',
     value: g.value,
     other: false,
   }));
   if (showOther && groups.other.count > 0)
-    rows.push({ key: 'Other', value: groups.other.value, other: true });
+    rows.push({ key: null, label: 'Other', value: groups.other.value, other: true });
   // Horizontal bars read top-down: the biggest first.
-  const ordered = [...rows].reverse();
+  return rows.reverse();
+}
+
+export function groupsOption(groups: Groups, label: string, showOther: boolean): ChartOption {
+  const ordered = groupBars(groups, showOther);
   return {
     animationDuration: 300,
     grid: { left: 8, right: 56, top: 8, bottom: 8, containLabel: true },
@@ -149,7 +158,9 @@ export function groupsOption(groups: Groups, label: string, showOther: boolean):
     },
     yAxis: {
       type: 'category',
-      data: ordered.map((r) => r.key),
+      data: ordered.map((r) => r.label),
+      // A click on a group's name drills down like a click on its bar.
+      triggerEvent: true,
       axisLabel: { ...axisLabel, width: 120, overflow: 'truncate' },
       axisTick: { show: false },
       axisLine: { lineStyle: { color: CHART_GRID } },

@@ -7,18 +7,32 @@ import { isMixedCurrencies } from './measures';
 type ControlSelectProps = Omit<SelectHTMLAttributes<HTMLSelectElement>, 'id' | 'className'> & {
   label: string;
   testId?: string | undefined;
+  /** The API's message about this choice (a field error of its problem). */
+  error?: string | undefined;
   children: ReactNode;
 };
 
 /** One labelled option of a chart panel (a small select in the panel's control row). */
-export function ControlSelect({ label, testId, children, ...select }: ControlSelectProps) {
+export function ControlSelect({ label, testId, error, children, ...select }: ControlSelectProps) {
   const id = useId();
   return (
-    <div className="control">
+    <div className={error ? 'control control--invalid' : 'control'}>
       <label htmlFor={id}>{label}</label>
-      <select id={id} className="select select--small" data-testid={testId} {...select}>
+      <select
+        id={id}
+        className="select select--small"
+        data-testid={testId}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${id}-error` : undefined}
+        {...select}
+      >
         {children}
       </select>
+      {error ? (
+        <p className="control__error" id={`${id}-error`} data-testid="field-error">
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }

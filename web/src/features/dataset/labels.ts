@@ -3,6 +3,7 @@ import type {
   DataErrorKind,
   DateOrderSource,
   Interval,
+  QueryAggregation,
   TextEncoding,
 } from '../../api/types';
 
@@ -16,6 +17,22 @@ const AGG_LABELS: Record<Aggregation, string> = {
 
 export function aggregationLabel(agg: Aggregation): string {
   return AGG_LABELS[agg];
+}
+
+const QUERY_AGG_LABELS: Record<QueryAggregation, string> = {
+  sum: 'Sum',
+  count: 'Count',
+  avg: 'Average',
+  min: 'Minimum',
+  max: 'Maximum',
+  count_distinct: 'Distinct values',
+  p50: 'Median (p50)',
+  p95: '95th percentile',
+};
+
+/** An aggregation of POST /query for people ("Distinct values", "Median (p50)"). */
+export function queryAggregationLabel(agg: QueryAggregation): string {
+  return QUERY_AGG_LABELS[agg];
 }
 
 /** "Sum of revenue", "Count of rows". */

@@ -3,6 +3,7 @@ import { getDatasetErrors } from '../../api/datasets';
 import {
   getBreakdown,
   getGroups,
+  postQuery,
   getSchema,
   getSummary,
   getTimeSeries,
@@ -10,9 +11,26 @@ import {
   type GroupsParams,
   type TimeSeriesParams,
 } from '../../api/insights';
-import type { Dataset } from '../../api/types';
+import type { Dataset, QueryFilter, QueryRequest, Schema } from '../../api/types';
 import { queryKeys } from '../../lib/queryKeys';
 import { useSession } from '../auth/useAuth';
+import {
+  filteredBreakdown,
+  filteredGroups,
+  filteredTimeSeries,
+  type PanelFilters,
+} from '../explore/filteredInsights';
+import { kpiTotalsQuery, measureNames } from '../explore/queries';
+
+/** The filters of the view when there are any (then the panels ask POST /query), else null. */
+function active(view: PanelFilters | undefined): PanelFilters | null {
+  return view && view.filters.length > 0 ? view : null;
+}
+
+/** The part of a panel's query key the filters make (nothing without filters). */
+function filterKey(view: PanelFilters | null): object {
+  return view ? { filters: view.filters, range: view.range } : {};
+}
 
 /**
  * The schema of the version the page shows. Its `version` pins every other insight query, so a
@@ -54,11 +72,19 @@ export function useTimeSeries(
   version: number,
   params: Omit<TimeSeriesParams, 'version'>,
   enabled = true,
+  view?: PanelFilters,
 ) {
   const { orgId } = useSession();
+  const filtered = active(view);
   return useQuery({
-    queryKey: queryKeys.insight(orgId, datasetId, version, 'timeseries', params),
-    queryFn: ({ signal }) => getTimeSeries(datasetId, { ...params, version }, signal),
+    queryKey: queryKeys.insight(orgId, datasetId, version, 'timeseries', {
+      ...params,
+      ...filterKey(filtered),
+    }),
+    queryFn: ({ signal }) =>
+      filtered
+        ? filteredTimeSeries(datasetId, version, params, filtered, signal)
+        : getTimeSeries(datasetId, { ...params, version }, signal),
     staleTime: Infinity,
     enabled,
     placeholderData: keepPreviousData,
@@ -69,12 +95,21 @@ export function useGroups(
   datasetId: string,
   version: number,
   params: Omit<GroupsParams, 'version'> | null,
+  view?: PanelFilters,
 ) {
   const { orgId } = useSession();
+  const filtered = active(view);
   return useQuery({
-    queryKey: queryKeys.insight(orgId, datasetId, version, 'groups', params ?? {}),
-    queryFn: ({ signal }) =>
-      getGroups(datasetId, { ...(params ?? { dimension: '' }), version }, signal),
+    queryKey: queryKeys.insight(orgId, datasetId, version, 'groups', {
+      ...params,
+      ...filterKey(filtered),
+    }),
+    queryFn: ({ signal }) => {
+      const p = params ?? { dimension: '' };
+      return filtered
+        ? filteredGroups(datasetId, version, p, filtered, signal)
+        : getGroups(datasetId, { ...p, version }, signal);
+    },
     staleTime: Infinity,
     enabled: params !== null,
     placeholderData: keepPreviousData,
@@ -85,16 +120,51 @@ export function useBreakdown(
   datasetId: string,
   version: number,
   params: Omit<BreakdownParams, 'version'> | null,
+  view?: PanelFilters,
 ) {
   const { orgId } = useSession();
+  const filtered = active(view);
   return useQuery({
-    queryKey: queryKeys.insight(orgId, datasetId, version, 'breakdown', params ?? {}),
-    queryFn: ({ signal }) =>
-      getBreakdown(datasetId, { ...(params ?? { dimension: '' }), version }, signal),
+    queryKey: queryKeys.insight(orgId, datasetId, version, 'breakdown', {
+      ...params,
+      ...filterKey(filtered),
+    }),
+    queryFn: ({ signal }) => {
+      const p = params ?? { dimension: '' };
+      return filtered
+        ? filteredBreakdown(datasetId, version, p, filtered, signal)
+        : getBreakdown(datasetId, { ...p, version }, signal);
+    },
     staleTime: Infinity,
     enabled: params !== null,
     placeholderData: keepPreviousData,
   });
+}
+
+/** POST /query for one version; null asks nothing. */
+export function useDatasetQuery(datasetId: string, version: number, body: QueryRequest | null) {
+  const { orgId } = useSession();
+  return useQuery({
+    queryKey: queryKeys.insight(orgId, datasetId, version, 'query', body ?? {}),
+    queryFn: ({ signal }) => postQuery(datasetId, body ?? {}, { version }, signal),
+    staleTime: Infinity,
+    enabled: body !== null,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/**
+ * The filtered rows' count and the total of the main measure (the key figures, and the one
+ * answer whose field errors the filter bar shows next to the chips); nothing without filters.
+ */
+export function useFilteredTotals(
+  datasetId: string,
+  version: number,
+  schema: Schema,
+  filters: QueryFilter[],
+) {
+  const body = filters.length > 0 ? kpiTotalsQuery(schema, filters, measureNames(schema)) : null;
+  return useDatasetQuery(datasetId, version, body);
 }
 
 /** The first bad rows, invalid values and notes of one version (ready or failed). */
