@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <memory>
 
 #include "parquet/rle.hpp"
 
@@ -21,19 +22,28 @@ Error Unreadable(const std::string& what) {
     return Error::Internal("the snapshot cannot be read: " + what).WithSlug("snapshot-unreadable");
 }
 
-Result<std::string> Decompress(Codec codec, std::string_view body, int32_t uncompressed) {
+// A page's bytes: decompressed into a buffer that is not zeroed first (it is written whole).
+struct PageBuffer {
+    std::unique_ptr<char[]> owned;
+    std::string_view bytes;
+};
+
+Result<PageBuffer> Decompress(Codec codec, std::string_view body, int32_t uncompressed) {
     if (codec == Codec::kUncompressed) {
         if (static_cast<int64_t>(body.size()) != uncompressed) return Unreadable("a page's size does not match its header");
-        return std::string(body);
+        return PageBuffer{nullptr, body};
     }
     if (codec != Codec::kZstd) return Unreadable("a page is compressed with a codec this reader does not read");
     // The frame states its size: a page that claims another is refused before anything is allocated.
     if (ZSTD_getFrameContentSize(body.data(), body.size()) != static_cast<unsigned long long>(uncompressed)) {
         return Unreadable("a page's compressed frame does not match its header");
     }
-    std::string out(static_cast<size_t>(uncompressed), '\0');
-    size_t n = ZSTD_decompress(out.data(), out.size(), body.data(), body.size());
-    if (ZSTD_isError(n) != 0 || n != out.size()) return Unreadable("a page does not decompress to its stated size");
+    PageBuffer out;
+    const auto size = static_cast<size_t>(uncompressed);
+    out.owned.reset(new char[size > 0 ? size : 1]);
+    size_t n = ZSTD_decompress(out.owned.get(), size, body.data(), body.size());
+    if (ZSTD_isError(n) != 0 || n != size) return Unreadable("a page does not decompress to its stated size");
+    out.bytes = std::string_view(out.owned.get(), size);
     return out;
 }
 
@@ -57,6 +67,23 @@ void Scatter(const std::vector<T>& dense, const uint8_t* defined, size_t first, 
     }
     size_t k = 0;
     for (size_t i = 0; i < n; ++i) out[first + i] = defined[first + i] != 0 ? dense[k++] : T{};
+}
+
+// The values of a page of `n` rows, `count` of them defined, into `out` from row `first`: straight
+// in when every row has one, else through a dense copy spread over the defined rows.
+template <class T>
+bool TakeValues(std::string_view& in, size_t count, const uint8_t* defined, size_t first, size_t n, std::vector<T>& out) {
+    if (count == n) {
+        if (in.size() / sizeof(T) < count) return false;
+        out.resize(first + n);
+        if (count > 0) std::memcpy(out.data() + first, in.data(), count * sizeof(T));
+        in.remove_prefix(count * sizeof(T));
+        return true;
+    }
+    std::vector<T> dense;
+    if (!TakePlain(in, count, dense)) return false;
+    Scatter(dense, defined, first, n, out);
+    return true;
 }
 
 }  // namespace
@@ -114,7 +141,7 @@ Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) co
         }
         IS_TRY(auto page, Decompress(cm.codec, rest.substr(0, static_cast<size_t>(h.compressed_size)), h.uncompressed_size));
         rest.remove_prefix(static_cast<size_t>(h.compressed_size));
-        std::string_view body(page);
+        std::string_view body = page.bytes;
         if (h.type == PageType::kDictionaryPage) {
             if (col.kind != LogicalKind::kString || !out.dict.empty()) return Unreadable("an unexpected dictionary page");
             out.dict.reserve(static_cast<size_t>(h.num_values));
@@ -154,12 +181,22 @@ Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) co
         if (h.encoding == Encoding::kRleDictionary || h.encoding == Encoding::kPlainDictionary) {
             if (col.kind != LogicalKind::kString || body.empty()) return Unreadable("dictionary indices where none belong");
             int width = static_cast<uint8_t>(body[0]);
-            std::vector<uint32_t> dense(count);
-            if (!DecodeHybrid(body.substr(1), width, count, dense.data())) return Unreadable("bad dictionary indices");
-            for (uint32_t v : dense) {
-                if (v >= out.dict.size()) return Unreadable("a dictionary index beyond the dictionary");
+            // Without nulls the indices are decoded in place; else densely, then spread.
+            std::vector<uint32_t> dense;
+            uint32_t* codes = nullptr;
+            if (count == n) {
+                out.codes.resize(first + n);
+                codes = out.codes.data() + first;
+            } else {
+                dense.resize(count);
+                codes = dense.data();
             }
-            Scatter(dense, def, first, n, out.codes);
+            if (!DecodeHybrid(body.substr(1), width, count, codes)) return Unreadable("bad dictionary indices");
+            const auto dict_size = static_cast<uint32_t>(out.dict.size());
+            for (size_t k = 0; k < count; ++k) {
+                if (codes[k] >= dict_size) return Unreadable("a dictionary index beyond the dictionary");
+            }
+            if (count != n) Scatter(dense, def, first, n, out.codes);
             continue;
         }
         if (h.encoding != Encoding::kPlain) return Unreadable("a page encoding this reader does not read");
@@ -167,16 +204,12 @@ Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) co
             case LogicalKind::kString: return Unreadable("plain strings are not read");
             case LogicalKind::kInt64:
             case LogicalKind::kTimestampMillis: {
-                std::vector<int64_t> dense;
-                ok = TakePlain(body, count, dense);
-                if (ok) Scatter(dense, def, first, n, out.i64);
+                ok = TakeValues(body, count, def, first, n, out.i64);
                 break;
             }
             case LogicalKind::kDecimal:
                 if (col.physical == PhysicalType::kInt64) {
-                    std::vector<int64_t> dense;
-                    ok = TakePlain(body, count, dense);
-                    if (ok) Scatter(dense, def, first, n, out.i64);
+                    ok = TakeValues(body, count, def, first, n, out.i64);
                 } else {
                     ok = body.size() / 16 >= count;
                     std::vector<int128> dense(ok ? count : 0);
@@ -189,15 +222,11 @@ Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) co
                 }
                 break;
             case LogicalKind::kDouble: {
-                std::vector<double> dense;
-                ok = TakePlain(body, count, dense);
-                if (ok) Scatter(dense, def, first, n, out.f64);
+                ok = TakeValues(body, count, def, first, n, out.f64);
                 break;
             }
             case LogicalKind::kDate: {
-                std::vector<int32_t> dense;
-                ok = TakePlain(body, count, dense);
-                if (ok) Scatter(dense, def, first, n, out.i32);
+                ok = TakeValues(body, count, def, first, n, out.i32);
                 break;
             }
             case LogicalKind::kBoolean: {
