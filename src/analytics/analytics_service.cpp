@@ -277,11 +277,16 @@ Result<std::unique_ptr<store::ObjectReader>> AnalyticsService::OpenSnapshot(cons
         job.dataset = dataset;
         job.version = version.version;
         job.kind = std::string(catalog::kSnapshotJob);
-        IS_TRY_VOID(db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+        auto asked = db_.Transact(tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
             IS_TRY(auto id, store::OutboxAdd(tx, tenant, catalog::kProcessTopic, job.ToJson(), clock_.NowMs()));
             (void)id;  // the ingest role's relay sends it (messages older than a few seconds)
             return {};
-        }));
+        });
+        if (!asked) {
+            std::scoped_lock lock(backfill_mutex_);
+            backfill_asked_.erase(key);  // the next request asks again
+            return asked.error();
+        }
         core::Log(core::LogLevel::kInfo, "snapshot.backfill_requested", "a worker will write the version's snapshot",
                   {{"dataset_id", dataset.str()}, {"version", version.version}});
     }
@@ -326,12 +331,11 @@ Result<Response> AnalyticsService::Query(Request& req) {
     IS_TRY(auto opened, OpenSnapshot(tenant, dataset, found));
     auto file = std::make_unique<ObjectFile>(objects_, key, opened->size());
     opened.reset();
-    std::shared_ptr<const parquet::FileMeta> meta = columns_.GetMeta(prefix + "meta");
     IS_TRY(auto reader, parquet::FileReader::Open(*file));
-    if (!meta) {
-        meta = std::make_shared<const parquet::FileMeta>(reader.meta());
-        columns_.PutMeta(prefix + "meta", meta);
-    }
+    // The plan and the decoded columns belong to this file: a snapshot written again (two
+    // backfills of one version) never mixes with what was cached of the other.
+    const std::string file_prefix = prefix + std::to_string(file->size()) + "|";
+    auto meta = std::make_shared<const parquet::FileMeta>(reader.meta());
     Context ctx;
     ctx.tenant = tenant;
     ctx.dataset = dataset;
@@ -344,7 +348,7 @@ Result<Response> AnalyticsService::Query(Request& req) {
     std::string answer_key = prefix + "query|" + core::Sha256Hex(plan.canonical) + (csv ? "|csv" : "|json");
     auto cached = cache_.Get(answer_key);
     if (!cached) {
-        SnapshotColumns source(columns_, prefix, std::move(reader));
+        SnapshotColumns source(columns_, file_prefix, std::move(reader));
         IS_TRY(auto result, RunQuery(plan, *meta, source, settings_.query));
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
         core::JsonWriter p;

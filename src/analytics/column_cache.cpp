@@ -12,27 +12,14 @@ size_t ColumnCache::SizeOf(const parquet::DecodedColumn& c) {
 std::shared_ptr<const parquet::DecodedColumn> ColumnCache::Get(const std::string& key) {
     std::scoped_lock lock(mutex_);
     auto it = index_.find(key);
-    if (it == index_.end() || !it->second->column) return nullptr;
+    if (it == index_.end()) return nullptr;
     lru_.splice(lru_.begin(), lru_, it->second);
     return it->second->column;
 }
 
-std::shared_ptr<const parquet::FileMeta> ColumnCache::GetMeta(const std::string& key) {
-    std::scoped_lock lock(mutex_);
-    auto it = index_.find(key);
-    if (it == index_.end() || !it->second->meta) return nullptr;
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->meta;
-}
-
 void ColumnCache::Put(const std::string& key, std::shared_ptr<const parquet::DecodedColumn> column) {
     size_t size = SizeOf(*column) + key.size();
-    Insert(Entry{key, std::move(column), nullptr, size});
-}
-
-void ColumnCache::PutMeta(const std::string& key, std::shared_ptr<const parquet::FileMeta> meta) {
-    size_t size = key.size() + 1024 + meta->row_groups.size() * meta->columns.size() * 160;
-    Insert(Entry{key, nullptr, std::move(meta), size});
+    Insert(Entry{key, std::move(column), size});
 }
 
 void ColumnCache::Insert(Entry e) {

@@ -19,9 +19,6 @@ public:
     explicit ColumnCache(size_t max_bytes) : max_bytes_(max_bytes) {}
     std::shared_ptr<const parquet::DecodedColumn> Get(const std::string& key);
     void Put(const std::string& key, std::shared_ptr<const parquet::DecodedColumn> column);
-    /// The footer of a snapshot (small; counted like a column).
-    std::shared_ptr<const parquet::FileMeta> GetMeta(const std::string& key);
-    void PutMeta(const std::string& key, std::shared_ptr<const parquet::FileMeta> meta);
     [[nodiscard]] size_t bytes() const;
 
     static size_t SizeOf(const parquet::DecodedColumn& c);
@@ -30,7 +27,6 @@ private:
     struct Entry {
         std::string key;
         std::shared_ptr<const parquet::DecodedColumn> column;
-        std::shared_ptr<const parquet::FileMeta> meta;
         size_t bytes = 0;
     };
     void Insert(Entry e);

@@ -45,6 +45,36 @@ int128 Pow10(int n) {
     return p;
 }
 
+// "2024-01-02T10:00:00.5Z" → "2024-01-02T10:00:00.500Z"; whole seconds without a fraction, as the
+// summary writes them.
+std::string TimestampText(int64_t ms) {
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    std::string text = engine::FormatTimestamp(secs);
+    const auto millis = static_cast<int>(ms - secs * 1000);
+    if (millis != 0 && !text.empty() && text.back() == 'Z') {
+        char frac[8];
+        std::snprintf(frac, sizeof frac, ".%03d", millis);
+        text.insert(text.size() - 1, frac);
+    }
+    return text;
+}
+
+// The exact text of a decimal's unscaled value at `scale` fractional digits.
+std::string UnscaledText(int128 v, int scale) {
+    const bool neg = v < 0;
+    auto u = neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
+    std::string digits;
+    do {
+        digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+        u /= 10;
+    } while (u != 0);
+    if (scale > 0) {
+        if (digits.size() <= static_cast<size_t>(scale)) digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
+        digits.insert(digits.size() - static_cast<size_t>(scale), ".");
+    }
+    return neg ? "-" + digits : digits;
+}
+
 bool IsNumeric(LogicalKind k) { return k == LogicalKind::kInt64 || k == LogicalKind::kDecimal || k == LogicalKind::kDouble; }
 bool IsTemporal(LogicalKind k) { return k == LogicalKind::kDate || k == LogicalKind::kTimestampMillis; }
 
@@ -342,6 +372,9 @@ Result<QueryPlan> ParseQuery(std::string_view body, const parquet::FileMeta& met
             return Bad("/time/column", meta.columns[c].name + " is " + KindType(meta.columns[c]) + ", not a date or timestamp");
         }
         plan.time_column = c;
+        for (size_t g : plan.group_by) {
+            if (meta.columns[g].name == "period") return Bad("/group_by", "a group column named period and a time bucket: the answer's period column would clash");
+        }
         const auto* iv = t->as_object().if_contains("interval");
         if (iv != nullptr && (!iv->is_string() || !ParseInterval(iv->as_string(), &plan.interval))) {
             return Bad("/time/interval", "must be one of day, week, month, quarter, year");
@@ -558,6 +591,16 @@ void ApplyFilter(const QueryFilter& f, const SchemaColumn& sc, const DecodedColu
     std::vector<int128> keys;
     for (const auto& l : f.values) keys.push_back(l.num);
     const NumberView v = ViewOf(sc, col);
+    if (f.op == FilterOp::kIn || f.op == FilterOp::kNotIn) {
+        // Many literals: a binary search per row, not a scan.
+        std::sort(keys.begin(), keys.end());
+        const bool want = f.op == FilterOp::kIn;
+        for (uint32_t r : sel) {
+            if (def[r] && std::binary_search(keys.begin(), keys.end(), v.At(r)) == want) sel[out++] = r;
+        }
+        sel.resize(out);
+        return;
+    }
     for (uint32_t r : sel) {
         if (def[r] && Compare<int128>(f.op, v.At(r), f.values, keys)) sel[out++] = r;
     }
@@ -645,7 +688,7 @@ public:
         std::vector<uint32_t> sel(static_cast<size_t>(rows));
         for (size_t i = 0; i < sel.size(); ++i) sel[i] = static_cast<uint32_t>(i);
         for (const auto& f : plan_.filters) {
-            IS_TRY(auto col, source_.Column(rg, f.column));
+            IS_TRY(auto col, Column(rg, f.column));
             ApplyFilter(f, meta_.columns[f.column], *col, sel);
             if (sel.empty()) break;
         }
@@ -683,6 +726,16 @@ public:
     }
 
 private:
+    // A column of a row group, checked against the footer the plan was made with.
+    Result<std::shared_ptr<const DecodedColumn>> Column(size_t rg, size_t c) {
+        IS_TRY(auto col, source_.Column(rg, c));
+        if (static_cast<int64_t>(col->rows()) != meta_.row_groups[rg].num_rows) {
+            return Error::Internal("a snapshot column has " + std::to_string(col->rows()) + " rows, its row group " +
+                                   std::to_string(meta_.row_groups[rg].num_rows))
+                .WithSlug("snapshot-unreadable");
+        }
+        return col;
+    }
     // Ids of this thread's interned texts for a row group's dictionary.
     std::vector<int64_t> Intern(const DecodedColumn& col) {
         std::vector<int64_t> ids(col.dict.size());
@@ -701,7 +754,7 @@ private:
         for (size_t p = 0; p < plan_.group_by.size(); ++p) {
             const size_t c = plan_.group_by[p];
             const SchemaColumn& sc = meta_.columns[c];
-            IS_TRY(auto col, source_.Column(rg, c));
+            IS_TRY(auto col, Column(rg, c));
             const uint8_t* def = col->defined.data();
             const auto bit = static_cast<uint8_t>(1U << p);
             if (sc.kind == LogicalKind::kString) {
@@ -716,7 +769,7 @@ private:
                 texty_[p] = true;
                 for (size_t i = 0; i < sel.size(); ++i) {
                     uint32_t r = sel[i];
-                    if (def[r]) keys[i].part[p] = InternText(engine::FormatDecimal(col->i128[r], 0));
+                    if (def[r]) keys[i].part[p] = InternText(UnscaledText(col->i128[r], sc.scale));
                     else keys[i].nulls |= bit;
                 }
             } else {
@@ -729,14 +782,18 @@ private:
                     switch (sc.kind) {
                         case LogicalKind::kDate: keys[i].part[p] = col->i32[r]; break;
                         case LogicalKind::kBoolean: keys[i].part[p] = col->b[r]; break;
-                        case LogicalKind::kDouble: std::memcpy(&keys[i].part[p], &col->f64[r], 8); break;
+                        case LogicalKind::kDouble: {
+                            const double f = col->f64[r] == 0.0 ? 0.0 : col->f64[r];  // -0.0 and 0.0: one group
+                            std::memcpy(&keys[i].part[p], &f, 8);
+                            break;
+                        }
                         default: keys[i].part[p] = col->i64[r]; break;
                     }
                 }
             }
         }
         if (plan_.time_column) {
-            IS_TRY(auto col, source_.Column(rg, *plan_.time_column));
+            IS_TRY(auto col, Column(rg, *plan_.time_column));
             const bool ts = meta_.columns[*plan_.time_column].kind == LogicalKind::kTimestampMillis;
             for (size_t i = 0; i < sel.size(); ++i) {
                 uint32_t r = sel[i];
@@ -774,7 +831,7 @@ private:
         const QueryMeasure& q = plan_.measures[m];
         if (!q.column) return {};  // count of rows: the group's rows
         const SchemaColumn& sc = meta_.columns[*q.column];
-        IS_TRY(auto col, source_.Column(rg, *q.column));
+        IS_TRY(auto col, Column(rg, *q.column));
         const uint8_t* def = col->defined.data();
         if (NeedsExtras(q, &sc)) {
             for (size_t i = 0; i < sel.size(); ++i) {
@@ -834,9 +891,7 @@ QueryCell KeyCell(const CanonPart& p, const SchemaColumn& sc) {
     switch (sc.kind) {
         case LogicalKind::kDate: return Text(engine::FormatDate(static_cast<int32_t>(p.num)));
         case LogicalKind::kTimestampMillis: {
-            int64_t ms = p.num;
-            int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-            return Text(engine::FormatTimestamp(secs));
+            return Text(TimestampText(p.num));
         }
         case LogicalKind::kBoolean: return QueryCell{QueryCell::Kind::kBool, p.num ? "true" : "false"};
         case LogicalKind::kDouble: {
@@ -844,7 +899,7 @@ QueryCell KeyCell(const CanonPart& p, const SchemaColumn& sc) {
             std::memcpy(&f, &p.num, 8);
             return Num(Approx(f).text);
         }
-        case LogicalKind::kDecimal: return Num(engine::FormatDecimal(static_cast<int128>(p.num) * Pow10(engine::kDecimalScale - sc.scale), sc.scale));
+        case LogicalKind::kDecimal: return Num(UnscaledText(p.num, sc.scale));
         default: return Num(std::to_string(p.num));
     }
 }
@@ -892,8 +947,7 @@ MeasureValue ValueOf(const QueryMeasure& q, const SchemaColumn* sc, const GroupD
             out.exact = v;
             if (sc->kind == LogicalKind::kDate) out.cell = Text(engine::FormatDate(static_cast<int32_t>(v)));
             else if (sc->kind == LogicalKind::kTimestampMillis) {
-                auto ms = static_cast<int64_t>(v);
-                out.cell = Text(engine::FormatTimestamp(ms >= 0 ? ms / 1000 : (ms - 999) / 1000));
+                out.cell = Text(TimestampText(static_cast<int64_t>(v)));
             } else {
                 number(Value(a, is_min ? Agg::kMin : Agg::kMax, false, q.scale));
             }
@@ -962,12 +1016,20 @@ Result<QueryResult> RunQuery(const QueryPlan& plan, const parquet::FileMeta& met
                 if (failure) return;
             }
             auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-            Result<void> r = elapsed.count() > limits.max_ms
-                                 ? Result<void>(Error::InvalidArgument("the query ran longer than " +
-                                                                       std::to_string(limits.max_ms) +
-                                                                       " ms, the limit; filter first or group by fewer columns")
-                                                    .WithSlug("query-too-expensive"))
-                                 : w.RowGroup(rg, result, mutex);
+            Result<void> r = Error::Internal("not run");
+            try {
+                r = elapsed.count() > limits.max_ms
+                        ? Result<void>(Error::InvalidArgument("the query ran longer than " + std::to_string(limits.max_ms) +
+                                                              " ms, the limit; filter first or group by fewer columns")
+                                           .WithSlug("query-too-expensive"))
+                        : w.RowGroup(rg, result, mutex);
+            } catch (const std::bad_alloc&) {
+                // This query, never the process.
+                r = Error::InvalidArgument("the query needs more memory than it may use; filter first or group by fewer columns")
+                        .WithSlug("query-too-expensive");
+            } catch (const std::exception& e) {
+                r = Error::Internal(std::string("query thread: ") + e.what());
+            }
             if (!r) {
                 std::scoped_lock lock(mutex);
                 if (!failure) failure = r.error();

@@ -239,6 +239,10 @@ Result<SchemaColumn> ToColumn(const ParsedSchemaElement& e) {
         c.kind = LogicalKind::kDecimal;
         c.scale = e.decimal_logical ? e.logical_scale : e.scale.value_or(0);
         c.precision = e.decimal_logical ? e.logical_precision : e.precision.value_or(0);
+        // The scales the engine writes (exact to 10^-9) and precisions a 16-byte value holds.
+        if (c.scale < 0 || c.scale > 9 || c.precision < 1 || c.precision > 38) {
+            return Malformed("column " + e.name + " has a decimal scale or precision this reader does not read");
+        }
         if (c.physical == PhysicalType::kInt64 || (c.physical == PhysicalType::kFixedLenByteArray && c.type_length == 16)) {
             return c;
         }

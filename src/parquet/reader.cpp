@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -14,7 +15,10 @@ using core::Result;
 
 namespace {
 
-constexpr int64_t kMaxFooterBytes = 256 << 20;
+constexpr int64_t kMaxFooterBytes = 16 << 20;
+// Rows of one row group: the writer's hold what an 8 MB block of input holds (a record takes at
+// least two bytes); a footer that claims more is not ours, and is not allocated for.
+constexpr int64_t kMaxRowGroupRows = 1 << 23;
 // A page this reader inflates at most (the writer's pages hold one row group's column: far less).
 constexpr int32_t kMaxPageBytes = 512 << 20;
 
@@ -106,7 +110,7 @@ Result<FileReader> FileReader::Open(RandomAccess& source) {
     IS_TRY(auto meta, ParseFileMeta(footer));
     int64_t rows = 0;
     for (const auto& rg : meta.row_groups) {
-        if (rg.num_rows < 0) return Unreadable("a row group has a negative row count");
+        if (rg.num_rows < 0 || rg.num_rows > kMaxRowGroupRows) return Unreadable("a row group has an impossible row count");
         rows += rg.num_rows;
         for (const auto& c : rg.columns) {
             int64_t start = c.dictionary_page_offset.value_or(c.data_page_offset);
@@ -136,7 +140,8 @@ Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) co
         size_t header_size = 0;
         IS_TRY(auto h, ParsePageHeader(rest, &header_size));
         rest.remove_prefix(header_size);
-        if (h.compressed_size > static_cast<int64_t>(rest.size()) || h.uncompressed_size > kMaxPageBytes) {
+        if (h.compressed_size > static_cast<int64_t>(rest.size()) || h.uncompressed_size > kMaxPageBytes ||
+            h.uncompressed_size > cm.total_uncompressed_size) {
             return Unreadable("a page runs past its column chunk");
         }
         IS_TRY(auto page, Decompress(cm.codec, rest.substr(0, static_cast<size_t>(h.compressed_size)), h.uncompressed_size));
@@ -144,7 +149,8 @@ Result<DecodedColumn> FileReader::ReadColumn(size_t row_group, size_t column) co
         std::string_view body = page.bytes;
         if (h.type == PageType::kDictionaryPage) {
             if (col.kind != LogicalKind::kString || !out.dict.empty()) return Unreadable("an unexpected dictionary page");
-            out.dict.reserve(static_cast<size_t>(h.num_values));
+            // Each entry takes at least its 4-byte length: a count beyond that is refused as it is read.
+            out.dict.reserve(std::min(static_cast<size_t>(h.num_values), body.size() / 4));
             for (int32_t i = 0; i < h.num_values; ++i) {
                 uint32_t n;
                 if (body.size() < 4) return Unreadable("a dictionary page ends early");

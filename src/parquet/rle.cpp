@@ -105,6 +105,7 @@ bool DecodeHybrid(std::string_view in, int width, size_t n, uint32_t* out) {
             uint32_t v = 0;
             for (size_t b = 0; b < value_bytes; ++b) v |= static_cast<uint32_t>(static_cast<uint8_t>(in[pos + b])) << (8 * b);
             pos += value_bytes;
+            if (v > mask) return false;  // wider than the bit width allows
             size_t take = static_cast<size_t>(std::min<uint64_t>(run, n - done));
             std::fill(out + done, out + done + take, v);
             done += take;

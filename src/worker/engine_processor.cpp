@@ -177,6 +177,13 @@ Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, store::Object
     engine::AnalyzeHooks hooks = Hooks(job, source, progress, &first);
     engine::EngineOptions last;
     IS_TRY(auto insights, engine::Analyze(Options(job), hooks, &last));
+    // The snapshot must hold the rows the version's results were computed from: an analysis by
+    // this code that reads the file otherwise than the one that made them gives no snapshot.
+    if (job.version.rows_total && insights.rows != *job.version.rows_total) {
+        return Error::InvalidArgument("the file now reads as " + std::to_string(insights.rows) + " rows, the version's results " +
+                                      std::to_string(*job.version.rows_total) + "; reprocess the version to get a snapshot")
+            .WithSlug("snapshot-failed");
+    }
     return PutSnapshot(job, last, insights, hooks);
 }
 

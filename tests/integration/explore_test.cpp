@@ -273,6 +273,37 @@ TEST_F(Explore, FiltersMatchABruteForceCountOfTheRows) {
     EXPECT_EQ(contains.at("rows").at(0).at("count").as_int64(), kRows / 3);
 }
 
+TEST_F(Explore, WideNumbersAndMillisecondsKeepEveryDigit) {
+    // 19-digit ids (beyond 10^18: 16-byte decimals in the file), and timestamps to the millisecond.
+    const std::string csv =
+        "id,at,amount\n"
+        "1234567890123456789,2024-01-01T00:00:00.100Z,1\n"
+        "1234567890987654321,2024-01-01T00:00:00.200Z,2\n"
+        "1234567890987654321,2024-01-01T00:00:01Z,4\n"
+        "-9234567890123456789,2023-12-31T23:59:59.999Z,8\n";
+    auto up = UploadRaw(client(), token_, csv, "?name=wide&format=csv&roles=%7B%22id%22%3A%22dimension%22%7D");
+    ASSERT_EQ(up.status, 202) << up.body;
+    std::string id(up.Json().at("id").as_string());
+    WaitForStatus(client(), token_, id, "ready");
+    auto q = [&](const std::string& body) {
+        Headers h = Bearer(token_);
+        h.emplace_back("Accept", "text/csv");
+        return client().Post("/api/v1/datasets/" + id + "/query", body, [&] {
+            h.emplace_back("Content-Type", "application/json");
+            return h;
+        }());
+    };
+    auto groups = q(R"({"group_by":["id"],"measures":[{"agg":"count"},{"column":"amount","agg":"sum"}],"order":[{"by":"id"}]})");
+    ASSERT_EQ(groups.status, 200) << groups.body;
+    EXPECT_EQ(groups.body,
+              "id,count,sum_amount\r\n-9234567890123456789,1,8\r\n1234567890123456789,1,1\r\n1234567890987654321,2,6\r\n");
+    auto times = q(R"({"measures":[{"column":"at","agg":"min"},{"column":"at","agg":"max"},{"column":"at","agg":"count_distinct"}]})");
+    ASSERT_EQ(times.status, 200) << times.body;
+    EXPECT_EQ(times.body, "min_at,max_at,count_distinct_at\r\n2023-12-31T23:59:59.999Z,2024-01-01T00:00:01Z,4\r\n");
+    auto by_time = q(R"({"group_by":["at"],"measures":[{"agg":"count"}],"order":[{"by":"at"}],"limit":2})");
+    EXPECT_EQ(by_time.body, "at,count\r\n2023-12-31T23:59:59.999Z,1\r\n2024-01-01T00:00:00.100Z,1\r\n");
+}
+
 TEST_F(Explore, EveryBadRequestGetsAProblemNamingTheField) {
     struct Case {
         std::string body, field, slug;
