@@ -75,6 +75,21 @@ std::string UnscaledText(int128 v, int scale) {
     return neg ? "-" + digits : digits;
 }
 
+// A double as an integer that sorts as the double does (negatives flipped below the sign bit);
+// -0.0 is 0.0, so the two are one group.
+int64_t OrderedBits(double f) {
+    if (f == 0.0) f = 0.0;
+    int64_t bits;
+    std::memcpy(&bits, &f, 8);
+    return bits < 0 ? bits ^ INT64_MAX : bits;
+}
+double FromOrderedBits(int64_t bits) {
+    if (bits < 0) bits ^= INT64_MAX;
+    double f;
+    std::memcpy(&f, &bits, 8);
+    return f;
+}
+
 bool IsNumeric(LogicalKind k) { return k == LogicalKind::kInt64 || k == LogicalKind::kDecimal || k == LogicalKind::kDouble; }
 bool IsTemporal(LogicalKind k) { return k == LogicalKind::kDate || k == LogicalKind::kTimestampMillis; }
 
@@ -782,11 +797,7 @@ private:
                     switch (sc.kind) {
                         case LogicalKind::kDate: keys[i].part[p] = col->i32[r]; break;
                         case LogicalKind::kBoolean: keys[i].part[p] = col->b[r]; break;
-                        case LogicalKind::kDouble: {
-                            const double f = col->f64[r] == 0.0 ? 0.0 : col->f64[r];  // -0.0 and 0.0: one group
-                            std::memcpy(&keys[i].part[p], &f, 8);
-                            break;
-                        }
+                        case LogicalKind::kDouble: keys[i].part[p] = OrderedBits(col->f64[r]); break;
                         default: keys[i].part[p] = col->i64[r]; break;
                     }
                 }
@@ -894,11 +905,7 @@ QueryCell KeyCell(const CanonPart& p, const SchemaColumn& sc) {
             return Text(TimestampText(p.num));
         }
         case LogicalKind::kBoolean: return QueryCell{QueryCell::Kind::kBool, p.num ? "true" : "false"};
-        case LogicalKind::kDouble: {
-            double f;
-            std::memcpy(&f, &p.num, 8);
-            return Num(Approx(f).text);
-        }
+        case LogicalKind::kDouble: return Num(Approx(FromOrderedBits(p.num)).text);
         case LogicalKind::kDecimal: return Num(UnscaledText(p.num, sc.scale));
         default: return Num(std::to_string(p.num));
     }
