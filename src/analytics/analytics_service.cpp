@@ -325,8 +325,12 @@ Result<Response> AnalyticsService::Query(Request& req) {
     IS_TRY(auto dataset, req.DatasetIdParam());
     IS_TRY(auto found, ResolveVersion(req, dataset));
     const int64_t version = found.version;
-    // The footer, once per version (it is small and never changes).
     const std::string prefix = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|";
+    // An answer already given to this question (only answered questions are kept) needs nothing
+    // read: not the snapshot's footer, not the schema.
+    const bool csv = req.Accepts("text/csv");
+    const std::string answer_key = prefix + "query|" + core::Sha256Hex(req.body) + (csv ? "|csv" : "|json");
+    if (auto hit = cache_.Get(answer_key)) return AnswerResponse(req, *hit, dataset, version, "query");
     auto key = catalog::SnapshotKey(tenant, dataset, version);
     IS_TRY(auto opened, OpenSnapshot(tenant, dataset, found));
     auto file = std::make_unique<ObjectFile>(objects_, key, opened->size());
@@ -344,10 +348,8 @@ Result<Response> AnalyticsService::Query(Request& req) {
     IS_TRY(auto schema_text, ctx.Payload("schema", ""));
     json::object schema = json::parse(schema_text).as_object();
     IS_TRY(auto plan, ParseQuery(req.body, *meta, schema));
-    const bool csv = req.Accepts("text/csv");
-    std::string answer_key = prefix + "query|" + core::Sha256Hex(plan.canonical) + (csv ? "|csv" : "|json");
-    auto cached = cache_.Get(answer_key);
-    if (!cached) {
+    std::optional<CachedAnswer> cached;
+    {
         SnapshotColumns source(columns_, file_prefix, std::move(reader));
         IS_TRY(auto result, RunQuery(plan, *meta, source, settings_.query));
         auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);

@@ -437,7 +437,6 @@ Result<QueryPlan> ParseQuery(std::string_view body, const parquet::FileMeta& met
     }
     IS_TRY(plan.limit, SizeField(o, "limit", 1000, 1, kMaxLimit));
     IS_TRY(plan.offset, SizeField(o, "offset", 0, 0, kMaxOffset));
-    plan.canonical = json::serialize(doc);
     return plan;
 }
 

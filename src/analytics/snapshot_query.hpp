@@ -61,7 +61,6 @@ struct QueryPlan {
     std::vector<QueryOrder> order;
     size_t limit = 1000;
     size_t offset = 0;
-    std::string canonical;  // the request as parsed, for cache keys
 };
 
 struct QueryLimits {
