@@ -657,7 +657,7 @@ Result<SnapshotStats> WriteSnapshot(EngineOptions last, const InsightSet& analys
     last.block_bytes = std::max<size_t>(last.block_bytes, 8 << 20);
     std::string buffer(hooks.chunk_bytes, '\0');
     Engine engine(last);
-    IS_TRY_VOID(FeedFile(engine, hooks, analysed.passes + 1, buffer));
+    IS_TRY_VOID(FeedFile(engine, hooks, kSnapshotPass, buffer));
     IS_TRY(auto stats, engine.FinishSnapshot());
     if (stats.rows != analysed.rows) {
         return Error::Internal("the snapshot pass read " + std::to_string(stats.rows) + " rows, the analysis " +

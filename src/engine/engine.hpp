@@ -192,6 +192,9 @@ struct AnalyzeHooks {
 /// of the last pass is returned; whatever it still could not do is flagged in it.
 core::Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks, EngineOptions* last = nullptr);
 
+/// The pass number AnalyzeHooks::progress gets during WriteSnapshot's pass.
+inline constexpr int kSnapshotPass = 0;
+
 /// Writes the snapshot of an analysed file: one more pass, with `last` (the options of the
 /// analysis's last pass, see Analyze), into `out`. Fails if the rows written are not the rows
 /// the analysis used.

@@ -167,7 +167,18 @@ engine::AnalyzeHooks EngineProcessor::Hooks(const JobContext& job, store::Object
         }
         return std::unique_ptr<engine::ByteSource>(std::move(out));
     };
-    hooks.progress = [&progress](int /*pass*/, int64_t bytes, int64_t rows) { progress.Report(bytes, rows); };
+    // Progress is the file's bytes: the analysis reads the first half of the way and the snapshot
+    // pass the second (a bar that went back to 0 for the second pass would say it started over).
+    const int64_t size = std::max<int64_t>(job.version.size_bytes, 1);
+    hooks.progress = [&progress, size, rows_seen = int64_t{0}](int pass, int64_t bytes, int64_t rows) mutable {
+        bytes = std::min(bytes, size);
+        if (pass == engine::kSnapshotPass) {
+            progress.Report((size + bytes) / 2, rows_seen);
+            return;
+        }
+        rows_seen = rows;
+        progress.Report(bytes / 2, rows);
+    };
     hooks.stop = [&progress] { return progress.StopRequested(); };
     return hooks;
 }
