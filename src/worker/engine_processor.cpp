@@ -119,12 +119,9 @@ Result<void> EngineProcessor::PutSnapshot(const JobContext& job, const engine::E
     auto stats = engine::WriteSnapshot(last, insights, hooks, sink);
     if (!stats) {
         const auto& e = stats.error();
-        // A stop or a store that is down is retried as the whole job is; anything else fails
-        // the version with the reason.
-        if (e.slug() == "job-stopped" || e.code() == core::ErrorCode::kUnavailable ||
-            e.code() == core::ErrorCode::kDeadlineExceeded) {
-            return e;
-        }
+        // A stop ("job-stopped" is kUnavailable) or a store that is down is retried as the whole
+        // job is; anything else fails the version with the reason.
+        if (e.retriable()) return e;
         const std::string& why = e.code() == core::ErrorCode::kInternal ? e.internal() : e.detail();
         return Error::InvalidArgument("the columnar snapshot could not be written: " + why).WithSlug("snapshot-failed");
     }

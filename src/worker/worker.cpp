@@ -191,6 +191,41 @@ private:
 
 }  // namespace
 
+Result<void> Worker::RunOnSource(const store::QueueMessage& m, const JobContext& job,
+                                 const std::shared_ptr<Lease>& lease,
+                                 const std::function<Result<void>(store::ObjectReader&)>& run) {
+    {
+        std::scoped_lock lock(mutex_);
+        leases_[m.id] = lease;
+    }
+    Result<void> out = [&]() -> Result<void> {
+        auto key = store::ObjectKey::Parse(job.version.object_key);
+        if (!key) return Error::Internal("bad object key in DB: " + job.version.object_key);
+        auto source = objects_.Open(*key);
+        if (!source) {
+            if (source.error().code() == core::ErrorCode::kNotFound) {
+                return Error::InvalidArgument("the uploaded file is missing from the object store");
+            }
+            return std::move(source).error();
+        }
+        try {
+            return run(**source);
+        } catch (const std::bad_alloc&) {
+            // This job, not the process: it fails with a reason the user can act on.
+            return Error::InvalidArgument("the file needs more memory to analyse than this worker has")
+                .WithSlug("job-memory-exceeded");
+        } catch (const std::exception& e) {
+            return Error::Internal(std::string("processor threw: ") + e.what());
+        }
+    }();
+    {
+        std::scoped_lock lock(mutex_);
+        leases_.erase(m.id);
+    }
+    core::ReleaseFreeMemory();  // a big job's memory goes back to the system, not to the next job's peak
+    return out;
+}
+
 const char* Worker::WriteSnapshot(const store::QueueMessage& m, JobContext& job) {
     const auto& msg = job.message;
     auto ack = [&] {
@@ -214,37 +249,17 @@ const char* Worker::WriteSnapshot(const store::QueueMessage& m, JobContext& job)
     core::Log(LogLevel::kInfo, "job.snapshot_started", "writing the snapshot of a version processed before snapshots");
     auto lease = std::make_shared<Lease>();
     lease->receipt = m.receipt;
-    {
-        std::scoped_lock lock(mutex_);
-        leases_[m.id] = lease;
-    }
-    Result<void> written = Error::Internal("not run");
-    auto source_key = store::ObjectKey::Parse(job.version.object_key);
-    if (!source_key) {
-        written = Error::Internal("bad object key in DB: " + job.version.object_key);
-    } else if (auto source = objects_.Open(*source_key); !source) {
-        written = std::move(source).error();
-    } else {
+    Result<void> written = RunOnSource(m, job, lease, [&](store::ObjectReader& source) {
         StopOnly progress(stopping_, lease->lost);
-        try {
-            written = processor_.WriteSnapshot(job, **source, progress);
-        } catch (const std::exception& e) {
-            written = Error::Internal(std::string("processor threw: ") + e.what());
-        }
-    }
-    {
-        std::scoped_lock lock(mutex_);
-        leases_.erase(m.id);
-    }
-    core::ReleaseFreeMemory();
+        return processor_.WriteSnapshot(job, source, progress);
+    });
     if (written) {
         core::Log(LogLevel::kInfo, "job.snapshot_written", "the version's snapshot is written");
         ack();
         return "snapshot";
     }
     const auto& e = written.error();
-    if (e.slug() == "job-stopped" || e.code() == core::ErrorCode::kUnavailable ||
-        e.code() == core::ErrorCode::kDeadlineExceeded) {
+    if (e.retriable()) {  // a stop ("job-stopped" is kUnavailable) or a backend that is down
         (void)queue_.ChangeVisibility(m.receipt, e.slug() == "job-stopped" ? 0 : BackoffSeconds(m.receive_count));
         return "retried";
     }
@@ -347,40 +362,16 @@ void Worker::Handle(const store::QueueMessage& m) {
 
     auto lease = std::make_shared<Lease>();
     lease->receipt = m.receipt;
-    {
-        std::scoped_lock lock(mutex_);
-        leases_[m.id] = lease;
-    }
     metrics_.Add("insightstream_jobs_in_progress", {}, 1);
     Result<JobOutcome> result = Error::Internal("not run");
-    {
-        auto key = store::ObjectKey::Parse(job.version.object_key);
-        if (!key) {
-            result = Error::Internal("bad object key in DB: " + job.version.object_key);
-        } else if (auto source = objects_.Open(*key); !source) {
-            result = source.error().code() == core::ErrorCode::kNotFound
-                         ? Error::InvalidArgument("the uploaded file is missing from the object store")
-                         : std::move(source).error();
-        } else {
-            DbProgress progress(db_, clock_, job, settings_.progress_interval_ms, settings_.fault_chunk_pause_ms,
-                                stopping_, lease->lost);
-            try {
-                result = processor_.Process(job, **source, progress);
-            } catch (const std::bad_alloc&) {
-                // This job, not the process: the version fails with a reason the user can act on.
-                result = Error::InvalidArgument("the file needs more memory to analyse than this worker has")
-                             .WithSlug("job-memory-exceeded");
-            } catch (const std::exception& e) {
-                result = Error::Internal(std::string("processor threw: ") + e.what());
-            }
-        }
-    }
-    {
-        std::scoped_lock lock(mutex_);
-        leases_.erase(m.id);
-    }
+    auto ran = RunOnSource(m, job, lease, [&](store::ObjectReader& source) -> Result<void> {
+        DbProgress progress(db_, clock_, job, settings_.progress_interval_ms, settings_.fault_chunk_pause_ms, stopping_,
+                            lease->lost);
+        result = processor_.Process(job, source, progress);
+        return {};
+    });
+    if (!ran) result = std::move(ran).error();
     metrics_.Add("insightstream_jobs_in_progress", {}, -1);
-    core::ReleaseFreeMemory();  // a big job's memory goes back to the system, not to the next job's peak
 
     if (result) {
         bool gone = false;

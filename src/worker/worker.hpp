@@ -70,6 +70,11 @@ private:
     void HeartbeatLoop();
     void DeadLetterLoop();
     void Handle(const store::QueueMessage& m);
+    /// Runs `run` on the version's source object while the message's lease is registered (the
+    /// heartbeat keeps it); what the processor throws becomes the error; afterwards the job's
+    /// memory goes back to the system.
+    core::Result<void> RunOnSource(const store::QueueMessage& m, const JobContext& job, const std::shared_ptr<Lease>& lease,
+                                   const std::function<core::Result<void>(store::ObjectReader&)>& run);
     /// A kSnapshotJob: the snapshot of a ready version; returns the outcome for the metrics.
     const char* WriteSnapshot(const store::QueueMessage& m, JobContext& job);
     bool SleepUnlessStopped(int ms);
