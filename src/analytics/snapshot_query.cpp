@@ -39,11 +39,6 @@ Error Bad(const std::string& field, const std::string& message) {
     return Error::InvalidArgument(field + ": " + message, {{field, message}});
 }
 
-int128 Pow10(int n) {
-    int128 p = 1;
-    for (int i = 0; i < n; ++i) p *= 10;
-    return p;
-}
 
 // "2024-01-02T10:00:00.5Z" → "2024-01-02T10:00:00.500Z"; whole seconds without a fraction, as the
 // summary writes them.
@@ -473,7 +468,7 @@ NumberView ViewOf(const SchemaColumn& sc, const DecodedColumn& col) {
     v.col = &col;
     v.kind = sc.kind;
     v.wide = sc.physical == parquet::PhysicalType::kFixedLenByteArray;
-    if (sc.kind == LogicalKind::kDecimal) v.mul = Pow10(engine::kDecimalScale - sc.scale);
+    if (sc.kind == LogicalKind::kDecimal) v.mul = engine::kPow10[engine::kDecimalScale - sc.scale];
     return v;
 }
 
@@ -498,7 +493,7 @@ std::optional<int128> StatNumber(const SchemaColumn& sc, const std::optional<std
                 raw = x;
             }
             if (sc.kind == LogicalKind::kInt64) return raw * engine::kDecimalUnit;
-            if (sc.kind == LogicalKind::kDecimal) return raw * Pow10(engine::kDecimalScale - sc.scale);
+            if (sc.kind == LogicalKind::kDecimal) return raw * engine::kPow10[engine::kDecimalScale - sc.scale];
             return raw;
         }
         case LogicalKind::kDate: {

@@ -454,7 +454,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                         // Widened exactly, not rejected: a fraction (".75") or an integer beyond
                         // int64 after the sample makes the column a decimal.
                         DecimalParse d;
-                        if (!ParseDecimal(v, &d, spec.decimal_mark) || d.grouped) {
+                        if (!ParseWidenedInteger(spec, v, &d)) {
                             ok = false;
                             break;
                         }
@@ -466,10 +466,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
                 } else if (spec.type == ColumnType::kDecimal) {
                     DecimalParse d;
                     std::string symbol;
-                    bool parsed = ParseDecimal(v, &d, spec.decimal_mark);
-                    if (!parsed && spec.currency) parsed = ParseCurrency(v, &d, &symbol, spec.decimal_mark);
-                    if (!parsed && spec.percent) parsed = ParsePercent(v, &d, spec.decimal_mark);
-                    if (!parsed) {
+                    if (!ParseDecimalValue(spec, v, &d, &symbol)) {
                         ok = false;
                         break;
                     }

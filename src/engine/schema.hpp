@@ -66,6 +66,19 @@ inline bool ParseTemporal(const ColumnSpec& spec, std::string_view v, DateParse*
     return false;
 }
 
+/// A value of an integer column that is not a plain int64: a fraction or an integer beyond int64
+/// widens the column exactly; a value with thousands separators is not an integer's.
+inline bool ParseWidenedInteger(const ColumnSpec& spec, std::string_view v, DecimalParse* d) {
+    return ParseDecimal(v, d, spec.decimal_mark) && !d->grouped;
+}
+/// A value of a decimal column: a plain number, or a currency amount or percentage where the
+/// column is one (`symbol` is the currency as written).
+inline bool ParseDecimalValue(const ColumnSpec& spec, std::string_view v, DecimalParse* d, std::string* symbol) {
+    if (ParseDecimal(v, d, spec.decimal_mark)) return true;
+    if (spec.currency && ParseCurrency(v, d, symbol, spec.decimal_mark)) return true;
+    return spec.percent && ParsePercent(v, d, spec.decimal_mark);
+}
+
 struct TypeHint {
     std::optional<ColumnType> type;
     std::optional<ColumnRole> role;

@@ -9,14 +9,6 @@ using parquet::LogicalKind;
 
 namespace {
 
-constexpr int64_t kPow10[] = {1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000, 100'000'000, 1'000'000'000};
-
-int128 Pow10(int n) {
-    int128 p = 1;
-    for (int i = 0; i < n; ++i) p *= 10;
-    return p;
-}
-
 // The largest magnitude of a column's values in 10^-9 units, from its summary's exact minimum and
 // maximum text; nullopt when unknown.
 std::optional<int128> Magnitude(const ColumnSummary& s) {
@@ -113,16 +105,13 @@ bool SnapshotRows::AddValue(size_t c, std::string_view v) {
                     units = static_cast<int128>(i) * kDecimalUnit;
                 } else {
                     DecimalParse d;
-                    if (!ParseDecimal(v, &d, spec.decimal_mark) || d.grouped) return false;
+                    if (!ParseWidenedInteger(spec, v, &d)) return false;
                     units = d.value;
                 }
             } else {
                 DecimalParse d;
                 std::string symbol;
-                bool parsed = ParseDecimal(v, &d, spec.decimal_mark);
-                if (!parsed && spec.currency) parsed = ParseCurrency(v, &d, &symbol, spec.decimal_mark);
-                if (!parsed && spec.percent) parsed = ParsePercent(v, &d, spec.decimal_mark);
-                if (!parsed) return false;
+                if (!ParseDecimalValue(spec, v, &d, &symbol)) return false;
                 units = d.value;
             }
             // The column's scale holds every value's digits (it is the most any value has). Most

@@ -192,7 +192,6 @@ bool ParseInteger(std::string_view s, int64_t* out) {
 }
 
 namespace {
-constexpr int64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
 // The plain form, [-+]digits[<mark>digits] with at most 18 integer and 9 fraction digits and
 // at least one digit before the mark: most values in a file. Anything else (thousands

@@ -16,6 +16,15 @@ using int128 = __int128;
 inline constexpr int kDecimalScale = 9;
 inline constexpr int64_t kDecimalUnit = 1'000'000'000;
 
+/// 10^n for 0 <= n <= 9 (a table: parsers index it per value), and for any 0 <= n <= 38.
+inline constexpr int64_t kPow10[] = {1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000, 100'000'000,
+                                     1'000'000'000};
+inline int128 Pow10(int n) {
+    int128 p = 1;
+    for (int i = 0; i < n; ++i) p *= 10;
+    return p;
+}
+
 /// Spaces and tabs around a value (and a stray CR at its end) are not part of it.
 inline std::string_view TrimSpaces(std::string_view s) {
     // Most values start and end with a visible character: two compares.
