@@ -1,14 +1,13 @@
-// An in-process LRU cache of rendered analytics answers, bounded by bytes. Keys always start
-// with the tenant, so one tenant's entry can never answer another's request.
+// An in-process LRU cache of rendered analytics answers, bounded by bytes (an LruCache with
+// metrics). Keys always start with the tenant, so one tenant's entry can never answer another's
+// request.
 #pragma once
 
 #include <cstdint>
-#include <list>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
+#include "analytics/lru_cache.hpp"
 #include "core/metrics.hpp"
 
 namespace insightstream::analytics {
@@ -26,16 +25,11 @@ public:
     void Put(const std::string& key, CachedAnswer answer);
     /// Drops every entry whose key starts with `prefix` (a deleted dataset).
     void Invalidate(const std::string& prefix);
-    [[nodiscard]] size_t bytes() const;
+    [[nodiscard]] size_t bytes() const { return lru_.bytes(); }
 
 private:
-    using Entry = std::pair<std::string, CachedAnswer>;
-    size_t max_bytes_;
     core::Metrics& metrics_;
-    mutable std::mutex mutex_;
-    std::list<Entry> lru_;  // most recent first
-    std::unordered_map<std::string, std::list<Entry>::iterator> index_;
-    size_t bytes_ = 0;
+    LruCache<CachedAnswer> lru_;
 };
 
 }  // namespace insightstream::analytics
