@@ -181,37 +181,26 @@ struct ParsedSchemaElement {
 };
 
 void ParseLogical(CompactReader& r, ParsedSchemaElement& e) {
-    r.BeginStruct();
-    int16_t id;
-    TType t;
-    while (r.NextField(&id, &t)) {
+    r.ReadStruct([&](int16_t id, TType t) {
         if (id == 5 && t == TType::kStruct) {
             e.decimal_logical = true;
-            r.BeginStruct();
-            int16_t fid;
-            TType ft;
-            while (r.NextField(&fid, &ft)) {
+            r.ReadStruct([&](int16_t fid, TType ft) {
                 if (fid == 1 && ft == TType::kI32) e.logical_scale = r.I32();
                 else if (fid == 2 && ft == TType::kI32) e.logical_precision = r.I32();
                 else r.Skip(ft);
-            }
-            r.EndStruct();
-        } else {
-            if (id == 1) e.string_logical = true;
-            if (id == 6) e.date_logical = true;
-            if (id == 8) e.timestamp_logical = true;
-            r.Skip(t);
+            });
+            return;
         }
-    }
-    r.EndStruct();
+        if (id == 1) e.string_logical = true;
+        if (id == 6) e.date_logical = true;
+        if (id == 8) e.timestamp_logical = true;
+        r.Skip(t);
+    });
 }
 
 ParsedSchemaElement ParseSchemaElement(CompactReader& r) {
     ParsedSchemaElement e;
-    r.BeginStruct();
-    int16_t id;
-    TType t;
-    while (r.NextField(&id, &t)) {
+    r.ReadStruct([&](int16_t id, TType t) {
         switch (id) {
             case 1: e.type = r.I32(); break;
             case 2: e.type_length = r.I32(); break;
@@ -223,8 +212,7 @@ ParsedSchemaElement ParseSchemaElement(CompactReader& r) {
             case 10: ParseLogical(r, e); break;
             default: r.Skip(t); break;
         }
-    }
-    r.EndStruct();
+    });
     return e;
 }
 
@@ -270,42 +258,27 @@ Result<SchemaColumn> ToColumn(const ParsedSchemaElement& e) {
 
 Statistics ParseStatistics(CompactReader& r) {
     Statistics s;
-    r.BeginStruct();
-    int16_t id;
-    TType t;
-    while (r.NextField(&id, &t)) {
+    r.ReadStruct([&](int16_t id, TType t) {
         if (id == 3 && t == TType::kI64) s.null_count = r.I64();
         else if (id == 5 && t == TType::kBinary) s.max_value = std::string(r.Binary());
         else if (id == 6 && t == TType::kBinary) s.min_value = std::string(r.Binary());
         else r.Skip(t);
-    }
-    r.EndStruct();
+    });
     return s;
 }
 
 ColumnChunkMeta ParseColumnMeta(CompactReader& r) {
     ColumnChunkMeta c;
-    r.BeginStruct();
-    int16_t id;
-    TType t;
-    while (r.NextField(&id, &t)) {
+    r.ReadStruct([&](int16_t id, TType t) {
         switch (id) {
             case 1: c.type = static_cast<PhysicalType>(r.I32()); break;
-            case 2: {
-                TType elem;
-                size_t n = r.ListHeader(&elem);
-                for (size_t i = 0; i < n && r.ok(); ++i) c.encodings.push_back(static_cast<Encoding>(r.I32()));
-                break;
-            }
-            case 3: {
-                TType elem;
-                size_t n = r.ListHeader(&elem);
-                for (size_t i = 0; i < n && r.ok(); ++i) {
+            case 2: r.ReadList([&](size_t) { c.encodings.push_back(static_cast<Encoding>(r.I32())); }); break;
+            case 3:
+                r.ReadList([&](size_t i) {
                     if (i > 0) c.path += '.';
                     c.path += r.Binary();
-                }
+                });
                 break;
-            }
             case 4: c.codec = static_cast<Codec>(r.I32()); break;
             case 5: c.num_values = r.I64(); break;
             case 6: c.total_uncompressed_size = r.I64(); break;
@@ -315,45 +288,35 @@ ColumnChunkMeta ParseColumnMeta(CompactReader& r) {
             case 12: c.statistics = ParseStatistics(r); break;
             default: r.Skip(t); break;
         }
-    }
-    r.EndStruct();
+    });
     return c;
 }
 
 RowGroupMeta ParseRowGroup(CompactReader& r) {
     RowGroupMeta rg;
-    r.BeginStruct();
-    int16_t id;
-    TType t;
-    while (r.NextField(&id, &t)) {
-        if (id == 1 && t == TType::kList) {
-            TType elem;
-            size_t n = r.ListHeader(&elem);
-            for (size_t i = 0; i < n && r.ok(); ++i) {
-                r.BeginStruct();
-                int16_t cid;
-                TType ct;
-                ColumnChunkMeta c;
-                while (r.NextField(&cid, &ct)) {
-                    if (cid == 3 && ct == TType::kStruct) c = ParseColumnMeta(r);
-                    else r.Skip(ct);
+    r.ReadStruct([&](int16_t id, TType t) {
+        switch (id) {
+            case 1:
+                if (t != TType::kList) {
+                    r.Skip(t);
+                    break;
                 }
-                r.EndStruct();
-                rg.columns.push_back(std::move(c));
-            }
-        } else if (id == 2) {
-            rg.total_byte_size = r.I64();
-        } else if (id == 3) {
-            rg.num_rows = r.I64();
-        } else if (id == 5) {
-            rg.file_offset = r.I64();
-        } else if (id == 6) {
-            rg.total_compressed_size = r.I64();
-        } else {
-            r.Skip(t);
+                r.ReadList([&](size_t) {
+                    ColumnChunkMeta c;
+                    r.ReadStruct([&](int16_t cid, TType ct) {
+                        if (cid == 3 && ct == TType::kStruct) c = ParseColumnMeta(r);
+                        else r.Skip(ct);
+                    });
+                    rg.columns.push_back(std::move(c));
+                });
+                break;
+            case 2: rg.total_byte_size = r.I64(); break;
+            case 3: rg.num_rows = r.I64(); break;
+            case 5: rg.file_offset = r.I64(); break;
+            case 6: rg.total_compressed_size = r.I64(); break;
+            default: r.Skip(t); break;
         }
-    }
-    r.EndStruct();
+    });
     return rg;
 }
 
@@ -363,46 +326,26 @@ Result<FileMeta> ParseFileMeta(std::string_view bytes) {
     CompactReader r(bytes);
     FileMeta meta;
     std::vector<ParsedSchemaElement> elements;
-    r.BeginStruct();
-    int16_t id;
-    TType t;
-    while (r.NextField(&id, &t)) {
+    r.ReadStruct([&](int16_t id, TType t) {
         switch (id) {
-            case 2: {
-                TType elem;
-                size_t n = r.ListHeader(&elem);
-                for (size_t i = 0; i < n && r.ok(); ++i) elements.push_back(ParseSchemaElement(r));
-                break;
-            }
+            case 2: r.ReadList([&](size_t) { elements.push_back(ParseSchemaElement(r)); }); break;
             case 3: meta.num_rows = r.I64(); break;
-            case 4: {
-                TType elem;
-                size_t n = r.ListHeader(&elem);
-                for (size_t i = 0; i < n && r.ok(); ++i) meta.row_groups.push_back(ParseRowGroup(r));
-                break;
-            }
-            case 5: {
-                TType elem;
-                size_t n = r.ListHeader(&elem);
-                for (size_t i = 0; i < n && r.ok(); ++i) {
-                    r.BeginStruct();
-                    int16_t kid;
-                    TType kt;
+            case 4: r.ReadList([&](size_t) { meta.row_groups.push_back(ParseRowGroup(r)); }); break;
+            case 5:
+                r.ReadList([&](size_t) {
                     std::string k, v;
-                    while (r.NextField(&kid, &kt)) {
+                    r.ReadStruct([&](int16_t kid, TType kt) {
                         if (kid == 1 && kt == TType::kBinary) k = r.Binary();
                         else if (kid == 2 && kt == TType::kBinary) v = r.Binary();
                         else r.Skip(kt);
-                    }
-                    r.EndStruct();
+                    });
                     meta.key_values.emplace_back(std::move(k), std::move(v));
-                }
+                });
                 break;
-            }
             case 6: meta.created_by = r.Binary(); break;
             default: r.Skip(t); break;
         }
-    }
+    });
     if (!r.ok()) return Malformed("the footer could not be decoded");
     if (elements.empty() || elements[0].num_children.value_or(-1) != static_cast<int32_t>(elements.size() - 1)) {
         return Malformed("only flat schemas are read");
@@ -448,19 +391,14 @@ std::string SerializePageHeader(const PageHeader& h) {
 Result<PageHeader> ParsePageHeader(std::string_view bytes, size_t* size) {
     CompactReader r(bytes);
     PageHeader h;
-    r.BeginStruct();
-    int16_t id;
-    TType t;
     bool have_values = false;
-    while (r.NextField(&id, &t)) {
+    r.ReadStruct([&](int16_t id, TType t) {
         if (id == 1) h.type = static_cast<PageType>(r.I32());
         else if (id == 2) h.uncompressed_size = r.I32();
         else if (id == 3) h.compressed_size = r.I32();
         else if ((id == 5 || id == 7) && t == TType::kStruct) {
-            r.BeginStruct();
-            int16_t fid;
-            TType ft;
-            while (r.NextField(&fid, &ft)) {
+            // DataPageHeader or DictionaryPageHeader: both begin with num_values and encoding.
+            r.ReadStruct([&](int16_t fid, TType ft) {
                 if (fid == 1 && ft == TType::kI32) {
                     h.num_values = r.I32();
                     have_values = true;
@@ -469,12 +407,11 @@ Result<PageHeader> ParsePageHeader(std::string_view bytes, size_t* size) {
                 } else {
                     r.Skip(ft);
                 }
-            }
-            r.EndStruct();
+            });
         } else {
             r.Skip(t);
         }
-    }
+    });
     if (!r.ok() || !have_values || h.uncompressed_size < 0 || h.compressed_size < 0 || h.num_values < 0) {
         return Malformed("a page header could not be decoded");
     }

@@ -94,14 +94,7 @@ void CompactReader::Skip(TType t, int depth) {
             }
             return;
         }
-        case TType::kStruct: {
-            BeginStruct();
-            int16_t id;
-            TType ft;
-            while (NextField(&id, &ft)) Skip(ft, depth + 1);
-            EndStruct();
-            return;
-        }
+        case TType::kStruct: ReadStruct([&](int16_t, TType ft) { Skip(ft, depth + 1); }); return;
         default: ok_ = false; return;  // maps are not used by Parquet's metadata
     }
 }

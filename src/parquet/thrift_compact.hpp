@@ -103,6 +103,23 @@ public:
     size_t ListHeader(TType* elem);
     /// Skips a value of type t (structs and lists included, nesting bounded).
     void Skip(TType t, int depth = 0);
+    /// Reads a struct: `on_field(id, type)` for each of its fields, which reads the value or
+    /// Skip()s it.
+    template <class F>
+    void ReadStruct(F&& on_field) {
+        BeginStruct();
+        int16_t id;
+        TType t;
+        while (NextField(&id, &t)) on_field(id, t);
+        EndStruct();
+    }
+    /// Reads a list: `on_element()` once per element, while the input holds up.
+    template <class F>
+    void ReadList(F&& on_element) {
+        TType elem;
+        size_t n = ListHeader(&elem);
+        for (size_t i = 0; i < n && ok(); ++i) on_element(i);
+    }
 
 private:
     uint64_t Varint();
