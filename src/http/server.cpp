@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -15,10 +16,14 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
+#include <cstring>
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/clock.hpp"
@@ -37,6 +42,22 @@ using tcp = asio::ip::tcp;
 using core::Error;
 using core::LogLevel;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// A streamed body is read and stored in pieces of this size, two per upload: one being read from
+// the socket while the other is hashed and written (see StreamBody).
+constexpr size_t kBodyPiece = 512 << 10;
+
+// Where the reading of a streamed body is (FillPiece).
+struct BodyRead {
+    bool direct = false;     // a known length, not chunked: read straight from the socket
+    uint64_t remaining = 0;  // direct: body bytes not read yet
+    uint64_t total = 0;
+    uint64_t limit = 0;      // the route's body limit (0: none)
+    std::chrono::steady_clock::time_point begun;
+    bool done = false;
+    bool broken = false;     // the connection cannot carry another request
+    std::optional<Error> error;
+};
 
 namespace {
 
@@ -143,7 +164,10 @@ struct HttpServer::Impl {
     asio::awaitable<core::Result<void>> ReadWholeBody(SessionState& st, beast::flat_buffer& buffer, Parser& parser,
                                                       uint64_t limit, std::string& out);
     asio::awaitable<core::Result<Response>> StreamBody(const std::shared_ptr<SessionState>& st, beast::flat_buffer& buffer,
-                                                       Parser& parser, Request& req, const Route& route, bool* broken);
+                                                       Parser& parser, Request& req, const Route& route, bool* broken,
+                                                       bool* body_read);
+    asio::awaitable<void> FillPiece(const std::shared_ptr<SessionState>& session, beast::flat_buffer& buffer,
+                                    Parser& parser, BodyRead& r, char* out, size_t* got);
     asio::awaitable<bool> Write(SessionState& st, Response& resp, bool head, bool close, uint64_t* bytes_out);
     asio::awaitable<void> WriteError(SessionState& st, const Error& e);
     // Writes 100 Continue when the client asked for it (false: the client is gone).
@@ -424,9 +448,106 @@ asio::awaitable<core::Result<void>> HttpServer::Impl::ReadWholeBody(SessionState
     co_return core::Result<void>{};
 }
 
+// Reads the next piece of a streamed body into `out` (kBodyPiece bytes), until it is full or the
+// body ends. It must keep coming: a pause of --body-timeout ends it, and after a grace period so
+// does an average below --min-upload-rate (a trickle would otherwise hold its upload slot for hours).
+asio::awaitable<void> HttpServer::Impl::FillPiece(const std::shared_ptr<SessionState>& session,
+                                                  beast::flat_buffer& buffer, Parser& parser, BodyRead& r, char* out,
+                                                  size_t* got) {
+    SessionState& st = *session;
+    while (*got < kBodyPiece) {
+        if (r.direct ? r.remaining == 0 : parser.is_done()) {
+            r.done = true;
+            co_return;
+        }
+        const size_t space = kBodyPiece - *got;
+        if (r.direct && buffer.size() > 0) {  // body bytes that arrived with the head
+            size_t n = std::min<size_t>({buffer.size(), space, static_cast<size_t>(std::min<uint64_t>(r.remaining, space))});
+            std::memcpy(out + *got, buffer.data().data(), n);
+            buffer.consume(n);
+            *got += n;
+            r.total += n;
+            r.remaining -= n;
+            continue;
+        }
+        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.begun).count();
+        double wait = settings.body_timeout_s;
+        bool rate_bound = false;
+        if (settings.min_body_rate > 0) {
+            double due = std::max<double>(settings.body_rate_grace_s,
+                                          static_cast<double>(r.total) / static_cast<double>(settings.min_body_rate));
+            if (due - elapsed < wait) {
+                wait = due - elapsed;
+                rate_bound = true;
+            }
+        }
+        beast::error_code ec;
+        size_t n = 0;
+        auto too_slow = std::make_shared<bool>(wait <= 0);
+        if (!*too_slow) {
+            // The idle limit is the stream's own deadline (it closes the socket); the rate limit is
+            // a timer that cancels the read and leaves the socket open for the 408.
+            st.stream.expires_after(std::chrono::seconds(settings.body_timeout_s));
+            asio::steady_timer rate_timer(st.stream.get_executor());
+            if (rate_bound) {
+                rate_timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(wait * 1000) + 1));
+                rate_timer.async_wait([session, too_slow](const beast::error_code& e) {
+                    if (e) return;
+                    *too_slow = true;
+                    session->stream.socket().cancel();
+                });
+            }
+            if (r.direct) {
+                // A body of known length is read straight into the piece, in reads as large as
+                // the room left (the parser would copy it through 64 KiB of its own buffer).
+                size_t want = static_cast<size_t>(std::min<uint64_t>(space, r.remaining));
+                auto [e, k] = co_await st.stream.async_read_some(asio::buffer(out + *got, want), kTuple);
+                ec = e;
+                n = k;
+            } else {
+                parser.get().body().data = out + *got;
+                parser.get().body().size = space;
+                auto [e, k] = co_await bhttp::async_read_some(st.stream, buffer, parser, kTuple);
+                ec = e == bhttp::error::need_buffer ? beast::error_code{} : e;
+                n = space - parser.get().body().size;
+            }
+            rate_timer.cancel();
+        }
+        if (*too_slow) ec = beast::error::timeout;
+        if (ec) {
+            r.broken = true;
+            if (*too_slow) {
+                r.error = Error(core::ErrorCode::kRequestTimeout,
+                                "the upload came too slowly: " + std::to_string(r.total) + " bytes in " +
+                                    std::to_string(static_cast<int64_t>(elapsed)) + " s; at least " +
+                                    std::to_string(settings.min_body_rate) + " bytes a second are needed")
+                              .WithSlug("upload-too-slow");
+            } else if (ec == bhttp::error::body_limit) {
+                r.error = Error::PayloadTooLarge("the request body is too large");
+            } else if (IsHttpSyntaxError(ec)) {
+                r.error = MalformedBody(ec);
+            } else {
+                r.error = Error::InvalidArgument("the request body was cut off")
+                              .WithSlug("upload-interrupted")
+                              .WithInternal(ec.message());
+            }
+            co_return;
+        }
+        *got += n;
+        r.total += n;
+        if (r.direct) r.remaining -= n;
+        if (r.limit > 0 && r.total > r.limit) {
+            r.broken = true;
+            r.error = Error::PayloadTooLarge("the request body exceeds " + std::to_string(r.limit) + " bytes");
+            co_return;
+        }
+    }
+}
+
 asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::shared_ptr<SessionState>& session,
                                                                     beast::flat_buffer& buffer, Parser& parser,
-                                                                    Request& req, const Route& route, bool* broken) {
+                                                                    Request& req, const Route& route, bool* broken,
+                                                                    bool* body_read) {
     SessionState& st = *session;
     // Every call into the sink runs on the pool, inside the request's log scope.
     auto on_pool = [&](auto&& f) {
@@ -468,83 +589,52 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
         co_return Error::InvalidArgument("the client went away").WithSlug("upload-interrupted");
     }
     // The body is read here, on the connection's coroutine: a client that stalls holds no thread.
-    // It must keep coming: a pause of --body-timeout ends it, and after a grace period so does an
-    // average below --min-upload-rate (a trickle would otherwise hold its upload slot for hours).
-    constexpr size_t kChunk = 1 << 20;
-    constexpr size_t kFlush = 256 << 10;
-    std::string chunk(kChunk, '\0');
-    size_t filled = 0;
-    uint64_t total = 0;
-    const uint64_t limit = route.options.body_limit;
-    const auto begun = std::chrono::steady_clock::now();
-    while (!parser.is_done()) {
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count();
-        double wait = settings.body_timeout_s;
-        bool rate_bound = false;
-        if (settings.min_body_rate > 0) {
-            double due = std::max<double>(settings.body_rate_grace_s,
-                                          static_cast<double>(total) / static_cast<double>(settings.min_body_rate));
-            if (due - elapsed < wait) {
-                wait = due - elapsed;
-                rate_bound = true;
-            }
-        }
-        beast::error_code ec;
+    // Reading and storing overlap: while the pool hashes and writes one piece, the next is read
+    // into the other buffer, so the socket, the hash and the disk keep moving at once (one after
+    // the other, an upload ran at half the machine: bench/README.md, "Where an upload's time goes").
+    using namespace asio::experimental::awaitable_operators;
+    BodyRead r;
+    r.direct = !parser.chunked() && req.content_length.has_value();
+    r.remaining = req.content_length.value_or(0);
+    r.limit = route.options.body_limit;
+    r.begun = std::chrono::steady_clock::now();
+    std::array<std::unique_ptr<char[]>, 2> pieces{std::make_unique<char[]>(kBodyPiece), std::make_unique<char[]>(kBodyPiece)};
+    std::optional<Error> write_error;
+    auto store = [&](const char* data, size_t n) -> asio::awaitable<void> {
+        auto wrote = co_await on_pool([&]() -> core::Result<void> { return sink->Write(std::string_view(data, n)); });
+        if (!wrote) write_error = std::move(wrote).error();
+    };
+    size_t cur = 0;
+    size_t pending = 0;  // bytes of pieces[1 - cur] read and not yet stored
+    for (;;) {
         size_t got = 0;
-        auto too_slow = std::make_shared<bool>(wait <= 0);
-        if (!*too_slow) {
-            parser.get().body().data = chunk.data() + filled;
-            parser.get().body().size = chunk.size() - filled;
-            // The idle limit is the stream's own deadline (it closes the socket); the rate limit is
-            // a timer that cancels the read and leaves the socket open for the 408.
-            st.stream.expires_after(std::chrono::seconds(settings.body_timeout_s));
-            asio::steady_timer rate_timer(st.stream.get_executor());
-            if (rate_bound) {
-                rate_timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(wait * 1000) + 1));
-                rate_timer.async_wait([session, too_slow](const beast::error_code& e) {
-                    if (e) return;
-                    *too_slow = true;
-                    session->stream.socket().cancel();
-                });
-            }
-            auto [e, n] = co_await bhttp::async_read_some(st.stream, buffer, parser, kTuple);
-            rate_timer.cancel();
-            ec = e == bhttp::error::need_buffer ? beast::error_code{} : e;
-            got = chunk.size() - filled - parser.get().body().size;
+        if (pending > 0) {
+            co_await (FillPiece(session, buffer, parser, r, pieces[cur].get(), &got) &&
+                      store(pieces[1 - cur].get(), pending));
+        } else {
+            co_await FillPiece(session, buffer, parser, r, pieces[cur].get(), &got);
         }
-        if (*too_slow) ec = beast::error::timeout;
-        if (ec) {
-            *broken = true;
-            co_await drop();
-            if (*too_slow) {
-                co_return Error(core::ErrorCode::kRequestTimeout,
-                                "the upload came too slowly: " + std::to_string(total) + " bytes in " +
-                                    std::to_string(static_cast<int64_t>(elapsed)) + " s; at least " +
-                                    std::to_string(settings.min_body_rate) + " bytes a second are needed")
-                    .WithSlug("upload-too-slow");
-            }
-            if (ec == bhttp::error::body_limit) co_return Error::PayloadTooLarge("the request body is too large");
-            if (IsHttpSyntaxError(ec)) co_return MalformedBody(ec);
-            co_return Error::InvalidArgument("the request body was cut off")
-                .WithSlug("upload-interrupted")
-                .WithInternal(ec.message());
+        pending = 0;
+        if (write_error || r.error) break;
+        if (got > 0) {
+            pending = got;
+            cur = 1 - cur;
         }
-        filled += got;
-        total += got;
-        if (limit > 0 && total > limit) {
-            *broken = true;
-            co_await drop();
-            co_return Error::PayloadTooLarge("the request body exceeds " + std::to_string(limit) + " bytes");
-        }
-        if (filled >= kFlush || (parser.is_done() && filled > 0)) {
-            auto wrote = co_await on_pool([&]() -> core::Result<void> { return sink->Write(std::string_view(chunk.data(), filled)); });
-            filled = 0;
-            if (!wrote) {
-                co_await drop();
-                co_return std::move(wrote).error();
-            }
+        if (r.done) {
+            if (pending > 0) co_await store(pieces[1 - cur].get(), pending);
+            break;
         }
     }
+    if (write_error) {
+        co_await drop();
+        co_return std::move(*write_error);
+    }
+    if (r.error) {
+        *broken = r.broken;
+        co_await drop();
+        co_return std::move(*r.error);
+    }
+    *body_read = true;
     co_return co_await on_pool([&]() -> core::Result<Response> {
         auto answer = sink->Finish();
         sink.reset();
@@ -746,13 +836,14 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
         }
     }
     Response resp;
+    bool body_read = false;  // a streamed body read to its end
     if (answer) {
         resp = std::move(*answer);
     } else if (!err && route->options.sink) {
         // A streaming route: the body goes to the handler's sink as it arrives.
         req.content_length = content_length ? std::optional<uint64_t>(*content_length) : std::nullopt;
         bool broken = false;
-        auto result = co_await StreamBody(st, buffer, parser, req, *route, &broken);
+        auto result = co_await StreamBody(st, buffer, parser, req, *route, &broken, &body_read);
         if (!result) err = std::move(result).error();
         else resp = std::move(*result);
         if (broken && err && err->code() != core::ErrorCode::kPayloadTooLarge &&
@@ -795,7 +886,7 @@ asio::awaitable<bool> HttpServer::Impl::HandleOne(const std::shared_ptr<SessionS
         if (err->code() == core::ErrorCode::kMethodNotAllowed) resp.Header("Allow", err->internal());
     }
     // A body we did not read makes the connection unusable for another request.
-    if (has_body && !parser.is_done()) close = true;
+    if (has_body && !parser.is_done() && !body_read) close = true;
     resp.Header("X-Request-Id", req.request_id);
     if (hooks.decorate) hooks.decorate(req, resp);
     uint64_t bytes_out = 0;

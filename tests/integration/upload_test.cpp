@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/crypto.hpp"
 #include "support/datasets.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
@@ -118,6 +119,51 @@ TEST_P(Upload, ChunkedAndExpectContinueUploadsWork) {
     auto ready = WaitForStatus(client(), token_, std::string(body.at("id").as_string()), "ready");
     EXPECT_EQ(ready.at("size_bytes"), static_cast<int64_t>(csv.size()));
     EXPECT_EQ(ready.at("rows"), 50);
+}
+
+// Bodies are read in 512 KiB pieces, one read while the previous is stored, and a body of known
+// length straight from the socket: on one keep-alive connection, pipelined uploads sent in one
+// write (the second's head in the same packets as the end of the first body) each keep exactly
+// their own bytes, whether they end mid-piece, on a piece boundary, or are chunked.
+TEST_P(Upload, PipelinedUploadsOnOneConnectionKeepEachItsOwnBytes) {
+    std::string big = SalesCsv(20000);          // ~1.6 MB: several pieces, ends mid-piece
+    std::string exact = SalesCsv(8000);
+    exact.resize(512 << 10);                     // exactly one piece (a cut last row is fine)
+    std::string small = SalesCsv(3);
+    auto head = [&](const std::string& name, const std::string& length_or_chunked, bool close) {
+        return "POST /api/v1/datasets?name=" + name + "&format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_ +
+               "\r\nContent-Type: text/csv\r\n" + length_or_chunked + (close ? "Connection: close\r\n" : "") + "\r\n";
+    };
+    std::string chunked;
+    for (size_t i = 0; i < big.size(); i += 300'000) {
+        std::string piece = big.substr(i, 300'000);
+        char len[16];
+        std::snprintf(len, sizeof len, "%zx\r\n", piece.size());
+        chunked += len + piece + "\r\n";
+    }
+    chunked += "0\r\n\r\n";
+    auto length = [](const std::string& b) { return "Content-Length: " + std::to_string(b.size()) + "\r\n"; };
+    std::string raw = head("big", length(big), false) + big + head("exact", length(exact), false) + exact +
+                      head("chunked", "Transfer-Encoding: chunked\r\n", false) + chunked +
+                      head("small", length(small), true) + small;
+    std::string bytes = client().RawBytes(raw);
+    std::vector<std::string> ids;
+    for (size_t at = bytes.find("HTTP/1.1 "); at != std::string::npos; at = bytes.find("HTTP/1.1 ", at + 1)) {
+        ASSERT_EQ(bytes.compare(at, 12, "HTTP/1.1 202"), 0) << bytes.substr(at, 400);
+        size_t body_at = bytes.find("\r\n\r\n", at) + 4;
+        size_t next = bytes.find("HTTP/1.1 ", body_at);
+        ids.emplace_back(json::parse(bytes.substr(body_at, next == std::string::npos ? std::string::npos : next - body_at))
+                             .at("id")
+                             .as_string());
+    }
+    ASSERT_EQ(ids.size(), 4U) << "four answers on one connection: " << bytes.substr(0, 600);
+    const std::string* sent[] = {&big, &exact, &big, &small};
+    for (size_t i = 0; i < ids.size(); ++i) {
+        SCOPED_TRACE(i);
+        auto d = client().Get("/api/v1/datasets/" + ids[i], Bearer(token_)).Json().as_object();
+        EXPECT_EQ(d.at("size_bytes"), static_cast<int64_t>(sent[i]->size()));
+        EXPECT_EQ(std::string(d.at("sha256").as_string()), core::Sha256Hex(*sent[i]));
+    }
 }
 
 TEST_P(Upload, NewVersionsOfADataset) {
