@@ -154,6 +154,55 @@ std::string Sha256::Final() {
     return std::string(reinterpret_cast<char*>(md), len);
 }
 
+Sha256Aside::~Sha256Aside() {
+    if (!thread_.joinable()) return;
+    {
+        std::scoped_lock lock(mutex_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+void Sha256Aside::Start(const void* data, size_t n) {
+    constexpr size_t kInline = 64 << 10;
+    if (n < kInline && !thread_.joinable()) {
+        hash_.Update(data, n);
+        return;
+    }
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    {
+        std::scoped_lock lock(mutex_);
+        data_ = data;
+        size_ = n;
+        busy_ = true;
+    }
+    cv_.notify_all();
+}
+
+void Sha256Aside::Wait() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return !busy_; });
+}
+
+std::string Sha256Aside::Final() {
+    Wait();
+    return hash_.Final();
+}
+
+void Sha256Aside::Loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        cv_.wait(lock, [this] { return busy_ || stop_; });
+        if (stop_) return;
+        lock.unlock();
+        hash_.Update(data_, size_);
+        lock.lock();
+        busy_ = false;
+        cv_.notify_all();
+    }
+}
+
 std::string Sha256Hex(std::string_view data) {
     Sha256 h;
     h.Update(data.data(), data.size());

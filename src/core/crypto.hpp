@@ -3,11 +3,14 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace insightstream::core {
 
@@ -39,6 +42,34 @@ public:
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
+};
+
+/// SHA-256 of a stream, each piece hashed on a thread of its own while the caller does its other
+/// work on the same bytes (the directory store writes a piece while it is hashed: one after the
+/// other, the two capped an upload at about half the machine). Start(piece), work, Wait(); the
+/// piece must stay valid until Wait returns. Pieces under 64 KiB are hashed at once, inline; the
+/// thread starts with the first larger piece and ends with the object.
+class Sha256Aside {
+public:
+    Sha256Aside() = default;
+    ~Sha256Aside();
+    Sha256Aside(const Sha256Aside&) = delete;
+    Sha256Aside& operator=(const Sha256Aside&) = delete;
+    void Start(const void* data, size_t n);
+    void Wait();
+    /// Raw 32-byte digest of every piece so far (waits for the last).
+    std::string Final();
+
+private:
+    void Loop();
+    Sha256 hash_;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    const void* data_ = nullptr;
+    size_t size_ = 0;
+    bool busy_ = false;
+    bool stop_ = false;
 };
 
 std::string Sha256Hex(std::string_view data);

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -598,7 +599,10 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
     r.remaining = req.content_length.value_or(0);
     r.limit = route.options.body_limit;
     r.begun = std::chrono::steady_clock::now();
-    std::array<std::unique_ptr<char[]>, 2> pieces{std::make_unique<char[]>(kBodyPiece), std::make_unique<char[]>(kBodyPiece)};
+    // Left uninitialized: a page costs memory only once bytes arrive in it (hundreds of stalled
+    // uploads hold next to nothing).
+    std::array<std::unique_ptr<char[]>, 2> pieces{std::make_unique_for_overwrite<char[]>(kBodyPiece),
+                                                  std::make_unique_for_overwrite<char[]>(kBodyPiece)};
     std::optional<Error> write_error;
     auto store = [&](const char* data, size_t n) -> asio::awaitable<void> {
         auto wrote = co_await on_pool([&]() -> core::Result<void> { return sink->Write(std::string_view(data, n)); });

@@ -70,6 +70,30 @@ TEST(Sha256, MatchesTheKnownVector) {
     EXPECT_EQ(HexEncode(h.Final()), Sha256Hex("abc"));
 }
 
+// Pieces below 64 KiB are hashed inline, larger ones on the hasher's thread, in any mix: the
+// digest is the one of the whole, and a piece is done with once Wait returns.
+TEST(Sha256Aside, PiecesHashedBesideTheCallerGiveTheDigestOfTheWhole) {
+    std::string data(3 << 20, '\0');
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 2654435761U) >> 13);
+    for (size_t piece : {size_t{1000}, size_t{64} << 10, size_t{300'001}, size_t{1} << 20}) {
+        SCOPED_TRACE(piece);
+        Sha256Aside h;
+        std::string buffer;
+        for (size_t at = 0; at < data.size(); at += piece) {
+            buffer = data.substr(at, piece);  // reused: each piece must be hashed before it is overwritten
+            h.Start(buffer.data(), buffer.size());
+            h.Wait();
+            if (at == 0) {  // an empty piece changes nothing
+                h.Start("", 0);
+                h.Wait();
+            }
+        }
+        EXPECT_EQ(HexEncode(h.Final()), Sha256Hex(data));
+    }
+    Sha256Aside unused;  // no piece: no thread, the digest of nothing
+    EXPECT_EQ(HexEncode(unused.Final()), Sha256Hex(""));
+}
+
 TEST(Ids, AreRandomValidAndPrefixed) {
     RandomIdSource ids;
     auto a = ids.NewId("ds_");

@@ -57,18 +57,23 @@ public:
         }
     }
 
+    // The piece is hashed on the hasher's thread while it is written here.
     Result<void> Write(const char* data, size_t n) override {
-        hash_.Update(data, n);
+        hash_.Start(data, n);
         size_ += static_cast<int64_t>(n);
+        int error = 0;
         while (n > 0) {
             ssize_t w = ::write(fd_.get(), data, n);
             if (w < 0) {
                 if (errno == EINTR) continue;
-                return IoError("write", tmp_, errno);
+                error = errno;
+                break;
             }
             data += w;
             n -= static_cast<size_t>(w);
         }
+        hash_.Wait();
+        if (error != 0) return IoError("write", tmp_, error);
         return {};
     }
 
@@ -88,7 +93,7 @@ private:
     fs::path tmp_;
     fs::path final_;
     Fd fd_;
-    core::Sha256 hash_;
+    core::Sha256Aside hash_;
     int64_t size_ = 0;
     bool committed_ = false;
 };
