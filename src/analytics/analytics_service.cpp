@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <thread>
 
 #include "analytics/queries.hpp"
@@ -31,10 +32,12 @@ struct AnalyticsService::Context {
     int64_t version = 0;
     int64_t rows = 0;
     store::Database* db = nullptr;
-    json::object schema;       // the stored schema payload
+    LruCache<std::shared_ptr<const json::value>>* parsed = nullptr;
+    std::shared_ptr<const json::value> schema_doc;  // the stored schema payload
     std::string provenance;    // JSON object text
     std::string computed_at;
 
+    [[nodiscard]] const json::object& schema() const { return schema_doc->as_object(); }
     Result<std::string> Payload(std::string_view kind, std::string_view name) const {
         IS_TRY(auto r, store::TransactValue(*db, tenant, store::TxMode::kRead, [&](store::Tx& tx) {
                    return catalog::results::Get(tx, tenant, dataset, version, kind, name);
@@ -42,21 +45,34 @@ struct AnalyticsService::Context {
         if (!r) return Error::NotFound("no " + std::string(kind) + " result for " + std::string(name));
         return std::move(*r);
     }
+    /// The payload parsed, from the cache when another answer parsed it already.
+    Result<std::shared_ptr<const json::value>> Parsed(std::string_view kind, std::string_view name) const {
+        std::string key = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|" + std::string(kind) +
+                          "|" + std::string(name);
+        if (auto hit = parsed->Get(key)) return std::move(*hit);
+        IS_TRY(auto text, Payload(kind, name));
+        boost::system::error_code ec;
+        auto doc = std::make_shared<const json::value>(json::parse(text, ec));
+        if (ec || !doc->is_object()) return Error::Internal("stored " + std::string(kind) + " result is not a JSON object");
+        // Parsed JSON takes about three times its text.
+        parsed->Put(key, doc, text.size() * 3);
+        return doc;
+    }
     [[nodiscard]] const json::object* Column(std::string_view name) const {
-        for (const auto& c : schema.at("columns").as_array()) {
+        for (const auto& c : schema().at("columns").as_array()) {
             if (c.as_object().at("name").as_string() == name) return &c.as_object();
         }
         return nullptr;
     }
     [[nodiscard]] std::vector<std::string> Names(std::string_view role) const {
         std::vector<std::string> out;
-        for (const auto& c : schema.at("columns").as_array()) {
+        for (const auto& c : schema().at("columns").as_array()) {
             if (c.as_object().at("role").as_string() == role) out.emplace_back(c.as_object().at("name").as_string());
         }
         return out;
     }
     [[nodiscard]] std::string Primary(std::string_view key) const {
-        const auto& v = schema.at(key);
+        const auto& v = schema().at(key);
         return v.is_string() ? std::string(v.as_string()) : std::string();
     }
     [[nodiscard]] int Scale(const std::string& column) const {
@@ -221,8 +237,21 @@ AnalyticsService::AnalyticsService(store::Database& db, store::ObjectStore& obje
       objects_(objects),
       clock_(clock),
       settings_(settings),
+      metrics_(metrics),
       cache_(settings.cache_bytes, metrics),
-      columns_(settings.column_cache_bytes) {}
+      columns_(settings.column_cache_bytes),
+      parsed_(settings.parsed_cache_bytes, settings.parsed_cache_bytes / 4) {
+    metrics_.Describe("insightstream_analytics_answers_computed_total", "counter",
+                      "Analytics answers computed (cache misses that no other request was computing already).");
+}
+
+struct AnalyticsService::Flight {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+    std::optional<CachedAnswer> answer;
+    std::optional<Error> error;
+};
 
 namespace {
 
@@ -452,16 +481,17 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
     int64_t version = found.version;
     std::string key = AnswerKey(tenant, dataset, version, kind, req);
     auto cached = cache_.Get(key);
-    if (!cached) {
+    if (cached) return AnswerResponse(req, *cached, dataset, version, kind);
+    auto compute_answer = [&]() -> Result<CachedAnswer> {
         Context ctx;
         ctx.tenant = tenant;
         ctx.dataset = dataset;
         ctx.version = version;
         ctx.rows = found.rows_total.value_or(0);
         ctx.db = &db_;
+        ctx.parsed = &parsed_;
         ctx.computed_at = core::FormatRfc3339(found.ready_at.value_or(0));
-        IS_TRY(auto schema_text, ctx.Payload("schema", ""));
-        ctx.schema = json::parse(schema_text).as_object();
+        IS_TRY(ctx.schema_doc, ctx.Parsed("schema", ""));
         core::JsonWriter p;
         p.BeginObject()
             .Key("dataset_id").String(dataset.str())
@@ -475,10 +505,52 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
         a.body = std::move(answer.first);
         a.content_type = std::move(answer.second);
         a.etag = "\"" + core::Sha256Hex(a.body).substr(0, 32) + "\"";
-        cache_.Put(key, a);
-        cached = std::move(a);
+        return a;
+    };
+    std::shared_ptr<Flight> flight;
+    bool leader = false;
+    {
+        std::scoped_lock lock(flights_mutex_);
+        auto& f = flights_[key];
+        if (!f) {
+            f = std::make_shared<Flight>();
+            leader = true;
+        }
+        flight = f;
     }
-    return AnswerResponse(req, *cached, dataset, version, kind);
+    // The answer may have been cached between the lookup above and taking the flight.
+    std::optional<CachedAnswer> late = leader ? cache_.Get(key) : std::nullopt;
+    if (!leader) {
+        std::unique_lock lock(flight->mutex);
+        flight->cv.wait(lock, [&] { return flight->done; });
+        if (!flight->answer) return *flight->error;
+        return AnswerResponse(req, *flight->answer, dataset, version, kind);
+    }
+    Result<CachedAnswer> computed = Error::Internal("the answer was not computed");
+    if (late) {
+        computed = std::move(*late);
+    } else {
+        metrics_.Add("insightstream_analytics_answers_computed_total", {});
+        try {
+            computed = compute_answer();
+        } catch (const std::exception& e) {  // the waiters must hear of it too
+            computed = Error::Internal(std::string("unhandled exception: ") + e.what());
+        }
+        if (computed) cache_.Put(key, *computed);
+    }
+    {
+        std::scoped_lock lock(flights_mutex_);
+        flights_.erase(key);
+    }
+    {
+        std::scoped_lock lock(flight->mutex);
+        flight->done = true;
+        if (computed) flight->answer = *computed;
+        else flight->error = computed.error();
+    }
+    flight->cv.notify_all();
+    IS_TRY(auto answer, std::move(computed));
+    return AnswerResponse(req, answer, dataset, version, kind);
 }
 
 std::optional<Response> AnalyticsService::FastServe(Request& req, std::string_view kind) {
@@ -507,6 +579,7 @@ void AnalyticsService::Invalidate(const core::TenantId& tenant, const core::Data
         versions_.erase(tenant.str() + "|" + dataset.str());
     }
     cache_.Invalidate(prefix);
+    parsed_.Invalidate(prefix);
 }
 
 namespace {
@@ -560,9 +633,10 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
     auto fast = [this](const char* kind) {
         return [this, kind](Request& req) { return FastServe(req, kind); };
     };
-    auto csv_or_json = [](bool csv, std::string json_text, std::string csv_text) -> std::pair<std::string, std::string> {
-        if (csv) return {std::move(csv_text), "text/csv; charset=utf-8"};
-        return {std::move(json_text), "application/json"};
+    // Only the format asked for is rendered.
+    auto csv_or_json = [](bool csv, const auto& json_text, const auto& csv_text) -> std::pair<std::string, std::string> {
+        if (csv) return {csv_text(), "text/csv; charset=utf-8"};
+        return {json_text(), "application/json"};
     };
     router.Add("GET", "/api/v1/datasets/{id}/export", [this](Request& req) { return Export(req); });
     router.Add("POST", "/api/v1/datasets/{id}/query", [this](Request& req) { return Query(req); }, {.body_limit = 256 * 1024});
@@ -572,7 +646,7 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
             IS_TRY(auto text, ctx.Payload("schema", ""));
             std::string fields = "\"version\":" + std::to_string(ctx.version) + ",\"computed_at\":\"" + ctx.computed_at +
                                  "\",\"provenance\":" + ctx.provenance;
-            return csv_or_json(csv, WithFields(text, fields), SchemaCsv(ctx.schema));
+            return csv_or_json(csv, [&] { return WithFields(text, fields); }, [&] { return SchemaCsv(ctx.schema()); });
         });
     }, {.fast = fast("schema")});
     router.Add("GET", "/api/v1/datasets/{id}/summary", [this, csv_or_json](Request& req) {
@@ -581,8 +655,8 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
             IS_TRY(auto text, ctx.Payload("summary", ""));
             std::string fields = "\"version\":" + std::to_string(ctx.version) + ",\"computed_at\":\"" + ctx.computed_at +
                                  "\",\"provenance\":" + ctx.provenance;
-            std::string csv_text = csv ? SummaryCsv(json::parse(text).as_object()) : std::string();
-            return csv_or_json(csv, WithFields(text, fields), std::move(csv_text));
+            return csv_or_json(csv, [&] { return WithFields(text, fields); },
+                               [&] { return SummaryCsv(json::parse(text).as_object()); });
         });
     }, {.fast = fast("summary")});
     router.Add("GET", "/api/v1/datasets/{id}/timeseries", [this, csv_or_json](Request& req) {
@@ -603,10 +677,10 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
                 q.compare_yoy = true;
             }
             q.scale = q.measure.empty() ? 0 : ctx.Scale(q.measure);
-            IS_TRY(auto payload, ctx.Payload("timeseries", time));
-            IS_TRY(auto r, TimeSeries(json::parse(payload).as_object(), q));
+            IS_TRY(auto payload, ctx.Parsed("timeseries", time));
+            IS_TRY(auto r, TimeSeries(payload->as_object(), q));
             r.time = time;
-            return csv_or_json(csv, SeriesJson(r, ctx.provenance), SeriesCsv(r, q.compare_yoy));
+            return csv_or_json(csv, [&] { return SeriesJson(r, ctx.provenance); }, [&] { return SeriesCsv(r, q.compare_yoy); });
         });
     }, {.fast = fast("timeseries")});
     router.Add("GET", "/api/v1/datasets/{id}/groups", [this, csv_or_json](Request& req) {
@@ -619,10 +693,10 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
             IS_TRY(q.measure, MeasureParam(req, ctx, agg));
             IS_TRY(q.limit, LimitParam(req, 10, 100));
             q.scale = q.measure.empty() ? 0 : ctx.Scale(q.measure);
-            IS_TRY(auto payload, ctx.Payload("groups", dimension));
-            IS_TRY(auto r, Groups(json::parse(payload).as_object(), q));
+            IS_TRY(auto payload, ctx.Parsed("groups", dimension));
+            IS_TRY(auto r, Groups(payload->as_object(), q));
             r.dimension = dimension;
-            return csv_or_json(csv, GroupsJson(r, ctx.provenance), GroupsCsv(r));
+            return csv_or_json(csv, [&] { return GroupsJson(r, ctx.provenance); }, [&] { return GroupsCsv(r); });
         });
     }, {.fast = fast("groups")});
     router.Add("GET", "/api/v1/datasets/{id}/breakdown", [this, csv_or_json](Request& req) {
@@ -641,11 +715,11 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
             IS_TRY(q.interval, IntervalParam(req, {Interval::kMonth, Interval::kQuarter, Interval::kYear}));
             IS_TRY(q.limit, LimitParam(req, 5, 20));
             q.scale = q.measure.empty() ? 0 : ctx.Scale(q.measure);
-            IS_TRY(auto payload, ctx.Payload("breakdown", dimension));
-            IS_TRY(auto r, Breakdown(json::parse(payload).as_object(), q));
+            IS_TRY(auto payload, ctx.Parsed("breakdown", dimension));
+            IS_TRY(auto r, Breakdown(payload->as_object(), q));
             r.dimension = dimension;
             r.time = time;
-            return csv_or_json(csv, BreakdownJson(r, ctx.provenance), BreakdownCsv(r));
+            return csv_or_json(csv, [&] { return BreakdownJson(r, ctx.provenance); }, [&] { return BreakdownCsv(r); });
         });
     }, {.fast = fast("breakdown")});
     router.Add("GET", "/api/v1/datasets/{id}/events", [this](Request& req) { return Events(req); });

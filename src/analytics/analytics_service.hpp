@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include <boost/json/value.hpp>
+
 #include "analytics/column_cache.hpp"
 #include "analytics/result_cache.hpp"
 #include "analytics/snapshot_query.hpp"
@@ -34,6 +36,8 @@ struct AnalyticsSettings {
     int64_t version_memo_ms = 0;
     /// Decoded snapshot columns kept for the next query (see ColumnCache).
     size_t column_cache_bytes = 256 << 20;
+    /// Parsed result payloads kept for the next uncached answer (their parsed size, estimated).
+    size_t parsed_cache_bytes = 64 << 20;
     QueryLimits query;
 };
 
@@ -90,8 +94,19 @@ private:
     store::ObjectStore& objects_;
     const core::Clock& clock_;
     AnalyticsSettings settings_;
+    core::Metrics& metrics_;
     ResultCache cache_;
     ColumnCache columns_;
+    // Stored result payloads, parsed: a version's payloads never change, and parsing them was most
+    // of an uncached answer's cost (a timeseries payload is hundreds of KB of JSON). Same keys as
+    // the answers: tenant first.
+    LruCache<std::shared_ptr<const boost::json::value>> parsed_;
+    // Answers being computed, by answer key: a request that misses the cache while another
+    // computes the same answer waits for it instead of computing it again (a cold cache under
+    // load made every one of the concurrent requests for a popular answer compute it).
+    struct Flight;
+    std::mutex flights_mutex_;
+    std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
 };
 
 }  // namespace insightstream::analytics

@@ -2,6 +2,8 @@
 // the valid choices, not-ready versions, CSV downloads, live events while a file is processed.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <boost/json.hpp>
 
 #include "support/datasets.hpp"
@@ -54,6 +56,42 @@ TEST_F(Analytics, AnswersCarryStrongEtagsAndRevalidateWith304) {
     auto metrics = client().Get("/metrics").body;
     EXPECT_NE(metrics.find("insightstream_analytics_cache_requests_total{result=\"hit\"}"), std::string::npos);
     EXPECT_NE(metrics.find("insightstream_analytics_cache_requests_total{result=\"miss\"}"), std::string::npos);
+}
+
+// Requests that miss the cache together for the same answer compute it once: one computes, the
+// others wait for it (or find it cached). Those that wait for a parameter error get it too.
+TEST_F(Analytics, ConcurrentMissesForOneAnswerComputeItOnce) {
+    auto computed = [&] {
+        std::string m = client().Get("/metrics").body;
+        auto at = m.find("\ninsightstream_analytics_answers_computed_total");
+        if (at == std::string::npos) return 0L;
+        std::string line = m.substr(at + 1, m.find('\n', at + 1) - at - 1);
+        return std::stol(line.substr(line.rfind(' ') + 1));
+    };
+    auto concurrently = [&](const std::string& path) {
+        std::vector<HttpResult> results(12);
+        std::vector<std::thread> threads;
+        for (auto& r : results) threads.emplace_back([&] { r = Get(path); });
+        for (auto& t : threads) t.join();
+        return results;
+    };
+    for (const std::string path : {"/timeseries?measure=revenue&interval=week&from=2024-02-01",
+                                   "/groups?dimension=region&limit=7&agg=avg&measure=revenue"}) {
+        SCOPED_TRACE(path);
+        long before = computed();
+        auto results = concurrently(path);
+        ASSERT_EQ(results[0].status, 200) << results[0].body;
+        for (const auto& r : results) {
+            EXPECT_EQ(r.status, 200);
+            EXPECT_EQ(r.body, results[0].body);
+            EXPECT_EQ(r.Header("etag"), results[0].Header("etag"));
+        }
+        EXPECT_EQ(computed() - before, 1) << "computed once for 12 concurrent requests";
+    }
+    for (const auto& r : concurrently("/timeseries?interval=fortnight")) {
+        EXPECT_EQ(r.status, 400);
+        EXPECT_EQ(r.Json().at("errors").at(0).at("field"), "interval") << r.body;
+    }
 }
 
 TEST_F(Analytics, TimeseriesGroupsAndBreakdownAnswer) {
