@@ -59,6 +59,8 @@ bool HopByHop(std::string_view name) {
 constexpr size_t kMaxIdlePerInstance = 16;
 constexpr int64_t kMaxIdleMs = 10'000;  // below the services' own keep-alive limit
 constexpr int kStreamPollMs = 20;        // how often a quiet answer stream is looked at
+constexpr int64_t kMidAnswerMs = 50;     // bytes this recent: the answer is still coming
+constexpr int kMidAnswerWaitMs = 5;      // the wait for its next bytes on the handler thread
 
 }  // namespace
 
@@ -100,10 +102,10 @@ struct Exchange {
         parser.emplace();
         parser->body_limit(boost::none);
     }
-    // Whether bytes (or the end) wait on the socket, without waiting for them.
-    bool Readable() {
+    // Whether bytes (or the end) wait on the socket, waiting at most `wait_ms` for them.
+    bool Readable(int wait_ms = 0) {
         pollfd p{stream.socket().native_handle(), POLLIN, 0};
-        return ::poll(&p, 1, 0) > 0;
+        return ::poll(&p, 1, wait_ms) > 0;
     }
     // Whether the idle connection is still open: the service may have closed it meanwhile.
     bool StillOpen() {
@@ -293,7 +295,12 @@ private:
                 *last_data_ms = NowMs();
                 return piece();
             }
-            if (!ex->Readable()) {
+            // In the middle of an answer (bytes came just now) the next ones are most often a
+            // moment away: wait up to kMidAnswerWaitMs for them on this thread rather than hand
+            // back and be asked again after the server's kStreamPollMs (which made every large
+            // answer through the gateway 20 ms slower per pause). A quiet stream costs nothing.
+            const bool mid_answer = NowMs() - *last_data_ms < kMidAnswerMs;
+            if (!ex->Readable(mid_answer ? kMidAnswerWaitMs : 0)) {
                 if (NowMs() - *last_data_ms > timeout_ms) return Error::Unavailable("the upstream stopped answering");
                 return std::optional<std::string>(std::string());
             }

@@ -129,7 +129,8 @@ struct HttpServer::Impl {
           metrics(m),
           hooks(std::move(h)),
           acceptor(asio::make_strand(io)),
-          pool(static_cast<size_t>(std::max(2, settings.handler_threads))) {}
+          pool(static_cast<size_t>(std::max(2, settings.handler_threads))),
+          body_pool(static_cast<size_t>(std::max(2, settings.handler_threads))) {}
 
     ServerSettings settings;
     const Router& router;
@@ -139,6 +140,10 @@ struct HttpServer::Impl {
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     tcp::acceptor acceptor;
     asio::thread_pool pool;
+    // Streamed bodies (uploads) are stored on a pool of their own: a hundred uploads whose store
+    // is slow (a disk, S3, an upstream that reads slowly behind the gateway) hold those threads,
+    // never the ones reads are answered on (the load test: bench/README.md).
+    asio::thread_pool body_pool;
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
     std::atomic<bool> stopped{false};
@@ -147,11 +152,12 @@ struct HttpServer::Impl {
     std::map<SessionState*, std::weak_ptr<SessionState>> sessions;
 
     template <class F>
-    asio::awaitable<std::invoke_result_t<F&>> OnPool(F f) {
+    asio::awaitable<std::invoke_result_t<F&>> OnPool(F f, asio::thread_pool* on = nullptr) {
         using R = std::invoke_result_t<F&>;
         // co_spawn needs a default-constructible result, which Result<T> is not.
         auto out = co_await asio::co_spawn(
-            pool, [f = std::move(f)]() mutable -> asio::awaitable<std::optional<R>> { co_return std::optional<R>(f()); },
+            on != nullptr ? *on : pool,
+            [f = std::move(f)]() mutable -> asio::awaitable<std::optional<R>> { co_return std::optional<R>(f()); },
             asio::use_awaitable);
         co_return std::move(*out);
     }
@@ -221,6 +227,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     d.stopping = true;
     if (d.threads.empty()) {
         d.pool.join();
+        d.body_pool.join();
         return;
     }
     std::promise<void> closed;
@@ -266,6 +273,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     for (auto& t : d.threads) t.join();
     d.threads.clear();
     d.pool.join();
+    d.body_pool.join();
 }
 
 asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
@@ -550,17 +558,19 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
                                                                     Request& req, const Route& route, bool* broken,
                                                                     bool* body_read) {
     SessionState& st = *session;
-    // Every call into the sink runs on the pool, inside the request's log scope.
+    // Every call into the sink runs on the body pool, inside the request's log scope.
     auto on_pool = [&](auto&& f) {
-        return OnPool([&req, f = std::forward<decltype(f)>(f)]() mutable -> decltype(f()) {
-            core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}, {"span_id", req.span_id}});
-            if (req.principal) inner.Add({"tenant_id", req.principal->tenant.str()});
-            try {
-                return f();
-            } catch (const std::exception& e) {
-                return Error::Internal(std::string("unhandled exception: ") + e.what());
-            }
-        });
+        return OnPool(
+            [&req, f = std::forward<decltype(f)>(f)]() mutable -> decltype(f()) {
+                core::LogScope inner({{"request_id", req.request_id}, {"trace_id", req.trace_id}, {"span_id", req.span_id}});
+                if (req.principal) inner.Add({"tenant_id", req.principal->tenant.str()});
+                try {
+                    return f();
+                } catch (const std::exception& e) {
+                    return Error::Internal(std::string("unhandled exception: ") + e.what());
+                }
+            },
+            &body_pool);
     };
     auto started = co_await on_pool([&]() -> core::Result<std::unique_ptr<BodySink>> {
         if (route.options.access == Access::kUser && !req.principal) {  // a request without a body
