@@ -33,6 +33,7 @@ struct AnalyticsService::Context {
     int64_t rows = 0;
     store::Database* db = nullptr;
     LruCache<std::shared_ptr<const json::value>>* parsed = nullptr;
+    LruCache<std::shared_ptr<const DaySeries>>* series = nullptr;
     std::shared_ptr<const json::value> schema_doc;  // the stored schema payload
     std::string provenance;    // JSON object text
     std::string computed_at;
@@ -45,18 +46,37 @@ struct AnalyticsService::Context {
         if (!r) return Error::NotFound("no " + std::string(kind) + " result for " + std::string(name));
         return std::move(*r);
     }
-    /// The payload parsed, from the cache when another answer parsed it already.
-    Result<std::shared_ptr<const json::value>> Parsed(std::string_view kind, std::string_view name) const {
-        std::string key = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|" + std::string(kind) +
-                          "|" + std::string(name);
-        if (auto hit = parsed->Get(key)) return std::move(*hit);
+    [[nodiscard]] std::string PayloadKey(std::string_view kind, std::string_view name) const {
+        return tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|" + std::string(kind) + "|" +
+               std::string(name);
+    }
+    /// The payload as stored, parsed (and its text's size).
+    Result<std::pair<json::value, size_t>> ParsedText(std::string_view kind, std::string_view name) const {
         IS_TRY(auto text, Payload(kind, name));
         boost::system::error_code ec;
-        auto doc = std::make_shared<const json::value>(json::parse(text, ec));
-        if (ec || !doc->is_object()) return Error::Internal("stored " + std::string(kind) + " result is not a JSON object");
+        json::value doc = json::parse(text, ec);
+        if (ec || !doc.is_object()) return Error::Internal("stored " + std::string(kind) + " result is not a JSON object");
+        return std::pair<json::value, size_t>(std::move(doc), text.size());
+    }
+    /// The payload parsed, from the cache when another answer parsed it already.
+    Result<std::shared_ptr<const json::value>> Parsed(std::string_view kind, std::string_view name) const {
+        std::string key = PayloadKey(kind, name);
+        if (auto hit = parsed->Get(key)) return std::move(*hit);
+        IS_TRY(auto read, ParsedText(kind, name));
+        auto doc = std::make_shared<const json::value>(std::move(read.first));
         // Parsed JSON takes about three times its text.
-        parsed->Put(key, doc, text.size() * 3);
+        parsed->Put(key, doc, read.second * 3);
         return doc;
+    }
+    /// A timeseries payload read into numbers, from the cache when another answer read it already.
+    Result<std::shared_ptr<const DaySeries>> Series(std::string_view name) const {
+        std::string key = PayloadKey("timeseries", name);
+        if (auto hit = series->Get(key)) return std::move(*hit);
+        IS_TRY(auto doc, ParsedText("timeseries", name));
+        IS_TRY(auto read, ReadDaySeries(doc.first.as_object()));
+        auto s = std::make_shared<const DaySeries>(std::move(read));
+        series->Put(key, s, s->bytes());
+        return s;
     }
     [[nodiscard]] const json::object* Column(std::string_view name) const {
         for (const auto& c : schema().at("columns").as_array()) {
@@ -240,7 +260,8 @@ AnalyticsService::AnalyticsService(store::Database& db, store::ObjectStore& obje
       metrics_(metrics),
       cache_(settings.cache_bytes, metrics),
       columns_(settings.column_cache_bytes),
-      parsed_(settings.parsed_cache_bytes, settings.parsed_cache_bytes / 4) {
+      parsed_(settings.parsed_cache_bytes, settings.parsed_cache_bytes / 4),
+      series_(settings.parsed_cache_bytes, settings.parsed_cache_bytes / 4) {
     metrics_.Describe("insightstream_analytics_answers_computed_total", "counter",
                       "Analytics answers computed (cache misses that no other request was computing already).");
 }
@@ -490,6 +511,7 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
         ctx.rows = found.rows_total.value_or(0);
         ctx.db = &db_;
         ctx.parsed = &parsed_;
+        ctx.series = &series_;
         ctx.computed_at = core::FormatRfc3339(found.ready_at.value_or(0));
         IS_TRY(ctx.schema_doc, ctx.Parsed("schema", ""));
         core::JsonWriter p;
@@ -580,6 +602,7 @@ void AnalyticsService::Invalidate(const core::TenantId& tenant, const core::Data
     }
     cache_.Invalidate(prefix);
     parsed_.Invalidate(prefix);
+    series_.Invalidate(prefix);
 }
 
 namespace {
@@ -677,8 +700,8 @@ void AnalyticsService::RegisterRoutes(http::Router& router) {
                 q.compare_yoy = true;
             }
             q.scale = q.measure.empty() ? 0 : ctx.Scale(q.measure);
-            IS_TRY(auto payload, ctx.Parsed("timeseries", time));
-            IS_TRY(auto r, TimeSeries(payload->as_object(), q));
+            IS_TRY(auto series, ctx.Series(time));
+            IS_TRY(auto r, TimeSeries(*series, q));
             r.time = time;
             return csv_or_json(csv, [&] { return SeriesJson(r, ctx.provenance); }, [&] { return SeriesCsv(r, q.compare_yoy); });
         });

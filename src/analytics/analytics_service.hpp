@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include "analytics/column_cache.hpp"
+#include "analytics/queries.hpp"
 #include "analytics/result_cache.hpp"
 #include "analytics/snapshot_query.hpp"
 #include "core/clock.hpp"
@@ -101,6 +102,8 @@ private:
     // of an uncached answer's cost (a timeseries payload is hundreds of KB of JSON). Same keys as
     // the answers: tenant first.
     LruCache<std::shared_ptr<const boost::json::value>> parsed_;
+    // Timeseries payloads read into numbers (DaySeries), under the same budget and keys.
+    LruCache<std::shared_ptr<const DaySeries>> series_;
     // Answers being computed, by answer key: a request that misses the cache while another
     // computes the same answer waits for it instead of computing it again (a cold cache under
     // load made every one of the concurrent requests for a popular answer compute it).

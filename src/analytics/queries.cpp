@@ -251,24 +251,48 @@ std::string UnitsToText(std::string_view units, int scale) {
     return s;
 }
 
+Result<DaySeries> ReadDaySeries(const json::object& payload) {
+    DaySeries s;
+    for (const auto& m : payload.at("measures").as_array()) s.measures.emplace_back(m.as_string());
+    const size_t nm = s.measures.size();
+    const auto& days = payload.at("days").as_array();
+    s.days.reserve(days.size());
+    s.rows.reserve(days.size());
+    s.accs.reserve(days.size() * nm);
+    for (const auto& e : days) {
+        const auto& row = e.as_array();
+        int32_t day;
+        if (!ParseDay(row.at(0).as_string(), &day)) continue;
+        s.days.push_back(day);
+        s.rows.push_back(row.at(1).to_number<int64_t>());
+        for (size_t m = 0; m < nm; ++m) s.accs.emplace_back().AddAcc(row.at(2 + m));
+    }
+    return s;
+}
+
 Result<SeriesResult> TimeSeries(const json::object& payload, const SeriesQuery& q) {
+    IS_TRY(auto series, ReadDaySeries(payload));
+    return TimeSeries(series, q);
+}
+
+Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
     bool rows_only = q.measure.empty();
     size_t mi = 0;
     if (!rows_only) {
-        IS_TRY(mi, MeasureIndex(payload, q.measure));
+        auto at = std::find(series.measures.begin(), series.measures.end(), q.measure);
+        if (at == series.measures.end()) return Error::InvalidArgument("measure " + q.measure + " is not in this result");
+        mi = static_cast<size_t>(at - series.measures.begin());
     }
+    const size_t nm = series.measures.size();
     std::map<int64_t, Accum> by_period;
     Accum total;
     std::map<int32_t, int128> by_year;  // for the CAGR
     int32_t first_month = INT32_MAX, last_month = INT32_MIN;
-    for (const auto& e : payload.at("days").as_array()) {
-        const auto& row = e.as_array();
-        int32_t day;
-        if (!ParseDay(row.at(0).as_string(), &day)) continue;
+    for (size_t i = 0; i < series.days.size(); ++i) {
+        const int32_t day = series.days[i];
         if ((q.from_day && day < *q.from_day) || (q.to_day && day > *q.to_day)) continue;
-        Accum a;
-        a.rows = row.at(1).to_number<int64_t>();
-        if (!rows_only) a.AddAcc(row.at(2 + mi));
+        Accum a = rows_only ? Accum{} : series.accs[i * nm + mi];
+        a.rows = series.rows[i];
         by_period[PeriodOf(day, q.interval)].Merge(a);
         total.Merge(a);
         if (rows_only ? a.rows > 0 : a.count > 0) {

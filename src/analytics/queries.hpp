@@ -103,7 +103,20 @@ struct SeriesResult {
     bool overflow = false;       // a sum beyond the exact range: those values are null
 };
 
-/// A time series payload ({"measures":[...],"days":[[date,rows,[count,sum,min,max],...],...]}).
+/// A time series payload ({"measures":[...],"days":[[date,rows,[count,sum,min,max],...],...]}),
+/// read once into numbers: the dates and the exact decimal texts parsed (what every question over
+/// the payload used to parse again). Days whose date does not read are left out.
+struct DaySeries {
+    std::vector<std::string> measures;
+    std::vector<int32_t> days;   // days since the epoch, as stored (ascending)
+    std::vector<int64_t> rows;   // per day
+    std::vector<Accum> accs;     // per day and measure: day * measures.size() + m (rows unset)
+    [[nodiscard]] size_t bytes() const {
+        return days.size() * (sizeof(int32_t) + sizeof(int64_t)) + accs.size() * sizeof(Accum) + 64 * measures.size();
+    }
+};
+core::Result<DaySeries> ReadDaySeries(const boost::json::object& payload);
+core::Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q);
 core::Result<SeriesResult> TimeSeries(const boost::json::object& payload, const SeriesQuery& q);
 
 struct GroupsQuery {
