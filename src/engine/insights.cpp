@@ -351,25 +351,21 @@ std::optional<double> CompleteYearsCagr(int32_t first_month, int32_t last_month,
     return std::pow(last / first, 1.0 / (y1 - y0)) - 1.0;
 }
 
-InsightSet Finalize(Partial& p, size_t top_values) {
-    InsightSet s;
-    s.schema = p.schema;
-    s.rows = p.rows;
-    s.rejected = p.rejected;
-    s.lines = p.lines;
-    s.rejected_lines = p.rejected_lines;
-    s.invalid_values = p.invalid_values;
-    s.measures = p.measures;
-    s.issues = std::move(p.issues);
-    s.issue_count = p.issue_count;
-    const size_t nm = p.measures.size();
-    s.columns.resize(p.columns.size());
+namespace {
 
-    // Dates: the whole column decides day/month order (unless the user did). The values that
-    // order makes impossible (13/05 month first) are invalid: counted, listed with their line,
-    // and kept out of every statistic.
-    std::vector<bool> dmy(p.columns.size(), false);
-    std::vector<OrderSource> order_source(p.columns.size(), OrderSource::kNone);
+// The day/month order each date column chose, and where the choice came from.
+struct DateOrders {
+    std::vector<bool> dmy;
+    std::vector<OrderSource> source;
+};
+
+// Dates: the whole column decides day/month order (unless the user did). The values that
+// order makes impossible (13/05 month first) are invalid: counted, listed with their line,
+// and kept out of every statistic.
+DateOrders DecideDateOrders(Partial& p, InsightSet& s) {
+    DateOrders o{std::vector<bool>(p.columns.size(), false), std::vector<OrderSource>(p.columns.size(), OrderSource::kNone)};
+    auto& dmy = o.dmy;
+    auto& order_source = o.source;
     for (size_t c = 0; c < p.columns.size(); ++c) {
         auto& st = p.columns[c];
         const auto& spec = s.schema.columns[c];
@@ -395,224 +391,225 @@ InsightSet Finalize(Partial& p, size_t top_values) {
         return a.line != b.line ? a.line < b.line : a.column < b.column;
     });
     if (s.issues.size() > p.options.max_issues) s.issues.resize(p.options.max_issues);
+    return o;
+}
 
-    // Time series, with codes resolved to days.
-    for (size_t t = 0; t < p.times.size(); ++t) {
-        auto col = static_cast<size_t>(p.times[t]);
-        TimeTable& tt = p.time_tables[t];
-        std::map<int32_t, size_t> by_day;
-        TimeSeriesData ts;
-        ts.time_column = static_cast<int>(col);
-        int64_t dropped = 0;
-        // Adds one date's rows and accumulators (`accs` holds one per measure) to its day.
-        auto add = [&](int32_t y, int32_t month, int32_t day_of_month, int64_t rows, const Acc* accs) {
-            int32_t day;
-            if (!DaysFromCivil(y, month, day_of_month, &day)) {
-                dropped += rows;
-                return;
-            }
-            auto [it, fresh] = by_day.try_emplace(day, ts.days.size());
-            if (fresh) {
-                ts.days.push_back(day);
-                ts.rows.push_back(0);
-                ts.accs.resize(ts.accs.size() + nm);
-            }
-            ts.rows[it->second] += rows;
-            for (size_t m = 0; m < nm; ++m) ts.accs[it->second * nm + m].Merge(accs[m]);
-        };
-        tt.dense.ForEach([&](int64_t key, Acc* block) {
-            if (block[0].count == 0) return;
-            add(static_cast<int32_t>(key / 384), static_cast<int32_t>(key % 384 / 32 + 1), static_cast<int32_t>(key % 32 + 1),
-                block[0].count, block + 1);
-        });
-        for (size_t slot = 0; slot < tt.codes.size(); ++slot) {
-            uint32_t code = tt.codes[slot];
-            bool amb = (code & kAmbiguousBit) != 0;
-            uint32_t v = code & ~kAmbiguousBit;
-            auto y = static_cast<int32_t>(v / 10000);
-            auto a = static_cast<int32_t>(v / 100 % 100);
-            auto b = static_cast<int32_t>(v % 100);
-            add(y, amb && dmy[col] ? b : a, amb && dmy[col] ? a : b, tt.rows[slot], tt.accs.data() + slot * nm);
+// One time column's table as a series of days in order, each numeric date read in the order its
+// column chose.
+TimeSeriesData SeriesOfDays(Partial& p, size_t t, const std::vector<bool>& dmy) {
+    const size_t nm = p.measures.size();
+    auto col = static_cast<size_t>(p.times[t]);
+    TimeTable& tt = p.time_tables[t];
+    std::map<int32_t, size_t> by_day;
+    TimeSeriesData ts;
+    ts.time_column = static_cast<int>(col);
+    int64_t dropped = 0;
+    // Adds one date's rows and accumulators (`accs` holds one per measure) to its day.
+    auto add = [&](int32_t y, int32_t month, int32_t day_of_month, int64_t rows, const Acc* accs) {
+        int32_t day;
+        if (!DaysFromCivil(y, month, day_of_month, &day)) {
+            dropped += rows;
+            return;
         }
-        // Values that are not dates under the column's order (13/05 month first) were counted
-        // above, from the column's own tally; `dropped` is the same rows seen from the table.
-        (void)dropped;
-        // Sort by day.
-        std::vector<size_t> order(ts.days.size());
-        std::iota(order.begin(), order.end(), 0);
-        std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return ts.days[x] < ts.days[y]; });
-        TimeSeriesData sorted;
-        sorted.time_column = ts.time_column;
-        for (size_t i : order) {
-            sorted.days.push_back(ts.days[i]);
-            sorted.rows.push_back(ts.rows[i]);
-            for (size_t m = 0; m < nm; ++m) sorted.accs.push_back(ts.accs[i * nm + m]);
+        auto [it, fresh] = by_day.try_emplace(day, ts.days.size());
+        if (fresh) {
+            ts.days.push_back(day);
+            ts.rows.push_back(0);
+            ts.accs.resize(ts.accs.size() + nm);
         }
-        s.time_series.push_back(std::move(sorted));
+        ts.rows[it->second] += rows;
+        for (size_t m = 0; m < nm; ++m) ts.accs[it->second * nm + m].Merge(accs[m]);
+    };
+    tt.dense.ForEach([&](int64_t key, Acc* block) {
+        if (block[0].count == 0) return;
+        add(static_cast<int32_t>(key / 384), static_cast<int32_t>(key % 384 / 32 + 1), static_cast<int32_t>(key % 32 + 1),
+            block[0].count, block + 1);
+    });
+    for (size_t slot = 0; slot < tt.codes.size(); ++slot) {
+        uint32_t code = tt.codes[slot];
+        bool amb = (code & kAmbiguousBit) != 0;
+        uint32_t v = code & ~kAmbiguousBit;
+        auto y = static_cast<int32_t>(v / 10000);
+        auto a = static_cast<int32_t>(v / 100 % 100);
+        auto b = static_cast<int32_t>(v % 100);
+        add(y, amb && dmy[col] ? b : a, amb && dmy[col] ? a : b, tt.rows[slot], tt.accs.data() + slot * nm);
     }
+    // Values that are not dates under the column's order (13/05 month first) were counted
+    // above, from the column's own tally; `dropped` is the same rows seen from the table.
+    (void)dropped;
+    // Sort by day.
+    std::vector<size_t> order(ts.days.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return ts.days[x] < ts.days[y]; });
+    TimeSeriesData sorted;
+    sorted.time_column = ts.time_column;
+    for (size_t i : order) {
+        sorted.days.push_back(ts.days[i]);
+        sorted.rows.push_back(ts.rows[i]);
+        for (size_t m = 0; m < nm; ++m) sorted.accs.push_back(ts.accs[i * nm + m]);
+    }
+    return sorted;
+}
 
-    // Groups and breakdowns.
-    const TimeSeriesData* primary_series = nullptr;
-    for (const auto& t : s.time_series) {
-        if (t.time_column == s.schema.primary_time) primary_series = &t;
+// One dimension's groups: the totals of all of them, those in the top of some ranking (`tops`,
+// per ranking), what lies beyond the cap, and its breakdown (added to `s`).
+GroupsData GroupsOf(Partial& p, size_t d, const TimeSeriesData* primary_series, InsightSet& s,
+                    std::vector<std::vector<uint32_t>>& tops) {
+    const size_t nm = p.measures.size();
+    GroupTable& g = p.group_tables[d];
+    GroupsData gd;
+    gd.dimension = p.dimensions[d];
+    gd.capped = g.capped;
+    gd.other_rows = g.other_rows;
+    gd.other_accs = g.other_accs;
+    // The totals of every group, and the groups worth storing: those in some ranking's top.
+    gd.all_rows = g.other_rows;
+    gd.all_accs = g.other_accs;
+    gd.distinct = 0;
+    for (size_t slot = 0; slot < g.rows.size(); ++slot) {
+        if (g.rows[slot] == 0) continue;  // seeded by an earlier pass, never seen
+        ++gd.distinct;
+        gd.all_rows += g.rows[slot];
+        for (size_t m = 0; m < nm; ++m) gd.all_accs[m].Merge(g.Get(static_cast<uint32_t>(slot), m, nm));
     }
-    std::vector<std::vector<std::vector<uint32_t>>> tops_by_dimension;
-    for (size_t d = 0; d < p.dimensions.size(); ++d) {
-        GroupTable& g = p.group_tables[d];
-        GroupsData gd;
-        gd.dimension = p.dimensions[d];
-        gd.capped = g.capped;
-        gd.other_rows = g.other_rows;
-        gd.other_accs = g.other_accs;
-        // The totals of every group, and the groups worth storing: those in some ranking's top.
-        gd.all_rows = g.other_rows;
-        gd.all_accs = g.other_accs;
-        gd.distinct = 0;
+    tops = TopSlots(g, nm, GroupsData::kGroupsPerRanking);
+    std::vector<uint32_t> kept;
+    for (const auto& top : tops) kept.insert(kept.end(), top.begin(), top.end());
+    std::sort(kept.begin(), kept.end(), [&](uint32_t a, uint32_t b) {
+        return RanksBefore(RankAgg::kRows, EntryOf(g, a, nm, 0), EntryOf(g, b, nm, 0));
+    });
+    kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+    for (uint32_t slot : kept) {
+        GroupData one;
+        one.key = GroupKey(g.keys.Key(slot));
+        one.rows = g.rows[slot];
+        for (size_t m = 0; m < nm; ++m) one.accs.push_back(g.Get(slot, m, nm));
+        gd.groups.push_back(std::move(one));
+    }
+    if (g.beyond) {
+        // Beyond the cap: the distinct count is estimated over every key, and the heaviest
+        // keys "other" holds are counted exactly on another pass (a large group is never lost).
+        DistinctCounter all = g.beyond->distinct;
         for (size_t slot = 0; slot < g.rows.size(); ++slot) {
-            if (g.rows[slot] == 0) continue;  // seeded by an earlier pass, never seen
-            ++gd.distinct;
-            gd.all_rows += g.rows[slot];
-            for (size_t m = 0; m < nm; ++m) gd.all_accs[m].Merge(g.Get(static_cast<uint32_t>(slot), m, nm));
+            if (g.rows[slot] > 0) all.Add(HashBytes(g.keys.Key(static_cast<uint32_t>(slot))));
         }
-        auto tops = TopSlots(g, nm, GroupsData::kGroupsPerRanking);
-        std::vector<uint32_t> kept;
-        for (const auto& top : tops) kept.insert(kept.end(), top.begin(), top.end());
-        std::sort(kept.begin(), kept.end(), [&](uint32_t a, uint32_t b) {
-            return RanksBefore(RankAgg::kRows, EntryOf(g, a, nm, 0), EntryOf(g, b, nm, 0));
-        });
-        kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
-        for (uint32_t slot : kept) {
-            GroupData one;
-            one.key = GroupKey(g.keys.Key(slot));
-            one.rows = g.rows[slot];
-            for (size_t m = 0; m < nm; ++m) one.accs.push_back(g.Get(slot, m, nm));
-            gd.groups.push_back(std::move(one));
-        }
-        if (g.beyond) {
-            // Beyond the cap: the distinct count is estimated over every key, and the heaviest
-            // keys "other" holds are counted exactly on another pass (a large group is never lost).
-            DistinctCounter all = g.beyond->distinct;
-            for (size_t slot = 0; slot < g.rows.size(); ++slot) {
-                if (g.rows[slot] > 0) all.Add(HashBytes(g.keys.Key(static_cast<uint32_t>(slot))));
-            }
-            gd.distinct = all.Estimate();
-            SeedHeavyBeyondCap(p, d, tops, &s.refine);
-        }
-        // Breakdown: the monthly series of every group that is among the top few under any
-        // ranking the API offers, and the monthly totals of all rows (for "other").
-        if (primary_series != nullptr) s.breakdowns.push_back(Breakdown(p, d, tops, *primary_series, &s.refine));
-        s.groups.push_back(std::move(gd));
-        tops_by_dimension.push_back(std::move(tops));
+        gd.distinct = all.Estimate();
+        SeedHeavyBeyondCap(p, d, tops, &s.refine);
     }
+    // Breakdown: the monthly series of every group that is among the top few under any
+    // ranking the API offers, and the monthly totals of all rows (for "other").
+    if (primary_series != nullptr) s.breakdowns.push_back(Breakdown(p, d, tops, *primary_series, &s.refine));
+    return gd;
+}
 
-    // Column summaries.
-    for (size_t c = 0; c < p.columns.size(); ++c) {
-        const auto& st = p.columns[c];
-        const auto& spec = s.schema.columns[c];
-        ColumnSummary& out = s.columns[c];
-        out.values = st.values;
-        out.nulls = st.nulls;
-        out.invalid = st.invalid;
-        out.distinct = st.distinct.Estimate();
-        out.distinct_exact = st.distinct.exact();
-        if (spec.numeric() && st.acc.count > 0) {
-            if (spec.type == ColumnType::kInteger && st.widened > 0 && st.max_frac > 0) {
-                // Fractions after the sample widened the column: it is a decimal now.
-                s.schema.columns[c].type = ColumnType::kDecimal;
-                s.schema.columns[c].format = "decimal (widened from integer)";
-            }
-            int scale = s.schema.columns[c].type == ColumnType::kInteger ? 0 : std::min(st.max_frac, kDecimalScale);
-            out.display_scale = scale;
-            out.rounded = st.rounded;
-            out.widened = st.widened;
-            // Amounts in different currencies are never added: the sum is per currency.
-            size_t codes = 0;
-            for (const auto& t : st.currencies) codes += t.code.empty() ? 0 : 1;
-            if (codes > 1) {
-                out.sum_withheld = "mixed currencies";
-                for (const auto& t : st.currencies) {
-                    CurrencySum cs{t.code, t.symbol, t.acc.count, {}};
-                    if (!t.acc.overflow) cs.sum = NumberText(t.acc.sum, scale);
-                    out.currencies.push_back(std::move(cs));
-                }
-                std::sort(out.currencies.begin(), out.currencies.end(), [](const CurrencySum& a, const CurrencySum& b) {
-                    return a.values != b.values ? a.values > b.values : a.code < b.code;
-                });
-                continue;
-            }
-            out.min = NumberText(st.acc.min, scale);
-            out.max = NumberText(st.acc.max, scale);
-            out.p50 = st.quantiles.Quantile(0.5);
-            out.p95 = st.quantiles.Quantile(0.95);
-            // The sketch's bucket midpoint never lies outside the observed range.
-            double lo = DecimalToDouble(st.acc.min), hi = DecimalToDouble(st.acc.max);
-            out.p50 = std::clamp(*out.p50, lo, hi);
-            out.p95 = std::clamp(*out.p95, lo, hi);
-            if (st.acc.overflow) {
-                out.overflow = true;
-                out.sum_withheld = "overflow";
-            } else {
-                out.sum = NumberText(st.acc.sum, scale);
-                out.mean = DecimalToDouble(st.acc.sum) / static_cast<double>(st.acc.count);
-            }
-        } else if (spec.type == ColumnType::kString && st.has_text) {
-            out.min = st.min_text;
-            out.max = st.max_text;
-            out.text_truncated = st.text_truncated;
-        } else if (spec.type == ColumnType::kBoolean) {
-            out.trues = st.trues;
-            out.falses = st.falses;
-        } else if (spec.temporal() && st.values > 0) {
-            bool ts = spec.type == ColumnType::kTimestamp;
-            out.min = TimeText(dmy[c] ? st.min_dmy : st.min_mdy, ts);
-            out.max = TimeText(dmy[c] ? st.max_dmy : st.max_mdy, ts);
+// A column's summary. A column typed integer that fractions widened after the sample becomes a
+// decimal here (in `spec`).
+ColumnSummary SummarizeColumn(const ColumnState& st, ColumnSpec& spec, bool dmy, OrderSource source) {
+    ColumnSummary out;
+    out.values = st.values;
+    out.nulls = st.nulls;
+    out.invalid = st.invalid;
+    out.distinct = st.distinct.Estimate();
+    out.distinct_exact = st.distinct.exact();
+    if (spec.numeric() && st.acc.count > 0) {
+        if (spec.type == ColumnType::kInteger && st.widened > 0 && st.max_frac > 0) {
+            // Fractions after the sample widened the column: it is a decimal now.
+            spec.type = ColumnType::kDecimal;
+            spec.format = "decimal (widened from integer)";
         }
-        if (spec.temporal()) {
-            if (dmy[c] && st.ambiguous_seen) {
-                out.distinct = st.distinct_dmy.Estimate();
-                out.distinct_exact = st.distinct_dmy.exact();
+        int scale = spec.type == ColumnType::kInteger ? 0 : std::min(st.max_frac, kDecimalScale);
+        out.display_scale = scale;
+        out.rounded = st.rounded;
+        out.widened = st.widened;
+        // Amounts in different currencies are never added: the sum is per currency.
+        size_t codes = 0;
+        for (const auto& t : st.currencies) codes += t.code.empty() ? 0 : 1;
+        if (codes > 1) {
+            out.sum_withheld = "mixed currencies";
+            for (const auto& t : st.currencies) {
+                CurrencySum cs{t.code, t.symbol, t.acc.count, {}};
+                if (!t.acc.overflow) cs.sum = NumberText(t.acc.sum, scale);
+                out.currencies.push_back(std::move(cs));
             }
-            if (order_source[c] != OrderSource::kNone) {
-                out.date_order = dmy[c] ? "DMY" : "MDY";
-                out.order_source = order_source[c];
-            }
+            std::sort(out.currencies.begin(), out.currencies.end(), [](const CurrencySum& a, const CurrencySum& b) {
+                return a.values != b.values ? a.values > b.values : a.code < b.code;
+            });
+            return out;
+        }
+        out.min = NumberText(st.acc.min, scale);
+        out.max = NumberText(st.acc.max, scale);
+        out.p50 = st.quantiles.Quantile(0.5);
+        out.p95 = st.quantiles.Quantile(0.95);
+        // The sketch's bucket midpoint never lies outside the observed range.
+        double lo = DecimalToDouble(st.acc.min), hi = DecimalToDouble(st.acc.max);
+        out.p50 = std::clamp(*out.p50, lo, hi);
+        out.p95 = std::clamp(*out.p95, lo, hi);
+        if (st.acc.overflow) {
+            out.overflow = true;
+            out.sum_withheld = "overflow";
+        } else {
+            out.sum = NumberText(st.acc.sum, scale);
+            out.mean = DecimalToDouble(st.acc.sum) / static_cast<double>(st.acc.count);
+        }
+    } else if (spec.type == ColumnType::kString && st.has_text) {
+        out.min = st.min_text;
+        out.max = st.max_text;
+        out.text_truncated = st.text_truncated;
+    } else if (spec.type == ColumnType::kBoolean) {
+        out.trues = st.trues;
+        out.falses = st.falses;
+    } else if (spec.temporal() && st.values > 0) {
+        bool ts = spec.type == ColumnType::kTimestamp;
+        out.min = TimeText(dmy ? st.min_dmy : st.min_mdy, ts);
+        out.max = TimeText(dmy ? st.max_dmy : st.max_mdy, ts);
+    }
+    if (spec.temporal()) {
+        if (dmy && st.ambiguous_seen) {
+            out.distinct = st.distinct_dmy.Estimate();
+            out.distinct_exact = st.distinct_dmy.exact();
+        }
+        if (source != OrderSource::kNone) {
+            out.date_order = dmy ? "DMY" : "MDY";
+            out.order_source = source;
         }
     }
-    for (size_t d = 0; d < s.groups.size(); ++d) {
-        const GroupsData& gd = s.groups[d];
-        const GroupTable& g = p.group_tables[d];
-        ColumnSummary& out = s.columns[static_cast<size_t>(gd.dimension)];
-        const auto& spec = s.schema.columns[static_cast<size_t>(gd.dimension)];
-        if (spec.type == ColumnType::kString) {
-            // Dimensions are counted exactly in their group table (estimated beyond its cap).
-            out.distinct = 0;
-            std::optional<std::string_view> lo, hi;
-            for (size_t slot = 0; slot < g.rows.size(); ++slot) {
-                std::string_view key = g.keys.Key(static_cast<uint32_t>(slot));
-                if (g.rows[slot] == 0 || key == kNullKey) continue;
-                ++out.distinct;
-                if (!lo || key < *lo) lo = key;
-                if (!hi || key > *hi) hi = key;
-            }
-            if (lo) out.min = std::string(*lo);
-            if (hi) out.max = std::string(*hi);
-            out.distinct_exact = !gd.capped;
-            if (gd.capped) {
-                out.distinct = gd.distinct;
-                if (g.beyond && g.beyond->has_text) {
-                    if (!out.min || g.beyond->min < *out.min) out.min = g.beyond->min;
-                    if (!out.max || g.beyond->max > *out.max) out.max = g.beyond->max;
-                }
-            }
-        }
-        const auto& by_rows = tops_by_dimension[d][0];
-        for (size_t i = 0; i < by_rows.size() && i < top_values; ++i) {
-            out.top.emplace_back(GroupKey(g.keys.Key(by_rows[i])), g.rows[by_rows[i]]);
-        }
-    }
+    return out;
+}
 
-    // What another pass would do better: type the columns the sample had no value for, add the
-    // JSON keys first seen after it, read the breakdown's months in the order the column chose.
+// What a dimension's group table knows better than the column's own tally: the exact distinct
+// count, minimum and maximum of its text, and its most frequent values (`by_rows`, in order).
+void SummarizeDimension(const GroupsData& gd, const GroupTable& g, const ColumnSpec& spec,
+                        const std::vector<uint32_t>& by_rows, size_t top_values, ColumnSummary& out) {
+    if (spec.type == ColumnType::kString) {
+        // Dimensions are counted exactly in their group table (estimated beyond its cap).
+        out.distinct = 0;
+        std::optional<std::string_view> lo, hi;
+        for (size_t slot = 0; slot < g.rows.size(); ++slot) {
+            std::string_view key = g.keys.Key(static_cast<uint32_t>(slot));
+            if (g.rows[slot] == 0 || key == kNullKey) continue;
+            ++out.distinct;
+            if (!lo || key < *lo) lo = key;
+            if (!hi || key > *hi) hi = key;
+        }
+        if (lo) out.min = std::string(*lo);
+        if (hi) out.max = std::string(*hi);
+        out.distinct_exact = !gd.capped;
+        if (gd.capped) {
+            out.distinct = gd.distinct;
+            if (g.beyond && g.beyond->has_text) {
+                if (!out.min || g.beyond->min < *out.min) out.min = g.beyond->min;
+                if (!out.max || g.beyond->max > *out.max) out.max = g.beyond->max;
+            }
+        }
+    }
+    for (size_t i = 0; i < by_rows.size() && i < top_values; ++i) {
+        out.top.emplace_back(GroupKey(g.keys.Key(by_rows[i])), g.rows[by_rows[i]]);
+    }
+}
+
+// What another pass would do better: type the columns the sample had no value for, add the
+// JSON keys first seen after it, read the breakdown's months in the order the column chose.
+void CollectRefinements(Partial& p, InsightSet& s, const std::vector<bool>& dmy) {
     for (size_t c = 0; c < p.columns.size(); ++c) {
         auto& spec = s.schema.columns[c];
         auto& st = p.columns[c];
@@ -650,8 +647,11 @@ InsightSet Finalize(Partial& p, size_t top_values) {
             for (auto& b : s.breakdowns) b.partial = true;
         }
     }
+}
 
-    // KPIs: the row count, and for the headline measure its total, latest month, growth, YoY, CAGR.
+// KPIs: the row count, and for the headline measure its total, latest month, growth, YoY, CAGR.
+void AddKpis(Partial& p, InsightSet& s) {
+    const size_t nm = p.measures.size();
     s.kpis.push_back(Kpi{"rows", "", std::to_string(s.rows), {}, {}, {}, {}, {}});
     auto mi_it = std::find(s.measures.begin(), s.measures.end(), s.schema.main_measure);
     if (mi_it != s.measures.end()) {
@@ -694,6 +694,46 @@ InsightSet Finalize(Partial& p, size_t top_values) {
         }
         s.kpis.push_back(std::move(k));
     }
+}
+
+}  // namespace
+
+InsightSet Finalize(Partial& p, size_t top_values) {
+    InsightSet s;
+    s.schema = p.schema;
+    s.rows = p.rows;
+    s.rejected = p.rejected;
+    s.lines = p.lines;
+    s.rejected_lines = p.rejected_lines;
+    s.invalid_values = p.invalid_values;
+    s.measures = p.measures;
+    s.issues = std::move(p.issues);
+    s.issue_count = p.issue_count;
+    s.columns.resize(p.columns.size());
+
+    const DateOrders orders = DecideDateOrders(p, s);
+    for (size_t t = 0; t < p.times.size(); ++t) s.time_series.push_back(SeriesOfDays(p, t, orders.dmy));
+
+    // Groups and breakdowns (of the primary time column's series).
+    const TimeSeriesData* primary_series = nullptr;
+    for (const auto& t : s.time_series) {
+        if (t.time_column == s.schema.primary_time) primary_series = &t;
+    }
+    std::vector<std::vector<std::vector<uint32_t>>> tops_by_dimension(p.dimensions.size());
+    for (size_t d = 0; d < p.dimensions.size(); ++d) {
+        s.groups.push_back(GroupsOf(p, d, primary_series, s, tops_by_dimension[d]));
+    }
+
+    for (size_t c = 0; c < p.columns.size(); ++c) {
+        s.columns[c] = SummarizeColumn(p.columns[c], s.schema.columns[c], orders.dmy[c], orders.source[c]);
+    }
+    for (size_t d = 0; d < s.groups.size(); ++d) {
+        const auto c = static_cast<size_t>(s.groups[d].dimension);
+        SummarizeDimension(s.groups[d], p.group_tables[d], s.schema.columns[c], tops_by_dimension[d][0], top_values,
+                           s.columns[c]);
+    }
+    CollectRefinements(p, s, orders.dmy);
+    AddKpis(p, s);
     return s;
 }
 

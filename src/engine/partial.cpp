@@ -368,170 +368,116 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
     }
 }
 
-void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) {
-    ++rows;
-    const size_t ncols = schema.columns.size();
-    const size_t nm = measures.size();
-    // mok_, tok_ and dim_ok_ hold the number of the row that last set them: no clearing per row.
-    int primary_month = -1;
-    // Group keys per dimension for this row (views into the fields or static strings).
-    auto& dim_keys = dim_keys_;
-    auto& dim_ok = dim_ok_;
+// A text cell: a dimension's key (its statistics come from the group table), a late column's
+// value kept to type it, or the column's distinct count and range.
+[[gnu::always_inline]] inline void Partial::AddText(const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v,
+                                                   int64_t line) {
+    if (spec.role == ColumnRole::kDimension) {
+        // Distinct values, minimum and maximum come from the group table at the end.
+        ++st.values;
+        dim_keys_[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
+        dim_ok_[static_cast<size_t>(ri)] = rows;
+        return;
+    }
+    if (spec.late) {
+        AddLate(st, v, line);
+        return;
+    }
+    ++st.values;
+    st.distinct.Add(HashBytes(v));
+    if (!st.has_text) {
+        st.has_text = true;
+        AssignText(st.min_text, v, st, options.max_text_bytes);
+        AssignText(st.max_text, v, st, options.max_text_bytes);
+    } else if (v < st.min_text) {
+        AssignText(st.min_text, v, st, options.max_text_bytes);
+    } else if (v > st.max_text) {
+        AssignText(st.max_text, v, st, options.max_text_bytes);
+    }
+}
 
-    // Local copies of what the loop reads: stores through the accumulators could alias the
-    // vectors' own pointers and sizes, which the compiler would otherwise reload every column.
-    const ColumnSpec* const specs = schema.columns.data();
-    ColumnState* const states = columns.data();
-    const int* const roles = role_index_.data();
-    const std::string_view* const in = fields.data();
-    const size_t nfields = fields.size();
-    for (size_t c = 0; c < ncols; ++c) {
-        const ColumnSpec& spec = specs[c];
-        ColumnState& st = states[c];
-        std::string_view v = c < nfields ? TrimSpaces(in[c]) : std::string_view();
-        int ri = roles[c];
-        if (v.size() <= 4 && IsShortNullToken(v)) {
-            ++st.nulls;
-            if (spec.role == ColumnRole::kDimension) {
-                dim_keys[static_cast<size_t>(ri)] = kNullKey;
-                dim_ok[static_cast<size_t>(ri)] = rows;
+// A boolean cell.
+[[gnu::always_inline]] inline Partial::Cell Partial::AddBoolean(const ColumnSpec& spec, ColumnState& st, int ri,
+                                                               std::string_view v) {
+    bool b;
+    BoolStyle style;
+    if (!ParseBool(v, &b, &style)) {
+        return Cell::kInvalid;
+    }
+    ++st.values;
+    (b ? st.trues : st.falses)++;
+    st.distinct.Add(b ? 1 : 2);
+    if (spec.role == ColumnRole::kDimension) {
+        dim_keys_[static_cast<size_t>(ri)] = b ? "true" : "false";
+        dim_ok_[static_cast<size_t>(ri)] = rows;
+    }
+    return Cell::kOk;
+}
+
+// A number cell (integer, decimal or float), in 10^-9 units: the column's statistics, and the
+// row's measure value or group key.
+[[gnu::always_inline]] inline Partial::Cell Partial::AddNumber(const ColumnSpec& spec, ColumnState& st, int ri,
+                                                              std::string_view v, int64_t line) {
+    int128 units;
+    int frac = 0;
+    if (spec.type == ColumnType::kInteger) {
+        int64_t i;
+        if (ParseInteger(v, &i)) [[likely]] {
+            units = static_cast<int128>(i) * kDecimalUnit;
+        } else {
+            // Widened exactly, not rejected: a fraction (".75") or an integer beyond
+            // int64 after the sample makes the column a decimal.
+            DecimalParse d;
+            if (!ParseWidenedInteger(spec, v, &d)) {
+                return Cell::kInvalid;
             }
-            continue;
+            units = d.value;
+            frac = d.frac_digits;
+            ++st.widened;
+            if (d.rounded) ++st.rounded;
         }
-        bool ok = true;
-        switch (spec.type) {
-            case ColumnType::kString: {
-                if (spec.role == ColumnRole::kDimension) {
-                    // Distinct values, minimum and maximum come from the group table at the end.
-                    ++st.values;
-                    dim_keys[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
-                    dim_ok[static_cast<size_t>(ri)] = rows;
-                    break;
-                }
-                if (spec.late) {
-                    AddLate(st, v, line);
-                    break;
-                }
-                ++st.values;
-                st.distinct.Add(HashBytes(v));
-                if (!st.has_text) {
-                    st.has_text = true;
-                    AssignText(st.min_text, v, st, options.max_text_bytes);
-                    AssignText(st.max_text, v, st, options.max_text_bytes);
-                } else if (v < st.min_text) {
-                    AssignText(st.min_text, v, st, options.max_text_bytes);
-                } else if (v > st.max_text) {
-                    AssignText(st.max_text, v, st, options.max_text_bytes);
-                }
-                break;
-            }
-            case ColumnType::kBoolean: {
-                bool b;
-                BoolStyle style;
-                if (!ParseBool(v, &b, &style)) {
-                    ok = false;
-                    break;
-                }
-                ++st.values;
-                (b ? st.trues : st.falses)++;
-                st.distinct.Add(b ? 1 : 2);
-                if (spec.role == ColumnRole::kDimension) {
-                    dim_keys[static_cast<size_t>(ri)] = b ? "true" : "false";
-                    dim_ok[static_cast<size_t>(ri)] = rows;
-                }
-                break;
-            }
-            case ColumnType::kInteger:
-            case ColumnType::kDecimal:
-            case ColumnType::kFloat: {
-                int128 units;
-                int frac = 0;
-                if (spec.type == ColumnType::kInteger) {
-                    int64_t i;
-                    if (ParseInteger(v, &i)) [[likely]] {
-                        units = static_cast<int128>(i) * kDecimalUnit;
-                    } else {
-                        // Widened exactly, not rejected: a fraction (".75") or an integer beyond
-                        // int64 after the sample makes the column a decimal.
-                        DecimalParse d;
-                        if (!ParseWidenedInteger(spec, v, &d)) {
-                            ok = false;
-                            break;
-                        }
-                        units = d.value;
-                        frac = d.frac_digits;
-                        ++st.widened;
-                        if (d.rounded) ++st.rounded;
-                    }
-                } else if (spec.type == ColumnType::kDecimal) {
-                    DecimalParse d;
-                    std::string symbol;
-                    if (!ParseDecimalValue(spec, v, &d, &symbol)) {
-                        ok = false;
-                        break;
-                    }
-                    units = d.value;
-                    frac = d.frac_digits;
-                    if (d.rounded) [[unlikely]] ++st.rounded;
-                    if (spec.currency) Tally(st, symbol, units);
-                } else {
-                    double f;
-                    if (!ParseFloat(v, &f)) {
-                        ok = false;
-                        break;
-                    }
-                    if (!FloatUnits(f, &units)) {
-                        ok = false;
-                        Issue(line, spec.name, "beyond the range numbers are summed exactly in (\u00b11e28)", v);
-                        ++st.invalid;
-                        ++invalid_values;
-                        continue;
-                    }
-                    frac = 9;
-                }
-                ++st.values;
-                st.acc.Add(units);
-                st.quantiles.Add(UnitsToDouble(units));
-                st.distinct.Add(HashUnits(units));
-                if (frac > st.max_frac) st.max_frac = frac;
-                if (spec.role == ColumnRole::kMeasure) {
-                    mval_[static_cast<size_t>(ri)] = units;
-                    mok_[static_cast<size_t>(ri)] = rows;
-                } else if (spec.role == ColumnRole::kDimension) {
-                    dim_keys[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
-                    dim_ok[static_cast<size_t>(ri)] = rows;
-                }
-                break;
-            }
-            case ColumnType::kDate:
-            case ColumnType::kTimestamp:
-                AddDate(spec, st, c, ri, v, line, &primary_month, &ok);
-                break;
+    } else if (spec.type == ColumnType::kDecimal) {
+        DecimalParse d;
+        std::string symbol;
+        if (!ParseDecimalValue(spec, v, &d, &symbol)) {
+            return Cell::kInvalid;
         }
-        if (!ok) {
+        units = d.value;
+        frac = d.frac_digits;
+        if (d.rounded) [[unlikely]] ++st.rounded;
+        if (spec.currency) Tally(st, symbol, units);
+    } else {
+        double f;
+        if (!ParseFloat(v, &f)) {
+            return Cell::kInvalid;
+        }
+        if (!FloatUnits(f, &units)) {
+            Issue(line, spec.name, "beyond the range numbers are summed exactly in (\u00b11e28)", v);
             ++st.invalid;
             ++invalid_values;
-            Issue(line, spec.name, std::string("not a valid ") + TypeName(spec.type) + " value", v);
+            return Cell::kReported;
         }
+        frac = 9;
     }
+    ++st.values;
+    st.acc.Add(units);
+    st.quantiles.Add(UnitsToDouble(units));
+    st.distinct.Add(HashUnits(units));
+    if (frac > st.max_frac) st.max_frac = frac;
+    if (spec.role == ColumnRole::kMeasure) {
+        mval_[static_cast<size_t>(ri)] = units;
+        mok_[static_cast<size_t>(ri)] = rows;
+    } else if (spec.role == ColumnRole::kDimension) {
+        dim_keys_[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
+        dim_ok_[static_cast<size_t>(ri)] = rows;
+    }
+    return Cell::kOk;
+}
 
-    // This row's measure values, and whether all are present (the common case, taken without a
-    // test per measure below).
-    const int128* const mv = mval_.data();
-    const int64_t* const mok = mok_.data();
-    bool all_measures = true;
-    bool all_int64 = true;  // every value fits the breakdown cells' int64 sums
-    int64_t* const v64 = mval64_.data();
-    for (size_t m = 0; m < nm; ++m) {
-        all_measures = all_measures && mok[m] == rows;
-        bool fits = mv[m] >= INT64_MIN && mv[m] <= INT64_MAX;
-        all_int64 = all_int64 && fits;
-        v64[m] = fits ? static_cast<int64_t>(mv[m]) : 0;
-    }
-    row_all_measures_ = all_measures;
-    row_all_int64_ = all_int64;
+// This row's measures into the day (or date) of each time column it has a valid value in.
+[[gnu::always_inline]] inline void Partial::AddToTimeTables() {
+    const size_t nm = measures.size();
     auto add_measures = [this](Acc* a) { AddMeasures(a); };
-
     const size_t ntimes = times.size();
     for (size_t t = 0; t < ntimes; ++t) {
         if (tok_[t] != rows) continue;
@@ -562,7 +508,11 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
             if (mok_[m] == rows) a[m].Add(mval_[m]);
         }
     }
+}
 
+// This row into each dimension's group (and the group's breakdown cell for the row's month).
+[[gnu::always_inline]] inline void Partial::AddToGroupTables(int primary_month) {
+    const size_t nm = measures.size();
     // Groups in two passes: find every dimension's slot and cell first, prefetching them, then
     // update. The group × month cells are the largest tables (hundreds of groups × months) and
     // mostly outside the core's cache; overlapping their loads took a third off the run.
@@ -572,15 +522,15 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
     for (size_t d = 0; d < ndims; ++d) {
         dslot[d] = StringSlotMap::kMissing;
         dcell[d] = nullptr;
-        if (dim_ok[d] != rows) continue;
+        if (dim_ok_[d] != rows) continue;
         GroupTable& g = group_tables[d];
         SharedGroups* shared = shared_.empty() ? nullptr : shared_[d];
-        uint32_t slot = g.keys.FindOrInsert(dim_keys[d], shared ? options.local_groups + g.seeded : options.max_groups);
+        uint32_t slot = g.keys.FindOrInsert(dim_keys_[d], shared ? options.local_groups + g.seeded : options.max_groups);
         if (slot == StringSlotMap::kMissing) [[unlikely]] {
             // A dimension with more distinct values than a thread keeps: the shared table, once
             // for all threads; without one (or beyond the cap), "other".
-            if (shared) AddShared(*shared, dim_keys[d], primary_month);
-            else AddBeyondCap(g, dim_keys[d]);
+            if (shared) AddShared(*shared, dim_keys_[d], primary_month);
+            else AddBeyondCap(g, dim_keys_[d]);
             continue;
         }
         if (slot >= g.rows.size()) g.AddSlot(nm);
@@ -603,6 +553,81 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
         AddGroupMeasures(g, slot);
         if (dcell[d] != nullptr) AddToCell(g, slot, dcell[d], primary_month);
     }
+}
+
+void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) {
+    ++rows;
+    const size_t ncols = schema.columns.size();
+    const size_t nm = measures.size();
+    // mok_, tok_ and dim_ok_ hold the number of the row that last set them: no clearing per row.
+    int primary_month = -1;
+
+    // Local copies of what the loop reads: stores through the accumulators could alias the
+    // vectors' own pointers and sizes, which the compiler would otherwise reload every column.
+    const ColumnSpec* const specs = schema.columns.data();
+    ColumnState* const states = columns.data();
+    const int* const roles = role_index_.data();
+    const std::string_view* const in = fields.data();
+    const size_t nfields = fields.size();
+    for (size_t c = 0; c < ncols; ++c) {
+        const ColumnSpec& spec = specs[c];
+        ColumnState& st = states[c];
+        std::string_view v = c < nfields ? TrimSpaces(in[c]) : std::string_view();
+        int ri = roles[c];
+        if (v.size() <= 4 && IsShortNullToken(v)) {
+            ++st.nulls;
+            if (spec.role == ColumnRole::kDimension) {
+                dim_keys_[static_cast<size_t>(ri)] = kNullKey;
+                dim_ok_[static_cast<size_t>(ri)] = rows;
+            }
+            continue;
+        }
+        Cell cell = Cell::kOk;
+        switch (spec.type) {
+            case ColumnType::kString:
+                AddText(spec, st, ri, v, line);
+                break;
+            case ColumnType::kBoolean:
+                cell = AddBoolean(spec, st, ri, v);
+                break;
+            case ColumnType::kInteger:
+            case ColumnType::kDecimal:
+            case ColumnType::kFloat:
+                cell = AddNumber(spec, st, ri, v, line);
+                break;
+            case ColumnType::kDate:
+            case ColumnType::kTimestamp: {
+                bool ok = true;
+                AddDate(spec, st, c, ri, v, line, &primary_month, &ok);
+                if (!ok) cell = Cell::kInvalid;
+                break;
+            }
+        }
+        if (cell == Cell::kInvalid) {
+            ++st.invalid;
+            ++invalid_values;
+            Issue(line, spec.name, std::string("not a valid ") + TypeName(spec.type) + " value", v);
+        }
+    }
+
+    // This row's measure values, and whether all are present (the common case, taken without a
+    // test per measure below).
+    const int128* const mv = mval_.data();
+    const int64_t* const mok = mok_.data();
+    bool all_measures = true;
+    bool all_int64 = true;  // every value fits the breakdown cells' int64 sums
+    int64_t* const v64 = mval64_.data();
+    for (size_t m = 0; m < nm; ++m) {
+        all_measures = all_measures && mok[m] == rows;
+        bool fits = mv[m] >= INT64_MIN && mv[m] <= INT64_MAX;
+        all_int64 = all_int64 && fits;
+        v64[m] = fits ? static_cast<int64_t>(mv[m]) : 0;
+    }
+    row_all_measures_ = all_measures;
+    row_all_int64_ = all_int64;
+
+    AddToTimeTables();
+    AddToGroupTables(primary_month);
 }
 
 void Partial::AddMeasures(Acc* a) const {

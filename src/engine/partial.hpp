@@ -420,6 +420,14 @@ private:
     void AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,
                  int* primary_month, bool* ok);
     void AddLate(ColumnState& st, std::string_view v, int64_t line);
+    // What a cell came to: counted, invalid (AddRow records the issue), or invalid with its issue
+    // recorded already (a reason of its own).
+    enum class Cell : uint8_t { kOk, kInvalid, kReported };
+    void AddText(const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v, int64_t line);
+    Cell AddBoolean(const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v);
+    Cell AddNumber(const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v, int64_t line);
+    void AddToTimeTables();
+    void AddToGroupTables(int primary_month);
     void AddMeasures(Acc* a) const;
     void AddGroupMeasures(GroupTable& g, uint32_t slot);
     /// The breakdown cell of a group for this row's month (null, and the slot marked uncelled,
