@@ -603,6 +603,7 @@ void AnalyticsService::Invalidate(const core::TenantId& tenant, const core::Data
     cache_.Invalidate(prefix);
     parsed_.Invalidate(prefix);
     series_.Invalidate(prefix);
+    columns_.Invalidate(prefix);
 }
 
 namespace {

@@ -25,6 +25,9 @@ public:
         lru_.Put(key, std::move(column), cost);
     }
     [[nodiscard]] size_t bytes() const { return lru_.bytes(); }
+    /// Drops every column whose key starts with `prefix` (a deleted dataset: its memory goes now,
+    /// not when the LRU reaches it).
+    void Invalidate(const std::string& prefix) { lru_.Invalidate(prefix); }
 
     static size_t SizeOf(const parquet::DecodedColumn& c);
 
