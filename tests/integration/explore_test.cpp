@@ -345,6 +345,26 @@ TEST_F(Explore, EveryBadRequestGetsAProblemNamingTheField) {
     }
 }
 
+// --query-max-ms refuses a query that runs longer, between row groups: with a limit of 1 ms a
+// question over a few row groups of 70 000 rows each is refused with query-too-expensive. (The
+// same question under the default limit is answered by the Explore tests above.)
+TEST(ExploreLimits, AQueryOverItsTimeLimitIsRefusedNotLeftRunning) {
+    TempDir dir;
+    ServerProcess server(ServerOptions{.data_dir = dir.path(), .args = {"--query-max-ms", "1"}});
+    server.Start();
+    std::string token = SignUp(server.client(), "slowquery@example.com");
+    auto r = UploadRaw(server.client(), token, SalesCsv(300000));
+    ASSERT_EQ(r.status, 202) << r.body;
+    std::string id(r.Json().at("id").as_string());
+    WaitForStatus(server.client(), token, id, "ready", 120);
+    const std::string body = R"({"group_by":["region"],"measures":[{"column":"revenue","agg":"p95"}]})";
+    auto refused = server.client().PostJson("/api/v1/datasets/" + id + "/query", body, Bearer(token));
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_EQ(refused.ProblemSlug(), "query-too-expensive") << refused.body;
+    EXPECT_NE(refused.body.find("longer than 1 ms"), std::string::npos) << refused.body;
+    EXPECT_EQ(server.Stop(), 0);
+}
+
 TEST_F(Explore, AnswersAreCachedWithStrongEtagsCsvToo) {
     const std::string body = R"({"group_by":["channel"],"measures":[{"column":"revenue","agg":"sum"}]})";
     auto first = Query(body);
