@@ -206,7 +206,6 @@ public:
 
     Result<http::Response> Finish() override {
         if (chunked_ && !broken_) (void)Send("0\r\n\r\n");
-        if (body_sent_ > 0 && !broken_) SetUserTimeout(kVanishedMs);
         reusable_ = !broken_;
         return Answer();
     }
@@ -239,6 +238,9 @@ private:
             upstreams_.Report(instance_, false);
             return ServiceDown(service_, "no answer: " + ec.message());
         }
+        // The service has read the body (it answered): the short limit is back. Not before: the
+        // body's last bytes may wait in the kernel's send buffer while the service still stores.
+        if (body_sent_ > 0 && !broken_) SetUserTimeout(kVanishedMs);
         upstreams_.Report(instance_, true);
         const auto& msg = ex->parser->get();
         http::Response resp;
@@ -327,7 +329,8 @@ private:
     // kept-alive connection waiting out the whole response deadline. While a body streams, the
     // same limit would also end an upload whose service is only slow to read (a full receive
     // window is back-pressure, not a vanished host: the load test lost 6 of 100 uploads to it), so
-    // a body is sent under the response deadline and the short limit comes back with the answer.
+    // a body is sent under the response deadline and the short limit comes back with the answer's
+    // head.
     static constexpr unsigned kVanishedMs = 5000;
     void SetUserTimeout(unsigned ms) {
         ::setsockopt(ex_->stream.socket().native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -419,8 +420,9 @@ TEST(Gateway, KeepsUpstreamConnectionsAliveAndExpectContinueHoldsEndToEnd) {
 
 // A service that is slow to read an upload (a full receive window for longer than the 5 s after
 // which the gateway gives up on a host that vanished) is back-pressure, not a dead host: the
-// upload goes through. The service here reads the head, stops reading for 7 s, then takes the
-// body and answers 202.
+// upload goes through. The service here reads the head, stops reading for 6 s, reads all but the
+// body's last 2 MiB, stops again for 6 s (the gateway has handed it all to the kernel by then and
+// waits for the answer), then takes the rest and answers 202.
 TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
     TempDir dir;
     ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
@@ -428,6 +430,8 @@ TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     int small = 16 << 10;  // a small window, so the gateway's sends stall at once
     setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    timeval patience{30, 0};  // a regression fails the test, never hangs it
+    setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -435,8 +439,9 @@ TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
     ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
     ASSERT_EQ(listen(lfd, 4), 0);
     ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-    uint64_t body_read = 0;
-    std::thread slow([&] {
+    const std::string body(8 << 20, 'x');
+    std::atomic<uint64_t> body_read{0};
+    std::jthread slow([&] {
         // Connections that close without a request (the gateway checking the address) are skipped.
         int fd = -1;
         std::string head;
@@ -445,6 +450,7 @@ TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
             if (fd < 0) {
                 fd = accept(lfd, nullptr, nullptr);
                 if (fd < 0) return;
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
                 head.clear();
             }
             ssize_t r = recv(fd, buf, 1, 0);
@@ -459,18 +465,26 @@ TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
         auto at = head.find("Content-Length: ");
         const bool chunked = at == std::string::npos;
         uint64_t want = chunked ? 0 : std::stoull(head.substr(at + 16));
-        std::this_thread::sleep_for(std::chrono::seconds(7));
         std::string tail;
-        while (chunked ? !tail.ends_with("\r\n0\r\n\r\n") : body_read < want) {
-            ssize_t r = recv(fd, buf, sizeof buf, 0);
-            if (r <= 0) break;
-            body_read += static_cast<uint64_t>(r);
-            tail = (tail + std::string(buf, static_cast<size_t>(r)));
-            if (tail.size() > 16) tail.erase(0, tail.size() - 16);
+        auto read_until = [&](uint64_t until, bool to_end) {
+            while (to_end ? (chunked ? !tail.ends_with("\r\n0\r\n\r\n") : body_read < want) : body_read < until) {
+                size_t room = to_end ? sizeof buf : std::min<uint64_t>(sizeof buf, until - body_read);
+                ssize_t r = recv(fd, buf, room, 0);
+                if (r <= 0) return false;
+                body_read += static_cast<uint64_t>(r);
+                tail = (tail + std::string(buf, static_cast<size_t>(r)));
+                if (tail.size() > 16) tail.erase(0, tail.size() - 16);
+            }
+            return true;
+        };
+        std::this_thread::sleep_for(std::chrono::seconds(6));
+        bool alive = read_until(body.size() - (2 << 20), false);
+        if (alive) std::this_thread::sleep_for(std::chrono::seconds(6));
+        if (alive && read_until(0, true)) {
+            std::string answer = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
+                                 "Connection: close\r\n\r\n{\"ok\":true}";
+            send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
         }
-        std::string answer = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
-                             "Connection: close\r\n\r\n{\"ok\":true}";
-        send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
         close(fd);
     });
     std::string url = "http://127.0.0.1:" + std::to_string(all.port());
@@ -482,14 +496,13 @@ TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
     gateway.Start();
     HttpClient gw = gateway.client();
     std::string token = SignUp(gw, "slowreader@example.com");
-    std::string body(8 << 20, 'x');
     Headers h = Bearer(token);
     h.emplace_back("Content-Type", "text/csv");
     auto r = gw.Post("/api/v1/datasets?name=slow&format=csv", body, h);
     slow.join();
     close(lfd);
     EXPECT_EQ(r.status, 202) << r.body;
-    EXPECT_GE(body_read, body.size()) << "the whole body reached the service";
+    EXPECT_GE(body_read.load(), body.size()) << "the whole body reached the service";
     EXPECT_EQ(gateway.Stop(), 0);
     EXPECT_EQ(all.Stop(), 0);
 }
