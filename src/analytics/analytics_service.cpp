@@ -64,8 +64,8 @@ struct AnalyticsService::Context {
         if (auto hit = parsed->Get(key)) return std::move(*hit);
         IS_TRY(auto read, ParsedText(kind, name));
         auto doc = std::make_shared<const json::value>(std::move(read.first));
-        // Parsed JSON takes about three times its text.
-        parsed->Put(key, doc, read.second * 3);
+        // Parsed JSON takes about three to four times its text (more for numbers).
+        parsed->Put(key, doc, read.second * 4);
         return doc;
     }
     /// A timeseries payload read into numbers, from the cache when another answer read it already.
@@ -260,8 +260,8 @@ AnalyticsService::AnalyticsService(store::Database& db, store::ObjectStore& obje
       metrics_(metrics),
       cache_(settings.cache_bytes, metrics),
       columns_(settings.column_cache_bytes),
-      parsed_(settings.parsed_cache_bytes, settings.parsed_cache_bytes / 4),
-      series_(settings.parsed_cache_bytes, settings.parsed_cache_bytes / 4) {
+      parsed_(settings.parsed_cache_bytes / 2, settings.parsed_cache_bytes / 8),
+      series_(settings.parsed_cache_bytes / 2, settings.parsed_cache_bytes / 8) {
     metrics_.Describe("insightstream_analytics_answers_computed_total", "counter",
                       "Analytics answers computed (cache misses that no other request was computing already).");
 }
@@ -540,37 +540,55 @@ Result<Response> AnalyticsService::Serve(Request& req, std::string_view kind, co
         }
         flight = f;
     }
-    // The answer may have been cached between the lookup above and taking the flight.
-    std::optional<CachedAnswer> late = leader ? cache_.Get(key) : std::nullopt;
     if (!leader) {
-        std::unique_lock lock(flight->mutex);
-        flight->cv.wait(lock, [&] { return flight->done; });
-        if (!flight->answer) return *flight->error;
-        return AnswerResponse(req, *flight->answer, dataset, version, kind);
+        std::optional<CachedAnswer> answer;
+        std::optional<Error> error;
+        {
+            std::unique_lock lock(flight->mutex);
+            flight->cv.wait(lock, [&] { return flight->done; });
+            answer = flight->answer;
+            error = flight->error;
+        }
+        if (!answer) return *error;
+        return AnswerResponse(req, *answer, dataset, version, kind);
     }
+    // Whatever happens while it is computed (an exception included), the flight ends and its
+    // waiters hear how: never a waiter left waiting. (Land publishes at the end of this block,
+    // before `computed` is moved from.)
     Result<CachedAnswer> computed = Error::Internal("the answer was not computed");
-    if (late) {
-        computed = std::move(*late);
-    } else {
-        metrics_.Add("insightstream_analytics_answers_computed_total", {});
+    {
+        struct Land {
+            AnalyticsService& self;
+            const std::string& key;
+            Flight& flight;
+            const Result<CachedAnswer>& computed;
+            ~Land() {
+                {
+                    std::scoped_lock lock(self.flights_mutex_);
+                    self.flights_.erase(key);
+                }
+                {
+                    std::scoped_lock lock(flight.mutex);
+                    flight.done = true;
+                    if (computed) flight.answer = *computed;
+                    else flight.error = computed.error();
+                }
+                flight.cv.notify_all();
+            }
+        } land{*this, key, *flight, computed};
         try {
-            computed = compute_answer();
+            // The answer may have been cached between the lookup above and taking the flight.
+            if (auto late = cache_.Get(key)) {
+                computed = std::move(*late);
+            } else {
+                metrics_.Add("insightstream_analytics_answers_computed_total", {});
+                computed = compute_answer();
+                if (computed) cache_.Put(key, *computed);
+            }
         } catch (const std::exception& e) {  // the waiters must hear of it too
             computed = Error::Internal(std::string("unhandled exception: ") + e.what());
         }
-        if (computed) cache_.Put(key, *computed);
     }
-    {
-        std::scoped_lock lock(flights_mutex_);
-        flights_.erase(key);
-    }
-    {
-        std::scoped_lock lock(flight->mutex);
-        flight->done = true;
-        if (computed) flight->answer = *computed;
-        else flight->error = computed.error();
-    }
-    flight->cv.notify_all();
     IS_TRY(auto answer, std::move(computed));
     return AnswerResponse(req, answer, dataset, version, kind);
 }

@@ -37,7 +37,8 @@ struct AnalyticsSettings {
     int64_t version_memo_ms = 0;
     /// Decoded snapshot columns kept for the next query (see ColumnCache).
     size_t column_cache_bytes = 256 << 20;
-    /// Parsed result payloads kept for the next uncached answer (their parsed size, estimated).
+    /// Parsed result payloads kept for the next uncached answer (their parsed size, estimated):
+    /// half for parsed JSON, half for timeseries read into numbers.
     size_t parsed_cache_bytes = 64 << 20;
     QueryLimits query;
 };
@@ -102,7 +103,7 @@ private:
     // of an uncached answer's cost (a timeseries payload is hundreds of KB of JSON). Same keys as
     // the answers: tenant first.
     LruCache<std::shared_ptr<const boost::json::value>> parsed_;
-    // Timeseries payloads read into numbers (DaySeries), under the same budget and keys.
+    // Timeseries payloads read into numbers (DaySeries), same keys; the budget is shared with parsed_.
     LruCache<std::shared_ptr<const DaySeries>> series_;
     // Answers being computed, by answer key: a request that misses the cache while another
     // computes the same answer waits for it instead of computing it again (a cold cache under

@@ -44,6 +44,8 @@ using core::Error;
 using core::LogLevel;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+namespace {
+
 // A streamed body is read and stored in pieces of this size, two per upload: one being read from
 // the socket while the other is hashed and written (see StreamBody).
 constexpr size_t kBodyPiece = 512 << 10;
@@ -59,8 +61,6 @@ struct BodyRead {
     bool broken = false;     // the connection cannot carry another request
     std::optional<Error> error;
 };
-
-namespace {
 
 struct SessionState {
     explicit SessionState(tcp::socket s) : stream(std::move(s)) {}
@@ -609,8 +609,8 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
     r.remaining = req.content_length.value_or(0);
     r.limit = route.options.body_limit;
     r.begun = std::chrono::steady_clock::now();
-    // Left uninitialized: a page costs memory only once bytes arrive in it (hundreds of stalled
-    // uploads hold next to nothing).
+    // Left uninitialized: nothing is written before bytes arrive (memory the allocator hands out
+    // fresh costs nothing until then; reused heap memory is counted already either way).
     std::array<std::unique_ptr<char[]>, 2> pieces{std::make_unique_for_overwrite<char[]>(kBodyPiece),
                                                   std::make_unique_for_overwrite<char[]>(kBodyPiece)};
     std::optional<Error> write_error;

@@ -117,8 +117,9 @@ int Worker::BackoffSeconds(int receive_count) const {
 }
 
 void Worker::Loop() {
-    // Processing is background work: beside the HTTP roles in one process (or on one host) it
-    // yields the cores to requests waiting to be answered, and gets them all when none are. The
+    // Processing is background work: beside the HTTP roles in one process it yields the cores to
+    // requests waiting to be answered, and gets them all when none are. (Between processes it
+    // counts only within one scheduling group: Linux groups a session's processes together.) The
     // engine's threads inherit this from the job thread that starts them.
     constexpr int kProcessingNice = 10;
     if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kProcessingNice) != 0) {
