@@ -5,9 +5,14 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace insightstream::core {
 
@@ -154,30 +159,81 @@ std::string Sha256::Final() {
     return std::string(reinterpret_cast<char*>(md), len);
 }
 
-Sha256Aside::~Sha256Aside() {
-    if (!thread_.joinable()) return;
-    {
-        std::scoped_lock lock(mutex_);
-        stop_ = true;
+namespace {
+
+// The threads every Sha256Aside hashes on: one per core, shared by all uploads (a thread per
+// upload would be a hundred threads for a hundred uploads), started on first use.
+class HashThreads {
+public:
+    static HashThreads& Get() {
+        static HashThreads threads;
+        return threads;
     }
-    cv_.notify_all();
-    thread_.join();
-}
+    void Post(std::function<void()> task) {
+        {
+            std::scoped_lock lock(mutex_);
+            tasks_.push_back(std::move(task));
+        }
+        cv_.notify_one();
+    }
+    HashThreads(const HashThreads&) = delete;
+    HashThreads& operator=(const HashThreads&) = delete;
+
+private:
+    HashThreads() {
+        const unsigned n = std::max(2U, std::thread::hardware_concurrency());
+        for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
+    }
+    ~HashThreads() {
+        {
+            std::scoped_lock lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+    void Loop() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            cv_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
+            if (tasks_.empty()) return;  // stopping, and nothing left
+            auto task = std::move(tasks_.front());
+            tasks_.pop_front();
+            lock.unlock();
+            task();
+            lock.lock();
+        }
+    }
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> tasks_;
+    std::vector<std::thread> threads_;
+    bool stop_ = false;
+};
+
+}  // namespace
+
+Sha256Aside::~Sha256Aside() { Wait(); }
 
 void Sha256Aside::Start(const void* data, size_t n) {
     constexpr size_t kInline = 64 << 10;
-    if (n < kInline && !thread_.joinable()) {
+    if (n < kInline) {
+        Wait();  // one piece at a time, in order
         hash_.Update(data, n);
         return;
     }
-    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
     {
         std::scoped_lock lock(mutex_);
-        data_ = data;
-        size_ = n;
         busy_ = true;
     }
-    cv_.notify_all();
+    HashThreads::Get().Post([this, data, n] {
+        hash_.Update(data, n);
+        // Notified under the lock: once it is released, this task never touches the object
+        // again, so a waiter may destroy it at once.
+        std::scoped_lock lock(mutex_);
+        busy_ = false;
+        cv_.notify_all();
+    });
 }
 
 void Sha256Aside::Wait() {
@@ -188,19 +244,6 @@ void Sha256Aside::Wait() {
 std::string Sha256Aside::Final() {
     Wait();
     return hash_.Final();
-}
-
-void Sha256Aside::Loop() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-        cv_.wait(lock, [this] { return busy_ || stop_; });
-        if (stop_) return;
-        lock.unlock();
-        hash_.Update(data_, size_);
-        lock.lock();
-        busy_ = false;
-        cv_.notify_all();
-    }
 }
 
 std::string Sha256Hex(std::string_view data) {

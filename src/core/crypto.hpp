@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 namespace insightstream::core {
 
@@ -44,11 +43,11 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-/// SHA-256 of a stream, each piece hashed on a thread of its own while the caller does its other
-/// work on the same bytes (the directory store writes a piece while it is hashed: one after the
-/// other, the two capped an upload at about half the machine). Start(piece), work, Wait(); the
-/// piece must stay valid until Wait returns. Pieces under 64 KiB are hashed at once, inline; the
-/// thread starts with the first larger piece and ends with the object.
+/// SHA-256 of a stream, each piece hashed on another thread while the caller does its other work
+/// on the same bytes (the directory store writes a piece while it is hashed: one after the other,
+/// the two capped an upload at about half the machine). Start(piece), work, Wait(): one piece at a
+/// time, and the piece must stay valid until Wait returns. Pieces under 64 KiB are hashed at once,
+/// inline; larger ones on threads shared by every stream (one per core).
 class Sha256Aside {
 public:
     Sha256Aside() = default;
@@ -61,15 +60,10 @@ public:
     std::string Final();
 
 private:
-    void Loop();
     Sha256 hash_;
-    std::thread thread_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    const void* data_ = nullptr;
-    size_t size_ = 0;
     bool busy_ = false;
-    bool stop_ = false;
 };
 
 std::string Sha256Hex(std::string_view data);
