@@ -1,12 +1,7 @@
 #include "worker/worker.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <random>
 #include <thread>
 
@@ -117,14 +112,6 @@ int Worker::BackoffSeconds(int receive_count) const {
 }
 
 void Worker::Loop() {
-    // Processing is background work: beside the HTTP roles in one process it yields the cores to
-    // requests waiting to be answered, and gets them all when none are. (Between processes it
-    // counts only within one scheduling group: Linux groups a session's processes together.) The
-    // engine's threads inherit this from the job thread that starts them.
-    constexpr int kProcessingNice = 10;
-    if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kProcessingNice) != 0) {
-        core::Log(core::LogLevel::kDebug, "worker.nice_failed", std::strerror(errno));
-    }
     while (!stopping_) {
         RunOnce(settings_.poll_wait_ms);
     }
