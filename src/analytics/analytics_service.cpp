@@ -466,6 +466,12 @@ Result<catalog::VersionRecord> AnalyticsService::ResolveVersion(Request& req, co
         if (v->empty() || *end != '\0' || n < 1) return BadParam("version", "must be a positive integer");
         wanted = n;
     }
+    const std::string memo_key = tenant.str() + "|" + dataset.str();
+    uint64_t generation = 0;
+    {
+        std::scoped_lock lock(versions_mutex_);
+        generation = memo_generation_;
+    }
     // The version: the one asked for, or the newest ready one. Always read, so a deleted dataset
     // is never answered from the cache.
     IS_TRY(auto found, store::TransactValue(db_, tenant, store::TxMode::kRead,
@@ -487,10 +493,11 @@ Result<catalog::VersionRecord> AnalyticsService::ResolveVersion(Request& req, co
     }
     if (!wanted && settings_.version_memo_ms > 0) {
         std::scoped_lock lock(versions_mutex_);
-        if (versions_.size() > 100'000) versions_.clear();
-        versions_[tenant.str() + "|" + dataset.str()] = VersionInfo{found->version, found->rows_total.value_or(0),
-                                                                    found->ready_at.value_or(0),
-                                                                    core::MonotonicMs() + settings_.version_memo_ms};
+        if (memo_generation_ == generation && !changing_.contains(memo_key)) {
+            if (versions_.size() > 100'000) versions_.clear();
+            versions_[memo_key] = VersionInfo{found->version, found->rows_total.value_or(0), found->ready_at.value_or(0),
+                                              core::MonotonicMs() + settings_.version_memo_ms};
+        }
     }
     return std::move(*found);
 }
@@ -607,6 +614,7 @@ std::optional<Response> AnalyticsService::FastServe(Request& req, std::string_vi
 
 std::optional<AnalyticsService::VersionInfo> AnalyticsService::CachedVersion(const std::string& key) {
     std::scoped_lock lock(versions_mutex_);
+    if (changing_.contains(key)) return std::nullopt;
     auto it = versions_.find(key);
     if (it == versions_.end() || it->second.expires_ms < core::MonotonicMs()) return std::nullopt;
     return it->second;
@@ -616,12 +624,30 @@ void AnalyticsService::Invalidate(const core::TenantId& tenant, const core::Data
     std::string prefix = tenant.str() + "|" + dataset.str() + "|";
     {
         std::scoped_lock lock(versions_mutex_);
+        ++memo_generation_;
         versions_.erase(tenant.str() + "|" + dataset.str());
     }
     cache_.Invalidate(prefix);
     parsed_.Invalidate(prefix);
     series_.Invalidate(prefix);
     columns_.Invalidate(prefix);
+}
+
+void AnalyticsService::BeginChange(const core::TenantId& tenant, const core::DatasetId& dataset) {
+    const std::string key = tenant.str() + "|" + dataset.str();
+    std::scoped_lock lock(versions_mutex_);
+    ++changing_[key];
+    ++memo_generation_;
+    versions_.erase(key);
+}
+
+void AnalyticsService::EndChange(const core::TenantId& tenant, const core::DatasetId& dataset) {
+    {
+        std::scoped_lock lock(versions_mutex_);
+        auto it = changing_.find(tenant.str() + "|" + dataset.str());
+        if (it != changing_.end() && --it->second <= 0) changing_.erase(it);
+    }
+    Invalidate(tenant, dataset);
 }
 
 namespace {

@@ -50,6 +50,12 @@ public:
     void RegisterRoutes(http::Router& router);
     /// Forgets everything about a dataset (it was deleted, or has a new version).
     void Invalidate(const core::TenantId& tenant, const core::DatasetId& dataset);
+    /// A version of the dataset is about to be committed ready: until EndChange its newest version
+    /// is read from the database, never from the memo (a read between the commit and the
+    /// invalidation would otherwise answer the previous version). Always paired with EndChange.
+    void BeginChange(const core::TenantId& tenant, const core::DatasetId& dataset);
+    /// The change is committed, or given up: forgets the dataset as Invalidate does.
+    void EndChange(const core::TenantId& tenant, const core::DatasetId& dataset);
 
     struct Context;  // the resolved dataset version of a request
 
@@ -91,6 +97,10 @@ private:
                                          const core::DatasetId& dataset, int64_t version, std::string_view kind);
     std::mutex versions_mutex_;
     std::unordered_map<std::string, VersionInfo> versions_;
+    std::unordered_map<std::string, int> changing_;  // datasets between BeginChange and EndChange
+    // Bumped by every invalidation: a version read from the database before one is not memoized
+    // after it (it may be the one the invalidation is about).
+    uint64_t memo_generation_ = 0;
 
     store::Database& db_;
     store::ObjectStore& objects_;

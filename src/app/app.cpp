@@ -367,8 +367,11 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
         p->worker = std::make_unique<worker::Worker>(*p->db, *p->objects, *p->queue, p->dead_letters.get(),
                                                      *p->processor, p->metrics, p->clock, ws);
         if (p->analytics) {
+            p->worker->OnCommitting([a = p->analytics.get()](const core::TenantId& t, const core::DatasetId& d) {
+                a->BeginChange(t, d);
+            });
             p->worker->OnReady([a = p->analytics.get()](const core::TenantId& t, const core::DatasetId& d) {
-                a->Invalidate(t, d);
+                a->EndChange(t, d);
             });
         }
     }

@@ -377,6 +377,7 @@ void Worker::Handle(const store::QueueMessage& m) {
         bool gone = false;
         core::Span ready("job.ready", core::SpanKind::kInternal, span->trace_id(), span->span_id());
         ready.Attr({"rows", result->rows});
+        if (on_committing_) on_committing_(msg.tenant, msg.dataset);
         auto committed = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
             // Deleted while it was being processed: nothing to write the results to.
             IS_TRY(auto still, catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version));
@@ -394,6 +395,7 @@ void Worker::Handle(const store::QueueMessage& m) {
             }
             return {};
         });
+        if (on_ready_) on_ready_(msg.tenant, msg.dataset);  // committed or not: ends what OnCommitting began
         if (!committed) ready.Fail(committed.error().slug());
         ready.End();
         if (committed && gone) {
@@ -404,7 +406,6 @@ void Worker::Handle(const store::QueueMessage& m) {
         }
         if (committed) {
             ack();
-            if (on_ready_) on_ready_(msg.tenant, msg.dataset);
             metrics_.Add("insightstream_rows_processed_total", {}, static_cast<double>(result->rows));
             metrics_.Add("insightstream_bytes_processed_total", {}, static_cast<double>(job.version.size_bytes));
             core::Log(LogLevel::kInfo, "job.succeeded", "results committed",

@@ -52,7 +52,11 @@ public:
     void Start();
     /// Asks running jobs to stop at their next chunk and release their messages; joins.
     void Stop();
-    /// Called after a version was committed ready (caches of its dataset can be dropped).
+    /// Called just before a version is committed ready, and (OnReady) just after the commit
+    /// whatever its outcome: caches of its dataset must not answer between the two.
+    void OnCommitting(std::function<void(const core::TenantId&, const core::DatasetId&)> listener) {
+        on_committing_ = std::move(listener);
+    }
     void OnReady(std::function<void(const core::TenantId&, const core::DatasetId&)> listener) {
         on_ready_ = std::move(listener);
     }
@@ -93,6 +97,7 @@ private:
     std::condition_variable cv_;
     std::map<std::string, std::shared_ptr<Lease>> leases_;  // by message id
     std::vector<std::thread> threads_;
+    std::function<void(const core::TenantId&, const core::DatasetId&)> on_committing_;
     std::function<void(const core::TenantId&, const core::DatasetId&)> on_ready_;
 };
 

@@ -2,6 +2,8 @@
 // the valid choices, not-ready versions, CSV downloads, live events while a file is processed.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -174,6 +176,52 @@ TEST_F(Analytics, ADeletedDatasetIsNeverAnsweredFromTheCache) {
     // Another tenant never gets the cached answer either, even with the right id.
     std::string other = SignUp(client(), "other@example.org", "Other");
     EXPECT_EQ(client().Get("/api/v1/datasets/" + id_ + "/summary", Bearer(other)).status, 404);
+}
+
+// Once the dataset says a new version is ready, no answer started after that is of the previous
+// one: in one process the newest version is remembered, and the worker keeps the memo out of use
+// from just before its commit until it has forgotten the old version. Answers are read all the
+// time meanwhile (cached ones from memory), so an answer in the gap would be seen.
+TEST_F(Analytics, AfterANewVersionIsReadyNoAnswerIsOfThePreviousOne) {
+    ASSERT_EQ(Get("/schema").status, 200);
+    ASSERT_EQ(Get("/schema").status, 200);  // cached, and the version remembered
+    struct Seen {
+        std::chrono::steady_clock::time_point started;
+        int64_t version;
+    };
+    std::vector<Seen> seen;
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        HttpClient c = client();
+        while (!done) {
+            auto started = std::chrono::steady_clock::now();
+            auto r = c.Get("/api/v1/datasets/" + id_ + "/schema", Bearer(token_));
+            if (r.status == 200) seen.push_back({started, r.Json().at("version").as_int64()});
+        }
+    });
+    Headers h = Bearer(token_);
+    h.emplace_back("Content-Type", "text/csv");
+    ASSERT_EQ(client().Post("/api/v1/datasets/" + id_ + "/versions", SalesCsv(300), h).status, 202);
+    std::chrono::steady_clock::time_point ready_seen;
+    for (int i = 0; i < 600; ++i) {
+        auto d = Get("").Json();
+        if (d.at("version") == 2 && d.at("status") == "ready") {
+            ready_seen = std::chrono::steady_clock::now();
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    done = true;
+    reader.join();
+    ASSERT_NE(ready_seen, std::chrono::steady_clock::time_point{}) << "version 2 never became ready";
+    int after = 0;
+    for (const auto& s : seen) {
+        if (s.started <= ready_seen) continue;
+        ++after;
+        EXPECT_EQ(s.version, 2) << "an answer started after version 2 was ready";
+    }
+    EXPECT_GT(after, 0);
 }
 
 TEST_F(Analytics, CachedAnswersAreTenantScoped) {
