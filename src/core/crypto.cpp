@@ -1,5 +1,7 @@
 #include "core/crypto.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,11 +10,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <deque>
-#include <functional>
 #include <stdexcept>
 #include <thread>
-#include <vector>
 
 namespace insightstream::core {
 
@@ -163,53 +162,10 @@ namespace {
 
 // The threads every Sha256Aside hashes on: one per core, shared by all uploads (a thread per
 // upload would be a hundred threads for a hundred uploads), started on first use.
-class HashThreads {
-public:
-    static HashThreads& Get() {
-        static HashThreads threads;
-        return threads;
-    }
-    void Post(std::function<void()> task) {
-        {
-            std::scoped_lock lock(mutex_);
-            tasks_.push_back(std::move(task));
-        }
-        cv_.notify_one();
-    }
-    HashThreads(const HashThreads&) = delete;
-    HashThreads& operator=(const HashThreads&) = delete;
-
-private:
-    HashThreads() {
-        const unsigned n = std::max(2U, std::thread::hardware_concurrency());
-        for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
-    }
-    ~HashThreads() {
-        {
-            std::scoped_lock lock(mutex_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        for (auto& t : threads_) t.join();
-    }
-    void Loop() {
-        std::unique_lock lock(mutex_);
-        for (;;) {
-            cv_.wait(lock, [this] { return stop_ || !tasks_.empty(); });
-            if (tasks_.empty()) return;  // stopping, and nothing left
-            auto task = std::move(tasks_.front());
-            tasks_.pop_front();
-            lock.unlock();
-            task();
-            lock.lock();
-        }
-    }
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::deque<std::function<void()>> tasks_;
-    std::vector<std::thread> threads_;
-    bool stop_ = false;
-};
+boost::asio::thread_pool& HashThreads() {
+    static boost::asio::thread_pool threads(std::max(2U, std::thread::hardware_concurrency()));
+    return threads;
+}
 
 }  // namespace
 
@@ -226,7 +182,7 @@ void Sha256Aside::Start(const void* data, size_t n) {
         std::scoped_lock lock(mutex_);
         busy_ = true;
     }
-    HashThreads::Get().Post([this, data, n] {
+    boost::asio::post(HashThreads(), [this, data, n] {
         hash_.Update(data, n);
         // Notified under the lock: once it is released, this task never touches the object
         // again, so a waiter may destroy it at once.
