@@ -26,6 +26,14 @@ using http::Request;
 using http::Response;
 namespace json = boost::json;
 
+namespace {
+// The key of a dataset in the version memo; with "|" after it, the prefix of every cache key of
+// the dataset (answers, parsed payloads, decoded columns).
+std::string DatasetKey(const core::TenantId& tenant, const core::DatasetId& dataset) {
+    return tenant.str() + "|" + dataset.str();
+}
+}  // namespace
+
 struct AnalyticsService::Context {
     core::TenantId tenant;
     core::DatasetId dataset;
@@ -47,7 +55,7 @@ struct AnalyticsService::Context {
         return std::move(*r);
     }
     [[nodiscard]] std::string PayloadKey(std::string_view kind, std::string_view name) const {
-        return tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|" + std::string(kind) + "|" +
+        return DatasetKey(tenant, dataset) + "|" + std::to_string(version) + "|" + std::string(kind) + "|" +
                std::string(name);
     }
     /// The payload as stored, parsed (and its text's size).
@@ -310,7 +318,7 @@ Result<std::unique_ptr<store::ObjectReader>> AnalyticsService::OpenSnapshot(cons
     if (opened || opened.error().code() != core::ErrorCode::kNotFound) return opened;
     // A version processed before snapshots existed: a worker writes its snapshot now (asked once
     // per version every few minutes; the worker skips a version that has one by then).
-    const std::string key = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version.version);
+    const std::string key = DatasetKey(tenant, dataset) + "|" + std::to_string(version.version);
     bool ask = false;
     {
         std::scoped_lock lock(backfill_mutex_);
@@ -375,7 +383,7 @@ Result<Response> AnalyticsService::Query(Request& req) {
     IS_TRY(auto dataset, req.DatasetIdParam());
     IS_TRY(auto found, ResolveVersion(req, dataset));
     const int64_t version = found.version;
-    const std::string prefix = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|";
+    const std::string prefix = DatasetKey(tenant, dataset) + "|" + std::to_string(version) + "|";
     // An answer already given to this question (only answered questions are kept) needs nothing
     // read: not the snapshot's footer, not the schema.
     const bool csv = req.Accepts("text/csv");
@@ -395,9 +403,9 @@ Result<Response> AnalyticsService::Query(Request& req) {
     ctx.dataset = dataset;
     ctx.version = version;
     ctx.db = &db_;
-    IS_TRY(auto schema_text, ctx.Payload("schema", ""));
-    json::object schema = json::parse(schema_text).as_object();
-    IS_TRY(auto plan, ParseQuery(req.body, *meta, schema));
+    ctx.parsed = &parsed_;
+    IS_TRY(ctx.schema_doc, ctx.Parsed("schema", ""));
+    IS_TRY(auto plan, ParseQuery(req.body, *meta, ctx.schema()));
     std::optional<CachedAnswer> cached;
     {
         SnapshotColumns source(columns_, file_prefix, std::move(reader));
@@ -430,7 +438,7 @@ Result<Response> AnalyticsService::Export(Request& req) {
     IS_TRY(auto opened, OpenSnapshot(tenant, dataset, found));
     // A version's snapshot never changes: its identity is the version and its size.
     std::shared_ptr<store::ObjectReader> reader = std::move(opened);
-    std::string etag = "\"" + core::Sha256Hex(tenant.str() + "|" + dataset.str() + "|" + std::to_string(found.version) +
+    std::string etag = "\"" + core::Sha256Hex(DatasetKey(tenant, dataset) + "|" + std::to_string(found.version) +
                                              "|parquet|" + std::to_string(reader->size()))
                                    .substr(0, 32) +
                        "\"";
@@ -466,7 +474,7 @@ Result<catalog::VersionRecord> AnalyticsService::ResolveVersion(Request& req, co
         if (v->empty() || *end != '\0' || n < 1) return BadParam("version", "must be a positive integer");
         wanted = n;
     }
-    const std::string memo_key = tenant.str() + "|" + dataset.str();
+    const std::string memo_key = DatasetKey(tenant, dataset);
     uint64_t generation = 0;
     {
         std::scoped_lock lock(versions_mutex_);
@@ -604,9 +612,9 @@ std::optional<Response> AnalyticsService::FastServe(Request& req, std::string_vi
     const std::string& id = req.PathParam("id");
     if (!core::IsValidId(id) || req.Query("version")) return std::nullopt;
     const core::TenantId& tenant = req.Caller().tenant;
-    auto v = CachedVersion(tenant.str() + "|" + id);
-    if (!v) return std::nullopt;
     core::DatasetId dataset(id);
+    auto v = CachedVersion(DatasetKey(tenant, dataset));
+    if (!v) return std::nullopt;
     auto cached = cache_.Get(AnswerKey(tenant, dataset, v->version, kind, req));
     if (!cached) return std::nullopt;
     return AnswerResponse(req, *cached, dataset, v->version, kind);
@@ -621,11 +629,11 @@ std::optional<AnalyticsService::VersionInfo> AnalyticsService::CachedVersion(con
 }
 
 void AnalyticsService::Invalidate(const core::TenantId& tenant, const core::DatasetId& dataset) {
-    std::string prefix = tenant.str() + "|" + dataset.str() + "|";
+    std::string prefix = DatasetKey(tenant, dataset) + "|";
     {
         std::scoped_lock lock(versions_mutex_);
         ++memo_generation_;
-        versions_.erase(tenant.str() + "|" + dataset.str());
+        versions_.erase(DatasetKey(tenant, dataset));
     }
     cache_.Invalidate(prefix);
     parsed_.Invalidate(prefix);
@@ -634,7 +642,7 @@ void AnalyticsService::Invalidate(const core::TenantId& tenant, const core::Data
 }
 
 void AnalyticsService::BeginChange(const core::TenantId& tenant, const core::DatasetId& dataset) {
-    const std::string key = tenant.str() + "|" + dataset.str();
+    const std::string key = DatasetKey(tenant, dataset);
     std::scoped_lock lock(versions_mutex_);
     ++changing_[key];
     ++memo_generation_;
@@ -644,7 +652,7 @@ void AnalyticsService::BeginChange(const core::TenantId& tenant, const core::Dat
 void AnalyticsService::EndChange(const core::TenantId& tenant, const core::DatasetId& dataset) {
     {
         std::scoped_lock lock(versions_mutex_);
-        auto it = changing_.find(tenant.str() + "|" + dataset.str());
+        auto it = changing_.find(DatasetKey(tenant, dataset));
         if (it != changing_.end() && --it->second <= 0) changing_.erase(it);
     }
     Invalidate(tenant, dataset);
@@ -665,7 +673,7 @@ std::string AnalyticsService::AnswerKey(const core::TenantId& tenant, const core
     // Tenant first, then the dataset version, the kind, the query and the format.
     std::vector<std::pair<std::string, std::string>> query = req.query;
     std::sort(query.begin(), query.end());
-    std::string key = tenant.str() + "|" + dataset.str() + "|" + std::to_string(version) + "|" + std::string(kind) + "|";
+    std::string key = DatasetKey(tenant, dataset) + "|" + std::to_string(version) + "|" + std::string(kind) + "|";
     for (const auto& [k, v] : query) key += k + "=" + v + "&";
     key += req.Accepts("text/csv") ? "|csv" : "|json";
     return key;
