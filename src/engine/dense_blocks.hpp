@@ -35,6 +35,8 @@ public:
         for (int64_t i = 0; i < count_; ++i) f(base_ + i, &data_[static_cast<size_t>(i) * len_]);
     }
     [[nodiscard]] size_t block_len() const { return len_; }
+    template <class Ar, class B>
+    friend void Io(Ar& ar, DenseBlocks<B>& d);  // engine/partial_io.cpp
 
 private:
     // Makes room for `key` (nullptr if that would span more than max_span keys).

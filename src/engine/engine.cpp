@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/memory.hpp"
+#include "engine/partial_io.hpp"
 #include "engine/scan.hpp"
 
 namespace insightstream::engine {
@@ -52,25 +53,85 @@ Result<void> Engine::Feed(std::string_view data) {
         return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
     }
     bytes_in_ += static_cast<int64_t>(data.size());
-    if (!started_) {
-        raw_sample_.append(data);
-        if (raw_sample_.size() < options_.sample_bytes) return {};
-        // Huge records (a 10 MB field) can leave a sample with hardly a whole record in it: keep
-        // sampling until it holds some, within a bound. Line ends are counted once each, as the
-        // sample grows, and only until there are enough.
-        constexpr size_t kMinSampleLines = 50;
-        constexpr size_t kMaxSampleBytes = 64 << 20;
-        for (; sample_counted_ < raw_sample_.size(); ++sample_counted_) {
-            if (sample_lf_ >= kMinSampleLines || sample_cr_ >= kMinSampleLines) break;
-            sample_lf_ += raw_sample_[sample_counted_] == '\n';
-            sample_cr_ += raw_sample_[sample_counted_] == '\r';
-        }
-        if (raw_sample_.size() < kMaxSampleBytes && sample_lf_ < kMinSampleLines && sample_cr_ < kMinSampleLines) {
-            return {};
-        }
-        return Start(false);
+    if (options_.split) {
+        if (!started_) return Error::Internal("a split's engine reads the file's head first (FeedHead)");
+        return AppendSplit(decoder_.Decode(data, &decoded_));
     }
+    if (!started_) return Sample(data);
     return Append(decoder_.Decode(data, &decoded_));
+}
+
+Result<void> Engine::Sample(std::string_view data) {
+    raw_sample_.append(data);
+    if (raw_sample_.size() < options_.sample_bytes) return {};
+    // Huge records (a 10 MB field) can leave a sample with hardly a whole record in it: keep
+    // sampling until it holds some, within a bound. Line ends are counted once each, as the
+    // sample grows, and only until there are enough.
+    constexpr size_t kMinSampleLines = 50;
+    constexpr size_t kMaxSampleBytes = 64 << 20;
+    for (; sample_counted_ < raw_sample_.size(); ++sample_counted_) {
+        if (sample_lf_ >= kMinSampleLines || sample_cr_ >= kMinSampleLines) break;
+        sample_lf_ += raw_sample_[sample_counted_] == '\n';
+        sample_cr_ += raw_sample_[sample_counted_] == '\r';
+    }
+    const bool enough_lines = sample_lf_ >= kMinSampleLines || sample_cr_ >= kMinSampleLines;
+    if (!enough_lines && raw_sample_.size() < kMaxSampleBytes) return {};
+    // The sample ends at the same byte however the file was fed (in pieces of any size, or as
+    // a split's head), so the schema inferred from it is the same.
+    size_t cut = enough_lines ? std::max(options_.sample_bytes, sample_counted_) : kMaxSampleBytes;
+    std::string rest;
+    if (cut < raw_sample_.size()) {
+        rest.assign(raw_sample_, cut, std::string::npos);
+        raw_sample_.resize(cut);
+    }
+    IS_TRY_VOID(Start(false));
+    if (options_.split || rest.empty()) return {};
+    return Append(decoder_.Decode(rest, &decoded_));
+}
+
+Result<void> Engine::FeedHead(std::string_view data) {
+    if (!options_.split) return Error::Internal("FeedHead is for a split's engine");
+    if (failure_) return *failure_;
+    if (started_) return {};
+    return Sample(data);
+}
+
+Result<void> Engine::EndHead() {
+    if (!options_.split) return Error::Internal("EndHead is for a split's engine");
+    if (failure_) return *failure_;
+    if (started_) return {};
+    if (raw_sample_.empty()) {
+        failure_ = Unreadable("the file is empty");
+        return *failure_;
+    }
+    return Start(true);
+}
+
+bool Engine::Splittable() const {
+    return started_ && options_.format != "json" &&
+           (decoder_.encoding() == TextEncoding::kUtf8 || decoder_.encoding() == TextEncoding::kWindows1252);
+}
+
+void Engine::SetUpSplit() {
+    const SplitRange& r = *options_.split;
+    skip_ = r.begin == 0 ? (bom_ ? 3 : 0) + header_bytes_ : 0;
+    if (r.begin != 0) pending_first_line_ = r.first_line;  // split 0's starts after the header
+    pending_.clear();
+    scanned_ = 0;
+    last_boundary_ = -1;
+    lines_to_boundary_ = 0;
+    lines_at_block_ = 0;
+    scanner_ = file_scanner_;
+    decoder_.Restart(r.begin == 0 ? 1 : r.first_line);
+    array_splitter_ = JsonArraySplitter();
+}
+
+Result<void> Engine::AppendSplit(std::string_view decoded) {
+    size_t k = std::min(skip_, decoded.size());
+    skip_ -= k;
+    decoded.remove_prefix(k);
+    if (decoded.empty()) return {};
+    return Append(decoded);
 }
 
 Result<void> Engine::Append(std::string_view decoded) {
@@ -99,7 +160,8 @@ Result<void> Engine::Start(bool whole_file) {
         failure_ = Unreadable("the file is not text (it contains binary data)");
         return *failure_;
     }
-    if (head.starts_with("\xEF\xBB\xBF")) raw_sample_.erase(0, 3);
+    bom_ = head.starts_with("\xEF\xBB\xBF");
+    if (bom_) raw_sample_.erase(0, 3);
     Result<void> inferred;
     if (options_.format == "csv") {
         inferred = InferCsv(raw_sample_);
@@ -123,6 +185,14 @@ Result<void> Engine::Start(bool whole_file) {
         failure_ = inferred.error();
         return inferred;
     }
+    {
+        // Quotes matter to record ends only where quoted fields may hold line breaks.
+        const bool csv = options_.format == "csv";
+        file_scanner_ = RecordScanner(csv ? dialect_.newline : '\n', csv && dialect_.multiline_quotes ? dialect_.quote : '\0',
+                                      dialect_.delimiter);
+        scanner_ = file_scanner_;
+    }
+    if (options_.split) SetUpSplit();
     if (options_.snapshot != nullptr) {
         // The snapshot's columns come from the analysis, whose last pass read the same sample
         // with the same options: the same columns, or the file changed under us.
@@ -205,6 +275,7 @@ Result<void> Engine::InferCsv(std::string_view sample) {
     schema_ = InferSchema(names, rows, options_.hints, infer);
     int64_t header_lines = std::count(sample.begin(), sample.begin() + static_cast<ptrdiff_t>(header_end), dialect_.newline);
     pending_ = std::string(sample.substr(header_end));
+    header_bytes_ = header_end;
     pending_first_line_ = 1 + header_lines;
     return {};
 }
@@ -255,85 +326,12 @@ Result<void> Engine::InferJson(std::string_view sample) {
 }
 
 void Engine::CutBlocks(bool final) {
-    // Quotes matter to record ends only where quoted fields may hold line breaks.
-    const bool csv = options_.format == "csv" && dialect_.multiline_quotes;
-    const char nl = options_.format == "csv" ? dialect_.newline : '\n';
-    const char quote = csv ? dialect_.quote : '\0';
-    const char delim = dialect_.delimiter;
     for (;;) {
-        // Scan what is new for record ends. Where quoted fields may hold line breaks, quotes are
-        // followed as the reader (CsvReader::Next) reads them, or a block could end where a
-        // record does not: a quote opens a quoted field only at a field's start; in one, "" is a
-        // quote; after the closing quote the field runs to the next delimiter; a quote inside
-        // an unquoted field is a character.
-        const char* p = pending_.data();
-        size_t n = pending_.size();
-        size_t i = scanned_;
-        auto record_end = [&](size_t at) {
-            ++lines_scanned_;
+        scanner_.Scan(pending_.data(), scanned_, pending_.size(), [&](size_t at) {
             last_boundary_ = static_cast<int64_t>(at) + 1;
-            lines_to_boundary_ = lines_scanned_;
-        };
-        while (i < n) {
-            if (!csv) {
-                const void* q = std::memchr(p + i, nl, n - i);
-                if (!q) {
-                    i = n;
-                    break;
-                }
-                size_t j = static_cast<size_t>(static_cast<const char*>(q) - p);
-                record_end(j);
-                i = j + 1;
-                continue;
-            }
-            switch (quote_state_) {
-                case QuoteState::kInQuotes: {
-                    const void* q = std::memchr(p + i, quote, n - i);
-                    size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
-                    lines_scanned_ += std::count(p + i, p + end, nl);
-                    if (!q) {
-                        i = n;
-                        break;
-                    }
-                    quote_state_ = QuoteState::kMaybeClosed;
-                    i = end + 1;
-                    break;
-                }
-                case QuoteState::kMaybeClosed:
-                    if (p[i] == quote) {
-                        quote_state_ = QuoteState::kInQuotes;  // "" inside quotes
-                    } else if (p[i] == delim) {
-                        quote_state_ = QuoteState::kFieldStart;
-                    } else if (p[i] == nl) {
-                        record_end(i);
-                        quote_state_ = QuoteState::kFieldStart;
-                    } else {
-                        quote_state_ = QuoteState::kUnquoted;  // text after the closing quote
-                    }
-                    ++i;
-                    break;
-                case QuoteState::kFieldStart:
-                    if (p[i] == quote) {
-                        quote_state_ = QuoteState::kInQuotes;
-                        ++i;
-                        break;
-                    }
-                    quote_state_ = QuoteState::kUnquoted;
-                    [[fallthrough]];
-                case QuoteState::kUnquoted: {
-                    size_t j = FindAny2(p, i, n, delim, nl);
-                    if (j == n) {
-                        i = n;
-                        break;
-                    }
-                    if (p[j] == nl) record_end(j);
-                    quote_state_ = QuoteState::kFieldStart;
-                    i = j + 1;
-                    break;
-                }
-            }
-        }
-        scanned_ = n;
+            lines_to_boundary_ = scanner_.newlines - lines_at_block_;
+        });
+        scanned_ = pending_.size();
         if (final) {
             if (!pending_.empty()) Dispatch(std::move(pending_), pending_first_line_);
             pending_.clear();
@@ -349,7 +347,7 @@ void Engine::CutBlocks(bool final) {
         block.resize(cut);
         Dispatch(std::move(block), pending_first_line_);
         pending_first_line_ += lines_to_boundary_;
-        lines_scanned_ -= lines_to_boundary_;
+        lines_at_block_ += lines_to_boundary_;
         scanned_ -= cut;
         last_boundary_ = -1;
         lines_to_boundary_ = 0;
@@ -530,10 +528,13 @@ Result<void> Engine::Drain() {
     finished_ = true;
     if (failure_) return *failure_;
     if (!started_) {
+        if (options_.split) return Error::Internal("a split's engine reads the file's head first (EndHead)");
         if (raw_sample_.empty()) return Unreadable("the file is empty");
         IS_TRY_VOID(Start(true));
     }
-    if (std::string tail = decoder_.Finish(); !tail.empty()) IS_TRY_VOID(Append(tail));
+    if (std::string tail = decoder_.Finish(); !tail.empty()) {
+        IS_TRY_VOID(options_.split ? AppendSplit(tail) : Append(tail));
+    }
     if (json_array_) {
         std::string error;
         if (!array_splitter_.Finish(&pending_, &error)) return Unreadable(error);
@@ -562,9 +563,7 @@ Result<SnapshotStats> Engine::FinishSnapshot() {
     return stats;
 }
 
-Result<InsightSet> Engine::Finish() {
-    if (options_.snapshot != nullptr) return Error::Internal("a snapshot pass has no insights");
-    IS_TRY_VOID(Drain());
+Result<Partial*> Engine::Combine() {
     for (size_t i = 1; i < partials_.size(); ++i) partials_[0]->Merge(*partials_[i]);
     // A dimension that spilled into its shared table: the threads' own groups join it, and it
     // becomes the dimension's table (so the big table is never copied).
@@ -575,16 +574,50 @@ Result<InsightSet> Engine::Finish() {
                                           options_.partial.max_text_bytes);
     }
     if (OverBudget()) return *worker_failure_;
-    // Lines whose bytes were not UTF-8 and were read as Windows-1252 are noted, never hidden.
+    // Lines whose bytes were not UTF-8 and were read as Windows-1252 are noted, never hidden
+    // (among the earliest issues by line, as a merge keeps them).
     Partial& merged = *partials_[0];
+    std::vector<RowIssue> notes;
     for (int64_t line : decoder_.repaired_lines()) {
-        merged.Issue(line, "", "bytes that are not UTF-8 were read as Windows-1252 (Latin-1)", "", IssueKind::kNote);
+        notes.push_back(RowIssue{line, "", "bytes that are not UTF-8 were read as Windows-1252 (Latin-1)", "", IssueKind::kNote});
     }
-    merged.issue_count += decoder_.repaired_count() - static_cast<int64_t>(decoder_.repaired_lines().size());
+    merged.MergeIssues(std::move(notes), decoder_.repaired_count());
+    return &merged;
+}
+
+InsightSet Engine::Conclude(Partial& merged) {
     InsightSet s = Finalize(merged, options_.top_values);
     s.encoding = EncodingName(decoder_.encoding());
     partials_.clear();
     return s;
+}
+
+Result<InsightSet> Engine::Finish() {
+    if (options_.snapshot != nullptr) return Error::Internal("a snapshot pass has no insights");
+    if (options_.split) return Error::Internal("a split's engine ends with FinishSplit or FinishMerge");
+    IS_TRY_VOID(Drain());
+    IS_TRY(Partial * merged, Combine());
+    return Conclude(*merged);
+}
+
+Result<std::string> Engine::FinishSplit() {
+    if (!options_.split) return Error::Internal("FinishSplit is for a split's engine");
+    IS_TRY_VOID(Drain());
+    IS_TRY(Partial * merged, Combine());
+    return WritePartial(*merged);
+}
+
+Result<InsightSet> Engine::FinishMerge(const std::vector<std::string>& partials) {
+    if (!options_.split) return Error::Internal("FinishMerge is for a split's engine");
+    if (bytes_in_ > 0) return Error::Internal("FinishMerge takes the splits' results, not their bytes");
+    IS_TRY_VOID(Drain());
+    Partial& merged = *partials_[0];
+    for (const auto& bytes : partials) {
+        Partial p(schema_, options_.partial);
+        IS_TRY_VOID(ReadPartial(bytes, p));
+        merged.Merge(p);
+    }
+    return Conclude(merged);
 }
 
 namespace {

@@ -23,6 +23,7 @@
 #include "engine/insights.hpp"
 #include "engine/json_records.hpp"
 #include "engine/partial.hpp"
+#include "engine/scan.hpp"
 #include "engine/schema.hpp"
 #include "engine/snapshot.hpp"
 #include "engine/text_decoder.hpp"
@@ -32,6 +33,15 @@ namespace insightstream::engine {
 /// More columns than a spreadsheet has (Excel's limit): a CSV header beyond it fails the file with
 /// that reason; JSON keys beyond it are counted as not analysed.
 inline constexpr size_t kMaxColumns = 16'384;
+
+/// One split of a file (engine/splits.hpp): its bytes [begin, end), which start at a record's
+/// start, and the line number of that record.
+struct SplitRange {
+    int64_t begin = 0;
+    int64_t end = 0;
+    int64_t first_line = 1;
+    bool operator==(const SplitRange&) const = default;
+};
 
 struct EngineOptions {
     std::string format = "csv";  // csv | json | ndjson
@@ -52,6 +62,9 @@ struct EngineOptions {
     // Set: the pass writes the snapshot instead of analysing (see engine/snapshot.hpp). The
     // columns must be those this pass infers (the options of the analysis's last pass).
     SnapshotOutput* snapshot = nullptr;
+    // Set: the engine analyses one split of the file (see Engine::FeedHead) into a partial result,
+    // or (FinishMerge) merges the splits' partial results.
+    std::optional<SplitRange> split;
 };
 
 struct EngineProgress {
@@ -75,6 +88,23 @@ public:
     /// Ends the input of a snapshot pass (EngineOptions::snapshot): every row group is appended.
     core::Result<SnapshotStats> FinishSnapshot();
     [[nodiscard]] EngineProgress Progress() const;
+
+    /// A split's engine (EngineOptions::split) first reads the file's head, from byte 0, and
+    /// infers the schema from it exactly as the whole file's analysis does: FeedHead until
+    /// HeadDone(), or EndHead() when the file ends first. Feed then takes the split's bytes.
+    core::Result<void> FeedHead(std::string_view data);
+    core::Result<void> EndHead();
+    [[nodiscard]] bool HeadDone() const { return started_; }
+    /// Ends a split's input: its partial result (engine/partial_io.hpp).
+    core::Result<std::string> FinishSplit();
+    /// Instead of a split's bytes: the partial results of every split of the file, merged into
+    /// its insight set (the same as Finish on the whole file).
+    core::Result<InsightSet> FinishMerge(const std::vector<std::string>& partials);
+    /// Known once the head is read: whether record ends can be found in the file's own bytes
+    /// (not UTF-16, whose bytes are not ASCII-compatible, and not a JSON array, whose elements
+    /// are found by nesting), and a scanner that finds them.
+    [[nodiscard]] bool Splittable() const;
+    [[nodiscard]] RecordScanner FileScanner() const { return file_scanner_; }
     /// Makes Feed and Finish fail soon; safe from another thread.
     void Cancel();
 
@@ -90,6 +120,16 @@ private:
     /// The snapshot pass's work on one block: its rows converted, then appended in file order.
     void SnapshotBlock(const Block& b, JsonFlattener& flattener);
     core::Result<void> Start(bool whole_file);
+    /// Takes the next bytes before the schema is known; starts once the sample is complete
+    /// (the bytes after it go on to the blocks, or for a split's head, are dropped).
+    core::Result<void> Sample(std::string_view data);
+    /// A split's engine, once the head is read: forgets the head's records and reads the split's.
+    void SetUpSplit();
+    /// The decoded bytes of a split (the BOM and header skipped in split 0).
+    core::Result<void> AppendSplit(std::string_view decoded);
+    /// After Drain: the threads' partials merged into one (with the decoder's notes).
+    core::Result<Partial*> Combine();
+    InsightSet Conclude(Partial& merged);
     core::Result<void> InferCsv(std::string_view sample);
     core::Result<void> InferJson(std::string_view sample);
     void CutBlocks(bool final);
@@ -111,16 +151,18 @@ private:
     std::optional<core::Error> failure_;         // set by the feeding thread
     std::optional<core::Error> worker_failure_;  // set by a worker thread, under mutex_
     std::string raw_sample_;      // bytes before the schema is known
+    bool bom_ = false;            // the decoded file starts with a UTF-8 byte-order mark
+    size_t header_bytes_ = 0;     // CSV: the header record's decoded bytes (after the BOM)
+    size_t skip_ = 0;             // a split: decoded bytes still to skip (split 0's BOM and header)
+    RecordScanner file_scanner_;  // as the file's record ends are found (fresh state)
     size_t sample_lf_ = 0, sample_cr_ = 0, sample_counted_ = 0;  // line ends in raw_sample_[0, counted)
     std::string pending_;         // bytes after the schema is known, not yet dispatched
     int64_t pending_first_line_ = 1;
     size_t scanned_ = 0;          // bytes of pending_ already scanned for boundaries
     int64_t last_boundary_ = -1;  // offset in pending_ just past the last record end found
-    int64_t lines_to_boundary_ = 0;
-    int64_t lines_scanned_ = 0;
-    // Where the scan for record ends is (CSV whose quoted fields may hold line breaks).
-    enum class QuoteState : uint8_t { kFieldStart, kUnquoted, kInQuotes, kMaybeClosed };
-    QuoteState quote_state_ = QuoteState::kFieldStart;
+    int64_t lines_to_boundary_ = 0;  // newlines from the block's start to last_boundary_
+    int64_t lines_at_block_ = 0;     // scanner_.newlines where the pending block starts
+    RecordScanner scanner_;
     JsonArraySplitter array_splitter_;
     bool json_array_ = false;
 

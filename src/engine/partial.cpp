@@ -803,8 +803,13 @@ void Partial::Merge(Partial& o) {
         MergeByLine(it->second.values, theirs.values, options.late_values);
     }
     late_keys_dropped += o.late_keys_dropped;
-    issue_count += o.issue_count;
-    issues.insert(issues.end(), std::make_move_iterator(o.issues.begin()), std::make_move_iterator(o.issues.end()));
+    MergeIssues(std::move(o.issues), o.issue_count);
+}
+
+void Partial::MergeIssues(std::vector<RowIssue> more, int64_t count) {
+    issue_count += count;
+    if (more.empty()) return;
+    issues.insert(issues.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     std::stable_sort(issues.begin(), issues.end(), [](const RowIssue& a, const RowIssue& b) {
         return a.line != b.line ? a.line < b.line : a.column < b.column;
     });

@@ -393,6 +393,8 @@ public:
     void Issue(int64_t line, std::string_view column, std::string reason, std::string_view raw,
                IssueKind kind = IssueKind::kInvalid);
     void Merge(Partial& other);
+    /// Adds issues (and `count` in all, some not kept) keeping the earliest by line.
+    void MergeIssues(std::vector<RowIssue> more, int64_t count);
 
     const Schema& schema;
     PartialOptions options;

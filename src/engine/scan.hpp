@@ -2,7 +2,10 @@
 // with SSE2 (part of every x86-64), scalar elsewhere.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -27,5 +30,88 @@ inline size_t FindAny2(const char* p, size_t from, size_t n, char a, char b) {
     }
     return n;
 }
+
+/// Finds where records end in a stream of text, piece by piece, the way CsvReader::Next reads
+/// them. Where quoted fields may hold line breaks (`quote` set), quotes are followed: a quote
+/// opens a quoted field only at a field's start; in one, "" is a quote; after the closing quote
+/// the field runs to the next delimiter; a quote inside an unquoted field is a character.
+/// Without `quote` (NDJSON, or CSV whose quoted fields do not span lines) every newline ends a
+/// record. Used by the engine to cut blocks and by the split cutter on the uploaded bytes (the
+/// structure characters are ASCII, the same in the file's bytes and in its UTF-8 form).
+class RecordScanner {
+public:
+    RecordScanner() = default;
+    RecordScanner(char newline, char quote, char delimiter) : nl_(newline), quote_(quote), delim_(delimiter) {}
+
+    /// Scans p[i, n): calls record_end(position of its newline) at every record end, after
+    /// counting that newline in `newlines`.
+    template <class F>
+    void Scan(const char* p, size_t i, size_t n, F&& record_end) {
+        while (i < n) {
+            if (quote_ == '\0') {
+                const void* q = std::memchr(p + i, nl_, n - i);
+                if (!q) return;
+                size_t j = static_cast<size_t>(static_cast<const char*>(q) - p);
+                ++newlines;
+                record_end(j);
+                i = j + 1;
+                continue;
+            }
+            switch (state_) {
+                case State::kInQuotes: {
+                    const void* q = std::memchr(p + i, quote_, n - i);
+                    size_t end = q ? static_cast<size_t>(static_cast<const char*>(q) - p) : n;
+                    newlines += std::count(p + i, p + end, nl_);
+                    if (!q) return;
+                    state_ = State::kMaybeClosed;
+                    i = end + 1;
+                    break;
+                }
+                case State::kMaybeClosed:
+                    if (p[i] == quote_) {
+                        state_ = State::kInQuotes;  // "" inside quotes
+                    } else if (p[i] == delim_) {
+                        state_ = State::kFieldStart;
+                    } else if (p[i] == nl_) {
+                        state_ = State::kFieldStart;
+                        ++newlines;
+                        record_end(i);
+                    } else {
+                        state_ = State::kUnquoted;  // text after the closing quote
+                    }
+                    ++i;
+                    break;
+                case State::kFieldStart:
+                    if (p[i] == quote_) {
+                        state_ = State::kInQuotes;
+                        ++i;
+                        break;
+                    }
+                    state_ = State::kUnquoted;
+                    [[fallthrough]];
+                case State::kUnquoted: {
+                    size_t j = FindAny2(p, i, n, delim_, nl_);
+                    if (j == n) return;
+                    state_ = State::kFieldStart;
+                    if (p[j] == nl_) {
+                        ++newlines;
+                        record_end(j);
+                    }
+                    i = j + 1;
+                    break;
+                }
+            }
+        }
+    }
+
+    int64_t newlines = 0;  // every newline scanned, in quotes or not
+
+private:
+    enum class State : uint8_t { kFieldStart, kUnquoted, kInQuotes, kMaybeClosed };
+    char nl_ = '\n';
+    char quote_ = '\0';
+    char delim_ = ',';
+    State state_ = State::kFieldStart;
+};
 
 }  // namespace insightstream::engine

@@ -35,6 +35,8 @@ public:
     /// empirical bias tables of HyperLogLog++.
     [[nodiscard]] uint64_t Estimate() const;
     [[nodiscard]] bool exact() const { return registers_.empty(); }
+    template <class Ar>
+    friend void Io(Ar& ar, DistinctCounter& d);  // engine/partial_io.cpp
 
 private:
     // The callers' hashes are fast, not always well mixed (sequential integers): the registers
@@ -80,6 +82,8 @@ public:
     };
     /// The n heaviest, heaviest first.
     [[nodiscard]] std::vector<Entry> Top(size_t n) const;
+    template <class Ar>
+    friend void Io(Ar& ar, HeavyHitters& h);  // engine/partial_io.cpp
 
 private:
     void SiftUp(size_t i);
@@ -112,6 +116,8 @@ public:
     /// The value at quantile q in [0, 1] (bucket midpoint); NaN when empty.
     [[nodiscard]] double Quantile(double q) const;
     [[nodiscard]] uint64_t count() const { return count_; }
+    template <class Ar>
+    friend void Io(Ar& ar, QuantileSketch& q);  // engine/partial_io.cpp
 
 private:
     static constexpr int kSubBits = 6;

@@ -24,6 +24,18 @@ public:
     /// The UTF-8 form of the next bytes of the file: a view of `in` itself when nothing had to
     /// change (the common case), else of `scratch`. The view is valid until the next call.
     std::string_view Decode(std::string_view in, std::string* scratch);
+    /// Starts over at a record's start somewhere in the file (a split, engine/splits.hpp), on
+    /// line `line`, keeping the encoding Detect decided; forgets the lines repaired so far.
+    void Restart(int64_t line) {
+        line_ = line;
+        carry_.clear();
+        repaired_.clear();
+        repaired_count_ = 0;
+        last_repaired_line_ = 0;
+        replaced_ = 0;
+        bom_skipped_ = false;
+        high_surrogate_ = 0;
+    }
     /// The end of the file: bytes of an unfinished sequence, decoded as well as they can be.
     std::string Finish();
 

@@ -1,0 +1,430 @@
+#include "engine/partial_io.hpp"
+
+#include <cstring>
+#include <type_traits>
+
+namespace insightstream::engine {
+
+using core::Error;
+using core::Result;
+
+namespace {
+
+constexpr char kMagic[4] = {'I', 'S', 'P', 'T'};
+constexpr uint32_t kFormatVersion = 1;
+
+class Writer {
+public:
+    static constexpr bool kReading = false;
+    void Raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
+    /// A count of elements that follow (reading: checked against what is left).
+    uint64_t Count(uint64_t n) {
+        Raw(&n, sizeof n);
+        return n;
+    }
+    std::string out;
+};
+
+class Reader {
+public:
+    static constexpr bool kReading = true;
+    explicit Reader(std::string_view in) : in_(in) {}
+    void Raw(void* p, size_t n) {
+        if (n > in_.size() - pos_) {
+            failed_ = true;
+            std::memset(p, 0, n);
+            pos_ = in_.size();
+            return;
+        }
+        std::memcpy(p, in_.data() + pos_, n);
+        pos_ += n;
+    }
+    /// Every element takes at least one byte, so a count beyond the bytes left is a broken blob
+    /// (and never a huge allocation).
+    uint64_t Count(uint64_t) {
+        uint64_t n = 0;
+        Raw(&n, sizeof n);
+        if (n > in_.size() - pos_) {
+            failed_ = true;
+            pos_ = in_.size();
+            return 0;
+        }
+        return n;
+    }
+    void Fail() {
+        failed_ = true;
+        pos_ = in_.size();
+    }
+    [[nodiscard]] bool failed() const { return failed_; }
+    [[nodiscard]] bool at_end() const { return pos_ == in_.size(); }
+
+private:
+    std::string_view in_;
+    size_t pos_ = 0;
+    bool failed_ = false;
+};
+
+template <class T>
+concept Plain = std::is_arithmetic_v<T> || std::is_enum_v<T> || std::is_same_v<T, int128>;
+
+}  // namespace
+
+// Declared before use so that the templates below find each other (ADL finds the friends).
+template <class Ar, Plain T>
+void Io(Ar& ar, T& v) {
+    ar.Raw(&v, sizeof v);
+}
+template <class Ar>
+void Io(Ar& ar, bool& b) {
+    uint8_t byte = b ? 1 : 0;
+    ar.Raw(&byte, 1);
+    b = byte != 0;  // any other byte would be no valid bool
+}
+template <class Ar>
+void Io(Ar& ar, std::string& s);
+template <class Ar, class T>
+void Io(Ar& ar, std::vector<T>& v);
+template <class Ar, class T, size_t N>
+void Io(Ar& ar, std::array<T, N>& a);
+template <class Ar, class K, class V, class... Rest>
+void Io(Ar& ar, std::map<K, V, Rest...>& m);
+template <class Ar, class K, class V, class... Rest>
+void Io(Ar& ar, std::unordered_map<K, V, Rest...>& m);
+template <class Ar, class T>
+void Io(Ar& ar, std::unique_ptr<T>& p);
+template <class Ar, class T, size_t B>
+void Io(Ar& ar, ChunkedVector<T, B>& v);
+template <class Ar>
+void Io(Ar& ar, StringSlotMap& m);
+
+template <class Ar, class... T>
+void Fields(Ar& ar, T&... fields) {
+    (Io(ar, fields), ...);
+}
+
+template <class Ar>
+void Io(Ar& ar, std::string& s) {
+    uint64_t n = ar.Count(s.size());
+    if constexpr (Ar::kReading) s.resize(n);
+    ar.Raw(s.data(), n);
+}
+
+template <class Ar, class T>
+void Io(Ar& ar, std::vector<T>& v) {
+    uint64_t n = ar.Count(v.size());
+    if constexpr (Ar::kReading) v.resize(n);
+    if constexpr (Plain<T>) {
+        if constexpr (Ar::kReading) {
+            // Plain elements are read in one piece; the count was checked against the bytes left
+            // only as elements, so check it as bytes too.
+            if (n > 0) ar.Raw(v.data(), n * sizeof(T));
+        } else {
+            ar.Raw(v.data(), n * sizeof(T));
+        }
+    } else {
+        for (auto& x : v) Io(ar, x);
+    }
+}
+
+template <class Ar, class T, size_t N>
+void Io(Ar& ar, std::array<T, N>& a) {
+    for (auto& x : a) Io(ar, x);
+}
+
+template <class Ar, class K, class V, class... Rest>
+void Io(Ar& ar, std::map<K, V, Rest...>& m) {
+    uint64_t n = ar.Count(m.size());
+    if constexpr (Ar::kReading) {
+        m.clear();
+        for (uint64_t i = 0; i < n; ++i) {
+            K k{};
+            V v{};
+            Fields(ar, k, v);
+            m.emplace(std::move(k), std::move(v));
+        }
+    } else {
+        for (auto& [k, v] : m) {
+            K key = k;
+            Fields(ar, key, v);
+        }
+    }
+}
+
+template <class Ar, class K, class V, class... Rest>
+void Io(Ar& ar, std::unordered_map<K, V, Rest...>& m) {
+    uint64_t n = ar.Count(m.size());
+    if constexpr (Ar::kReading) {
+        m.clear();
+        m.reserve(n);
+        for (uint64_t i = 0; i < n; ++i) {
+            K k{};
+            V v{};
+            Fields(ar, k, v);
+            m.emplace(std::move(k), std::move(v));
+        }
+    } else {
+        for (auto& [k, v] : m) {
+            K key = k;
+            Fields(ar, key, v);
+        }
+    }
+}
+
+template <class Ar, class T>
+void Io(Ar& ar, std::unique_ptr<T>& p) {
+    bool present = p != nullptr;
+    Io(ar, present);
+    if constexpr (Ar::kReading) p = present ? std::make_unique<T>() : nullptr;
+    if (p) Io(ar, *p);
+}
+
+template <class Ar, class T, size_t B>
+void Io(Ar& ar, ChunkedVector<T, B>& v) {
+    uint64_t n = ar.Count(v.size());
+    if constexpr (Ar::kReading) v.resize(n);
+    for (uint64_t i = 0; i < n; ++i) Io(ar, v[i]);
+}
+
+// Keys in slot order; reading inserts them in that order, so every key gets its slot back.
+template <class Ar>
+void Io(Ar& ar, StringSlotMap& m) {
+    uint64_t n = ar.Count(m.count());
+    for (uint64_t s = 0; s < n; ++s) {
+        std::string key;
+        if constexpr (!Ar::kReading) key = m.Key(static_cast<uint32_t>(s));
+        Io(ar, key);
+        if constexpr (Ar::kReading) {
+            if (m.FindOrInsert(key, SIZE_MAX) != s) {
+                ar.Fail();  // a key twice: a broken blob
+                return;
+            }
+        }
+    }
+}
+
+template <class Ar>
+void Io(Ar& ar, DistinctCounter& d) {
+    Fields(ar, d.set_, d.set_count_, d.has_zero_, d.registers_);
+}
+
+template <class Ar>
+void Io(Ar& ar, HeavyHitters::Entry& e) {
+    Fields(ar, e.key, e.weight, e.error);
+}
+
+template <class Ar>
+void Io(Ar& ar, HeavyHitters& h) {
+    Fields(ar, h.capacity_, h.heap_);
+    if constexpr (Ar::kReading) {
+        h.index_.clear();
+        for (size_t i = 0; i < h.heap_.size(); ++i) h.index_[h.heap_[i].key] = i;
+    }
+}
+
+template <class Ar>
+void Io(Ar& ar, QuantileSketch& q) {
+    for (auto& side : q.sides_) Fields(ar, side.base, side.index);
+    Fields(ar, q.blocks_, q.zeros_, q.count_);
+    if constexpr (Ar::kReading) {
+        for (const auto& side : q.sides_) {
+            for (uint32_t b : side.index) {
+                if (b > q.blocks_.size()) ar.Fail();  // points past the blocks
+            }
+        }
+    }
+}
+
+template <class Ar, class B>
+void Io(Ar& ar, DenseBlocks<B>& d) {
+    Fields(ar, d.len_, d.base_, d.count_, d.data_);
+    if constexpr (Ar::kReading) {
+        if (d.count_ < 0 || d.data_.size() != static_cast<size_t>(d.count_) * d.len_) ar.Fail();
+    }
+}
+
+template <class Ar>
+void Io(Ar& ar, Acc& a) {
+    Fields(ar, a.count, a.overflow, a.sum, a.min, a.max);
+}
+template <class Ar>
+void Io(Ar& ar, GroupTable::Compact& c) {
+    Fields(ar, c.sum, c.min, c.max);
+}
+template <class Ar>
+void Io(Ar& ar, GroupTable::CellKey& k) {
+    Fields(ar, k.slot, k.month, k.measure);
+}
+template <class Ar>
+void Io(Ar& ar, GroupTable::Wide& w) {
+    Fields(ar, w.sum, w.overflow);
+}
+template <class Ar>
+void Io(Ar& ar, RowIssue& i) {
+    Fields(ar, i.line, i.column, i.reason, i.raw, i.kind);
+}
+template <class Ar>
+void Io(Ar& ar, CurrencyTally& t) {
+    Fields(ar, t.code, t.symbol, t.acc);
+}
+template <class Ar>
+void Io(Ar& ar, PendingIssue& i) {
+    Fields(ar, i.line, i.raw);
+}
+template <class Ar>
+void Io(Ar& ar, LateValue& v) {
+    Fields(ar, v.line, v.value);
+}
+template <class Ar>
+void Io(Ar& ar, OrderEvidence& e) {
+    Fields(ar, e.first_gt12, e.second_gt12, e.dotted, e.numeric);
+}
+
+template <class Ar>
+void Io(Ar& ar, ColumnState& s) {
+    Fields(ar, s.values, s.nulls, s.invalid, s.distinct, s.acc, s.quantiles, s.max_frac, s.rounded, s.widened,
+           s.currencies, s.min_text, s.max_text, s.has_text, s.text_truncated, s.trues, s.falses, s.min_mdy, s.max_mdy,
+           s.min_dmy, s.max_dmy, s.order, s.ambiguous_seen, s.distinct_dmy, s.invalid_if[0], s.invalid_if[1],
+           s.pending[0], s.pending[1], s.late_values);
+}
+
+template <class Ar>
+void Io(Ar& ar, TimeTable& t) {
+    Fields(ar, t.dense, t.codes, t.rows, t.accs);
+    if constexpr (Ar::kReading) {
+        t.slots = U64SlotMap();
+        for (size_t s = 0; s < t.codes.size(); ++s) {
+            bool inserted = false;
+            if (t.slots.FindOrInsert(t.codes[s], &inserted) != s) ar.Fail();
+        }
+        if (t.rows.size() != t.codes.size()) ar.Fail();
+    }
+}
+
+template <class Ar>
+void Io(Ar& ar, BeyondCap& b) {
+    Fields(ar, b.distinct, b.min, b.max, b.has_text, b.rows, b.measures);
+}
+
+template <class Ar>
+void Io(Ar& ar, GroupTable& g) {
+    Fields(ar, g.keys, g.rows, g.accs, g.is_wide, g.wide, g.missing, g.other_rows, g.other_accs, g.capped, g.beyond,
+           g.seeded, g.cell_limit, g.uncelled, g.months, g.month_nulls, g.spill);
+    if constexpr (Ar::kReading) {
+        if (g.rows.size() != g.keys.count() || g.uncelled.size() != g.rows.size() || g.months.size() > g.rows.size()) {
+            ar.Fail();
+        }
+    }
+}
+
+namespace {
+
+// What the partial's tables are laid out by: the columns' names, types and roles.
+uint64_t SchemaFingerprint(const Schema& schema) {
+    uint64_t h = HashInt(schema.columns.size());
+    for (const auto& c : schema.columns) {
+        h = Mix(h, HashBytes(c.name));
+        h = Mix(h, HashInt(static_cast<uint64_t>(c.type) << 8 | static_cast<uint64_t>(c.role)));
+        h = Mix(h, HashBytes(c.format));
+    }
+    return h;
+}
+
+template <class Ar>
+void Body(Ar& ar, Partial& p) {
+    Fields(ar, p.rows, p.rejected, p.lines, p.rejected_lines, p.invalid_values);
+    uint64_t n = ar.Count(p.columns.size());
+    if constexpr (Ar::kReading) {
+        if (n != p.columns.size()) return ar.Fail();
+    }
+    for (auto& c : p.columns) Io(ar, c);
+    n = ar.Count(p.time_tables.size());
+    if constexpr (Ar::kReading) {
+        if (n != p.time_tables.size()) return ar.Fail();
+    }
+    for (auto& t : p.time_tables) Io(ar, t);
+    n = ar.Count(p.group_tables.size());
+    if constexpr (Ar::kReading) {
+        if (n != p.group_tables.size()) return ar.Fail();
+    }
+    for (auto& g : p.group_tables) Io(ar, g);
+    Fields(ar, p.issues, p.issue_count, p.late_keys_dropped);
+    uint64_t keys = ar.Count(p.late_keys.size());
+    if constexpr (Ar::kReading) {
+        p.late_keys.clear();
+        for (uint64_t i = 0; i < keys; ++i) {
+            std::string key;
+            Partial::LateKeyValues v;
+            Fields(ar, key, v.first_line, v.values);
+            p.late_keys.emplace(std::move(key), std::move(v));
+        }
+    } else {
+        for (auto& [k, v] : p.late_keys) {
+            std::string key = k;
+            Fields(ar, key, v.first_line, v.values);
+        }
+    }
+}
+
+}  // namespace
+
+std::string WritePartial(Partial& p) {
+    Writer w;
+    w.Raw(kMagic, sizeof kMagic);
+    uint32_t version = kFormatVersion;
+    uint64_t fingerprint = SchemaFingerprint(p.schema);
+    Fields(w, version, fingerprint);
+    Body(w, p);
+    return std::move(w.out);
+}
+
+Result<void> ReadPartial(std::string_view bytes, Partial& p) {
+    auto broken = [](const std::string& why) { return Error::Internal("a split's partial result " + why).WithSlug("split-unreadable"); };
+    if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+        return broken("is not one (no magic)");
+    }
+    Reader r(bytes.substr(sizeof kMagic));
+    uint32_t version = 0;
+    uint64_t fingerprint = 0;
+    Fields(r, version, fingerprint);
+    if (r.failed()) return broken("is cut off");
+    if (version != kFormatVersion) return broken("has format " + std::to_string(version) + ", this build reads " + std::to_string(kFormatVersion));
+    if (fingerprint != SchemaFingerprint(p.schema)) return broken("was made with other columns");
+    Body(r, p);
+    if (r.failed()) return broken("is cut off or damaged");
+    if (!r.at_end()) return broken("has bytes after its end");
+    return {};
+}
+
+namespace {
+constexpr char kRefinementMagic[4] = {'I', 'S', 'R', 'F'};
+template <class Ar>
+void RefinementBody(Ar& ar, Refinement& r) {
+    Fields(ar, r.late_values, r.new_keys, r.pass_orders, r.seeds, r.reasons);
+}
+}  // namespace
+
+std::string WriteRefinement(Refinement& r) {
+    Writer w;
+    w.Raw(kRefinementMagic, sizeof kRefinementMagic);
+    uint32_t version = kFormatVersion;
+    Io(w, version);
+    RefinementBody(w, r);
+    return std::move(w.out);
+}
+
+Result<Refinement> ReadRefinement(std::string_view bytes) {
+    if (bytes.size() < sizeof kRefinementMagic || std::memcmp(bytes.data(), kRefinementMagic, sizeof kRefinementMagic) != 0) {
+        return Error::Internal("a pass's options are not readable (no magic)").WithSlug("split-unreadable");
+    }
+    Reader r(bytes.substr(sizeof kRefinementMagic));
+    uint32_t version = 0;
+    Io(r, version);
+    Refinement out;
+    if (version == kFormatVersion) RefinementBody(r, out);
+    if (r.failed() || !r.at_end() || version != kFormatVersion) {
+        return Error::Internal("a pass's options are cut off or of another format").WithSlug("split-unreadable");
+    }
+    return out;
+}
+
+}  // namespace insightstream::engine

@@ -1,0 +1,139 @@
+#include "engine/splits.hpp"
+
+namespace insightstream::engine {
+
+using core::Error;
+using core::Result;
+
+namespace {
+
+EngineOptions SplitOptions(EngineOptions options, SplitRange split) {
+    options.split = split;
+    options.snapshot = nullptr;
+    return options;
+}
+
+// Reads the file's head into a split's engine until it has its sample (or the file ends).
+Result<void> ReadHead(Engine& engine, const OpenRange& open, std::string& buffer) {
+    IS_TRY(auto source, open(0, -1));
+    while (!engine.HeadDone()) {
+        IS_TRY(size_t n, source->Read(buffer.data(), buffer.size()));
+        if (n == 0) return engine.EndHead();
+        IS_TRY_VOID(engine.FeedHead(std::string_view(buffer.data(), n)));
+    }
+    return {};
+}
+
+}  // namespace
+
+namespace {
+EngineOptions CutterOptions(EngineOptions options) {
+    options.threads = 1;  // it only reads the head
+    return SplitOptions(std::move(options), SplitRange{});
+}
+}  // namespace
+
+SplitCutter::SplitCutter(EngineOptions options, int64_t split_bytes)
+    : head_(CutterOptions(std::move(options))), split_bytes_(std::max<int64_t>(split_bytes, 1)) {}
+
+void SplitCutter::Feed(std::string_view data) {
+    if (ready_) return Scan(data);
+    buffered_.append(data);
+    if (!head_.FeedHead(data)) {
+        ready_ = true;  // the analysis will say what is wrong with the head: one split
+        offset_ = static_cast<int64_t>(buffered_.size());
+        buffered_.clear();
+        return;
+    }
+    if (!head_.HeadDone()) return;
+    ready_ = true;
+    splittable_ = head_.Splittable();
+    scanner_ = head_.FileScanner();
+    std::string head = std::move(buffered_);
+    buffered_.clear();
+    Scan(head);
+}
+
+void SplitCutter::Scan(std::string_view data) {
+    const auto n = static_cast<int64_t>(data.size());
+    if (!splittable_) {
+        offset_ += n;
+        return;
+    }
+    size_t from = 0;
+    if (offset_ == 0 && data.starts_with("\xEF\xBB\xBF")) from = 3;  // the engine reads past the BOM
+    scanner_.Scan(data.data(), from, data.size(), [&](size_t at) {
+        const int64_t end = offset_ + static_cast<int64_t>(at) + 1;
+        if (end - split_begin_ < split_bytes_) return;
+        done_.push_back(SplitRange{split_begin_, end, split_first_line_});
+        split_begin_ = end;
+        split_first_line_ = 1 + scanner_.newlines;
+    });
+    offset_ += n;
+}
+
+std::vector<SplitRange> SplitCutter::Take() { return std::exchange(done_, {}); }
+
+std::vector<SplitRange> SplitCutter::Finish() {
+    if (!ready_) {
+        ready_ = true;
+        if (head_.EndHead()) {
+            splittable_ = head_.Splittable();
+            scanner_ = head_.FileScanner();
+        }
+        std::string head = std::move(buffered_);
+        buffered_.clear();
+        Scan(head);
+    }
+    if (!splittable_) {
+        done_.clear();
+        return {SplitRange{0, offset_, 1}};
+    }
+    if (offset_ > split_begin_ || (done_.empty() && split_begin_ == 0)) {
+        done_.push_back(SplitRange{split_begin_, offset_, split_first_line_});
+        split_begin_ = offset_;
+    }
+    return Take();
+}
+
+Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenRange& open, SplitRange split, size_t chunk_bytes) {
+    std::string buffer(std::max<size_t>(chunk_bytes, 1), '\0');
+    Engine engine(SplitOptions(options, split));
+    IS_TRY_VOID(ReadHead(engine, open, buffer));
+    IS_TRY(auto source, open(split.begin, split.end));
+    for (;;) {
+        IS_TRY(size_t n, source->Read(buffer.data(), buffer.size()));
+        if (n == 0) break;
+        IS_TRY_VOID(engine.Feed(std::string_view(buffer.data(), n)));
+    }
+    return engine.FinishSplit();
+}
+
+Result<InsightSet> MergeSplits(const EngineOptions& options, const OpenRange& open, const std::vector<std::string>& partials,
+                               size_t chunk_bytes) {
+    std::string buffer(std::max<size_t>(chunk_bytes, 1), '\0');
+    Engine engine(SplitOptions(options, SplitRange{}));
+    IS_TRY_VOID(ReadHead(engine, open, buffer));
+    return engine.FinishMerge(partials);
+}
+
+Result<InsightSet> AnalyzeInSplits(EngineOptions options, const OpenRange& open, const std::vector<SplitRange>& splits,
+                                   int max_passes, size_t chunk_bytes, EngineOptions* last) {
+    if (splits.empty()) return Error::InvalidArgument("a file in splits needs at least one split");
+    for (int pass = 1;; ++pass) {
+        std::vector<std::string> partials;
+        for (const auto& split : splits) {
+            IS_TRY(auto partial, AnalyzeSplit(options, open, split, chunk_bytes));
+            partials.push_back(std::move(partial));
+        }
+        IS_TRY(auto s, MergeSplits(options, open, partials, chunk_bytes));
+        s.passes = pass;
+        if (s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= max_passes) {
+            if (last != nullptr) *last = options;
+            return s;
+        }
+        options.refined.Merge(s.refine);
+    }
+}
+
+}  // namespace insightstream::engine

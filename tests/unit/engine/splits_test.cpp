@@ -1,0 +1,283 @@
+// A file analysed in splits (engine/splits.hpp) gives byte for byte the insight set one engine
+// gives reading the whole file: on the catalogue of nasty inputs, on quoted fields whose line
+// breaks straddle a split's end, on files that need more passes, for split sizes down to a byte.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/partial_io.hpp"
+#include "engine/splits.hpp"
+#include "unit/engine/engine_test_util.hpp"
+
+#ifndef INSIGHTSTREAM_TEST_DATA
+#error "INSIGHTSTREAM_TEST_DATA must name tests/data"
+#endif
+
+namespace insightstream::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Read(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Everything the service stores of an analysis, as the worker writes it.
+std::string Everything(const InsightSet& s) {
+    std::string out = SchemaJson(s) + "\n" + SummaryJson(s) + "\n";
+    for (const auto& t : s.time_series) out += TimeSeriesJson(s, t) + "\n";
+    for (const auto& g : s.groups) out += GroupsJson(s, g) + "\n";
+    for (const auto& b : s.breakdowns) out += BreakdownJson(s, b) + "\n";
+    out += IssuesNdjson(s);
+    out += "\nrows " + std::to_string(s.rows) + " rejected " + std::to_string(s.rejected) + " lines " +
+           std::to_string(s.lines) + " issues " + std::to_string(s.issue_count) + " encoding " + s.encoding +
+           " passes " + std::to_string(s.passes);
+    return out;
+}
+
+EngineOptions Options(const std::string& format, int threads, size_t sample_bytes = 1 << 20) {
+    EngineOptions o;
+    o.format = format;
+    o.threads = threads;
+    o.sample_bytes = sample_bytes;
+    o.block_bytes = 4096;  // several blocks per split where splits are large
+    return o;
+}
+
+OpenRange Opener(std::string_view data) {
+    return [data](int64_t begin, int64_t end) -> core::Result<std::unique_ptr<ByteSource>> {
+        auto b = static_cast<size_t>(begin);
+        size_t e = end < 0 ? data.size() : static_cast<size_t>(end);
+        EXPECT_LE(b, e);
+        EXPECT_LE(e, data.size());
+        return std::unique_ptr<ByteSource>(std::make_unique<MemorySource>(data.substr(b, e - b)));
+    };
+}
+
+core::Result<InsightSet> Whole(std::string_view data, const EngineOptions& o) {
+    AnalyzeHooks hooks;
+    hooks.chunk_bytes = 7919;
+    hooks.open = [&]() -> core::Result<std::unique_ptr<ByteSource>> {
+        return std::unique_ptr<ByteSource>(std::make_unique<MemorySource>(data));
+    };
+    return Analyze(o, hooks);
+}
+
+// The file cut as the ingest cuts it: fed in pieces of `feed` bytes.
+std::vector<SplitRange> Cut(std::string_view data, const EngineOptions& o, int64_t split_bytes, size_t feed = 3) {
+    SplitCutter cutter(o, split_bytes);
+    std::vector<SplitRange> out;
+    for (size_t i = 0; i < data.size(); i += feed) {
+        cutter.Feed(data.substr(i, feed));
+        for (auto& s : cutter.Take()) out.push_back(s);
+    }
+    for (auto& s : cutter.Finish()) out.push_back(s);
+    return out;
+}
+
+// Splits are contiguous, cover the file, and start on the line they say.
+void ExpectCover(std::string_view data, const std::vector<SplitRange>& splits, char newline = '\n') {
+    ASSERT_FALSE(splits.empty());
+    EXPECT_EQ(splits.front().begin, 0);
+    EXPECT_EQ(splits.back().end, static_cast<int64_t>(data.size()));
+    for (size_t i = 0; i < splits.size(); ++i) {
+        EXPECT_LE(splits[i].begin, splits[i].end);
+        if (i > 0) {
+            EXPECT_EQ(splits[i].begin, splits[i - 1].end);
+            EXPECT_EQ(splits[i].first_line,
+                      1 + std::count(data.begin(), data.begin() + splits[i].begin, newline));
+        }
+    }
+}
+
+// The whole file against the file in splits of each size: the same answer (or the same error).
+// At most about 50 splits a size (every split reads the head again), so a size of a few bytes
+// means splits of single records in the small files.
+void ExpectSameInSplits(std::string_view data, const EngineOptions& o, std::initializer_list<int64_t> sizes,
+                        char newline = '\n', int64_t max_splits = 50) {
+    auto whole = Whole(data, o);
+    for (int64_t asked : sizes) {
+        const int64_t size = std::max<int64_t>(asked, static_cast<int64_t>(data.size()) / max_splits);
+        SCOPED_TRACE("splits of " + std::to_string(size) + " bytes");
+        auto splits = Cut(data, o, size);
+        ExpectCover(data, splits, newline);
+        auto parts = AnalyzeInSplits(o, Opener(data), splits, 3, 5);
+        if (!whole) {
+            ASSERT_FALSE(parts) << "the whole file failed: " << whole.error().ToString();
+            EXPECT_EQ(parts.error().slug(), whole.error().slug());
+            EXPECT_EQ(parts.error().detail(), whole.error().detail());
+            continue;
+        }
+        ASSERT_TRUE(parts) << parts.error().ToString();
+        EXPECT_EQ(Everything(*parts), Everything(*whole));
+    }
+}
+
+class SplitsOfTheCatalogue : public ::testing::TestWithParam<fs::path> {};
+
+TEST_P(SplitsOfTheCatalogue, GiveWhatTheWholeFileGives) {
+    fs::path dir = GetParam();
+    for (const char* ext : {"csv", "json", "ndjson"}) {
+        fs::path input = dir / (std::string("input.") + ext);
+        if (!fs::exists(input)) continue;
+        std::string data = Read(input);
+        char newline = data.find('\n') == std::string::npos && data.find('\r') != std::string::npos ? '\r' : '\n';
+        for (int threads : {1, 2}) {
+            SCOPED_TRACE("threads " + std::to_string(threads));
+            ExpectSameInSplits(data, Options(ext, threads), {1, 7, 1000, 1 << 20}, newline);
+        }
+    }
+}
+
+std::vector<fs::path> Cases() {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(fs::path(INSIGHTSTREAM_TEST_DATA) / "engine")) {
+        if (e.is_directory()) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engine, SplitsOfTheCatalogue, ::testing::ValuesIn(Cases()),
+                         [](const auto& info) { return info.param.filename().string(); });
+
+TEST(Splits, QuotedLineBreaksAcrossASplitsEndStayInTheirRecord) {
+    // Records whose quoted fields hold line breaks, "" quotes and delimiters: a split may only
+    // end where a record does, wherever the split size falls.
+    std::string csv = "day,note,region,amount\n";
+    for (int i = 0; i < 400; ++i) {
+        csv += "2024-0" + std::to_string(i % 9 + 1) + "-1" + std::to_string(i % 10) + ",\"line one\nline \"\"two\"\", " +
+               std::to_string(i) + "\n\n end\"," + (i % 3 ? "North" : "\"So,uth\"") + "," + std::to_string(i * 7 % 101) +
+               "." + std::to_string(i % 10) + "\n";
+    }
+    auto o = Options("csv", 2, 2048);
+    auto whole = Whole(csv, o);
+    ASSERT_TRUE(whole) << whole.error().ToString();
+    EXPECT_EQ(whole->rows, 400);
+    EXPECT_EQ(whole->rejected, 0);
+    ExpectSameInSplits(csv, o, {1, 13, 997, 4096, 100000});
+    // Splits of a byte or a few over the first records: every record its own split.
+    std::string head = csv.substr(0, csv.find("2024-03-1"));
+    ExpectSameInSplits(head, o, {1, 5}, '\n', 1'000'000);
+    // A split boundary is never inside a record: every split but the first starts a record.
+    for (const auto& s : Cut(csv, o, 50)) {
+        if (s.begin == 0) continue;
+        EXPECT_EQ(csv.compare(static_cast<size_t>(s.begin), 5, "2024-"), 0) << s.begin;
+    }
+}
+
+TEST(Splits, FilesThatNeedMorePassesGiveTheSameInSplits) {
+    // A column with no value in the sample, numeric dates whose order only the whole column
+    // decides, JSON keys first seen after the sample, and many groups whose months a second
+    // pass counts: every split is read again with what the merge found.
+    std::string csv = "date,customer,late,amount\n";
+    for (int i = 0; i < 3000; ++i) {
+        int d = i % 28 + 1, m = i % 12 + 1;
+        std::string date = i < 2000 ? "0" + std::to_string(m % 9 + 1) + "/0" + std::to_string(d % 9 + 1) + "/2023"
+                                    : std::to_string(m) + "/" + std::to_string(d) + "/2024";
+        csv += date + ",c" + std::to_string(i * 7919 % 1500) + "," + (i > 2500 ? std::to_string(i) : "") + "," +
+               std::to_string(i % 97) + ".5\n";
+    }
+    auto o = Options("csv", 2, 4096);
+    o.partial.breakdown_groups = 20;
+    auto whole = Whole(csv, o);
+    ASSERT_TRUE(whole) << whole.error().ToString();
+    EXPECT_GE(whole->passes, 2);
+    ExpectSameInSplits(csv, o, {17, 30000});
+
+    std::string nd;
+    for (int i = 0; i < 2000; ++i) {
+        nd += "{\"id\": " + std::to_string(i) + ", \"region\": \"r" + std::to_string(i % 5) + "\", \"amount\": " +
+              std::to_string(i % 13) + (i > 1500 ? ", \"extra\": {\"score\": " + std::to_string(i % 7) + "}" : "") + "}\n";
+    }
+    auto jo = Options("ndjson", 2, 4096);
+    auto jwhole = Whole(nd, jo);
+    ASSERT_TRUE(jwhole) << jwhole.error().ToString();
+    EXPECT_GE(jwhole->passes, 2);
+    ExpectSameInSplits(nd, jo, {1, 20000});
+}
+
+TEST(Splits, ManyGroupsAndSharedTablesMergeExactly) {
+    // More groups than a thread keeps to itself (the shared tables) and a breakdown cap: the
+    // splits' partials carry all of it.
+    std::string csv = "day,customer,revenue\n";
+    for (int i = 0; i < 30'000; ++i) {
+        csv += "2024-0" + std::to_string(i % 9 + 1) + "-0" + std::to_string(i % 7 + 1) + ",c" +
+               std::to_string(i * 7919 % 20'000) + "," + std::to_string(i % 1000) + "." + std::to_string(i % 10) + "\n";
+    }
+    auto o = Options("csv", 2);
+    o.block_bytes = 64 << 10;
+    o.hints["customer"].role = ColumnRole::kDimension;
+    o.partial.local_groups = 500;
+    o.partial.breakdown_groups = 50;
+    ExpectSameInSplits(csv, o, {50'000, 400'000});
+}
+
+TEST(Splits, AUtf16FileAndAJsonArrayAreOneSplit) {
+    std::string json = "[{\"a\": 1},\n {\"a\": 2}]";
+    auto splits = Cut(json, Options("json", 1), 1);
+    ASSERT_EQ(splits.size(), 1U);
+    EXPECT_EQ(splits[0], (SplitRange{0, static_cast<int64_t>(json.size()), 1}));
+    std::string utf16("\xFF\xFE", 2);
+    for (char c : std::string("a,b\n1,2\n3,4\n")) {
+        utf16 += c;
+        utf16 += '\0';
+    }
+    splits = Cut(utf16, Options("csv", 1), 1);
+    ASSERT_EQ(splits.size(), 1U);
+    EXPECT_EQ(splits[0].end, static_cast<int64_t>(utf16.size()));
+}
+
+TEST(PartialIo, ABrokenOrForeignPartialIsRefusedNotMerged) {
+    std::string csv = "day,region,amount\n2024-01-01,North,5\n2024-01-02,South,x\n";
+    auto o = Options("csv", 1);
+    auto splits = Cut(csv, o, 1 << 20);
+    ASSERT_EQ(splits.size(), 1U);
+    auto partial = AnalyzeSplit(o, Opener(csv), splits[0]);
+    ASSERT_TRUE(partial) << partial.error().ToString();
+    auto merged = MergeSplits(o, Opener(csv), {*partial});
+    ASSERT_TRUE(merged) << merged.error().ToString();
+    EXPECT_EQ(merged->rows, 2);
+    // Cut anywhere, flipped, or from a file with other columns: an error, never a partial.
+    for (size_t cut : {size_t{0}, size_t{3}, size_t{20}, partial->size() / 2, partial->size() - 1}) {
+        auto r = MergeSplits(o, Opener(csv), {partial->substr(0, cut)});
+        ASSERT_FALSE(r) << cut;
+        EXPECT_EQ(r.error().slug(), "split-unreadable");
+    }
+    std::string longer = *partial + "x";
+    EXPECT_FALSE(MergeSplits(o, Opener(csv), {longer}));
+    std::string other = "day,region,amount,extra\n2024-01-01,North,5,1\n";
+    auto foreign = AnalyzeSplit(o, Opener(other), SplitRange{0, static_cast<int64_t>(other.size()), 1});
+    ASSERT_TRUE(foreign) << foreign.error().ToString();
+    auto r = MergeSplits(o, Opener(csv), {*foreign});
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().internal().find("other columns"), std::string::npos) << r.error().internal();
+}
+
+TEST(Splits, TheSampleEndsAtTheSameByteHoweverTheFileIsFed) {
+    // The schema comes from the first sample_bytes (and 50 lines): fed in pieces of 1 byte or
+    // of the whole file, the same columns are late or typed.
+    std::string csv = "id,value\n";
+    for (int i = 0; i < 2000; ++i) csv += std::to_string(i) + "," + (i < 300 ? "" : std::to_string(i)) + "\n";
+    auto o = Options("csv", 1, 2048);
+    std::string want;
+    for (size_t feed : {size_t{1}, size_t{4096}, csv.size()}) {
+        AnalyzeHooks hooks;
+        hooks.chunk_bytes = feed;
+        hooks.open = [&]() -> core::Result<std::unique_ptr<ByteSource>> {
+            return std::unique_ptr<ByteSource>(std::make_unique<MemorySource>(csv));
+        };
+        auto s = Analyze(o, hooks);
+        ASSERT_TRUE(s) << s.error().ToString();
+        if (want.empty()) want = Everything(*s);
+        EXPECT_EQ(Everything(*s), want) << "fed in pieces of " << feed;
+    }
+}
+
+}  // namespace
+}  // namespace insightstream::engine
