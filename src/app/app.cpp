@@ -354,7 +354,9 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                                          .threads = cfg.engine_threads,
                                                          .max_rejected_share = cfg.max_rejected_share,
                                                          .max_groups = static_cast<size_t>(cfg.max_groups),
-                                                         .memory_budget = static_cast<size_t>(cfg.job_memory_bytes)});
+                                                         .memory_budget = static_cast<size_t>(cfg.job_memory_bytes),
+                                                         .split_bytes = cfg.split_bytes,
+                                                         .split_stall_ms = cfg.split_stall_ms});
         worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
                                   .visibility_s = cfg.job_visibility_s,
                                   .heartbeat_s = cfg.job_heartbeat_s,

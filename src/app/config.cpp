@@ -73,6 +73,8 @@ std::string Config::RedactedJson() const {
                           {"job_max_receives", job_max_receives},
                           {"job_backoff_base_s", job_backoff_base_s},
                           {"worker_chunk_bytes", worker_chunk_bytes},
+                          {"split_bytes", split_bytes},
+                          {"split_stall_ms", split_stall_ms},
                           {"cors_origins", cors_origins},
                           {"login_rate_limit", login_rate_limit},
                           {"client_rate_limit", client_rate_limit},
@@ -207,6 +209,12 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
 
     app.add_option("--worker-chunk-bytes", c.worker_chunk_bytes, "Bytes the worker reads from the object per step")
         ->envname("INSIGHTSTREAM_WORKER_CHUNK_BYTES")->capture_default_str();
+    app.add_option("--split-bytes", c.split_bytes,
+                   "Files bigger than this are analysed in splits of about this size, one job each (0: never)")
+        ->envname("INSIGHTSTREAM_SPLIT_BYTES")->capture_default_str();
+    app.add_option("--split-stall-ms", c.split_stall_ms,
+                   "A split taken by a worker but not done after this long is analysed by the version's job")
+        ->envname("INSIGHTSTREAM_SPLIT_STALL_MS")->capture_default_str();
     app.add_option("--cors-origins", c.cors_origins, "Origins allowed to call the API from a browser (comma list)")
         ->envname("INSIGHTSTREAM_CORS_ORIGINS");
     app.add_option("--client-rate-limit", c.client_rate_limit,
@@ -321,6 +329,8 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (!positive(c.job_max_receives)) bad.push_back({"job_max_receives", "must be > 0"});
     if (c.job_backoff_base_s < 0) bad.push_back({"job_backoff_base", "must be >= 0"});
     if (c.worker_chunk_bytes < 4096) bad.push_back({"worker_chunk_bytes", "must be >= 4096"});
+    if (c.split_bytes != 0 && c.split_bytes < 4096) bad.push_back({"split_bytes", "must be 0 (never split) or >= 4096"});
+    if (c.split_stall_ms < 100) bad.push_back({"split_stall_ms", "must be >= 100"});
     if (c.engine_threads < 0) bad.push_back({"engine_threads", "must be >= 0"});
     if (c.max_rejected_share < 0 || c.max_rejected_share > 1) bad.push_back({"max_rejected_share", "must be 0..1"});
     if (c.max_groups < 10) bad.push_back({"max_groups", "must be >= 10"});

@@ -60,6 +60,8 @@ struct Config {
     int job_backoff_base_s = 2;
     int outbox_relay_interval_ms = 2000;
     size_t worker_chunk_bytes = 4 << 20;
+    int64_t split_bytes = 256LL << 20;  // files bigger than this are analysed in splits (0: never)
+    int split_stall_ms = 60'000;
     std::string cors_origins;  // comma-separated
     double login_rate_limit = 30;    // per minute per IP
     double client_rate_limit = 0;    // requests per second per client address at the edge (0: none)

@@ -17,6 +17,13 @@ std::string JobMessage::ToJson() const {
                    {"request_id", request_id},
                    {"span_id", span_id}};
     if (!kind.empty()) o["kind"] = kind;
+    if (kind == kSplitJob) {
+        o["pass"] = pass;
+        o["split"] = split;
+        o["begin"] = begin;
+        o["end"] = end;
+        o["first_line"] = first_line;
+    }
     return json::serialize(o);
 }
 
@@ -36,9 +43,24 @@ Result<JobMessage> JobMessage::Parse(std::string_view text) {
     m.request_id = str("request_id");
     m.span_id = str("span_id");
     m.kind = str("kind");
-    if (!m.kind.empty() && m.kind != kSnapshotJob) return Error::InvalidArgument("job message of an unknown kind: " + m.kind);
-    auto it = o.find("version");
-    if (it != o.end() && it->value().is_int64()) m.version = it->value().as_int64();
+    if (!m.kind.empty() && m.kind != kSnapshotJob && m.kind != kSplitJob) {
+        return Error::InvalidArgument("job message of an unknown kind: " + m.kind);
+    }
+    auto integer = [&](std::string_view k, int64_t fallback) -> int64_t {
+        auto it = o.find(k);
+        return it != o.end() && it->value().is_int64() ? it->value().as_int64() : fallback;
+    };
+    m.version = integer("version", 0);
+    if (m.kind == kSplitJob) {
+        m.pass = static_cast<int>(integer("pass", 0));
+        m.split = static_cast<int>(integer("split", -1));
+        m.begin = integer("begin", -1);
+        m.end = integer("end", -1);
+        m.first_line = integer("first_line", 0);
+        if (m.pass < 1 || m.split < 0 || m.begin < 0 || m.end < m.begin || m.first_line < 1) {
+            return Error::InvalidArgument("split job message lacks pass, split, begin, end or first_line");
+        }
+    }
     if (!core::IsValidId(m.tenant.str()) || !core::IsValidId(m.dataset.str()) || m.version < 1) {
         return Error::InvalidArgument("job message lacks tenant_id, dataset_id or version");
     }

@@ -21,11 +21,19 @@ struct JobMessage {
     /// What to do: "" processes the version; kSnapshotJob writes the snapshot of a version that is
     /// ready but was processed before snapshots existed (asked for by an export or a query).
     std::string kind;
+    /// kSplitJob: one split of the version's file — bytes [begin, end), starting on line
+    /// first_line — analysed with the options of pass `pass` (worker/engine_processor.hpp).
+    int pass = 0;
+    int split = -1;
+    int64_t begin = 0;
+    int64_t end = 0;
+    int64_t first_line = 1;
     [[nodiscard]] std::string ToJson() const;
     static core::Result<JobMessage> Parse(std::string_view json);
 };
 
 inline constexpr std::string_view kProcessTopic = "dataset.version.process";
 inline constexpr std::string_view kSnapshotJob = "snapshot";
+inline constexpr std::string_view kSplitJob = "split";
 
 }  // namespace insightstream::catalog

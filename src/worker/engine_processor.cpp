@@ -4,8 +4,13 @@
 
 #include <cmath>
 
+#include <chrono>
+#include <thread>
+
 #include "core/clock.hpp"
+#include "core/log.hpp"
 #include "engine/engine.hpp"
+#include "engine/partial_io.hpp"
 
 namespace insightstream::worker {
 
@@ -199,9 +204,16 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
                                             ProgressSink& progress) {
     bool first = true;
     engine::AnalyzeHooks hooks = Hooks(job, source, progress, &first);
-    engine::EngineOptions options = Options(job);
     engine::EngineOptions last;
-    IS_TRY(auto insights, engine::Analyze(options, hooks, &last));
+    std::optional<engine::InsightSet> in_splits;
+    if (send_split_ && settings_.split_bytes > 0 && job.version.size_bytes > settings_.split_bytes) {
+        first = false;  // the cut reads the source the worker opened; every later read opens its own
+        IS_TRY(in_splits, AnalyzeInSplits(job, source, progress, &last));
+    }
+    if (!in_splits) {
+        IS_TRY(in_splits, engine::Analyze(Options(job), hooks, &last));
+    }
+    engine::InsightSet& insights = *in_splits;
     // The quarantine: rejected rows and invalid values, served by GET .../errors — written first,
     // so a version that fails for too many bad rows still shows which they were.
     auto errors_key = store::ObjectKey::ForDatasetVersion(job.message.tenant, job.message.dataset, job.message.version,
@@ -262,6 +274,174 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
         return catalog::results::Replace(tx, tenant, dataset, version, items, core::SystemClock().NowMs());
     };
     return out;
+}
+
+namespace {
+
+store::ObjectKey SplitKey(const JobContext& job, int pass, const std::string& what) {
+    return store::ObjectKey::ForDatasetVersion(job.message.tenant, job.message.dataset, job.message.version,
+                                               "split-p" + std::to_string(pass) + "-" + what);
+}
+store::ObjectKey PartialKey(const JobContext& job, int pass, size_t k) {
+    return SplitKey(job, pass, std::to_string(k) + ".partial");
+}
+store::ObjectKey TakenKey(const JobContext& job, int pass, size_t k) {
+    return SplitKey(job, pass, std::to_string(k) + ".taken");
+}
+
+}  // namespace
+
+engine::OpenRange EngineProcessor::Opener(const JobContext& job) {
+    return [this, &job](int64_t begin, int64_t end) -> Result<std::unique_ptr<engine::ByteSource>> {
+        struct Source final : engine::ByteSource {
+            std::unique_ptr<store::ObjectReader> reader;
+            Result<size_t> Read(char* buffer, size_t capacity) override { return reader ? reader->Read(buffer, capacity) : 0; }
+        };
+        auto out = std::make_unique<Source>();
+        if (end < 0 || end > begin) {
+            auto key = store::ObjectKey::Parse(job.version.object_key);
+            if (!key) return Error::Internal("bad object key in DB: " + job.version.object_key);
+            IS_TRY(out->reader, objects_.Open(*key, begin, end < 0 ? -1 : end - begin));
+        }
+        return std::unique_ptr<engine::ByteSource>(std::move(out));
+    };
+}
+
+bool EngineProcessor::TakenElsewhere(const JobContext& job, int pass, size_t k) const {
+    auto taken = objects_.GetBytes(TakenKey(job, pass, k));
+    if (!taken) return false;
+    int64_t at = 0;
+    try {
+        at = std::stoll(*taken);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return core::SystemClock().NowMs() - at < settings_.split_stall_ms;
+}
+
+Result<std::string> EngineProcessor::RunSplit(const JobContext& job, const engine::EngineOptions& options, int pass, size_t k,
+                                              engine::SplitRange range) {
+    // Taken: the version's job leaves it to us for a while. Advisory: a failed write only means
+    // the split may be analysed twice (with the same result).
+    (void)objects_.PutBytes(TakenKey(job, pass, k), std::to_string(core::SystemClock().NowMs()));
+    auto partial = engine::AnalyzeSplit(options, Opener(job), range, settings_.chunk_bytes);
+    if (!partial) {
+        (void)objects_.Delete(TakenKey(job, pass, k));  // the version's job takes it now (and meets the error itself)
+        return partial.error();
+    }
+    IS_TRY_VOID(objects_.PutBytes(PartialKey(job, pass, k), *partial));
+    return partial;
+}
+
+Result<void> EngineProcessor::ProcessSplit(const JobContext& job, ProgressSink& progress) {
+    const auto& m = job.message;
+    const auto k = static_cast<size_t>(m.split);
+    if (objects_.Open(PartialKey(job, m.pass, k))) return {};  // done already (a duplicate, or the version's job did it)
+    auto refined = objects_.GetBytes(SplitKey(job, m.pass, "options"));
+    if (!refined) {
+        // The version's job is over (its objects are deleted): nothing is waiting for this split.
+        if (refined.error().code() == core::ErrorCode::kNotFound) return {};
+        return refined.error();
+    }
+    if (TakenElsewhere(job, m.pass, k)) return {};  // the version's job (or a duplicate) has it
+    if (progress.StopRequested()) return StoppedError();
+    engine::EngineOptions options = Options(job);
+    IS_TRY(options.refined, engine::ReadRefinement(*refined));
+    IS_TRY_VOID(RunSplit(job, options, m.pass, k, engine::SplitRange{m.begin, m.end, m.first_line}));
+    return {};
+}
+
+Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext& job, const engine::EngineOptions& options,
+                                                               int pass, const std::vector<engine::SplitRange>& splits,
+                                                               ProgressSink& progress) {
+    const int64_t size = std::max<int64_t>(job.version.size_bytes, 1);
+    std::vector<std::optional<std::string>> got(splits.size());
+    for (;;) {
+        bool waiting = false;
+        int64_t done = 0;
+        // From the last split down: split jobs are taken from the first one up.
+        for (size_t k = splits.size(); k-- > 0;) {
+            if (!got[k]) {
+                auto have = objects_.GetBytes(PartialKey(job, pass, k));
+                if (have) {
+                    got[k] = std::move(*have);
+                } else if (have.error().code() != core::ErrorCode::kNotFound) {
+                    return have.error();
+                }
+            }
+            if (!got[k]) {
+                if (TakenElsewhere(job, pass, k)) {
+                    waiting = true;
+                    continue;
+                }
+                if (progress.StopRequested()) return StoppedError();
+                IS_TRY(auto mine, RunSplit(job, options, pass, k, splits[k]));
+                got[k] = std::move(mine);
+            }
+            done += splits[k].end - splits[k].begin;
+            progress.Report(std::min(done, size) / 2, 0);
+        }
+        if (!waiting) break;
+        if (progress.StopRequested()) return StoppedError();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::vector<std::string> out;
+    out.reserve(got.size());
+    for (auto& g : got) out.push_back(std::move(*g));
+    return out;
+}
+
+Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const JobContext& job, store::ObjectReader& source,
+                                                                           ProgressSink& progress, engine::EngineOptions* last) {
+    engine::EngineOptions options = Options(job);
+    // The file's record ends, found in one read of it (the structure alone: quotes, delimiters,
+    // line ends).
+    engine::SplitCutter cutter(options, settings_.split_bytes);
+    std::string buffer(settings_.chunk_bytes, '\0');
+    for (;;) {
+        if (progress.StopRequested()) return StoppedError();
+        IS_TRY(size_t n, source.Read(buffer.data(), buffer.size()));
+        if (n == 0) break;
+        cutter.Feed(std::string_view(buffer.data(), n));
+    }
+    std::vector<engine::SplitRange> splits = cutter.Take();
+    for (auto& s : cutter.Finish()) splits.push_back(s);
+    if (splits.size() < 2) return std::optional<engine::InsightSet>();
+    core::Log(core::LogLevel::kInfo, "job.splits", "analysing the file in splits",
+              {{"splits", static_cast<int64_t>(splits.size())}, {"split_bytes", settings_.split_bytes}});
+    const engine::OpenRange open = Opener(job);
+    const int max_passes = engine::AnalyzeHooks{}.max_passes;
+    for (int pass = 1;; ++pass) {
+        IS_TRY_VOID(objects_.PutBytes(SplitKey(job, pass, "options"), engine::WriteRefinement(options.refined)));
+        for (size_t k = 0; k < splits.size(); ++k) {
+            catalog::JobMessage m = job.message;
+            m.kind = catalog::kSplitJob;
+            m.pass = pass;
+            m.split = static_cast<int>(k);
+            m.begin = splits[k].begin;
+            m.end = splits[k].end;
+            m.first_line = splits[k].first_line;
+            // A split job that cannot be sent is analysed here.
+            if (auto sent = send_split_(m); !sent) core::Log(core::LogLevel::kWarn, "job.split_send_failed", sent.error().ToString());
+        }
+        IS_TRY(auto partials, GatherSplits(job, options, pass, splits, progress));
+        IS_TRY(auto s, engine::MergeSplits(options, open, partials, settings_.chunk_bytes));
+        s.passes = pass;
+        const bool done = s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= max_passes;
+        if (!done) {
+            options.refined.Merge(s.refine);
+            continue;
+        }
+        for (int p = 1; p <= pass; ++p) {
+            (void)objects_.Delete(SplitKey(job, p, "options"));
+            for (size_t k = 0; k < splits.size(); ++k) {
+                (void)objects_.Delete(PartialKey(job, p, k));
+                (void)objects_.Delete(TakenKey(job, p, k));
+            }
+        }
+        *last = options;
+        return std::optional<engine::InsightSet>(std::move(s));
+    }
 }
 
 }  // namespace insightstream::worker

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/engine.hpp"
+#include "engine/splits.hpp"
 #include "store/objects/object_store.hpp"
 #include "worker/job_processor.hpp"
 
@@ -19,6 +20,12 @@ struct EngineProcessorSettings {
     size_t max_groups = 1'000'000;     // per dimension; the rest is "other"
     size_t max_issues = 10'000;        // rows and values kept in the quarantine object
     size_t memory_budget = 0;          // heap bytes one analysis may grow by (0: no limit)
+    // A file bigger than this is analysed in splits of about this size, each its own job that
+    // any worker may take (0: never). See "Splits" below.
+    int64_t split_bytes = 0;
+    // A split another worker took but has not finished after this long is analysed by the
+    // version's job itself (that worker may be gone).
+    int split_stall_ms = 60'000;
 };
 
 class EngineProcessor final : public JobProcessor {
@@ -29,8 +36,31 @@ public:
                                      ProgressSink& progress) override;
     /// The snapshot alone: the analysis again (for the final schema), then the snapshot pass.
     core::Result<void> WriteSnapshot(const JobContext& job, store::ObjectReader& source, ProgressSink& progress) override;
+    core::Result<void> ProcessSplit(const JobContext& job, ProgressSink& progress) override;
+    void SetSplitSender(std::function<core::Result<void>(const catalog::JobMessage&)> send) override {
+        send_split_ = std::move(send);
+    }
 
 private:
+    // Splits (engine/splits.hpp). The version's job cuts the file at record ends, writes the
+    // pass's options beside the upload and sends one split job per split; it then analyses the
+    // splits nobody has taken itself (from the last one down, as split jobs are taken from the
+    // first one up), waits for the others' partial results, and merges them. A split job marks
+    // its split taken, analyses it and stores its partial result; a split whose job is lost or
+    // slow (split_stall_ms) is analysed by the version's job. A pass that asks for another sends
+    // the splits again with the new options. Every object lives under the version's prefix and
+    // is deleted once the merge is done.
+    /// The analysis in splits, or nullopt when the file is one split.
+    core::Result<std::optional<engine::InsightSet>> AnalyzeInSplits(const JobContext& job, store::ObjectReader& source,
+                                                                    ProgressSink& progress, engine::EngineOptions* last);
+    core::Result<std::vector<std::string>> GatherSplits(const JobContext& job, const engine::EngineOptions& options, int pass,
+                                                        const std::vector<engine::SplitRange>& splits, ProgressSink& progress);
+    /// Analyses one split and stores its partial result.
+    core::Result<std::string> RunSplit(const JobContext& job, const engine::EngineOptions& options, int pass, size_t k,
+                                       engine::SplitRange range);
+    [[nodiscard]] bool TakenElsewhere(const JobContext& job, int pass, size_t k) const;
+    engine::OpenRange Opener(const JobContext& job);
+    std::function<core::Result<void>(const catalog::JobMessage&)> send_split_;
     engine::EngineOptions Options(const JobContext& job) const;
     engine::AnalyzeHooks Hooks(const JobContext& job, store::ObjectReader& source, ProgressSink& progress, bool* first);
     core::Result<void> PutSnapshot(const JobContext& job, const engine::EngineOptions& last,

@@ -9,6 +9,10 @@ core::Result<void> JobProcessor::WriteSnapshot(const JobContext&, store::ObjectR
     return core::Error::InvalidArgument("this processor writes no snapshots");
 }
 
+core::Result<void> JobProcessor::ProcessSplit(const JobContext&, ProgressSink&) {
+    return core::Error::InvalidArgument("this processor does not analyse files in splits");
+}
+
 core::Error StoppedError() {
     return core::Error::Unavailable("the job was stopped before it finished").WithSlug("job-stopped");
 }

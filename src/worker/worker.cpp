@@ -77,6 +77,11 @@ Worker::Worker(store::Database& db, store::ObjectStore& objects, store::JobQueue
     metrics_.Describe("insightstream_job_queue_wait_seconds", "histogram",
                       "Time from a job's send to its receive (the queue's backlog, as the worker sees it).");
     metrics_.Set("insightstream_jobs_in_progress", {}, 0);
+    // Split jobs go through the queue this worker takes jobs from, so any worker may take them.
+    processor_.SetSplitSender([this](const catalog::JobMessage& job) -> Result<void> {
+        IS_TRY_VOID(queue_.Send(job.ToJson()));
+        return {};
+    });
 }
 
 Worker::~Worker() { Stop(); }
@@ -191,25 +196,15 @@ private:
 
 }  // namespace
 
-Result<void> Worker::RunOnSource(const store::QueueMessage& m, const JobContext& job,
-                                 const std::shared_ptr<Lease>& lease,
-                                 const std::function<Result<void>(store::ObjectReader&)>& run) {
+Result<void> Worker::RunLeased(const store::QueueMessage& m, const std::shared_ptr<Lease>& lease,
+                               const std::function<Result<void>()>& run) {
     {
         std::scoped_lock lock(mutex_);
         leases_[m.id] = lease;
     }
     Result<void> out = [&]() -> Result<void> {
-        auto key = store::ObjectKey::Parse(job.version.object_key);
-        if (!key) return Error::Internal("bad object key in DB: " + job.version.object_key);
-        auto source = objects_.Open(*key);
-        if (!source) {
-            if (source.error().code() == core::ErrorCode::kNotFound) {
-                return Error::InvalidArgument("the uploaded file is missing from the object store");
-            }
-            return std::move(source).error();
-        }
         try {
-            return run(**source);
+            return run();
         } catch (const std::bad_alloc&) {
             // This job, not the process: it fails with a reason the user can act on.
             return Error::InvalidArgument("the file needs more memory to analyse than this worker has")
@@ -224,6 +219,63 @@ Result<void> Worker::RunOnSource(const store::QueueMessage& m, const JobContext&
     }
     core::ReleaseFreeMemory();  // a big job's memory goes back to the system, not to the next job's peak
     return out;
+}
+
+Result<void> Worker::RunOnSource(const store::QueueMessage& m, const JobContext& job,
+                                 const std::shared_ptr<Lease>& lease,
+                                 const std::function<Result<void>(store::ObjectReader&)>& run) {
+    return RunLeased(m, lease, [&]() -> Result<void> {
+        auto key = store::ObjectKey::Parse(job.version.object_key);
+        if (!key) return Error::Internal("bad object key in DB: " + job.version.object_key);
+        auto source = objects_.Open(*key);
+        if (!source) {
+            if (source.error().code() == core::ErrorCode::kNotFound) {
+                return Error::InvalidArgument("the uploaded file is missing from the object store");
+            }
+            return std::move(source).error();
+        }
+        return run(**source);
+    });
+}
+
+const char* Worker::ProcessSplit(const store::QueueMessage& m, JobContext& job) {
+    const auto& msg = job.message;
+    auto ack = [&] {
+        if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
+    };
+    auto found = store::TransactValue(db_, msg.tenant, store::TxMode::kRead, [&](store::Tx& tx) {
+        return catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version);
+    });
+    if (!found) {
+        (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
+        return "retried";
+    }
+    // Only a version being processed waits for its splits.
+    if (!*found || (*found)->status == catalog::VersionStatus::kReady || (*found)->status == catalog::VersionStatus::kFailed) {
+        ack();
+        return "gone";
+    }
+    job.version = **found;
+    auto lease = std::make_shared<Lease>();
+    lease->receipt = m.receipt;
+    Result<void> done = RunLeased(m, lease, [&] {
+        StopOnly progress(stopping_, lease->lost);
+        return processor_.ProcessSplit(job, progress);
+    });
+    if (done) {
+        ack();
+        return "split";
+    }
+    const auto& e = done.error();
+    if (e.retriable() && m.receive_count < settings_.max_receives) {
+        (void)queue_.ChangeVisibility(m.receipt, e.slug() == "job-stopped" ? 0 : BackoffSeconds(m.receive_count));
+        return "retried";
+    }
+    // The version's job analyses the split itself, and fails the version with the reason if it
+    // meets the same error.
+    core::Log(LogLevel::kWarn, "job.split_failed", e.ToString(), {{"split", msg.split}, {"pass", msg.pass}});
+    ack();
+    return "split_failed";
 }
 
 const char* Worker::WriteSnapshot(const store::QueueMessage& m, JobContext& job) {
@@ -321,6 +373,10 @@ void Worker::Handle(const store::QueueMessage& m) {
 
     if (msg.kind == catalog::kSnapshotJob) {
         outcome(WriteSnapshot(m, job));
+        return;
+    }
+    if (msg.kind == catalog::kSplitJob) {
+        outcome(ProcessSplit(m, job));
         return;
     }
 

@@ -79,6 +79,12 @@ private:
     /// memory goes back to the system.
     core::Result<void> RunOnSource(const store::QueueMessage& m, const JobContext& job, const std::shared_ptr<Lease>& lease,
                                    const std::function<core::Result<void>(store::ObjectReader&)>& run);
+    /// Runs `run` holding the message's lease (kept alive by the heartbeat); a job too big for
+    /// memory fails itself, not the process.
+    core::Result<void> RunLeased(const store::QueueMessage& m, const std::shared_ptr<Lease>& lease,
+                                 const std::function<core::Result<void>()>& run);
+    /// A kSplitJob: one split of a version's file; returns the outcome for the metrics.
+    const char* ProcessSplit(const store::QueueMessage& m, JobContext& job);
     /// A kSnapshotJob: the snapshot of a ready version; returns the outcome for the metrics.
     const char* WriteSnapshot(const store::QueueMessage& m, JobContext& job);
     bool SleepUnlessStopped(int ms);

@@ -1,0 +1,193 @@
+// A version analysed in splits by several workers (worker/engine_processor.hpp, "Splits"): the
+// real EngineProcessor, the directory object store and the DB queue on SQLite and PostgreSQL.
+// The stored results are those of one engine reading the whole file; a split job that is lost,
+// or taken by a worker that vanished, is analysed by the version's own job.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "catalog/datasets.hpp"
+#include "engine/engine.hpp"
+#include "store/objects/dir/dir_object_store.hpp"
+#include "store/queue/db/db_job_queue.hpp"
+#include "support/db_fixture.hpp"
+#include "worker/engine_processor.hpp"
+#include "worker/worker.hpp"
+
+namespace insightstream::worker {
+namespace {
+
+using core::Result;
+using store::Tx;
+using store::TxMode;
+
+// Sales with quoted line breaks (inside and across split ends), a bad row, and a column whose values
+// come only after the 1 MiB sample (a second pass types and counts it).
+std::string File() {
+    std::string csv = "day,region,note,amount,late\n";
+    for (int i = 0; i < 24'000; ++i) {
+        csv += "2024-" + std::string(i % 12 < 9 ? "0" : "") + std::to_string(i % 12 + 1) + "-1" + std::to_string(i % 9) + "," +
+               (i % 4 ? "North" : "South") + ",\"two\nlines " + std::to_string(i) + "\"," + std::to_string(i % 97) + ".25," +
+               (i > 20'000 ? std::to_string(i) : "") + "\n";
+        if (i == 1234) csv += "broken,row\n";
+    }
+    return csv;
+}
+
+class SplitsTest : public testing::BackendTest {
+protected:
+    void SetUp() override {
+        BackendTest::SetUp();
+        if (!db_) return;
+        objects_ = store::DirObjectStore::Create(dir_.path() / "objects").value();
+        queue_ = std::make_unique<store::DbJobQueue>(*db_, clock_, store::DbQueueSettings{.max_receives = 3});
+        file_ = File();
+        ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+            IS_TRY_VOID(tx.Exec("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'Acme', 1)", {tenant_}));
+            catalog::DatasetRecord d{dataset_, "sales", "csv", 1, std::nullopt, 1, 1, {}};
+            IS_TRY_VOID(catalog::datasets::InsertDataset(tx, tenant_, d));
+            catalog::VersionRecord v;
+            v.dataset = dataset_;
+            v.version = 1;
+            v.format = "csv";
+            v.status = catalog::VersionStatus::kQueued;
+            v.object_key = Key("source").str();
+            v.size_bytes = static_cast<int64_t>(file_.size());
+            return catalog::datasets::InsertVersion(tx, tenant_, v);
+        }));
+        ASSERT_TRUE(objects_->PutBytes(Key("source"), file_));
+        ASSERT_TRUE(queue_->Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
+    }
+    store::ObjectKey Key(const std::string& name) { return store::ObjectKey::ForDatasetVersion(tenant_, dataset_, 1, name); }
+    std::unique_ptr<EngineProcessor> Processor() {
+        return std::make_unique<EngineProcessor>(
+            *objects_, EngineProcessorSettings{.chunk_bytes = 7919, .threads = 2, .split_bytes = 128 << 10, .split_stall_ms = 400});
+    }
+    std::unique_ptr<Worker> MakeWorker(JobProcessor& p) {
+        return std::make_unique<Worker>(*db_, *objects_, *queue_, nullptr, p, metrics_, clock_, WorkerSettings{.max_receives = 3});
+    }
+    catalog::VersionRecord Version() {
+        auto v = store::TransactValue(*db_, tenant_, TxMode::kRead, [&](Tx& tx) {
+            return catalog::datasets::FindVersion(tx, tenant_, dataset_, 1);
+        });
+        EXPECT_TRUE(v && v->has_value());
+        return v && v->has_value() ? **v : catalog::VersionRecord{};
+    }
+    std::string Stored(const std::string& kind, const std::string& name = "") {
+        auto r = store::TransactValue(*db_, tenant_, TxMode::kRead, [&](Tx& tx) {
+            return catalog::results::Get(tx, tenant_, dataset_, 1, kind, name);
+        });
+        EXPECT_TRUE(r && r->has_value()) << kind;
+        return r && r->has_value() ? **r : std::string();
+    }
+    // What one engine reading the whole file stores (the processor's options: csv, 2 threads).
+    void ExpectTheWholeFilesResults() {
+        auto v = Version();
+        ASSERT_EQ(v.status, catalog::VersionStatus::kReady) << v.error.value_or("");
+        engine::EngineOptions o;
+        o.format = "csv";
+        o.threads = 2;
+        o.partial.max_issues = EngineProcessorSettings{}.max_issues;
+        engine::AnalyzeHooks hooks;
+        hooks.open = [&]() -> Result<std::unique_ptr<engine::ByteSource>> {
+            return std::unique_ptr<engine::ByteSource>(std::make_unique<engine::MemorySource>(file_));
+        };
+        auto whole = engine::Analyze(o, hooks);
+        ASSERT_TRUE(whole) << whole.error().ToString();
+        EXPECT_GE(whole->passes, 2) << "the late column needs a second pass";
+        EXPECT_EQ(v.rows_total, whole->rows);
+        EXPECT_EQ(Stored("schema"), engine::SchemaJson(*whole));
+        EXPECT_EQ(Stored("summary"), engine::SummaryJson(*whole));
+        for (const auto& t : whole->time_series) {
+            EXPECT_EQ(Stored("timeseries", whole->schema.columns[static_cast<size_t>(t.time_column)].name),
+                      engine::TimeSeriesJson(*whole, t));
+        }
+        for (const auto& g : whole->groups) {
+            EXPECT_EQ(Stored("groups", whole->schema.columns[static_cast<size_t>(g.dimension)].name), engine::GroupsJson(*whole, g));
+        }
+        EXPECT_EQ(objects_->GetBytes(Key("errors.ndjson")).value_or(""), engine::IssuesNdjson(*whole));
+        // The splits' objects are gone; the source, the quarantine and the snapshot stay.
+        auto left = objects_->List(store::ObjectKey::DatasetPrefix(tenant_, dataset_).str());
+        ASSERT_TRUE(left);
+        for (const auto& o2 : *left) EXPECT_EQ(o2.key.find("split-"), std::string::npos) << o2.key;
+    }
+
+    testing::FakeClock clock_;
+    core::Metrics metrics_;
+    core::TenantId tenant_{"org_s"};
+    core::DatasetId dataset_{"ds_s"};
+    std::unique_ptr<store::DirObjectStore> objects_;
+    std::unique_ptr<store::DbJobQueue> queue_;
+    std::string file_;
+};
+
+TEST_P(SplitsTest, SeveralWorkersShareTheSplitsAndTheResultIsTheWholeFiles) {
+    auto pa = Processor();
+    auto pb = Processor();
+    auto a = MakeWorker(*pa);
+    auto b = MakeWorker(*pb);
+    std::atomic<bool> done{false};
+    auto loop = [&](Worker& w) {
+        for (int i = 0; i < 20'000 && !done; ++i) {
+            if (!w.RunOnce(0)) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    };
+    std::jthread ta([&] { loop(*a); });
+    std::jthread tb([&] { loop(*b); });
+    for (int i = 0; i < 3000 && Version().status != catalog::VersionStatus::kReady &&
+                    Version().status != catalog::VersionStatus::kFailed;
+         ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    done = true;
+    ta.join();
+    tb.join();
+    ExpectTheWholeFilesResults();
+    // Split jobs were sent and taken through the queue (by either worker) besides the version's.
+    double splits = metrics_.Value("insightstream_jobs_total", {{"outcome", "split"}});
+    double gone = metrics_.Value("insightstream_jobs_total", {{"outcome", "gone"}});
+    EXPECT_GT(splits + gone, 0) << "no split job went through the queue";
+    EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "succeeded"}}), 1);
+}
+
+TEST_P(SplitsTest, LostSplitJobsAreAnalysedByTheVersionsJob) {
+    auto p = Processor();
+    auto w = MakeWorker(*p);
+    int sent = 0;
+    p->SetSplitSender([&](const catalog::JobMessage& m) -> Result<void> {
+        EXPECT_EQ(m.kind, catalog::kSplitJob);
+        ++sent;
+        return {};  // and lost
+    });
+    ASSERT_TRUE(w->RunOnce(0));
+    EXPECT_GT(sent, 4);
+    ExpectTheWholeFilesResults();
+}
+
+TEST_P(SplitsTest, ASplitTakenByAWorkerThatVanishedIsTakenOverAfterTheStall) {
+    auto p = Processor();
+    auto w = MakeWorker(*p);
+    p->SetSplitSender([&](const catalog::JobMessage&) -> Result<void> { return {}; });
+    // Split 1 of the first pass was taken just now by a worker that then went away.
+    ASSERT_TRUE(objects_->PutBytes(Key("split-p1-1.taken"), std::to_string(core::SystemClock().NowMs())));
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(w->RunOnce(0));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300)) << "it waited for the taker";
+    ExpectTheWholeFilesResults();
+}
+
+TEST_P(SplitsTest, ASplitJobOfAVersionThatIsNoLongerProcessedIsDropped) {
+    auto p = Processor();
+    auto w = MakeWorker(*p);
+    ASSERT_TRUE(w->RunOnce(0));  // the version, with its split jobs left in the queue or taken
+    ASSERT_EQ(Version().status, catalog::VersionStatus::kReady);
+    while (w->RunOnce(0)) {
+    }
+    EXPECT_EQ(*queue_->Depth(), 0);
+    EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "split"}}), 0) << "nothing analysed twice";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SplitsTest, ::testing::Values("sqlite", "postgres"), testing::BackendName);
+
+}  // namespace
+}  // namespace insightstream::worker
