@@ -171,6 +171,43 @@ TEST_P(DataQuality, AnAnalysisOverItsMemoryBudgetFailsAloneAndTheServerGoesOn) {
     WaitForStatus(client(), token_, small, "ready");
 }
 
+TEST_P(DataQuality, AFileAnalysedInSplitsAnswersExactlyAsTheWholeFile) {
+    // The same file through a server that never splits and one that cuts it into ~64 KiB splits
+    // (each a queue job; two workers): every answer the same, byte for byte, but for the id.
+    std::string csv = SalesCsv(20'000);
+    csv.insert(csv.find("\n1500,") + 1, "1499,2024-02-30,North,\"a quoted\nline break\",x,1.00\n");
+    auto answers = [&](const std::string& id) {
+        std::string out;
+        for (const char* what : {"/summary", "/schema", "/timeseries?interval=month&measure=revenue",
+                                 "/groups?dimension=region&measure=revenue", "/groups?dimension=product&agg=count",
+                                 "/breakdown?dimension=region&measure=revenue", "/errors"}) {
+            auto r = client().Get("/api/v1/datasets/" + id + what, Bearer(token_));
+            EXPECT_EQ(r.status, 200) << what << ": " << r.body;
+            std::string body = r.body;
+            for (size_t at; (at = body.find(id)) != std::string::npos;) body.replace(at, id.size(), "ID");
+            const std::string stamp = "\"computed_at\":\"";
+            for (size_t at = body.find(stamp); at != std::string::npos; at = body.find(stamp, at + 1)) {
+                size_t from = at + stamp.size();
+                body.erase(from, body.find('"', from) - from);  // when, not what
+            }
+            out += std::string(what) + " " + body + "\n";
+        }
+        return out;
+    };
+    Start({"--split-bytes", "0"});
+    std::string whole = Upload(csv);
+    WaitForStatus(client(), token_, whole, "ready", 120);
+    std::string want = answers(whole);
+    EXPECT_NE(want.find("line break"), std::string::npos) << "the quarantine has the bad row";
+    EXPECT_EQ(server_->Log().find("job.splits"), std::string::npos);
+
+    Start({"--split-bytes", "65536", "--worker-concurrency", "2"});
+    std::string split = Upload(csv);
+    WaitForStatus(client(), token_, split, "ready", 120);
+    EXPECT_EQ(answers(split), want);
+    EXPECT_NE(server_->Log().find("job.splits"), std::string::npos) << "the file was not split";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, DataQuality, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
