@@ -107,6 +107,20 @@ Result<void> Engine::EndHead() {
     return Start(true);
 }
 
+size_t Engine::RawHeaderEnd(std::string_view raw) const {
+    if (!started_ || options_.format != "csv") return 0;
+    // The header as InferCsv read it (the sniffed dialect, in the sample): its structure is ASCII,
+    // the same in the file's bytes as in their UTF-8 form.
+    const size_t bom = bom_ ? 3 : 0;
+    std::string_view sample = raw.substr(0, std::min(raw.size(), raw_sample_bytes_));
+    if (sample.size() < bom) return sample.size();
+    sample.remove_prefix(bom);
+    CsvReader reader(header_dialect_, sample, 1);
+    CsvRecord rec;
+    if (!reader.Next(&rec)) return bom;
+    return bom + reader.offset();
+}
+
 bool Engine::Splittable() const {
     return started_ && options_.format != "json" &&
            (decoder_.encoding() == TextEncoding::kUtf8 || decoder_.encoding() == TextEncoding::kWindows1252);
@@ -151,6 +165,7 @@ Result<void> Engine::Append(std::string_view decoded) {
 Result<void> Engine::Start(bool whole_file) {
     started_ = true;
     options_.infer.whole_file = whole_file;
+    raw_sample_bytes_ = raw_sample_.size();
     // Everything after this point reads UTF-8: decode the sample, then the rest as it comes.
     decoder_.Detect(raw_sample_);
     raw_sample_ = std::string(decoder_.Decode(raw_sample_, &decoded_));
@@ -234,6 +249,7 @@ Result<void> Engine::Start(bool whole_file) {
 
 Result<void> Engine::InferCsv(std::string_view sample) {
     dialect_ = SniffCsv(sample);
+    header_dialect_ = dialect_;
     // Only whole records of the sample count (unless the sample is the whole file).
     const bool maybe_cut = !options_.infer.whole_file;
     CsvReader reader(dialect_, sample, 1);

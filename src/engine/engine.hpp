@@ -105,6 +105,9 @@ public:
     /// are found by nesting), and a scanner that finds them.
     [[nodiscard]] bool Splittable() const;
     [[nodiscard]] RecordScanner FileScanner() const { return file_scanner_; }
+    /// Known once the head is read: where the CSV header record ends in the file's own bytes
+    /// (`raw` is the head from byte 0); 0 for JSON. No split may end inside it.
+    [[nodiscard]] size_t RawHeaderEnd(std::string_view raw) const;
     /// Makes Feed and Finish fail soon; safe from another thread.
     void Cancel();
 
@@ -152,6 +155,8 @@ private:
     std::optional<core::Error> worker_failure_;  // set by a worker thread, under mutex_
     std::string raw_sample_;      // bytes before the schema is known
     bool bom_ = false;            // the decoded file starts with a UTF-8 byte-order mark
+    size_t raw_sample_bytes_ = 0;  // the file's bytes the sample was decoded from
+    CsvDialect header_dialect_;   // as sniffed: how the header record was read
     size_t header_bytes_ = 0;     // CSV: the header record's decoded bytes (after the BOM)
     size_t skip_ = 0;             // a split: decoded bytes still to skip (split 0's BOM and header)
     RecordScanner file_scanner_;  // as the file's record ends are found (fresh state)

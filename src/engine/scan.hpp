@@ -105,6 +105,7 @@ public:
     }
 
     int64_t newlines = 0;  // every newline scanned, in quotes or not
+    [[nodiscard]] char newline() const { return nl_; }
 
 private:
     enum class State : uint8_t { kFieldStart, kUnquoted, kInQuotes, kMaybeClosed };

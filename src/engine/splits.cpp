@@ -1,5 +1,7 @@
 #include "engine/splits.hpp"
 
+#include <algorithm>
+
 namespace insightstream::engine {
 
 using core::Error;
@@ -46,9 +48,14 @@ void SplitCutter::Feed(std::string_view data) {
         return;
     }
     if (!head_.HeadDone()) return;
+    StartScanning();
+}
+
+void SplitCutter::StartScanning() {
     ready_ = true;
     splittable_ = head_.Splittable();
     scanner_ = head_.FileScanner();
+    header_end_ = head_.RawHeaderEnd(buffered_);
     std::string head = std::move(buffered_);
     buffered_.clear();
     Scan(head);
@@ -60,15 +67,22 @@ void SplitCutter::Scan(std::string_view data) {
         offset_ += n;
         return;
     }
-    size_t from = 0;
-    if (offset_ == 0 && data.starts_with("\xEF\xBB\xBF")) from = 3;  // the engine reads past the BOM
-    scanner_.Scan(data.data(), from, data.size(), [&](size_t at) {
+    auto record_end = [&](size_t at) {
         const int64_t end = offset_ + static_cast<int64_t>(at) + 1;
         if (end - split_begin_ < split_bytes_) return;
         done_.push_back(SplitRange{split_begin_, end, split_first_line_});
         split_begin_ = end;
         split_first_line_ = 1 + scanner_.newlines;
-    });
+    };
+    size_t from = 0;
+    if (offset_ == 0) {
+        // The header is one record however it was read (its quotes as sniffed, the BOM before
+        // it): the scan starts where it ends.
+        from = std::min(header_end_, data.size());
+        scanner_.newlines = std::count(data.begin(), data.begin() + static_cast<ptrdiff_t>(from), scanner_.newline());
+        if (from > 0 && from < data.size()) record_end(from - 1);
+    }
+    scanner_.Scan(data.data(), from, data.size(), record_end);
     offset_ += n;
 }
 
@@ -76,14 +90,13 @@ std::vector<SplitRange> SplitCutter::Take() { return std::exchange(done_, {}); }
 
 std::vector<SplitRange> SplitCutter::Finish() {
     if (!ready_) {
-        ready_ = true;
         if (head_.EndHead()) {
-            splittable_ = head_.Splittable();
-            scanner_ = head_.FileScanner();
+            StartScanning();
+        } else {
+            ready_ = true;  // one split
+            offset_ = static_cast<int64_t>(buffered_.size());
+            buffered_.clear();
         }
-        std::string head = std::move(buffered_);
-        buffered_.clear();
-        Scan(head);
     }
     if (!splittable_) {
         done_.clear();

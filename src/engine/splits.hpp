@@ -43,6 +43,7 @@ public:
     [[nodiscard]] int64_t bytes() const { return offset_; }
 
 private:
+    void StartScanning();
     void Scan(std::string_view data);
 
     Engine head_;                 // infers the dialect from the head, as every split will
@@ -51,6 +52,7 @@ private:
     bool splittable_ = false;
     std::string buffered_;        // the bytes before the head was read
     RecordScanner scanner_;
+    size_t header_end_ = 0;       // CSV: the header record's end (scanning starts there)
     int64_t offset_ = 0;          // bytes scanned
     int64_t split_begin_ = 0;
     int64_t split_first_line_ = 1;
