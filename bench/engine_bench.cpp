@@ -4,6 +4,9 @@
 //
 //   engine_bench FILE [--format csv|json|ndjson] [--threads N] [--json] [--runs N]
 //   engine_bench FILE --peer [--brief]   the peers' output format, for compare_outputs.py
+//   engine_bench FILE --split-bytes N [--split-workers K]   the file cut into splits of N bytes
+//     (engine/splits.hpp), K analysed at a time as K workers would, merged; checked against the
+//     whole file's payloads, with the time of the cut, of the splits and of the merge
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -20,6 +23,7 @@
 
 #include "core/json_text.hpp"
 #include "engine/engine.hpp"
+#include "engine/splits.hpp"
 
 using namespace insightstream::engine;
 using insightstream::core::AppendJsonDouble;
@@ -165,7 +169,7 @@ int main(int argc, char** argv) {
     if (argc < 2) {
         std::fprintf(stderr,
                      "usage: engine_bench FILE [--format csv|json|ndjson] [--threads N] [--json] [--runs N] "
-                     "[--role COLUMN=ROLE]... [--snapshot OUT.parquet]\n");
+                     "[--role COLUMN=ROLE]... [--snapshot OUT.parquet] [--split-bytes N [--split-workers K]]\n");
         return 2;
     }
     std::string path = argv[1];
@@ -176,6 +180,8 @@ int main(int argc, char** argv) {
     bool peer = false;
     bool brief = false;
     std::string snapshot;  // also write the columnar snapshot, as the worker does, and time it apart
+    int64_t split_bytes = 0;
+    int split_workers = 1;
     std::map<std::string, TypeHint> hints;
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -186,6 +192,8 @@ int main(int argc, char** argv) {
         else if (a == "--peer") peer = true;
         else if (a == "--brief") brief = true;
         else if (a == "--snapshot" && i + 1 < argc) snapshot = argv[++i];
+        else if (a == "--split-bytes" && i + 1 < argc) split_bytes = std::atoll(argv[++i]);
+        else if (a == "--split-workers" && i + 1 < argc) split_workers = std::atoi(argv[++i]);
         else if (a == "--role" && i + 1 < argc) {
             std::string spec = argv[++i];
             size_t eq = spec.find('=');
@@ -211,7 +219,79 @@ int main(int argc, char** argv) {
             return static_cast<size_t>(n);
         }
     };
-    for (int run = 0; run < runs; ++run) {
+    // A range of the file, as a split job reads it from the object store.
+    struct Range final : ByteSource {
+        int fd = -1;
+        int64_t left = 0;
+        ~Range() override {
+            if (fd >= 0) ::close(fd);
+        }
+        insightstream::core::Result<size_t> Read(char* buffer, size_t capacity) override {
+            if (left == 0) return size_t{0};
+            ssize_t n = ::read(fd, buffer, std::min<size_t>(capacity, static_cast<size_t>(left)));
+            if (n < 0) return insightstream::core::Error::Internal("read failed");
+            left -= n;
+            return static_cast<size_t>(n);
+        }
+    };
+    for (int run = 0; run < runs && split_bytes > 0; ++run) {
+        EngineOptions options;
+        options.format = format;
+        options.threads = threads;
+        options.hints = hints;
+        auto t0 = std::chrono::steady_clock::now();
+        SplitCutter cutter(options, split_bytes);
+        std::vector<SplitRange> splits;
+        std::string buffer(4 << 20, '\0');
+        int fd = ::open(path.c_str(), O_RDONLY);
+        int64_t size = 0;
+        for (ssize_t n; (n = ::read(fd, buffer.data(), buffer.size())) > 0;) {
+            cutter.Feed(std::string_view(buffer.data(), static_cast<size_t>(n)));
+            size += n;
+        }
+        ::close(fd);
+        splits = cutter.Take();
+        for (auto& r : cutter.Finish()) splits.push_back(r);
+        double cut = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        OpenRange open = [&](int64_t begin, int64_t end) -> insightstream::core::Result<std::unique_ptr<ByteSource>> {
+            auto r = std::make_unique<Range>();
+            r->fd = ::open(path.c_str(), O_RDONLY);
+            if (r->fd < 0) return insightstream::core::Error::NotFound(path + ": cannot open");
+            ::lseek(r->fd, begin, SEEK_SET);
+            r->left = (end < 0 ? size : end) - begin;
+            return std::unique_ptr<ByteSource>(std::move(r));
+        };
+        auto parts = AnalyzeInSplits(options, open, splits, 3, 4 << 20, nullptr, split_workers);
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (!parts) {
+            std::fprintf(stderr, "error: %s %s\n", parts.error().detail().c_str(), parts.error().internal().c_str());
+            return 1;
+        }
+        struct rusage ru {};
+        getrusage(RUSAGE_SELF, &ru);
+        std::printf("splits %-30s %8.3f s %8.1f MB/s  %zu splits of %lld bytes, %d at a time  cut %.3f s  rows %lld  passes %d  "
+                    "peak %.1f MiB\n",
+                    path.substr(path.rfind('/') + 1).c_str(), secs, static_cast<double>(size) / 1e6 / secs, splits.size(),
+                    static_cast<long long>(split_bytes), split_workers, cut, static_cast<long long>(parts->rows), parts->passes,
+                    static_cast<double>(ru.ru_maxrss) / 1024.0);
+        // The same payloads as the whole file's, or the numbers above mean nothing.
+        AnalyzeHooks hooks;
+        hooks.open = [&]() { return open(0, -1); };
+        auto whole = Analyze(options, hooks);
+        auto payloads = [](const InsightSet& r) {
+            std::string out = SchemaJson(r) + SummaryJson(r) + IssuesNdjson(r);
+            for (const auto& t : r.time_series) out += TimeSeriesJson(r, t);
+            for (const auto& g : r.groups) out += GroupsJson(r, g);
+            for (const auto& b : r.breakdowns) out += BreakdownJson(r, b);
+            return out;
+        };
+        if (!whole || payloads(*whole) != payloads(*parts)) {
+            std::fprintf(stderr, "error: the splits' payloads differ from the whole file's\n");
+            return 1;
+        }
+        std::printf("splits %-30s same payloads as the whole file\n", path.substr(path.rfind('/') + 1).c_str());
+    }
+    for (int run = 0; run < runs && split_bytes == 0; ++run) {
         auto t0 = std::chrono::steady_clock::now();
         EngineOptions options;
         options.format = format;

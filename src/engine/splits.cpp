@@ -1,6 +1,8 @@
 #include "engine/splits.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 namespace insightstream::engine {
 
@@ -131,15 +133,25 @@ Result<InsightSet> MergeSplits(const EngineOptions& options, const OpenRange& op
 }
 
 Result<InsightSet> AnalyzeInSplits(EngineOptions options, const OpenRange& open, const std::vector<SplitRange>& splits,
-                                   int max_passes, size_t chunk_bytes, EngineOptions* last) {
+                                   int max_passes, size_t chunk_bytes, EngineOptions* last, int workers) {
     if (splits.empty()) return Error::InvalidArgument("a file in splits needs at least one split");
     for (int pass = 1;; ++pass) {
-        std::vector<std::string> partials;
-        for (const auto& split : splits) {
-            IS_TRY(auto partial, AnalyzeSplit(options, open, split, chunk_bytes));
-            partials.push_back(std::move(partial));
+        std::vector<Result<std::string>> partials(splits.size(), Error::Internal("not analysed"));
+        std::atomic<size_t> next{0};
+        auto work = [&] {
+            for (size_t k; (k = next++) < splits.size();) partials[k] = AnalyzeSplit(options, open, splits[k], chunk_bytes);
+        };
+        {
+            std::vector<std::jthread> pool;
+            for (int w = 1; w < workers; ++w) pool.emplace_back(work);
+            work();
         }
-        IS_TRY(auto s, MergeSplits(options, open, partials, chunk_bytes));
+        std::vector<std::string> done;
+        for (auto& p : partials) {
+            if (!p) return p.error();
+            done.push_back(std::move(*p));
+        }
+        IS_TRY(auto s, MergeSplits(options, open, done, chunk_bytes));
         s.passes = pass;
         if (s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= max_passes) {
             if (last != nullptr) *last = options;

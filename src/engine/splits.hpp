@@ -71,10 +71,11 @@ core::Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenR
 core::Result<InsightSet> MergeSplits(const EngineOptions& options, const OpenRange& open,
                                      const std::vector<std::string>& partials, size_t chunk_bytes = 4 << 20);
 
-/// The whole analysis of a file in splits, in this process (the splits one after another): what
-/// Analyze returns for the whole file. Tests and tools use it; the service runs the same steps as
-/// jobs (worker/).
+/// The whole analysis of a file in splits, in this process (`workers` splits at a time, each with
+/// options.threads threads): what Analyze returns for the whole file. Tests and the benchmark use
+/// it; the service runs the same steps as jobs (worker/engine_processor.hpp).
 core::Result<InsightSet> AnalyzeInSplits(EngineOptions options, const OpenRange& open, const std::vector<SplitRange>& splits,
-                                         int max_passes = 3, size_t chunk_bytes = 4 << 20, EngineOptions* last = nullptr);
+                                         int max_passes = 3, size_t chunk_bytes = 4 << 20, EngineOptions* last = nullptr,
+                                         int workers = 1);
 
 }  // namespace insightstream::engine
