@@ -330,6 +330,42 @@ TEST_F(AwsBackends, AWorkerKilledMidJobGetsTheMessageBackAfterItsVisibilityTimeo
     EXPECT_EQ(again.Stop(), 0);
 }
 
+TEST_F(AwsBackends, AFileInSplitsIsSharedByWorkersThroughSqsWithTheirLeastPrivilegeRoles) {
+    // The front (`all` as the ingest IAM user, so its own worker never gets a job) and two
+    // workers as the worker user: the version's job sends split jobs (sqs:SendMessage), the
+    // splits read ranges of the upload from S3 and write their partial results beside it, and
+    // the merge deletes them (s3:DeleteObject).
+    ServerProcess ingest(Options("ingest"));
+    ingest.Start();
+    std::vector<std::unique_ptr<ServerProcess>> workers;
+    for (const char* data : {"w1", "w2"}) {
+        ServerOptions o = Options("worker", {"--split-bytes", "65536"}, "", "", "worker", data);
+        workers.push_back(std::make_unique<ServerProcess>(o));
+        workers.back()->Start();
+    }
+    std::string token = SignUp(ingest.client(), "splits@example.com");
+    std::string csv = SalesCsv(20000);
+    auto up = UploadRaw(ingest.client(), token, csv);
+    ASSERT_EQ(up.status, 202) << up.body;
+    std::string id(up.Json().at("id").as_string());
+    auto done = WaitForStatus(ingest.client(), token, id, "ready", 120);
+    EXPECT_EQ(done.at("rows"), 20000);
+    int64_t cents = 0;  // SalesCsv's revenue: i % 100 units and 10 + i % 90 cents
+    for (int i = 0; i < 20000; ++i) cents += (i % 100) * 100 + 10 + i % 90;
+    auto summary = ingest.client().Get("/api/v1/datasets/" + id + "/summary", Bearer(token)).Json();
+    std::string want = std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") + std::to_string(cents % 100);
+    EXPECT_EQ(std::string(summary.at("columns").at(5).at("sum").as_string()), want) << summary;
+    std::string logs;
+    for (auto& w : workers) logs += w->Log();
+    EXPECT_NE(logs.find("job.splits"), std::string::npos) << "the file was not split";
+    EXPECT_EQ(logs.find("split_send_failed"), std::string::npos) << "the worker may not send split jobs";
+    auto left = admin_->List("");
+    ASSERT_TRUE(left);
+    for (const auto& o : *left) EXPECT_EQ(o.key.find("/split-"), std::string::npos) << o.key << " was left behind";
+    for (auto& w : workers) EXPECT_EQ(w->Stop(), 0);
+    EXPECT_EQ(ingest.Stop(), 0);
+}
+
 TEST_F(AwsBackends, APoisonJobIsRetriedThenDeadLetteredBySqsThenFailedWithItsReason) {
     // The roles run apart, each as its own IAM user: `all` as the ingest user (which may not
     // receive jobs, so its own worker never gets one) and a worker whose S3 always fails, so
