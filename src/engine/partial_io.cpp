@@ -377,6 +377,16 @@ std::string WritePartial(Partial& p) {
     return std::move(w.out);
 }
 
+int64_t PartialRows(std::string_view bytes) {
+    if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return 0;
+    Reader r(bytes.substr(sizeof kMagic));
+    uint32_t version = 0;
+    uint64_t fingerprint = 0;
+    int64_t rows = 0;
+    Fields(r, version, fingerprint, rows);  // Body starts with the rows
+    return r.failed() || version != kFormatVersion ? 0 : rows;
+}
+
 Result<void> ReadPartial(std::string_view bytes, Partial& p) {
     auto broken = [](const std::string& why) { return Error::Internal("a split's partial result " + why).WithSlug("split-unreadable"); };
     if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {

@@ -24,6 +24,9 @@ std::string WritePartial(Partial& p);
 /// `bytes`. Errors: not a partial, another format version, another schema, truncated.
 core::Result<void> ReadPartial(std::string_view bytes, Partial& p);
 
+/// The rows a partial result counted (for progress), without reading the rest; 0 if unreadable.
+int64_t PartialRows(std::string_view bytes);
+
 /// What a pass asks of the next (the options every split of that pass is read with), as bytes.
 std::string WriteRefinement(Refinement& r);
 core::Result<Refinement> ReadRefinement(std::string_view bytes);

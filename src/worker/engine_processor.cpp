@@ -359,6 +359,7 @@ Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext&
     for (;;) {
         bool waiting = false;
         int64_t done = 0;
+        int64_t rows = 0;
         // From the last split down: split jobs are taken from the first one up.
         for (size_t k = splits.size(); k-- > 0;) {
             if (!got[k]) {
@@ -379,7 +380,8 @@ Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext&
                 got[k] = std::move(mine);
             }
             done += splits[k].end - splits[k].begin;
-            progress.Report(std::min(done, size) / 2, 0);
+            rows += engine::PartialRows(*got[k]);
+            progress.Report(std::min(done, size) / 2, rows);
         }
         if (!waiting) break;
         if (progress.StopRequested()) return StoppedError();

@@ -254,6 +254,8 @@ TEST(PartialIo, ABrokenOrForeignPartialIsRefusedNotMerged) {
     auto merged = MergeSplits(o, Opener(csv), {*partial});
     ASSERT_TRUE(merged) << merged.error().ToString();
     EXPECT_EQ(merged->rows, 2);
+    EXPECT_EQ(PartialRows(*partial), 2);
+    EXPECT_EQ(PartialRows(partial->substr(0, 10)), 0);
     // Cut anywhere, flipped, or from a file with other columns: an error, never a partial.
     for (size_t cut : {size_t{0}, size_t{3}, size_t{20}, partial->size() / 2, partial->size() - 1}) {
         auto r = MergeSplits(o, Opener(csv), {partial->substr(0, cut)});
