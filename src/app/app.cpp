@@ -355,7 +355,12 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                                          .max_rejected_share = cfg.max_rejected_share,
                                                          .max_groups = static_cast<size_t>(cfg.max_groups),
                                                          .memory_budget = static_cast<size_t>(cfg.job_memory_bytes),
-                                                         .split_bytes = cfg.split_bytes,
+                                                         // The embedded mode (SQLite: one process) with one
+                                                         // worker thread has nobody to share splits with.
+                                                         .split_bytes = cfg.database.starts_with("sqlite:") &&
+                                                                                cfg.worker_concurrency <= 1
+                                                                            ? 0
+                                                                            : cfg.split_bytes,
                                                          .split_stall_ms = cfg.split_stall_ms});
         worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
                                   .visibility_s = cfg.job_visibility_s,
