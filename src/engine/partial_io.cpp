@@ -131,8 +131,11 @@ void Io(Ar& ar, std::array<T, N>& a) {
     for (auto& x : a) Io(ar, x);
 }
 
-template <class Ar, class K, class V, class... Rest>
-void Io(Ar& ar, std::map<K, V, Rest...>& m) {
+// A map's entries; reading inserts them again (an unordered map's buckets are its own business).
+template <class Ar, class M>
+void IoMap(Ar& ar, M& m) {
+    using K = typename M::key_type;
+    using V = typename M::mapped_type;
     uint64_t n = ar.Count(m.size());
     if constexpr (Ar::kReading) {
         m.clear();
@@ -151,23 +154,13 @@ void Io(Ar& ar, std::map<K, V, Rest...>& m) {
 }
 
 template <class Ar, class K, class V, class... Rest>
+void Io(Ar& ar, std::map<K, V, Rest...>& m) {
+    IoMap(ar, m);
+}
+
+template <class Ar, class K, class V, class... Rest>
 void Io(Ar& ar, std::unordered_map<K, V, Rest...>& m) {
-    uint64_t n = ar.Count(m.size());
-    if constexpr (Ar::kReading) {
-        m.clear();
-        m.reserve(n);
-        for (uint64_t i = 0; i < n; ++i) {
-            K k{};
-            V v{};
-            Fields(ar, k, v);
-            m.emplace(std::move(k), std::move(v));
-        }
-    } else {
-        for (auto& [k, v] : m) {
-            K key = k;
-            Fields(ar, key, v);
-        }
-    }
+    IoMap(ar, m);
 }
 
 template <class Ar, class T>

@@ -238,18 +238,26 @@ Result<void> Worker::RunOnSource(const store::QueueMessage& m, const JobContext&
     });
 }
 
-const char* Worker::ProcessSplit(const store::QueueMessage& m, JobContext& job) {
-    const auto& msg = job.message;
-    auto ack = [&] {
-        if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
-    };
+void Worker::Ack(const store::QueueMessage& m) {
+    if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
+}
+
+std::optional<std::optional<catalog::VersionRecord>> Worker::VersionOf(const store::QueueMessage& m, const catalog::JobMessage& msg) {
     auto found = store::TransactValue(db_, msg.tenant, store::TxMode::kRead, [&](store::Tx& tx) {
         return catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version);
     });
     if (!found) {
         (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
-        return "retried";
+        return std::nullopt;
     }
+    return *found;
+}
+
+const char* Worker::ProcessSplit(const store::QueueMessage& m, JobContext& job) {
+    const auto& msg = job.message;
+    auto ack = [&] { Ack(m); };
+    auto found = VersionOf(m, msg);
+    if (!found) return "retried";
     // Only a version being processed waits for its splits.
     if (!*found || (*found)->status == catalog::VersionStatus::kReady || (*found)->status == catalog::VersionStatus::kFailed) {
         ack();
@@ -280,16 +288,9 @@ const char* Worker::ProcessSplit(const store::QueueMessage& m, JobContext& job) 
 
 const char* Worker::WriteSnapshot(const store::QueueMessage& m, JobContext& job) {
     const auto& msg = job.message;
-    auto ack = [&] {
-        if (auto d = queue_.Delete(m.receipt); !d) core::Log(LogLevel::kWarn, "job.ack_failed", d.error().ToString());
-    };
-    auto found = store::TransactValue(db_, msg.tenant, store::TxMode::kRead, [&](store::Tx& tx) {
-        return catalog::datasets::FindVersion(tx, msg.tenant, msg.dataset, msg.version);
-    });
-    if (!found) {
-        (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
-        return "retried";
-    }
+    auto ack = [&] { Ack(m); };
+    auto found = VersionOf(m, msg);
+    if (!found) return "retried";
     // Only a ready version has the schema a snapshot is written with; one that is gone, or has
     // its snapshot already (a duplicate request), needs nothing.
     auto key = catalog::SnapshotKey(msg.tenant, msg.dataset, msg.version);

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,6 +84,10 @@ private:
     /// memory fails itself, not the process.
     core::Result<void> RunLeased(const store::QueueMessage& m, const std::shared_ptr<Lease>& lease,
                                  const std::function<core::Result<void>()>& run);
+    void Ack(const store::QueueMessage& m);
+    /// The version a snapshot or split job is about (nullopt: the database did not answer, and
+    /// the message comes back after a back-off).
+    std::optional<std::optional<catalog::VersionRecord>> VersionOf(const store::QueueMessage& m, const catalog::JobMessage& msg);
     /// A kSplitJob: one split of a version's file; returns the outcome for the metrics.
     const char* ProcessSplit(const store::QueueMessage& m, JobContext& job);
     /// A kSnapshotJob: the snapshot of a ready version; returns the outcome for the metrics.

@@ -21,21 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-std::string Read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using testing::ReadFile;
 
-std::vector<fs::path> Cases() {
-    std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(fs::path(INSIGHTSTREAM_TEST_DATA) / "engine")) {
-        if (e.is_directory()) out.push_back(e.path());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
+std::vector<fs::path> Cases() { return testing::CatalogueCases(INSIGHTSTREAM_TEST_DATA); }
 
 class Catalogue : public ::testing::TestWithParam<fs::path> {};
 
@@ -107,10 +95,10 @@ TEST_P(Catalogue, MatchesItsExpectedOutcome) {
         }
     }
     ASSERT_FALSE(input.empty()) << "no input file in " << dir;
-    auto expected = json::parse(Read(dir / "expected.json")).as_object();
+    auto expected = json::parse(ReadFile(dir / "expected.json")).as_object();
     for (int threads : {1, 2}) {
         SCOPED_TRACE("threads " + std::to_string(threads));
-        auto s = testing::RunEngine(Read(input), OptionsFrom(expected, format, threads));
+        auto s = testing::RunEngine(ReadFile(input), OptionsFrom(expected, format, threads));
         if (expected.contains("error")) {
             ASSERT_FALSE(s) << "expected an error";
             EXPECT_NE(s.error().detail().find(std::string(expected.at("error").as_string())), std::string::npos)

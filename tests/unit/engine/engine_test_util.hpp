@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
 
@@ -46,6 +50,23 @@ inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOption
         return std::unique_ptr<ByteSource>(std::make_unique<MemorySource>(data));
     };
     return Analyze(options, hooks);
+}
+
+inline std::string ReadFile(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+/// The catalogue of nasty inputs: one folder per case under `data_dir`/engine, in name order.
+inline std::vector<std::filesystem::path> CatalogueCases(const std::filesystem::path& data_dir) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(data_dir / "engine")) {
+        if (e.is_directory()) out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 inline int Col(const InsightSet& s, const std::string& name) {

@@ -20,12 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using testing::ReadFile;
 
 // Everything the service stores of an analysis, as the worker writes it.
 std::string Everything(const InsightSet& s) {
@@ -125,7 +120,7 @@ TEST_P(SplitsOfTheCatalogue, GiveWhatTheWholeFileGives) {
     for (const char* ext : {"csv", "json", "ndjson"}) {
         fs::path input = dir / (std::string("input.") + ext);
         if (!fs::exists(input)) continue;
-        std::string data = Read(input);
+        std::string data = ReadFile(input);
         char newline = data.find('\n') == std::string::npos && data.find('\r') != std::string::npos ? '\r' : '\n';
         for (int threads : {1, 2}) {
             SCOPED_TRACE("threads " + std::to_string(threads));
@@ -134,14 +129,7 @@ TEST_P(SplitsOfTheCatalogue, GiveWhatTheWholeFileGives) {
     }
 }
 
-std::vector<fs::path> Cases() {
-    std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(fs::path(INSIGHTSTREAM_TEST_DATA) / "engine")) {
-        if (e.is_directory()) out.push_back(e.path());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
+std::vector<fs::path> Cases() { return testing::CatalogueCases(INSIGHTSTREAM_TEST_DATA); }
 
 INSTANTIATE_TEST_SUITE_P(Engine, SplitsOfTheCatalogue, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.filename().string(); });
