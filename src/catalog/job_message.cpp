@@ -18,6 +18,7 @@ std::string JobMessage::ToJson() const {
                    {"span_id", span_id}};
     if (!kind.empty()) o["kind"] = kind;
     if (kind == kSplitJob) {
+        o["run"] = run;
         o["pass"] = pass;
         o["split"] = split;
         o["begin"] = begin;
@@ -57,8 +58,11 @@ Result<JobMessage> JobMessage::Parse(std::string_view text) {
         m.begin = integer("begin", -1);
         m.end = integer("end", -1);
         m.first_line = integer("first_line", 0);
-        if (m.pass < 1 || m.split < 0 || m.begin < 0 || m.end < m.begin || m.first_line < 1) {
-            return Error::InvalidArgument("split job message lacks pass, split, begin, end or first_line");
+        m.run = str("run");
+        const bool hex = !m.run.empty() && m.run.size() <= 32 &&
+                         m.run.find_first_not_of("0123456789abcdef") == std::string::npos;
+        if (!hex || m.pass < 1 || m.split < 0 || m.begin < 0 || m.end < m.begin || m.first_line < 1) {
+            return Error::InvalidArgument("split job message lacks run, pass, split, begin, end or first_line");
         }
     }
     if (!core::IsValidId(m.tenant.str()) || !core::IsValidId(m.dataset.str()) || m.version < 1) {

@@ -22,7 +22,9 @@ struct JobMessage {
     /// ready but was processed before snapshots existed (asked for by an export or a query).
     std::string kind;
     /// kSplitJob: one split of the version's file — bytes [begin, end), starting on line
-    /// first_line — analysed with the options of pass `pass` (worker/engine_processor.hpp).
+    /// first_line — analysed with the options of pass `pass` of the analysis `run` (a hex id the
+    /// version's job chose; worker/engine_processor.hpp).
+    std::string run;
     int pass = 0;
     int split = -1;
     int64_t begin = 0;

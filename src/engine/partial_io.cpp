@@ -399,35 +399,42 @@ Result<void> ReadPartial(std::string_view bytes, Partial& p) {
 }
 
 namespace {
-constexpr char kRefinementMagic[4] = {'I', 'S', 'R', 'F'};
+constexpr char kPassMagic[4] = {'I', 'S', 'P', 'O'};
 template <class Ar>
-void RefinementBody(Ar& ar, Refinement& r) {
+void PassBody(Ar& ar, PartialOptions& p, Refinement& r) {
+    Fields(ar, p.max_groups, p.breakdown_groups, p.max_issues, p.max_raw_bytes, p.max_text_bytes, p.max_key_bytes,
+           p.late_values, p.late_keys, p.local_groups);
     Fields(ar, r.late_values, r.new_keys, r.pass_orders, r.seeds, r.reasons);
 }
 }  // namespace
 
-std::string WriteRefinement(Refinement& r) {
+std::string WritePassOptions(const EngineOptions& o) {
     Writer w;
-    w.Raw(kRefinementMagic, sizeof kRefinementMagic);
+    w.Raw(kPassMagic, sizeof kPassMagic);
     uint32_t version = kFormatVersion;
     Io(w, version);
-    RefinementBody(w, r);
+    PartialOptions p = o.partial;
+    Refinement r = o.refined;
+    PassBody(w, p, r);
     return std::move(w.out);
 }
 
-Result<Refinement> ReadRefinement(std::string_view bytes) {
-    if (bytes.size() < sizeof kRefinementMagic || std::memcmp(bytes.data(), kRefinementMagic, sizeof kRefinementMagic) != 0) {
+Result<void> ReadPassOptions(std::string_view bytes, EngineOptions* o) {
+    if (bytes.size() < sizeof kPassMagic || std::memcmp(bytes.data(), kPassMagic, sizeof kPassMagic) != 0) {
         return Error::Internal("a pass's options are not readable (no magic)").WithSlug("split-unreadable");
     }
-    Reader r(bytes.substr(sizeof kRefinementMagic));
+    Reader r(bytes.substr(sizeof kPassMagic));
     uint32_t version = 0;
     Io(r, version);
-    Refinement out;
-    if (version == kFormatVersion) RefinementBody(r, out);
+    PartialOptions p = o->partial;
+    Refinement refined;
+    if (version == kFormatVersion) PassBody(r, p, refined);
     if (r.failed() || !r.at_end() || version != kFormatVersion) {
         return Error::Internal("a pass's options are cut off or of another format").WithSlug("split-unreadable");
     }
-    return out;
+    o->partial = std::move(p);
+    o->refined = std::move(refined);
+    return {};
 }
 
 }  // namespace insightstream::engine

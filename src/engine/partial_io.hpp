@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "engine/engine.hpp"
 #include "engine/partial.hpp"
 
 namespace insightstream::engine {
@@ -27,8 +28,10 @@ core::Result<void> ReadPartial(std::string_view bytes, Partial& p);
 /// The rows a partial result counted (for progress), without reading the rest; 0 if unreadable.
 int64_t PartialRows(std::string_view bytes);
 
-/// What a pass asks of the next (the options every split of that pass is read with), as bytes.
-std::string WriteRefinement(Refinement& r);
-core::Result<Refinement> ReadRefinement(std::string_view bytes);
+/// The options every split of a pass is read with, beyond the version's own (format, hints):
+/// the partial's limits and what the pass before asked for. As bytes, so that every worker reads
+/// the splits of one file alike whatever its own configuration.
+std::string WritePassOptions(const EngineOptions& o);
+core::Result<void> ReadPassOptions(std::string_view bytes, EngineOptions* o);
 
 }  // namespace insightstream::engine

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include <chrono>
+#include <cstdio>
+#include <random>
 #include <thread>
 
 #include "core/clock.hpp"
@@ -278,9 +280,10 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
 
 namespace {
 
+// The objects of one analysis in splits: split-<run>-p<pass>-<what>, beside the upload.
 store::ObjectKey SplitKey(const JobContext& job, int pass, const std::string& what) {
     return store::ObjectKey::ForDatasetVersion(job.message.tenant, job.message.dataset, job.message.version,
-                                               "split-p" + std::to_string(pass) + "-" + what);
+                                               "split-" + job.message.run + "-p" + std::to_string(pass) + "-" + what);
 }
 store::ObjectKey PartialKey(const JobContext& job, int pass, size_t k) {
     return SplitKey(job, pass, std::to_string(k) + ".partial");
@@ -333,22 +336,24 @@ Result<std::string> EngineProcessor::RunSplit(const JobContext& job, const engin
     return partial;
 }
 
-Result<void> EngineProcessor::ProcessSplit(const JobContext& job, ProgressSink& progress) {
+Result<bool> EngineProcessor::ProcessSplit(const JobContext& job, ProgressSink& progress) {
     const auto& m = job.message;
     const auto k = static_cast<size_t>(m.split);
-    if (objects_.Open(PartialKey(job, m.pass, k))) return {};  // done already (a duplicate, or the version's job did it)
-    auto refined = objects_.GetBytes(SplitKey(job, m.pass, "options"));
-    if (!refined) {
+    if (objects_.Open(PartialKey(job, m.pass, k))) return false;  // done already (a duplicate, or the version's job did it)
+    auto pass_options = objects_.GetBytes(SplitKey(job, m.pass, "options"));
+    if (!pass_options) {
         // The version's job is over (its objects are deleted): nothing is waiting for this split.
-        if (refined.error().code() == core::ErrorCode::kNotFound) return {};
-        return refined.error();
+        if (pass_options.error().code() == core::ErrorCode::kNotFound) return false;
+        return pass_options.error();
     }
-    if (TakenElsewhere(job, m.pass, k)) return {};  // the version's job (or a duplicate) has it
+    if (TakenElsewhere(job, m.pass, k)) return false;  // the version's job (or a duplicate) has it
     if (progress.StopRequested()) return StoppedError();
+    // The version's options, and the pass's as the version's job wrote them (not this worker's
+    // own limits: every split of a file is read alike).
     engine::EngineOptions options = Options(job);
-    IS_TRY(options.refined, engine::ReadRefinement(*refined));
+    IS_TRY_VOID(engine::ReadPassOptions(*pass_options, &options));
     IS_TRY_VOID(RunSplit(job, options, m.pass, k, engine::SplitRange{m.begin, m.end, m.first_line}));
-    return {};
+    return true;
 }
 
 Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext& job, const engine::EngineOptions& options,
@@ -393,9 +398,10 @@ Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext&
     return out;
 }
 
-Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const JobContext& job, store::ObjectReader& source,
-                                                                           ProgressSink& progress, engine::EngineOptions* last) {
-    engine::EngineOptions options = Options(job);
+Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const JobContext& version_job,
+                                                                           store::ObjectReader& source, ProgressSink& progress,
+                                                                           engine::EngineOptions* last) {
+    engine::EngineOptions options = Options(version_job);
     // The file's record ends, found in one read of it (the structure alone: quotes, delimiters,
     // line ends).
     engine::SplitCutter cutter(options, settings_.split_bytes);
@@ -409,12 +415,36 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
     std::vector<engine::SplitRange> splits = cutter.Take();
     for (auto& s : cutter.Finish()) splits.push_back(s);
     if (splits.size() < 2) return std::optional<engine::InsightSet>();
+    // This analysis's objects carry an id of their own: nothing another attempt left behind (with
+    // other limits, say) is ever mistaken for a split of this one; all are deleted at the end,
+    // whatever the outcome.
+    JobContext job = version_job;
+    {
+        std::random_device rd;
+        char id[17];
+        std::snprintf(id, sizeof id, "%08x%08x", rd(), rd());
+        job.message.run = id;
+    }
+    int passes = 0;
+    struct CleanUp {
+        std::function<void()> run;
+        ~CleanUp() { run(); }
+    } cleanup{[&] {
+        for (int p = 1; p <= passes; ++p) {
+            (void)objects_.Delete(SplitKey(job, p, "options"));
+            for (size_t k = 0; k < splits.size(); ++k) {
+                (void)objects_.Delete(PartialKey(job, p, k));
+                (void)objects_.Delete(TakenKey(job, p, k));
+            }
+        }
+    }};
     core::Log(core::LogLevel::kInfo, "job.splits", "analysing the file in splits",
-              {{"splits", static_cast<int64_t>(splits.size())}, {"split_bytes", settings_.split_bytes}});
+              {{"splits", static_cast<int64_t>(splits.size())}, {"split_bytes", settings_.split_bytes}, {"run", job.message.run}});
     const engine::OpenRange open = Opener(job);
     const int max_passes = engine::AnalyzeHooks{}.max_passes;
     for (int pass = 1;; ++pass) {
-        IS_TRY_VOID(objects_.PutBytes(SplitKey(job, pass, "options"), engine::WriteRefinement(options.refined)));
+        passes = pass;
+        IS_TRY_VOID(objects_.PutBytes(SplitKey(job, pass, "options"), engine::WritePassOptions(options)));
         for (size_t k = 0; k < splits.size(); ++k) {
             catalog::JobMessage m = job.message;
             m.kind = catalog::kSplitJob;
@@ -433,13 +463,6 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
         if (!done) {
             options.refined.Merge(s.refine);
             continue;
-        }
-        for (int p = 1; p <= pass; ++p) {
-            (void)objects_.Delete(SplitKey(job, p, "options"));
-            for (size_t k = 0; k < splits.size(); ++k) {
-                (void)objects_.Delete(PartialKey(job, p, k));
-                (void)objects_.Delete(TakenKey(job, p, k));
-            }
         }
         *last = options;
         return std::optional<engine::InsightSet>(std::move(s));

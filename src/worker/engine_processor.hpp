@@ -36,7 +36,7 @@ public:
                                      ProgressSink& progress) override;
     /// The snapshot alone: the analysis again (for the final schema), then the snapshot pass.
     core::Result<void> WriteSnapshot(const JobContext& job, store::ObjectReader& source, ProgressSink& progress) override;
-    core::Result<void> ProcessSplit(const JobContext& job, ProgressSink& progress) override;
+    core::Result<bool> ProcessSplit(const JobContext& job, ProgressSink& progress) override;
     void SetSplitSender(std::function<core::Result<void>(const catalog::JobMessage&)> send) override {
         send_split_ = std::move(send);
     }
@@ -51,7 +51,7 @@ private:
     // the splits again with the new options. Every object lives under the version's prefix and
     // is deleted once the merge is done.
     /// The analysis in splits, or nullopt when the file is one split.
-    core::Result<std::optional<engine::InsightSet>> AnalyzeInSplits(const JobContext& job, store::ObjectReader& source,
+    core::Result<std::optional<engine::InsightSet>> AnalyzeInSplits(const JobContext& version_job, store::ObjectReader& source,
                                                                     ProgressSink& progress, engine::EngineOptions* last);
     core::Result<std::vector<std::string>> GatherSplits(const JobContext& job, const engine::EngineOptions& options, int pass,
                                                         const std::vector<engine::SplitRange>& splits, ProgressSink& progress);

@@ -9,7 +9,7 @@ core::Result<void> JobProcessor::WriteSnapshot(const JobContext&, store::ObjectR
     return core::Error::InvalidArgument("this processor writes no snapshots");
 }
 
-core::Result<void> JobProcessor::ProcessSplit(const JobContext&, ProgressSink&) {
+core::Result<bool> JobProcessor::ProcessSplit(const JobContext&, ProgressSink&) {
     return core::Error::InvalidArgument("this processor does not analyse files in splits");
 }
 

@@ -51,8 +51,9 @@ public:
     /// results and status do not change. Processors without snapshots say so.
     virtual core::Result<void> WriteSnapshot(const JobContext& job, store::ObjectReader& source, ProgressSink& progress);
     /// A catalog::kSplitJob: one split of a version's file, analysed into a partial result the
-    /// version's own job merges. Processors that never split say so.
-    virtual core::Result<void> ProcessSplit(const JobContext& job, ProgressSink& progress);
+    /// version's own job merges; false if there was nothing to do (done or taken already, or the
+    /// version's job is over). Processors that never split say so.
+    virtual core::Result<bool> ProcessSplit(const JobContext& job, ProgressSink& progress);
     /// How the processor sends split jobs (the worker's queue); without it nothing is split.
     virtual void SetSplitSender(std::function<core::Result<void>(const catalog::JobMessage&)> send) { (void)send; }
 };

@@ -266,13 +266,15 @@ const char* Worker::ProcessSplit(const store::QueueMessage& m, JobContext& job) 
     job.version = **found;
     auto lease = std::make_shared<Lease>();
     lease->receipt = m.receipt;
-    Result<void> done = RunLeased(m, lease, [&] {
+    bool analysed = false;
+    Result<void> done = RunLeased(m, lease, [&]() -> Result<void> {
         StopOnly progress(stopping_, lease->lost);
-        return processor_.ProcessSplit(job, progress);
+        IS_TRY(analysed, processor_.ProcessSplit(job, progress));
+        return {};
     });
     if (done) {
         ack();
-        return "split";
+        return analysed ? "split" : "split_skipped";
     }
     const auto& e = done.error();
     if (e.retriable() && m.receive_count < settings_.max_receives) {
