@@ -69,7 +69,8 @@ Result<void> Engine::Sample(std::string_view data) {
     // sample grows, and only until there are enough.
     constexpr size_t kMinSampleLines = 50;
     constexpr size_t kMaxSampleBytes = 64 << 20;
-    for (; sample_counted_ < raw_sample_.size(); ++sample_counted_) {
+    // Counted only within the bound, so the cut below is the same however big the pieces are.
+    for (; sample_counted_ < std::min(raw_sample_.size(), kMaxSampleBytes); ++sample_counted_) {
         if (sample_lf_ >= kMinSampleLines || sample_cr_ >= kMinSampleLines) break;
         sample_lf_ += raw_sample_[sample_counted_] == '\n';
         sample_cr_ += raw_sample_[sample_counted_] == '\r';

@@ -41,6 +41,8 @@ public:
     std::vector<SplitRange> Finish();
     /// Bytes seen so far.
     [[nodiscard]] int64_t bytes() const { return offset_; }
+    /// True once the head shows the file cannot be split (it will be one split whatever follows).
+    [[nodiscard]] bool unsplittable() const { return ready_ && !splittable_; }
 
 private:
     void StartScanning();

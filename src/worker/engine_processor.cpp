@@ -353,6 +353,12 @@ Result<bool> EngineProcessor::ProcessSplit(const JobContext& job, ProgressSink& 
     engine::EngineOptions options = Options(job);
     IS_TRY_VOID(engine::ReadPassOptions(*pass_options, &options));
     IS_TRY_VOID(RunSplit(job, options, m.pass, k, engine::SplitRange{m.begin, m.end, m.first_line}));
+    // Finished after the version's job was over (it deletes the options first, then the rest):
+    // nothing would ever delete what this split wrote.
+    if (auto still = objects_.GetBytes(SplitKey(job, m.pass, "options")); !still && still.error().code() == core::ErrorCode::kNotFound) {
+        (void)objects_.Delete(PartialKey(job, m.pass, k));
+        (void)objects_.Delete(TakenKey(job, m.pass, k));
+    }
     return true;
 }
 
@@ -361,28 +367,42 @@ Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext&
                                                                ProgressSink& progress) {
     const int64_t size = std::max<int64_t>(job.version.size_bytes, 1);
     std::vector<std::optional<std::string>> got(splits.size());
+    // A split another worker took, as last seen: its marker, and since when (this process's
+    // clock: another machine's wall clock may run ahead or behind). The same marker for longer
+    // than the stall means its worker is gone.
+    struct Seen {
+        std::string marker;
+        int64_t since_ms = 0;
+    };
+    std::vector<Seen> seen(splits.size());
+    int wait_ms = 20;
     for (;;) {
         bool waiting = false;
+        bool moved = false;
         int64_t done = 0;
         int64_t rows = 0;
         // From the last split down: split jobs are taken from the first one up.
         for (size_t k = splits.size(); k-- > 0;) {
             if (!got[k]) {
-                auto have = objects_.GetBytes(PartialKey(job, pass, k));
-                if (have) {
+                // Not there yet, or the store did not answer (then: as if not there; analysing it
+                // here meets the store's error itself if it lasts).
+                if (auto have = objects_.GetBytes(PartialKey(job, pass, k))) {
                     got[k] = std::move(*have);
-                } else if (have.error().code() != core::ErrorCode::kNotFound) {
-                    return have.error();
+                    moved = true;
                 }
             }
             if (!got[k]) {
-                if (TakenElsewhere(job, pass, k)) {
+                auto marker = objects_.GetBytes(TakenKey(job, pass, k));
+                const int64_t now = core::MonotonicMs();
+                if (marker && *marker != seen[k].marker) seen[k] = {*marker, now};
+                if (marker && now - seen[k].since_ms < settings_.split_stall_ms) {
                     waiting = true;
                     continue;
                 }
                 if (progress.StopRequested()) return StoppedError();
                 IS_TRY(auto mine, RunSplit(job, options, pass, k, splits[k]));
                 got[k] = std::move(mine);
+                moved = true;
             }
             done += splits[k].end - splits[k].begin;
             rows += engine::PartialRows(*got[k]);
@@ -390,7 +410,10 @@ Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext&
         }
         if (!waiting) break;
         if (progress.StopRequested()) return StoppedError();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // Asked again soon while splits arrive, seldom while they do not (each ask is a request
+        // per split waited for).
+        wait_ms = moved ? 20 : std::min(wait_ms * 2, 1000);
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
     }
     std::vector<std::string> out;
     out.reserve(got.size());
@@ -411,6 +434,7 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
         IS_TRY(size_t n, source.Read(buffer.data(), buffer.size()));
         if (n == 0) break;
         cutter.Feed(std::string_view(buffer.data(), n));
+        if (cutter.unsplittable()) return std::optional<engine::InsightSet>();  // UTF-16, a JSON array
     }
     std::vector<engine::SplitRange> splits = cutter.Take();
     for (auto& s : cutter.Finish()) splits.push_back(s);
@@ -424,6 +448,15 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
         char id[17];
         std::snprintf(id, sizeof id, "%08x%08x", rd(), rd());
         job.message.run = id;
+    }
+    // What an earlier attempt left behind (its worker killed mid-way) goes now.
+    const std::string source_key =
+        store::ObjectKey::ForDatasetVersion(version_job.message.tenant, version_job.message.dataset, version_job.message.version, "source").str();
+    if (auto left = objects_.List(source_key.substr(0, source_key.rfind('/') + 1))) {
+        for (const auto& o : *left) {
+            if (o.key.find("/split-") == std::string::npos) continue;
+            if (auto key = store::ObjectKey::Parse(o.key)) (void)objects_.Delete(*key);
+        }
     }
     int passes = 0;
     struct CleanUp {

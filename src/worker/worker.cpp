@@ -164,6 +164,12 @@ void Worker::DeadLetterLoop() {
         for (const auto& m : *got) {
             auto job = catalog::JobMessage::Parse(m.body);
             if (!job) continue;
+            if (job->kind == catalog::kSplitJob) {
+                // A split the version's job analyses itself: never the version's failure.
+                core::Log(LogLevel::kWarn, "job.split_dead_lettered", "a split job exhausted its attempts",
+                          {{"tenant_id", job->tenant.str()}, {"dataset_id", job->dataset.str()}, {"version", job->version}});
+                continue;
+            }
             auto r = db_.Transact(job->tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
                 IS_TRY(auto v, catalog::datasets::FindVersion(tx, job->tenant, job->dataset, job->version));
                 if (!v || v->status == catalog::VersionStatus::kReady || v->status == catalog::VersionStatus::kFailed) return {};

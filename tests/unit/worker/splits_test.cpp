@@ -203,6 +203,39 @@ TEST_P(SplitsTest, ASplitJobOfAVersionThatIsNoLongerProcessedIsDropped) {
     EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "split"}}), 0) << "nothing analysed twice";
 }
 
+TEST_P(SplitsTest, ADeadLetteredSplitJobNeverFailsItsVersion) {
+    // A split job that killed its worker every time ends in the dead-letter queue; the version's
+    // own job analyses that split itself, so the watcher must not fail the version for it.
+    store::DbJobQueue dead(*db_, clock_, store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
+    catalog::JobMessage split{tenant_, dataset_, 1, "t", "r"};
+    split.kind = catalog::kSplitJob;
+    split.run = "00ff";
+    split.pass = 1;
+    split.split = 3;
+    split.begin = 10;
+    split.end = 20;
+    ASSERT_TRUE(dead.Send(split.ToJson(), 0));
+    auto p = Processor();
+    store::DbJobQueue idle(*db_, clock_, store::DbQueueSettings{.name = "idle", .dead_letter_name = ""});  // only the watcher works
+    Worker w(*db_, *objects_, idle, &dead, *p, metrics_, clock_, WorkerSettings{.poll_wait_ms = 50, .dead_letter_poll_s = 1});
+    w.Start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    w.Stop();
+    EXPECT_NE(Version().status, catalog::VersionStatus::kFailed) << Version().error.value_or("");
+    // The version's own job in the dead-letter queue does fail it (the watcher works). Queues
+    // stay interrupted once their worker stopped: new ones.
+    store::DbJobQueue dead2(*db_, clock_, store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
+    store::DbJobQueue idle2(*db_, clock_, store::DbQueueSettings{.name = "idle", .dead_letter_name = ""});
+    ASSERT_TRUE(dead2.Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
+    Worker again(*db_, *objects_, idle2, &dead2, *p, metrics_, clock_, WorkerSettings{.poll_wait_ms = 50, .dead_letter_poll_s = 1});
+    again.Start();
+    for (int i = 0; i < 100 && Version().status != catalog::VersionStatus::kFailed; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    again.Stop();
+    EXPECT_EQ(Version().status, catalog::VersionStatus::kFailed);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SplitsTest, ::testing::Values("sqlite", "postgres"), testing::BackendName);
 
 }  // namespace
