@@ -591,18 +591,19 @@ Result<Partial*> Engine::Combine() {
                                           options_.partial.max_text_bytes);
     }
     if (OverBudget()) return *worker_failure_;
-    // Lines whose bytes were not UTF-8 and were read as Windows-1252 are noted, never hidden
-    // (among the earliest issues by line, as a merge keeps them).
     Partial& merged = *partials_[0];
-    std::vector<RowIssue> notes;
-    for (int64_t line : decoder_.repaired_lines()) {
-        notes.push_back(RowIssue{line, "", "bytes that are not UTF-8 were read as Windows-1252 (Latin-1)", "", IssueKind::kNote});
-    }
-    merged.MergeIssues(std::move(notes), decoder_.repaired_count());
+    merged.AddRepaired(decoder_.repaired_lines(), decoder_.repaired_count());
     return &merged;
 }
 
 InsightSet Engine::Conclude(Partial& merged) {
+    // Lines whose bytes were not UTF-8 and were read as Windows-1252 are noted, never hidden
+    // (among the earliest issues by line, as a merge keeps them).
+    std::vector<RowIssue> notes;
+    for (int64_t line : merged.repaired_lines) {
+        notes.push_back(RowIssue{line, "", "bytes that are not UTF-8 were read as Windows-1252 (Latin-1)", "", IssueKind::kNote});
+    }
+    merged.MergeIssues(std::move(notes), merged.repaired_count);
     InsightSet s = Finalize(merged, options_.top_values);
     s.encoding = EncodingName(decoder_.encoding());
     partials_.clear();

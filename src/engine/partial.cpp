@@ -1,5 +1,7 @@
 #include "engine/partial.hpp"
 
+#include "engine/text_decoder.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -804,6 +806,15 @@ void Partial::Merge(Partial& o) {
     }
     late_keys_dropped += o.late_keys_dropped;
     MergeIssues(std::move(o.issues), o.issue_count);
+    AddRepaired(o.repaired_lines, o.repaired_count);
+}
+
+void Partial::AddRepaired(const std::vector<int64_t>& lines, int64_t count) {
+    repaired_count += count;
+    if (lines.empty()) return;
+    repaired_lines.insert(repaired_lines.end(), lines.begin(), lines.end());
+    std::sort(repaired_lines.begin(), repaired_lines.end());
+    if (repaired_lines.size() > TextDecoder::kMaxRepairedLines) repaired_lines.resize(TextDecoder::kMaxRepairedLines);
 }
 
 void Partial::MergeIssues(std::vector<RowIssue> more, int64_t count) {

@@ -417,6 +417,12 @@ public:
     };
     std::map<std::string, LateKeyValues> late_keys;  // JSON keys first seen after the sample
     int64_t late_keys_dropped = 0;                   // beyond options.late_keys
+    // Lines whose bytes were read as Windows-1252 in a UTF-8 file: the first ones (at most
+    // kMaxRepairedLines, in line order) and how many in all; noted as issues when the analysis
+    // is concluded, so a file in splits keeps the same first ones as the whole file.
+    std::vector<int64_t> repaired_lines;
+    int64_t repaired_count = 0;
+    void AddRepaired(const std::vector<int64_t>& lines, int64_t count);
 
 private:
     void AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,

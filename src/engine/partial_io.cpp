@@ -340,7 +340,7 @@ void Body(Ar& ar, Partial& p) {
         if (n != p.group_tables.size()) return ar.Fail();
     }
     for (auto& g : p.group_tables) Io(ar, g);
-    Fields(ar, p.issues, p.issue_count, p.late_keys_dropped);
+    Fields(ar, p.issues, p.issue_count, p.late_keys_dropped, p.repaired_lines, p.repaired_count);
     uint64_t keys = ar.Count(p.late_keys.size());
     if constexpr (Ar::kReading) {
         p.late_keys.clear();

@@ -170,6 +170,21 @@ TEST(Splits, AHeaderWhoseQuotesSpanLinesIsOneRecordEvenWhereRowsDoNot) {
     ExpectSameInSplits(found, o, {1, 2}, '\n', 1'000);
 }
 
+TEST(Splits, ManyLinesReadAsWindows1252KeepTheWholeFilesFirstNotes) {
+    // A UTF-8 file with a stray Latin-1 byte on 1 500 lines: the decoder notes the first 1 000;
+    // in splits each split's decoder notes its own, and the merge keeps the same first 1 000.
+    std::string csv = "name,n\n";
+    for (int i = 0; i < 3000; ++i) csv += (i % 2 ? "M\xFCller" : "Z\xC3\xBCrich") + std::to_string(i) + "," + std::to_string(i) + "\n";
+    auto o = Options("csv", 2, 4096);
+    o.partial.max_issues = 10'000;  // more than the decoder notes
+    auto whole = Whole(csv, o);
+    ASSERT_TRUE(whole) << whole.error().ToString();
+    EXPECT_EQ(whole->encoding, "utf-8");
+    EXPECT_EQ(whole->issues.size(), 1000U);
+    EXPECT_EQ(whole->issue_count, 1500);
+    ExpectSameInSplits(csv, o, {2000, 20000});
+}
+
 TEST(Splits, FilesThatNeedMorePassesGiveTheSameInSplits) {
     // A column with no value in the sample, numeric dates whose order only the whole column
     // decides, JSON keys first seen after the sample, and many groups whose months a second
