@@ -612,7 +612,7 @@ InsightSet Engine::Conclude(Partial& merged) {
 
 Result<InsightSet> Engine::Finish() {
     if (options_.snapshot != nullptr) return Error::Internal("a snapshot pass has no insights");
-    if (options_.split) return Error::Internal("a split's engine ends with FinishSplit or FinishMerge");
+    if (options_.split) return Error::Internal("a split's engine ends with FinishSplit or FinishMerged");
     IS_TRY_VOID(Drain());
     IS_TRY(Partial * merged, Combine());
     return Conclude(*merged);
@@ -625,17 +625,22 @@ Result<std::string> Engine::FinishSplit() {
     return WritePartial(*merged);
 }
 
-Result<InsightSet> Engine::FinishMerge(const std::vector<std::string>& partials) {
-    if (!options_.split) return Error::Internal("FinishMerge is for a split's engine");
-    if (bytes_in_ > 0) return Error::Internal("FinishMerge takes the splits' results, not their bytes");
-    IS_TRY_VOID(Drain());
-    Partial& merged = *partials_[0];
-    for (const auto& bytes : partials) {
-        Partial p(schema_, options_.partial);
-        IS_TRY_VOID(ReadPartial(bytes, p));
-        merged.Merge(p);
-    }
-    return Conclude(merged);
+Result<void> Engine::MergePartial(std::string_view partial) {
+    if (!options_.split) return Error::Internal("MergePartial is for a split's engine");
+    if (bytes_in_ > 0) return Error::Internal("a merge takes the splits' results, not their bytes");
+    if (!finished_) IS_TRY_VOID(Drain());
+    Partial p(schema_, options_.partial);
+    IS_TRY_VOID(ReadPartial(partial, p));
+    partials_[0]->Merge(p);
+    if (OverBudget()) return *worker_failure_;
+    return {};
+}
+
+Result<InsightSet> Engine::FinishMerged() {
+    if (!options_.split) return Error::Internal("FinishMerged is for a split's engine");
+    if (!finished_) IS_TRY_VOID(Drain());
+    if (partials_.empty()) return Error::Internal("FinishMerged called twice");
+    return Conclude(*partials_[0]);
 }
 
 namespace {

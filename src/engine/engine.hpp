@@ -63,7 +63,7 @@ struct EngineOptions {
     // columns must be those this pass infers (the options of the analysis's last pass).
     SnapshotOutput* snapshot = nullptr;
     // Set: the engine analyses one split of the file (see Engine::FeedHead) into a partial result,
-    // or (FinishMerge) merges the splits' partial results.
+    // or (MergePartial, FinishMerged) merges the splits' partial results.
     std::optional<SplitRange> split;
 };
 
@@ -97,9 +97,10 @@ public:
     [[nodiscard]] bool HeadDone() const { return started_; }
     /// Ends a split's input: its partial result (engine/partial_io.hpp).
     core::Result<std::string> FinishSplit();
-    /// Instead of a split's bytes: the partial results of every split of the file, merged into
-    /// its insight set (the same as Finish on the whole file).
-    core::Result<InsightSet> FinishMerge(const std::vector<std::string>& partials);
+    /// Instead of a split's bytes: the partial results of every split of the file, one at a time
+    /// in any order, then the file's insight set (the same as Finish on the whole file).
+    core::Result<void> MergePartial(std::string_view partial);
+    core::Result<InsightSet> FinishMerged();
     /// Known once the head is read: whether record ends can be found in the file's own bytes
     /// (not UTF-16, whose bytes are not ASCII-compatible, and not a JSON array, whose elements
     /// are found by nesting), and a scanner that finds them.

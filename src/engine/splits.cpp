@@ -124,12 +124,24 @@ Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenRange& 
     return engine.FinishSplit();
 }
 
+SplitMerger::SplitMerger(const EngineOptions& options) : engine_(SplitOptions(options, SplitRange{})) {}
+
+Result<std::unique_ptr<SplitMerger>> SplitMerger::Open(const EngineOptions& options, const OpenRange& open, size_t chunk_bytes) {
+    std::unique_ptr<SplitMerger> m(new SplitMerger(options));
+    std::string buffer(std::max<size_t>(chunk_bytes, 1), '\0');
+    IS_TRY_VOID(ReadHead(m->engine_, open, buffer));
+    return m;
+}
+
+Result<void> SplitMerger::Add(std::string_view partial) { return engine_.MergePartial(partial); }
+
+Result<InsightSet> SplitMerger::Finish() { return engine_.FinishMerged(); }
+
 Result<InsightSet> MergeSplits(const EngineOptions& options, const OpenRange& open, const std::vector<std::string>& partials,
                                size_t chunk_bytes) {
-    std::string buffer(std::max<size_t>(chunk_bytes, 1), '\0');
-    Engine engine(SplitOptions(options, SplitRange{}));
-    IS_TRY_VOID(ReadHead(engine, open, buffer));
-    return engine.FinishMerge(partials);
+    IS_TRY(auto merger, SplitMerger::Open(options, open, chunk_bytes));
+    for (const auto& p : partials) IS_TRY_VOID(merger->Add(p));
+    return merger->Finish();
 }
 
 Result<InsightSet> AnalyzeInSplits(EngineOptions options, const OpenRange& open, const std::vector<SplitRange>& splits,

@@ -68,8 +68,23 @@ using OpenRange = std::function<core::Result<std::unique_ptr<ByteSource>>(int64_
 core::Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenRange& open, SplitRange split,
                                        size_t chunk_bytes = 4 << 20);
 
-/// The splits' partial results of one pass merged into the file's insight set. Its `refine`
-/// says whether another pass is needed (see AnalyzeInSplits).
+/// The splits' partial results of one pass merged as they come, in any order (one held at a
+/// time), into the file's insight set. Its `refine` says whether another pass is needed (see
+/// AnalyzeInSplits).
+class SplitMerger {
+public:
+    /// Reads the file's head for the schema.
+    static core::Result<std::unique_ptr<SplitMerger>> Open(const EngineOptions& options, const OpenRange& open,
+                                                           size_t chunk_bytes = 4 << 20);
+    core::Result<void> Add(std::string_view partial);
+    core::Result<InsightSet> Finish();
+
+private:
+    explicit SplitMerger(const EngineOptions& options);
+    Engine engine_;
+};
+
+/// Every split's partial result merged (SplitMerger in one call).
 core::Result<InsightSet> MergeSplits(const EngineOptions& options, const OpenRange& open,
                                      const std::vector<std::string>& partials, size_t chunk_bytes = 4 << 20);
 

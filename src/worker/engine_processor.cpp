@@ -362,11 +362,22 @@ Result<bool> EngineProcessor::ProcessSplit(const JobContext& job, ProgressSink& 
     return true;
 }
 
-Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext& job, const engine::EngineOptions& options,
-                                                               int pass, const std::vector<engine::SplitRange>& splits,
-                                                               ProgressSink& progress) {
+Result<void> EngineProcessor::GatherSplits(const JobContext& job, const engine::EngineOptions& options, int pass,
+                                           const std::vector<engine::SplitRange>& splits, engine::SplitMerger& merger,
+                                           ProgressSink& progress) {
     const int64_t size = std::max<int64_t>(job.version.size_bytes, 1);
-    std::vector<std::optional<std::string>> got(splits.size());
+    // Merged as they come: one partial result held at a time.
+    std::vector<uint8_t> got(splits.size(), 0);
+    int64_t done = 0;
+    int64_t rows = 0;
+    auto take = [&](size_t k, const std::string& partial) -> Result<void> {
+        IS_TRY_VOID(merger.Add(partial));
+        got[k] = 1;
+        done += splits[k].end - splits[k].begin;
+        rows += engine::PartialRows(partial);
+        progress.Report(std::min(done, size) / 2, rows);
+        return {};
+    };
     // A split another worker took, as last seen: its marker, and since when (this process's
     // clock: another machine's wall clock may run ahead or behind). The same marker for longer
     // than the stall means its worker is gone.
@@ -379,46 +390,35 @@ Result<std::vector<std::string>> EngineProcessor::GatherSplits(const JobContext&
     for (;;) {
         bool waiting = false;
         bool moved = false;
-        int64_t done = 0;
-        int64_t rows = 0;
         // From the last split down: split jobs are taken from the first one up.
         for (size_t k = splits.size(); k-- > 0;) {
-            if (!got[k]) {
-                // Not there yet, or the store did not answer (then: as if not there; analysing it
-                // here meets the store's error itself if it lasts).
-                if (auto have = objects_.GetBytes(PartialKey(job, pass, k))) {
-                    got[k] = std::move(*have);
-                    moved = true;
-                }
-            }
-            if (!got[k]) {
-                auto marker = objects_.GetBytes(TakenKey(job, pass, k));
-                const int64_t now = core::MonotonicMs();
-                if (marker && *marker != seen[k].marker) seen[k] = {*marker, now};
-                if (marker && now - seen[k].since_ms < settings_.split_stall_ms) {
-                    waiting = true;
-                    continue;
-                }
-                if (progress.StopRequested()) return StoppedError();
-                IS_TRY(auto mine, RunSplit(job, options, pass, k, splits[k]));
-                got[k] = std::move(mine);
+            if (got[k]) continue;
+            // Not there yet, or the store did not answer (then: as if not there; analysing it
+            // here meets the store's error itself if it lasts).
+            if (auto have = objects_.GetBytes(PartialKey(job, pass, k))) {
+                IS_TRY_VOID(take(k, *have));
                 moved = true;
+                continue;
             }
-            done += splits[k].end - splits[k].begin;
-            rows += engine::PartialRows(*got[k]);
-            progress.Report(std::min(done, size) / 2, rows);
+            auto marker = objects_.GetBytes(TakenKey(job, pass, k));
+            const int64_t now = core::MonotonicMs();
+            if (marker && *marker != seen[k].marker) seen[k] = {*marker, now};
+            if (marker && now - seen[k].since_ms < settings_.split_stall_ms) {
+                waiting = true;
+                continue;
+            }
+            if (progress.StopRequested()) return StoppedError();
+            IS_TRY(auto mine, RunSplit(job, options, pass, k, splits[k]));
+            IS_TRY_VOID(take(k, mine));
+            moved = true;
         }
-        if (!waiting) break;
+        if (!waiting) return {};
         if (progress.StopRequested()) return StoppedError();
         // Asked again soon while splits arrive, seldom while they do not (each ask is a request
         // per split waited for).
         wait_ms = moved ? 20 : std::min(wait_ms * 2, 1000);
         std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
     }
-    std::vector<std::string> out;
-    out.reserve(got.size());
-    for (auto& g : got) out.push_back(std::move(*g));
-    return out;
 }
 
 Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const JobContext& version_job,
@@ -489,8 +489,9 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
             // A split job that cannot be sent is analysed here.
             if (auto sent = send_split_(m); !sent) core::Log(core::LogLevel::kWarn, "job.split_send_failed", sent.error().ToString());
         }
-        IS_TRY(auto partials, GatherSplits(job, options, pass, splits, progress));
-        IS_TRY(auto s, engine::MergeSplits(options, open, partials, settings_.chunk_bytes));
+        IS_TRY(auto merger, engine::SplitMerger::Open(options, open, settings_.chunk_bytes));
+        IS_TRY_VOID(GatherSplits(job, options, pass, splits, *merger, progress));
+        IS_TRY(auto s, merger->Finish());
         s.passes = pass;
         const bool done = s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= max_passes;
         if (!done) {

@@ -53,8 +53,11 @@ private:
     /// The analysis in splits, or nullopt when the file is one split.
     core::Result<std::optional<engine::InsightSet>> AnalyzeInSplits(const JobContext& version_job, store::ObjectReader& source,
                                                                     ProgressSink& progress, engine::EngineOptions* last);
-    core::Result<std::vector<std::string>> GatherSplits(const JobContext& job, const engine::EngineOptions& options, int pass,
-                                                        const std::vector<engine::SplitRange>& splits, ProgressSink& progress);
+    /// Every split's partial result of the pass into `merger`: taken from the store as other
+    /// workers write them, or analysed here.
+    core::Result<void> GatherSplits(const JobContext& job, const engine::EngineOptions& options, int pass,
+                                    const std::vector<engine::SplitRange>& splits, engine::SplitMerger& merger,
+                                    ProgressSink& progress);
     /// Analyses one split and stores its partial result.
     core::Result<std::string> RunSplit(const JobContext& job, const engine::EngineOptions& options, int pass, size_t k,
                                        engine::SplitRange range);
