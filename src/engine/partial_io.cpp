@@ -1,5 +1,6 @@
 #include "engine/partial_io.hpp"
 
+#include <bit>
 #include <cstring>
 #include <type_traits>
 
@@ -16,6 +17,9 @@ constexpr uint32_t kFormatVersion = 1;
 class Writer {
 public:
     static constexpr bool kReading = false;
+    [[nodiscard]] bool failed() const { return false; }
+    void Fail() {}
+    bool Fits(uint64_t) { return true; }
     void Raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
     /// A count of elements that follow (reading: checked against what is left).
     uint64_t Count(uint64_t n) {
@@ -54,6 +58,12 @@ public:
     void Fail() {
         failed_ = true;
         pos_ = in_.size();
+    }
+    /// True if `bytes` more can be read (else the blob is broken).
+    bool Fits(uint64_t bytes) {
+        if (bytes <= in_.size() - pos_) return true;
+        Fail();
+        return false;
     }
     [[nodiscard]] bool failed() const { return failed_; }
     [[nodiscard]] bool at_end() const { return pos_ == in_.size(); }
@@ -112,14 +122,20 @@ void Io(Ar& ar, std::string& s) {
 template <class Ar, class T>
 void Io(Ar& ar, std::vector<T>& v) {
     uint64_t n = ar.Count(v.size());
-    if constexpr (Ar::kReading) v.resize(n);
     if constexpr (Plain<T>) {
+        // Read in one piece, once the bytes are known to be there.
         if constexpr (Ar::kReading) {
-            // Plain elements are read in one piece; the count was checked against the bytes left
-            // only as elements, so check it as bytes too.
-            if (n > 0) ar.Raw(v.data(), n * sizeof(T));
-        } else {
-            ar.Raw(v.data(), n * sizeof(T));
+            if (!ar.Fits(n * sizeof(T))) return;
+            v.resize(n);
+        }
+        if (n > 0) ar.Raw(v.data(), n * sizeof(T));
+    } else if constexpr (Ar::kReading) {
+        // One element at a time: a broken count never allocates more than the blob holds.
+        v.clear();
+        for (uint64_t i = 0; i < n && !ar.failed(); ++i) {
+            T x{};
+            Io(ar, x);
+            v.push_back(std::move(x));
         }
     } else {
         for (auto& x : v) Io(ar, x);
@@ -174,8 +190,10 @@ void Io(Ar& ar, std::unique_ptr<T>& p) {
 template <class Ar, class T, size_t B>
 void Io(Ar& ar, ChunkedVector<T, B>& v) {
     uint64_t n = ar.Count(v.size());
-    if constexpr (Ar::kReading) v.resize(n);
-    for (uint64_t i = 0; i < n; ++i) Io(ar, v[i]);
+    for (uint64_t i = 0; i < n && !ar.failed(); ++i) {
+        if constexpr (Ar::kReading) v.resize(i + 1);  // grows a chunk at a time, as far as the blob goes
+        Io(ar, v[i]);
+    }
 }
 
 // Keys in slot order; reading inserts them in that order, so every key gets its slot back.
@@ -198,6 +216,12 @@ void Io(Ar& ar, StringSlotMap& m) {
 template <class Ar>
 void Io(Ar& ar, DistinctCounter& d) {
     Fields(ar, d.set_, d.set_count_, d.has_zero_, d.registers_);
+    if constexpr (Ar::kReading) {
+        // The registers are all or none; the set is open addressing: a power of two, never full.
+        const bool registers = d.registers_.empty() || d.registers_.size() == (size_t{1} << DistinctCounter::kPrecision);
+        const bool set = d.set_.empty() ? d.set_count_ == 0 : (std::has_single_bit(d.set_.size()) && d.set_count_ < d.set_.size());
+        if (!registers || !set) ar.Fail();
+    }
 }
 
 template <class Ar>
@@ -211,6 +235,7 @@ void Io(Ar& ar, HeavyHitters& h) {
     if constexpr (Ar::kReading) {
         h.index_.clear();
         for (size_t i = 0; i < h.heap_.size(); ++i) h.index_[h.heap_[i].key] = i;
+        if (h.capacity_ == 0 || h.heap_.size() > h.capacity_ || h.index_.size() != h.heap_.size()) ar.Fail();
     }
 }
 
@@ -231,7 +256,11 @@ template <class Ar, class B>
 void Io(Ar& ar, DenseBlocks<B>& d) {
     Fields(ar, d.len_, d.base_, d.count_, d.data_);
     if constexpr (Ar::kReading) {
-        if (d.count_ < 0 || d.data_.size() != static_cast<size_t>(d.count_) * d.len_) ar.Fail();
+        size_t cells = 0;
+        if ((d.len_ == 0 && d.count_ != 0) || d.count_ < 0 || __builtin_mul_overflow(static_cast<size_t>(d.count_), d.len_, &cells) ||
+            d.data_.size() != cells) {
+            ar.Fail();
+        }
     }
 }
 
@@ -322,6 +351,43 @@ uint64_t SchemaFingerprint(const Schema& schema) {
     return h;
 }
 
+// What Merge and Finalize index by: every table's sizes agree with its slots and the measures.
+bool Consistent(const Partial& p) {
+    const size_t nm = p.measures.size();
+    for (const auto& t : p.time_tables) {
+        if (t.dense.block_len() != nm + 1 || t.rows.size() != t.codes.size() || t.accs.size() != t.codes.size() * nm) {
+            return false;
+        }
+    }
+    for (const auto& g : p.group_tables) {
+        const size_t slots = g.rows.size();
+        if (g.accs.size() != slots * nm || g.is_wide.size() != slots * nm || g.other_accs.size() != nm ||
+            g.seeded > slots || g.months.size() > slots || g.month_nulls.size() > slots) {
+            return false;
+        }
+        for (const auto& m : g.months) {
+            if (m.block_len() != nm + 1) return false;
+        }
+        for (const auto& m : g.month_nulls) {
+            if (m.block_len() != nm) return false;
+        }
+        for (const auto& [i, acc] : g.wide) {
+            if (i >= slots * nm || !g.is_wide[i]) return false;
+        }
+        for (const auto& [i, n] : g.missing) {
+            if (i >= slots * nm) return false;
+        }
+        for (const auto& [k, w] : g.spill) {
+            if (k.slot >= slots || k.measure >= nm) return false;
+        }
+        for (size_t i = 0; i < slots * nm; ++i) {
+            if (g.is_wide[i] && !g.wide.contains(i)) return false;
+        }
+        if (g.beyond && g.beyond->measures.size() > nm) return false;
+    }
+    return true;
+}
+
 template <class Ar>
 void Body(Ar& ar, Partial& p) {
     Fields(ar, p.rows, p.rejected, p.lines, p.rejected_lines, p.invalid_values);
@@ -341,6 +407,9 @@ void Body(Ar& ar, Partial& p) {
     }
     for (auto& g : p.group_tables) Io(ar, g);
     Fields(ar, p.issues, p.issue_count, p.late_keys_dropped, p.repaired_lines, p.repaired_count);
+    if constexpr (Ar::kReading) {
+        if (!ar.failed() && !Consistent(p)) ar.Fail();
+    }
     uint64_t keys = ar.Count(p.late_keys.size());
     if constexpr (Ar::kReading) {
         p.late_keys.clear();
@@ -360,23 +429,30 @@ void Body(Ar& ar, Partial& p) {
 
 }  // namespace
 
+// The header: magic, format version, schema fingerprint, then a checksum of the body (a blob
+// damaged in storage or transit is refused whole, before anything in it is believed).
+constexpr size_t kHeaderBytes = sizeof kMagic + 4 + 8 + 8;
+
 std::string WritePartial(Partial& p) {
+    Writer body;
+    Body(body, p);
     Writer w;
     w.Raw(kMagic, sizeof kMagic);
     uint32_t version = kFormatVersion;
     uint64_t fingerprint = SchemaFingerprint(p.schema);
-    Fields(w, version, fingerprint);
-    Body(w, p);
+    uint64_t checksum = HashBytes(body.out);
+    Fields(w, version, fingerprint, checksum);
+    w.out += body.out;
     return std::move(w.out);
 }
 
 int64_t PartialRows(std::string_view bytes) {
-    if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return 0;
+    if (bytes.size() < kHeaderBytes + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return 0;
     Reader r(bytes.substr(sizeof kMagic));
     uint32_t version = 0;
-    uint64_t fingerprint = 0;
+    uint64_t fingerprint = 0, checksum = 0;
     int64_t rows = 0;
-    Fields(r, version, fingerprint, rows);  // Body starts with the rows
+    Fields(r, version, fingerprint, checksum, rows);  // the body starts with the rows
     return r.failed() || version != kFormatVersion ? 0 : rows;
 }
 
@@ -387,11 +463,12 @@ Result<void> ReadPartial(std::string_view bytes, Partial& p) {
     }
     Reader r(bytes.substr(sizeof kMagic));
     uint32_t version = 0;
-    uint64_t fingerprint = 0;
-    Fields(r, version, fingerprint);
+    uint64_t fingerprint = 0, checksum = 0;
+    Fields(r, version, fingerprint, checksum);
     if (r.failed()) return broken("is cut off");
     if (version != kFormatVersion) return broken("has format " + std::to_string(version) + ", this build reads " + std::to_string(kFormatVersion));
     if (fingerprint != SchemaFingerprint(p.schema)) return broken("was made with other columns");
+    if (HashBytes(bytes.substr(kHeaderBytes)) != checksum) return broken("is damaged (its checksum does not match)");
     Body(r, p);
     if (r.failed()) return broken("is cut off or damaged");
     if (!r.at_end()) return broken("has bytes after its end");
