@@ -111,12 +111,17 @@ std::vector<SplitRange> SplitCutter::Finish() {
     return Take();
 }
 
-Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenRange& open, SplitRange split, size_t chunk_bytes) {
+Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenRange& open, SplitRange split, size_t chunk_bytes,
+                                 const std::function<bool()>& stop) {
     std::string buffer(std::max<size_t>(chunk_bytes, 1), '\0');
     Engine engine(SplitOptions(options, split));
     IS_TRY_VOID(ReadHead(engine, open, buffer));
     IS_TRY(auto source, open(split.begin, split.end));
     for (;;) {
+        if (stop && stop()) {
+            engine.Cancel();
+            return Error::Unavailable("the split's analysis was stopped").WithSlug("job-stopped");
+        }
         IS_TRY(size_t n, source->Read(buffer.data(), buffer.size()));
         if (n == 0) break;
         IS_TRY_VOID(engine.Feed(std::string_view(buffer.data(), n)));
@@ -151,7 +156,13 @@ Result<InsightSet> AnalyzeInSplits(EngineOptions options, const OpenRange& open,
         std::vector<Result<std::string>> partials(splits.size(), Error::Internal("not analysed"));
         std::atomic<size_t> next{0};
         auto work = [&] {
-            for (size_t k; (k = next++) < splits.size();) partials[k] = AnalyzeSplit(options, open, splits[k], chunk_bytes);
+            for (size_t k; (k = next++) < splits.size();) {
+                try {
+                    partials[k] = AnalyzeSplit(options, open, splits[k], chunk_bytes);
+                } catch (const std::bad_alloc&) {  // on a pool thread: the error, not the process's end
+                    partials[k] = Error::InvalidArgument("a split needs more memory than there is").WithSlug("job-memory-exceeded");
+                }
+            }
         };
         {
             std::vector<std::jthread> pool;

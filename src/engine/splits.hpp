@@ -65,8 +65,9 @@ private:
 using OpenRange = std::function<core::Result<std::unique_ptr<ByteSource>>(int64_t begin, int64_t end)>;
 
 /// One split's analysis with the options of this pass: its partial result (engine/partial_io.hpp).
+/// `stop` is asked between pieces (true: the error "job-stopped").
 core::Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenRange& open, SplitRange split,
-                                       size_t chunk_bytes = 4 << 20);
+                                       size_t chunk_bytes = 4 << 20, const std::function<bool()>& stop = {});
 
 /// The splits' partial results of one pass merged as they come, in any order (one held at a
 /// time), into the file's insight set. Its `refine` says whether another pass is needed (see

@@ -323,11 +323,11 @@ bool EngineProcessor::TakenElsewhere(const JobContext& job, int pass, size_t k) 
 }
 
 Result<std::string> EngineProcessor::RunSplit(const JobContext& job, const engine::EngineOptions& options, int pass, size_t k,
-                                              engine::SplitRange range) {
+                                              engine::SplitRange range, const std::function<bool()>& stop) {
     // Taken: the version's job leaves it to us for a while. Advisory: a failed write only means
     // the split may be analysed twice (with the same result).
     (void)objects_.PutBytes(TakenKey(job, pass, k), std::to_string(core::SystemClock().NowMs()));
-    auto partial = engine::AnalyzeSplit(options, Opener(job), range, settings_.chunk_bytes);
+    auto partial = engine::AnalyzeSplit(options, Opener(job), range, settings_.chunk_bytes, stop);
     if (!partial) {
         (void)objects_.Delete(TakenKey(job, pass, k));  // the version's job takes it now (and meets the error itself)
         return partial.error();
@@ -352,7 +352,8 @@ Result<bool> EngineProcessor::ProcessSplit(const JobContext& job, ProgressSink& 
     // own limits: every split of a file is read alike).
     engine::EngineOptions options = Options(job);
     IS_TRY_VOID(engine::ReadPassOptions(*pass_options, &options));
-    IS_TRY_VOID(RunSplit(job, options, m.pass, k, engine::SplitRange{m.begin, m.end, m.first_line}));
+    IS_TRY_VOID(RunSplit(job, options, m.pass, k, engine::SplitRange{m.begin, m.end, m.first_line},
+                         [&progress] { return progress.StopRequested(); }));
     // Finished after the version's job was over (it deletes the options first, then the rest):
     // nothing would ever delete what this split wrote.
     if (auto still = objects_.GetBytes(SplitKey(job, m.pass, "options")); !still && still.error().code() == core::ErrorCode::kNotFound) {
@@ -408,7 +409,7 @@ Result<void> EngineProcessor::GatherSplits(const JobContext& job, const engine::
                 continue;
             }
             if (progress.StopRequested()) return StoppedError();
-            IS_TRY(auto mine, RunSplit(job, options, pass, k, splits[k]));
+            IS_TRY(auto mine, RunSplit(job, options, pass, k, splits[k], [&progress] { return progress.StopRequested(); }));
             IS_TRY_VOID(take(k, mine));
             moved = true;
         }

@@ -60,7 +60,7 @@ private:
                                     ProgressSink& progress);
     /// Analyses one split and stores its partial result.
     core::Result<std::string> RunSplit(const JobContext& job, const engine::EngineOptions& options, int pass, size_t k,
-                                       engine::SplitRange range);
+                                       engine::SplitRange range, const std::function<bool()>& stop);
     [[nodiscard]] bool TakenElsewhere(const JobContext& job, int pass, size_t k) const;
     engine::OpenRange Opener(const JobContext& job);
     std::function<core::Result<void>(const catalog::JobMessage&)> send_split_;
