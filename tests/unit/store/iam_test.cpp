@@ -65,20 +65,27 @@ TEST(AwsIam, IngestMayWriteDeleteAndSendButNotConsume) {
     ExpectRefused(ingest.dead_letters->Receive(1, 30, 0), "job queue");
 }
 
-TEST(AwsIam, WorkerMayReadAndConsumeButNotDeleteObjectsOrSendJobs) {
+TEST(AwsIam, WorkerMayReadConsumeAndSendSplitJobsOnlyWithinItsPrefixAndQueue) {
     IS_REQUIRE_AWS(env);
     std::string prefix = env.FreshPrefix();
     Role admin = As(env, "admin", prefix);
     ASSERT_TRUE(admin.objects->PutBytes(Key("source"), "data"));
+    ASSERT_TRUE(admin.outside->PutBytes(Key("source"), "theirs"));
     Role worker = As(env, "worker", prefix);
     EXPECT_EQ(*worker.objects->GetBytes(Key("source")), "data");
     EXPECT_TRUE(worker.objects->PutBytes(Key("errors.ndjson"), "{}\n"));  // its quarantine report
     EXPECT_EQ(worker.objects->Open(Key("absent")).error().code(), core::ErrorCode::kNotFound)
         << "a missing object is told apart from a refusal";
     EXPECT_TRUE(worker.objects->Ping());
-    ExpectRefused(worker.objects->Delete(Key("source")), "object store");
+    // A file in splits: the worker writes and then deletes the splits' partial results beside
+    // the upload, and sends split jobs to the jobs queue — nowhere else.
+    EXPECT_TRUE(worker.objects->PutBytes(Key("split-ab-p1-0.partial"), "p"));
+    EXPECT_TRUE(worker.objects->Delete(Key("split-ab-p1-0.partial")));
     ExpectRefused(worker.outside->GetBytes(Key("source")), "object store");
-    ExpectRefused(worker.jobs->Send("{}", 0), "job queue");
+    ExpectRefused(worker.outside->Delete(Key("source")), "object store");
+    // (The grant names the jobs queue alone; the emulator checks SQS actions, not which queue,
+    // so that the dead-letter queue is not among them is checked only by reading worker.json.)
+    EXPECT_TRUE(worker.jobs->Send("{}", 0));
     EXPECT_TRUE(worker.jobs->Receive(1, 0, 0));
     EXPECT_TRUE(worker.dead_letters->Depth());
     // By name: GetQueueUrl, or the URL from the caller's account where the grant is refused it.
