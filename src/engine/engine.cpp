@@ -53,11 +53,10 @@ Result<void> Engine::Feed(std::string_view data) {
         return Error::Unavailable("the engine was cancelled").WithSlug("job-stopped");
     }
     bytes_in_ += static_cast<int64_t>(data.size());
-    if (options_.split) {
-        if (!started_) return Error::Internal("a split's engine reads the file's head first (FeedHead)");
-        return AppendSplit(decoder_.Decode(data, &decoded_));
+    if (!started_) {
+        if (options_.split) return Error::Internal("a split's engine reads the file's head first (FeedHead)");
+        return Sample(data);
     }
-    if (!started_) return Sample(data);
     return Append(decoder_.Decode(data, &decoded_));
 }
 
@@ -141,15 +140,11 @@ void Engine::SetUpSplit() {
     array_splitter_ = JsonArraySplitter();
 }
 
-Result<void> Engine::AppendSplit(std::string_view decoded) {
-    size_t k = std::min(skip_, decoded.size());
-    skip_ -= k;
-    decoded.remove_prefix(k);
-    if (decoded.empty()) return {};
-    return Append(decoded);
-}
-
 Result<void> Engine::Append(std::string_view decoded) {
+    // Split 0 of a file in splits starts with the BOM and header the head was read for.
+    const size_t skipped = std::min(skip_, decoded.size());
+    skip_ -= skipped;
+    decoded.remove_prefix(skipped);
     if (json_array_) {
         std::string error;
         if (!array_splitter_.Feed(decoded, &pending_, &error)) {
@@ -550,7 +545,7 @@ Result<void> Engine::Drain() {
         IS_TRY_VOID(Start(true));
     }
     if (std::string tail = decoder_.Finish(); !tail.empty()) {
-        IS_TRY_VOID(options_.split ? AppendSplit(tail) : Append(tail));
+        IS_TRY_VOID(Append(tail));
     }
     if (json_array_) {
         std::string error;
@@ -667,6 +662,10 @@ Result<void> FeedFile(Engine& engine, const AnalyzeHooks& hooks, int pass, std::
 
 }  // namespace
 
+bool IsLastPass(const InsightSet& s, const EngineOptions& options, int pass, int max_passes) {
+    return s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= max_passes;
+}
+
 Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks, EngineOptions* last) {
     std::string buffer(hooks.chunk_bytes, '\0');
     for (int pass = 1;; ++pass) {
@@ -674,7 +673,7 @@ Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks, Eng
         IS_TRY_VOID(FeedFile(engine, hooks, pass, buffer));
         IS_TRY(auto s, engine.Finish());
         s.passes = pass;
-        if (s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= hooks.max_passes) {
+        if (IsLastPass(s, options, pass, hooks.max_passes)) {
             if (last != nullptr) *last = options;
             return s;
         }

@@ -129,8 +129,6 @@ private:
     core::Result<void> Sample(std::string_view data);
     /// A split's engine, once the head is read: forgets the head's records and reads the split's.
     void SetUpSplit();
-    /// The decoded bytes of a split (the BOM and header skipped in split 0).
-    core::Result<void> AppendSplit(std::string_view decoded);
     /// After Drain: the threads' partials merged into one (with the decoder's notes).
     core::Result<Partial*> Combine();
     InsightSet Conclude(Partial& merged);
@@ -159,7 +157,7 @@ private:
     size_t raw_sample_bytes_ = 0;  // the file's bytes the sample was decoded from
     CsvDialect header_dialect_;   // as sniffed: how the header record was read
     size_t header_bytes_ = 0;     // CSV: the header record's decoded bytes (after the BOM)
-    size_t skip_ = 0;             // a split: decoded bytes still to skip (split 0's BOM and header)
+    size_t skip_ = 0;             // decoded bytes Append still skips (split 0's BOM and header)
     RecordScanner file_scanner_;  // as the file's record ends are found (fresh state)
     size_t sample_lf_ = 0, sample_cr_ = 0, sample_counted_ = 0;  // line ends in raw_sample_[0, counted)
     std::string pending_;         // bytes after the schema is known, not yet dispatched
@@ -239,6 +237,10 @@ struct AnalyzeHooks {
 /// not all counted — see Refinement). Each pass reads the file again from its start. The result
 /// of the last pass is returned; whatever it still could not do is flagged in it.
 core::Result<InsightSet> Analyze(EngineOptions options, const AnalyzeHooks& hooks, EngineOptions* last = nullptr);
+
+/// After pass `pass` read with `options`: true if it is the last (nothing more to ask for, or
+/// nothing a pass has not already done, or no pass left). Every multi-pass loop asks this.
+bool IsLastPass(const InsightSet& s, const EngineOptions& options, int pass, int max_passes);
 
 /// The pass number AnalyzeHooks::progress gets during WriteSnapshot's pass.
 inline constexpr int kSnapshotPass = 0;

@@ -176,7 +176,7 @@ Result<InsightSet> AnalyzeInSplits(EngineOptions options, const OpenRange& open,
         }
         IS_TRY(auto s, MergeSplits(options, open, done, chunk_bytes));
         s.passes = pass;
-        if (s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= max_passes) {
+        if (IsLastPass(s, options, pass, max_passes)) {
             if (last != nullptr) *last = options;
             return s;
         }

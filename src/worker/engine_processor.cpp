@@ -494,8 +494,7 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
         IS_TRY_VOID(GatherSplits(job, options, pass, splits, *merger, progress));
         IS_TRY(auto s, merger->Finish());
         s.passes = pass;
-        const bool done = s.refine.empty() || !s.refine.AsksMoreThan(options.refined) || pass >= max_passes;
-        if (!done) {
+        if (!engine::IsLastPass(s, options, pass, max_passes)) {
             options.refined.Merge(s.refine);
             continue;
         }

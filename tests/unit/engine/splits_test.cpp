@@ -259,7 +259,7 @@ TEST(Splits, PartialsMergedInAnyOrderGiveTheSameAnswer) {
         auto s = (*merger)->Finish();
         ASSERT_TRUE(s) << s.error().ToString();
         s->passes = pass;
-        if (s->refine.empty() || !s->refine.AsksMoreThan(pass_options.refined) || pass >= 3) {
+        if (IsLastPass(*s, pass_options, pass, 3)) {
             EXPECT_EQ(Everything(*s), Everything(*whole));
             EXPECT_EQ(pass, whole->passes);
             break;
