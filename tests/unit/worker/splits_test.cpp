@@ -11,6 +11,7 @@
 #include "store/objects/dir/dir_object_store.hpp"
 #include "store/queue/db/db_job_queue.hpp"
 #include "support/db_fixture.hpp"
+#include "unit/worker/queued_version.hpp"
 #include "worker/engine_processor.hpp"
 #include "worker/worker.hpp"
 
@@ -43,21 +44,8 @@ protected:
         objects_ = store::DirObjectStore::Create(dir_.path() / "objects").value();
         queue_ = std::make_unique<store::DbJobQueue>(*db_, clock_, store::DbQueueSettings{.max_receives = 3});
         file_ = File();
-        ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-            IS_TRY_VOID(tx.Exec("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'Acme', 1)", {tenant_}));
-            catalog::DatasetRecord d{dataset_, "sales", "csv", 1, std::nullopt, 1, 1, {}};
-            IS_TRY_VOID(catalog::datasets::InsertDataset(tx, tenant_, d));
-            catalog::VersionRecord v;
-            v.dataset = dataset_;
-            v.version = 1;
-            v.format = "csv";
-            v.status = catalog::VersionStatus::kQueued;
-            v.object_key = Key("source").str();
-            v.size_bytes = static_cast<int64_t>(file_.size());
-            return catalog::datasets::InsertVersion(tx, tenant_, v);
-        }));
-        ASSERT_TRUE(objects_->PutBytes(Key("source"), file_));
-        ASSERT_TRUE(queue_->Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
+        testing::QueueVersion(*db_, *objects_, *queue_, tenant_, dataset_, file_);
+        if (HasFatalFailure()) return;
     }
     store::ObjectKey Key(const std::string& name) { return store::ObjectKey::ForDatasetVersion(tenant_, dataset_, 1, name); }
     std::unique_ptr<EngineProcessor> Processor(size_t max_issues = EngineProcessorSettings{}.max_issues) {

@@ -8,6 +8,7 @@
 #include "store/objects/dir/dir_object_store.hpp"
 #include "store/queue/db/db_job_queue.hpp"
 #include "support/db_fixture.hpp"
+#include "unit/worker/queued_version.hpp"
 #include "worker/worker.hpp"
 
 namespace insightstream::worker {
@@ -48,22 +49,8 @@ protected:
         if (!db_) return;
         objects_ = store::DirObjectStore::Create(dir_.path() / "objects").value();
         queue_ = std::make_unique<store::DbJobQueue>(*db_, clock_, store::DbQueueSettings{.max_receives = 3});
-        ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
-            IS_TRY_VOID(tx.Exec("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'Acme', 1)", {tenant_}));
-            catalog::DatasetRecord d{dataset_, "sales", "csv", 1, std::nullopt, 1, 1, {}};
-            IS_TRY_VOID(catalog::datasets::InsertDataset(tx, tenant_, d));
-            catalog::VersionRecord v;
-            v.dataset = dataset_;
-            v.version = 1;
-            v.format = "csv";
-            v.status = catalog::VersionStatus::kQueued;
-            v.object_key = store::ObjectKey::ForDatasetVersion(tenant_, dataset_, 1, "source").str();
-            v.size_bytes = 16;
-            return catalog::datasets::InsertVersion(tx, tenant_, v);
-        }));
-        ASSERT_TRUE(objects_->PutBytes(store::ObjectKey::ForDatasetVersion(tenant_, dataset_, 1, "source"),
-                                       "a,b\n1,2\n3,4\n5,6\n"));
-        ASSERT_TRUE(queue_->Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
+        testing::QueueVersion(*db_, *objects_, *queue_, tenant_, dataset_, "a,b\n1,2\n3,4\n5,6\n");
+        if (HasFatalFailure()) return;
         worker_ = std::make_unique<Worker>(*db_, *objects_, *queue_, nullptr, processor_, metrics_, clock_,
                                            WorkerSettings{.max_receives = 3, .backoff_base_s = 2});
     }
