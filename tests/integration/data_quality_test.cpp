@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <tuple>
+
 #include "support/datasets.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
@@ -201,11 +203,31 @@ TEST_P(DataQuality, AFileAnalysedInSplitsAnswersExactlyAsTheWholeFile) {
     EXPECT_NE(want.find("line break"), std::string::npos) << "the quarantine has the bad row";
     EXPECT_EQ(server_->Log().find("job.splits"), std::string::npos);
 
+    // One worker thread: on SQLite (one process) nobody could take a split, so none is made; on
+    // PostgreSQL other worker processes may share the queue, so the file is split.
+    Start({"--split-bytes", "65536"});
+    std::string alone = Upload(csv);
+    WaitForStatus(client(), token_, alone, "ready", 120);
+    EXPECT_EQ(answers(alone), want);
+    EXPECT_EQ(server_->Log().find("job.splits") == std::string::npos, GetParam() == "sqlite");
+
     Start({"--split-bytes", "65536", "--worker-concurrency", "2"});
     std::string split = Upload(csv);
     WaitForStatus(client(), token_, split, "ready", 120);
     EXPECT_EQ(answers(split), want);
     EXPECT_NE(server_->Log().find("job.splits"), std::string::npos) << "the file was not split";
+}
+
+TEST(SplitSettings, ASplitSizeOrStallTooSmallIsRefusedAtStartWithTheReason) {
+    TempDir dir;
+    for (auto [flag, value, field] : {std::tuple{"--split-bytes", "100", "split_bytes"},
+                                      std::tuple{"--split-stall-ms", "5", "split_stall_ms"}}) {
+        std::string output;
+        EXPECT_EQ(RunBinaryToExit({"all", "--listen", "127.0.0.1:0", "--data-dir", dir.path().string(), flag, value}, &output), 2)
+            << flag;
+        EXPECT_NE(output.find("invalid configuration"), std::string::npos) << flag << ": " << output;
+        EXPECT_NE(output.find(field), std::string::npos) << flag << ": " << output;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DataQuality, ::testing::Values("sqlite", "postgres"),

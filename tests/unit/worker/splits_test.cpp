@@ -224,6 +224,38 @@ TEST_P(SplitsTest, ADeadLetteredSplitJobNeverFailsItsVersion) {
     EXPECT_EQ(Version().status, catalog::VersionStatus::kFailed);
 }
 
+TEST(SplitJobMessage, RoundTripsAndOneWithoutItsRangeOrRunIsRefused) {
+    catalog::JobMessage m{core::TenantId("org_s"), core::DatasetId("ds_s"), 3, "t", "r"};
+    m.kind = catalog::kSplitJob;
+    m.run = "0a1b2c3d4e5f6071";
+    m.pass = 2;
+    m.split = 7;
+    m.begin = 1000;
+    m.end = 2000;
+    m.first_line = 41;
+    auto back = catalog::JobMessage::Parse(m.ToJson());
+    ASSERT_TRUE(back) << back.error().ToString();
+    EXPECT_EQ(back->kind, catalog::kSplitJob);
+    EXPECT_EQ(back->run, m.run);
+    EXPECT_EQ(back->pass, 2);
+    EXPECT_EQ(back->split, 7);
+    EXPECT_EQ(back->begin, 1000);
+    EXPECT_EQ(back->end, 2000);
+    EXPECT_EQ(back->first_line, 41);
+    // Each of these is never processed (the worker drops an unreadable message).
+    auto broken = [&](auto change) {
+        catalog::JobMessage b = m;
+        change(b);
+        return !catalog::JobMessage::Parse(b.ToJson());
+    };
+    EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.run = ""; }));
+    EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.run = "../x"; }));
+    EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.pass = 0; }));
+    EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.split = -1; }));
+    EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.end = b.begin - 1; }));
+    EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.first_line = 0; }));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SplitsTest, ::testing::Values("sqlite", "postgres"), testing::BackendName);
 
 }  // namespace
