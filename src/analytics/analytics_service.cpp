@@ -316,6 +316,22 @@ Result<std::unique_ptr<store::ObjectReader>> AnalyticsService::OpenSnapshot(cons
                                                                           const catalog::VersionRecord& version) {
     auto opened = objects_.Open(catalog::SnapshotKey(tenant, dataset, version.version));
     if (opened || opened.error().code() != core::ErrorCode::kNotFound) return opened;
+    // Written right after the version became ready, by its job (a job that stops there leaves it
+    // to the next delivery of its message): nothing to ask for.
+    if (version.snapshot == catalog::SnapshotStatus::kWriting) {
+        return Error::Conflict("version " + std::to_string(version.version) +
+                               " is ready and its snapshot, which exports and queries read, is being written; try "
+                               "again in a few seconds")
+            .WithSlug("snapshot-pending")
+            .WithRetryAfter(2);
+    }
+    if (version.snapshot == catalog::SnapshotStatus::kFailed) {
+        return Error::Conflict("the snapshot of version " + std::to_string(version.version) +
+                               ", which exports and queries read, could not be written: " +
+                               version.snapshot_error.value_or("no reason was recorded") +
+                               ". Its insights are unaffected; reprocess the version to write a new one")
+            .WithSlug("snapshot-failed");
+    }
     // A version processed before snapshots existed: a worker writes its snapshot now (asked once
     // per version every few minutes; the worker skips a version that has one by then).
     const std::string key = DatasetKey(tenant, dataset) + "|" + std::to_string(version.version);

@@ -23,6 +23,16 @@ const char* StatusName(VersionStatus s) {
     return "queued";
 }
 
+const char* SnapshotStatusName(SnapshotStatus s) {
+    switch (s) {
+        case SnapshotStatus::kNone: return "";
+        case SnapshotStatus::kWriting: return "writing";
+        case SnapshotStatus::kReady: return "ready";
+        case SnapshotStatus::kFailed: return "failed";
+    }
+    return "";
+}
+
 VersionStatus ParseStatus(std::string_view name) {
     if (name == "queued") return VersionStatus::kQueued;
     if (name == "processing") return VersionStatus::kProcessing;
@@ -52,7 +62,7 @@ namespace {
 constexpr const char* kVersionColumns =
     "v.dataset_id, v.version, v.format, v.status, v.object_key, v.size_bytes, v.sha256, v.options, v.bytes_done, "
     "v.rows_done, v.rows_total, v.rows_rejected, v.error, v.attempts, v.created_at, v.started_at, v.progress_at, "
-    "v.ready_at, v.invalid_values, v.issues, v.source_version";
+    "v.ready_at, v.invalid_values, v.issues, v.source_version, v.snapshot_status, v.snapshot_error";
 
 VersionRecord ReadVersion(const store::Row& r, size_t o) {
     VersionRecord v;
@@ -77,6 +87,15 @@ VersionRecord ReadVersion(const store::Row& r, size_t o) {
     v.invalid_values = r.OptInt(o + 18);
     v.issues = r.OptInt(o + 19);
     v.source_version = r.OptInt(o + 20);
+    if (v.status == VersionStatus::kReady) {
+        auto snapshot = r.OptText(o + 21);
+        // Unknown or missing reads as ready: the object decides then (see AnalyticsService::OpenSnapshot).
+        v.snapshot = !snapshot || *snapshot == "ready" ? SnapshotStatus::kReady
+                     : *snapshot == "writing"          ? SnapshotStatus::kWriting
+                     : *snapshot == "failed"           ? SnapshotStatus::kFailed
+                                                       : SnapshotStatus::kReady;
+        v.snapshot_error = r.OptText(o + 22);
+    }
     return v;
 }
 
@@ -224,10 +243,19 @@ Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::
                        int64_t attempt) {
     IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET status = 'ready', rows_total = $4, rows_rejected = $5, "
                            "rows_done = $4, bytes_done = size_bytes, ready_at = $6, progress_at = $6, error = NULL, "
-                           "invalid_values = $7, issues = $8 "
+                           "invalid_values = $7, issues = $8, snapshot_status = 'writing', snapshot_error = NULL "
                            "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 "
                            "AND ($9 = 0 OR (attempts = $9 AND status = 'processing'))",
                            {tenant, id, version, rows, rows_rejected, now, invalid_values, issues, attempt}));
+    return r.affected > 0;
+}
+
+Result<bool> MarkSnapshot(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                          SnapshotStatus status, std::optional<std::string> error) {
+    IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET snapshot_status = $4, snapshot_error = $5 "
+                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 AND status = 'ready'",
+                           {tenant, id, version, SnapshotStatusName(status),
+                            error ? store::Param(*error) : store::Param(nullptr)}));
     return r.affected > 0;
 }
 
@@ -300,7 +328,13 @@ json::object VersionJson(const VersionRecord& v, int64_t now_ms) {
                         {"attempts", v.attempts},
                         {"created_at", core::FormatRfc3339(v.created_at)},
                         {"started_at", OptTime(v.started_at)},
-                        {"ready_at", OptTime(v.ready_at)}};
+                        {"ready_at", OptTime(v.ready_at)},
+                        {"snapshot", v.status != VersionStatus::kReady
+                                         ? json::value(nullptr)
+                                         : json::value(json::object{
+                                               {"status", SnapshotStatusName(v.snapshot)},
+                                               {"error", v.snapshot_error ? json::value(*v.snapshot_error)
+                                                                          : json::value(nullptr)}})}};
 }
 
 std::string MergeOptions(std::string_view base, std::string_view overlay) {

@@ -24,6 +24,11 @@ const char* StatusName(VersionStatus s);
 /// The status stored in the database; an unknown name reads as failed (never as ready).
 VersionStatus ParseStatus(std::string_view name);
 
+/// A ready version's columnar snapshot (what exports and queries read), written right after the
+/// version is ready: kNone before that (and for a version that is not ready).
+enum class SnapshotStatus { kNone, kWriting, kReady, kFailed };
+const char* SnapshotStatusName(SnapshotStatus s);  // "writing", "ready", "failed"; "" for kNone
+
 struct VersionRecord {
     core::DatasetId dataset;
     int64_t version = 0;
@@ -46,6 +51,8 @@ struct VersionRecord {
     std::optional<int64_t> invalid_values;
     std::optional<int64_t> issues;
     std::optional<int64_t> source_version;  // reprocessed from this version's source file
+    SnapshotStatus snapshot = SnapshotStatus::kNone;
+    std::optional<std::string> snapshot_error;  // why it failed (kFailed)
 };
 
 struct DatasetRecord {
@@ -99,12 +106,17 @@ Result<int64_t> MarkProcessing(store::Tx& tx, const core::TenantId& tenant, cons
                                int64_t now);
 Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                             int64_t bytes_done, int64_t rows_done, int64_t now);
+/// Its snapshot is kWriting from then on (the version's job writes it next).
 /// With `attempt` > 0, only that attempt may commit: false when the version is gone or another
 /// attempt has started since (the queue redelivered the job: this worker lost its lease), so a
 /// job is never committed twice even where the queue cannot tell a stale receipt.
 Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                        int64_t rows, int64_t rows_rejected, int64_t now, int64_t invalid_values = 0,
                        int64_t issues = 0, int64_t attempt = 0);
+/// The snapshot of a ready version: kReady once stored, kFailed with the reason; false when the
+/// version is gone or not ready.
+Result<bool> MarkSnapshot(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
+                          SnapshotStatus status, std::optional<std::string> error = std::nullopt);
 /// With `attempt` > 0, only while that attempt is the latest.
 Result<bool> MarkFailed(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                         std::string_view error, int64_t now, int64_t attempt = 0);

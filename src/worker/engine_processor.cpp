@@ -147,22 +147,22 @@ engine::EngineOptions EngineProcessor::Options(const JobContext& job) const {
     return options;
 }
 
-engine::AnalyzeHooks EngineProcessor::Hooks(const JobContext& job, store::ObjectReader& source, ProgressSink& progress,
+engine::AnalyzeHooks EngineProcessor::Hooks(const JobContext& job, store::ObjectReader* source, ProgressSink& progress,
                                             bool* first) {
     // The first pass reads the source the worker opened; another pass (see engine::Analyze)
     // opens the object again from its start.
     engine::AnalyzeHooks hooks;
     hooks.chunk_bytes = settings_.chunk_bytes;
-    hooks.open = [this, &job, &source, first]() -> Result<std::unique_ptr<engine::ByteSource>> {
+    hooks.open = [this, &job, source, first]() -> Result<std::unique_ptr<engine::ByteSource>> {
         struct Source final : engine::ByteSource {
             store::ObjectReader* reader = nullptr;
             std::unique_ptr<store::ObjectReader> owned;
             Result<size_t> Read(char* buffer, size_t capacity) override { return reader->Read(buffer, capacity); }
         };
         auto out = std::make_unique<Source>();
-        if (*first) {
+        if (*first && source != nullptr) {
             *first = false;
-            out->reader = &source;
+            out->reader = source;
         } else {
             auto key = store::ObjectKey::Parse(job.version.object_key);
             if (!key) return Error::Internal("bad object key in DB: " + job.version.object_key);
@@ -171,17 +171,11 @@ engine::AnalyzeHooks EngineProcessor::Hooks(const JobContext& job, store::Object
         }
         return std::unique_ptr<engine::ByteSource>(std::move(out));
     };
-    // Progress is the file's bytes: the analysis reads the first half of the way and the snapshot
-    // pass the second (a bar that went back to 0 for the second pass would say it started over).
+    // Progress is the file's bytes read by the pass. The snapshot pass runs after the version is
+    // ready (see Process), reported to a sink of its own.
     const int64_t size = std::max<int64_t>(job.version.size_bytes, 1);
-    hooks.progress = [&progress, size, rows_seen = int64_t{0}](int pass, int64_t bytes, int64_t rows) mutable {
-        bytes = std::min(bytes, size);
-        if (pass == engine::kSnapshotPass) {
-            progress.Report((size + bytes) / 2, rows_seen);
-            return;
-        }
-        rows_seen = rows;
-        progress.Report(bytes / 2, rows);
+    hooks.progress = [&progress, size](int /*pass*/, int64_t bytes, int64_t rows) {
+        progress.Report(std::min(bytes, size), rows);
     };
     hooks.stop = [&progress] { return progress.StopRequested(); };
     return hooks;
@@ -189,7 +183,7 @@ engine::AnalyzeHooks EngineProcessor::Hooks(const JobContext& job, store::Object
 
 Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, store::ObjectReader& source, ProgressSink& progress) {
     bool first = true;
-    engine::AnalyzeHooks hooks = Hooks(job, source, progress, &first);
+    engine::AnalyzeHooks hooks = Hooks(job, &source, progress, &first);
     engine::EngineOptions last;
     IS_TRY(auto insights, engine::Analyze(Options(job), hooks, &last));
     // The snapshot must hold the rows the version's results were computed from: an analysis by
@@ -205,7 +199,7 @@ Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, store::Object
 Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::ObjectReader& source,
                                             ProgressSink& progress) {
     bool first = true;
-    engine::AnalyzeHooks hooks = Hooks(job, source, progress, &first);
+    engine::AnalyzeHooks hooks = Hooks(job, &source, progress, &first);
     engine::EngineOptions last;
     std::optional<engine::InsightSet> in_splits;
     if (send_split_ && settings_.split_bytes > 0 && job.version.size_bytes > settings_.split_bytes) {
@@ -245,7 +239,6 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
                                       " %" + first)
             .WithSlug("too-many-bad-rows");
     }
-    IS_TRY_VOID(PutSnapshot(job, last, insights, hooks));
     std::vector<std::pair<std::pair<std::string, std::string>, std::string>> payloads;
     payloads.push_back({{"schema", ""}, engine::SchemaJson(insights)});
     payloads.push_back({{"summary", ""}, engine::SummaryJson(insights)});
@@ -274,6 +267,15 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     for (auto& [key, payload] : payloads) items.push_back({key.first, key.second, std::move(payload)});
     out.write_results = [tenant, dataset, version, items = std::move(items)](store::Tx& tx) -> Result<void> {
         return catalog::results::Replace(tx, tenant, dataset, version, items, core::SystemClock().NowMs());
+    };
+    // The snapshot pass reads the file once more (about as long as the analysis): the version is
+    // ready without waiting for it, and exports and queries answer snapshot-pending meanwhile.
+    out.snapshot = [this, job, last = std::move(last),
+                    insights = std::make_shared<const engine::InsightSet>(std::move(insights))](
+                       ProgressSink& snapshot_progress) -> Result<void> {
+        bool reopen = false;  // the source the worker opened is read: the pass opens the object again
+        engine::AnalyzeHooks again = Hooks(job, nullptr, snapshot_progress, &reopen);
+        return PutSnapshot(job, last, *insights, again);
     };
     return out;
 }
@@ -376,7 +378,7 @@ Result<void> EngineProcessor::GatherSplits(const JobContext& job, const engine::
         got[k] = 1;
         done += splits[k].end - splits[k].begin;
         rows += engine::PartialRows(partial);
-        progress.Report(std::min(done, size) / 2, rows);
+        progress.Report(std::min(done, size), rows);
         return {};
     };
     // A split another worker took, as last seen: its marker, and since when (this process's

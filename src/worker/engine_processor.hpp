@@ -65,7 +65,9 @@ private:
     engine::OpenRange Opener(const JobContext& job);
     std::function<core::Result<void>(const catalog::JobMessage&)> send_split_;
     engine::EngineOptions Options(const JobContext& job) const;
-    engine::AnalyzeHooks Hooks(const JobContext& job, store::ObjectReader& source, ProgressSink& progress, bool* first);
+    /// `source` is the object the worker opened, read by the first pass while `*first`; every other
+    /// pass opens the object again.
+    engine::AnalyzeHooks Hooks(const JobContext& job, store::ObjectReader* source, ProgressSink& progress, bool* first);
     core::Result<void> PutSnapshot(const JobContext& job, const engine::EngineOptions& last,
                                    const engine::InsightSet& insights, const engine::AnalyzeHooks& hooks);
     store::ObjectStore& objects_;

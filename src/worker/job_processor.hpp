@@ -37,6 +37,9 @@ struct JobOutcome {
     /// Writes the version's results; runs inside the transaction that marks it ready, so results
     /// and status commit together (re-processing replaces, never duplicates).
     std::function<core::Result<void>(store::Tx&)> write_results;
+    /// Writes the version's columnar snapshot; run once the version is ready (its insights do not
+    /// wait for it), under the same job. Errors as for Process. Empty: the processor writes none.
+    std::function<core::Result<void>(ProgressSink&)> snapshot;
 };
 
 class JobProcessor {

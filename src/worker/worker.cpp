@@ -172,6 +172,14 @@ void Worker::DeadLetterLoop() {
             }
             auto r = db_.Transact(job->tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
                 IS_TRY(auto v, catalog::datasets::FindVersion(tx, job->tenant, job->dataset, job->version));
+                if (v && v->status == catalog::VersionStatus::kReady && v->snapshot == catalog::SnapshotStatus::kWriting) {
+                    // The insights are ready; only their snapshot could not be written.
+                    IS_TRY_VOID(catalog::datasets::MarkSnapshot(
+                        tx, job->tenant, job->dataset, job->version, catalog::SnapshotStatus::kFailed,
+                        "writing the snapshot stopped unexpectedly on every attempt; the job was moved to the "
+                        "dead-letter queue"));
+                    return {};
+                }
                 if (!v || v->status == catalog::VersionStatus::kReady || v->status == catalog::VersionStatus::kFailed) return {};
                 IS_TRY_VOID(catalog::datasets::MarkFailed(
                     tx, job->tenant, job->dataset, job->version,
@@ -188,16 +196,22 @@ void Worker::DeadLetterLoop() {
 
 namespace {
 
-// The progress of a snapshot job is not the version's (that one is ready): only stops count.
+// The progress of a snapshot or split job is not the version's (that one is ready, or counts
+// the splits itself): only stops count, and the fault pause (tests) applies per chunk as for
+// the version's own job.
 class StopOnly final : public ProgressSink {
 public:
-    StopOnly(const std::atomic<bool>& stopping, const std::atomic<bool>& lost) : stopping_(stopping), lost_(lost) {}
-    void Report(int64_t, int64_t) override {}
+    StopOnly(const std::atomic<bool>& stopping, const std::atomic<bool>& lost, int pause_ms = 0)
+        : stopping_(stopping), lost_(lost), pause_ms_(pause_ms) {}
+    void Report(int64_t, int64_t) override {
+        if (pause_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms_));
+    }
     [[nodiscard]] bool StopRequested() const override { return stopping_.load() || lost_.load(); }
 
 private:
     const std::atomic<bool>& stopping_;
     const std::atomic<bool>& lost_;
+    int pause_ms_;
 };
 
 }  // namespace
@@ -296,38 +310,82 @@ const char* Worker::ProcessSplit(const store::QueueMessage& m, JobContext& job) 
 
 const char* Worker::WriteSnapshot(const store::QueueMessage& m, JobContext& job) {
     const auto& msg = job.message;
-    auto ack = [&] { Ack(m); };
     auto found = VersionOf(m, msg);
     if (!found) return "retried";
-    // Only a ready version has the schema a snapshot is written with; one that is gone, or has
-    // its snapshot already (a duplicate request), needs nothing.
-    auto key = catalog::SnapshotKey(msg.tenant, msg.dataset, msg.version);
-    if (!*found || (*found)->status != catalog::VersionStatus::kReady || objects_.Open(key)) {
-        ack();
+    // Only a ready version has the schema a snapshot is written with; one that is gone needs
+    // nothing, and one that has its snapshot already (a duplicate request, or a worker that
+    // stopped between storing it and saying so) only its status.
+    if (!*found || (*found)->status != catalog::VersionStatus::kReady) {
+        Ack(m);
         return "duplicate";
     }
     job.version = **found;
-    core::Log(LogLevel::kInfo, "job.snapshot_started", "writing the snapshot of a version processed before snapshots");
     auto lease = std::make_shared<Lease>();
     lease->receipt = m.receipt;
+    if (objects_.Open(catalog::SnapshotKey(msg.tenant, msg.dataset, msg.version))) {
+        if (job.version.snapshot == catalog::SnapshotStatus::kReady) {
+            Ack(m);
+            return "duplicate";
+        }
+        return SnapshotDone(m, msg, Result<void>(), *lease);
+    }
+    core::Log(LogLevel::kInfo, "job.snapshot_started", "writing the snapshot of a ready version");
     Result<void> written = RunOnSource(m, job, lease, [&](store::ObjectReader& source) {
-        StopOnly progress(stopping_, lease->lost);
+        StopOnly progress(stopping_, lease->lost, settings_.fault_chunk_pause_ms);
         return processor_.WriteSnapshot(job, source, progress);
     });
+    return SnapshotDone(m, msg, written, *lease);
+}
+
+bool Worker::SnapshotFailed(const catalog::JobMessage& msg, const std::string& reason) {
+    auto marked = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+        IS_TRY_VOID(catalog::datasets::MarkSnapshot(tx, msg.tenant, msg.dataset, msg.version,
+                                                    catalog::SnapshotStatus::kFailed, reason));
+        return {};
+    });
+    if (!marked) core::Log(LogLevel::kWarn, "job.snapshot_status_failed", marked.error().ToString());
+    return static_cast<bool>(marked);
+}
+
+const char* Worker::SnapshotDone(const store::QueueMessage& m, const catalog::JobMessage& msg, const Result<void>& written,
+                                 const Lease& lease) {
     if (written) {
+        auto marked = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
+            IS_TRY_VOID(catalog::datasets::MarkSnapshot(tx, msg.tenant, msg.dataset, msg.version,
+                                                        catalog::SnapshotStatus::kReady));
+            return {};
+        });
+        if (!marked) {
+            // Stored but not said: the message comes back and finds the object.
+            core::Log(LogLevel::kWarn, "job.snapshot_status_failed", marked.error().ToString());
+            (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
+            return "retried";
+        }
         core::Log(LogLevel::kInfo, "job.snapshot_written", "the version's snapshot is written");
-        ack();
+        Ack(m);
         return "snapshot";
     }
     const auto& e = written.error();
-    if (e.retriable()) {  // a stop ("job-stopped" is kUnavailable) or a backend that is down
-        (void)queue_.ChangeVisibility(m.receipt, e.slug() == "job-stopped" ? 0 : BackoffSeconds(m.receive_count));
+    if (e.slug() == "job-stopped") {
+        // Shutdown or a lost lease: the message comes back (now, unless another worker has it).
+        if (!lease.lost) (void)queue_.ChangeVisibility(m.receipt, 0);
+        return "released";
+    }
+    if (e.retriable() && m.receive_count < settings_.max_receives) {  // a backend that is down
+        (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
         return "retried";
     }
-    // Nothing to retry: the next export or query asks again (and says why in the meantime).
+    std::string reason = e.code() == core::ErrorCode::kInternal
+                             ? "writing the snapshot failed because of an internal error; it has been logged"
+                             : e.detail();
+    if (e.retriable()) reason = "writing the snapshot failed " + std::to_string(m.receive_count) + " times: " + e.detail();
     core::Log(LogLevel::kError, "job.snapshot_failed", e.ToString());
-    ack();
-    return "failed";
+    if (!SnapshotFailed(msg, reason)) {
+        (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
+        return "retried";
+    }
+    Ack(m);
+    return "snapshot_failed";
 }
 
 void Worker::Handle(const store::QueueMessage& m) {
@@ -416,6 +474,11 @@ void Worker::Handle(const store::QueueMessage& m) {
         outcome("gone");
         return;
     }
+    if ((*begin)->status == catalog::VersionStatus::kReady && (*begin)->snapshot == catalog::SnapshotStatus::kWriting) {
+        // Ready, and its job stopped before the snapshot was written: the snapshot is what is left.
+        outcome(WriteSnapshot(m, job));
+        return;
+    }
     if ((*begin)->status == catalog::VersionStatus::kReady) {
         core::Log(LogLevel::kInfo, "job.skipped", "the version is already ready (duplicate delivery)");
         ack();
@@ -470,13 +533,34 @@ void Worker::Handle(const store::QueueMessage& m) {
             return;
         }
         if (committed) {
-            ack();
             metrics_.Add("insightstream_rows_processed_total", {}, static_cast<double>(result->rows));
             metrics_.Add("insightstream_bytes_processed_total", {}, static_cast<double>(job.version.size_bytes));
             core::Log(LogLevel::kInfo, "job.succeeded", "results committed",
                       {{"rows", result->rows},
                        {"rows_rejected", result->rows_rejected},
                        {"duration_ms", core::MonotonicMs() - start_ms}});
+            if (!result->snapshot) {
+                if (!SnapshotFailed(msg, "this worker writes no snapshots")) {
+                    (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
+                    outcome("retried");
+                    return;
+                }
+                ack();
+                outcome("succeeded");
+                return;
+            }
+            // The snapshot, now that the insights are ready: under the same message, so a worker
+            // that stops here leaves it to the next delivery (the version is ready with its
+            // snapshot "writing": see the start of Handle).
+            core::Span snapshot("job.snapshot", core::SpanKind::kInternal, span->trace_id(), span->span_id());
+            Result<void> written = RunLeased(m, lease, [&]() -> Result<void> {
+                StopOnly progress(stopping_, lease->lost, settings_.fault_chunk_pause_ms);
+                return result->snapshot(progress);
+            });
+            const char* how = SnapshotDone(m, msg, written, *lease);
+            metrics_.Add("insightstream_snapshots_total", {{"outcome", how}});
+            if (std::string_view(how) != "snapshot") snapshot.Fail(how);
+            snapshot.End();
             outcome("succeeded");
             return;
         }

@@ -90,8 +90,15 @@ private:
     std::optional<std::optional<catalog::VersionRecord>> VersionOf(const store::QueueMessage& m, const catalog::JobMessage& msg);
     /// A kSplitJob: one split of a version's file; returns the outcome for the metrics.
     const char* ProcessSplit(const store::QueueMessage& m, JobContext& job);
-    /// A kSnapshotJob: the snapshot of a ready version; returns the outcome for the metrics.
+    /// A kSnapshotJob, or a version's job delivered again while its snapshot is being written:
+    /// the snapshot of a ready version that has none; returns the outcome for the metrics.
     const char* WriteSnapshot(const store::QueueMessage& m, JobContext& job);
+    /// Records how writing a ready version's snapshot ended: stored, to be tried again (the
+    /// message comes back), or failed with the reason (the version's insights stay ready).
+    const char* SnapshotDone(const store::QueueMessage& m, const catalog::JobMessage& msg, const core::Result<void>& written,
+                             const Lease& lease);
+    /// Records a failed snapshot; false if that could not be stored (the message comes back).
+    bool SnapshotFailed(const catalog::JobMessage& msg, const std::string& reason);
     bool SleepUnlessStopped(int ms);
 
     store::Database& db_;

@@ -426,5 +426,48 @@ TEST_F(Explore, AnotherTenantSeesNothingAndAVersionWithoutSnapshotGetsOneOnReque
     EXPECT_EQ(Get("/export?format=csv").status, 400);
 }
 
+// The snapshot is written after the version is ready (each chunk of both passes slowed here):
+// the insights answer at once; query and export say the snapshot is on its way, with a short
+// Retry-After, until it is there, then answer as they always do.
+TEST(ExploreAfterReady, TheInsightsAnswerAtReadyAndQueriesWaitForTheSnapshotWithRetryAfter) {
+    TempDir dir;
+    ServerProcess slow({.data_dir = dir.path(), .args = {"--worker-chunk-bytes", "4096", "--fault-chunk-pause-ms", "150"}});
+    slow.Start();
+    HttpClient c = slow.client();
+    std::string token = SignUp(c, "after-ready@example.com");
+    auto up = UploadRaw(c, token, SalesCsv(1500));
+    ASSERT_EQ(up.status, 202) << up.body;
+    std::string id(up.Json().at("id").as_string());
+    json::value v;
+    for (int i = 0; i < 1200; ++i) {
+        v = c.Get("/api/v1/datasets/" + id, Bearer(token)).Json();
+        if (v.at("status") != "queued" && v.at("status") != "processing") break;
+        EXPECT_TRUE(v.at("snapshot").is_null()) << v;  // nothing to say before ready
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_EQ(v.at("status"), "ready") << v;
+    EXPECT_EQ(v.at("progress").at("percent"), 100);
+    ASSERT_EQ(v.at("snapshot").at("status"), "writing") << v;
+    EXPECT_EQ(c.Get("/api/v1/datasets/" + id + "/summary", Bearer(token)).status, 200);
+    const std::string body = R"({"measures":[{"agg":"count"}]})";
+    auto pending = c.PostJson("/api/v1/datasets/" + id + "/query", body, Bearer(token));
+    EXPECT_EQ(pending.status, 409) << pending.body;
+    EXPECT_EQ(pending.ProblemSlug(), "snapshot-pending");
+    EXPECT_EQ(pending.Header("retry-after"), "2");
+    EXPECT_NE(pending.Json().at("detail").as_string().find("being written"), std::string::npos) << pending.body;
+    auto exported = c.Get("/api/v1/datasets/" + id + "/export?format=parquet", Bearer(token));
+    EXPECT_EQ(exported.status, 409);
+    EXPECT_EQ(exported.ProblemSlug(), "snapshot-pending");
+    v = WaitForStatus(c, token, id, "ready", 120);
+    EXPECT_EQ(v.at("snapshot").at("status"), "ready") << v;
+    EXPECT_TRUE(v.at("snapshot").at("error").is_null());
+    auto answered = c.PostJson("/api/v1/datasets/" + id + "/query", body, Bearer(token));
+    ASSERT_EQ(answered.status, 200) << answered.body;
+    EXPECT_EQ(answered.Json().at("rows").at(0).at("count").as_int64(), 1500);
+    EXPECT_EQ(c.Get("/api/v1/datasets/" + id + "/export?format=parquet", Bearer(token)).status, 200);
+    EXPECT_EQ(v.at("attempts"), 1);
+    EXPECT_EQ(slow.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace insightstream::testing

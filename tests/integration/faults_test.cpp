@@ -82,6 +82,43 @@ TEST_P(Faults, KillDuringProcessingThenRestartCompletesTheJob) {
     EXPECT_EQ(again.Stop(), 0);
 }
 
+TEST_P(Faults, KillWhileTheSnapshotIsWrittenThenRestartWritesItWithoutReprocessing) {
+    // Ready, and killed while the snapshot (written after ready) is half done: the next delivery
+    // of the job writes it; the version stays ready throughout, its insights from the first attempt.
+    ServerProcess server(Options({"--worker-chunk-bytes", "65536", "--fault-chunk-pause-ms", "150", "--job-visibility",
+                                  "3", "--job-heartbeat", "1"}));
+    server.Start();
+    std::string token = SignUp(server.client(), "snapshot-crash@example.com");
+    auto up = UploadRaw(server.client(), token, SalesCsv(20000));  // ~1 MB: 16 chunks per pass
+    ASSERT_EQ(up.status, 202) << up.body;
+    std::string id(up.Json().at("id").as_string());
+    boost::json::value d;
+    for (int i = 0; i < 2000; ++i) {
+        d = server.client().Get("/api/v1/datasets/" + id, Bearer(token)).Json();
+        if (d.at("status") == "ready" || d.at("status") == "failed") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(d.at("status"), "ready") << d;
+    ASSERT_EQ(d.at("snapshot").at("status"), "writing") << d;
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // into the snapshot pass
+    server.Kill9();
+
+    ServerProcess again(Options({"--job-visibility", "3", "--job-heartbeat", "1"}));
+    again.Start();
+    auto after = again.client().Get("/api/v1/datasets/" + id, Bearer(token)).Json();
+    EXPECT_EQ(after.at("status"), "ready") << after;
+    EXPECT_EQ(again.client().Get("/api/v1/datasets/" + id + "/summary", Bearer(token)).status, 200);
+    auto ready = WaitForStatus(again.client(), token, id, "ready", 60);
+    EXPECT_EQ(ready.at("snapshot").at("status"), "ready") << ready;
+    EXPECT_EQ(ready.at("rows"), 20000);
+    EXPECT_EQ(ready.at("attempts"), 1) << "the insights were not computed again";
+    auto q = again.client().PostJson("/api/v1/datasets/" + id + "/query", R"({"measures":[{"agg":"count"}]})",
+                                     Bearer(token));
+    ASSERT_EQ(q.status, 200) << q.body;
+    EXPECT_EQ(q.Json().at("rows").at(0).at("count").as_int64(), 20000);
+    EXPECT_EQ(again.Stop(), 0);
+}
+
 TEST_P(Faults, KillDuringUploadLeavesNoDatasetAndNoVisibleObject) {
     ServerProcess server(Options({}));
     server.Start();

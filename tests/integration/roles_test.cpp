@@ -269,14 +269,16 @@ TEST_F(Roles, OneTraceFollowsAnUploadFromTheGatewayThroughTheQueueIntoTheWorker)
     ASSERT_EQ(up.status, 202) << up.body;
     WaitForStatus(gw, token, std::string(up.Json().at("id").as_string()), "ready", 60);
 
-    auto spans = SpansOf(HttpClient(receiver.Port("port")), trace, 5);
+    auto spans = SpansOf(HttpClient(receiver.Port("port")), trace, 6);
     const auto* at_gateway = FindSpan(spans, "insightstream-gateway", "POST /api/v1/datasets");
     const auto* at_ingest = FindSpan(spans, "insightstream-ingest", "POST /api/v1/datasets");
     const auto* wait = FindSpan(spans, "insightstream-worker", "job.queue_wait");
     const auto* process = FindSpan(spans, "insightstream-worker", "job.process");
     const auto* ready = FindSpan(spans, "insightstream-worker", "job.ready");
-    ASSERT_TRUE(at_gateway && at_ingest && wait && process && ready) << boost::json::serialize(spans);
-    // upload (gateway -> ingest) -> queue wait -> processing -> ready, each a child of the one before.
+    const auto* snapshot = FindSpan(spans, "insightstream-worker", "job.snapshot");
+    ASSERT_TRUE(at_gateway && at_ingest && wait && process && ready && snapshot) << boost::json::serialize(spans);
+    // upload (gateway -> ingest) -> queue wait -> processing -> ready, each a child of the one
+    // before; the snapshot is written after ready, in the same job.
     EXPECT_EQ(at_gateway->at("parentSpanId"), client_span.c_str());
     EXPECT_EQ(at_gateway->at("kind"), 2);
     EXPECT_EQ(at_ingest->at("parentSpanId"), at_gateway->at("spanId"));
@@ -288,6 +290,9 @@ TEST_F(Roles, OneTraceFollowsAnUploadFromTheGatewayThroughTheQueueIntoTheWorker)
     auto ns = [](const boost::json::object* s, const char* k) { return std::stoll(std::string(s->at(k).as_string())); };
     EXPECT_LE(ns(wait, "endTimeUnixNano"), ns(process, "startTimeUnixNano") + 1'000'000);
     EXPECT_LE(ns(ready, "endTimeUnixNano"), ns(process, "endTimeUnixNano"));
+    EXPECT_EQ(snapshot->at("parentSpanId"), process->at("spanId"));
+    EXPECT_EQ(snapshot->at("status").at("code"), 0);
+    EXPECT_LE(ns(ready, "endTimeUnixNano"), ns(snapshot, "startTimeUnixNano"));
     EXPECT_TRUE(HttpClient(receiver.Port("port")).Get("/errors").Json().as_array().empty());
     // Every log line of the job carries the trace and the span it belongs to.
     std::string process_span(process->at("spanId").as_string());

@@ -47,7 +47,11 @@ boost::json::value WaitForStatus(const HttpClient& c, const std::string& token, 
         auto r = c.Get("/api/v1/datasets/" + id, Bearer(token));
         if (r.status == 200) {
             last = r.Json();
-            if (last.at("status").as_string() == status) return last;
+            // "ready" is waited for with its snapshot settled (written or failed a moment after
+            // ready): what a test does next may read it (export, query).
+            bool writing = status == "ready" && last.at("snapshot").is_object() &&
+                           last.at("snapshot").at("status") == "writing";
+            if (last.at("status").as_string() == status && !writing) return last;
             if (last.at("status").as_string() == "failed" && status != "failed") {
                 ADD_FAILURE() << "dataset failed: " << r.body;
                 return last;

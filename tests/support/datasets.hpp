@@ -18,7 +18,8 @@ HttpResult UploadMultipart(const HttpClient& c, const std::string& token, const 
                            const std::string& body, const std::string& target = "/api/v1/datasets");
 
 /// Polls GET /api/v1/datasets/{id} until its status is `status` (or fails the test after the
-/// deadline); returns the last answer.
+/// deadline); returns the last answer. "ready" also waits for the snapshot, written just after,
+/// to be settled (its `snapshot.status` no longer "writing").
 boost::json::value WaitForStatus(const HttpClient& c, const std::string& token, const std::string& id,
                                  const std::string& status, int timeout_s = 60);
 

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include <functional>
 #include <thread>
 
@@ -32,9 +34,35 @@ public:
         if (during) during();
         if (calls <= transient_failures) return Error::Unavailable("object store hiccup");
         if (permanent_failure) return Error::InvalidArgument("the file is not valid CSV: line 3 is binary");
-        return RowCountProcessor().Process(job, source, progress);
+        IS_TRY(auto out, RowCountProcessor().Process(job, source, progress));
+        out.snapshot = [this, job](ProgressSink&) -> Result<void> {
+            if (before_snapshot) before_snapshot();
+            ++snapshot_calls;
+            if (snapshot_calls <= snapshot_transient_failures) return Error::Unavailable("object store hiccup");
+            if (snapshot_permanent_failure) {
+                return Error::InvalidArgument("the columnar snapshot could not be written: a column is too wide");
+            }
+            return Put(job);
+        };
+        return out;
     }
+    // A delivery that finds the version ready with its snapshot still to write.
+    Result<void> WriteSnapshot(const JobContext& job, store::ObjectReader&, ProgressSink&) override {
+        ++rewrites;
+        return Put(job);
+    }
+    Result<void> Put(const JobContext& job) {
+        IS_TRY_VOID(objects->PutBytes(catalog::SnapshotKey(job.message.tenant, job.message.dataset, job.message.version),
+                                      "PAR1"));
+        return {};
+    }
+    store::ObjectStore* objects = nullptr;
     std::atomic<int> calls{0};
+    std::atomic<int> snapshot_calls{0};
+    std::atomic<int> rewrites{0};
+    int snapshot_transient_failures = 0;
+    bool snapshot_permanent_failure = false;
+    std::function<void()> before_snapshot;
     int transient_failures = 0;
     bool permanent_failure = false;
     bool wait_for_stop = false;
@@ -48,6 +76,7 @@ protected:
         BackendTest::SetUp();
         if (!db_) return;
         objects_ = store::DirObjectStore::Create(dir_.path() / "objects").value();
+        processor_.objects = objects_.get();
         queue_ = std::make_unique<store::DbJobQueue>(*db_, clock_, store::DbQueueSettings{.max_receives = 3});
         testing::QueueVersion(*db_, *objects_, *queue_, tenant_, dataset_, "a,b\n1,2\n3,4\n5,6\n");
         if (HasFatalFailure()) return;
@@ -80,6 +109,71 @@ TEST_P(WorkerTest, ProcessesAJobToReadyAndAcknowledgesIt) {
     EXPECT_EQ(v.attempts, 1);
     EXPECT_EQ(*queue_->Depth(), 0);
     EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "succeeded"}}), 1);
+}
+
+TEST_P(WorkerTest, TheVersionIsReadyBeforeItsSnapshotWhichTheSameJobWritesNext) {
+    catalog::VersionRecord during;
+    processor_.before_snapshot = [&] { during = Version(); };
+    ASSERT_TRUE(worker_->RunOnce(0));
+    // While the snapshot was written, the version was ready already, its snapshot "writing".
+    EXPECT_EQ(during.status, catalog::VersionStatus::kReady);
+    EXPECT_EQ(during.snapshot, catalog::SnapshotStatus::kWriting);
+    EXPECT_EQ(during.rows_total, 3);
+    auto v = Version();
+    EXPECT_EQ(v.status, catalog::VersionStatus::kReady);
+    EXPECT_EQ(v.snapshot, catalog::SnapshotStatus::kReady);
+    EXPECT_FALSE(v.snapshot_error);
+    EXPECT_TRUE(objects_->Open(catalog::SnapshotKey(tenant_, dataset_, 1)));
+    EXPECT_EQ(processor_.snapshot_calls, 1);
+    EXPECT_EQ(*queue_->Depth(), 0);
+    EXPECT_EQ(metrics_.Value("insightstream_snapshots_total", {{"outcome", "snapshot"}}), 1);
+    auto json = catalog::VersionJson(v, 0);
+    EXPECT_EQ(boost::json::serialize(json.at("snapshot")), R"({"status":"ready","error":null})");
+}
+
+TEST_P(WorkerTest, ASnapshotThatCannotBeWrittenLeavesTheInsightsReadyAndSaysWhy) {
+    processor_.snapshot_permanent_failure = true;
+    ASSERT_TRUE(worker_->RunOnce(0));
+    auto v = Version();
+    EXPECT_EQ(v.status, catalog::VersionStatus::kReady);
+    EXPECT_EQ(v.rows_total, 3);
+    EXPECT_FALSE(v.error);
+    EXPECT_EQ(v.snapshot, catalog::SnapshotStatus::kFailed);
+    EXPECT_EQ(v.snapshot_error, "the columnar snapshot could not be written: a column is too wide");
+    EXPECT_EQ(*queue_->Depth(), 0);  // nothing to retry
+    EXPECT_EQ(metrics_.Value("insightstream_jobs_total", {{"outcome", "succeeded"}}), 1);
+    EXPECT_EQ(metrics_.Value("insightstream_snapshots_total", {{"outcome", "snapshot_failed"}}), 1);
+    EXPECT_EQ(catalog::VersionJson(v, 0).at("snapshot").at("status"), "failed");
+}
+
+TEST_P(WorkerTest, ASnapshotInterruptedByAnOutageIsWrittenOnTheNextDeliveryWithoutReprocessing) {
+    processor_.snapshot_transient_failures = 1;
+    ASSERT_TRUE(worker_->RunOnce(0));
+    auto v = Version();
+    EXPECT_EQ(v.status, catalog::VersionStatus::kReady);
+    EXPECT_EQ(v.snapshot, catalog::SnapshotStatus::kWriting);
+    EXPECT_EQ(*queue_->Depth(), 1);      // the message comes back after a back-off
+    EXPECT_FALSE(worker_->RunOnce(0));  // not yet
+    clock_.Advance(3'000);
+    ASSERT_TRUE(worker_->RunOnce(0));
+    v = Version();
+    EXPECT_EQ(v.snapshot, catalog::SnapshotStatus::kReady);
+    EXPECT_EQ(processor_.calls, 1);  // the insights were not computed again
+    EXPECT_EQ(processor_.rewrites, 1);
+    EXPECT_EQ(v.attempts, 1);
+    EXPECT_EQ(*queue_->Depth(), 0);
+    EXPECT_TRUE(objects_->Open(catalog::SnapshotKey(tenant_, dataset_, 1)));
+}
+
+TEST_P(WorkerTest, ASnapshotStoredButNotRecordedIsOnlyRecordedOnTheNextDelivery) {
+    processor_.snapshot_transient_failures = 1;
+    ASSERT_TRUE(worker_->RunOnce(0));
+    ASSERT_TRUE(processor_.Put(JobContext{catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}, {}, 1}));
+    clock_.Advance(3'000);
+    ASSERT_TRUE(worker_->RunOnce(0));
+    EXPECT_EQ(Version().snapshot, catalog::SnapshotStatus::kReady);
+    EXPECT_EQ(processor_.rewrites, 0);  // the object was there: only its status was missing
+    EXPECT_EQ(*queue_->Depth(), 0);
 }
 
 TEST_P(WorkerTest, RetriesTransientFailuresAfterABackoff) {
