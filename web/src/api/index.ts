@@ -15,3 +15,4 @@ export * from './insights';
 export * from './members';
 export * from './apiKeys';
 export * from './audit';
+export * from './snapshot';

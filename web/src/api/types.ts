@@ -77,6 +77,19 @@ export type Progress = {
   eta_seconds: number | null;
 };
 
+export type SnapshotStatus = 'writing' | 'ready' | 'failed';
+
+/**
+ * A version's columnar snapshot (Parquet), which POST /query and the export read. It is written
+ * a few seconds after the version is ready: meanwhile those answer 409 snapshot-pending (with
+ * Retry-After); a snapshot that could not be written makes them answer 409 snapshot-failed.
+ */
+export type VersionSnapshot = {
+  status: SnapshotStatus;
+  /** Why the snapshot could not be written (status failed); null otherwise. */
+  error: string | null;
+};
+
 export type Dataset = {
   id: string;
   name: string;
@@ -91,6 +104,8 @@ export type Dataset = {
   invalid_values?: number | null;
   issues?: number | null;
   error: string | null;
+  /** The latest version's snapshot; null until the version is ready (absent from older servers). */
+  snapshot?: VersionSnapshot | null;
   attempts?: number;
   options?: Record<string, unknown>;
   /** Column settings the dataset remembers for later versions (from uploads and reprocessing). */

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { toApiError } from '../api/errors';
+import { isSnapshotFailed } from '../api/snapshot';
 
 type ProblemAlertProps = {
   error: unknown;
@@ -11,7 +12,10 @@ type ProblemAlertProps = {
   showFieldErrors?: boolean;
 };
 
-/** An API error for people: the problem's title and detail, and its request id for support. */
+/**
+ * An API error for people: the problem's title and detail, and its request id for support. A
+ * snapshot that could not be written (snapshot-failed) gets no "Try again": it would fail again.
+ */
 export function ProblemAlert({
   error,
   context,
@@ -20,6 +24,7 @@ export function ProblemAlert({
   showFieldErrors = false,
 }: ProblemAlertProps) {
   const problem = toApiError(error);
+  const retry = isSnapshotFailed(problem) ? undefined : onRetry;
   return (
     <div className="alert alert--error" role="alert" data-testid="problem">
       <div className="alert__body">
@@ -42,8 +47,8 @@ export function ProblemAlert({
         ) : null}
         {children}
       </div>
-      {onRetry ? (
-        <button type="button" className="button button--secondary button--small" onClick={onRetry}>
+      {retry ? (
+        <button type="button" className="button button--secondary button--small" onClick={retry}>
           Try again
         </button>
       ) : null}

@@ -14,7 +14,7 @@ import { canChangeData } from '../auth/roles';
 import { useSession } from '../auth/useAuth';
 import { DatasetProgress } from '../datasets/DatasetProgress';
 import { DeleteDatasetDialog } from '../datasets/DeleteDatasetDialog';
-import { useDataset } from '../datasets/useDatasets';
+import { useDataset, useRefetchWhenSnapshotReady } from '../datasets/useDatasets';
 import { isFinal } from '../datasets/useDatasetEvents';
 import { DrillBreadcrumb } from '../explore/DrillBreadcrumb';
 import { ExplorePanel } from '../explore/ExplorePanel';
@@ -192,6 +192,8 @@ function DatasetViews({ dataset, schema, editor, onEditSettings, tab }: DatasetV
           settings={settings}
           onChange={setSettings}
           filters={effective.filters}
+          // The dataset carries its latest version's snapshot; an older version's is not known.
+          snapshot={dataset.version === version ? dataset.snapshot : undefined}
         />
       )}
     </div>
@@ -209,6 +211,7 @@ export default function DatasetPage({ view = 'overview' }: DatasetPageProps) {
   useDocumentTitle(datasetQuery.data?.name ?? 'Dataset');
   const dataset = datasetQuery.data;
   const schemaQuery = useLatestSchema(dataset);
+  useRefetchWhenSnapshotReady(dataset);
   const [dialog, setDialog] = useState<'version' | 'settings' | null>(null);
   const [deleting, setDeleting] = useState(false);
 

@@ -5,8 +5,10 @@ import { DownloadButton } from '../../components/DownloadButton';
 import { EChart, type ChartClick } from '../../components/EChart';
 import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
+import { SnapshotPending } from '../../components/SnapshotPending';
 import { Panel, TableView } from '../../components/Panel';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
+import { isWaitingForSnapshot } from '../../lib/snapshotRetry';
 import { drillFilter, type Filter } from '../explore/filters';
 import type { PanelFilters } from '../explore/filteredInsights';
 import { useUrlParam } from '../explore/useViewState';
@@ -146,7 +148,11 @@ export function GroupsPanel({ datasetId, version, schema, view, onDrill }: Group
           ))}
         </ControlSelect>
       </div>
-      {query.isPending ? <Skeleton label="Loading the groups…" /> : null}
+      {isWaitingForSnapshot(query) ? (
+        <SnapshotPending />
+      ) : query.isPending ? (
+        <Skeleton label="Loading the groups…" />
+      ) : null}
       {query.isError ? (
         <InsightProblem
           error={query.error}

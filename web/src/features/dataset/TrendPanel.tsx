@@ -11,8 +11,10 @@ import { DownloadButton } from '../../components/DownloadButton';
 import { EChart } from '../../components/EChart';
 import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
+import { SnapshotPending } from '../../components/SnapshotPending';
 import { Panel, TableView } from '../../components/Panel';
 import { formatInteger, formatNumber, formatPercent } from '../../lib/format';
+import { isWaitingForSnapshot } from '../../lib/snapshotRetry';
 import type { PanelFilters } from '../explore/filteredInsights';
 import { useUrlParam } from '../explore/useViewState';
 import { growthOption, trendOption } from './chartOptions';
@@ -151,7 +153,11 @@ export function TrendPanel({ datasetId, version, schema, view }: TrendPanelProps
           </p>
         </EmptyState>
       ) : null}
-      {hasTime && query.isPending ? <Skeleton label="Loading the trend…" /> : null}
+      {hasTime && isWaitingForSnapshot(query) ? (
+        <SnapshotPending />
+      ) : hasTime && query.isPending ? (
+        <Skeleton label="Loading the trend…" />
+      ) : null}
       {query.isError ? (
         <InsightProblem
           error={query.error}

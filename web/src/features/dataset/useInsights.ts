@@ -13,6 +13,7 @@ import {
 } from '../../api/insights';
 import type { Dataset, QueryFilter, QueryRequest, Schema } from '../../api/types';
 import { queryKeys } from '../../lib/queryKeys';
+import { useSnapshotRetry } from '../../lib/snapshotRetry';
 import { useSession } from '../auth/useAuth';
 import {
   filteredBreakdown,
@@ -75,6 +76,7 @@ export function useTimeSeries(
   view?: PanelFilters,
 ) {
   const { orgId } = useSession();
+  const snapshotRetry = useSnapshotRetry();
   const filtered = active(view);
   return useQuery({
     queryKey: queryKeys.insight(orgId, datasetId, version, 'timeseries', {
@@ -88,6 +90,8 @@ export function useTimeSeries(
     staleTime: Infinity,
     enabled,
     placeholderData: keepPreviousData,
+    // POST /query reads the snapshot: wait while it is written (409 snapshot-pending).
+    ...snapshotRetry,
   });
 }
 
@@ -98,6 +102,7 @@ export function useGroups(
   view?: PanelFilters,
 ) {
   const { orgId } = useSession();
+  const snapshotRetry = useSnapshotRetry();
   const filtered = active(view);
   return useQuery({
     queryKey: queryKeys.insight(orgId, datasetId, version, 'groups', {
@@ -113,6 +118,8 @@ export function useGroups(
     staleTime: Infinity,
     enabled: params !== null,
     placeholderData: keepPreviousData,
+    // POST /query reads the snapshot: wait while it is written (409 snapshot-pending).
+    ...snapshotRetry,
   });
 }
 
@@ -123,6 +130,7 @@ export function useBreakdown(
   view?: PanelFilters,
 ) {
   const { orgId } = useSession();
+  const snapshotRetry = useSnapshotRetry();
   const filtered = active(view);
   return useQuery({
     queryKey: queryKeys.insight(orgId, datasetId, version, 'breakdown', {
@@ -138,18 +146,23 @@ export function useBreakdown(
     staleTime: Infinity,
     enabled: params !== null,
     placeholderData: keepPreviousData,
+    // POST /query reads the snapshot: wait while it is written (409 snapshot-pending).
+    ...snapshotRetry,
   });
 }
 
 /** POST /query for one version; null asks nothing. */
 export function useDatasetQuery(datasetId: string, version: number, body: QueryRequest | null) {
   const { orgId } = useSession();
+  const snapshotRetry = useSnapshotRetry();
   return useQuery({
     queryKey: queryKeys.insight(orgId, datasetId, version, 'query', body ?? {}),
     queryFn: ({ signal }) => postQuery(datasetId, body ?? {}, { version }, signal),
     staleTime: Infinity,
     enabled: body !== null,
     placeholderData: keepPreviousData,
+    // POST /query reads the snapshot: wait while it is written (409 snapshot-pending).
+    ...snapshotRetry,
   });
 }
 

@@ -6,7 +6,9 @@ import {
   type InfiniteData,
   type QueryClient,
 } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { deleteDataset, getDataset, listDatasets } from '../../api/datasets';
+import { isSnapshotPending } from '../../api/snapshot';
 import type { Dataset, Page } from '../../api/types';
 import { queryKeys } from '../../lib/queryKeys';
 import { useSession } from '../auth/useAuth';
@@ -26,12 +28,41 @@ export function useDatasets() {
   });
 }
 
+/** How often a ready dataset whose snapshot is still being written is read again. */
+export const SNAPSHOT_POLL_MS = 2_000;
+
+/** The latest version is ready, and its snapshot (for filters, Explore, exports) is being written. */
+export function isSnapshotWriting(dataset: Dataset | undefined): boolean {
+  return dataset?.status === 'ready' && dataset.snapshot?.status === 'writing';
+}
+
 export function useDataset(id: string) {
   const { orgId } = useSession();
   return useQuery({
     queryKey: queryKeys.dataset(orgId, id),
     queryFn: ({ signal }) => getDataset(id, signal),
+    // The events stream ends at "ready"; the snapshot is written a few seconds later.
+    refetchInterval: (query) => (isSnapshotWriting(query.state.data) ? SNAPSHOT_POLL_MS : false),
   });
+}
+
+/**
+ * Once the latest version's snapshot is written, ask again at once every question of that version
+ * still waiting for it (409 snapshot-pending), rather than after its next Retry-After.
+ */
+export function useRefetchWhenSnapshotReady(dataset: Dataset | undefined): void {
+  const { orgId } = useSession();
+  const queryClient = useQueryClient();
+  const id = dataset?.id;
+  const version = dataset?.version;
+  const ready = dataset?.status === 'ready' && dataset.snapshot?.status === 'ready';
+  useEffect(() => {
+    if (!id || version === undefined || !ready) return;
+    void queryClient.invalidateQueries({
+      queryKey: [...queryKeys.dataset(orgId, id), 'v', version],
+      predicate: (query) => isSnapshotPending(query.state.error ?? query.state.fetchFailureReason),
+    });
+  }, [id, version, ready, orgId, queryClient]);
 }
 
 type DatasetPages = InfiniteData<Page<Dataset>, string | undefined>;

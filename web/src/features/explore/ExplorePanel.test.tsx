@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { QueryRequest } from '../../api/types';
+import type { QueryRequest, VersionSnapshot } from '../../api/types';
 import { schema } from '../../test/datasetFixtures';
 import { renderWithProviders } from '../../test/renderWithProviders';
 import { ExplorePanel } from './ExplorePanel';
@@ -20,7 +20,12 @@ afterEach(() => {
 
 const provenance = schema.provenance;
 
-type Answer = { status?: number; body: unknown; contentType?: string };
+type Answer = {
+  status?: number;
+  body: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+};
 
 /** A fetch stub for POST /query that answers by the request (and records each). */
 function stubQuery(answer: (body: QueryRequest, accept: string) => Answer) {
@@ -34,7 +39,7 @@ function stubQuery(answer: (body: QueryRequest, accept: string) => Answer) {
     return Promise.resolve(
       new Response(text, {
         status: a.status ?? 200,
-        headers: { 'Content-Type': a.contentType ?? 'application/json' },
+        headers: { 'Content-Type': a.contentType ?? 'application/json', ...a.headers },
       }),
     );
   });
@@ -61,7 +66,24 @@ const twoGroups = {
   provenance,
 };
 
-function Harness({ initial }: { initial: ExploreSettings }) {
+const snapshotPending: Answer = {
+  status: 409,
+  contentType: 'application/problem+json',
+  headers: { 'Retry-After': '1' },
+  body: {
+    type: 'https://insightstream.dev/problems/snapshot-pending',
+    title: 'The snapshot is being written',
+    status: 409,
+  },
+};
+
+function Harness({
+  initial,
+  snapshot,
+}: {
+  initial: ExploreSettings;
+  snapshot?: VersionSnapshot | null;
+}) {
   const [settings, setSettings] = useState(initial);
   return (
     <ExplorePanel
@@ -71,6 +93,7 @@ function Harness({ initial }: { initial: ExploreSettings }) {
       settings={settings}
       onChange={setSettings}
       filters={[{ column: 'region', op: 'ne', value: 'West' }]}
+      snapshot={snapshot}
     />
   );
 }
@@ -167,5 +190,88 @@ describe('Explore', () => {
     const csv = sent.find((s) => s.accept === 'text/csv');
     expect(csv?.body).toEqual(sent[0]?.body);
     expect(createObjectURL).toHaveBeenCalled();
+  });
+
+  it('says the query is being prepared while the snapshot is written, then answers by itself', async () => {
+    const sent = stubQuery(() => (sent.length === 1 ? snapshotPending : { body: twoGroups }));
+    renderWithProviders(<Harness initial={initial} />);
+    expect(await screen.findByTestId('snapshot-pending')).toHaveTextContent(
+      'Preparing the query… (the snapshot is being written)',
+    );
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    const table = await screen.findByTestId('explore-table', {}, { timeout: 4000 });
+    expect(within(table).getAllByRole('row')).toHaveLength(3);
+    expect(screen.queryByTestId('snapshot-pending')).not.toBeInTheDocument();
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.body).toEqual(sent[0]?.body);
+  });
+
+  it('a CSV download asked while the snapshot is written waits for it, then saves the file', async () => {
+    const user = userEvent.setup();
+    let csvAsked = 0;
+    const sent = stubQuery((_body, accept) => {
+      if (accept !== 'text/csv') return { body: twoGroups };
+      csvAsked++;
+      return csvAsked === 1
+        ? snapshotPending
+        : { body: 'region,sum_amount\r\nEast,30\r\n', contentType: 'text/csv' };
+    });
+    vi.stubGlobal(
+      'URL',
+      Object.assign(URL, { createObjectURL: vi.fn(() => 'blob:csv'), revokeObjectURL: vi.fn() }),
+    );
+    const click = vi
+      .spyOn(HTMLAnchorElement.prototype, 'click')
+      .mockImplementation(() => undefined);
+    renderWithProviders(<Harness initial={initial} />);
+    await screen.findByTestId('explore-table');
+    await user.click(screen.getByTestId('explore-csv'));
+    expect(await screen.findByTestId('download-preparing')).toHaveTextContent(
+      'Preparing the file… (the snapshot is being written)',
+    );
+    expect(screen.getByTestId('explore-csv')).toBeDisabled();
+    expect(click).not.toHaveBeenCalled();
+    await waitFor(() => expect(click).toHaveBeenCalledTimes(1), { timeout: 4000 });
+    expect(sent.filter((s) => s.accept === 'text/csv')).toHaveLength(2);
+    expect(screen.queryByTestId('download-preparing')).not.toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('the Parquet export waits while the snapshot is written and says why it is unavailable', async () => {
+    const user = userEvent.setup();
+    stubQuery(() => ({ body: twoGroups }));
+    const states: Record<string, VersionSnapshot> = {
+      writing: { status: 'writing', error: null },
+      failed: { status: 'failed', error: 'disk full' },
+      ready: { status: 'ready', error: null },
+    };
+    // The dataset page passes the latest version's snapshot as the polled dataset changes.
+    function Switching() {
+      const [snapshot, setSnapshot] = useState<VersionSnapshot>(states.writing!);
+      return (
+        <>
+          {Object.keys(states).map((name) => (
+            <button key={name} type="button" onClick={() => setSnapshot(states[name]!)}>
+              {`snapshot ${name}`}
+            </button>
+          ))}
+          <Harness initial={initial} snapshot={snapshot} />
+        </>
+      );
+    }
+    renderWithProviders(<Switching />);
+    await screen.findByTestId('explore-table');
+    expect(screen.getByTestId('export-parquet')).toBeDisabled();
+    expect(screen.getByTestId('export-note')).toHaveTextContent(
+      'The Parquet export is available once the snapshot is written',
+    );
+    await user.click(screen.getByRole('button', { name: 'snapshot failed' }));
+    expect(screen.getByTestId('export-parquet')).toBeDisabled();
+    expect(screen.getByTestId('export-note')).toHaveTextContent(
+      'the snapshot could not be written (disk full)',
+    );
+    await user.click(screen.getByRole('button', { name: 'snapshot ready' }));
+    expect(screen.getByTestId('export-parquet')).toBeEnabled();
+    expect(screen.queryByTestId('export-note')).not.toBeInTheDocument();
   });
 });

@@ -12,6 +12,7 @@ import {
   type QueryResult,
   type Schema,
   type SchemaColumn,
+  type VersionSnapshot,
 } from '../../api/types';
 import { DownloadButton } from '../../components/DownloadButton';
 import { EChart } from '../../components/EChart';
@@ -19,7 +20,9 @@ import { EmptyState } from '../../components/EmptyState';
 import { Skeleton } from '../../components/Loading';
 import { Panel } from '../../components/Panel';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { SnapshotPending } from '../../components/SnapshotPending';
 import { formatInteger, formatNumber } from '../../lib/format';
+import { isWaitingForSnapshot } from '../../lib/snapshotRetry';
 import { ControlSelect } from '../dataset/controls';
 import { intervalLabel, queryAggregationLabel } from '../dataset/labels';
 import { useDatasetQuery } from '../dataset/useInsights';
@@ -36,6 +39,11 @@ type ExplorePanelProps = {
   onChange: (next: ExploreSettings) => void;
   /** The view's filters (chips, drill-down, date range). */
   filters: QueryFilter[];
+  /**
+   * The version's snapshot, which the query and the export read, when known (the dataset's latest
+   * version): the Parquet export waits while it is written.
+   */
+  snapshot?: VersionSnapshot | null | undefined;
 };
 
 const ROLE_GROUPS = [
@@ -108,11 +116,13 @@ export function ExplorePanel({
   settings,
   onChange,
   filters,
+  snapshot,
 }: ExplorePanelProps) {
   const id = useId();
   const body = useMemo(() => exploreQuery(settings, filters), [settings, filters]);
   const query = useDatasetQuery(datasetId, version, body);
   const error = query.isError ? query.error : null;
+  const waiting = isWaitingForSnapshot(query);
   const data = query.data;
   const chart = useMemo(() => (data ? exploreChart(data) : null), [data]);
   const timeColumns = schema.columns.filter((c) => c.type === 'date' || c.type === 'timestamp');
@@ -353,7 +363,8 @@ export function ExplorePanel({
           onRetry={() => void query.refetch()}
         />
       ) : null}
-      {query.isPending && !error ? <Skeleton label="Running the query…" /> : null}
+      {waiting ? <SnapshotPending what="the query" /> : null}
+      {query.isPending && !error && !waiting ? <Skeleton label="Running the query…" /> : null}
       {data ? (
         <ExploreResult
           datasetId={datasetId}
@@ -364,6 +375,7 @@ export function ExplorePanel({
           fetching={query.isFetching}
           body={body}
           scales={measureScales(schema, settings)}
+          snapshot={snapshot}
         />
       ) : null}
     </Panel>
@@ -379,7 +391,17 @@ type ExploreResultProps = {
   fetching: boolean;
   body: ReturnType<typeof exploreQuery>;
   scales: Map<string, number>;
+  snapshot: VersionSnapshot | null | undefined;
 };
+
+/** Why the Parquet export cannot be had now, if it cannot. */
+function exportNote(snapshot: VersionSnapshot | null | undefined): string | null {
+  if (snapshot?.status === 'writing')
+    return 'The Parquet export is available once the snapshot is written (a few seconds).';
+  if (snapshot?.status === 'failed')
+    return `No Parquet export: the snapshot could not be written${snapshot.error ? ` (${snapshot.error})` : ''}.`;
+  return null;
+}
 
 function ExploreResult({
   datasetId,
@@ -390,8 +412,10 @@ function ExploreResult({
   fetching,
   body,
   scales,
+  snapshot,
 }: ExploreResultProps) {
   const shown = result.rows.length;
+  const note = exportNote(snapshot);
   return (
     <div className={stale ? 'explore-result is-stale' : 'explore-result'} aria-busy={fetching}>
       <p
@@ -462,7 +486,18 @@ function ExploreResult({
         </div>
       ) : null}
       <div className="panel__footer">
-        <span />
+        {note ? (
+          <span
+            className="small muted"
+            role="status"
+            data-testid="export-note"
+            data-snapshot={snapshot?.status}
+          >
+            {note}
+          </span>
+        ) : (
+          <span />
+        )}
         <div className="button-row">
           <DownloadButton
             label="CSV"
@@ -475,6 +510,8 @@ function ExploreResult({
             fallbackName={`${datasetId}-v${version}.parquet`}
             fetchFile={() => downloadParquet(datasetId, { version })}
             testId="export-parquet"
+            disabled={note !== null}
+            title={note ?? undefined}
           />
         </div>
       </div>
