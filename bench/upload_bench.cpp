@@ -10,7 +10,8 @@
 //
 //   upload_bench --file FILE [--binary PATH] [--server-arg ARG]...
 //     The whole path: upload FILE to `insightstream all`, wait until the dataset is ready, and
-//     report upload time, processing time, total, MB/s of each and the server's peak RSS. Each
+//     report upload time, processing time (until ready), total, MB/s of each, how long after
+//     ready the snapshot was written, and the server's peak RSS. Each
 //     --server-arg is passed to the server (e.g. --objects s3://...; the AWS_* environment is
 //     inherited), so bench/s3_bench.sh runs the same path on S3/SQS and on the directory store.
 #include <arpa/inet.h>
@@ -27,6 +28,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -273,27 +275,39 @@ int main(int argc, char** argv) {
             return 1;
         }
         std::string id = im[1];
-        std::string status;
+        // Ready (the insights answer), then the snapshot (exports and queries), written after.
+        std::optional<std::chrono::steady_clock::time_point> ready_at;
+        std::string snapshot_state;
         for (;;) {
             std::string r = Request(port, "GET /api/v1/datasets/" + id + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                                               token + "\r\nConnection: close\r\n\r\n");
-            if (r.find("\"status\":\"ready\"") != std::string::npos) break;
             if (r.find("\"status\":\"failed\"") != std::string::npos) {
                 std::fprintf(stderr, "processing failed: %s\n", r.c_str());
                 kill(pid, SIGKILL);
                 return 1;
             }
+            if (r.find("\"status\":\"ready\"") != std::string::npos) {
+                if (!ready_at) ready_at = std::chrono::steady_clock::now();
+                std::smatch sm;
+                static const std::regex kSnapshot(R"re("snapshot":\{"status":"([a-z]+)")re");
+                if (std::regex_search(r, sm, kSnapshot) && sm[1] != "writing") {
+                    snapshot_state = sm[1];
+                    break;
+                }
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        auto t2 = std::chrono::steady_clock::now();
+        auto t3 = std::chrono::steady_clock::now();
+        auto t2 = *ready_at;
         double up = std::chrono::duration<double>(t1 - t0).count();
         double proc = std::chrono::duration<double>(t2 - t1).count();
+        double snap = std::chrono::duration<double>(t3 - t2).count();
         double total = up + proc;
         double mb = static_cast<double>(size) / 1e6;
         std::printf("pipeline %-24s upload %.2f s (%.1f MB/s)  processing %.2f s (%.1f MB/s)  total %.2f s  %.1f MB/s  "
-                    "server peak %.1f MiB\n",
+                    "snapshot %s %.2f s after ready  server peak %.1f MiB\n",
                     fs::path(file).filename().c_str(), up, mb / up, proc, mb / proc, total, mb / total,
-                    static_cast<double>(PeakRssKiB(pid)) / 1024.0);
+                    snapshot_state.c_str(), snap, static_cast<double>(PeakRssKiB(pid)) / 1024.0);
         kill(pid, SIGTERM);
         waitpid(pid, nullptr, 0);
         if (!keep) fs::remove_all(dir);
