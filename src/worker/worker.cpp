@@ -350,16 +350,23 @@ bool Worker::SnapshotFailed(const catalog::JobMessage& msg, const std::string& r
 const char* Worker::SnapshotDone(const store::QueueMessage& m, const catalog::JobMessage& msg, const Result<void>& written,
                                  const Lease& lease) {
     if (written) {
-        auto marked = db_.Transact(msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
-            IS_TRY_VOID(catalog::datasets::MarkSnapshot(tx, msg.tenant, msg.dataset, msg.version,
-                                                        catalog::SnapshotStatus::kReady));
-            return {};
+        auto marked = store::TransactValue(db_, msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) {
+            return catalog::datasets::MarkSnapshot(tx, msg.tenant, msg.dataset, msg.version, catalog::SnapshotStatus::kReady);
         });
         if (!marked) {
             // Stored but not said: the message comes back and finds the object.
             core::Log(LogLevel::kWarn, "job.snapshot_status_failed", marked.error().ToString());
             (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
             return "retried";
+        }
+        if (!*marked) {
+            // The dataset was deleted while its snapshot was written (its objects went with it):
+            // this one must not outlive it.
+            if (auto d = objects_.Delete(catalog::SnapshotKey(msg.tenant, msg.dataset, msg.version)); !d) {
+                core::Log(LogLevel::kWarn, "job.snapshot_orphaned", d.error().ToString());
+            }
+            Ack(m);
+            return "gone";
         }
         core::Log(LogLevel::kInfo, "job.snapshot_written", "the version's snapshot is written");
         Ack(m);

@@ -165,6 +165,20 @@ TEST_P(WorkerTest, ASnapshotInterruptedByAnOutageIsWrittenOnTheNextDeliveryWitho
     EXPECT_TRUE(objects_->Open(catalog::SnapshotKey(tenant_, dataset_, 1)));
 }
 
+TEST_P(WorkerTest, ASnapshotWrittenForADatasetDeletedMeanwhileDoesNotOutliveIt) {
+    processor_.before_snapshot = [&] {
+        ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+            IS_TRY_VOID(catalog::datasets::Delete(tx, tenant_, dataset_));
+            return {};
+        }));
+    };
+    ASSERT_TRUE(worker_->RunOnce(0));
+    EXPECT_EQ(processor_.snapshot_calls, 1);
+    EXPECT_FALSE(objects_->Open(catalog::SnapshotKey(tenant_, dataset_, 1)));
+    EXPECT_EQ(*queue_->Depth(), 0);
+    EXPECT_EQ(metrics_.Value("insightstream_snapshots_total", {{"outcome", "gone"}}), 1);
+}
+
 TEST_P(WorkerTest, ASnapshotStoredButNotRecordedIsOnlyRecordedOnTheNextDelivery) {
     processor_.snapshot_transient_failures = 1;
     ASSERT_TRUE(worker_->RunOnce(0));
