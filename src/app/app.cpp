@@ -367,7 +367,8 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                   .heartbeat_s = cfg.job_heartbeat_s,
                                   .max_receives = cfg.job_max_receives,
                                   .backoff_base_s = cfg.job_backoff_base_s,
-                                  .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms};
+                                  .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms,
+                                  .nice = cfg.worker_nice};
         // SQS is asked as seldom as it allows: a receive waits up to 20 s for a job (shutdown
         // interrupts it); the DB queue is polled every second.
         if (cfg.queue != "db") ws.poll_wait_ms = 20'000;

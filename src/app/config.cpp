@@ -68,6 +68,7 @@ std::string Config::RedactedJson() const {
                           {"jwt_keys", jwt_private_key.empty() ? jwt_keys_dir : "(from environment, redacted)"},
                           {"db_pool_size", db_pool_size},
                           {"worker_concurrency", worker_concurrency},
+                          {"worker_nice", worker_nice},
                           {"job_visibility_s", job_visibility_s},
                           {"job_heartbeat_s", job_heartbeat_s},
                           {"job_max_receives", job_max_receives},
@@ -196,6 +197,9 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
         ->envname("INSIGHTSTREAM_DB_POOL_SIZE")->capture_default_str();
     app.add_option("--worker-concurrency", c.worker_concurrency, "Jobs processed at once per worker process")
         ->envname("INSIGHTSTREAM_WORKER_CONCURRENCY")->capture_default_str();
+    app.add_option("--worker-nice", c.worker_nice,
+                   "Niceness (0-19) of processing threads: requests get the CPU first where they share it")
+        ->envname("INSIGHTSTREAM_WORKER_NICE")->capture_default_str();
     app.add_option("--job-visibility", c.job_visibility_s, "Seconds a received job stays hidden from other workers")
         ->envname("INSIGHTSTREAM_JOB_VISIBILITY")->capture_default_str();
     app.add_option("--job-heartbeat", c.job_heartbeat_s, "Seconds between lease extensions")
@@ -323,6 +327,7 @@ core::Result<Config> ParseConfig(int argc, char** argv, int* exit_code) {
     if (c.access_token_ttl_s < 30 || c.access_token_ttl_s > 24 * 3600) bad.push_back({"access_token_ttl", "must be 30..86400"});
     if (!positive(c.db_pool_size)) bad.push_back({"db_pool_size", "must be > 0"});
     if (!positive(c.worker_concurrency)) bad.push_back({"worker_concurrency", "must be > 0"});
+    if (c.worker_nice < 0 || c.worker_nice > 19) bad.push_back({"worker_nice", "must be between 0 and 19"});
     if (!positive(c.job_visibility_s)) bad.push_back({"job_visibility", "must be > 0"});
     if (!positive(c.job_heartbeat_s) || c.job_heartbeat_s >= c.job_visibility_s)
         bad.push_back({"job_heartbeat", "must be > 0 and shorter than job_visibility"});

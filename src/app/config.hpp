@@ -54,6 +54,7 @@ struct Config {
     int db_pool_size = 8;
 
     int worker_concurrency = 1;
+    int worker_nice = 10;
     int job_visibility_s = 60;
     int job_heartbeat_s = 20;
     int job_max_receives = 5;

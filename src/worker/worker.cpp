@@ -1,7 +1,12 @@
 #include "worker/worker.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -117,6 +122,13 @@ int Worker::BackoffSeconds(int receive_count) const {
 }
 
 void Worker::Loop() {
+    if (settings_.nice > 0) {
+        // Per thread on Linux: only this job thread and the threads it starts.
+        if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), settings_.nice) != 0) {
+            core::Log(LogLevel::kWarn, "worker.nice_failed", std::string("could not lower the job thread's priority: ") +
+                                                                  std::strerror(errno));
+        }
+    }
     while (!stopping_) {
         RunOnce(settings_.poll_wait_ms);
     }

@@ -39,6 +39,10 @@ struct WorkerSettings {
     /// Fault injection for tests and demos: sleep this long after every chunk, so a job can be
     /// caught mid-way (killed, stopped). 0 in production.
     int fault_chunk_pause_ms = 0;
+    /// Niceness of the job threads (and the engine threads they start, which inherit it): where
+    /// processing shares cores with requests (the embedded `all`), sign-in, uploads and reads get
+    /// the CPU first. 0 leaves them as they are.
+    int nice = 0;
 };
 
 class Worker {

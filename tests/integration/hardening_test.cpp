@@ -10,9 +10,13 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "support/datasets.hpp"
@@ -312,6 +316,65 @@ TEST_P(Hardening, MalformedChunksAndFoldedHeadersAre400AndClose) {
         EXPECT_NE(bytes.find("obs-fold"), std::string::npos);
     }
     EXPECT_EQ(client().Get("/healthz").status, 200) << "the server lives on";
+}
+
+// The niceness of each of the process's threads (field 19 of /proc/PID/task/TID/stat), by thread id.
+std::map<long, int> ThreadNiceness(pid_t pid) {
+    std::map<long, int> out;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+        std::ifstream in(task.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto close = stat.rfind(") ");
+        if (close == std::string::npos) continue;
+        std::istringstream fields(stat.substr(close + 2));
+        std::string field;
+        for (int i = 0; i <= 16 && fields >> field; ++i) {
+        }
+        out[std::stol(task.path().filename().string())] = std::stoi(field);
+    }
+    return out;
+}
+
+// Processing shares the cores with requests in `all`: its job threads run at a lower priority
+// (--worker-nice, 10 by default) so sign-in, uploads and reads get the CPU first.
+TEST(WorkerPriority, JobThreadsYieldTheCpuToRequestsAndTheNicenessIsConfigurable) {
+    auto count_at = [](const std::map<long, int>& threads, int nice) {
+        return std::count_if(threads.begin(), threads.end(), [&](const auto& t) { return t.second == nice; });
+    };
+    {
+        TempDir dir;
+        ServerProcess server({.data_dir = dir.path(), .args = {"--worker-concurrency", "2"}});
+        server.Start();
+        std::map<long, int> threads;
+        for (int i = 0; i < 100 && count_at(threads, 10) < 2; ++i) {
+            threads = ThreadNiceness(server.pid());
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        EXPECT_EQ(count_at(threads, 10), 2) << "one per job thread";
+        EXPECT_EQ(threads.at(server.pid()), 0) << "the main thread";
+        EXPECT_GT(count_at(threads, 0), 2) << "the threads that answer requests";
+        // Jobs still run to the end at that priority.
+        std::string token = SignUp(server.client(), "nice@example.com");
+        auto up = UploadRaw(server.client(), token, SalesCsv(200));
+        ASSERT_EQ(up.status, 202);
+        EXPECT_EQ(WaitForStatus(server.client(), token, std::string(up.Json().at("id").as_string()), "ready").at("rows"), 200);
+        EXPECT_EQ(server.Stop(), 0);
+    }
+    {
+        TempDir dir;
+        ServerProcess server({.data_dir = dir.path(), .args = {"--worker-nice", "0"}});
+        server.Start();
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        auto threads = ThreadNiceness(server.pid());
+        EXPECT_EQ(count_at(threads, 0), static_cast<long>(threads.size()));
+        EXPECT_EQ(server.Stop(), 0);
+    }
+    TempDir dir;
+    std::string output;
+    EXPECT_EQ(RunBinaryToExit({"all", "--listen", "127.0.0.1:0", "--data-dir", dir.path().string(), "--worker-nice", "20"},
+                              &output),
+              2);
+    EXPECT_NE(output.find("worker_nice"), std::string::npos) << output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Hardening, ::testing::Values("sqlite", "postgres"),
