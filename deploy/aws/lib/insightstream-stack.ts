@@ -721,7 +721,7 @@ export class InsightStreamStack extends Stack {
     alarm('DeadLetterQueueNotEmpty', {
       alarmName: `${prefix}-dead-letter-queue-not-empty`,
       alarmDescription:
-        'Jobs failed every attempt and were dead-lettered (their dataset versions are marked failed). Inspect with the worker logs; the DLQ keeps them 14 days.',
+        'Jobs failed every attempt and were dead-lettered (their dataset versions are marked failed, or, for a version already ready, its snapshot). Inspect with the worker logs; the DLQ keeps them 14 days.',
       metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 0,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
