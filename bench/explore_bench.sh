@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The explore path on one file, beside DuckDB in the same sitting: upload → ready (with the
-# snapshot) through the real binary, then the issue's two questions through POST .../query —
+# The explore path on one file, beside DuckDB in the same sitting: upload → ready, then its
+# snapshot (written just after ready) through the real binary, then the issue's two questions through POST .../query —
 # cold (nothing decoded yet), warm (columns cached, answer not) — and DuckDB running the same SQL
 # over OUR Parquet file (bench/explore_peer.mjs); the snapshot's size beside DuckDB's own zstd copy;
 # the server's peak RSS.
@@ -28,14 +28,20 @@ T0=$(date +%s.%N)
 ID=$(curl -sf -X POST "$B/api/v1/datasets?name=bench&format=csv" -H "$AUTH" -H 'content-type: text/csv' \
   -T "$FILE" | json 'd["id"]')
 T1=$(date +%s.%N)
+T2=""
 while :; do
-  STATUS=$(curl -sf "$B/api/v1/datasets/$ID" -H "$AUTH" | json 'd["status"]')
-  [ "$STATUS" = ready ] && break
-  [ "$STATUS" = failed ] && { echo "the version failed" >&2; exit 1; }
+  STATE=$(curl -sf "$B/api/v1/datasets/$ID" -H "$AUTH" | json 'd["status"] + " " + (d.get("snapshot") or {}).get("status", "-")')
+  case "$STATE" in
+    "ready writing") [ -n "$T2" ] || T2=$(date +%s.%N) ;;
+    "ready ready") [ -n "$T2" ] || T2=$(date +%s.%N); break ;;
+    "ready failed") echo "the snapshot could not be written" >&2; exit 1 ;;
+    failed*) echo "the version failed" >&2; exit 1 ;;
+  esac
   sleep 0.05
 done
-T2=$(date +%s.%N)
-printf 'upload %.2f s, processing (analysis + snapshot) %.2f s\n' "$(echo "$T1 - $T0" | bc)" "$(echo "$T2 - $T1" | bc)"
+T3=$(date +%s.%N)
+printf 'upload %.2f s, analysis until ready %.2f s, snapshot %.2f s after ready\n' "$(echo "$T1 - $T0" | bc)" \
+  "$(echo "$T2 - $T1" | bc)" "$(echo "$T3 - $T2" | bc)"
 SNAP=$(find "$WORK/data" -name snapshot.parquet)
 Q1='"filters":[{"column":"region","op":"eq","value":"Europe"},{"column":"channel","op":"in","values":["Online","Partner"]}],"time":{"column":"order_date","interval":"month"},"measures":[{"column":"revenue","agg":"sum"},{"agg":"count"}]'
 Q2='"filters":[{"column":"region","op":"eq","value":"Europe"}],"group_by":["category","channel"],"measures":[{"column":"revenue","agg":"sum"},{"agg":"count"}]'

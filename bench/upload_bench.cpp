@@ -281,12 +281,17 @@ int main(int argc, char** argv) {
         for (;;) {
             std::string r = Request(port, "GET /api/v1/datasets/" + id + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                                               token + "\r\nConnection: close\r\n\r\n");
-            if (r.find("\"status\":\"failed\"") != std::string::npos) {
+            // The version's own status is the first "status" of the answer (the snapshot's is
+            // inside its object, after).
+            std::smatch st;
+            static const std::regex kStatus(R"re("status":"([a-z]+)")re");
+            std::string status = std::regex_search(r, st, kStatus) ? std::string(st[1]) : "";
+            if (status == "failed") {
                 std::fprintf(stderr, "processing failed: %s\n", r.c_str());
                 kill(pid, SIGKILL);
                 return 1;
             }
-            if (r.find("\"status\":\"ready\"") != std::string::npos) {
+            if (status == "ready") {
                 if (!ready_at) ready_at = std::chrono::steady_clock::now();
                 std::smatch sm;
                 static const std::regex kSnapshot(R"re("snapshot":\{"status":"([a-z]+)")re");

@@ -317,8 +317,12 @@ Result<std::unique_ptr<store::ObjectReader>> AnalyticsService::OpenSnapshot(cons
     auto opened = objects_.Open(catalog::SnapshotKey(tenant, dataset, version.version));
     if (opened || opened.error().code() != core::ErrorCode::kNotFound) return opened;
     // Written right after the version became ready, by its job (a job that stops there leaves it
-    // to the next delivery of its message): nothing to ask for.
-    if (version.snapshot == catalog::SnapshotStatus::kWriting) {
+    // to the next delivery of its message): nothing to ask for — unless it has been "writing" for
+    // far longer than the analysis took (its message lost: a purged queue, no dead-letter queue),
+    // when a worker is asked for it as for a version without one (below).
+    const int64_t analysis_ms = version.ready_at && version.started_at ? *version.ready_at - *version.started_at : 0;
+    const bool stale = version.ready_at && clock_.NowMs() - *version.ready_at > std::max<int64_t>(kSnapshotStaleMs, 4 * analysis_ms);
+    if (version.snapshot == catalog::SnapshotStatus::kWriting && !stale) {
         return Error::Conflict("version " + std::to_string(version.version) +
                                " is ready and its snapshot, which exports and queries read, is being written; try "
                                "again in a few seconds")
@@ -329,11 +333,12 @@ Result<std::unique_ptr<store::ObjectReader>> AnalyticsService::OpenSnapshot(cons
         return Error::Conflict("the snapshot of version " + std::to_string(version.version) +
                                ", which exports and queries read, could not be written: " +
                                version.snapshot_error.value_or("no reason was recorded") +
-                               ". Its insights are unaffected; reprocess the version to write a new one")
+                               ". Its insights are unaffected; reprocessing it makes a version with a new one")
             .WithSlug("snapshot-failed");
     }
-    // A version processed before snapshots existed: a worker writes its snapshot now (asked once
-    // per version every few minutes; the worker skips a version that has one by then).
+    // A version processed before snapshots existed (or one stale in "writing"): a worker writes
+    // its snapshot now (asked once per version every few minutes; the worker skips a version that
+    // has one by then).
     const std::string key = DatasetKey(tenant, dataset) + "|" + std::to_string(version.version);
     bool ask = false;
     {
@@ -365,8 +370,8 @@ Result<std::unique_ptr<store::ObjectReader>> AnalyticsService::OpenSnapshot(cons
                   {{"dataset_id", dataset.str()}, {"version", version.version}});
     }
     return Error::Conflict("version " + std::to_string(version.version) +
-                           " was processed before snapshots were written; its snapshot is being written now, try "
-                           "again in a minute")
+                           " has no snapshot (it was processed before snapshots were written, or writing it was "
+                           "interrupted); a worker is writing it now, try again in a minute")
         .WithSlug("snapshot-pending")
         .WithRetryAfter(30);
 }

@@ -72,6 +72,8 @@ private:
                                                                     const core::DatasetId& dataset,
                                                                     const catalog::VersionRecord& version);
     static constexpr int64_t kBackfillAgainMs = 5 * 60 * 1000;
+    /// A snapshot "writing" for longer than this (and four times the analysis) is asked for again.
+    static constexpr int64_t kSnapshotStaleMs = 10 * 60 * 1000;
     std::mutex backfill_mutex_;
     std::unordered_map<std::string, int64_t> backfill_asked_;  // version key → when asked (monotonic ms)
     /// GET .../export?format=parquet: the version's snapshot, streamed.

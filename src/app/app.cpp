@@ -17,6 +17,7 @@
 #include "auth/token_keys.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
+#include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/trace.hpp"
@@ -361,14 +362,14 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                                                                 cfg.worker_concurrency <= 1
                                                                             ? 0
                                                                             : cfg.split_bytes,
-                                                         .split_stall_ms = cfg.split_stall_ms});
+                                                         .split_stall_ms = cfg.split_stall_ms,
+                                                         .nice = cfg.worker_nice});
         worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
                                   .visibility_s = cfg.job_visibility_s,
                                   .heartbeat_s = cfg.job_heartbeat_s,
                                   .max_receives = cfg.job_max_receives,
                                   .backoff_base_s = cfg.job_backoff_base_s,
-                                  .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms,
-                                  .nice = cfg.worker_nice};
+                                  .fault_chunk_pause_ms = cfg.fault_chunk_pause_ms};
         // SQS is asked as seldom as it allows: a receive waits up to 20 s for a job (shutdown
         // interrupts it); the DB queue is polled every second.
         if (cfg.queue != "db") ws.poll_wait_ms = 20'000;
@@ -475,6 +476,9 @@ int Main(int argc, char** argv) {
         return 2;
     }
     const Config& cfg = *parsed;
+    // Now, from the main thread: started later by a lowered engine thread (--worker-nice), the
+    // upload hashing threads would inherit its priority.
+    core::StartHashThreads();
     core::LogLevel level;
     core::ParseLogLevel(cfg.log_level, &level);
     core::SetLogLevel(level);

@@ -252,8 +252,10 @@ Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::
 
 Result<bool> MarkSnapshot(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                           SnapshotStatus status, std::optional<std::string> error) {
+    // Failed only while being written: a snapshot another delivery stored stays ready.
     IS_TRY(auto r, tx.Exec("UPDATE dataset_versions SET snapshot_status = $4, snapshot_error = $5 "
-                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 AND status = 'ready'",
+                           "WHERE tenant_id = $1 AND dataset_id = $2 AND version = $3 AND status = 'ready' "
+                           "AND ($4 <> 'failed' OR snapshot_status = 'writing')",
                            {tenant, id, version, SnapshotStatusName(status),
                             error ? store::Param(*error) : store::Param(nullptr)}));
     return r.affected > 0;

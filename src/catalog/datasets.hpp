@@ -113,8 +113,9 @@ Result<bool> UpdateProgress(store::Tx& tx, const core::TenantId& tenant, const c
 Result<bool> MarkReady(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                        int64_t rows, int64_t rows_rejected, int64_t now, int64_t invalid_values = 0,
                        int64_t issues = 0, int64_t attempt = 0);
-/// The snapshot of a ready version: kReady once stored, kFailed with the reason; false when the
-/// version is gone or not ready.
+/// The snapshot of a ready version: kReady once stored, kFailed with the reason (only while it is
+/// kWriting: one stored by another delivery stays kReady); false when nothing changed (the
+/// version is gone or not ready, or the snapshot not being written).
 Result<bool> MarkSnapshot(store::Tx& tx, const core::TenantId& tenant, const core::DatasetId& id, int64_t version,
                           SnapshotStatus status, std::optional<std::string> error = std::nullopt);
 /// With `attempt` > 0, only while that attempt is the latest.

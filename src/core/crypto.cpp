@@ -169,6 +169,8 @@ boost::asio::thread_pool& HashThreads() {
 
 }  // namespace
 
+void StartHashThreads() { (void)HashThreads(); }
+
 Sha256Aside::~Sha256Aside() { Wait(); }
 
 void Sha256Aside::Start(const void* data, size_t n) {

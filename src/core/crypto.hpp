@@ -66,6 +66,10 @@ private:
     bool busy_ = false;
 };
 
+/// Starts the threads Sha256Aside hashes on, from the calling thread (they inherit its priority:
+/// call it at start-up, before any thread lowers its own).
+void StartHashThreads();
+
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

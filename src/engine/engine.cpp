@@ -1,5 +1,8 @@
 #include "engine/engine.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -401,6 +404,8 @@ void Engine::Fail(Error e) {
 }
 
 void Engine::WorkerLoop(size_t index) {
+    // Best effort: a thread may always lower its own priority; nothing to do if it cannot.
+    if (options_.thread_nice > 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.thread_nice);
     JsonFlattener flattener;
     for (;;) {
         Block b;

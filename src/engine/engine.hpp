@@ -46,6 +46,9 @@ struct SplitRange {
 struct EngineOptions {
     std::string format = "csv";  // csv | json | ndjson
     int threads = 0;             // 0: one per core
+    // Niceness the engine's threads run at (Linux: per thread): a service where analyses share
+    // the cores with requests lowers them, so requests get the CPU first. 0: as the caller's.
+    int thread_nice = 0;
     size_t block_bytes = 4 << 20;
     size_t sample_bytes = 1 << 20;
     size_t sample_rows = 10'000;

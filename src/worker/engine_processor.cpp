@@ -140,6 +140,7 @@ engine::EngineOptions EngineProcessor::Options(const JobContext& job) const {
     engine::EngineOptions options;
     options.format = job.version.format;
     options.threads = settings_.threads;
+    options.thread_nice = settings_.nice;
     options.partial.max_groups = settings_.max_groups;
     options.partial.max_issues = settings_.max_issues;
     options.memory_budget = settings_.memory_budget;
@@ -190,7 +191,7 @@ Result<void> EngineProcessor::WriteSnapshot(const JobContext& job, store::Object
     // this code that reads the file otherwise than the one that made them gives no snapshot.
     if (job.version.rows_total && insights.rows != *job.version.rows_total) {
         return Error::InvalidArgument("the file now reads as " + std::to_string(insights.rows) + " rows, the version's results " +
-                                      std::to_string(*job.version.rows_total) + "; reprocess the version to get a snapshot")
+                                      std::to_string(*job.version.rows_total))
             .WithSlug("snapshot-failed");
     }
     return PutSnapshot(job, last, insights, hooks);

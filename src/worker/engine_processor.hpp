@@ -26,6 +26,10 @@ struct EngineProcessorSettings {
     // A split another worker took but has not finished after this long is analysed by the
     // version's job itself (that worker may be gone).
     int split_stall_ms = 60'000;
+    // Niceness of the engine threads: where processing shares the cores with requests (the
+    // embedded `all`), sign-in, uploads and reads get the CPU first. The job threads, which hold
+    // database locks (SQLite's writer) for moments, keep their priority. 0: unchanged.
+    int nice = 0;
 };
 
 class EngineProcessor final : public JobProcessor {

@@ -1,12 +1,7 @@
 #include "worker/worker.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <random>
 #include <thread>
 
@@ -75,7 +70,10 @@ Worker::Worker(store::Database& db, store::ObjectStore& objects, store::JobQueue
       clock_(clock),
       settings_(settings) {
     metrics_.Describe("insightstream_jobs_total", "counter", "Jobs handled by outcome.");
-    metrics_.Describe("insightstream_job_duration_seconds", "histogram", "Time from receive to commit per job.");
+    metrics_.Describe("insightstream_job_duration_seconds", "histogram",
+                      "Time from receive to the end of the job (after the commit, its snapshot).");
+    metrics_.Describe("insightstream_snapshots_total", "counter",
+                      "Snapshots of ready versions by outcome (snapshot, snapshot_failed, retried, released, gone).");
     metrics_.Describe("insightstream_rows_processed_total", "counter", "Rows read by the worker.");
     metrics_.Describe("insightstream_bytes_processed_total", "counter", "Source bytes read by the worker.");
     metrics_.Describe("insightstream_jobs_in_progress", "gauge", "Jobs being processed now.");
@@ -122,13 +120,6 @@ int Worker::BackoffSeconds(int receive_count) const {
 }
 
 void Worker::Loop() {
-    if (settings_.nice > 0) {
-        // Per thread on Linux: only this job thread and the threads it starts.
-        if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), settings_.nice) != 0) {
-            core::Log(LogLevel::kWarn, "worker.nice_failed", std::string("could not lower the job thread's priority: ") +
-                                                                  std::strerror(errno));
-        }
-    }
     while (!stopping_) {
         RunOnce(settings_.poll_wait_ms);
     }
@@ -185,7 +176,13 @@ void Worker::DeadLetterLoop() {
             auto r = db_.Transact(job->tenant, store::TxMode::kWrite, [&](store::Tx& tx) -> Result<void> {
                 IS_TRY(auto v, catalog::datasets::FindVersion(tx, job->tenant, job->dataset, job->version));
                 if (v && v->status == catalog::VersionStatus::kReady && v->snapshot == catalog::SnapshotStatus::kWriting) {
-                    // The insights are ready; only their snapshot could not be written.
+                    // The insights are ready; only their snapshot could not be written — unless a
+                    // delivery stored it and stopped before saying so.
+                    if (objects_.Open(catalog::SnapshotKey(job->tenant, job->dataset, job->version))) {
+                        IS_TRY_VOID(catalog::datasets::MarkSnapshot(tx, job->tenant, job->dataset, job->version,
+                                                                    catalog::SnapshotStatus::kReady));
+                        return {};
+                    }
                     IS_TRY_VOID(catalog::datasets::MarkSnapshot(
                         tx, job->tenant, job->dataset, job->version, catalog::SnapshotStatus::kFailed,
                         "writing the snapshot stopped unexpectedly on every attempt; the job was moved to the "
@@ -209,8 +206,8 @@ void Worker::DeadLetterLoop() {
 namespace {
 
 // The progress of a snapshot or split job is not the version's (that one is ready, or counts
-// the splits itself): only stops count, and the fault pause (tests) applies per chunk as for
-// the version's own job.
+// the splits itself): only stops count, and for the snapshot the fault pause (tests) applies
+// per chunk as for the version's own job.
 class StopOnly final : public ProgressSink {
 public:
     StopOnly(const std::atomic<bool>& stopping, const std::atomic<bool>& lost, int pause_ms = 0)
@@ -228,12 +225,21 @@ private:
 
 }  // namespace
 
+Worker::LeaseHold::LeaseHold(Worker& worker, const std::string& id, const std::shared_ptr<Lease>& lease)
+    : worker_(worker), id_(id) {
+    std::scoped_lock lock(worker_.mutex_);
+    held_ = worker_.leases_.emplace(id, lease).second;
+}
+
+Worker::LeaseHold::~LeaseHold() {
+    if (!held_) return;  // an outer hold keeps it
+    std::scoped_lock lock(worker_.mutex_);
+    worker_.leases_.erase(id_);
+}
+
 Result<void> Worker::RunLeased(const store::QueueMessage& m, const std::shared_ptr<Lease>& lease,
                                const std::function<Result<void>()>& run) {
-    {
-        std::scoped_lock lock(mutex_);
-        leases_[m.id] = lease;
-    }
+    std::optional<LeaseHold> hold(std::in_place, *this, m.id, lease);
     Result<void> out = [&]() -> Result<void> {
         try {
             return run();
@@ -245,10 +251,7 @@ Result<void> Worker::RunLeased(const store::QueueMessage& m, const std::shared_p
             return Error::Internal(std::string("processor threw: ") + e.what());
         }
     }();
-    {
-        std::scoped_lock lock(mutex_);
-        leases_.erase(m.id);
-    }
+    hold.reset();
     core::ReleaseFreeMemory();  // a big job's memory goes back to the system, not to the next job's peak
     return out;
 }
@@ -361,6 +364,13 @@ bool Worker::SnapshotFailed(const catalog::JobMessage& msg, const std::string& r
 
 const char* Worker::SnapshotDone(const store::QueueMessage& m, const catalog::JobMessage& msg, const Result<void>& written,
                                  const Lease& lease) {
+    const char* how = SnapshotOutcome(m, msg, written, lease);
+    metrics_.Add("insightstream_snapshots_total", {{"outcome", how}});
+    return how;
+}
+
+const char* Worker::SnapshotOutcome(const store::QueueMessage& m, const catalog::JobMessage& msg,
+                                    const Result<void>& written, const Lease& lease) {
     if (written) {
         auto marked = store::TransactValue(db_, msg.tenant, store::TxMode::kWrite, [&](store::Tx& tx) {
             return catalog::datasets::MarkSnapshot(tx, msg.tenant, msg.dataset, msg.version, catalog::SnapshotStatus::kReady);
@@ -509,6 +519,9 @@ void Worker::Handle(const store::QueueMessage& m) {
 
     auto lease = std::make_shared<Lease>();
     lease->receipt = m.receipt;
+    // Held from here to the end, the commit and the snapshot after it included: the heartbeat
+    // keeps the message's lease all along.
+    std::optional<LeaseHold> hold(std::in_place, *this, m.id, lease);
     metrics_.Add("insightstream_jobs_in_progress", {}, 1);
     Result<JobOutcome> result = Error::Internal("not run");
     auto ran = RunOnSource(m, job, lease, [&](store::ObjectReader& source) -> Result<void> {
@@ -519,6 +532,7 @@ void Worker::Handle(const store::QueueMessage& m) {
     });
     if (!ran) result = std::move(ran).error();
     metrics_.Add("insightstream_jobs_in_progress", {}, -1);
+    if (!result) hold.reset();  // what follows sets the message's visibility itself
 
     if (result) {
         bool gone = false;
@@ -571,13 +585,14 @@ void Worker::Handle(const store::QueueMessage& m) {
             // The snapshot, now that the insights are ready: under the same message, so a worker
             // that stops here leaves it to the next delivery (the version is ready with its
             // snapshot "writing": see the start of Handle).
+            result->write_results = nullptr;  // the committed payloads: not held through the pass
             core::Span snapshot("job.snapshot", core::SpanKind::kInternal, span->trace_id(), span->span_id());
             Result<void> written = RunLeased(m, lease, [&]() -> Result<void> {
                 StopOnly progress(stopping_, lease->lost, settings_.fault_chunk_pause_ms);
                 return result->snapshot(progress);
             });
+            hold.reset();  // SnapshotDone sets the message's visibility itself
             const char* how = SnapshotDone(m, msg, written, *lease);
-            metrics_.Add("insightstream_snapshots_total", {{"outcome", how}});
             if (std::string_view(how) != "snapshot") snapshot.Fail(how);
             snapshot.End();
             outcome("succeeded");

@@ -39,10 +39,6 @@ struct WorkerSettings {
     /// Fault injection for tests and demos: sleep this long after every chunk, so a job can be
     /// caught mid-way (killed, stopped). 0 in production.
     int fault_chunk_pause_ms = 0;
-    /// Niceness of the job threads (and the engine threads they start, which inherit it): where
-    /// processing shares cores with requests (the embedded `all`), sign-in, uploads and reads get
-    /// the CPU first. 0 leaves them as they are.
-    int nice = 0;
 };
 
 class Worker {
@@ -89,6 +85,20 @@ private:
     core::Result<void> RunLeased(const store::QueueMessage& m, const std::shared_ptr<Lease>& lease,
                                  const std::function<core::Result<void>()>& run);
     void Ack(const store::QueueMessage& m);
+    /// Registers a message's lease with the heartbeat for its lifetime (unless already registered:
+    /// then the outer hold keeps it).
+    class LeaseHold {
+    public:
+        LeaseHold(Worker& worker, const std::string& id, const std::shared_ptr<Lease>& lease);
+        ~LeaseHold();
+        LeaseHold(const LeaseHold&) = delete;
+        LeaseHold& operator=(const LeaseHold&) = delete;
+
+    private:
+        Worker& worker_;
+        std::string id_;
+        bool held_ = false;
+    };
     /// The version a snapshot or split job is about (nullopt: the database did not answer, and
     /// the message comes back after a back-off).
     std::optional<std::optional<catalog::VersionRecord>> VersionOf(const store::QueueMessage& m, const catalog::JobMessage& msg);
@@ -101,6 +111,8 @@ private:
     /// message comes back), or failed with the reason (the version's insights stay ready).
     const char* SnapshotDone(const store::QueueMessage& m, const catalog::JobMessage& msg, const core::Result<void>& written,
                              const Lease& lease);
+    const char* SnapshotOutcome(const store::QueueMessage& m, const catalog::JobMessage& msg,
+                                const core::Result<void>& written, const Lease& lease);
     /// Records a failed snapshot; false if that could not be stored (the message comes back).
     bool SnapshotFailed(const catalog::JobMessage& msg, const std::string& reason);
     bool SleepUnlessStopped(int ms);

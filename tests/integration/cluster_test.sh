@@ -25,13 +25,15 @@ printf 'day,region,revenue\n' >"$INSIGHTSTREAM_CLUSTER_DIR/up.csv"
 for i in $(seq 1 500); do printf '2026-01-%02d,r%d,%d.50\n' $((i % 28 + 1)) $((i % 5)) "$i"; done >>"$INSIGHTSTREAM_CLUSTER_DIR/up.csv"
 id=$(curl -sf "$url/api/v1/datasets?name=c&format=csv" -H "Authorization: Bearer $token" -H 'Content-Type: text/csv' \
   --data-binary @"$INSIGHTSTREAM_CLUSTER_DIR/up.csv" | json '["id"]') || fail "upload through the gateway"
-status=""
+# Ready, then its snapshot (written just after ready; the query and export below read it).
+state=""
 for _ in $(seq 1 300); do
-  status=$(curl -sf "$url/api/v1/datasets/$id" -H "Authorization: Bearer $token" | json '["status"]')
-  [ "$status" = ready ] && break
+  state=$(curl -sf "$url/api/v1/datasets/$id" -H "Authorization: Bearer $token" |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], (d.get("snapshot") or {}).get("status", "-"))')
+  [ "$state" = "ready ready" ] && break
   sleep 0.2
 done
-[ "$status" = ready ] || fail "the dataset is $status, not ready"
+[ "$state" = "ready ready" ] || fail "the dataset and its snapshot are $state, not ready"
 rows=$(curl -sf "$url/api/v1/datasets/$id/summary" -H "Authorization: Bearer $token" | json '["rows"]')
 [ "$rows" = 500 ] || fail "summary says $rows rows"
 curl -sf "$url/" | grep -qi '<html' || fail "the dashboard is not served through the gateway"

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "store/db/sqlite/sqlite_database.hpp"
 #include "support/datasets.hpp"
 #include "support/server_process.hpp"
 #include "support/test_env.hpp"
@@ -424,6 +425,48 @@ TEST_F(Explore, AnotherTenantSeesNothingAndAVersionWithoutSnapshotGetsOneOnReque
     EXPECT_EQ(version.Json().at("status"), "ready");
     EXPECT_EQ(version.Json().at("attempts"), 1);
     EXPECT_EQ(Get("/export?format=csv").status, 400);
+}
+
+// A snapshot left "writing" for good (its job's message lost: a purged queue, no dead-letter
+// queue) is not waited for forever: past the staleness bound a worker is asked for it, as for a
+// version without one, and the same question is answered once it is written.
+TEST_F(Explore, ASnapshotLeftWritingForGoodIsAskedForAgain) {
+    std::filesystem::path snapshot;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path())) {
+        if (e.path().filename() == "snapshot.parquet") snapshot = e.path();
+    }
+    ASSERT_FALSE(snapshot.empty());
+    ASSERT_EQ(server_->Stop(), 0);
+    std::filesystem::remove(snapshot);
+    {
+        // As a job that died after ready and whose message never came back leaves it, 11 minutes ago.
+        auto db = store::SqliteDatabase::Open({.path = (dir_.path() / "insightstream.db").string()});
+        ASSERT_TRUE(db);
+        // SQLite has no row-level security: a system transaction reaches the tenant's row.
+        ASSERT_TRUE((*db)->TransactSystem(store::TxMode::kWrite, [&](store::Tx& tx) -> core::Result<void> {
+            IS_TRY_VOID(tx.Exec("UPDATE dataset_versions SET snapshot_status = 'writing', ready_at = ready_at - 660000, "
+                                "started_at = started_at - 660000 WHERE dataset_id = $1",
+                                {id_}));
+            return {};
+        }));
+    }
+    server_->Start();
+    auto v = Get("").Json();
+    ASSERT_EQ(v.at("snapshot").at("status"), "writing") << v;
+    const std::string body = R"({"measures":[{"agg":"count"}]})";
+    auto pending = Query(body);
+    EXPECT_EQ(pending.status, 409) << pending.body;
+    EXPECT_EQ(pending.ProblemSlug(), "snapshot-pending");
+    EXPECT_NE(pending.Json().at("detail").as_string().find("a worker is writing it now"), std::string::npos) << pending.body;
+    HttpResult after;
+    for (int i = 0; i < 300; ++i) {
+        after = Query(body);
+        if (after.status == 200) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_EQ(after.status, 200) << after.body;
+    EXPECT_EQ(after.Json().at("rows").at(0).at("count").as_int64(), kRows);
+    EXPECT_EQ(Get("").Json().at("snapshot").at("status"), "ready");
 }
 
 // The snapshot is written after the version is ready (each chunk of both passes slowed here):

@@ -95,13 +95,15 @@ async function SignUp(base, organization) {
   return r.json.access_token;
 }
 
-// Waits until the dataset's given version is ready or failed; the final record.
+// Waits until the dataset's given version is failed, or ready with its snapshot (written just
+// after ready) settled; the final record.
 async function WaitFinal(base, token, id, version) {
   const deadline = Date.now() + kFinalDeadlineMs;
   for (;;) {
     const r = await Call(base, `/api/v1/datasets/${id}`, { token });
     if (r.status !== 200) throw new Error(`GET dataset answered ${r.status}: ${r.bytes}`);
-    if (r.json.version === version && (r.json.status === 'ready' || r.json.status === 'failed')) return r.json;
+    const settled = r.json.status === 'failed' || (r.json.status === 'ready' && r.json.snapshot?.status !== 'writing');
+    if (r.json.version === version && settled) return r.json;
     if (Date.now() > deadline) throw new Error(`version ${version} still ${r.json.status} after ${kFinalDeadlineMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -35,6 +35,7 @@ public:
         if (calls <= transient_failures) return Error::Unavailable("object store hiccup");
         if (permanent_failure) return Error::InvalidArgument("the file is not valid CSV: line 3 is binary");
         IS_TRY(auto out, RowCountProcessor().Process(job, source, progress));
+        if (no_snapshot) return out;
         out.snapshot = [this, job](ProgressSink&) -> Result<void> {
             if (before_snapshot) before_snapshot();
             ++snapshot_calls;
@@ -48,7 +49,7 @@ public:
     }
     // A delivery that finds the version ready with its snapshot still to write.
     Result<void> WriteSnapshot(const JobContext& job, store::ObjectReader&, ProgressSink&) override {
-        ++rewrites;
+        if (++rewrites <= rewrite_transient_failures) return Error::Unavailable("object store hiccup");
         return Put(job);
     }
     Result<void> Put(const JobContext& job) {
@@ -62,6 +63,8 @@ public:
     std::atomic<int> rewrites{0};
     int snapshot_transient_failures = 0;
     bool snapshot_permanent_failure = false;
+    bool no_snapshot = false;
+    int rewrite_transient_failures = 0;
     std::function<void()> before_snapshot;
     int transient_failures = 0;
     bool permanent_failure = false;
@@ -163,6 +166,46 @@ TEST_P(WorkerTest, ASnapshotInterruptedByAnOutageIsWrittenOnTheNextDeliveryWitho
     EXPECT_EQ(v.attempts, 1);
     EXPECT_EQ(*queue_->Depth(), 0);
     EXPECT_TRUE(objects_->Open(catalog::SnapshotKey(tenant_, dataset_, 1)));
+}
+
+TEST_P(WorkerTest, ASnapshotThatMeetsAnOutageOnEveryAttemptFailsWithTheReasonAfterTheLast) {
+    processor_.snapshot_transient_failures = 100;
+    processor_.rewrite_transient_failures = 100;  // the redeliveries' writes fail too
+    ASSERT_TRUE(worker_->RunOnce(0));
+    for (int i = 0; i < 2; ++i) {
+        clock_.Advance(600'000);
+        ASSERT_TRUE(worker_->RunOnce(0)) << i;
+    }
+    auto v = Version();
+    EXPECT_EQ(v.status, catalog::VersionStatus::kReady);
+    EXPECT_EQ(v.snapshot, catalog::SnapshotStatus::kFailed);
+    ASSERT_TRUE(v.snapshot_error);
+    EXPECT_EQ(*v.snapshot_error, "writing the snapshot failed 3 times: a backend service is unavailable; retry later");
+    EXPECT_EQ(processor_.calls, 1);
+    EXPECT_EQ(*queue_->Depth(), 0);
+}
+
+TEST_P(WorkerTest, AProcessorWithoutSnapshotsSaysSoOnTheVersion) {
+    processor_.no_snapshot = true;
+    ASSERT_TRUE(worker_->RunOnce(0));
+    auto v = Version();
+    EXPECT_EQ(v.status, catalog::VersionStatus::kReady);
+    EXPECT_EQ(v.snapshot, catalog::SnapshotStatus::kFailed);
+    EXPECT_EQ(v.snapshot_error, "this worker writes no snapshots");
+    EXPECT_EQ(*queue_->Depth(), 0);
+}
+
+TEST_P(WorkerTest, AFailedSnapshotNeverOverwritesOneAnotherDeliveryStored) {
+    ASSERT_TRUE(worker_->RunOnce(0));
+    ASSERT_EQ(Version().snapshot, catalog::SnapshotStatus::kReady);
+    ASSERT_TRUE(db_->Transact(tenant_, TxMode::kWrite, [&](Tx& tx) -> Result<void> {
+        IS_TRY(bool changed, catalog::datasets::MarkSnapshot(tx, tenant_, dataset_, 1, catalog::SnapshotStatus::kFailed,
+                                                            "a late failure"));
+        EXPECT_FALSE(changed);
+        return {};
+    }));
+    EXPECT_EQ(Version().snapshot, catalog::SnapshotStatus::kReady);
+    EXPECT_FALSE(Version().snapshot_error);
 }
 
 TEST_P(WorkerTest, ASnapshotWrittenForADatasetDeletedMeanwhileDoesNotOutliveIt) {
