@@ -106,6 +106,14 @@ const initial: ExploreSettings = {
   limit: 100,
 };
 
+/** Saving a file without a browser download: the object URL and the anchor's click, recorded. */
+function stubDownloads() {
+  const createObjectURL = vi.fn(() => 'blob:csv');
+  vi.stubGlobal('URL', Object.assign(URL, { createObjectURL, revokeObjectURL: vi.fn() }));
+  const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+  return { createObjectURL, click };
+}
+
 describe('Explore', () => {
   it('asks for the settings under the filters; shows matched and scanned rows, a chart and a table', async () => {
     const user = userEvent.setup();
@@ -178,11 +186,7 @@ describe('Explore', () => {
         ? { body: 'region,sum_amount\r\nEast,30\r\n', contentType: 'text/csv' }
         : { body: twoGroups },
     );
-    const createObjectURL = vi.fn(() => 'blob:csv');
-    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL, revokeObjectURL: vi.fn() }));
-    const click = vi
-      .spyOn(HTMLAnchorElement.prototype, 'click')
-      .mockImplementation(() => undefined);
+    const { createObjectURL, click } = stubDownloads();
     renderWithProviders(<Harness initial={initial} />);
     await screen.findByTestId('explore-table');
     await user.click(screen.getByTestId('explore-csv'));
@@ -216,13 +220,7 @@ describe('Explore', () => {
         ? snapshotPending
         : { body: 'region,sum_amount\r\nEast,30\r\n', contentType: 'text/csv' };
     });
-    vi.stubGlobal(
-      'URL',
-      Object.assign(URL, { createObjectURL: vi.fn(() => 'blob:csv'), revokeObjectURL: vi.fn() }),
-    );
-    const click = vi
-      .spyOn(HTMLAnchorElement.prototype, 'click')
-      .mockImplementation(() => undefined);
+    const { click } = stubDownloads();
     renderWithProviders(<Harness initial={initial} />);
     await screen.findByTestId('explore-table');
     await user.click(screen.getByTestId('explore-csv'));
