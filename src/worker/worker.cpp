@@ -599,6 +599,7 @@ void Worker::Handle(const store::QueueMessage& m) {
             return;
         }
         result = std::move(committed).error();
+        hold.reset();
     }
 
     const Error& e = result.error();
