@@ -159,7 +159,10 @@ TEST_P(JobQueueContract, InterruptEndsALongPollAtOnce) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 }
 
-TEST_P(JobQueueContract, ConcurrentConsumersNeverShareAMessage) {
+// Every message reaches a consumer. The database queues hand each out once; SQS promises at least
+// once (a standard queue may deliver a message twice, and the emulator does now and then under
+// concurrent receives): the worker's attempt fencing makes a second delivery harmless.
+TEST_P(JobQueueContract, ConcurrentConsumersGetEveryMessageTheDatabaseQueuesEachOnce) {
     constexpr int kMessages = 60;
     for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(queue_->Send(std::to_string(i), 0));
     std::mutex mu;
@@ -186,8 +189,8 @@ TEST_P(JobQueueContract, ConcurrentConsumersNeverShareAMessage) {
         });
     }
     for (auto& c : consumers) c.join();
-    EXPECT_EQ(seen.size(), static_cast<size_t>(kMessages));
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), static_cast<size_t>(kMessages));
+    if (GetParam() != "sqs") EXPECT_EQ(seen.size(), static_cast<size_t>(kMessages));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, JobQueueContract, ::testing::Values("sqlite", "postgres", "sqs"),
