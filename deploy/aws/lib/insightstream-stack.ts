@@ -727,6 +727,23 @@ export class InsightStreamStack extends Stack {
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
+    // The worker logs one JSON line per snapshot it could not write (event job.snapshot_failed).
+    const snapshotFailures = new logs.MetricFilter(this, 'SnapshotFailuresFilter', {
+      logGroup: logGroups.worker,
+      filterPattern: logs.FilterPattern.stringValue('$.event', '=', 'job.snapshot_failed'),
+      metricNamespace: 'InsightStream',
+      metricName: 'SnapshotFailures',
+      metricValue: '1',
+    });
+    alarm('SnapshotFailed', {
+      alarmName: `${prefix}-snapshot-failed`,
+      alarmDescription:
+        "A ready version's columnar snapshot could not be written: its exports and queries answer snapshot-failed (its insights are unaffected). The worker log's job.snapshot_failed line has the reason; reprocessing the version writes a new one.",
+      metric: snapshotFailures.metric({ period: fiveMinutes, statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
     const requests = alb.metrics.requestCount({ period: fiveMinutes });
     const target5xx = alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: fiveMinutes });
     const elb5xx = alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: fiveMinutes });

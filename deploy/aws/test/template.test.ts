@@ -489,6 +489,18 @@ describe('CloudWatch', () => {
     assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
   });
 
+  it("alarms when a ready version's snapshot could not be written (from the worker's log)", () => {
+    const [[filterId, filter]] = ofType(t, 'AWS::Logs::MetricFilter') as [[string, any]];
+    assert.ok(filterId);
+    assert.equal(R[logicalIdOf(evaluate(filter.Properties.LogGroupName))]!.Properties.LogGroupName, '/insightstream/worker');
+    assert.match(filter.Properties.FilterPattern, /\$\.event\s*=\s*"job\.snapshot_failed"/);
+    const [transform] = filter.Properties.MetricTransformations;
+    const a = alarms.find((p) => p.MetricName === transform.MetricName && p.Namespace === transform.MetricNamespace);
+    assert.ok(a, 'an alarm on the filtered metric');
+    assert.equal(a.Threshold, 0);
+    assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+  });
+
   it('alarms on the 5xx rate, p99 latency and the age of the oldest job', () => {
     const fiveXx = alarms.find((p) => (p.Metrics ?? []).some((m: any) => m.MetricStat?.Metric.MetricName === 'HTTPCode_Target_5XX_Count'));
     assert.ok(fiveXx, '5xx rate');
