@@ -41,6 +41,15 @@ std::string ServerProcess::Log() const {
     return ss.str();
 }
 
+std::string ServerProcess::LogWith(const std::string& needle, int timeout_ms) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        std::string log = Log();
+        if (log.find(needle) != std::string::npos || std::chrono::steady_clock::now() > deadline) return log;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 void ServerProcess::Start() {
     ASSERT_LE(pid_, 0) << "already running";
     fs::create_directories(options_.data_dir);

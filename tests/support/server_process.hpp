@@ -40,6 +40,9 @@ public:
     [[nodiscard]] HttpClient client() const { return HttpClient(port_); }
     /// Everything the process wrote to stderr so far (its JSON log).
     [[nodiscard]] std::string Log() const;
+    /// The log once it holds `needle` (a request's line is written after its answer is sent),
+    /// or as it is after `timeout_ms`.
+    [[nodiscard]] std::string LogWith(const std::string& needle, int timeout_ms = 5000) const;
     [[nodiscard]] const ServerOptions& options() const { return options_; }
     [[nodiscard]] pid_t pid() const { return pid_; }
 
