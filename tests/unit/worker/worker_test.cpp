@@ -86,6 +86,7 @@ protected:
         worker_ = std::make_unique<Worker>(*db_, *objects_, *queue_, nullptr, processor_, metrics_, clock_,
                                            WorkerSettings{.max_receives = 3, .backoff_base_s = 2});
     }
+    void DeadLetterWhileWriting(bool stored);
     catalog::VersionRecord Version() {
         auto v = store::TransactValue(*db_, tenant_, TxMode::kRead, [&](Tx& tx) {
             return catalog::datasets::FindVersion(tx, tenant_, dataset_, 1);
@@ -197,11 +198,12 @@ TEST_P(WorkerTest, AProcessorWithoutSnapshotsSaysSoOnTheVersion) {
 
 // A job that killed its worker on every attempt while the snapshot was written reaches the
 // dead-letter queue: the watcher marks the snapshot failed (the insights stay ready), or ready if
-// a delivery stored it before dying.
-TEST_P(WorkerTest, TheDeadLetterWatcherSettlesASnapshotLeftWriting) {
+// a delivery stored it before dying. `stored`: the object is there.
+void WorkerTest::DeadLetterWhileWriting(bool stored) {
     processor_.snapshot_transient_failures = 100;
     ASSERT_TRUE(worker_->RunOnce(0));  // ready, snapshot "writing", the message back to the queue
     ASSERT_EQ(Version().snapshot, catalog::SnapshotStatus::kWriting);
+    if (stored) ASSERT_TRUE(processor_.Put(JobContext{catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}, {}, 1}));
     store::DbJobQueue dead(*db_, clock_, store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
     ASSERT_TRUE(dead.Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
     // The main queue's message stays hidden for its back-off (the fake clock stands still): only
@@ -213,6 +215,10 @@ TEST_P(WorkerTest, TheDeadLetterWatcherSettlesASnapshotLeftWriting) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     watcher.Stop();
+}
+
+TEST_P(WorkerTest, TheDeadLetterWatcherSettlesASnapshotLeftWriting) {
+    DeadLetterWhileWriting(false);
     auto v = Version();
     EXPECT_EQ(v.status, catalog::VersionStatus::kReady);
     EXPECT_EQ(v.snapshot, catalog::SnapshotStatus::kFailed);
@@ -220,19 +226,7 @@ TEST_P(WorkerTest, TheDeadLetterWatcherSettlesASnapshotLeftWriting) {
 }
 
 TEST_P(WorkerTest, TheDeadLetterWatcherMarksAStoredSnapshotReady) {
-    processor_.snapshot_transient_failures = 100;
-    ASSERT_TRUE(worker_->RunOnce(0));
-    ASSERT_EQ(Version().snapshot, catalog::SnapshotStatus::kWriting);
-    ASSERT_TRUE(processor_.Put(JobContext{catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}, {}, 1}));
-    store::DbJobQueue dead(*db_, clock_, store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
-    ASSERT_TRUE(dead.Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
-    Worker watcher(*db_, *objects_, *queue_, &dead, processor_, metrics_, clock_,
-                   WorkerSettings{.concurrency = 1, .poll_wait_ms = 50, .dead_letter_poll_s = 1});
-    watcher.Start();
-    for (int i = 0; i < 100 && Version().snapshot == catalog::SnapshotStatus::kWriting; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    watcher.Stop();
+    DeadLetterWhileWriting(true);
     EXPECT_EQ(Version().snapshot, catalog::SnapshotStatus::kReady);
     EXPECT_FALSE(Version().snapshot_error);
 }
