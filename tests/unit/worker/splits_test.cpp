@@ -204,23 +204,14 @@ TEST_P(SplitsTest, ADeadLetteredSplitJobNeverFailsItsVersion) {
     split.end = 20;
     ASSERT_TRUE(dead.Send(split.ToJson(), 0));
     auto p = Processor();
-    store::DbJobQueue idle(*db_, clock_, store::DbQueueSettings{.name = "idle", .dead_letter_name = ""});  // only the watcher works
-    Worker w(*db_, *objects_, idle, &dead, *p, metrics_, clock_, WorkerSettings{.poll_wait_ms = 50, .dead_letter_poll_s = 1});
-    w.Start();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    w.Stop();
+    testing::WatchDeadLetters(*db_, *objects_, dead, *p, metrics_, clock_, [] { return false; }, 1500);
     EXPECT_NE(Version().status, catalog::VersionStatus::kFailed) << Version().error.value_or("");
     // The version's own job in the dead-letter queue does fail it (the watcher works). Queues
-    // stay interrupted once their worker stopped: new ones.
+    // stay interrupted once their worker stopped: a new one.
     store::DbJobQueue dead2(*db_, clock_, store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
-    store::DbJobQueue idle2(*db_, clock_, store::DbQueueSettings{.name = "idle", .dead_letter_name = ""});
     ASSERT_TRUE(dead2.Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
-    Worker again(*db_, *objects_, idle2, &dead2, *p, metrics_, clock_, WorkerSettings{.poll_wait_ms = 50, .dead_letter_poll_s = 1});
-    again.Start();
-    for (int i = 0; i < 100 && Version().status != catalog::VersionStatus::kFailed; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    again.Stop();
+    testing::WatchDeadLetters(*db_, *objects_, dead2, *p, metrics_, clock_,
+                              [&] { return Version().status == catalog::VersionStatus::kFailed; });
     EXPECT_EQ(Version().status, catalog::VersionStatus::kFailed);
 }
 

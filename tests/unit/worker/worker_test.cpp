@@ -206,15 +206,8 @@ void WorkerTest::DeadLetterWhileWriting(bool stored) {
     if (stored) ASSERT_TRUE(processor_.Put(JobContext{catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}, {}, 1}));
     store::DbJobQueue dead(*db_, clock_, store::DbQueueSettings{.name = "jobs-dlq", .dead_letter_name = ""});
     ASSERT_TRUE(dead.Send(catalog::JobMessage{tenant_, dataset_, 1, "t", "r"}.ToJson(), 0));
-    // The main queue's message stays hidden for its back-off (the fake clock stands still): only
-    // the watcher acts.
-    Worker watcher(*db_, *objects_, *queue_, &dead, processor_, metrics_, clock_,
-                   WorkerSettings{.concurrency = 1, .poll_wait_ms = 50, .dead_letter_poll_s = 1});
-    watcher.Start();
-    for (int i = 0; i < 100 && Version().snapshot == catalog::SnapshotStatus::kWriting; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    watcher.Stop();
+    testing::WatchDeadLetters(*db_, *objects_, dead, processor_, metrics_, clock_,
+                              [&] { return Version().snapshot != catalog::SnapshotStatus::kWriting; });
 }
 
 TEST_P(WorkerTest, TheDeadLetterWatcherSettlesASnapshotLeftWriting) {
