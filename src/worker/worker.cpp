@@ -572,25 +572,18 @@ void Worker::Handle(const store::QueueMessage& m) {
                       {{"rows", result->rows},
                        {"rows_rejected", result->rows_rejected},
                        {"duration_ms", core::MonotonicMs() - start_ms}});
-            if (!result->snapshot) {
-                if (!SnapshotFailed(msg, "this worker writes no snapshots")) {
-                    (void)queue_.ChangeVisibility(m.receipt, BackoffSeconds(m.receive_count));
-                    outcome("retried");
-                    return;
-                }
-                ack();
-                outcome("succeeded");
-                return;
-            }
             // The snapshot, now that the insights are ready: under the same message, so a worker
             // that stops here leaves it to the next delivery (the version is ready with its
             // snapshot "writing": see the start of Handle).
             result->write_results = nullptr;  // the committed payloads: not held through the pass
             core::Span snapshot("job.snapshot", core::SpanKind::kInternal, span->trace_id(), span->span_id());
-            Result<void> written = RunLeased(m, lease, [&]() -> Result<void> {
-                StopOnly progress(stopping_, lease->lost, settings_.fault_chunk_pause_ms);
-                return result->snapshot(progress);
-            });
+            Result<void> written = Error::InvalidArgument("this worker writes no snapshots");
+            if (result->snapshot) {
+                written = RunLeased(m, lease, [&]() -> Result<void> {
+                    StopOnly progress(stopping_, lease->lost, settings_.fault_chunk_pause_ms);
+                    return result->snapshot(progress);
+                });
+            }
             hold.reset();  // SnapshotDone sets the message's visibility itself
             const char* how = SnapshotDone(m, msg, written, *lease);
             if (std::string_view(how) != "snapshot") snapshot.Fail(how);
