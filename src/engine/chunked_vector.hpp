@@ -21,6 +21,12 @@ public:
     T& operator[](size_t i) { return i < kChunk ? first_[i] : chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
     const T& operator[](size_t i) const { return i < kChunk ? first_[i] : chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
 
+    /// Elements [i, i + n) as one array, or null when they straddle two chunks.
+    T* Span(size_t i, size_t n) {
+        if ((i & (kChunk - 1)) + n > kChunk) return nullptr;
+        return i < kChunk ? first_ + i : chunks_[i >> kChunkBits].get() + (i & (kChunk - 1));
+    }
+
     void push_back(const T& v) {
         if (size_ == chunks_.size() * kChunk) AddChunk();
         (*this)[size_++] = v;

@@ -357,6 +357,7 @@ void Engine::CutBlocks(bool final) {
         auto cut = static_cast<size_t>(last_boundary_);
         // The block keeps the buffer; only the short tail after the boundary is copied.
         std::string block = std::move(pending_);
+        pending_ = TakeSpare();
         pending_.assign(block, cut, std::string::npos);
         pending_.reserve(options_.block_bytes + (1 << 20));
         block.resize(cut);
@@ -368,6 +369,14 @@ void Engine::CutBlocks(bool final) {
         lines_to_boundary_ = 0;
         if (pending_.size() < options_.block_bytes) return;
     }
+}
+
+std::string Engine::TakeSpare() {
+    std::scoped_lock lock(mutex_);
+    if (spare_.empty()) return {};
+    std::string s = std::move(spare_.back());
+    spare_.pop_back();
+    return s;
 }
 
 void Engine::Dispatch(std::string data, int64_t first_line) {
@@ -434,6 +443,10 @@ void Engine::WorkerLoop(size_t index) {
             return;
         }
         bytes_done_ += static_cast<int64_t>(b.size);
+        {
+            std::scoped_lock lock(mutex_);
+            if (spare_.size() < 2) spare_.push_back(std::move(b.data));
+        }
         if (OverBudget()) return;
     }
 }

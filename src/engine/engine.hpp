@@ -139,6 +139,7 @@ private:
     core::Result<void> InferJson(std::string_view sample);
     void CutBlocks(bool final);
     void Dispatch(std::string data, int64_t first_line);
+    std::string TakeSpare();  // a buffer from spare_, or a new one
     void WorkerLoop(size_t index);
     void Fail(core::Error e);
     /// Fails the analysis when the heap has grown by more than the budget since it started.
@@ -186,6 +187,9 @@ private:
     std::condition_variable queue_cv_;
     std::condition_variable space_cv_;
     std::deque<Block> queue_;
+    // Buffers of blocks done with, for the next blocks: a fresh 4 MiB buffer is new pages, and
+    // their faults cost about as much as reading the bytes.
+    std::vector<std::string> spare_;
     bool closed_ = false;
     std::atomic<bool> cancelled_{false};
     std::atomic<int64_t> bytes_in_{0};

@@ -648,6 +648,22 @@ void Partial::AddMeasures(Acc* a) const {
 [[gnu::always_inline]] inline void Partial::AddGroupMeasures(GroupTable& g, uint32_t slot) {
     const size_t nm = measures.size();
     const int128* const mv = mval_.data();
+    if (row_all_measures_ && row_all_int64_ && g.wide.empty()) [[likely]] {
+        // The common row: every value fits int64 and no entry of the table is wide, so the
+        // slot's entries are updated in place without a test per entry. Their sums cannot
+        // overflow: a compact entry only ever holds int64 values (AddValue makes it wide for
+        // any other; AddAcc only adds accumulators whose minimum and maximum fit int64), fewer
+        // than 2^63 of them, so its sum stays below 2^126.
+        if (GroupTable::Compact* c = g.accs.Span(size_t{slot} * nm, nm)) {
+            const int64_t* const v64 = mval64_.data();
+            for (size_t m = 0; m < nm; ++m) {
+                c[m].sum += v64[m];
+                if (v64[m] < c[m].min) c[m].min = v64[m];
+                if (v64[m] > c[m].max) c[m].max = v64[m];
+            }
+            return;
+        }
+    }
     if (row_all_measures_) {
         const bool fits = row_all_int64_;
         for (size_t m = 0; m < nm; ++m) g.AddValue(slot, m, nm, mv[m], fits);
