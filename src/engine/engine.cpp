@@ -7,6 +7,8 @@
 #include <cstring>
 
 #include "core/memory.hpp"
+#include "engine/flat_map.hpp"
+#include "engine/hash.hpp"
 #include "engine/partial_io.hpp"
 #include "engine/scan.hpp"
 
@@ -315,7 +317,7 @@ Result<void> Engine::InferJson(std::string_view sample) {
         bool ok = flattener.Parse(
             line, capacity,
             [&](std::string_view path, std::string_view value, JsonFlattener::Kind) {
-                auto it = json_columns_.find(std::string(path));
+                auto it = json_columns_.find(path);
                 if (it == json_columns_.end()) {
                     if (names.size() >= options_.max_columns) return;  // counted as not analysed later
                     it = json_columns_.emplace(std::string(path), names.size()).first;
@@ -333,6 +335,7 @@ Result<void> Engine::InferJson(std::string_view sample) {
         if (json_columns_.emplace(key, names.size()).second) names.push_back(key);
     }
     if (names.empty() && !rows.empty()) return Unreadable("the JSON records have no fields");
+    json_paths_ = names;
     InferOptions infer = options_.infer;
     infer.refined = &options_.refined;
     schema_ = InferSchema(names, rows, options_.hints, infer);
@@ -509,6 +512,7 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
     const size_t ncols = schema_.columns.size();
     std::vector<std::string_view> fields(ncols);
     std::vector<uint8_t> set(ncols);
+    std::vector<uint32_t> order;  // the columns of the previous record's keys, in its order
     std::string error;
     size_t pos = 0;
     int64_t line = b.first_line;
@@ -528,20 +532,21 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
         std::fill(fields.begin(), fields.end(), std::string_view());
         std::fill(set.begin(), set.end(), 0);
         int64_t this_line = line;
+        size_t position = 0;
         bool ok = flattener.Parse(
             text, capacity,
             [&](std::string_view path, std::string_view value, JsonFlattener::Kind) {
-                auto it = json_columns_.find(std::string(path));
-                if (it == json_columns_.end()) {
+                const size_t column = JsonColumn(path, position++, order);
+                if (column == SIZE_MAX) {
                     p.LateKey(path, value, this_line);  // first seen after the sample: typed on another pass
                     return;
                 }
-                if (set[it->second]) {
+                if (set[column]) {
                     p.Issue(this_line, path, "duplicate key; the first value is used", value);
                     return;
                 }
-                set[it->second] = 1;
-                fields[it->second] = value;
+                set[column] = 1;
+                fields[column] = value;
             },
             &error);
         if (!ok) {
@@ -551,6 +556,20 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
         }
         if (cancelled_) return;
     }
+}
+
+size_t Engine::JsonColumn(std::string_view path, size_t position, std::vector<uint32_t>& order) const {
+    // Records from one producer list their keys in one order: the key at this position is
+    // most likely the one the previous record had there, and one comparison confirms it.
+    if (position < order.size() && order[position] != UINT32_MAX) {
+        const std::string& guess = json_paths_[order[position]];
+        if (guess.size() == path.size() && SameBytes(guess.data(), path.data(), path.size())) return order[position];
+    }
+    auto it = json_columns_.find(path);
+    const size_t column = it == json_columns_.end() ? SIZE_MAX : it->second;
+    if (position >= order.size()) order.resize(position + 1, UINT32_MAX);
+    order[position] = column == SIZE_MAX ? UINT32_MAX : static_cast<uint32_t>(column);
+    return column;
 }
 
 Result<void> Engine::Drain() {

@@ -178,7 +178,17 @@ private:
     std::string decoded_;         // scratch for the decoder
     CsvDialect dialect_;
     Schema schema_;
-    std::unordered_map<std::string, size_t> json_columns_;
+    // JSON key path → column, looked up by string_view (no string made per value), and the
+    // paths by column, to check a record's keys against the order the previous record had.
+    struct PathHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return HashBytes(s); }
+    };
+    std::unordered_map<std::string, size_t, PathHash, std::equal_to<>> json_columns_;
+    std::vector<std::string> json_paths_;
+    /// The column of a record's key at `position`, guessed from the previous record's order
+    /// (`order`, per thread) and checked, else looked up; SIZE_MAX for a key without a column.
+    size_t JsonColumn(std::string_view path, size_t position, std::vector<uint32_t>& order) const;
 
     std::vector<std::unique_ptr<Partial>> partials_;
     std::vector<std::unique_ptr<SharedGroups>> shared_groups_;  // per dimension

@@ -2,75 +2,142 @@
 
 #include <simdjson.h>
 
+#include <array>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace insightstream::engine {
 
 namespace sj = simdjson::ondemand;
 
 size_t JsonPadding() { return simdjson::SIMDJSON_PADDING; }
 
+namespace {
+
+// The first i >= from with p[i] one of `set`, or n: sixteen bytes at a time where SSE2 is.
+template <size_t K>
+size_t FindAny(const char* p, size_t from, size_t n, const std::array<char, K>& set) {
+#if defined(__SSE2__)
+    __m128i want[K];
+    for (size_t k = 0; k < K; ++k) want[k] = _mm_set1_epi8(set[k]);
+    for (; from + 16 <= n; from += 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from));
+        __m128i hit = _mm_cmpeq_epi8(x, want[0]);
+        for (size_t k = 1; k < K; ++k) hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, want[k]));
+        if (const int bits = _mm_movemask_epi8(hit); bits != 0) return from + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
+    }
+#endif
+    for (; from < n; ++from) {
+        for (char c : set) {
+            if (p[from] == c) return from;
+        }
+    }
+    return n;
+}
+
+constexpr std::array<char, 2> kStringStops{'"', '\\'};
+constexpr std::array<char, 8> kStructure{'"', '{', '}', '[', ']', ',', '\n', '\r'};
+
+}  // namespace
+
 bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::string* error) {
-    for (size_t i = 0; i < data.size(); ++i) {
-        char c = data[i];
-        switch (state_) {
-            case State::kBefore:
-                if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-                if (static_cast<unsigned char>(c) == 0xEF && data.substr(i).starts_with("\xEF\xBB\xBF")) {
-                    i += 2;
-                    continue;
-                }
-                if (c != '[') {
-                    *error = "a JSON file must be an array of objects (or use the ndjson format)";
-                    return false;
-                }
-                state_ = State::kInArray;
+    // Inside the array, bytes are copied to the element in runs: only the structure characters
+    // (quotes, brackets, commas at the top, line ends) are looked at one by one, and a string's
+    // body is skipped to its next quote or backslash.
+    const char* const p = data.data();
+    const size_t n = data.size();
+    size_t run = 0;  // the first byte of the array not yet copied to element_
+    auto copy_to = [&](size_t i) {
+        if (i > run) element_.append(p + run, i - run);
+        run = i;
+    };
+    for (size_t i = 0; i < n;) {
+        const char c = p[i];
+        if (state_ != State::kInArray) {
+            if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+                ++i;
                 continue;
-            case State::kAfter:
-                if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+            }
+            if (state_ == State::kAfter) {
                 *error = "text after the end of the JSON array";
                 return false;
-            case State::kInArray: break;
-        }
-        if (in_string_) {
-            element_ += c;
-            if (escape_) escape_ = false;
-            else if (c == '\\') escape_ = true;
-            else if (c == '"') in_string_ = false;
+            }
+            if (static_cast<unsigned char>(c) == 0xEF && data.substr(i).starts_with("\xEF\xBB\xBF")) {
+                i += 3;
+                continue;
+            }
+            if (c != '[') {
+                *error = "a JSON file must be an array of objects (or use the ndjson format)";
+                return false;
+            }
+            state_ = State::kInArray;
+            run = ++i;
             continue;
         }
-        if (c == '"') {
-            in_string_ = true;
-            element_ += c;
-        } else if (c == '{' || c == '[') {
-            ++depth_;
-            element_ += c;
-        } else if (c == '}' || c == ']') {
-            if (depth_ == 0) {  // the closing bracket of the array
-                if (c != ']') {
+        if (in_string_) {
+            if (escape_) {
+                escape_ = false;
+                ++i;
+                continue;
+            }
+            i = FindAny(p, i, n, kStringStops);
+            if (i == n) break;
+            if (p[i] == '\\') escape_ = true;
+            else in_string_ = false;
+            ++i;
+            continue;
+        }
+        if (i = FindAny(p, i, n, kStructure); i == n) break;
+        switch (p[i]) {
+            case '"':
+                in_string_ = true;
+                break;
+            case '{':
+            case '[':
+                ++depth_;
+                break;
+            case '}':
+            case ']':
+                if (depth_ > 0) {
+                    --depth_;
+                    break;
+                }
+                // The closing bracket of the array.
+                if (p[i] != ']') {
                     *error = "unbalanced '}' in the JSON array";
                     return false;
                 }
-                size_t b = element_.find_first_not_of(" \t");
-                if (b != std::string::npos) {
+                copy_to(i);
+                if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) {
                     out->append(element_, b);
                     out->push_back('\n');
                 }
                 element_.clear();
                 state_ = State::kAfter;
-                continue;
-            }
-            --depth_;
-            element_ += c;
-        } else if (c == ',' && depth_ == 0) {
-            size_t b = element_.find_first_not_of(" \t");
-            out->append(b == std::string::npos ? std::string() : element_.substr(b));
-            out->push_back('\n');
-            element_.clear();
-        } else if (c == '\n' || c == '\r') {
-            element_ += ' ';
-        } else {
-            element_ += c;
+                run = i + 1;
+                break;
+            case ',':
+                if (depth_ > 0) break;
+                copy_to(i);
+                if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) out->append(element_, b);
+                out->push_back('\n');
+                element_.clear();
+                run = i + 1;
+                break;
+            case '\n':
+            case '\r':
+                copy_to(i);
+                element_ += ' ';  // an element is one line
+                run = i + 1;
+                break;
+            default:
+                break;
         }
+        ++i;
     }
+    if (state_ == State::kInArray) copy_to(n);
     return true;
 }
 
@@ -106,9 +173,13 @@ simdjson::error_code FlattenObject(sj::object obj, std::string& path, int depth,
     for (auto field : obj) {
         std::string_view key;
         if (auto e = field.unescaped_key().get(key)) return e;
-        size_t keep = path.size();
-        if (!path.empty()) path += '.';
-        path.append(key);
+        // A top-level key is its own path (no copy); a nested one is appended to its parent's.
+        const size_t keep = path.size();
+        if (keep > 0) {
+            path += '.';
+            path.append(key);
+        }
+        const std::string_view full = keep > 0 ? std::string_view(path) : key;
         sj::value v;
         if (auto e = field.value().get(v)) return e;
         sj::json_type type;
@@ -120,9 +191,10 @@ simdjson::error_code FlattenObject(sj::object obj, std::string& path, int depth,
                 if (depth + 1 >= JsonFlattener::kMaxDepth) {
                     std::string_view raw;
                     if (auto e = inner.raw_json().get(raw)) return e;
-                    visit(path, raw, JsonFlattener::Kind::kJson);
-                } else if (auto e = FlattenObject(inner, path, depth + 1, visit)) {
-                    return e;
+                    visit(full, raw, JsonFlattener::Kind::kJson);
+                } else {
+                    if (keep == 0) path.assign(key);
+                    if (auto e = FlattenObject(inner, path, depth + 1, visit)) return e;
                 }
                 break;
             }
@@ -131,13 +203,13 @@ simdjson::error_code FlattenObject(sj::object obj, std::string& path, int depth,
                 if (auto e = v.get_array().get(arr)) return e;
                 std::string_view raw;
                 if (auto e = arr.raw_json().get(raw)) return e;
-                visit(path, raw, JsonFlattener::Kind::kJson);
+                visit(full, raw, JsonFlattener::Kind::kJson);
                 break;
             }
             case sj::json_type::string: {
                 std::string_view s;
                 if (auto e = v.get_string().get(s)) return e;
-                visit(path, s, JsonFlattener::Kind::kString);
+                visit(full, s, JsonFlattener::Kind::kString);
                 break;
             }
             case sj::json_type::number: {
@@ -145,19 +217,19 @@ simdjson::error_code FlattenObject(sj::object obj, std::string& path, int depth,
                 // Validate the token now: a malformed number fails the record.
                 double d;
                 if (auto e = v.get_double().get(d)) return e;
-                visit(path, raw, JsonFlattener::Kind::kNumber);
+                visit(full, raw, JsonFlattener::Kind::kNumber);
                 break;
             }
             case sj::json_type::boolean: {
                 bool b;
                 if (auto e = v.get_bool().get(b)) return e;
-                visit(path, b ? "true" : "false", JsonFlattener::Kind::kBool);
+                visit(full, b ? "true" : "false", JsonFlattener::Kind::kBool);
                 break;
             }
             case sj::json_type::null: {
                 bool is_null = false;
                 if (auto e = v.is_null().get(is_null)) return e;
-                visit(path, "", JsonFlattener::Kind::kNull);
+                visit(full, "", JsonFlattener::Kind::kNull);
                 break;
             }
         }
