@@ -37,21 +37,95 @@ size_t FindAny(const char* p, size_t from, size_t n, const std::array<char, K>& 
     return n;
 }
 
+// Per 64 bytes, bit k for byte k: backslashes, quotes, and brackets, commas and line ends.
+struct ChunkMasks {
+    uint64_t backslashes = 0;
+    uint64_t quotes = 0;
+    uint64_t structure = 0;
+};
+
+ChunkMasks Masks(const char* p) {
+    ChunkMasks m;
+#if defined(__SSE2__)
+    const __m128i bs = _mm_set1_epi8('\\'), q = _mm_set1_epi8('"'), ob = _mm_set1_epi8('{'), cb = _mm_set1_epi8('}'),
+                  os = _mm_set1_epi8('['), cs = _mm_set1_epi8(']'), comma = _mm_set1_epi8(','),
+                  lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (int k = 0; k < 4; ++k) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+        auto bits = [&](__m128i hit) { return uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(hit))} << (16 * k); };
+        m.backslashes |= bits(_mm_cmpeq_epi8(x, bs));
+        m.quotes |= bits(_mm_cmpeq_epi8(x, q));
+        __m128i s = _mm_or_si128(_mm_cmpeq_epi8(x, ob), _mm_cmpeq_epi8(x, cb));
+        s = _mm_or_si128(s, _mm_or_si128(_mm_cmpeq_epi8(x, os), _mm_cmpeq_epi8(x, cs)));
+        s = _mm_or_si128(s, _mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_or_si128(_mm_cmpeq_epi8(x, lf), _mm_cmpeq_epi8(x, cr))));
+        m.structure |= bits(s);
+    }
+#else
+    for (int k = 0; k < 64; ++k) {
+        const char c = p[k];
+        const uint64_t bit = uint64_t{1} << k;
+        if (c == '\\') m.backslashes |= bit;
+        if (c == '"') m.quotes |= bit;
+        if (c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == '\n' || c == '\r') m.structure |= bit;
+    }
+#endif
+    return m;
+}
+
 constexpr std::array<char, 2> kStringStops{'"', '\\'};
 constexpr std::array<char, 8> kStructure{'"', '{', '}', '[', ']', ',', '\n', '\r'};
 
 }  // namespace
 
 bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::string* error) {
-    // Inside the array, bytes are copied to the element in runs: only the structure characters
-    // (quotes, brackets, commas at the top, line ends) are looked at one by one, and a string's
-    // body is skipped to its next quote or backslash.
+    // Inside the array, bytes are copied to the element in runs; only the structure characters
+    // outside strings (brackets, commas, line ends) are looked at one by one. A 64-byte stretch
+    // without a backslash is done with masks: which bytes are quotes, and from their running
+    // parity which lie inside strings. Elsewhere the next quote, backslash or structure
+    // character is searched for 16 bytes at a time.
     const char* const p = data.data();
     const size_t n = data.size();
     size_t run = 0;  // the first byte of the array not yet copied to element_
     auto copy_to = [&](size_t i) {
         if (i > run) element_.append(p + run, i - run);
         run = i;
+    };
+    // A bracket, comma or line end outside strings at p[i]; false once the array has ended.
+    auto structure = [&](size_t i) {
+        switch (p[i]) {
+            case '{':
+            case '[':
+                ++depth_;
+                return true;
+            case '}':
+            case ']':
+                if (depth_ > 0) {
+                    --depth_;
+                    return true;
+                }
+                // The closing bracket of the array ('}' is refused by the caller).
+                copy_to(i);
+                if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) {
+                    out->append(element_, b);
+                    out->push_back('\n');
+                }
+                element_.clear();
+                state_ = State::kAfter;
+                return false;
+            case ',':
+                if (depth_ > 0) return true;
+                copy_to(i);
+                if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) out->append(element_, b);
+                out->push_back('\n');
+                element_.clear();
+                run = i + 1;
+                return true;
+            default:  // a line end: an element is one line
+                copy_to(i);
+                element_ += ' ';
+                run = i + 1;
+                return true;
+        }
     };
     for (size_t i = 0; i < n;) {
         const char c = p[i];
@@ -76,6 +150,35 @@ bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::strin
             run = ++i;
             continue;
         }
+        if (!escape_ && i + 64 <= n) {
+            const ChunkMasks m = Masks(p + i);
+            if (m.backslashes == 0) {
+                // Inclusive running parity of the quotes: set from an opening quote to the byte
+                // before its closing one, so a structure character is outside strings where clear.
+                uint64_t inside = m.quotes;
+                for (int shift = 1; shift < 64; shift *= 2) inside ^= inside << shift;
+                if (in_string_) inside = ~inside;
+                uint64_t stops = m.structure & ~inside;
+                bool ended = false;
+                while (stops != 0) {
+                    const size_t at = i + static_cast<size_t>(__builtin_ctzll(stops));
+                    stops &= stops - 1;
+                    if (p[at] == '}' && depth_ == 0) {
+                        *error = "unbalanced '}' in the JSON array";
+                        return false;
+                    }
+                    if (!structure(at)) {
+                        i = at + 1;
+                        ended = true;
+                        break;
+                    }
+                }
+                if (ended) continue;
+                in_string_ = (inside >> 63) != 0;
+                i += 64;
+                continue;
+            }
+        }
         if (in_string_) {
             if (escape_) {
                 escape_ = false;
@@ -90,50 +193,17 @@ bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::strin
             continue;
         }
         if (i = FindAny(p, i, n, kStructure); i == n) break;
-        switch (p[i]) {
-            case '"':
-                in_string_ = true;
-                break;
-            case '{':
-            case '[':
-                ++depth_;
-                break;
-            case '}':
-            case ']':
-                if (depth_ > 0) {
-                    --depth_;
-                    break;
-                }
-                // The closing bracket of the array.
-                if (p[i] != ']') {
-                    *error = "unbalanced '}' in the JSON array";
-                    return false;
-                }
-                copy_to(i);
-                if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) {
-                    out->append(element_, b);
-                    out->push_back('\n');
-                }
-                element_.clear();
-                state_ = State::kAfter;
-                run = i + 1;
-                break;
-            case ',':
-                if (depth_ > 0) break;
-                copy_to(i);
-                if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) out->append(element_, b);
-                out->push_back('\n');
-                element_.clear();
-                run = i + 1;
-                break;
-            case '\n':
-            case '\r':
-                copy_to(i);
-                element_ += ' ';  // an element is one line
-                run = i + 1;
-                break;
-            default:
-                break;
+        if (p[i] == '"') {
+            in_string_ = true;
+        } else {
+            if (p[i] == '}' && depth_ == 0) {
+                *error = "unbalanced '}' in the JSON array";
+                return false;
+            }
+            if (!structure(i)) {
+                ++i;
+                continue;
+            }
         }
         ++i;
     }

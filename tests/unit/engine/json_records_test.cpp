@@ -105,17 +105,44 @@ Split SplitInPieces(const std::string& data, const std::vector<size_t>& cuts) {
     return r;
 }
 
+// An array of objects whose strings hold brackets, commas, line ends and now and then an escaped
+// quote, nested a little, with whitespace and line ends between the elements: long stretches
+// where only the quotes' parity tells structure from text.
+std::string StructuredArray(std::mt19937& rng) {
+    const std::string text = "ab ,]}[{\n\r:xyz";
+    auto str = [&] {
+        std::string v = "\"";
+        for (size_t i = rng() % 40; i > 0; --i) v += rng() % 50 == 0 ? std::string("\\\"") : std::string(1, text[rng() % text.size()]);
+        return v + "\"";
+    };
+    std::string out = "[";
+    for (size_t e = rng() % 12; e > 0; --e) {
+        out += rng() % 3 == 0 ? "\n  " : " ";
+        out += "{" + str() + ":" + str() + ", \"n\": [1, {" + str() + ": " + str() + "}]";
+        if (rng() % 2) out += ",\r\n" + str() + ":[" + str() + "]";
+        out += "}";
+        if (e > 1) out += ",";
+    }
+    return out + (rng() % 5 == 0 ? "" : "\n]\n");
+}
+
 TEST(JsonArraySplitter, AgreesWithTheByteByByteReferenceOnRandomInputInRandomPieces) {
-    // A small alphabet of every character the splitter looks at, so strings, escapes, nesting,
-    // commas at and below the top, line ends, BOMs and text after the array all come up often.
+    // Small alphabets of every character the splitter looks at, so strings, escapes, nesting,
+    // commas at and below the top, line ends, BOMs and text after the array all come up often;
+    // half the rounds without backslashes and longer, so 64-byte stretches take the mask path.
     std::mt19937 rng(20261129);
-    const std::string alphabet = "{}[],\"\\\n\r \tab:1";
+    const std::string alphabets[] = {"{}[],\"\\\n\r \tab:1", "{}[],\"\n\r \tabcd:1234567"};
     const std::string starts[] = {"[", " \n[", "\xEF\xBB\xBF[", "[{\"a\":1},", "x", ""};
     size_t compared_ok = 0;
-    for (int round = 0; round < 5000; ++round) {
+    for (int round = 0; round < 8000; ++round) {
         std::string data = starts[round % 6];
-        size_t len = rng() % (round % 10 == 0 ? 600 : 80);
-        for (size_t i = 0; i < len; ++i) data += alphabet[rng() % alphabet.size()];
+        if (round % 4 == 3) {
+            data = StructuredArray(rng);
+        } else {
+            const std::string& alphabet = alphabets[round % 2];
+            size_t len = rng() % (round % 2 == 1 ? 700 : round % 10 == 0 ? 600 : 80);
+            for (size_t i = 0; i < len; ++i) data += alphabet[rng() % alphabet.size()];
+        }
         if (round % 3 == 0) data += "]\n";
         std::vector<size_t> cuts;
         size_t pieces = rng() % 6;
