@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 
@@ -96,8 +97,29 @@ int32_t PeriodStart(int64_t p, Interval i) {
     return day;
 }
 
+namespace {
+// "YYYY-" then `tag` and two digits of n (the labels of weeks, months and quarters), for years
+// 0..9999 without printf; false for other years.
+bool FourDigitLabel(int64_t year, std::string_view tag, int64_t n, bool two_digits, std::string* out) {
+    if (year < 0 || year > 9999 || n < 0 || n > 99) return false;
+    char buf[16];
+    size_t k = 0;
+    buf[k++] = static_cast<char>('0' + year / 1000);
+    buf[k++] = static_cast<char>('0' + year / 100 % 10);
+    buf[k++] = static_cast<char>('0' + year / 10 % 10);
+    buf[k++] = static_cast<char>('0' + year % 10);
+    buf[k++] = '-';
+    for (char c : tag) buf[k++] = c;
+    if (two_digits || n >= 10) buf[k++] = static_cast<char>('0' + n / 10);
+    buf[k++] = static_cast<char>('0' + n % 10);
+    out->assign(buf, k);
+    return true;
+}
+}  // namespace
+
 std::string PeriodLabel(int64_t p, Interval i) {
     char buf[32];
+    std::string label;
     switch (i) {
         case Interval::kDay: return engine::FormatDate(static_cast<int32_t>(p));
         case Interval::kWeek: {
@@ -105,11 +127,18 @@ std::string PeriodLabel(int64_t p, Interval i) {
             int32_t thursday = static_cast<int32_t>(p) + 3, y, m, d, jan1;
             engine::CivilFromDays(thursday, &y, &m, &d);
             engine::DaysFromCivil(y, 1, 1, &jan1);
+            if (FourDigitLabel(y, "W", FloorDiv(thursday - jan1, 7) + 1, true, &label)) return label;
             std::snprintf(buf, sizeof buf, "%04d-W%02d", y, FloorDiv(thursday - jan1, 7) + 1);
             return buf;
         }
-        case Interval::kMonth: std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(p / 12), static_cast<long long>(p % 12 + 1)); return buf;
-        case Interval::kQuarter: std::snprintf(buf, sizeof buf, "%04lld-Q%lld", static_cast<long long>(p / 4), static_cast<long long>(p % 4 + 1)); return buf;
+        case Interval::kMonth:
+            if (FourDigitLabel(p / 12, "", p % 12 + 1, true, &label)) return label;
+            std::snprintf(buf, sizeof buf, "%04lld-%02lld", static_cast<long long>(p / 12), static_cast<long long>(p % 12 + 1));
+            return buf;
+        case Interval::kQuarter:
+            if (FourDigitLabel(p / 4, "Q", p % 4 + 1, false, &label)) return label;
+            std::snprintf(buf, sizeof buf, "%04lld-Q%lld", static_cast<long long>(p / 4), static_cast<long long>(p % 4 + 1));
+            return buf;
         case Interval::kYear: return std::to_string(p);
     }
     return {};
@@ -142,19 +171,6 @@ int128 ParseUnits(std::string_view s) {
     return neg ? -v : v;
 }
 
-std::string UnitsText(int128 v) {
-    if (v == 0) return "0";
-    bool neg = v < 0;
-    unsigned __int128 u = neg ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
-    std::string digits;
-    while (u > 0) {
-        digits += static_cast<char>('0' + static_cast<int>(u % 10));
-        u /= 10;
-    }
-    if (neg) digits += '-';
-    return {digits.rbegin(), digits.rend()};
-}
-
 }  // namespace
 
 void Accum::AddAcc(const json::value& acc) {
@@ -174,9 +190,22 @@ void Accum::AddAcc(const json::value& acc) {
     overflow = overflow || __builtin_add_overflow(sum, s, &sum);
 }
 
+namespace {
+// The exact decimal text of `units` (10^-9), trailing zeros beyond `scale` digits taken off.
+std::string ScaledText(int128 units, int scale) {
+    std::string s = engine::FormatDecimal(units, engine::kDecimalScale);
+    size_t keep = s.find('.') + 1 + static_cast<size_t>(std::clamp(scale, 0, engine::kDecimalScale));
+    while (s.size() > keep && s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s;
+}
+}  // namespace
+
 Number Exact(int128 units, int scale) {
-    std::string text = UnitsToText(UnitsText(units), scale);
-    return Number{text, std::strtod(text.c_str(), nullptr)};
+    std::string text = ScaledText(units, scale);
+    double approx = 0;
+    std::from_chars(text.data(), text.data() + text.size(), approx);  // correctly rounded, as strtod
+    return Number{std::move(text), approx};
 }
 
 Number Approx(double v) {
@@ -243,13 +272,7 @@ bool ParseDay(std::string_view s, int32_t* day) {
 
 }  // namespace
 
-std::string UnitsToText(std::string_view units, int scale) {
-    std::string s = engine::FormatDecimal(ParseUnits(units), engine::kDecimalScale);
-    size_t keep = s.find('.') + 1 + static_cast<size_t>(std::clamp(scale, 0, engine::kDecimalScale));
-    while (s.size() > keep && s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-    return s;
-}
+std::string UnitsToText(std::string_view units, int scale) { return ScaledText(ParseUnits(units), scale); }
 
 Result<DaySeries> ReadDaySeries(const json::object& payload) {
     DaySeries s;
@@ -284,7 +307,14 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
         mi = static_cast<size_t>(at - series.measures.begin());
     }
     const size_t nm = series.measures.size();
-    std::map<int64_t, Accum> by_period;
+    // The periods in order, one entry each: the days come in order, so their periods do too
+    // (sorted here if they do not), and each period's days are merged in the order they come.
+    struct PeriodAcc {
+        int64_t period;
+        Accum acc;
+    };
+    std::vector<PeriodAcc> by_period;
+    bool in_order = true;
     Accum total;
     std::map<int32_t, int128> by_year;  // for the CAGR
     int32_t first_month = INT32_MAX, last_month = INT32_MIN;
@@ -293,7 +323,12 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
         if ((q.from_day && day < *q.from_day) || (q.to_day && day > *q.to_day)) continue;
         Accum a = rows_only ? Accum{} : series.accs[i * nm + mi];
         a.rows = series.rows[i];
-        by_period[PeriodOf(day, q.interval)].Merge(a);
+        const int64_t period = PeriodOf(day, q.interval);
+        if (by_period.empty() || by_period.back().period != period) {
+            in_order = in_order && (by_period.empty() || by_period.back().period < period);
+            by_period.push_back({period, Accum{}});
+        }
+        by_period.back().acc.Merge(a);
         total.Merge(a);
         if (rows_only ? a.rows > 0 : a.count > 0) {
             int32_t y, m, d;
@@ -305,14 +340,29 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
             year += rows_only || q.agg == Agg::kCount ? static_cast<int128>(rows_only ? a.rows : a.count) : a.sum;
         }
     }
+    if (!in_order) {
+        std::stable_sort(by_period.begin(), by_period.end(),
+                         [](const PeriodAcc& a, const PeriodAcc& b) { return a.period < b.period; });
+        std::vector<PeriodAcc> merged;
+        for (auto& e : by_period) {
+            if (!merged.empty() && merged.back().period == e.period) merged.back().acc.Merge(e.acc);
+            else merged.push_back(std::move(e));
+        }
+        by_period = std::move(merged);
+    }
+    auto find = [&](int64_t period) -> const Accum* {
+        auto it = std::lower_bound(by_period.begin(), by_period.end(), period,
+                                   [](const PeriodAcc& e, int64_t p) { return e.period < p; });
+        return it != by_period.end() && it->period == period ? &it->acc : nullptr;
+    };
     SeriesResult r;
     r.measure = q.measure;
     r.agg = q.agg;
     r.interval = q.interval;
     if (by_period.empty() && !q.from_day) return r;
-    int64_t first = q.from_day ? PeriodOf(*q.from_day, q.interval) : by_period.begin()->first;
-    int64_t last = q.to_day ? PeriodOf(*q.to_day, q.interval) : by_period.rbegin()->first;
-    if (!by_period.empty() && !q.from_day) first = std::min(first, by_period.begin()->first);
+    int64_t first = q.from_day ? PeriodOf(*q.from_day, q.interval) : by_period.front().period;
+    int64_t last = q.to_day ? PeriodOf(*q.to_day, q.interval) : by_period.back().period;
+    if (!by_period.empty() && !q.from_day) first = std::min(first, by_period.front().period);
     constexpr size_t kMaxPoints = 20'000;
     size_t n = 0;
     for (int64_t p = first; p <= last; p = NextPeriod(p, q.interval)) {
@@ -322,16 +372,16 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
         }
         SeriesPoint pt;
         pt.period = p;
-        auto it = by_period.find(p);
-        Accum a = it == by_period.end() ? Accum{} : it->second;
+        const Accum* found = find(p);
+        Accum a = found == nullptr ? Accum{} : *found;
         pt.value = Value(a, q.agg, rows_only, q.scale);
         pt.count = rows_only ? a.rows : a.count;
         if (!r.points.empty()) pt.growth = Change(pt.value, r.points.back().value);
         if (q.compare_yoy) {
             if (auto before = YearEarlier(p, q.interval)) {
-                auto b = by_period.find(*before);
+                const Accum* b = find(*before);
                 // A period before the data is unknown, not zero.
-                if (b != by_period.end()) pt.previous = Value(b->second, q.agg, rows_only, q.scale);
+                if (b != nullptr) pt.previous = Value(*b, q.agg, rows_only, q.scale);
                 else if (*before >= first) pt.previous = Value(Accum{}, q.agg, rows_only, q.scale);
                 pt.yoy = Change(pt.value, pt.previous);
             }

@@ -41,6 +41,18 @@ void AppendJsonString(std::string& out, std::string_view s) {
     out += '"';
     size_t i = 0;
     while (i < s.size()) {
+        // A run of bytes that need no escaping is appended at once.
+        size_t plain = i;
+        while (plain < s.size()) {
+            auto b = static_cast<unsigned char>(s[plain]);
+            if (b >= 0x80 || b < 0x20 || b == '"' || b == '\\') break;
+            ++plain;
+        }
+        if (plain > i) {
+            out.append(s.data() + i, plain - i);
+            i = plain;
+            if (i == s.size()) break;
+        }
         auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x80) {
             size_t n = Utf8SequenceLength(s, i);

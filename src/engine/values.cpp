@@ -628,6 +628,14 @@ void CivilFromDays(int32_t z, int32_t* y, int32_t* m, int32_t* d) {
 std::string FormatDate(int32_t days) {
     int32_t y, m, d;
     CivilFromDays(days, &y, &m, &d);
+    if (y >= 0 && y <= 9999) {
+        // The common case without printf (answers render thousands of dates).
+        char buf[10] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10),
+                        static_cast<char>('0' + y / 10 % 10),  static_cast<char>('0' + y % 10), '-',
+                        static_cast<char>('0' + m / 10),       static_cast<char>('0' + m % 10), '-',
+                        static_cast<char>('0' + d / 10),       static_cast<char>('0' + d % 10)};
+        return std::string(buf, sizeof buf);
+    }
     char buf[32];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
     return buf;
@@ -663,8 +671,11 @@ std::string FormatDecimal(int128 scaled, int frac_digits) {
     if (neg) out += '-';
     while (n > 0) out += digits[--n];
     if (frac_digits > 0) {
-        char frac[16];
-        std::snprintf(frac, sizeof frac, "%09llu", static_cast<unsigned long long>(fp));
+        char frac[9];
+        for (int k = 8; k >= 0; --k) {
+            frac[k] = static_cast<char>('0' + fp % 10);
+            fp /= 10;
+        }
         out += '.';
         out.append(frac, static_cast<size_t>(std::min(frac_digits, kDecimalScale)));
     }

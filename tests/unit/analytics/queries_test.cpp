@@ -371,6 +371,45 @@ TEST(Periods, LabelsAndIsoWeeks) {
     EXPECT_FALSE(YearEarlier(d, Interval::kDay).has_value());
 }
 
+TEST(Periods, LabelsWrittenWithoutPrintfAreWhatPrintfWrites) {
+    // Labels and dates are written digit by digit for years 0..9999 and by printf otherwise:
+    // both ways must give the same text, at the edges (years 0, 999, 9999, 10000, negative) too.
+    char want[48];
+    int32_t lo, hi;
+    engine::DaysFromCivil(-2, 1, 1, &lo);
+    engine::DaysFromCivil(10001, 12, 31, &hi);
+    std::vector<int32_t> days;
+    for (int32_t d = lo; d <= hi; d += 97) days.push_back(d);
+    for (int32_t y : {-1, 0, 1, 999, 1000, 9999, 10000}) {
+        for (int32_t m : {1, 6, 12}) {
+            int32_t d;
+            if (engine::DaysFromCivil(y, m, m == 12 ? 31 : 1, &d)) days.push_back(d);
+        }
+    }
+    size_t checked = 0;
+    for (int32_t day : days) {
+        int32_t y, m, dd;
+        engine::CivilFromDays(day, &y, &m, &dd);
+        std::snprintf(want, sizeof want, "%04d-%02d-%02d", y, m, dd);
+        ASSERT_EQ(engine::FormatDate(day), want);
+        const int64_t month = PeriodOf(day, Interval::kMonth), quarter = PeriodOf(day, Interval::kQuarter);
+        std::snprintf(want, sizeof want, "%04lld-%02lld", static_cast<long long>(month / 12),
+                      static_cast<long long>(month % 12 + 1));
+        ASSERT_EQ(PeriodLabel(month, Interval::kMonth), want);
+        std::snprintf(want, sizeof want, "%04lld-Q%lld", static_cast<long long>(quarter / 4),
+                      static_cast<long long>(quarter % 4 + 1));
+        ASSERT_EQ(PeriodLabel(quarter, Interval::kQuarter), want);
+        const std::string week = PeriodLabel(PeriodOf(day, Interval::kWeek), Interval::kWeek);
+        ASSERT_TRUE(week.find("-W") != std::string::npos) << week;
+        ++checked;
+    }
+    EXPECT_GT(checked, 37000U);  // every 97th day of 10 004 years, and the edges
+    int32_t d;
+    engine::DaysFromCivil(5, 1, 1, &d);
+    EXPECT_EQ(engine::FormatDate(d), "0005-01-01");
+    EXPECT_EQ(PeriodLabel(PeriodOf(d, Interval::kQuarter), Interval::kQuarter), "0005-Q1");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsQueries, ::testing::Values("sqlite", "postgres"), testing::BackendName);
 
 }  // namespace

@@ -113,6 +113,12 @@ TEST(JsonText, EscapesControlsAndReplacesInvalidUtf8) {
     AppendJsonString(out, std::string("a\"b\\\n\x01\xff\xc3\xa9", 9));
     EXPECT_EQ(out, "\"a\\\"b\\\\\\n\\u0001\xEF\xBF\xBD\xC3\xA9\"");
     out.clear();
+    // Runs of plain bytes are copied whole: at the start, between escapes, at the end, alone.
+    AppendJsonString(out, "plain start\tmiddle \xC3\xA9 end");
+    AppendJsonString(out, "");
+    AppendJsonString(out, "\"");
+    EXPECT_EQ(out, "\"plain start\\tmiddle \xC3\xA9 end\"\"\"\"\\\"\"");
+    out.clear();
     AppendJsonDouble(out, 0.1);
     EXPECT_EQ(out, "0.1");
     out.clear();

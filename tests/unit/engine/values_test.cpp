@@ -47,6 +47,9 @@ TEST(Values, DecimalsAreExact) {
     ASSERT_TRUE(ParseDecimal("0.1234567891", &d));
     EXPECT_TRUE(d.rounded);
     EXPECT_EQ(FormatDecimal(d.value, 9), "0.123456789");
+    EXPECT_EQ(FormatDecimal(-1'500'000'000, 9), "-1.500000000");
+    EXPECT_EQ(FormatDecimal(-5, 9), "-0.000000005");
+    EXPECT_EQ(FormatDecimal(1'000'000'007, 3), "1.000");
     ASSERT_TRUE(ParseDecimal("0.0000000025", &d));
     EXPECT_EQ(d.value, 2);  // a tie goes to the even neighbour
     ASSERT_TRUE(ParseDecimal("0.0000000035", &d));
