@@ -503,12 +503,17 @@ Result<catalog::VersionRecord> AnalyticsService::ResolveVersion(Request& req, co
     }
     // The version: the one asked for, or the newest ready one. Always read, so a deleted dataset
     // is never answered from the cache.
+    // A version found means its dataset exists (deleting a dataset deletes its versions in the
+    // same transaction), so the dataset itself is looked up only when there is none: one query
+    // for the common request.
     IS_TRY(auto found, store::TransactValue(db_, tenant, store::TxMode::kRead,
                                             [&](store::Tx& tx) -> Result<std::optional<catalog::VersionRecord>> {
+                                                IS_TRY(auto version, wanted ? catalog::datasets::FindVersion(tx, tenant, dataset, *wanted)
+                                                                            : catalog::datasets::LatestReadyVersion(tx, tenant, dataset));
+                                                if (version) return version;
                                                 IS_TRY(bool exists, catalog::datasets::Exists(tx, tenant, dataset));
                                                 if (!exists) return Error::NotFound("dataset not found");
-                                                if (wanted) return catalog::datasets::FindVersion(tx, tenant, dataset, *wanted);
-                                                return catalog::datasets::LatestReadyVersion(tx, tenant, dataset);
+                                                return version;
                                             }));
     if (!found) {
         if (wanted) return Error::NotFound("this dataset has no version " + std::to_string(*wanted));

@@ -167,7 +167,21 @@ Result<void> PostgresDatabase::Run(const core::TenantId* tenant, TxMode mode, co
     int stale = 0;
     for (int attempt = 1;; ++attempt) {
         IS_TRY(auto conn, Acquire());
-        Result<void> result = conn->Simple(mode == TxMode::kWrite ? "BEGIN" : "BEGIN READ ONLY");
+        // BEGIN and the tenant in one round trip (a request's transaction is often one query).
+        // Always set the tenant, also to '' for system transactions: on a pooled connection a
+        // previous value never survives the transaction, and '' matches no tenant's rows.
+        const std::string tenant_text = tenant ? tenant->str() : std::string();
+        char* literal = PQescapeLiteral(conn->pg, tenant_text.data(), tenant_text.size());
+        if (literal == nullptr) {
+            Release(std::move(conn));
+            return Error::Internal("the tenant id cannot be quoted for PostgreSQL");
+        }
+        std::string begin = mode == TxMode::kWrite ? "BEGIN" : "BEGIN READ ONLY";
+        begin += "; SELECT set_config('app.tenant_id', ";
+        begin += literal;
+        begin += ", true)";
+        PQfreemem(literal);
+        Result<void> result = conn->Simple(begin);
         // An idle connection the server closed meanwhile (a restart, a fail-over) shows only when
         // used: BEGIN fails and the connection is bad. Nothing ran, so take the next one (at
         // worst a new connection, which fails at once if the server is really down).
@@ -175,13 +189,6 @@ Result<void> PostgresDatabase::Run(const core::TenantId* tenant, TxMode mode, co
             Release(std::move(conn));
             --attempt;
             continue;
-        }
-        if (result) {
-            // Always set the tenant, also to '' for system transactions: on a pooled connection a
-            // previous value never survives the transaction, and '' matches no tenant's rows.
-            auto set = conn->Exec("SELECT set_config('app.tenant_id', $1, true)",
-                                  {Param(tenant ? tenant->str() : std::string())});
-            if (!set) result = std::move(set).error();
         }
         if (result) {
             PostgresTx tx(*conn);
