@@ -61,6 +61,7 @@ constexpr int64_t kMaxIdleMs = 10'000;  // below the services' own keep-alive li
 constexpr int kStreamPollMs = 20;        // how often a quiet answer stream is looked at
 constexpr int64_t kMidAnswerMs = 50;     // bytes this recent: the answer is still coming
 constexpr int kMidAnswerWaitMs = 5;      // the wait for its next bytes on the handler thread
+constexpr uint64_t kWholeAnswerBytes = 1 << 20;  // answers up to this length are read whole
 
 }  // namespace
 
@@ -263,6 +264,23 @@ private:
             return resp;
         }
         int timeout_ms = upstreams_.settings().response_timeout_ms;
+        // An answer of a known, small length (most API answers) is read whole here and sent on as
+        // one body: relaying it as a stream would cost the server a hand-off to its pool for
+        // every piece and the client a chunked body.
+        if (const auto length = ex->parser->content_length(); !head_ && length && *length <= kWholeAnswerBytes) {
+            bhttp::response_parser<bhttp::string_body> whole{std::move(*ex->parser)};
+            whole.body_limit(kWholeAnswerBytes);
+            ec = ex->Run(timeout_ms, [&](auto h) { bhttp::async_read(ex->stream, ex->buffer, whole, std::move(h)); });
+            ex->parser.reset();  // a connection taken from the idle list gets a new one
+            if (ec) {
+                upstreams_.Report(instance_, false);
+                return ServiceDown(service_, "the answer broke off: " + ec.message());
+            }
+            resp.body = std::move(whole.get().body());
+            ex_ = nullptr;  // done with it: from the idle list another request may take it at once
+            if (keep) GiveBack(to, std::move(ex));
+            return resp;
+        }
         // The body is relayed as it comes, without holding a handler thread while the service is
         // quiet (an event stream may be for an hour): when nothing has arrived the source answers
         // "" at once and the server asks again after its own timer.

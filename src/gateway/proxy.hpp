@@ -2,7 +2,8 @@
 // to one of that service's instances (round robin over the healthy ones), on kept-alive
 // connections (up to 16 idle per instance, for 10 s; one found closed is replaced before the
 // request is sent). Bodies stream both ways (uploads of any size, Server-Sent Events, CSV
-// downloads) through the server's streaming route and chunked response machinery, and
+// downloads) through the server's streaming route and chunked response machinery — except an
+// answer of known length up to 1 MiB, which is read whole and sent on as one body — and
 // `Expect: 100-continue` is kept end to end: the client's body flows only once the service said
 // 100, and a service's early refusal (401, 413, 429...) reaches the client before it sends a byte. An instance that refuses or times out is skipped for a while
 // (its circuit opens after 3 failures in a row, for 5 s; while every circuit of a service is open

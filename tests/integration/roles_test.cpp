@@ -407,16 +407,15 @@ TEST(Gateway, KeepsUpstreamConnectionsAliveAndExpectContinueHoldsEndToEnd) {
     EXPECT_EQ(accepted.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0U) << accepted.substr(0, 300);
     size_t at = accepted.find("HTTP/1.1 202");
     ASSERT_NE(at, std::string::npos) << accepted;
-    // The gateway relays the answer chunked: undo the framing.
-    std::string json_text;
-    for (size_t pos = accepted.find("\r\n\r\n", at) + 4; pos < accepted.size();) {
-        size_t line_end = accepted.find("\r\n", pos);
-        ASSERT_NE(line_end, std::string::npos) << accepted;
-        size_t n = std::stoul(accepted.substr(pos, line_end - pos), nullptr, 16);
-        if (n == 0) break;
-        json_text += accepted.substr(line_end + 2, n);
-        pos = line_end + 2 + n + 2;
-    }
+    // A small answer of known length is relayed whole, with its length (not chunked).
+    const size_t head_end = accepted.find("\r\n\r\n", at);
+    ASSERT_NE(head_end, std::string::npos) << accepted;
+    const std::string answer_head = accepted.substr(at, head_end - at);
+    EXPECT_EQ(answer_head.find("Transfer-Encoding"), std::string::npos) << answer_head;
+    const size_t length_at = answer_head.find("Content-Length: ");
+    ASSERT_NE(length_at, std::string::npos) << answer_head;
+    const std::string json_text = accepted.substr(head_end + 4);
+    EXPECT_EQ(std::stoul(answer_head.substr(length_at + 16)), json_text.size());
     auto body = boost::json::parse(json_text);
     EXPECT_EQ(WaitForStatus(gw, token, std::string(body.at("id").as_string()), "ready").at("rows"), 20);
     EXPECT_EQ(gateway.Stop(), 0);
@@ -509,6 +508,95 @@ TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
     EXPECT_EQ(r.status, 202) << r.body;
     EXPECT_GE(body_read.load(), body.size()) << "the whole body reached the service";
     EXPECT_EQ(gateway.Stop(), 0);
+    EXPECT_EQ(all.Stop(), 0);
+}
+
+// A stand-in for a service on an ephemeral port: for each connection that sends a request head,
+// answers with `pieces` (sleeping `pause` between them), then closes.
+class ScriptedService {
+public:
+    ScriptedService(std::vector<std::string> pieces, std::chrono::milliseconds pause)
+        : pieces_(std::move(pieces)), pause_(pause) {
+        fd_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        EXPECT_EQ(listen(fd_, 8), 0);
+        EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::jthread([this] {
+            for (;;) {
+                int c = accept(fd_, nullptr, nullptr);
+                if (c < 0) return;
+                timeval patience{10, 0};
+                setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+                std::string head;
+                char ch;
+                while (head.find("\r\n\r\n") == std::string::npos && recv(c, &ch, 1, 0) == 1) head += ch;
+                if (head.find("\r\n\r\n") != std::string::npos) {
+                    for (size_t i = 0; i < pieces_.size(); ++i) {
+                        if (i > 0) std::this_thread::sleep_for(pause_);
+                        send(c, pieces_[i].data(), pieces_[i].size(), MSG_NOSIGNAL);
+                    }
+                }
+                close(c);
+            }
+        });
+    }
+    ~ScriptedService() {
+        shutdown(fd_, SHUT_RDWR);
+        close(fd_);
+    }
+    [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    std::vector<std::string> pieces_;
+    std::chrono::milliseconds pause_;
+    int fd_ = -1;
+    int port_ = 0;
+    std::jthread thread_;
+};
+
+TEST(Gateway, ASmallAnswerIsRelayedWholeAndOneThatBreaksOffIsA503NotATruncatedBody) {
+    TempDir dir;
+    ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
+    all.Start();
+    const std::string json = "{\"points\":[1,2,3],\"total\":\"6\"}";
+    // An answer whose body comes in three pieces, 200 ms apart: relayed whole, with its length.
+    ScriptedService slow({"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                              std::to_string(json.size()) + "\r\nConnection: close\r\n\r\n" + json.substr(0, 5),
+                          json.substr(5, 10), json.substr(15)},
+                         std::chrono::milliseconds(200));
+    // An answer that promises 1 000 bytes and closes after 10.
+    ScriptedService broken({"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+                            "{\"points\":"},
+                           std::chrono::milliseconds(50));
+    std::string url = "http://127.0.0.1:" + std::to_string(all.port());
+    auto gateway_for = [&](const std::string& analytics, const char* name) {
+        return std::make_unique<ServerProcess>(ServerOptions{
+            .data_dir = dir.path() / name,
+            .command = "gateway",
+            .args = {"--upstream", "auth=" + url, "--upstream", "ingest=" + url, "--upstream", "analytics=" + analytics}});
+    };
+    auto to_slow = gateway_for(slow.url(), "gw-slow");
+    to_slow->Start();
+    std::string whole = to_slow->client().RawBytes("GET /api/v1/datasets/ds_x/summary HTTP/1.1\r\nHost: x\r\n"
+                                                  "Connection: close\r\n\r\n");
+    EXPECT_EQ(whole.rfind("HTTP/1.1 200", 0), 0U) << whole;
+    EXPECT_NE(whole.find("Content-Length: " + std::to_string(json.size()) + "\r\n"), std::string::npos) << whole;
+    EXPECT_EQ(whole.find("Transfer-Encoding"), std::string::npos) << whole;
+    EXPECT_TRUE(whole.ends_with("\r\n\r\n" + json)) << whole;
+    EXPECT_EQ(to_slow->Stop(), 0);
+
+    auto to_broken = gateway_for(broken.url(), "gw-broken");
+    to_broken->Start();
+    auto r = to_broken->client().Get("/api/v1/datasets/ds_x/summary");
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+    EXPECT_NE(r.body.find("the analytics service is unavailable"), std::string::npos) << r.body;
+    EXPECT_EQ(to_broken->Stop(), 0);
     EXPECT_EQ(all.Stop(), 0);
 }
 
