@@ -558,7 +558,11 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
                                                                     Request& req, const Route& route, bool* broken,
                                                                     bool* body_read) {
     SessionState& st = *session;
-    // Every call into the sink runs on the body pool, inside the request's log scope.
+    // Every call into the sink runs on the body pool, inside the request's log scope; a request
+    // without a body (a GET through the gateway) has nothing to store and runs on the handler
+    // pool instead, so it never waits behind uploads whose services are slow to take their bytes.
+    const bool bodiless = !parser.chunked() && req.content_length.value_or(0) == 0;
+    asio::thread_pool* const sink_pool = bodiless ? &pool : &body_pool;
     auto on_pool = [&](auto&& f) {
         return OnPool(
             [&req, f = std::forward<decltype(f)>(f)]() mutable -> decltype(f()) {
@@ -570,7 +574,7 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
                     return Error::Internal(std::string("unhandled exception: ") + e.what());
                 }
             },
-            &body_pool);
+            sink_pool);
     };
     auto started = co_await on_pool([&]() -> core::Result<std::unique_ptr<BodySink>> {
         if (route.options.access == Access::kUser && !req.principal) {  // a request without a body

@@ -600,6 +600,79 @@ TEST(Gateway, ASmallAnswerIsRelayedWholeAndOneThatBreaksOffIsA503NotATruncatedBo
     EXPECT_EQ(all.Stop(), 0);
 }
 
+TEST(Gateway, ReadsAreAnsweredWhileEveryUploadThreadWaitsOnAServiceSlowToRead) {
+    // The gateway with two threads for bodies: two uploads to an ingest that takes no bytes hold
+    // both. A request without a body is forwarded on the other pool and answered meanwhile.
+    TempDir dir;
+    ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
+    all.Start();
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 16 << 10;
+    setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(listen(lfd, 8), 0);
+    ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    std::mutex held_mutex;
+    std::vector<int> held;  // accepted and never read
+    std::jthread stall([&] {
+        for (int fd; (fd = accept(lfd, nullptr, nullptr)) >= 0;) {
+            std::scoped_lock lock(held_mutex);
+            held.push_back(fd);
+        }
+    });
+    std::string url = "http://127.0.0.1:" + std::to_string(all.port());
+    ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
+                                        .command = "gateway",
+                                        .args = {"--handler-threads", "2", "--upstream", "auth=" + url, "--upstream",
+                                                 "ingest=http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
+                                                 "--upstream", "analytics=" + url}});
+    gateway.Start();
+    HttpClient gw = gateway.client();
+    const std::string body(8 << 20, 'x');
+    std::atomic<int> uploads_done{0};
+    std::vector<std::jthread> uploads;
+    for (int i = 0; i < 2; ++i) {
+        uploads.emplace_back([&] {
+            (void)gw.Post("/api/v1/datasets?name=stuck&format=csv", body, {{"Content-Type", "text/csv"}});
+            ++uploads_done;
+        });
+    }
+    // Both uploads are inside the gateway, their bodies stuck on the way to the service.
+    for (int i = 0; i < 200; ++i) {
+        {
+            std::scoped_lock lock(held_mutex);
+            if (held.size() >= 2) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    {
+        std::scoped_lock lock(held_mutex);
+        ASSERT_GE(held.size(), 2U);
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto read = gw.Get("/api/v1/datasets/ds_x/summary");
+    auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(read.status, 401) << read.body;  // the analytics service answered (no token)
+    EXPECT_EQ(uploads_done.load(), 0) << "the uploads were still held while the read was answered";
+    EXPECT_LT(took, std::chrono::seconds(10)) << "the read waited for the uploads";
+    // Let the uploads go: the service vanishes, the gateway answers them.
+    shutdown(lfd, SHUT_RDWR);
+    close(lfd);
+    {
+        std::scoped_lock lock(held_mutex);
+        for (int fd : held) close(fd);
+    }
+    uploads.clear();
+    EXPECT_EQ(uploads_done.load(), 2);
+    EXPECT_EQ(gateway.Stop(), 0);
+    EXPECT_EQ(all.Stop(), 0);
+}
+
 TEST(Gateway, ADeadInstanceNeverCostsARequestWhileAnotherAnswers) {
     TempDir dir;
     ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
