@@ -321,6 +321,24 @@ int OpenAndLeave(uint16_t port, const std::string& request) {
     return fd;
 }
 
+// A listening socket on 127.0.0.1 and an ephemeral port (in *port); with `rcvbuf`, a receive
+// window that small, so a sender stalls at once. -1 if it cannot be had.
+int ListenOnLoopback(uint16_t* port, int rcvbuf = 0) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 8) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
 TEST_F(Roles, QuietEventStreamsThroughTheGatewayHoldNoHandlerThread) {
     Processes p = StartAll({Role("auth"), Role("ingest"), Role("analytics")});
     ServerProcess& auth = p["auth"];
@@ -431,18 +449,11 @@ TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
     TempDir dir;
     ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
     all.Start();
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    int small = 16 << 10;  // a small window, so the gateway's sends stall at once
-    setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    uint16_t service_port = 0;
+    int lfd = ListenOnLoopback(&service_port, 16 << 10);  // the gateway's sends stall at once
+    ASSERT_GE(lfd, 0);
     timeval patience{30, 0};  // a regression fails the test, never hangs it
     setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(listen(lfd, 4), 0);
-    ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
     const std::string body(8 << 20, 'x');
     std::atomic<uint64_t> body_read{0};
     std::jthread slow([&] {
@@ -495,7 +506,7 @@ TEST(Gateway, AnUploadToAServiceSlowToReadIsNotMistakenForAVanishedHost) {
     ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
                                         .command = "gateway",
                                         .args = {"--upstream", "auth=" + url, "--upstream",
-                                                 "ingest=http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
+                                                 "ingest=http://127.0.0.1:" + std::to_string(service_port),
                                                  "--upstream", "analytics=" + url}});
     gateway.Start();
     HttpClient gw = gateway.client();
@@ -517,15 +528,8 @@ class ScriptedService {
 public:
     ScriptedService(std::vector<std::string> pieces, std::chrono::milliseconds pause)
         : pieces_(std::move(pieces)), pause_(pause) {
-        fd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        EXPECT_EQ(listen(fd_, 8), 0);
-        EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
-        port_ = ntohs(a.sin_port);
+        fd_ = ListenOnLoopback(&port_);
+        EXPECT_GE(fd_, 0);
         thread_ = std::jthread([this] {
             for (;;) {
                 int c = accept(fd_, nullptr, nullptr);
@@ -555,7 +559,7 @@ private:
     std::vector<std::string> pieces_;
     std::chrono::milliseconds pause_;
     int fd_ = -1;
-    int port_ = 0;
+    uint16_t port_ = 0;
     std::jthread thread_;
 };
 
@@ -606,16 +610,9 @@ TEST(Gateway, ReadsAreAnsweredWhileEveryUploadThreadWaitsOnAServiceSlowToRead) {
     TempDir dir;
     ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
     all.Start();
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    int small = 16 << 10;
-    setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(listen(lfd, 8), 0);
-    ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    uint16_t service_port = 0;
+    int lfd = ListenOnLoopback(&service_port, 16 << 10);
+    ASSERT_GE(lfd, 0);
     std::mutex held_mutex;
     std::vector<int> held;  // accepted and never read
     std::jthread stall([&] {
@@ -628,7 +625,7 @@ TEST(Gateway, ReadsAreAnsweredWhileEveryUploadThreadWaitsOnAServiceSlowToRead) {
     ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
                                         .command = "gateway",
                                         .args = {"--handler-threads", "2", "--upstream", "auth=" + url, "--upstream",
-                                                 "ingest=http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
+                                                 "ingest=http://127.0.0.1:" + std::to_string(service_port),
                                                  "--upstream", "analytics=" + url}});
     gateway.Start();
     HttpClient gw = gateway.client();
