@@ -71,16 +71,24 @@ int32_t MondayOf(int32_t day) { return day - ((day % 7 + 7 + 3) % 7); }
 
 }  // namespace
 
-int64_t PeriodOf(int32_t day, Interval i) {
-    int32_t y, m, d;
+namespace {
+// The period of a day whose year and month are known already.
+int64_t PeriodOfCivil(int32_t day, int32_t y, int32_t m, Interval i) {
     switch (i) {
         case Interval::kDay: return day;
         case Interval::kWeek: return MondayOf(day);
-        case Interval::kMonth: engine::CivilFromDays(day, &y, &m, &d); return int64_t{y} * 12 + m - 1;
-        case Interval::kQuarter: engine::CivilFromDays(day, &y, &m, &d); return int64_t{y} * 4 + (m - 1) / 3;
-        case Interval::kYear: engine::CivilFromDays(day, &y, &m, &d); return y;
+        case Interval::kMonth: return int64_t{y} * 12 + m - 1;
+        case Interval::kQuarter: return int64_t{y} * 4 + (m - 1) / 3;
+        case Interval::kYear: return y;
     }
     return day;
+}
+}  // namespace
+
+int64_t PeriodOf(int32_t day, Interval i) {
+    int32_t y, m, d;
+    engine::CivilFromDays(day, &y, &m, &d);
+    return PeriodOfCivil(day, y, m, i);
 }
 
 int32_t PeriodStart(int64_t p, Interval i) {
@@ -317,13 +325,17 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
     bool in_order = true;
     Accum total;
     std::map<int32_t, int128> by_year;  // for the CAGR
+    int32_t year_of_total = INT32_MIN;  // the year `year_total` is of (days mostly come in order)
+    int128* year_total = nullptr;
     int32_t first_month = INT32_MAX, last_month = INT32_MIN;
     for (size_t i = 0; i < series.days.size(); ++i) {
         const int32_t day = series.days[i];
         if ((q.from_day && day < *q.from_day) || (q.to_day && day > *q.to_day)) continue;
         Accum a = rows_only ? Accum{} : series.accs[i * nm + mi];
         a.rows = series.rows[i];
-        const int64_t period = PeriodOf(day, q.interval);
+        int32_t y, m, d;
+        engine::CivilFromDays(day, &y, &m, &d);
+        const int64_t period = PeriodOfCivil(day, y, m, q.interval);
         if (by_period.empty() || by_period.back().period != period) {
             in_order = in_order && (by_period.empty() || by_period.back().period < period);
             by_period.push_back({period, Accum{}});
@@ -331,13 +343,14 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
         by_period.back().acc.Merge(a);
         total.Merge(a);
         if (rows_only ? a.rows > 0 : a.count > 0) {
-            int32_t y, m, d;
-            engine::CivilFromDays(day, &y, &m, &d);
             int32_t month = y * 12 + m - 1;
             first_month = std::min(first_month, month);
             last_month = std::max(last_month, month);
-            int128& year = by_year[y];
-            year += rows_only || q.agg == Agg::kCount ? static_cast<int128>(rows_only ? a.rows : a.count) : a.sum;
+            if (y != year_of_total) {
+                year_total = &by_year[y];  // map elements stay where they are
+                year_of_total = y;
+            }
+            *year_total += rows_only || q.agg == Agg::kCount ? static_cast<int128>(rows_only ? a.rows : a.count) : a.sum;
         }
     }
     if (!in_order) {

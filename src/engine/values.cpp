@@ -661,25 +661,25 @@ std::string FormatDecimal(int128 scaled, int frac_digits) {
     unsigned __int128 v = neg ? static_cast<unsigned __int128>(-(scaled + 1)) + 1 : static_cast<unsigned __int128>(scaled);
     unsigned __int128 ip = v / kDecimalUnit;
     auto fp = static_cast<uint64_t>(v % kDecimalUnit);
-    char digits[48];
-    int n = 0;
-    do {
-        digits[n++] = static_cast<char>('0' + static_cast<int>(ip % 10));
-        ip /= 10;
-    } while (ip > 0);
-    std::string out;
-    if (neg) out += '-';
-    while (n > 0) out += digits[--n];
+    // Written backwards into one buffer (at most 40 integer digits, a sign, a point and 9
+    // fractional digits), then made a string once.
+    char buf[64];
+    size_t at = sizeof buf;
     if (frac_digits > 0) {
-        char frac[9];
-        for (int k = 8; k >= 0; --k) {
-            frac[k] = static_cast<char>('0' + fp % 10);
+        const int keep = std::min(frac_digits, kDecimalScale);
+        for (int k = kDecimalScale; k > keep; --k) fp /= 10;  // the digits beyond `keep` are cut
+        for (int k = 0; k < keep; ++k) {
+            buf[--at] = static_cast<char>('0' + fp % 10);
             fp /= 10;
         }
-        out += '.';
-        out.append(frac, static_cast<size_t>(std::min(frac_digits, kDecimalScale)));
+        buf[--at] = '.';
     }
-    return out;
+    do {
+        buf[--at] = static_cast<char>('0' + static_cast<int>(ip % 10));
+        ip /= 10;
+    } while (ip > 0);
+    if (neg) buf[--at] = '-';
+    return std::string(buf + at, sizeof buf - at);
 }
 
 double DecimalToDouble(int128 scaled) {
