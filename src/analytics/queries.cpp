@@ -315,14 +315,16 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
         mi = static_cast<size_t>(at - series.measures.begin());
     }
     const size_t nm = series.measures.size();
-    // The periods in order, one entry each: the days come in order, so their periods do too
-    // (sorted here if they do not), and each period's days are merged in the order they come.
+    // The periods in order, one entry each: the days come in order (the engine writes them so),
+    // and so do their periods. Days out of order (never written today) are gathered in a map,
+    // each period's days merged in the order they come, as they always were.
     struct PeriodAcc {
         int64_t period;
         Accum acc;
     };
     std::vector<PeriodAcc> by_period;
-    bool in_order = true;
+    const bool days_in_order = std::is_sorted(series.days.begin(), series.days.end());
+    std::map<int64_t, Accum> out_of_order;
     Accum total;
     std::map<int32_t, int128> by_year;  // for the CAGR
     int32_t year_of_total = INT32_MIN;  // the year `year_total` is of (days mostly come in order)
@@ -336,11 +338,12 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
         int32_t y, m, d;
         engine::CivilFromDays(day, &y, &m, &d);
         const int64_t period = PeriodOfCivil(day, y, m, q.interval);
-        if (by_period.empty() || by_period.back().period != period) {
-            in_order = in_order && (by_period.empty() || by_period.back().period < period);
-            by_period.push_back({period, Accum{}});
+        if (!days_in_order) {
+            out_of_order[period].Merge(a);
+        } else {
+            if (by_period.empty() || by_period.back().period != period) by_period.push_back({period, Accum{}});
+            by_period.back().acc.Merge(a);
         }
-        by_period.back().acc.Merge(a);
         total.Merge(a);
         if (rows_only ? a.rows > 0 : a.count > 0) {
             int32_t month = y * 12 + m - 1;
@@ -353,16 +356,7 @@ Result<SeriesResult> TimeSeries(const DaySeries& series, const SeriesQuery& q) {
             *year_total += rows_only || q.agg == Agg::kCount ? static_cast<int128>(rows_only ? a.rows : a.count) : a.sum;
         }
     }
-    if (!in_order) {
-        std::stable_sort(by_period.begin(), by_period.end(),
-                         [](const PeriodAcc& a, const PeriodAcc& b) { return a.period < b.period; });
-        std::vector<PeriodAcc> merged;
-        for (auto& e : by_period) {
-            if (!merged.empty() && merged.back().period == e.period) merged.back().acc.Merge(e.acc);
-            else merged.push_back(std::move(e));
-        }
-        by_period = std::move(merged);
-    }
+    for (const auto& [period, acc] : out_of_order) by_period.push_back({period, acc});
     auto find = [&](int64_t period) -> const Accum* {
         auto it = std::lower_bound(by_period.begin(), by_period.end(), period,
                                    [](const PeriodAcc& e, int64_t p) { return e.period < p; });

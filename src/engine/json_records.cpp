@@ -127,6 +127,7 @@ bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::strin
                 return true;
         }
     };
+    size_t masks_from = 0;  // a stretch with a backslash is not looked at with masks again
     for (size_t i = 0; i < n;) {
         const char c = p[i];
         if (state_ != State::kInArray) {
@@ -150,8 +151,9 @@ bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::strin
             run = ++i;
             continue;
         }
-        if (!escape_ && i + 64 <= n) {
+        if (!escape_ && i >= masks_from && i + 64 <= n) {
             const ChunkMasks m = Masks(p + i);
+            if (m.backslashes != 0) masks_from = i + 64;
             if (m.backslashes == 0) {
                 // Inclusive running parity of the quotes: set from an opening quote to the byte
                 // before its closing one, so a structure character is outside strings where clear.

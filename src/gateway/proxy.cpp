@@ -272,12 +272,12 @@ private:
             whole.body_limit(kWholeAnswerBytes);
             ec = ex->Run(timeout_ms, [&](auto h) { bhttp::async_read(ex->stream, ex->buffer, whole, std::move(h)); });
             ex->parser.reset();  // a connection taken from the idle list gets a new one
+            ex_ = nullptr;       // done with it: from the idle list another request may take it at once
             if (ec) {
                 upstreams_.Report(instance_, false);
                 return ServiceDown(service_, "the answer broke off: " + ec.message());
             }
             resp.body = std::move(whole.get().body());
-            ex_ = nullptr;  // done with it: from the idle list another request may take it at once
             if (keep) GiveBack(to, std::move(ex));
             return resp;
         }

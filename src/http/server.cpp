@@ -130,7 +130,8 @@ struct HttpServer::Impl {
           hooks(std::move(h)),
           acceptor(asio::make_strand(io)),
           pool(static_cast<size_t>(std::max(2, settings.handler_threads))),
-          body_pool(static_cast<size_t>(std::max(2, settings.handler_threads))) {}
+          body_pool(static_cast<size_t>(std::max(2, settings.handler_threads))),
+          relay_pool(static_cast<size_t>(std::max(2, settings.handler_threads))) {}
 
     ServerSettings settings;
     const Router& router;
@@ -144,6 +145,10 @@ struct HttpServer::Impl {
     // is slow (a disk, S3, an upstream that reads slowly behind the gateway) hold those threads,
     // never the ones reads are answered on (the load test: bench/README.md).
     asio::thread_pool body_pool;
+    // A streaming route's request without a body (every read through the gateway) waits on its
+    // upstream on a third pool: never behind uploads, and never holding the threads this
+    // process's own routes (health, readiness, metrics) are answered on.
+    asio::thread_pool relay_pool;
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
     std::atomic<bool> stopped{false};
@@ -228,6 +233,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     if (d.threads.empty()) {
         d.pool.join();
         d.body_pool.join();
+        d.relay_pool.join();
         return;
     }
     std::promise<void> closed;
@@ -274,6 +280,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     d.threads.clear();
     d.pool.join();
     d.body_pool.join();
+    d.relay_pool.join();
 }
 
 asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
@@ -559,10 +566,10 @@ asio::awaitable<core::Result<Response>> HttpServer::Impl::StreamBody(const std::
                                                                     bool* body_read) {
     SessionState& st = *session;
     // Every call into the sink runs on the body pool, inside the request's log scope; a request
-    // without a body (a GET through the gateway) has nothing to store and runs on the handler
-    // pool instead, so it never waits behind uploads whose services are slow to take their bytes.
+    // without a body (a GET through the gateway) has nothing to store and runs on the relay pool
+    // instead, so it never waits behind uploads whose services are slow to take their bytes.
     const bool bodiless = !parser.chunked() && req.content_length.value_or(0) == 0;
-    asio::thread_pool* const sink_pool = bodiless ? &pool : &body_pool;
+    asio::thread_pool* const sink_pool = bodiless ? &relay_pool : &body_pool;
     auto on_pool = [&](auto&& f) {
         return OnPool(
             [&req, f = std::forward<decltype(f)>(f)]() mutable -> decltype(f()) {

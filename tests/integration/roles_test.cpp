@@ -604,29 +604,64 @@ TEST(Gateway, ASmallAnswerIsRelayedWholeAndOneThatBreaksOffIsA503NotATruncatedBo
     EXPECT_EQ(all.Stop(), 0);
 }
 
+// A stand-in for a service that accepts connections and never reads from or answers them (a
+// small receive window, so a sender stalls at once), until Release closes them all.
+class StallingService {
+public:
+    StallingService() {
+        fd_ = ListenOnLoopback(&port_, 16 << 10);
+        EXPECT_GE(fd_, 0);
+        thread_ = std::jthread([this] {
+            for (int c; (c = accept(fd_, nullptr, nullptr)) >= 0;) {
+                std::scoped_lock lock(mutex_);
+                held_.push_back(c);
+            }
+        });
+    }
+    ~StallingService() { Release(); }
+    /// Waits until `n` connections are held (up to 10 s).
+    bool Holds(size_t n) {
+        for (int i = 0; i < 200; ++i) {
+            {
+                std::scoped_lock lock(mutex_);
+                if (held_.size() >= n) return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    }
+    void Release() {
+        if (fd_ >= 0) {
+            shutdown(fd_, SHUT_RDWR);
+            close(fd_);
+            fd_ = -1;
+        }
+        std::scoped_lock lock(mutex_);
+        for (int c : held_) close(c);
+        held_.clear();
+    }
+    [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    int fd_ = -1;
+    uint16_t port_ = 0;
+    std::mutex mutex_;
+    std::vector<int> held_;
+    std::jthread thread_;
+};
+
 TEST(Gateway, ReadsAreAnsweredWhileEveryUploadThreadWaitsOnAServiceSlowToRead) {
     // The gateway with two threads for bodies: two uploads to an ingest that takes no bytes hold
-    // both. A request without a body is forwarded on the other pool and answered meanwhile.
+    // both. A request without a body is forwarded on another pool and answered meanwhile.
     TempDir dir;
     ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
     all.Start();
-    uint16_t service_port = 0;
-    int lfd = ListenOnLoopback(&service_port, 16 << 10);
-    ASSERT_GE(lfd, 0);
-    std::mutex held_mutex;
-    std::vector<int> held;  // accepted and never read
-    std::jthread stall([&] {
-        for (int fd; (fd = accept(lfd, nullptr, nullptr)) >= 0;) {
-            std::scoped_lock lock(held_mutex);
-            held.push_back(fd);
-        }
-    });
+    StallingService ingest;
     std::string url = "http://127.0.0.1:" + std::to_string(all.port());
     ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
                                         .command = "gateway",
                                         .args = {"--handler-threads", "2", "--upstream", "auth=" + url, "--upstream",
-                                                 "ingest=http://127.0.0.1:" + std::to_string(service_port),
-                                                 "--upstream", "analytics=" + url}});
+                                                 "ingest=" + ingest.url(), "--upstream", "analytics=" + url}});
     gateway.Start();
     HttpClient gw = gateway.client();
     const std::string body(8 << 20, 'x');
@@ -639,33 +674,54 @@ TEST(Gateway, ReadsAreAnsweredWhileEveryUploadThreadWaitsOnAServiceSlowToRead) {
         });
     }
     // Both uploads are inside the gateway, their bodies stuck on the way to the service.
-    for (int i = 0; i < 200; ++i) {
-        {
-            std::scoped_lock lock(held_mutex);
-            if (held.size() >= 2) break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    ASSERT_TRUE(ingest.Holds(2));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    {
-        std::scoped_lock lock(held_mutex);
-        ASSERT_GE(held.size(), 2U);
-    }
     auto started = std::chrono::steady_clock::now();
     auto read = gw.Get("/api/v1/datasets/ds_x/summary");
     auto took = std::chrono::steady_clock::now() - started;
     EXPECT_EQ(read.status, 401) << read.body;  // the analytics service answered (no token)
     EXPECT_EQ(uploads_done.load(), 0) << "the uploads were still held while the read was answered";
     EXPECT_LT(took, std::chrono::seconds(10)) << "the read waited for the uploads";
-    // Let the uploads go: the service vanishes, the gateway answers them.
-    shutdown(lfd, SHUT_RDWR);
-    close(lfd);
-    {
-        std::scoped_lock lock(held_mutex);
-        for (int fd : held) close(fd);
-    }
+    ingest.Release();  // the service vanishes: the gateway answers the uploads
     uploads.clear();
     EXPECT_EQ(uploads_done.load(), 2);
+    EXPECT_EQ(gateway.Stop(), 0);
+    EXPECT_EQ(all.Stop(), 0);
+}
+
+TEST(Gateway, ItsOwnHealthIsAnsweredWhileEveryReadWaitsOnAServiceThatDoesNotAnswer) {
+    // Two threads per pool: two reads to an analytics that never answers hold the relay pool;
+    // the gateway's own routes run on the handler pool and answer meanwhile.
+    TempDir dir;
+    ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
+    all.Start();
+    StallingService analytics;
+    std::string url = "http://127.0.0.1:" + std::to_string(all.port());
+    ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
+                                        .command = "gateway",
+                                        .args = {"--handler-threads", "2", "--upstream", "auth=" + url, "--upstream",
+                                                 "ingest=" + url, "--upstream", "analytics=" + analytics.url()}});
+    gateway.Start();
+    HttpClient gw = gateway.client();
+    std::atomic<int> reads_done{0};
+    std::vector<std::jthread> reads;
+    for (int i = 0; i < 2; ++i) {
+        reads.emplace_back([&] {
+            (void)gw.Get("/api/v1/datasets/ds_x/summary");
+            ++reads_done;
+        });
+    }
+    ASSERT_TRUE(analytics.Holds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto started = std::chrono::steady_clock::now();
+    auto health = gw.Get("/healthz");
+    auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(health.status, 200) << health.body;
+    EXPECT_EQ(reads_done.load(), 0) << "the reads were still waiting while the gateway answered for itself";
+    EXPECT_LT(took, std::chrono::seconds(10)) << "the gateway's health waited for the reads";
+    analytics.Release();  // the service vanishes: the reads get their 503
+    reads.clear();
+    EXPECT_EQ(reads_done.load(), 2);
     EXPECT_EQ(gateway.Stop(), 0);
     EXPECT_EQ(all.Stop(), 0);
 }
