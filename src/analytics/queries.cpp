@@ -111,16 +111,11 @@ namespace {
 bool FourDigitLabel(int64_t year, std::string_view tag, int64_t n, bool two_digits, std::string* out) {
     if (year < 0 || year > 9999 || n < 0 || n > 99) return false;
     char buf[16];
-    size_t k = 0;
-    buf[k++] = static_cast<char>('0' + year / 1000);
-    buf[k++] = static_cast<char>('0' + year / 100 % 10);
-    buf[k++] = static_cast<char>('0' + year / 10 % 10);
-    buf[k++] = static_cast<char>('0' + year % 10);
-    buf[k++] = '-';
-    for (char c : tag) buf[k++] = c;
-    if (two_digits || n >= 10) buf[k++] = static_cast<char>('0' + n / 10);
-    buf[k++] = static_cast<char>('0' + n % 10);
-    out->assign(buf, k);
+    char* p = engine::WriteDigits(buf, year, 4);
+    *p++ = '-';
+    for (char c : tag) *p++ = c;
+    p = engine::WriteDigits(p, n, two_digits || n >= 10 ? 2 : 1);
+    out->assign(buf, static_cast<size_t>(p - buf));
     return true;
 }
 }  // namespace

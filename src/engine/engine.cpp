@@ -8,7 +8,6 @@
 
 #include "core/memory.hpp"
 #include "engine/flat_map.hpp"
-#include "engine/hash.hpp"
 #include "engine/partial_io.hpp"
 #include "engine/scan.hpp"
 

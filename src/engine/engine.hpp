@@ -20,6 +20,7 @@
 
 #include "core/result.hpp"
 #include "engine/csv.hpp"
+#include "engine/hash.hpp"
 #include "engine/insights.hpp"
 #include "engine/json_records.hpp"
 #include "engine/partial.hpp"

@@ -90,41 +90,48 @@ bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::strin
         if (i > run) element_.append(p + run, i - run);
         run = i;
     };
-    // A bracket, comma or line end outside strings at p[i]; false once the array has ended.
+    // The element read so far as a line of its own (from its first non-blank byte); a blank one
+    // still ends a line where a comma ended it.
+    auto end_element = [&](size_t i, bool blank_line) {
+        copy_to(i);
+        if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) {
+            out->append(element_, b);
+            out->push_back('\n');
+        } else if (blank_line) {
+            out->push_back('\n');
+        }
+        element_.clear();
+        run = i + 1;
+    };
+    // A bracket, comma or line end outside strings at p[i].
+    enum class Next { kGoOn, kEnded, kBroken };
     auto structure = [&](size_t i) {
         switch (p[i]) {
             case '{':
             case '[':
                 ++depth_;
-                return true;
+                return Next::kGoOn;
             case '}':
             case ']':
                 if (depth_ > 0) {
                     --depth_;
-                    return true;
+                    return Next::kGoOn;
                 }
-                // The closing bracket of the array ('}' is refused by the caller).
-                copy_to(i);
-                if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) {
-                    out->append(element_, b);
-                    out->push_back('\n');
+                if (p[i] == '}') {
+                    *error = "unbalanced '}' in the JSON array";
+                    return Next::kBroken;
                 }
-                element_.clear();
+                end_element(i, false);  // the closing bracket of the array
                 state_ = State::kAfter;
-                return false;
+                return Next::kEnded;
             case ',':
-                if (depth_ > 0) return true;
-                copy_to(i);
-                if (size_t b = element_.find_first_not_of(" \t"); b != std::string::npos) out->append(element_, b);
-                out->push_back('\n');
-                element_.clear();
-                run = i + 1;
-                return true;
+                if (depth_ == 0) end_element(i, true);
+                return Next::kGoOn;
             default:  // a line end: an element is one line
                 copy_to(i);
                 element_ += ' ';
                 run = i + 1;
-                return true;
+                return Next::kGoOn;
         }
     };
     size_t masks_from = 0;  // a stretch with a backslash is not looked at with masks again
@@ -153,29 +160,22 @@ bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::strin
         }
         if (!escape_ && i >= masks_from && i + 64 <= n) {
             const ChunkMasks m = Masks(p + i);
-            if (m.backslashes != 0) masks_from = i + 64;
-            if (m.backslashes == 0) {
+            if (m.backslashes != 0) {
+                masks_from = i + 64;
+            } else {
                 // Inclusive running parity of the quotes: set from an opening quote to the byte
                 // before its closing one, so a structure character is outside strings where clear.
                 uint64_t inside = m.quotes;
                 for (int shift = 1; shift < 64; shift *= 2) inside ^= inside << shift;
                 if (in_string_) inside = ~inside;
-                uint64_t stops = m.structure & ~inside;
-                bool ended = false;
-                while (stops != 0) {
+                Next next = Next::kGoOn;
+                for (uint64_t stops = m.structure & ~inside; stops != 0 && next == Next::kGoOn; stops &= stops - 1) {
                     const size_t at = i + static_cast<size_t>(__builtin_ctzll(stops));
-                    stops &= stops - 1;
-                    if (p[at] == '}' && depth_ == 0) {
-                        *error = "unbalanced '}' in the JSON array";
-                        return false;
-                    }
-                    if (!structure(at)) {
-                        i = at + 1;
-                        ended = true;
-                        break;
-                    }
+                    next = structure(at);
+                    if (next == Next::kEnded) i = at + 1;
                 }
-                if (ended) continue;
+                if (next == Next::kBroken) return false;
+                if (next == Next::kEnded) continue;
                 in_string_ = (inside >> 63) != 0;
                 i += 64;
                 continue;
@@ -197,15 +197,8 @@ bool JsonArraySplitter::Feed(std::string_view data, std::string* out, std::strin
         if (i = FindAny(p, i, n, kStructure); i == n) break;
         if (p[i] == '"') {
             in_string_ = true;
-        } else {
-            if (p[i] == '}' && depth_ == 0) {
-                *error = "unbalanced '}' in the JSON array";
-                return false;
-            }
-            if (!structure(i)) {
-                ++i;
-                continue;
-            }
+        } else if (structure(i) == Next::kBroken) {
+            return false;
         }
         ++i;
     }

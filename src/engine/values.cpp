@@ -630,10 +630,12 @@ std::string FormatDate(int32_t days) {
     CivilFromDays(days, &y, &m, &d);
     if (y >= 0 && y <= 9999) {
         // The common case without printf (answers render thousands of dates).
-        char buf[10] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10),
-                        static_cast<char>('0' + y / 10 % 10),  static_cast<char>('0' + y % 10), '-',
-                        static_cast<char>('0' + m / 10),       static_cast<char>('0' + m % 10), '-',
-                        static_cast<char>('0' + d / 10),       static_cast<char>('0' + d % 10)};
+        char buf[10];
+        char* p = WriteDigits(buf, y, 4);
+        *p++ = '-';
+        p = WriteDigits(p, m, 2);
+        *p++ = '-';
+        WriteDigits(p, d, 2);
         return std::string(buf, sizeof buf);
     }
     char buf[32];

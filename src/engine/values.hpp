@@ -26,6 +26,15 @@ inline int128 Pow10(int n) {
 }
 
 /// Spaces and tabs around a value (and a stray CR at its end) are not part of it.
+/// Writes v (0 <= v < 10^width) as exactly `width` digits, zero-padded, at out; returns the end.
+inline char* WriteDigits(char* out, int64_t v, int width) {
+    for (int k = width - 1; k >= 0; --k) {
+        out[k] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    }
+    return out + width;
+}
+
 inline std::string_view TrimSpaces(std::string_view s) {
     // Most values start and end with a visible character: two compares.
     if (!s.empty() && static_cast<unsigned char>(s.front()) > ' ' && static_cast<unsigned char>(s.back()) > ' ') return s;
