@@ -5,6 +5,8 @@
 // second analytics instance never answers from an older version than the ready one.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -563,6 +565,20 @@ private:
     std::jthread thread_;
 };
 
+// A gateway whose services are all `all`, except `service`, which is at `url`.
+std::unique_ptr<ServerProcess> GatewayWith(const TempDir& dir, const char* name, const ServerProcess& all,
+                                           const std::string& service, const std::string& url,
+                                           std::vector<std::string> args = {}) {
+    const std::string at_all = "http://127.0.0.1:" + std::to_string(all.port());
+    for (const char* s : {"auth", "ingest", "analytics"}) {
+        args.insert(args.end(), {"--upstream", std::string(s) + "=" + (s == service ? url : at_all)});
+    }
+    auto gateway = std::make_unique<ServerProcess>(
+        ServerOptions{.data_dir = dir.path() / name, .command = "gateway", .args = std::move(args)});
+    gateway->Start();
+    return gateway;
+}
+
 TEST(Gateway, ASmallAnswerIsRelayedWholeAndOneThatBreaksOffIsA503NotATruncatedBody) {
     TempDir dir;
     ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
@@ -577,15 +593,7 @@ TEST(Gateway, ASmallAnswerIsRelayedWholeAndOneThatBreaksOffIsA503NotATruncatedBo
     ScriptedService broken({"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
                             "{\"points\":"},
                            std::chrono::milliseconds(50));
-    std::string url = "http://127.0.0.1:" + std::to_string(all.port());
-    auto gateway_for = [&](const std::string& analytics, const char* name) {
-        return std::make_unique<ServerProcess>(ServerOptions{
-            .data_dir = dir.path() / name,
-            .command = "gateway",
-            .args = {"--upstream", "auth=" + url, "--upstream", "ingest=" + url, "--upstream", "analytics=" + analytics}});
-    };
-    auto to_slow = gateway_for(slow.url(), "gw-slow");
-    to_slow->Start();
+    auto to_slow = GatewayWith(dir, "gw-slow", all, "analytics", slow.url());
     std::string whole = to_slow->client().RawBytes("GET /api/v1/datasets/ds_x/summary HTTP/1.1\r\nHost: x\r\n"
                                                   "Connection: close\r\n\r\n");
     EXPECT_EQ(whole.rfind("HTTP/1.1 200", 0), 0U) << whole;
@@ -594,8 +602,7 @@ TEST(Gateway, ASmallAnswerIsRelayedWholeAndOneThatBreaksOffIsA503NotATruncatedBo
     EXPECT_TRUE(whole.ends_with("\r\n\r\n" + json)) << whole;
     EXPECT_EQ(to_slow->Stop(), 0);
 
-    auto to_broken = gateway_for(broken.url(), "gw-broken");
-    to_broken->Start();
+    auto to_broken = GatewayWith(dir, "gw-broken", all, "analytics", broken.url());
     auto r = to_broken->client().Get("/api/v1/datasets/ds_x/summary");
     EXPECT_EQ(r.status, 503) << r.body;
     EXPECT_EQ(r.Header("content-type"), "application/problem+json");
@@ -650,80 +657,56 @@ private:
     std::jthread thread_;
 };
 
-TEST(Gateway, ReadsAreAnsweredWhileEveryUploadThreadWaitsOnAServiceSlowToRead) {
-    // The gateway with two threads for bodies: two uploads to an ingest that takes no bytes hold
-    // both. A request without a body is forwarded on another pool and answered meanwhile.
+// Through a gateway with two threads per pool whose `service` never takes or answers anything:
+// two `held` requests (each on a thread of its own) wait on it; meanwhile `probe` is answered
+// with `want` within 10 s while both are still held; once the service vanishes both return.
+void ExpectAnsweredWhileTwoAreHeld(const std::string& service, const std::function<void(HttpClient&)>& held,
+                                   const std::function<HttpResult(HttpClient&)>& probe, int want) {
     TempDir dir;
     ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
     all.Start();
-    StallingService ingest;
-    std::string url = "http://127.0.0.1:" + std::to_string(all.port());
-    ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
-                                        .command = "gateway",
-                                        .args = {"--handler-threads", "2", "--upstream", "auth=" + url, "--upstream",
-                                                 "ingest=" + ingest.url(), "--upstream", "analytics=" + url}});
-    gateway.Start();
-    HttpClient gw = gateway.client();
-    const std::string body(8 << 20, 'x');
-    std::atomic<int> uploads_done{0};
-    std::vector<std::jthread> uploads;
+    StallingService stalled;
+    auto gateway = GatewayWith(dir, "gateway", all, service, stalled.url(), {"--handler-threads", "2"});
+    HttpClient gw = gateway->client();
+    std::atomic<int> held_done{0};
+    std::vector<std::jthread> holding;
     for (int i = 0; i < 2; ++i) {
-        uploads.emplace_back([&] {
-            (void)gw.Post("/api/v1/datasets?name=stuck&format=csv", body, {{"Content-Type", "text/csv"}});
-            ++uploads_done;
+        holding.emplace_back([&] {
+            held(gw);
+            ++held_done;
         });
     }
-    // Both uploads are inside the gateway, their bodies stuck on the way to the service.
-    ASSERT_TRUE(ingest.Holds(2));
+    ASSERT_TRUE(stalled.Holds(2));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto started = std::chrono::steady_clock::now();
-    auto read = gw.Get("/api/v1/datasets/ds_x/summary");
+    auto answer = probe(gw);
     auto took = std::chrono::steady_clock::now() - started;
-    EXPECT_EQ(read.status, 401) << read.body;  // the analytics service answered (no token)
-    EXPECT_EQ(uploads_done.load(), 0) << "the uploads were still held while the read was answered";
-    EXPECT_LT(took, std::chrono::seconds(10)) << "the read waited for the uploads";
-    ingest.Release();  // the service vanishes: the gateway answers the uploads
-    uploads.clear();
-    EXPECT_EQ(uploads_done.load(), 2);
-    EXPECT_EQ(gateway.Stop(), 0);
+    EXPECT_EQ(answer.status, want) << answer.body;
+    EXPECT_EQ(held_done.load(), 0) << "the held requests were still waiting when the probe was answered";
+    EXPECT_LT(took, std::chrono::seconds(10)) << "the probe waited for the held requests";
+    stalled.Release();  // the service vanishes: the gateway answers the held requests
+    holding.clear();
+    EXPECT_EQ(held_done.load(), 2);
+    EXPECT_EQ(gateway->Stop(), 0);
     EXPECT_EQ(all.Stop(), 0);
 }
 
+TEST(Gateway, ReadsAreAnsweredWhileEveryUploadThreadWaitsOnAServiceSlowToRead) {
+    // Two uploads to an ingest that takes no bytes hold both body threads; a request without a
+    // body is forwarded on another pool and answered (the analytics service's 401: no token).
+    const std::string body(8 << 20, 'x');
+    ExpectAnsweredWhileTwoAreHeld(
+        "ingest",
+        [&](HttpClient& gw) { (void)gw.Post("/api/v1/datasets?name=stuck&format=csv", body, {{"Content-Type", "text/csv"}}); },
+        [](HttpClient& gw) { return gw.Get("/api/v1/datasets/ds_x/summary"); }, 401);
+}
+
 TEST(Gateway, ItsOwnHealthIsAnsweredWhileEveryReadWaitsOnAServiceThatDoesNotAnswer) {
-    // Two threads per pool: two reads to an analytics that never answers hold the relay pool;
-    // the gateway's own routes run on the handler pool and answer meanwhile.
-    TempDir dir;
-    ServerProcess all(ServerOptions{.data_dir = dir.path() / "all"});
-    all.Start();
-    StallingService analytics;
-    std::string url = "http://127.0.0.1:" + std::to_string(all.port());
-    ServerProcess gateway(ServerOptions{.data_dir = dir.path() / "gateway",
-                                        .command = "gateway",
-                                        .args = {"--handler-threads", "2", "--upstream", "auth=" + url, "--upstream",
-                                                 "ingest=" + url, "--upstream", "analytics=" + analytics.url()}});
-    gateway.Start();
-    HttpClient gw = gateway.client();
-    std::atomic<int> reads_done{0};
-    std::vector<std::jthread> reads;
-    for (int i = 0; i < 2; ++i) {
-        reads.emplace_back([&] {
-            (void)gw.Get("/api/v1/datasets/ds_x/summary");
-            ++reads_done;
-        });
-    }
-    ASSERT_TRUE(analytics.Holds(2));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    auto started = std::chrono::steady_clock::now();
-    auto health = gw.Get("/healthz");
-    auto took = std::chrono::steady_clock::now() - started;
-    EXPECT_EQ(health.status, 200) << health.body;
-    EXPECT_EQ(reads_done.load(), 0) << "the reads were still waiting while the gateway answered for itself";
-    EXPECT_LT(took, std::chrono::seconds(10)) << "the gateway's health waited for the reads";
-    analytics.Release();  // the service vanishes: the reads get their 503
-    reads.clear();
-    EXPECT_EQ(reads_done.load(), 2);
-    EXPECT_EQ(gateway.Stop(), 0);
-    EXPECT_EQ(all.Stop(), 0);
+    // Two reads to an analytics that never answers hold the relay pool; the gateway's own routes
+    // run on the handler pool and answer meanwhile.
+    ExpectAnsweredWhileTwoAreHeld(
+        "analytics", [](HttpClient& gw) { (void)gw.Get("/api/v1/datasets/ds_x/summary"); },
+        [](HttpClient& gw) { return gw.Get("/healthz"); }, 200);
 }
 
 TEST(Gateway, ADeadInstanceNeverCostsARequestWhileAnotherAnswers) {
