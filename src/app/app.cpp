@@ -36,6 +36,7 @@
 #include "store/queue/db/db_job_queue.hpp"
 #include "store/queue/sqs/sqs_job_queue.hpp"
 #include "worker/engine_processor.hpp"
+#include "worker/upload_splits.hpp"
 #include "worker/worker.hpp"
 
 namespace insightstream::app {
@@ -147,6 +148,19 @@ Result<std::vector<http::Route>> ServiceRouteTable() {
     }
     fs::remove_all(dir, ec);
     return table;
+}
+
+// What the engine reads a version with: the worker's, and the ingest's where it cuts splits
+// while a file uploads (so that the version's job can adopt them).
+worker::EngineProcessorSettings EngineSettings(const Config& cfg) {
+    return worker::EngineProcessorSettings{.chunk_bytes = cfg.worker_chunk_bytes,
+                                           .threads = cfg.engine_threads,
+                                           .max_rejected_share = cfg.max_rejected_share,
+                                           .max_groups = static_cast<size_t>(cfg.max_groups),
+                                           .memory_budget = static_cast<size_t>(cfg.job_memory_bytes),
+                                           .split_bytes = cfg.split_bytes,
+                                           .split_stall_ms = cfg.split_stall_ms,
+                                           .nice = cfg.worker_nice};
 }
 
 }  // namespace
@@ -321,6 +335,12 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
                                    .max_concurrent_uploads = cfg.max_concurrent_uploads,
                                    .max_concurrent_uploads_per_org = cfg.max_concurrent_uploads_per_org},
             worker::ParseVersionOptions);
+        // Where workers can read an upload before it is stored whole (the directory store), the
+        // file is cut into splits while it streams and workers start on them at once.
+        if (cfg.split_bytes > 0) {
+            p->ingest->SplitWhileUploading(
+                worker::UploadSplitters(*p->objects, *p->queue, p->metrics, EngineSettings(cfg), cfg.split_bytes));
+        }
         p->router.SetService("ingest");
         p->ingest->RegisterRoutes(p->router);
         p->router.SetService("");
@@ -350,20 +370,11 @@ Result<std::unique_ptr<Application>> Application::Create(const Config& config) {
     }
 
     if (cfg.Runs("worker")) {
-        p->processor = std::make_unique<worker::EngineProcessor>(
-            *p->objects, worker::EngineProcessorSettings{.chunk_bytes = cfg.worker_chunk_bytes,
-                                                         .threads = cfg.engine_threads,
-                                                         .max_rejected_share = cfg.max_rejected_share,
-                                                         .max_groups = static_cast<size_t>(cfg.max_groups),
-                                                         .memory_budget = static_cast<size_t>(cfg.job_memory_bytes),
-                                                         // The embedded mode (SQLite: one process) with one
-                                                         // worker thread has nobody to share splits with.
-                                                         .split_bytes = cfg.database.starts_with("sqlite:") &&
-                                                                                cfg.worker_concurrency <= 1
-                                                                            ? 0
-                                                                            : cfg.split_bytes,
-                                                         .split_stall_ms = cfg.split_stall_ms,
-                                                         .nice = cfg.worker_nice});
+        worker::EngineProcessorSettings settings = EngineSettings(cfg);
+        // The embedded mode (SQLite: one process) with one worker thread has nobody to share the
+        // splits it would cut after the upload with (those cut while it uploads, it takes itself).
+        if (cfg.database.starts_with("sqlite:") && cfg.worker_concurrency <= 1) settings.split_bytes = 0;
+        p->processor = std::make_unique<worker::EngineProcessor>(*p->objects, settings);
         worker::WorkerSettings ws{.concurrency = cfg.worker_concurrency,
                                   .visibility_s = cfg.job_visibility_s,
                                   .heartbeat_s = cfg.job_heartbeat_s,

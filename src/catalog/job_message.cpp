@@ -24,6 +24,13 @@ std::string JobMessage::ToJson() const {
         o["begin"] = begin;
         o["end"] = end;
         o["first_line"] = first_line;
+        if (!writing.empty()) {
+            o["writing"] = writing;
+            o["format"] = format;
+            o["options"] = options;
+        }
+    } else if (!run.empty()) {
+        o["run"] = run;
     }
     return json::serialize(o);
 }
@@ -63,6 +70,17 @@ Result<JobMessage> JobMessage::Parse(std::string_view text) {
                          m.run.find_first_not_of("0123456789abcdef") == std::string::npos;
         if (!hex || m.pass < 1 || m.split < 0 || m.begin < 0 || m.end < m.begin || m.first_line < 1) {
             return Error::InvalidArgument("split job message lacks run, pass, split, begin, end or first_line");
+        }
+        m.writing = str("writing");
+        m.format = str("format");
+        m.options = str("options");
+        if (!m.writing.empty() && m.format != "csv" && m.format != "json" && m.format != "ndjson") {
+            return Error::InvalidArgument("split job message of an upload in progress lacks its format");
+        }
+    } else if (m.kind.empty()) {
+        m.run = str("run");
+        if (m.run.size() > 32 || m.run.find_first_not_of("0123456789abcdef") != std::string::npos) {
+            return Error::InvalidArgument("job message has a run that is not a hex id");
         }
     }
     if (!core::IsValidId(m.tenant.str()) || !core::IsValidId(m.dataset.str()) || m.version < 1) {

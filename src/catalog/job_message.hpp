@@ -30,6 +30,13 @@ struct JobMessage {
     int64_t begin = 0;
     int64_t end = 0;
     int64_t first_line = 1;
+    /// A split cut while the file was still uploading (worker/upload_splits.hpp): the write in
+    /// progress its bytes are read from (store::ObjectWriter::ReadableAs), and the upload's format
+    /// and options (the version is not in the catalogue yet). A version's job with a `run` adopts
+    /// that analysis's splits.
+    std::string writing;
+    std::string format;
+    std::string options;
     [[nodiscard]] std::string ToJson() const;
     static core::Result<JobMessage> Parse(std::string_view json);
 };

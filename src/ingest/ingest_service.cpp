@@ -191,6 +191,24 @@ Result<void> IngestService::CheckQuota(const core::TenantId& tenant, uint64_t in
 // One upload in progress: started before the body arrives (checked, numbered, its object write
 // begun), fed the body as the server reads it, finished into a queued version. Destroyed
 // unfinished, it aborts the object write (the writer's destructor removes the temporary file).
+// The upload's write, each piece handed to the splitter once it is stored.
+class SplittingWriter final : public store::ObjectWriter {
+public:
+    SplittingWriter(std::unique_ptr<store::ObjectWriter> inner, catalog::UploadSplitter& splitter)
+        : inner_(std::move(inner)), splitter_(splitter) {}
+    Result<void> Write(const char* data, size_t n) override {
+        IS_TRY_VOID(inner_->Write(data, n));
+        splitter_.Written(std::string_view(data, n));
+        return {};
+    }
+    Result<store::PutResult> Commit() override { return inner_->Commit(); }
+    [[nodiscard]] std::string ReadableAs() const override { return inner_->ReadableAs(); }
+
+private:
+    std::unique_ptr<store::ObjectWriter> inner_;
+    catalog::UploadSplitter& splitter_;
+};
+
 class IngestService::UploadBody final : public http::BodySink {
 public:
     UploadBody(IngestService& service, Request& req) : s_(service), req_(req) {}
@@ -218,6 +236,7 @@ private:
     bool multipart_ = false;
     std::string options_;
     std::optional<store::ObjectKey> key_;
+    std::unique_ptr<catalog::UploadSplitter> splitter_;  // outlives writer_, which feeds it
     std::unique_ptr<store::ObjectWriter> writer_;
     std::optional<http::MultipartReader> mp_;
     std::optional<FormParts> form_;
@@ -310,6 +329,14 @@ Result<void> IngestService::UploadBody::Start(const core::DatasetId* existing) {
     }
     key_ = store::ObjectKey::ForDatasetVersion(tenant_, id_, version_, "source");
     IS_TRY(writer_, s_.objects_.BeginPut(*key_));
+    // A file whose format is known now is cut into splits as it streams, where the store lets
+    // workers read a write in progress; the rest are cut by the version's job.
+    if (s_.splitters_ && format_) {
+        catalog::UploadStart start{tenant_, id_, version_, *format_, options_, writer_->ReadableAs(),
+                                   req_.trace_id, req_.request_id, req_.span_id};
+        splitter_ = s_.splitters_(start);
+        if (splitter_) writer_ = std::make_unique<SplittingWriter>(std::move(writer_), *splitter_);
+    }
     if (multipart_) {
         const std::string* ct_header = req_.Header("content-type");
         IS_TRY(auto boundary, http::MultipartReader::BoundaryFrom(ct_header ? *ct_header : ""));
@@ -367,6 +394,8 @@ Result<Response> IngestService::UploadBody::Finish() {
     IS_TRY(auto put, writer->Commit());
 
     JobMessage job{tenant, id, version, req.trace_id, req.request_id, req.span_id};
+    // Splits analysed while the file streamed: the version's job adopts them.
+    if (splitter_) job.run = splitter_->Finish();
     DatasetRecord d = existing ? *current : DatasetRecord{};
     if (!existing) {
         d.id = id;
@@ -409,6 +438,7 @@ Result<Response> IngestService::UploadBody::Finish() {
     });
     if (!saved) {
         (void)objects_.Delete(key);  // nothing refers to it
+        if (splitter_) splitter_->Withdraw();
         return std::move(saved).error();
     }
     // The job is durable in the outbox already: the relay sends it now, without this request

@@ -14,6 +14,7 @@
 
 #include "catalog/datasets.hpp"
 #include "catalog/job_message.hpp"
+#include "catalog/upload_splits.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/metrics.hpp"
@@ -100,6 +101,8 @@ public:
                   const core::Clock& clock, core::IdSource& ids, core::Metrics& metrics, IngestSettings settings,
                   OptionsParser options_parser);
     void RegisterRoutes(http::Router& router);
+    /// Splits each upload while it streams (worker/upload_splits.hpp); unset: never.
+    void SplitWhileUploading(catalog::UploadSplitterFactory splitters) { splitters_ = std::move(splitters); }
     /// Called after a dataset was deleted or got a new version.
     void OnChange(std::function<void(const core::TenantId&, const core::DatasetId&)> listener) {
         on_change_ = std::move(listener);
@@ -130,6 +133,7 @@ private:
     UploadSlots slots_;
     OptionsParser worker_options_;
     std::function<void(const core::TenantId&, const core::DatasetId&)> on_change_;
+    catalog::UploadSplitterFactory splitters_;
 };
 
 

@@ -136,16 +136,21 @@ Result<void> EngineProcessor::PutSnapshot(const JobContext& job, const engine::E
     return {};
 }
 
-engine::EngineOptions EngineProcessor::Options(const JobContext& job) const {
+engine::EngineOptions EngineOptionsFor(const EngineProcessorSettings& settings, const std::string& format,
+                                       std::string_view options_json) {
     engine::EngineOptions options;
-    options.format = job.version.format;
-    options.threads = settings_.threads;
-    options.thread_nice = settings_.nice;
-    options.partial.max_groups = settings_.max_groups;
-    options.partial.max_issues = settings_.max_issues;
-    options.memory_budget = settings_.memory_budget;
-    ApplyVersionOptions(job.version.options, &options);
+    options.format = format;
+    options.threads = settings.threads;
+    options.thread_nice = settings.nice;
+    options.partial.max_groups = settings.max_groups;
+    options.partial.max_issues = settings.max_issues;
+    options.memory_budget = settings.memory_budget;
+    ApplyVersionOptions(options_json, &options);
     return options;
+}
+
+engine::EngineOptions EngineProcessor::Options(const JobContext& job) const {
+    return EngineOptionsFor(settings_, job.version.format, job.version.options);
 }
 
 engine::AnalyzeHooks EngineProcessor::Hooks(const JobContext& job, store::ObjectReader* source, ProgressSink& progress,
@@ -203,7 +208,9 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     engine::AnalyzeHooks hooks = Hooks(job, &source, progress, &first);
     engine::EngineOptions last;
     std::optional<engine::InsightSet> in_splits;
-    if (send_split_ && settings_.split_bytes > 0 && job.version.size_bytes > settings_.split_bytes) {
+    // In splits: cut while the file uploaded (the job names their run), or big enough to cut now.
+    if (!job.message.run.empty() ||
+        (send_split_ && settings_.split_bytes > 0 && job.version.size_bytes > settings_.split_bytes)) {
         first = false;  // the cut reads the source the worker opened; every later read opens its own
         IS_TRY(in_splits, AnalyzeInSplits(job, source, progress, &last));
     }
@@ -281,12 +288,16 @@ Result<JobOutcome> EngineProcessor::Process(const JobContext& job, store::Object
     return out;
 }
 
+store::ObjectKey SplitObjectKey(const catalog::JobMessage& job, const std::string& run, int pass, const std::string& what) {
+    return store::ObjectKey::ForDatasetVersion(job.tenant, job.dataset, job.version,
+                                               "split-" + run + "-p" + std::to_string(pass) + "-" + what);
+}
+
 namespace {
 
-// The objects of one analysis in splits: split-<run>-p<pass>-<what>, beside the upload.
+// The objects of one analysis in splits (SplitObjectKey), of the job's run.
 store::ObjectKey SplitKey(const JobContext& job, int pass, const std::string& what) {
-    return store::ObjectKey::ForDatasetVersion(job.message.tenant, job.message.dataset, job.message.version,
-                                               "split-" + job.message.run + "-p" + std::to_string(pass) + "-" + what);
+    return SplitObjectKey(job.message, job.message.run, pass, what);
 }
 store::ObjectKey PartialKey(const JobContext& job, int pass, size_t k) {
     return SplitKey(job, pass, std::to_string(k) + ".partial");
@@ -307,7 +318,14 @@ engine::OpenRange EngineProcessor::Opener(const JobContext& job) {
         if (end < 0 || end > begin) {
             auto key = store::ObjectKey::Parse(job.version.object_key);
             if (!key) return Error::Internal("bad object key in DB: " + job.version.object_key);
-            IS_TRY(out->reader, objects_.Open(*key, begin, end < 0 ? -1 : end - begin));
+            const int64_t length = end < 0 ? -1 : end - begin;
+            // A split cut while the file uploads reads the write in progress (or the object,
+            // once it is committed).
+            if (!job.message.writing.empty()) {
+                IS_TRY(out->reader, objects_.OpenWriting(*key, job.message.writing, begin, length));
+            } else {
+                IS_TRY(out->reader, objects_.Open(*key, begin, length));
+            }
         }
         return std::unique_ptr<engine::ByteSource>(std::move(out));
     };
@@ -425,43 +443,93 @@ Result<void> EngineProcessor::GatherSplits(const JobContext& job, const engine::
     }
 }
 
+bool EngineProcessor::AdoptUploadSplits(const JobContext& job, const engine::EngineOptions& options,
+                                        std::vector<engine::SplitRange>* splits) {
+    const std::string& run = job.message.run;
+    if (run.empty()) return false;
+    auto plan = objects_.GetBytes(SplitObjectKey(job.message, run, 1, "plan"));
+    auto pass_options = objects_.GetBytes(SplitObjectKey(job.message, run, 1, "options"));
+    // Split by other limits than this worker's (the ingest's configuration differs): cut again.
+    if (!plan || !pass_options || *pass_options != engine::WritePassOptions(options)) return false;
+    // The plan: "begin end first_line" per split, covering the stored file from its first byte
+    // to its last.
+    std::vector<engine::SplitRange> out;
+    int64_t at = 0;
+    for (size_t from = 0; from < plan->size();) {
+        size_t eol = plan->find('\n', from);
+        if (eol == std::string::npos) return false;
+        engine::SplitRange r{};
+        long long b = 0, e = 0, l = 0;
+        if (std::sscanf(plan->substr(from, eol - from).c_str(), "%lld %lld %lld", &b, &e, &l) != 3) return false;
+        r.begin = b;
+        r.end = e;
+        r.first_line = l;
+        if (r.begin != at || r.end < r.begin || r.first_line < 1) return false;
+        at = r.end;
+        out.push_back(r);
+        from = eol + 1;
+    }
+    if (out.empty() || at != job.version.size_bytes) return false;
+    *splits = std::move(out);
+    return true;
+}
+
 Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const JobContext& version_job,
                                                                            store::ObjectReader& source, ProgressSink& progress,
                                                                            engine::EngineOptions* last) {
     engine::EngineOptions options = Options(version_job);
-    // The file's record ends, found in one read of it (the structure alone: quotes, delimiters,
-    // line ends).
-    engine::SplitCutter cutter(options, settings_.split_bytes);
-    std::string buffer(settings_.chunk_bytes, '\0');
-    for (;;) {
-        if (progress.StopRequested()) return StoppedError();
-        IS_TRY(size_t n, source.Read(buffer.data(), buffer.size()));
-        if (n == 0) break;
-        cutter.Feed(std::string_view(buffer.data(), n));
-        if (cutter.unsplittable()) return std::optional<engine::InsightSet>();  // UTF-16, a JSON array
-    }
-    std::vector<engine::SplitRange> splits = cutter.Take();
-    for (auto& s : cutter.Finish()) splits.push_back(s);
-    if (splits.size() < 2) return std::optional<engine::InsightSet>();
-    // This analysis's objects carry an id of their own: nothing another attempt left behind (with
-    // other limits, say) is ever mistaken for a split of this one; all are deleted at the end,
-    // whatever the outcome.
     JobContext job = version_job;
-    {
+    std::vector<engine::SplitRange> splits;
+    // Splits cut while the file uploaded, some perhaps analysed already: adopted as they are.
+    const bool adopted = AdoptUploadSplits(version_job, options, &splits);
+    // What an earlier attempt left behind (its worker killed mid-way), or splits of the upload
+    // this job does not adopt, go now.
+    const std::string source_key =
+        store::ObjectKey::ForDatasetVersion(version_job.message.tenant, version_job.message.dataset, version_job.message.version, "source").str();
+    auto sweep = [&] {
+        const std::string keep = adopted ? "/split-" + version_job.message.run + "-" : std::string();
+        if (auto left = objects_.List(source_key.substr(0, source_key.rfind('/') + 1))) {
+            for (const auto& o : *left) {
+                if (o.key.find("/split-") == std::string::npos) continue;
+                if (!keep.empty() && o.key.find(keep) != std::string::npos) continue;
+                if (auto key = store::ObjectKey::Parse(o.key)) (void)objects_.Delete(*key);
+            }
+        }
+    };
+    if (!adopted) {
+        job.message.run.clear();
+        if (!send_split_ || settings_.split_bytes <= 0 || version_job.version.size_bytes <= settings_.split_bytes) {
+            if (!version_job.message.run.empty()) sweep();
+            return std::optional<engine::InsightSet>();
+        }
+        // The file's record ends, found in one read of it (the structure alone: quotes,
+        // delimiters, line ends).
+        engine::SplitCutter cutter(options, settings_.split_bytes);
+        std::string buffer(settings_.chunk_bytes, '\0');
+        for (;;) {
+            if (progress.StopRequested()) return StoppedError();
+            IS_TRY(size_t n, source.Read(buffer.data(), buffer.size()));
+            if (n == 0) break;
+            cutter.Feed(std::string_view(buffer.data(), n));
+            if (cutter.unsplittable()) break;  // UTF-16, a JSON array
+        }
+        if (!cutter.unsplittable()) {
+            splits = cutter.Take();
+            for (auto& s : cutter.Finish()) splits.push_back(s);
+        }
+        if (splits.size() < 2) {
+            if (!version_job.message.run.empty()) sweep();
+            return std::optional<engine::InsightSet>();
+        }
+        // This analysis's objects carry an id of their own: nothing another attempt left behind
+        // (with other limits, say) is ever mistaken for a split of this one; all are deleted at
+        // the end, whatever the outcome.
         std::random_device rd;
         char id[17];
         std::snprintf(id, sizeof id, "%08x%08x", rd(), rd());
         job.message.run = id;
     }
-    // What an earlier attempt left behind (its worker killed mid-way) goes now.
-    const std::string source_key =
-        store::ObjectKey::ForDatasetVersion(version_job.message.tenant, version_job.message.dataset, version_job.message.version, "source").str();
-    if (auto left = objects_.List(source_key.substr(0, source_key.rfind('/') + 1))) {
-        for (const auto& o : *left) {
-            if (o.key.find("/split-") == std::string::npos) continue;
-            if (auto key = store::ObjectKey::Parse(o.key)) (void)objects_.Delete(*key);
-        }
-    }
+    sweep();
     int passes = 0;
     struct CleanUp {
         std::function<void()> run;
@@ -474,15 +542,23 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
                 (void)objects_.Delete(TakenKey(job, p, k));
             }
         }
+        (void)objects_.Delete(SplitKey(job, 1, "plan"));
     }};
     core::Log(core::LogLevel::kInfo, "job.splits", "analysing the file in splits",
-              {{"splits", static_cast<int64_t>(splits.size())}, {"split_bytes", settings_.split_bytes}, {"run", job.message.run}});
+              {{"splits", static_cast<int64_t>(splits.size())},
+               {"split_bytes", settings_.split_bytes},
+               {"run", job.message.run},
+               {"cut_while_uploading", adopted}});
     const engine::OpenRange open = Opener(job);
     const int max_passes = engine::AnalyzeHooks{}.max_passes;
     for (int pass = 1;; ++pass) {
         passes = pass;
-        IS_TRY_VOID(objects_.PutBytes(SplitKey(job, pass, "options"), engine::WritePassOptions(options)));
-        for (size_t k = 0; k < splits.size(); ++k) {
+        // Adopted: the first pass's options are there, and split jobs were sent while the file
+        // uploaded for every split but the last; those not done nor taken are sent again.
+        const bool resume = adopted && pass == 1;
+        if (!resume) IS_TRY_VOID(objects_.PutBytes(SplitKey(job, pass, "options"), engine::WritePassOptions(options)));
+        for (size_t k = 0; k < splits.size() && send_split_; ++k) {
+            if (resume && (objects_.Open(PartialKey(job, pass, k)) || objects_.Open(TakenKey(job, pass, k)))) continue;
             catalog::JobMessage m = job.message;
             m.kind = catalog::kSplitJob;
             m.pass = pass;

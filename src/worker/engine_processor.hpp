@@ -57,6 +57,10 @@ private:
     /// The analysis in splits, or nullopt when the file is one split.
     core::Result<std::optional<engine::InsightSet>> AnalyzeInSplits(const JobContext& version_job, store::ObjectReader& source,
                                                                     ProgressSink& progress, engine::EngineOptions* last);
+    /// The splits the ingest cut while the file uploaded (catalog/upload_splits.hpp), if the job
+    /// names their run, their plan covers the stored file and they were read with this worker's
+    /// options; false: the file is cut again (or analysed whole).
+    bool AdoptUploadSplits(const JobContext& job, const engine::EngineOptions& options, std::vector<engine::SplitRange>* splits);
     /// Every split's partial result of the pass into `merger`: taken from the store as other
     /// workers write them, or analysed here.
     core::Result<void> GatherSplits(const JobContext& job, const engine::EngineOptions& options, int pass,
@@ -85,5 +89,11 @@ private:
 core::Result<std::string> ParseVersionOptions(const std::map<std::string, std::string>& params);
 /// The engine options a stored options JSON asks for (anything unreadable is ignored).
 void ApplyVersionOptions(std::string_view options_json, engine::EngineOptions* options);
+/// The options a version of `format` with `options_json` is analysed with under `settings`.
+engine::EngineOptions EngineOptionsFor(const EngineProcessorSettings& settings, const std::string& format,
+                                       std::string_view options_json);
+/// An object of analysis `run` of a version in splits, beside its upload:
+/// split-<run>-p<pass>-<what> (what: options, plan, <k>.partial, <k>.taken).
+store::ObjectKey SplitObjectKey(const catalog::JobMessage& job, const std::string& run, int pass, const std::string& what);
 
 }  // namespace insightstream::worker

@@ -293,12 +293,28 @@ const char* Worker::ProcessSplit(const store::QueueMessage& m, JobContext& job) 
     auto ack = [&] { Ack(m); };
     auto found = VersionOf(m, msg);
     if (!found) return "retried";
-    // Only a version being processed waits for its splits.
-    if (!*found || (*found)->status == catalog::VersionStatus::kReady || (*found)->status == catalog::VersionStatus::kFailed) {
+    // Only a version being processed waits for its splits; a split cut while its file uploads
+    // comes before its version exists (its objects say whether anyone still waits for it).
+    const bool uploading = !msg.writing.empty();
+    if ((!*found && !uploading) ||
+        (*found && ((*found)->status == catalog::VersionStatus::kReady || (*found)->status == catalog::VersionStatus::kFailed))) {
         ack();
         return "gone";
     }
-    job.version = **found;
+    if (uploading && *found) {
+        // The upload is stored and its version's job adopts the splits: it sends again those
+        // nobody has taken or analyses them itself (with the version's progress), so a split job
+        // sent while the file uploaded and not taken before is not needed any more.
+        ack();
+        return "split_superseded";
+    }
+    if (*found) job.version = **found;
+    if (uploading) {
+        job.version.format = msg.format;
+        job.version.options = msg.options;
+        job.version.object_key =
+            store::ObjectKey::ForDatasetVersion(msg.tenant, msg.dataset, msg.version, "source").str();
+    }
     auto lease = std::make_shared<Lease>();
     lease->receipt = m.receipt;
     bool analysed = false;

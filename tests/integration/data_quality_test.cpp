@@ -5,6 +5,9 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <filesystem>
+#include <thread>
 #include <tuple>
 
 #include "support/datasets.hpp"
@@ -50,6 +53,50 @@ protected:
         }
         ADD_FAILURE() << "no column " << name;
         return {};
+    }
+
+    /// Every answer about dataset `id`, with the id and the computation time blanked out.
+    std::string Answers(const std::string& id) {
+        std::string out;
+        for (const char* what : {"/summary", "/schema", "/timeseries?interval=month&measure=revenue",
+                                 "/groups?dimension=region&measure=revenue", "/groups?dimension=product&agg=count",
+                                 "/breakdown?dimension=region&measure=revenue", "/errors"}) {
+            auto r = client().Get("/api/v1/datasets/" + id + what, Bearer(token_));
+            EXPECT_EQ(r.status, 200) << what << ": " << r.body;
+            std::string body = r.body;
+            for (size_t at; (at = body.find(id)) != std::string::npos;) body.replace(at, id.size(), "ID");
+            const std::string stamp = "\"computed_at\":\"";
+            for (size_t at = body.find(stamp); at != std::string::npos; at = body.find(stamp, at + 1)) {
+                size_t from = at + stamp.size();
+                body.erase(from, body.find('"', from) - from);  // when, not what
+            }
+            out += std::string(what) + " " + body + "\n";
+        }
+        return out;
+    }
+    /// The sum of a counter's series whose line starts with `series` (name and labels).
+    double Counter(const std::string& series) {
+        std::string text = client().Get("/metrics").body;
+        double sum = 0;
+        for (size_t at = text.find("\n" + series); at != std::string::npos; at = text.find("\n" + series, at + 1)) {
+            size_t value = text.find(' ', at + 1);
+            if (value != std::string::npos) sum += std::stod(text.substr(value + 1));
+        }
+        return sum;
+    }
+    /// The head of a raw upload of `bytes` bytes of CSV.
+    std::string UploadHead(size_t bytes) {
+        return "POST /api/v1/datasets?name=streamed&format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_ +
+               "\r\nContent-Type: text/csv\r\nContent-Length: " + std::to_string(bytes) + "\r\nConnection: close\r\n\r\n";
+    }
+    /// Waits until split jobs sent while the upload streams were analysed (`want` of them).
+    void WaitForSplitsAnalysedWhileUploading(double want) {
+        for (int i = 0; i < 600; ++i) {
+            if (Counter("insightstream_jobs_total{outcome=\"split\"}") >= want) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        ADD_FAILURE() << "no split was analysed while the file uploaded; sent: "
+                      << Counter("insightstream_upload_splits_sent_total");
     }
 
     TempDir dir_;
@@ -178,24 +225,7 @@ TEST_P(DataQuality, AFileAnalysedInSplitsAnswersExactlyAsTheWholeFile) {
     // (each a queue job; two workers): every answer the same, byte for byte, but for the id.
     std::string csv = SalesCsv(20'000);
     csv.insert(csv.find("\n1500,") + 1, "1499,2024-02-30,North,\"a quoted\nline break\",x,1.00\n");
-    auto answers = [&](const std::string& id) {
-        std::string out;
-        for (const char* what : {"/summary", "/schema", "/timeseries?interval=month&measure=revenue",
-                                 "/groups?dimension=region&measure=revenue", "/groups?dimension=product&agg=count",
-                                 "/breakdown?dimension=region&measure=revenue", "/errors"}) {
-            auto r = client().Get("/api/v1/datasets/" + id + what, Bearer(token_));
-            EXPECT_EQ(r.status, 200) << what << ": " << r.body;
-            std::string body = r.body;
-            for (size_t at; (at = body.find(id)) != std::string::npos;) body.replace(at, id.size(), "ID");
-            const std::string stamp = "\"computed_at\":\"";
-            for (size_t at = body.find(stamp); at != std::string::npos; at = body.find(stamp, at + 1)) {
-                size_t from = at + stamp.size();
-                body.erase(from, body.find('"', from) - from);  // when, not what
-            }
-            out += std::string(what) + " " + body + "\n";
-        }
-        return out;
-    };
+    auto answers = [&](const std::string& id) { return Answers(id); };
     Start({"--split-bytes", "0"});
     std::string whole = Upload(csv);
     WaitForStatus(client(), token_, whole, "ready", 120);
@@ -216,6 +246,60 @@ TEST_P(DataQuality, AFileAnalysedInSplitsAnswersExactlyAsTheWholeFile) {
     WaitForStatus(client(), token_, split, "ready", 120);
     EXPECT_EQ(answers(split), want);
     EXPECT_NE(server_->Log().find("job.splits"), std::string::npos) << "the file was not split";
+}
+
+TEST_P(DataQuality, AFileSplitWhileItUploadsIsAnalysedAsItStreamsAndAnswersExactlyAsTheWholeFile) {
+    // Splits of ~64 KiB cut by the ingest as the bytes arrive: workers analyse the first ones
+    // while the rest of the file is still on the wire (the version does not exist yet), the
+    // version's job adopts them, and every answer is the whole file's, byte for byte.
+    std::string csv = SalesCsv(60'000);
+    // A quoted line break in a record, which the cut must not split.
+    csv.insert(csv.find("\n1500,") + 1, "1499,2024-02-30,North,\"a quoted\nline break\",x,1.00\n");
+    Start({"--split-bytes", "0"});
+    std::string whole = Upload(csv);
+    WaitForStatus(client(), token_, whole, "ready", 120);
+    const std::string want = Answers(whole);
+
+    Start({"--split-bytes", "65536"});
+    const size_t first = csv.size() * 3 / 5;
+    std::string answer = client().RawBytes(
+        UploadHead(csv.size()) + csv.substr(0, first), [&] { WaitForSplitsAnalysedWhileUploading(2); }, csv.substr(first));
+    ASSERT_NE(answer.find(" 202 "), std::string::npos) << answer;
+    const size_t body = answer.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos);
+    std::string id(json::parse(answer.substr(body + 4)).at("id").as_string());
+    EXPECT_GE(Counter("insightstream_upload_splits_sent_total"), 5);
+    WaitForStatus(client(), token_, id, "ready", 120);
+    EXPECT_EQ(Answers(id), want);
+    EXPECT_NE(server_->Log().find("\"cut_while_uploading\":true"), std::string::npos) << "the version's job did not adopt the splits";
+    // Every split's object is gone once the version is ready.
+    for (const auto& f : std::filesystem::recursive_directory_iterator(dir_.path() / "objects")) {
+        EXPECT_EQ(f.path().filename().string().find("split-"), std::string::npos) << f.path();
+    }
+}
+
+TEST_P(DataQuality, AnUploadCutOffAfterItsFirstSplitsWereAnalysedLeavesNothingBehind) {
+    Start({"--split-bytes", "65536"});
+    std::string csv = SalesCsv(60'000);
+    const size_t first = csv.size() / 2;
+    client().RawBytes(
+        UploadHead(csv.size()) + csv.substr(0, first), [&] { WaitForSplitsAnalysedWhileUploading(1); }, "", true);
+    // The upload is refused (nothing to list) and what its split jobs stored is withdrawn, the
+    // write in progress deleted.
+    auto leftovers = [&] {
+        std::vector<std::string> out;
+        for (const auto& f : std::filesystem::recursive_directory_iterator(dir_.path() / "objects")) {
+            if (f.is_regular_file()) out.push_back(f.path().string());
+        }
+        return out;
+    };
+    for (int i = 0; i < 200 && !leftovers().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(leftovers(), std::vector<std::string>{});
+    EXPECT_EQ(Get("/api/v1/datasets").at("items").as_array().size(), 0u);
+    // The split jobs still queued find nothing waiting for them; the next upload is whole.
+    std::string id = Upload(csv);
+    WaitForStatus(client(), token_, id, "ready", 120);
+    EXPECT_EQ(Get("/api/v1/datasets/" + id).at("rows").as_int64(), 60'000);
 }
 
 TEST(SplitSettings, ASplitSizeOrStallTooSmallIsRefusedAtStartWithTheReason) {

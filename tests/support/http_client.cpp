@@ -108,16 +108,23 @@ HttpResult HttpClient::Raw(const std::string& raw, bool half_close) const {
 std::string HttpClient::RawBytes(const std::string& raw) const { return RawBytes(raw, "", 0); }
 
 std::string HttpClient::RawBytes(const std::string& first, const std::string& second, int pause_ms) const {
+    return RawBytes(first, [pause_ms] { std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms)); }, second);
+}
+
+std::string HttpClient::RawBytes(const std::string& first, const std::function<void()>& between, const std::string& second,
+                                 bool close_instead) const {
     asio::io_context io;
     beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::seconds(30));
+    stream.expires_after(std::chrono::seconds(60));
     stream.connect(tcp::endpoint(asio::ip::make_address(host_), port_));
     asio::write(stream, asio::buffer(first));
-    if (!second.empty()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
-        asio::write(stream, asio::buffer(second));
-    }
+    between();
     beast::error_code ec;
+    if (close_instead) {
+        stream.socket().close(ec);
+        return {};
+    }
+    if (!second.empty()) asio::write(stream, asio::buffer(second));
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     std::string out;
     char buf[8192];

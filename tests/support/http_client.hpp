@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -39,6 +40,10 @@ public:
     std::string RawBytes(const std::string& raw) const;
     /// Sends `first`, waits `pause_ms`, sends `second`, then reads like RawBytes.
     std::string RawBytes(const std::string& first, const std::string& second, int pause_ms) const;
+    /// Sends `first`, runs `between` (the connection open), then sends `second` and reads like
+    /// RawBytes — or, with `close_instead`, closes the connection there (a client that gives up).
+    std::string RawBytes(const std::string& first, const std::function<void()>& between, const std::string& second,
+                         bool close_instead = false) const;
     /// Sends `raw` and closes the connection without waiting for an answer.
     void SendAndClose(const std::string& raw) const;
     [[nodiscard]] uint16_t port() const { return port_; }

@@ -47,6 +47,10 @@ public:
     virtual ~ObjectWriter() = default;
     virtual Result<void> Write(const char* data, size_t n) = 0;
     virtual Result<PutResult> Commit() = 0;
+    /// A name other processes may read the bytes written so far by (ObjectStore::OpenWriting),
+    /// or "" where the backend cannot show a write before it commits (S3: a multipart upload's
+    /// parts are not readable until it completes).
+    [[nodiscard]] virtual std::string ReadableAs() const { return {}; }
 };
 
 /// A streaming read. Read() returns 0 at the end.
@@ -65,6 +69,15 @@ public:
     /// Opens [offset, offset+length) of the object; length < 0 reads to the end. NotFound if absent.
     virtual Result<std::unique_ptr<ObjectReader>> Open(const ObjectKey& key, int64_t offset = 0,
                                                        int64_t length = -1) = 0;
+    /// Like Open, for an object still being written: [offset, offset+length) of what the writer
+    /// named `writing` (ObjectWriter::ReadableAs) has written, or of the object once committed.
+    /// The caller reads only bytes it knows are written. NotFound if neither exists (the write
+    /// was abandoned).
+    virtual Result<std::unique_ptr<ObjectReader>> OpenWriting(const ObjectKey& key, const std::string& writing,
+                                                              int64_t offset, int64_t length) {
+        (void)writing;
+        return Open(key, offset, length);
+    }
     /// Deleting an absent key succeeds.
     virtual Result<void> Delete(const ObjectKey& key) = 0;
     /// Every object whose key starts with `prefix` (a whole-segment prefix such as "tenants/t1/").

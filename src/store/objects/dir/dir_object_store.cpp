@@ -49,6 +49,8 @@ class DirWriter final : public ObjectWriter {
 public:
     DirWriter(fs::path tmp, fs::path final_path, Fd fd)
         : tmp_(std::move(tmp)), final_(std::move(final_path)), fd_(std::move(fd)) {}
+    // The temp file's name: until the commit renames it, its bytes are read there.
+    [[nodiscard]] std::string ReadableAs() const override { return tmp_.filename().string(); }
     ~DirWriter() override {
         if (!committed_) {
             fd_.Reset();
@@ -141,8 +143,9 @@ Result<std::unique_ptr<ObjectWriter>> DirObjectStore::BeginPut(const ObjectKey& 
     return std::unique_ptr<ObjectWriter>(std::make_unique<DirWriter>(tmp, root_ / key.str(), std::move(fd)));
 }
 
-Result<std::unique_ptr<ObjectReader>> DirObjectStore::Open(const ObjectKey& key, int64_t offset, int64_t length) {
-    fs::path p = root_ / key.str();
+namespace {
+
+Result<std::unique_ptr<ObjectReader>> OpenFile(const fs::path& p, int64_t offset, int64_t length) {
     Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT || errno == ENOTDIR) return Error::NotFound("object not found");
@@ -157,6 +160,24 @@ Result<std::unique_ptr<ObjectReader>> DirObjectStore::Open(const ObjectKey& key,
     if (offset > 0 && ::lseek(fd.get(), offset, SEEK_SET) < 0) return IoError("seek", p, errno);
     ::posix_fadvise(fd.get(), offset, remaining, POSIX_FADV_SEQUENTIAL);
     return std::unique_ptr<ObjectReader>(std::make_unique<DirReader>(std::move(fd), remaining));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectReader>> DirObjectStore::Open(const ObjectKey& key, int64_t offset, int64_t length) {
+    return OpenFile(root_ / key.str(), offset, length);
+}
+
+Result<std::unique_ptr<ObjectReader>> DirObjectStore::OpenWriting(const ObjectKey& key, const std::string& writing,
+                                                                  int64_t offset, int64_t length) {
+    // The name comes from a job message: only a temp file's name, never a path.
+    if (writing.empty() || writing.size() > 64 ||
+        writing.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
+        return Error::InvalidArgument("not the name of a write in progress");
+    }
+    auto in_progress = OpenFile(root_ / ".tmp" / writing, offset, length);
+    if (in_progress || in_progress.error().code() != core::ErrorCode::kNotFound) return in_progress;
+    return Open(key, offset, length);  // committed since (renamed to its key), or abandoned
 }
 
 Result<void> DirObjectStore::Delete(const ObjectKey& key) {

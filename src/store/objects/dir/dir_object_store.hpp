@@ -17,6 +17,8 @@ public:
 
     Result<std::unique_ptr<ObjectWriter>> BeginPut(const ObjectKey& key) override;
     Result<std::unique_ptr<ObjectReader>> Open(const ObjectKey& key, int64_t offset = 0, int64_t length = -1) override;
+    Result<std::unique_ptr<ObjectReader>> OpenWriting(const ObjectKey& key, const std::string& writing, int64_t offset,
+                                                      int64_t length) override;
     Result<void> Delete(const ObjectKey& key) override;
     Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
     Result<void> Ping() override;
