@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 namespace insightstream::engine {
@@ -84,7 +85,27 @@ void SplitCutter::Scan(std::string_view data) {
         scanner_.newlines = std::count(data.begin(), data.begin() + static_cast<ptrdiff_t>(from), scanner_.newline());
         if (from > 0 && from < data.size()) record_end(from - 1);
     }
-    scanner_.Scan(data.data(), from, data.size(), record_end);
+    if (!scanner_.quoted()) {
+        // Every newline ends a record: the one that closes the split is the first at or after
+        // the split's last byte; the others are only counted (for the next split's first line),
+        // 64 bytes at a time — the ingest cuts an upload with this while it streams.
+        const size_t len = data.size();
+        const char nl = scanner_.newline();
+        for (size_t i = from; i < len;) {
+            const int64_t need = split_begin_ + split_bytes_ - 1 - offset_;  // index in data
+            const size_t at = need <= static_cast<int64_t>(i) ? i : static_cast<size_t>(std::min<int64_t>(need, static_cast<int64_t>(len)));
+            scanner_.newlines += CountByte(data.substr(i, at - i), nl);
+            if (at >= len) break;
+            const void* q = std::memchr(data.data() + at, nl, len - at);
+            if (q == nullptr) break;
+            const size_t j = static_cast<size_t>(static_cast<const char*>(q) - data.data());
+            ++scanner_.newlines;
+            record_end(j);
+            i = j + 1;
+        }
+    } else {
+        scanner_.Scan(data.data(), from, data.size(), record_end);
+    }
     offset_ += n;
 }
 

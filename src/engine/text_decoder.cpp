@@ -1,5 +1,7 @@
 #include "engine/text_decoder.hpp"
 
+#include "engine/scan.hpp"
+
 #include <algorithm>
 #include <cstddef>
 
@@ -33,27 +35,6 @@ size_t SkipAscii(std::string_view s, size_t i) {
 #endif
     while (i < n && static_cast<unsigned char>(s[i]) < 0x80) ++i;
     return i;
-}
-
-// How many bytes of s equal c: 64 at a time with SSE2 (the decoder counts every line end of the
-// file, to number the lines it has to repair).
-int64_t CountByte(std::string_view s, char c) {
-    const char* p = s.data();
-    size_t n = s.size(), i = 0;
-    int64_t count = 0;
-#if defined(__SSE2__)
-    const __m128i vc = _mm_set1_epi8(c);
-    for (; i + 64 <= n; i += 64) {
-        uint64_t m = 0;
-        for (int k = 0; k < 4; ++k) {
-            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 16 * static_cast<size_t>(k)));
-            m |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc)))} << (16 * k);
-        }
-        count += __builtin_popcountll(m);
-    }
-#endif
-    for (; i < n; ++i) count += p[i] == c;
-    return count;
 }
 
 void AppendCodePoint(uint32_t cp, std::string* out) {
