@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "engine/partial_io.hpp"
@@ -317,6 +318,53 @@ TEST(PartialIo, ABrokenOrForeignPartialIsRefusedNotMerged) {
     auto r = MergeSplits(o, Opener(csv), {*foreign});
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().internal().find("other columns"), std::string::npos) << r.error().internal();
+}
+
+TEST(Splits, WhereEveryNewlineEndsARecordEachSplitEndsAtTheFirstRecordEndPastItsSize) {
+    // The cutter's fast path (newlines counted in bulk, a record end looked for only where a split
+    // must close) against the rule written out: a split closes at the first newline at or after
+    // its begin + size - 1; every split starts on the line after the newlines before it. Random
+    // files (empty lines, CRLF, long and short lines), sizes and pieces, CSV and NDJSON, with a
+    // sample small enough that most of each file is cut after the head was read.
+    std::mt19937 rng(1729);
+    for (int round = 0; round < 400; ++round) {
+        const bool ndjson = round % 2 == 1;
+        std::string data = ndjson ? "" : "k,v\n";
+        const int lines = 1 + static_cast<int>(rng() % 200);
+        for (int i = 0; i < lines; ++i) {
+            const int len = static_cast<int>(rng() % 5 == 0 ? rng() % 300 : rng() % 12);
+            std::string row = ndjson ? "{\"k\":" + std::to_string(i) + ",\"v\":\"" + std::string(static_cast<size_t>(len), 'x') + "\"}"
+                                     : std::to_string(i) + "," + std::string(static_cast<size_t>(len), 'x');
+            if (rng() % 17 == 0) row.clear();  // an empty line
+            data += row + (rng() % 5 == 0 ? "\r\n" : "\n");
+        }
+        if (rng() % 3 == 0) data.pop_back();  // no newline at the end
+        const auto size = static_cast<int64_t>(1 + rng() % 400);
+        const size_t feed = 1 + rng() % 500;
+        SCOPED_TRACE("round " + std::to_string(round) + ", splits of " + std::to_string(size) + ", pieces of " +
+                     std::to_string(feed));
+        std::vector<SplitRange> want;
+        int64_t begin = 0, line = 1;
+        for (size_t j = 0; j < data.size(); ++j) {
+            if (data[j] != '\n') continue;
+            const auto end = static_cast<int64_t>(j) + 1;
+            if (end - begin >= size) {
+                want.push_back(SplitRange{begin, end, line});
+                begin = end;
+                line = 1 + std::count(data.begin(), data.begin() + end, '\n');
+            }
+        }
+        if (begin < static_cast<int64_t>(data.size()) || want.empty()) {
+            want.push_back(SplitRange{begin, static_cast<int64_t>(data.size()), line});
+        }
+        auto got = Cut(data, Options(ndjson ? "ndjson" : "csv", 1, 64), size, feed);
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t k = 0; k < got.size(); ++k) {
+            EXPECT_EQ(got[k].begin, want[k].begin) << "split " << k;
+            EXPECT_EQ(got[k].end, want[k].end) << "split " << k;
+            EXPECT_EQ(got[k].first_line, want[k].first_line) << "split " << k;
+        }
+    }
 }
 
 TEST(Splits, TheSampleEndsAtTheSameByteHoweverTheFileIsFed) {
