@@ -221,20 +221,18 @@ bool CsvReader::Next(CsvRecord* rec) {
 }
 
 void CsvReader::Unescape(std::vector<std::string_view>& fields) {
-    // Fields with "" get a copy with single quotes; space is reserved first so views stay valid.
+    // Fields with "" get a copy with single quotes, which stays valid while the reader lives (the
+    // rows of a block are analysed in batches, after later records were read).
     const char quote = d_.quote;
-    size_t need = 0;
-    for (size_t f : escaped_) need += fields[f].size();
-    if (scratch_.capacity() < need) scratch_.reserve(need * 2);
-    scratch_.clear();
     for (size_t f : escaped_) {
         std::string_view s = fields[f];
-        size_t at = scratch_.size();
+        char* out = unescaped_.Begin(s.size());
+        size_t n = 0;
         for (size_t k = 0; k < s.size(); ++k) {
-            scratch_ += s[k];
+            out[n++] = s[k];
             if (s[k] == quote && k + 1 < s.size() && s[k + 1] == quote) ++k;
         }
-        fields[f] = std::string_view(scratch_.data() + at, scratch_.size() - at);
+        fields[f] = unescaped_.End(out, n);
     }
 }
 

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/text_arena.hpp"
+
 namespace insightstream::engine {
 
 struct CsvDialect {
@@ -60,7 +62,7 @@ private:
     size_t chunk_ = SIZE_MAX;   // offset of the 64 bytes chunk_bits_ describes
     uint64_t chunk_bits_ = 0;
     std::vector<size_t> escaped_;  // this record's fields that contain ""
-    std::string scratch_;
+    TextArena unescaped_;          // their unescaped copies, kept while the reader lives
 };
 
 }  // namespace insightstream::engine

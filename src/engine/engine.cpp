@@ -10,6 +10,7 @@
 #include "engine/flat_map.hpp"
 #include "engine/partial_io.hpp"
 #include "engine/scan.hpp"
+#include "engine/text_arena.hpp"
 
 namespace insightstream::engine {
 
@@ -475,10 +476,21 @@ void Engine::SnapshotBlock(const Block& b, JsonFlattener& flattener) {
     rows_done_ += rows.rows + rows.rejected;
 }
 
+namespace {
+// Flushes a block's rows into its partial however the block's processing ends.
+template <class Rows>
+struct RowsFlushed {
+    Rows& rows;
+    ~RowsFlushed() { rows.FlushRows(); }
+};
+}  // namespace
+
 template <class Rows>
 void Engine::ProcessCsv(Rows& p, const Block& b) {
     std::string_view data(b.data.data(), b.size);
     CsvReader reader(dialect_, data, b.first_line);
+    // The rows point into the block and the reader's unescaped fields: analysed before they go.
+    RowsFlushed<Rows> flushed{p};
     CsvRecord rec;
     const size_t ncols = schema_.columns.size();
     // A NUL byte is never part of a value: its record is rejected (checked per record only in a
@@ -508,6 +520,10 @@ void Engine::ProcessCsv(Rows& p, const Block& b) {
 
 template <class Rows>
 void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
+    // A record's strings are unescaped by the parser into its own buffer, which the next record
+    // reuses: copied aside for the batch. The rest points into the block.
+    TextArena strings;
+    RowsFlushed<Rows> flushed{p};  // analysed before the block and the strings go
     const size_t ncols = schema_.columns.size();
     std::vector<std::string_view> fields(ncols);
     std::vector<uint8_t> set(ncols);
@@ -534,7 +550,7 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
         size_t position = 0;
         bool ok = flattener.Parse(
             text, capacity,
-            [&](std::string_view path, std::string_view value, JsonFlattener::Kind) {
+            [&](std::string_view path, std::string_view value, JsonFlattener::Kind kind) {
                 const size_t column = JsonColumn(path, position++, order);
                 if (column == SIZE_MAX) {
                     p.LateKey(path, value, this_line);  // first seen after the sample: typed on another pass
@@ -545,7 +561,7 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
                     return;
                 }
                 set[column] = 1;
-                fields[column] = value;
+                fields[column] = kind == JsonFlattener::Kind::kString ? strings.Copy(value) : value;
             },
             &error);
         if (!ok) {

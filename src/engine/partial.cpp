@@ -163,7 +163,16 @@ Partial::Partial(const Schema& s, PartialOptions opts, std::vector<SharedGroups*
     dim_ok_.resize(dimensions.size());
     dim_slot_.resize(dimensions.size());
     dim_cell_.resize(dimensions.size());
-    long_keys_.resize(dimensions.size());
+    long_keys_.resize(dimensions.size() * kBatch);
+    b_cells_.resize(schema.columns.size() * kBatch);
+    b_lines_.resize(kBatch);
+    b_mval_.resize(measures.size() * kBatch);
+    b_mok_.resize(measures.size() * kBatch);
+    b_tcode_.resize(times.size() * kBatch);
+    b_tok_.resize(times.size() * kBatch);
+    b_dim_keys_.resize(dimensions.size() * kBatch);
+    b_dim_ok_.resize(dimensions.size() * kBatch);
+    b_month_.resize(kBatch);
 }
 
 void BeyondCap::Merge(BeyondCap& o) {
@@ -261,15 +270,25 @@ void MergeGroups(GroupTable& mine, GroupTable& theirs, size_t nm, size_t max_gro
 }
 
 void Partial::Issue(int64_t line, std::string_view column, std::string reason, std::string_view raw, IssueKind kind) {
+    FlushRows();  // the rows before it first: issues are kept in the order of their lines
+    AddIssue(line, column, std::move(reason), raw, kind);
+}
+
+void Partial::AddIssue(int64_t line, std::string_view column, std::string reason, std::string_view raw, IssueKind kind) {
     ++issue_count;
     if (issues.size() >= options.max_issues) return;
     issues.push_back(RowIssue{line, std::string(column), std::move(reason), Truncate(raw, options.max_raw_bytes), kind});
 }
 
+void Partial::CellIssue(int64_t line, std::string_view column, std::string reason, std::string_view raw) {
+    cell_issues_.push_back(DeferredIssue{br_, line, column, std::move(reason), raw});
+}
+
 void Partial::Reject(int64_t line, int64_t lines, std::string reason, std::string_view raw) {
+    FlushRows();
     ++rejected;
     rejected_lines += lines;
-    Issue(line, "", std::move(reason), raw, IssueKind::kRejected);
+    AddIssue(line, "", std::move(reason), raw, IssueKind::kRejected);
 }
 
 std::string_view Partial::LongGroupKey(std::string_view v, size_t d) {
@@ -277,7 +296,7 @@ std::string_view Partial::LongGroupKey(std::string_view v, size_t d) {
     // stay apart while the key stays small enough to show.
     char tag[64];
     std::snprintf(tag, sizeof tag, "\u2026 [%zu bytes, #%016llx]", v.size(), static_cast<unsigned long long>(HashBytes(v)));
-    std::string& key = long_keys_[d];
+    std::string& key = long_keys_[d * kBatch + br_];  // kept until the batch's rows are grouped
     key.assign(Utf8Prefix(v, options.max_key_bytes - 64));
     key += tag;
     return key;
@@ -357,16 +376,16 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
         if (st.ambiguous_seen) st.distinct_dmy.Add(HashInt(k2));
     }
     if (spec.role == ColumnRole::kTime) {
-        tcode_[static_cast<size_t>(ri)] = DateCode(y, p1, p2, amb);
-        tok_[static_cast<size_t>(ri)] = rows;
+        b_tcode_[B(ri)] = DateCode(y, p1, p2, amb);
+        b_tok_[B(ri)] = rows;
         if (static_cast<int>(c) == schema.primary_time) {
             const bool dmy = spec.date_order == DateOrder::kDmy;
             int32_t month = amb && dmy ? p2 : p1;
             if (!amb || (dmy ? valid_dmy : valid_mdy)) *primary_month = y * 12 + month - 1;
         }
     } else if (spec.role == ColumnRole::kDimension) {
-        dim_keys_[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
-        dim_ok_[static_cast<size_t>(ri)] = rows;
+        b_dim_keys_[B(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
+        b_dim_ok_[B(ri)] = rows;
     }
 }
 
@@ -377,8 +396,8 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
     if (spec.role == ColumnRole::kDimension) {
         // Distinct values, minimum and maximum come from the group table at the end.
         ++st.values;
-        dim_keys_[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
-        dim_ok_[static_cast<size_t>(ri)] = rows;
+        b_dim_keys_[B(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
+        b_dim_ok_[B(ri)] = rows;
         return;
     }
     if (spec.late) {
@@ -410,8 +429,8 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
     (b ? st.trues : st.falses)++;
     st.distinct.Add(b ? 1 : 2);
     if (spec.role == ColumnRole::kDimension) {
-        dim_keys_[static_cast<size_t>(ri)] = b ? "true" : "false";
-        dim_ok_[static_cast<size_t>(ri)] = rows;
+        b_dim_keys_[B(ri)] = b ? "true" : "false";
+        b_dim_ok_[B(ri)] = rows;
     }
     return Cell::kOk;
 }
@@ -454,7 +473,7 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
             return Cell::kInvalid;
         }
         if (!FloatUnits(f, &units)) {
-            Issue(line, spec.name, "beyond the range numbers are summed exactly in (\u00b11e28)", v);
+            CellIssue(line, spec.name, "beyond the range numbers are summed exactly in (\u00b11e28)", v);
             ++st.invalid;
             ++invalid_values;
             return Cell::kReported;
@@ -467,11 +486,11 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
     st.distinct.Add(HashUnits(units));
     if (frac > st.max_frac) st.max_frac = frac;
     if (spec.role == ColumnRole::kMeasure) {
-        mval_[static_cast<size_t>(ri)] = units;
-        mok_[static_cast<size_t>(ri)] = rows;
+        b_mval_[B(ri)] = units;
+        b_mok_[B(ri)] = rows;
     } else if (spec.role == ColumnRole::kDimension) {
-        dim_keys_[static_cast<size_t>(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
-        dim_ok_[static_cast<size_t>(ri)] = rows;
+        b_dim_keys_[B(ri)] = GroupKeyOf(v, static_cast<size_t>(ri));
+        b_dim_ok_[B(ri)] = rows;
     }
     return Cell::kOk;
 }
@@ -558,78 +577,129 @@ void Partial::AddLate(ColumnState& st, std::string_view v, int64_t line) {
 }
 
 void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) {
-    ++rows;
     const size_t ncols = schema.columns.size();
-    const size_t nm = measures.size();
-    // mok_, tok_ and dim_ok_ hold the number of the row that last set them: no clearing per row.
-    int primary_month = -1;
+    std::string_view* out = b_cells_.data() + b_rows_ * ncols;
+    const size_t n = std::min(fields.size(), ncols);
+    std::copy_n(fields.data(), n, out);
+    std::fill(out + n, out + ncols, std::string_view());
+    b_lines_[b_rows_] = line;
+    if (++b_rows_ == kBatch) FlushRows();
+}
 
-    // Local copies of what the loop reads: stores through the accumulators could alias the
-    // vectors' own pointers and sizes, which the compiler would otherwise reload every column.
-    const ColumnSpec* const specs = schema.columns.data();
-    ColumnState* const states = columns.data();
-    const int* const roles = role_index_.data();
-    const std::string_view* const in = fields.data();
-    const size_t nfields = fields.size();
-    for (size_t c = 0; c < ncols; ++c) {
-        const ColumnSpec& spec = specs[c];
-        ColumnState& st = states[c];
-        std::string_view v = c < nfields ? TrimSpaces(in[c]) : std::string_view();
-        int ri = roles[c];
+template <class Kernel>
+[[gnu::always_inline]] inline void Partial::AddColumn(size_t c, size_t rows_in_batch, int64_t base, Kernel&& kernel) {
+    const ColumnSpec& spec = schema.columns[c];
+    ColumnState& st = columns[c];
+    const int ri = role_index_[c];
+    const size_t ncols = schema.columns.size();
+    const std::string_view* cells = b_cells_.data() + c;
+    bc_ = c;
+    for (size_t r = 0; r < rows_in_batch; ++r) {
+        br_ = r;
+        rows = base + static_cast<int64_t>(r) + 1;  // the stamp of this row's values (mok_ and the like)
+        std::string_view v = TrimSpaces(cells[r * ncols]);
         if (v.size() <= 4 && IsShortNullToken(v)) {
             ++st.nulls;
             if (spec.role == ColumnRole::kDimension) {
-                dim_keys_[static_cast<size_t>(ri)] = kNullKey;
-                dim_ok_[static_cast<size_t>(ri)] = rows;
+                b_dim_keys_[B(ri)] = kNullKey;
+                b_dim_ok_[B(ri)] = rows;
             }
             continue;
         }
-        Cell cell = Cell::kOk;
-        switch (spec.type) {
+        if (kernel(spec, st, ri, v, b_lines_[r]) == Cell::kInvalid) {
+            ++st.invalid;
+            ++invalid_values;
+            CellIssue(b_lines_[r], spec.name, std::string("not a valid ") + TypeName(spec.type) + " value", v);
+        }
+    }
+}
+
+void Partial::FlushRows() {
+    const size_t nb = b_rows_;
+    if (nb == 0) return;
+    b_rows_ = 0;
+    const int64_t base = rows;
+    const size_t ncols = schema.columns.size();
+    const size_t nm = measures.size();
+    std::fill(b_month_.begin(), b_month_.begin() + static_cast<ptrdiff_t>(nb), -1);
+
+    // Column by column: each type's kernel over the batch's cells, the column's state at hand.
+    for (size_t c = 0; c < ncols; ++c) {
+        switch (schema.columns[c].type) {
             case ColumnType::kString:
-                AddText(spec, st, ri, v, line);
+                AddColumn(c, nb, base, [this](const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v, int64_t line) {
+                    AddText(spec, st, ri, v, line);
+                    return Cell::kOk;
+                });
                 break;
             case ColumnType::kBoolean:
-                cell = AddBoolean(spec, st, ri, v);
+                AddColumn(c, nb, base, [this](const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v, int64_t) {
+                    return AddBoolean(spec, st, ri, v);
+                });
                 break;
             case ColumnType::kInteger:
             case ColumnType::kDecimal:
             case ColumnType::kFloat:
-                cell = AddNumber(spec, st, ri, v, line);
+                AddColumn(c, nb, base, [this](const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v, int64_t line) {
+                    return AddNumber(spec, st, ri, v, line);
+                });
                 break;
             case ColumnType::kDate:
-            case ColumnType::kTimestamp: {
-                bool ok = true;
-                AddDate(spec, st, c, ri, v, line, &primary_month, &ok);
-                if (!ok) cell = Cell::kInvalid;
+            case ColumnType::kTimestamp:
+                AddColumn(c, nb, base, [this, c](const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v, int64_t line) {
+                    bool ok = true;
+                    AddDate(spec, st, c, ri, v, line, &b_month_[br_], &ok);
+                    return ok ? Cell::kOk : Cell::kInvalid;
+                });
                 break;
-            }
-        }
-        if (cell == Cell::kInvalid) {
-            ++st.invalid;
-            ++invalid_values;
-            Issue(line, spec.name, std::string("not a valid ") + TypeName(spec.type) + " value", v);
         }
     }
-
-    // This row's measure values, and whether all are present (the common case, taken without a
-    // test per measure below).
-    const int128* const mv = mval_.data();
-    const int64_t* const mok = mok_.data();
-    bool all_measures = true;
-    bool all_int64 = true;  // every value fits the breakdown cells' int64 sums
-    int64_t* const v64 = mval64_.data();
-    for (size_t m = 0; m < nm; ++m) {
-        all_measures = all_measures && mok[m] == rows;
-        bool fits = mv[m] >= INT64_MIN && mv[m] <= INT64_MAX;
-        all_int64 = all_int64 && fits;
-        v64[m] = fits ? static_cast<int64_t>(mv[m]) : 0;
+    // The cells' issues in the order a row at a time gives them: by row, then column.
+    if (!cell_issues_.empty()) {
+        std::stable_sort(cell_issues_.begin(), cell_issues_.end(),
+                         [](const DeferredIssue& a, const DeferredIssue& b) { return a.row < b.row; });
+        for (auto& i : cell_issues_) AddIssue(i.line, i.column, std::move(i.reason), i.raw, IssueKind::kInvalid);
+        cell_issues_.clear();
     }
-    row_all_measures_ = all_measures;
-    row_all_int64_ = all_int64;
 
-    AddToTimeTables();
-    AddToGroupTables(primary_month);
+    // Row by row: the time and group tables.
+    const size_t nt = times.size();
+    const size_t nd = dimensions.size();
+    for (size_t r = 0; r < nb; ++r) {
+        br_ = r;
+        rows = base + static_cast<int64_t>(r) + 1;
+        for (size_t m = 0; m < nm; ++m) {
+            mval_[m] = b_mval_[m * kBatch + r];
+            mok_[m] = b_mok_[m * kBatch + r];
+        }
+        for (size_t t = 0; t < nt; ++t) {
+            tcode_[t] = b_tcode_[t * kBatch + r];
+            tok_[t] = b_tok_[t * kBatch + r];
+        }
+        for (size_t d = 0; d < nd; ++d) {
+            dim_keys_[d] = b_dim_keys_[d * kBatch + r];
+            dim_ok_[d] = b_dim_ok_[d * kBatch + r];
+        }
+        // This row's measure values, and whether all are present (the common case, taken
+        // without a test per measure below).
+        const int128* const mv = mval_.data();
+        const int64_t* const mok = mok_.data();
+        bool all_measures = true;
+        bool all_int64 = true;  // every value fits the breakdown cells' int64 sums
+        int64_t* const v64 = mval64_.data();
+        for (size_t m = 0; m < nm; ++m) {
+            all_measures = all_measures && mok[m] == rows;
+            bool fits = mv[m] >= INT64_MIN && mv[m] <= INT64_MAX;
+            all_int64 = all_int64 && fits;
+            v64[m] = fits ? static_cast<int64_t>(mv[m]) : 0;
+        }
+        row_all_measures_ = all_measures;
+        row_all_int64_ = all_int64;
+
+        AddToTimeTables();
+        AddToGroupTables(b_month_[r]);
+    }
+    rows = base + static_cast<int64_t>(nb);
 }
 
 void Partial::AddMeasures(Acc* a) const {

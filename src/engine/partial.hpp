@@ -383,8 +383,16 @@ public:
     /// `shared` has one entry per dimension (or is empty: every group stays in this partial).
     Partial(const Schema& schema, PartialOptions options, std::vector<SharedGroups*> shared = {});
 
-    /// One record's fields in column order (missing trailing fields are nulls).
+    /// One record's fields in column order (missing trailing fields are nulls). Rows are taken
+    /// in batches and analysed a column at a time (FlushRows): the bytes `fields` point into
+    /// must stay as they are until FlushRows.
     void AddRow(const std::vector<std::string_view>& fields, int64_t line);
+    /// Analyses the rows taken and not analysed yet: before the bytes they point into go, and
+    /// before anything reads this partial. Issue and Reject flush first themselves, so issues
+    /// keep the order of their lines.
+    void FlushRows();
+    /// Rows per batch: each column's cells of a batch go through its type's kernel in one loop.
+    static constexpr size_t kBatch = 64;
     /// A JSON key the schema does not have (first seen after the sample), with its value.
     void LateKey(std::string_view path, std::string_view value, int64_t line);
     /// A record that could not be read, spanning `lines` physical lines of the input.
@@ -428,6 +436,15 @@ private:
     void AddDate(const ColumnSpec& spec, ColumnState& st, size_t c, int ri, std::string_view v, int64_t line,
                  int* primary_month, bool* ok);
     void AddLate(ColumnState& st, std::string_view v, int64_t line);
+    /// Issue without flushing: records it (FlushRows defers a batch's cell issues to row order).
+    void AddIssue(int64_t line, std::string_view column, std::string reason, std::string_view raw, IssueKind kind);
+    /// A cell's issue while a batch is analysed column by column, recorded in row order after it.
+    void CellIssue(int64_t line, std::string_view column, std::string reason, std::string_view raw);
+    /// Every cell of column c in the batch through `kernel` (one type's).
+    template <class Kernel>
+    void AddColumn(size_t c, size_t rows_in_batch, int64_t base, Kernel&& kernel);
+    /// The batch slot of role index ri for the row being analysed.
+    [[nodiscard]] size_t B(int ri) const { return static_cast<size_t>(ri) * kBatch + br_; }
     // What a cell came to: counted, invalid (AddRow records the issue), or invalid with its issue
     // recorded already (a reason of its own).
     enum class Cell : uint8_t { kOk, kInvalid, kReported };
@@ -466,6 +483,30 @@ private:
     std::vector<int64_t> dim_ok_;
     std::vector<uint32_t> dim_slot_;   // this row's group slot per dimension (or kMissing)
     std::vector<int64_t*> dim_cell_;   // and its breakdown cell
+
+    // The batch (AddRow, FlushRows): its rows' cells (row-major) and lines, and what the column
+    // kernels find per row, role-major ([role index × kBatch + row]); copied into the per-row
+    // arrays above row by row for the time and group tables.
+    std::vector<std::string_view> b_cells_;
+    std::vector<int64_t> b_lines_;
+    size_t b_rows_ = 0;
+    size_t br_ = 0;  // the batch row being analysed
+    size_t bc_ = 0;  // and its column
+    std::vector<int128> b_mval_;
+    std::vector<int64_t> b_mok_;
+    std::vector<uint32_t> b_tcode_;
+    std::vector<int64_t> b_tok_;
+    std::vector<std::string_view> b_dim_keys_;
+    std::vector<int64_t> b_dim_ok_;
+    std::vector<int> b_month_;  // the row's month of the primary time column, or -1
+    struct DeferredIssue {
+        size_t row;
+        int64_t line;
+        std::string_view column;
+        std::string reason;
+        std::string_view raw;
+    };
+    std::vector<DeferredIssue> cell_issues_;
 };
 
 }  // namespace insightstream::engine
