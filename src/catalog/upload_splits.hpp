@@ -37,6 +37,7 @@ struct UploadStart {
     std::string options;  // the version's options (JSON)
     std::string writing;  // store::ObjectWriter::ReadableAs of the upload's write
     std::string trace_id, request_id, span_id;
+    int64_t size_bytes = -1;  // the body's length if it was announced (a multipart body: more)
 };
 
 /// nullptr when the upload is not split while it streams.

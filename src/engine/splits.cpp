@@ -138,6 +138,7 @@ Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenRange& 
     Engine engine(SplitOptions(options, split));
     IS_TRY_VOID(ReadHead(engine, open, buffer));
     IS_TRY(auto source, open(split.begin, split.end));
+    int64_t read = 0;
     for (;;) {
         if (stop && stop()) {
             engine.Cancel();
@@ -145,7 +146,15 @@ Result<std::string> AnalyzeSplit(const EngineOptions& options, const OpenRange& 
         }
         IS_TRY(size_t n, source->Read(buffer.data(), buffer.size()));
         if (n == 0) break;
+        read += static_cast<int64_t>(n);
         IS_TRY_VOID(engine.Feed(std::string_view(buffer.data(), n)));
+    }
+    // A split read short (the object shorter than the plan says) is never analysed as if whole.
+    if (split.end >= 0 && read != split.end - split.begin) {
+        engine.Cancel();
+        return Error::Unavailable("the split's bytes " + std::to_string(split.begin) + "-" + std::to_string(split.end) +
+                                  " could be read only up to " + std::to_string(split.begin + read))
+            .WithSlug("split-short-read");
     }
     return engine.FinishSplit();
 }

@@ -188,9 +188,6 @@ Result<void> IngestService::CheckQuota(const core::TenantId& tenant, uint64_t in
     return {};
 }
 
-// One upload in progress: started before the body arrives (checked, numbered, its object write
-// begun), fed the body as the server reads it, finished into a queued version. Destroyed
-// unfinished, it aborts the object write (the writer's destructor removes the temporary file).
 // The upload's write, each piece handed to the splitter once it is stored.
 class SplittingWriter final : public store::ObjectWriter {
 public:
@@ -209,6 +206,9 @@ private:
     catalog::UploadSplitter& splitter_;
 };
 
+// One upload in progress: started before the body arrives (checked, numbered, its object write
+// begun), fed the body as the server reads it, finished into a queued version. Destroyed
+// unfinished, it aborts the object write (the writer's destructor removes the temporary file).
 class IngestService::UploadBody final : public http::BodySink {
 public:
     UploadBody(IngestService& service, Request& req) : s_(service), req_(req) {}
@@ -334,6 +334,7 @@ Result<void> IngestService::UploadBody::Start(const core::DatasetId* existing) {
     if (s_.splitters_ && format_) {
         catalog::UploadStart start{tenant_, id_, version_, *format_, options_, writer_->ReadableAs(),
                                    req_.trace_id, req_.request_id, req_.span_id};
+        start.size_bytes = req_.content_length ? static_cast<int64_t>(*req_.content_length) : -1;
         splitter_ = s_.splitters_(start);
         if (splitter_) writer_ = std::make_unique<SplittingWriter>(std::move(writer_), *splitter_);
     }

@@ -293,6 +293,29 @@ store::ObjectKey SplitObjectKey(const catalog::JobMessage& job, const std::strin
                                                "split-" + run + "-p" + std::to_string(pass) + "-" + what);
 }
 
+void SweepSplitObjects(store::ObjectStore& objects, const catalog::JobMessage& job, const std::string& keep_run) {
+    const std::string source_key = store::ObjectKey::ForDatasetVersion(job.tenant, job.dataset, job.version, "source").str();
+    const std::string prefix = source_key.substr(0, source_key.rfind('/') + 1);
+    // What stays: the first pass of the run adopted (later passes of a crashed attempt go: their
+    // options may differ this time).
+    const std::string keep = keep_run.empty() ? std::string() : "/split-" + keep_run + "-p1-";
+    auto sweep = [&](bool options_only) {
+        auto left = objects.List(prefix);
+        if (!left) return;
+        for (const auto& o : *left) {
+            if (o.key.find("/split-") == std::string::npos) continue;
+            if (!keep.empty() && o.key.find(keep) != std::string::npos) continue;
+            if (options_only && !o.key.ends_with("-options")) continue;
+            if (auto key = store::ObjectKey::Parse(o.key)) (void)objects.Delete(*key);
+        }
+    };
+    // The options first, then (listed again) the rest: a split job still running re-checks its
+    // pass's options after storing its partial result and deletes it when they are gone; one
+    // that checked before stored it before, and the second listing finds it.
+    sweep(true);
+    sweep(false);
+}
+
 namespace {
 
 // The objects of one analysis in splits (SplitObjectKey), of the job's run.
@@ -487,14 +510,7 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
     const std::string source_key =
         store::ObjectKey::ForDatasetVersion(version_job.message.tenant, version_job.message.dataset, version_job.message.version, "source").str();
     auto sweep = [&] {
-        const std::string keep = adopted ? "/split-" + version_job.message.run + "-" : std::string();
-        if (auto left = objects_.List(source_key.substr(0, source_key.rfind('/') + 1))) {
-            for (const auto& o : *left) {
-                if (o.key.find("/split-") == std::string::npos) continue;
-                if (!keep.empty() && o.key.find(keep) != std::string::npos) continue;
-                if (auto key = store::ObjectKey::Parse(o.key)) (void)objects_.Delete(*key);
-            }
-        }
+        SweepSplitObjects(objects_, version_job.message, adopted ? version_job.message.run : std::string());
     };
     if (!adopted) {
         job.message.run.clear();
@@ -558,7 +574,12 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
         const bool resume = adopted && pass == 1;
         if (!resume) IS_TRY_VOID(objects_.PutBytes(SplitKey(job, pass, "options"), engine::WritePassOptions(options)));
         for (size_t k = 0; k < splits.size() && send_split_; ++k) {
-            if (resume && (objects_.Open(PartialKey(job, pass, k)) || objects_.Open(TakenKey(job, pass, k)))) continue;
+            if (resume) {
+                // Nobody but this job could take them (one worker thread in the embedded mode),
+                // the last split is analysed here first, and one done or taken needs no job.
+                if (settings_.split_bytes <= 0 || k + 1 == splits.size()) continue;
+                if (objects_.Open(PartialKey(job, pass, k)) || objects_.Open(TakenKey(job, pass, k))) continue;
+            }
             catalog::JobMessage m = job.message;
             m.kind = catalog::kSplitJob;
             m.pass = pass;

@@ -130,7 +130,10 @@ catalog::UploadSplitterFactory UploadSplitters(store::ObjectStore& objects, stor
                      "Split jobs sent while their file was still uploading.");
     return [&objects, &queue, &metrics, settings, split_bytes](
                const catalog::UploadStart& start) -> std::unique_ptr<catalog::UploadSplitter> {
-        if (split_bytes <= 0 || start.writing.empty()) return nullptr;
+        // Nothing to split: a store that cannot show the write, a body announced no bigger than
+        // one split, a JSON array (its elements' ends are found by nesting: one split).
+        if (split_bytes <= 0 || start.writing.empty() || start.format == "json") return nullptr;
+        if (start.size_bytes >= 0 && start.size_bytes <= split_bytes) return nullptr;
         return std::make_unique<UploadSplits>(objects, queue, metrics, EngineOptionsFor(settings, start.format, start.options),
                                               split_bytes, start);
     };

@@ -9,6 +9,7 @@
 #include "core/trace.hpp"
 #include "core/memory.hpp"
 #include "catalog/datasets.hpp"
+#include "worker/engine_processor.hpp"
 
 namespace insightstream::worker {
 
@@ -199,6 +200,8 @@ void Worker::DeadLetterLoop() {
             core::Log(r ? LogLevel::kError : LogLevel::kWarn, "job.dead_lettered",
                       r ? "a job exhausted its attempts" : r.error().ToString(),
                       {{"tenant_id", job->tenant.str()}, {"dataset_id", job->dataset.str()}, {"version", job->version}});
+            // Splits cut while the file uploaded that no job adopted.
+            if (r && job->kind.empty() && !job->run.empty()) SweepSplitObjects(objects_, *job);
         }
     }
 }
@@ -655,6 +658,7 @@ void Worker::Handle(const store::QueueMessage& m) {
             return;
         }
         ack();
+        if (!msg.run.empty()) SweepSplitObjects(objects_, msg);  // splits cut while the file uploaded
         core::Log(LogLevel::kWarn, "job.failed", e.ToString(), {{"error_type", e.slug()}});
         outcome("failed");
         return;

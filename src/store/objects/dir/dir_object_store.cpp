@@ -176,8 +176,14 @@ Result<std::unique_ptr<ObjectReader>> DirObjectStore::OpenWriting(const ObjectKe
         return Error::InvalidArgument("not the name of a write in progress");
     }
     auto in_progress = OpenFile(root_ / ".tmp" / writing, offset, length);
-    if (in_progress || in_progress.error().code() != core::ErrorCode::kNotFound) return in_progress;
-    return Open(key, offset, length);  // committed since (renamed to its key), or abandoned
+    if (!in_progress && in_progress.error().code() == core::ErrorCode::kNotFound) {
+        return Open(key, offset, length);  // committed since (renamed to its key), or abandoned
+    }
+    // Bytes asked for that the file does not hold yet are never read as its end.
+    if (in_progress && length >= 0 && (*in_progress)->size() < length) {
+        return Error::Unavailable("the upload in progress does not hold the bytes asked for yet").WithSlug("split-not-written");
+    }
+    return in_progress;
 }
 
 Result<void> DirObjectStore::Delete(const ObjectKey& key) {
