@@ -50,5 +50,47 @@ TEST(Blocks, AFuzzerFoundFileOfBrokenQuotesReadsTheSameInAnyBlocks) {
     ExpectSameForEveryBlockSize(csv);
 }
 
+// Rows are analysed in batches after the reader has moved on (Partial::FlushRows): a field the
+// reader had to unescape (CSV "") and a JSON string the parser unescaped into its own buffer must
+// still read as they were. Every row's key is its own, over many batches and blocks.
+TEST(Blocks, UnescapedFieldsKeepTheirValuesUntilTheirBatchIsAnalysed) {
+    for (const std::string format : {"csv", "ndjson"}) {
+        SCOPED_TRACE(format);
+        std::string data = format == "csv" ? "id,name,amount\n" : "";
+        const int rows = 1000;
+        for (int i = 0; i < rows; ++i) {
+            const std::string n = std::to_string(i % 300);
+            if (format == "csv") {
+                data += std::to_string(i) + ",\"say \"\"" + n + "\"\" now\"," + std::to_string(i % 7) + "\n";
+            } else {
+                data += "{\"id\":" + std::to_string(i) + ",\"name\":\"say \\\"" + n + "\\\" now\",\"amount\":" +
+                        std::to_string(i % 7) + "}\n";
+            }
+        }
+        testing::RunOptions o;
+        o.format = format;
+        o.block_bytes = 4096;  // many blocks, each several batches
+        o.hints["name"].role = ColumnRole::kDimension;
+        auto r = testing::RunEngine(data, o);
+        ASSERT_TRUE(r.has_value()) << r.error().ToString();
+        EXPECT_EQ(r->rows, rows);
+        const int name = testing::Col(*r, "name");
+        const GroupsData* groups = nullptr;
+        for (const auto& g : r->groups) {
+            if (g.dimension == name) groups = &g;
+        }
+        ASSERT_NE(groups, nullptr);
+        EXPECT_EQ(groups->distinct, 300u);
+        EXPECT_EQ(groups->all_rows, rows);
+        for (const auto& g : groups->groups) {
+            ASSERT_TRUE(g.key.has_value());
+            const std::string& k = *g.key;
+            ASSERT_TRUE(k.starts_with("say \"") && k.ends_with("\" now")) << k;
+            const int n = std::stoi(k.substr(5, k.size() - 10));
+            EXPECT_EQ(g.rows, n < 100 ? 4 : 3) << k;  // 1000 rows over 300 names
+        }
+    }
+}
+
 }  // namespace
 }  // namespace insightstream::engine
