@@ -293,6 +293,19 @@ store::ObjectKey SplitObjectKey(const catalog::JobMessage& job, const std::strin
                                                "split-" + run + "-p" + std::to_string(pass) + "-" + what);
 }
 
+catalog::JobMessage SplitJobMessage(const catalog::JobMessage& version_job, const std::string& run, int pass, size_t k,
+                                    const engine::SplitRange& range) {
+    catalog::JobMessage m = version_job;
+    m.kind = catalog::kSplitJob;
+    m.run = run;
+    m.pass = pass;
+    m.split = static_cast<int>(k);
+    m.begin = range.begin;
+    m.end = range.end;
+    m.first_line = range.first_line;
+    return m;
+}
+
 void SweepSplitObjects(store::ObjectStore& objects, const catalog::JobMessage& job, const std::string& keep_run) {
     const std::string source_key = store::ObjectKey::ForDatasetVersion(job.tenant, job.dataset, job.version, "source").str();
     const std::string prefix = source_key.substr(0, source_key.rfind('/') + 1);
@@ -580,13 +593,7 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
                 if (settings_.split_bytes <= 0 || k + 1 == splits.size()) continue;
                 if (objects_.Open(PartialKey(job, pass, k)) || objects_.Open(TakenKey(job, pass, k))) continue;
             }
-            catalog::JobMessage m = job.message;
-            m.kind = catalog::kSplitJob;
-            m.pass = pass;
-            m.split = static_cast<int>(k);
-            m.begin = splits[k].begin;
-            m.end = splits[k].end;
-            m.first_line = splits[k].first_line;
+            const catalog::JobMessage m = SplitJobMessage(job.message, job.message.run, pass, k, splits[k]);
             // A split job that cannot be sent is analysed here.
             if (auto sent = send_split_(m); !sent) core::Log(core::LogLevel::kWarn, "job.split_send_failed", sent.error().ToString());
         }

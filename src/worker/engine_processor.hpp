@@ -95,6 +95,10 @@ engine::EngineOptions EngineOptionsFor(const EngineProcessorSettings& settings, 
 /// An object of analysis `run` of a version in splits, beside its upload:
 /// split-<run>-p<pass>-<what> (what: options, plan, <k>.partial, <k>.taken).
 store::ObjectKey SplitObjectKey(const catalog::JobMessage& job, const std::string& run, int pass, const std::string& what);
+/// The job of split k (its byte range and first line) of pass `pass` of analysis `run` of the
+/// version `version_job` is about.
+catalog::JobMessage SplitJobMessage(const catalog::JobMessage& version_job, const std::string& run, int pass, size_t k,
+                                    const engine::SplitRange& range);
 /// Deletes the split objects beside a version's upload (every run's, or all but the first pass
 /// of `keep_run`): when its job starts over, and when it fails for good.
 void SweepSplitObjects(store::ObjectStore& objects, const catalog::JobMessage& job, const std::string& keep_run = {});

@@ -87,14 +87,7 @@ private:
             }
             options_written_ = true;
         }
-        catalog::JobMessage m = job_;
-        m.kind = catalog::kSplitJob;
-        m.run = run_;
-        m.pass = 1;
-        m.split = static_cast<int>(splits_.size());
-        m.begin = s.begin;
-        m.end = s.end;
-        m.first_line = s.first_line;
+        catalog::JobMessage m = SplitJobMessage(job_, run_, 1, splits_.size(), s);
         m.writing = start_.writing;
         m.format = start_.format;
         m.options = start_.options;
