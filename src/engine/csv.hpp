@@ -27,8 +27,9 @@ struct CsvDialect {
 /// Picks the delimiter and line end from the first bytes of a file.
 CsvDialect SniffCsv(std::string_view sample);
 
-/// One record: its fields (views valid until the next call to Next), its first physical line,
-/// and its raw text.
+/// One record: its fields (views into the data, or for a field with "" into the reader's copy,
+/// valid while the reader lives and until ForgetUnescaped), its first physical line, and its raw
+/// text.
 struct CsvRecord {
     std::vector<std::string_view> fields;
     int64_t line = 0;
@@ -45,6 +46,9 @@ public:
     CsvReader(const CsvDialect& dialect, std::string_view data, int64_t first_line);
     /// Next non-blank record; false at the end of the buffer.
     bool Next(CsvRecord* rec);
+    /// The unescaped copies of fields with "" (kept while the reader lives, for rows analysed in
+    /// batches) are not needed any more.
+    void ForgetUnescaped() { unescaped_.Clear(); }
     /// Bytes consumed so far.
     [[nodiscard]] size_t offset() const { return pos_; }
 

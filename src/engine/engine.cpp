@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "core/memory.hpp"
 #include "engine/flat_map.hpp"
@@ -477,11 +478,13 @@ void Engine::SnapshotBlock(const Block& b, JsonFlattener& flattener) {
 }
 
 namespace {
-// Flushes a block's rows into its partial however the block's processing ends.
+// A block's rows not analysed when its processing ends by an exception (out of memory: the job
+// fails) are forgotten, never analysed later from bytes that are gone. Otherwise the processing
+// analyses them itself before it returns (an analysis may throw: never from a destructor).
 template <class Rows>
-struct RowsFlushed {
+struct RowsDiscarded {
     Rows& rows;
-    ~RowsFlushed() { rows.FlushRows(); }
+    ~RowsDiscarded() { rows.DiscardRows(); }
 };
 }  // namespace
 
@@ -490,7 +493,7 @@ void Engine::ProcessCsv(Rows& p, const Block& b) {
     std::string_view data(b.data.data(), b.size);
     CsvReader reader(dialect_, data, b.first_line);
     // The rows point into the block and the reader's unescaped fields: analysed before they go.
-    RowsFlushed<Rows> flushed{p};
+    RowsDiscarded<Rows> guard{p};
     CsvRecord rec;
     const size_t ncols = schema_.columns.size();
     // A NUL byte is never part of a value: its record is rejected (checked per record only in a
@@ -514,8 +517,10 @@ void Engine::ProcessCsv(Rows& p, const Block& b) {
         } else {
             p.AddRow(rec.fields, rec.line);
         }
+        if (!p.pending()) reader.ForgetUnescaped();  // the batch is analysed: its fields are not needed
         if (cancelled_) return;
     }
+    p.FlushRows();
 }
 
 template <class Rows>
@@ -523,7 +528,7 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
     // A record's strings are unescaped by the parser into its own buffer, which the next record
     // reuses: copied aside for the batch. The rest points into the block.
     TextArena strings;
-    RowsFlushed<Rows> flushed{p};  // analysed before the block and the strings go
+    RowsDiscarded<Rows> guard{p};  // analysed before the block and the strings go
     const size_t ncols = schema_.columns.size();
     std::vector<std::string_view> fields(ncols);
     std::vector<uint8_t> set(ncols);
@@ -561,7 +566,9 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
                     return;
                 }
                 set[column] = 1;
-                fields[column] = kind == JsonFlattener::Kind::kString ? strings.Copy(value) : value;
+                // Rows analysed at once (the snapshot's) need no copy.
+                constexpr bool kBatched = !std::is_same_v<Rows, SnapshotRows>;
+                fields[column] = kBatched && kind == JsonFlattener::Kind::kString ? strings.Copy(value) : value;
             },
             &error);
         if (!ok) {
@@ -569,8 +576,10 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
         } else {
             p.AddRow(fields, line);
         }
+        if (!p.pending()) strings.Clear();  // the batch is analysed: its strings are not needed
         if (cancelled_) return;
     }
+    p.FlushRows();
 }
 
 size_t Engine::JsonColumn(std::string_view path, size_t position, std::vector<uint32_t>& order) const {

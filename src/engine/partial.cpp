@@ -163,16 +163,17 @@ Partial::Partial(const Schema& s, PartialOptions opts, std::vector<SharedGroups*
     dim_ok_.resize(dimensions.size());
     dim_slot_.resize(dimensions.size());
     dim_cell_.resize(dimensions.size());
-    long_keys_.resize(dimensions.size() * kBatch);
-    b_cells_.resize(schema.columns.size() * kBatch);
-    b_lines_.resize(kBatch);
-    b_mval_.resize(measures.size() * kBatch);
-    b_mok_.resize(measures.size() * kBatch);
-    b_tcode_.resize(times.size() * kBatch);
-    b_tok_.resize(times.size() * kBatch);
-    b_dim_keys_.resize(dimensions.size() * kBatch);
-    b_dim_ok_.resize(dimensions.size() * kBatch);
-    b_month_.resize(kBatch);
+    batch_ = std::clamp<size_t>(kBatchCells / std::max<size_t>(schema.columns.size(), 1), 1, kMaxBatch);
+    long_keys_.resize(dimensions.size() * batch_);
+    b_cells_.resize(schema.columns.size() * batch_);
+    b_lines_.resize(batch_);
+    b_mval_.resize(measures.size() * batch_);
+    b_mok_.resize(measures.size() * batch_);
+    b_tcode_.resize(times.size() * batch_);
+    b_tok_.resize(times.size() * batch_);
+    b_dim_keys_.resize(dimensions.size() * batch_);
+    b_dim_ok_.resize(dimensions.size() * batch_);
+    b_month_.resize(batch_);
 }
 
 void BeyondCap::Merge(BeyondCap& o) {
@@ -296,7 +297,7 @@ std::string_view Partial::LongGroupKey(std::string_view v, size_t d) {
     // stay apart while the key stays small enough to show.
     char tag[64];
     std::snprintf(tag, sizeof tag, "\u2026 [%zu bytes, #%016llx]", v.size(), static_cast<unsigned long long>(HashBytes(v)));
-    std::string& key = long_keys_[d * kBatch + br_];  // kept until the batch's rows are grouped
+    std::string& key = long_keys_[d * batch_ + br_];  // kept until the batch's rows are grouped
     key.assign(Utf8Prefix(v, options.max_key_bytes - 64));
     key += tag;
     return key;
@@ -583,7 +584,7 @@ void Partial::AddRow(const std::vector<std::string_view>& fields, int64_t line) 
     std::copy_n(fields.data(), n, out);
     std::fill(out + n, out + ncols, std::string_view());
     b_lines_[b_rows_] = line;
-    if (++b_rows_ == kBatch) FlushRows();
+    if (++b_rows_ == batch_) FlushRows();
 }
 
 template <class Kernel>
@@ -593,7 +594,6 @@ template <class Kernel>
     const int ri = role_index_[c];
     const size_t ncols = schema.columns.size();
     const std::string_view* cells = b_cells_.data() + c;
-    bc_ = c;
     for (size_t r = 0; r < rows_in_batch; ++r) {
         br_ = r;
         rows = base + static_cast<int64_t>(r) + 1;  // the stamp of this row's values (mok_ and the like)
@@ -669,16 +669,16 @@ void Partial::FlushRows() {
         br_ = r;
         rows = base + static_cast<int64_t>(r) + 1;
         for (size_t m = 0; m < nm; ++m) {
-            mval_[m] = b_mval_[m * kBatch + r];
-            mok_[m] = b_mok_[m * kBatch + r];
+            mval_[m] = b_mval_[m * batch_ + r];
+            mok_[m] = b_mok_[m * batch_ + r];
         }
         for (size_t t = 0; t < nt; ++t) {
-            tcode_[t] = b_tcode_[t * kBatch + r];
-            tok_[t] = b_tok_[t * kBatch + r];
+            tcode_[t] = b_tcode_[t * batch_ + r];
+            tok_[t] = b_tok_[t * batch_ + r];
         }
         for (size_t d = 0; d < nd; ++d) {
-            dim_keys_[d] = b_dim_keys_[d * kBatch + r];
-            dim_ok_[d] = b_dim_ok_[d * kBatch + r];
+            dim_keys_[d] = b_dim_keys_[d * batch_ + r];
+            dim_ok_[d] = b_dim_ok_[d * batch_ + r];
         }
         // This row's measure values, and whether all are present (the common case, taken
         // without a test per measure below).

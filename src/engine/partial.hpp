@@ -391,8 +391,18 @@ public:
     /// before anything reads this partial. Issue and Reject flush first themselves, so issues
     /// keep the order of their lines.
     void FlushRows();
+    /// Rows taken and not analysed yet.
+    [[nodiscard]] bool pending() const { return b_rows_ != 0; }
+    /// Forgets the rows not analysed yet (their block's processing failed: the job fails).
+    void DiscardRows() noexcept {
+        b_rows_ = 0;
+        cell_issues_.clear();
+    }
     /// Rows per batch: each column's cells of a batch go through its type's kernel in one loop.
-    static constexpr size_t kBatch = 64;
+    /// At most kMaxBatch rows and about kBatchCells cells, so a wide file's batch stays small
+    /// (a file of thousands of columns goes a row or a few at a time).
+    static constexpr size_t kMaxBatch = 64;
+    static constexpr size_t kBatchCells = 4096;
     /// A JSON key the schema does not have (first seen after the sample), with its value.
     void LateKey(std::string_view path, std::string_view value, int64_t line);
     /// A record that could not be read, spanning `lines` physical lines of the input.
@@ -444,7 +454,7 @@ private:
     template <class Kernel>
     void AddColumn(size_t c, size_t rows_in_batch, int64_t base, Kernel&& kernel);
     /// The batch slot of role index ri for the row being analysed.
-    [[nodiscard]] size_t B(int ri) const { return static_cast<size_t>(ri) * kBatch + br_; }
+    [[nodiscard]] size_t B(int ri) const { return static_cast<size_t>(ri) * batch_ + br_; }
     // What a cell came to: counted, invalid (AddRow records the issue), or invalid with its issue
     // recorded already (a reason of its own).
     enum class Cell : uint8_t { kOk, kInvalid, kReported };
@@ -485,13 +495,13 @@ private:
     std::vector<int64_t*> dim_cell_;   // and its breakdown cell
 
     // The batch (AddRow, FlushRows): its rows' cells (row-major) and lines, and what the column
-    // kernels find per row, role-major ([role index × kBatch + row]); copied into the per-row
+    // kernels find per row, role-major ([role index × batch_ + row]); copied into the per-row
     // arrays above row by row for the time and group tables.
+    size_t batch_ = 1;  // rows per batch
     std::vector<std::string_view> b_cells_;
     std::vector<int64_t> b_lines_;
     size_t b_rows_ = 0;
     size_t br_ = 0;  // the batch row being analysed
-    size_t bc_ = 0;  // and its column
     std::vector<int128> b_mval_;
     std::vector<int64_t> b_mok_;
     std::vector<uint32_t> b_tcode_;

@@ -37,6 +37,8 @@ class SnapshotRows {
 public:
     explicit SnapshotRows(const std::vector<SnapshotColumn>& columns);
     void FlushRows() {}  // rows are added as they come (Partial batches them)
+    [[nodiscard]] bool pending() const { return false; }
+    void DiscardRows() noexcept {}
     void AddRow(const std::vector<std::string_view>& fields, int64_t line);
     void Reject(int64_t, int64_t, const std::string&, std::string_view) { ++rejected; }
     void Issue(int64_t, std::string_view, const std::string&, std::string_view) {}

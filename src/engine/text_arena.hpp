@@ -16,12 +16,12 @@ class TextArena {
 public:
     /// Room for up to `n` bytes, valid until the next Begin or Copy.
     char* Begin(size_t n) {
-        if (chunks_.empty() || cap_ - used_ < n) {
-            cap_ = std::max<size_t>(n, kChunk);
-            chunks_.push_back(std::make_unique<char[]>(cap_));
+        if (chunks_.empty() || chunks_.back().size - used_ < n) {
+            const size_t size = std::max<size_t>(n, kChunk);
+            chunks_.push_back(Chunk{std::make_unique_for_overwrite<char[]>(size), size});
             used_ = 0;
         }
-        return chunks_.back().get() + used_;
+        return chunks_.back().bytes.get() + used_;
     }
     /// Keeps the first `n` bytes written at `begin` (from the last Begin).
     std::string_view End(const char* begin, size_t n) {
@@ -33,12 +33,20 @@ public:
         std::copy(s.begin(), s.end(), p);
         return End(p, s.size());
     }
+    /// Nothing set aside is needed any more: the first chunk is written again, the others go.
+    void Clear() {
+        if (chunks_.size() > 1) chunks_.resize(1);
+        used_ = 0;
+    }
 
 private:
     static constexpr size_t kChunk = 64 << 10;
-    std::vector<std::unique_ptr<char[]>> chunks_;
-    size_t cap_ = 0;
-    size_t used_ = 0;
+    struct Chunk {
+        std::unique_ptr<char[]> bytes;
+        size_t size = 0;
+    };
+    std::vector<Chunk> chunks_;
+    size_t used_ = 0;  // of the last chunk
 };
 
 }  // namespace insightstream::engine

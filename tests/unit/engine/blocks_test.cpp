@@ -92,5 +92,28 @@ TEST(Blocks, UnescapedFieldsKeepTheirValuesUntilTheirBatchIsAnalysed) {
     }
 }
 
+// A group key too long to keep whole is its start and a hash, made per row: every row of a batch
+// keeps its own (ten long values, each on every tenth row, make ten groups of equal size).
+TEST(Blocks, LongGroupKeysOfOneBatchStayApart) {
+    std::string csv = "id,name\n";
+    for (int i = 0; i < 1000; ++i) csv += std::to_string(i) + "," + std::string(2000, 'x') + std::to_string(i % 10) + "\n";
+    testing::RunOptions o;
+    o.hints["name"].role = ColumnRole::kDimension;
+    auto r = testing::RunEngine(csv, o);
+    ASSERT_TRUE(r.has_value()) << r.error().ToString();
+    const int name = testing::Col(*r, "name");
+    const GroupsData* groups = nullptr;
+    for (const auto& g : r->groups) {
+        if (g.dimension == name) groups = &g;
+    }
+    ASSERT_NE(groups, nullptr);
+    ASSERT_EQ(groups->groups.size(), 10u);
+    for (const auto& g : groups->groups) {
+        ASSERT_TRUE(g.key.has_value());
+        EXPECT_LT(g.key->size(), 1100u) << "cut, with its hash";
+        EXPECT_EQ(g.rows, 100);
+    }
+}
+
 }  // namespace
 }  // namespace insightstream::engine
