@@ -277,7 +277,11 @@ void Partial::Issue(int64_t line, std::string_view column, std::string reason, s
 
 void Partial::AddIssue(int64_t line, std::string_view column, std::string reason, std::string_view raw, IssueKind kind) {
     ++issue_count;
-    if (issues.size() >= options.max_issues) return;
+    // Issues come in line order; the answer keeps the first max_issues by line and then column
+    // name (Finalize, MergeIssues). So every issue of the last line kept is kept too, whatever its
+    // column's position: which of them make the cut is decided by name when the partials merge,
+    // the same whatever rows this partial got.
+    if (issues.size() >= options.max_issues && line > issues.back().line) return;
     issues.push_back(RowIssue{line, std::string(column), std::move(reason), Truncate(raw, options.max_raw_bytes), kind});
 }
 

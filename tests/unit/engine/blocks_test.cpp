@@ -115,5 +115,33 @@ TEST(Blocks, LongGroupKeysOfOneBatchStayApart) {
     }
 }
 
+// The issues kept at the cap are the first by line and then column name, however the rows were
+// spread over threads and blocks: here every line has two bad values, in columns whose names sort
+// the other way round from their positions ("b" before "a"), and the cap falls inside a line.
+TEST(Blocks, TheIssuesKeptAtTheCapAreTheSameForAnyThreadsAndBlocks) {
+    std::string csv = "b,a,n\n";
+    for (int i = 0; i < 400; ++i) csv += "x" + std::to_string(i) + ",y" + std::to_string(i) + "," + std::to_string(i) + "\n";
+    for (int i = 0; i < 50; ++i) csv += std::to_string(i) + "," + std::to_string(i) + "," + std::to_string(i) + "\n";
+    std::string want;
+    for (int threads : {1, 2, 3}) {
+        for (size_t block : {size_t{64}, size_t{1000}, size_t{8 << 20}}) {
+            testing::RunOptions o;
+            o.threads = threads;
+            o.block_bytes = block;
+            o.max_issues = 7;
+            o.hints["a"].type = ColumnType::kInteger;
+            o.hints["b"].type = ColumnType::kInteger;
+            auto r = testing::RunEngine(csv, o);
+            ASSERT_TRUE(r.has_value()) << r.error().ToString();
+            std::string got;
+            for (const auto& i : r->issues) got += std::to_string(i.line) + " " + i.column + "; ";
+            EXPECT_EQ(r->issue_count, 800);
+            if (want.empty()) want = got;
+            EXPECT_EQ(got, want) << threads << " threads, blocks of " << block;
+        }
+    }
+    EXPECT_EQ(want, "2 a; 2 b; 3 a; 3 b; 4 a; 4 b; 5 a; ");
+}
+
 }  // namespace
 }  // namespace insightstream::engine

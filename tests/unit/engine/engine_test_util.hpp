@@ -25,6 +25,7 @@ struct RunOptions {
     size_t breakdown_groups = PartialOptions{}.breakdown_groups;
     size_t max_groups = PartialOptions{}.max_groups;
     size_t local_groups = PartialOptions{}.local_groups;
+    size_t max_issues = PartialOptions{}.max_issues;
     int max_passes = 3;
     size_t memory_budget = 0;
 };
@@ -42,6 +43,7 @@ inline core::Result<InsightSet> RunEngine(std::string_view data, const RunOption
     options.partial.breakdown_groups = o.breakdown_groups;
     options.partial.max_groups = o.max_groups;
     options.partial.local_groups = o.local_groups;
+    options.partial.max_issues = o.max_issues;
     options.memory_budget = o.memory_budget;
     AnalyzeHooks hooks;
     hooks.chunk_bytes = o.feed_bytes;
