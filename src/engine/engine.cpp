@@ -492,7 +492,8 @@ template <class Rows>
 void Engine::ProcessCsv(Rows& p, const Block& b) {
     std::string_view data(b.data.data(), b.size);
     CsvReader reader(dialect_, data, b.first_line);
-    // The rows point into the block and the reader's unescaped fields: analysed before they go.
+    // The rows point into the block and the reader's unescaped fields: flushed at the end, before
+    // they go (RowsDiscarded).
     RowsDiscarded<Rows> guard{p};
     CsvRecord rec;
     const size_t ncols = schema_.columns.size();
@@ -528,7 +529,7 @@ void Engine::ProcessJson(Rows& p, const Block& b, JsonFlattener& flattener) {
     // A record's strings are unescaped by the parser into its own buffer, which the next record
     // reuses: copied aside for the batch. The rest points into the block.
     TextArena strings;
-    RowsDiscarded<Rows> guard{p};  // analysed before the block and the strings go
+    RowsDiscarded<Rows> guard{p};  // flushed at the end, before the block and the strings go
     const size_t ncols = schema_.columns.size();
     std::vector<std::string_view> fields(ncols);
     std::vector<uint8_t> set(ncols);

@@ -281,7 +281,7 @@ void Partial::AddIssue(int64_t line, std::string_view column, std::string reason
     // name (Finalize, MergeIssues). So every issue of the last line kept is kept too, whatever its
     // column's position: which of them make the cut is decided by name when the partials merge,
     // the same whatever rows this partial got.
-    if (issues.size() >= options.max_issues && line > issues.back().line) return;
+    if (issues.size() >= options.max_issues && (issues.empty() || line > issues.back().line)) return;
     issues.push_back(RowIssue{line, std::string(column), std::move(reason), Truncate(raw, options.max_raw_bytes), kind});
 }
 

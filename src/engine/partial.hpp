@@ -455,8 +455,8 @@ private:
     void AddColumn(size_t c, size_t rows_in_batch, int64_t base, Kernel&& kernel);
     /// The batch slot of role index ri for the row being analysed.
     [[nodiscard]] size_t B(int ri) const { return static_cast<size_t>(ri) * batch_ + br_; }
-    // What a cell came to: counted, invalid (AddRow records the issue), or invalid with its issue
-    // recorded already (a reason of its own).
+    // What a cell came to: counted, invalid (AddColumn records the issue), or invalid with its
+    // issue recorded already (a reason of its own).
     enum class Cell : uint8_t { kOk, kInvalid, kReported };
     void AddText(const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v, int64_t line);
     Cell AddBoolean(const ColumnSpec& spec, ColumnState& st, int ri, std::string_view v);

@@ -82,7 +82,7 @@ void SplitCutter::Scan(std::string_view data) {
         // The header is one record however it was read (its quotes as sniffed, the BOM before
         // it): the scan starts where it ends.
         from = std::min(header_end_, data.size());
-        scanner_.newlines = std::count(data.begin(), data.begin() + static_cast<ptrdiff_t>(from), scanner_.newline());
+        scanner_.newlines = CountByte(data.substr(0, from), scanner_.newline());
         if (from > 0 && from < data.size()) record_end(from - 1);
     }
     if (!scanner_.quoted()) {

@@ -520,8 +520,6 @@ Result<std::optional<engine::InsightSet>> EngineProcessor::AnalyzeInSplits(const
     const bool adopted = AdoptUploadSplits(version_job, options, &splits);
     // What an earlier attempt left behind (its worker killed mid-way), or splits of the upload
     // this job does not adopt, go now.
-    const std::string source_key =
-        store::ObjectKey::ForDatasetVersion(version_job.message.tenant, version_job.message.dataset, version_job.message.version, "source").str();
     auto sweep = [&] {
         SweepSplitObjects(objects_, version_job.message, adopted ? version_job.message.run : std::string());
     };

@@ -311,12 +311,13 @@ const char* Worker::ProcessSplit(const store::QueueMessage& m, JobContext& job) 
         ack();
         return "split_superseded";
     }
-    if (*found) job.version = **found;
     if (uploading) {
         job.version.format = msg.format;
         job.version.options = msg.options;
         job.version.object_key =
             store::ObjectKey::ForDatasetVersion(msg.tenant, msg.dataset, msg.version, "source").str();
+    } else {
+        job.version = **found;
     }
     auto lease = std::make_shared<Lease>();
     lease->receipt = m.receipt;
