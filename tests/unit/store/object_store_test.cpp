@@ -228,6 +228,43 @@ TEST(DirObjects, LeftoverTempFilesAreSweptAtStart) {
     delete leaked;  // NOLINT(cppcoreguidelines-owning-memory): the simulated crash above released it
 }
 
+TEST(DirObjects, AWriteInProgressIsReadOnlyWhereWrittenThenAsTheCommittedObject) {
+    // What a split job cut while its file uploads reads (worker/upload_splits.hpp).
+    testing::TempDir dir;
+    auto store = DirObjectStore::Create(dir.path() / "objects");
+    ASSERT_TRUE(store);
+    auto read = [](std::unique_ptr<ObjectReader> r) {
+        std::string out(64, '\0');
+        size_t n = *r->Read(out.data(), out.size());
+        out.resize(n);
+        return out;
+    };
+    auto w = (*store)->BeginPut(Key("t/source"));
+    ASSERT_TRUE(w);
+    const std::string writing = (*w)->ReadableAs();
+    ASSERT_FALSE(writing.empty());
+    ASSERT_TRUE((*w)->Write("hello world", 11));
+    auto part = (*store)->OpenWriting(Key("t/source"), writing, 6, 5);
+    ASSERT_TRUE(part) << part.error().ToString();
+    EXPECT_EQ(read(std::move(*part)), "world");
+    // Bytes not written yet are refused (to be asked again), never read as the file's end.
+    auto ahead = (*store)->OpenWriting(Key("t/source"), writing, 6, 10);
+    ASSERT_FALSE(ahead);
+    EXPECT_EQ(ahead.error().slug(), "split-not-written");
+    // A name from a message is a temp file's name, never a path.
+    for (const std::string& bad : std::vector<std::string>{"../t/source", "a/b", "", std::string(65, 'a')}) {
+        EXPECT_EQ((*store)->OpenWriting(Key("t/source"), bad, 0, 1).error().code(), core::ErrorCode::kInvalidArgument) << bad;
+    }
+    ASSERT_TRUE((*w)->Write("!", 1));
+    ASSERT_TRUE((*w)->Commit());
+    // Committed (renamed to its key): the same name reads the object.
+    auto whole = (*store)->OpenWriting(Key("t/source"), writing, 0, 12);
+    ASSERT_TRUE(whole) << whole.error().ToString();
+    EXPECT_EQ(read(std::move(*whole)), "hello world!");
+    // Abandoned and never committed: not found.
+    EXPECT_EQ((*store)->OpenWriting(Key("t/other"), "nosuchwrite", 0, 1).error().code(), core::ErrorCode::kNotFound);
+}
+
 TEST(S3Objects, ParsesLocations) {
     auto a = ParseS3Url("s3://my-bucket/data/uploads");
     ASSERT_TRUE(a);

@@ -215,7 +215,7 @@ TEST_P(SplitsTest, ADeadLetteredSplitJobNeverFailsItsVersion) {
     EXPECT_EQ(Version().status, catalog::VersionStatus::kFailed);
 }
 
-TEST(SplitJobMessage, RoundTripsAndOneWithoutItsRangeOrRunIsRefused) {
+TEST(SplitJobMessage, RoundTripsAndOneWithoutItsRangeRunOrFormatIsRefused) {
     catalog::JobMessage m{core::TenantId("org_s"), core::DatasetId("ds_s"), 3, "t", "r"};
     m.kind = catalog::kSplitJob;
     m.run = "0a1b2c3d4e5f6071";
@@ -245,6 +245,27 @@ TEST(SplitJobMessage, RoundTripsAndOneWithoutItsRangeOrRunIsRefused) {
     EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.split = -1; }));
     EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.end = b.begin - 1; }));
     EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.first_line = 0; }));
+
+    // A split cut while its file uploads carries the write in progress, the format and the
+    // options; one without a known format is refused.
+    m.writing = "AbC-_123";
+    m.format = "ndjson";
+    m.options = R"({"decimal":"comma"})";
+    auto early = catalog::JobMessage::Parse(m.ToJson());
+    ASSERT_TRUE(early) << early.error().ToString();
+    EXPECT_EQ(early->writing, m.writing);
+    EXPECT_EQ(early->format, "ndjson");
+    EXPECT_EQ(early->options, m.options);
+    EXPECT_TRUE(broken([](catalog::JobMessage& b) { b.format = "xml"; }));
+
+    // A version's job names the run it adopts: a hex id or none.
+    catalog::JobMessage v{core::TenantId("org_s"), core::DatasetId("ds_s"), 3, "t", "r"};
+    v.run = "0a1b2c3d4e5f6071";
+    auto adopted = catalog::JobMessage::Parse(v.ToJson());
+    ASSERT_TRUE(adopted) << adopted.error().ToString();
+    EXPECT_EQ(adopted->run, v.run);
+    v.run = "../x";
+    EXPECT_FALSE(catalog::JobMessage::Parse(v.ToJson()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SplitsTest, ::testing::Values("sqlite", "postgres"), testing::BackendName);
